@@ -1,0 +1,105 @@
+//! Turning raw exchanges into report evidence: printable, bounded and with credentials removed.
+
+use crate::report::Evidence;
+use crate::transport::Exchange;
+
+/// Evidence text is cut to this many bytes per direction so a hostile peer cannot bloat the report.
+pub const MAX_EVIDENCE_BYTES: usize = 8 * 1024;
+
+const SECRET_HEADERS: &[&str] = &["authorization", "proxy-authorization"];
+
+/// Replaces the values of credential-bearing headers with `<redacted>`; works on any bytes.
+pub fn redact(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    for line in bytes.split_inclusive(|b| *b == b'\n') {
+        let name_end = line.iter().position(|b| *b == b':');
+        let secret = name_end.is_some_and(|i| {
+            let name = String::from_utf8_lossy(&line[..i]);
+            SECRET_HEADERS.contains(&name.trim().to_ascii_lowercase().as_str())
+        });
+        match (secret, name_end) {
+            (true, Some(i)) => {
+                out.extend_from_slice(&line[..=i]);
+                out.extend_from_slice(b" <redacted>");
+                if line.ends_with(b"\r\n") {
+                    out.extend_from_slice(b"\r\n");
+                } else if line.ends_with(b"\n") {
+                    out.push(b'\n');
+                }
+            }
+            _ => out.extend_from_slice(line),
+        }
+    }
+    out
+}
+
+/// Redacted, bounded, printable text: valid UTF-8 kept, other bytes as `\xNN`, NUL as `\x00`.
+pub fn printable(bytes: &[u8]) -> String {
+    let redacted = redact(bytes);
+    let cut = &redacted[..redacted.len().min(MAX_EVIDENCE_BYTES)];
+    let mut s = String::with_capacity(cut.len());
+    for chunk in cut.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() && c != '\r' && c != '\n' && c != '\t' {
+                s.push_str(&format!("\\x{:02x}", c as u32));
+            } else {
+                s.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            s.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    if redacted.len() > MAX_EVIDENCE_BYTES {
+        s.push_str(&format!(
+            "\n[… {} more bytes not kept]",
+            redacted.len() - MAX_EVIDENCE_BYTES
+        ));
+    }
+    s
+}
+
+/// The evidence record for one exchange.
+pub fn from_exchange(ex: &Exchange) -> Evidence {
+    Evidence {
+        transport: ex.transport,
+        remote: ex.remote.to_string(),
+        local: ex.local.map(|l| l.to_string()),
+        at_ms: ex.at.as_millis() as u64,
+        rtt_ms: ex
+            .rtt
+            .map(|d| (d.as_secs_f64() * 1000.0 * 100.0).round() / 100.0),
+        sent: printable(&ex.sent),
+        received: printable(&ex.received_bytes()),
+        note: ex.error.as_ref().map(|e| {
+            if ex.retransmissions > 0 {
+                format!("{e} (after {} retransmissions)", ex.retransmissions)
+            } else {
+                e.to_string()
+            }
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_credentials_and_escapes_binary() {
+        let msg = b"REGISTER sip:x SIP/2.0\r\nAuthorization: Digest username=\"u\", response=\"abc\"\r\nproxy-authorization:Digest x\nX: \x00\xff\r\n\r\n";
+        let p = printable(msg);
+        assert!(p.contains("Authorization: <redacted>\r\n"), "{p}");
+        assert!(p.contains("proxy-authorization: <redacted>\n"), "{p}");
+        assert!(!p.contains("response="));
+        assert!(p.contains("X: \\x00\\xff"));
+    }
+
+    #[test]
+    fn bounds_evidence() {
+        let big = vec![b'a'; MAX_EVIDENCE_BYTES * 3];
+        let p = printable(&big);
+        assert!(p.len() < MAX_EVIDENCE_BYTES + 100);
+        assert!(p.contains("more bytes not kept"));
+    }
+}

@@ -1,0 +1,230 @@
+//! The run context every probe shares: target, endpoints, settings, politeness budget, memoised exchanges.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::OnceCell;
+use tokio::time::Instant;
+
+use super::Limiter;
+use crate::evidence;
+use crate::report::Evidence;
+use crate::sip::{Limits, Request};
+use crate::target::{Endpoint, Host, Target, Transport};
+use crate::transport::{Connection, Exchange, Timers, TlsSettings, TxError, TxKey, transaction};
+
+/// Settings of a run. `Config::default()` is what `sipcheck probe` uses without flags.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub timers: Timers,
+    pub user_agent: String,
+    /// The SIP domain: SNI and the RFC 5922 identity the certificate must match.
+    pub domain: String,
+    pub tls: TlsSettings,
+    pub limits: Limits,
+    /// New requests per second per address, and the burst allowed before pacing starts.
+    pub rate: f64,
+    pub burst: u32,
+    /// Simultaneous connections per address.
+    pub max_connections: usize,
+    /// Longest a single probe may run before it is stopped and reported as `error`.
+    pub probe_timeout: Duration,
+    /// Run probes of the `intrusive` class (malformed or oversized messages, REFER with credentials).
+    pub intrusive: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            timers: Timers::default(),
+            user_agent: crate::sip::request::default_user_agent(),
+            domain: String::new(),
+            tls: TlsSettings::webpki(),
+            limits: Limits::default(),
+            rate: 20.0,
+            burst: 10,
+            max_connections: 4,
+            probe_timeout: Duration::from_secs(120),
+            intrusive: false,
+        }
+    }
+}
+
+type OptionsSlot = Arc<OnceCell<Arc<Exchange>>>;
+
+/// Everything a probe needs, shared by all probes of a run.
+pub struct Context {
+    pub target: Target,
+    pub endpoints: Vec<Endpoint>,
+    pub config: Config,
+    pub limiter: Limiter,
+    run_start: Instant,
+    options: Mutex<HashMap<Endpoint, OptionsSlot>>,
+    reached: Mutex<HashMap<String, bool>>,
+}
+
+impl Context {
+    pub fn new(target: Target, endpoints: Vec<Endpoint>, mut config: Config) -> Context {
+        if config.domain.is_empty() {
+            config.domain = target.domain();
+        }
+        Context {
+            limiter: Limiter::new(config.rate, config.burst, config.max_connections),
+            target,
+            endpoints,
+            config,
+            run_start: Instant::now(),
+            options: Mutex::new(HashMap::new()),
+            reached: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Time since the run started.
+    pub fn elapsed(&self) -> Duration {
+        self.run_start.elapsed()
+    }
+
+    pub fn run_start(&self) -> Instant {
+        self.run_start
+    }
+
+    /// The endpoints on one transport.
+    pub fn endpoints_on(&self, t: Transport) -> impl Iterator<Item = &Endpoint> {
+        self.endpoints.iter().filter(move |e| e.transport == t)
+    }
+
+    /// The host to put in Request-URIs: the domain name when the target is a name, else the address.
+    pub fn uri_host(&self, ep: &Endpoint) -> String {
+        match &self.target.host {
+            Host::Name(n) => n.clone(),
+            Host::Ip(_) => match ep.address {
+                IpAddr::V6(a) => format!("[{a}]"),
+                a => a.to_string(),
+            },
+        }
+    }
+
+    /// `sip:host:port` (or `sips:`) for an endpoint.
+    pub fn request_uri(&self, ep: &Endpoint, sips: bool) -> String {
+        let scheme = if sips { "sips" } else { "sip" };
+        format!("{scheme}:{}:{}", self.uri_host(ep), ep.port)
+    }
+
+    /// A new request with the run's User-Agent and domain.
+    pub fn request(&self, method: &str, uri: &str) -> Request {
+        let mut r = Request::new(method, uri, &self.config.domain);
+        r.user_agent = self.config.user_agent.clone();
+        r
+    }
+
+    /// Records whether anything answered at an endpoint. Once reached, an endpoint stays reached.
+    pub fn mark_reached(&self, ep: &Endpoint, reached: bool) {
+        let mut m = self.reached.lock().unwrap_or_else(|p| p.into_inner());
+        let e = m.entry(ep.label()).or_insert(false);
+        *e |= reached;
+    }
+
+    /// `Some(true)` if any contacted endpoint answered, `Some(false)` if all contacted ones were silent,
+    /// `None` if nothing was contacted.
+    pub fn any_reached(&self) -> Option<bool> {
+        let m = self.reached.lock().unwrap_or_else(|p| p.into_inner());
+        if m.is_empty() {
+            None
+        } else {
+            Some(m.values().any(|v| *v))
+        }
+    }
+
+    /// Opens a connection under the politeness budget (the permit must live as long as the connection).
+    pub async fn connect(
+        &self,
+        ep: &Endpoint,
+    ) -> Result<(Connection, tokio::sync::OwnedSemaphorePermit), TxError> {
+        let permit = self.limiter.connection(ep.address).await;
+        self.limiter.request(ep.address).await;
+        let deadline = Instant::now() + self.config.timers.timeout;
+        let conn = Connection::open(
+            ep,
+            &self.config.tls,
+            &self.config.domain,
+            self.config.limits,
+            deadline,
+        )
+        .await;
+        match conn {
+            Ok(c) => Ok((c, permit)),
+            Err(e) => {
+                self.mark_reached(ep, false);
+                Err(e)
+            }
+        }
+    }
+
+    /// One transaction for `req` on a fresh connection; failures are inside the returned exchange.
+    pub async fn exchange(&self, ep: &Endpoint, req: &Request) -> Exchange {
+        let key = TxKey {
+            branch: req.branch.clone(),
+            method: req.method.clone(),
+        };
+        self.exchange_with(ep, &key, |local| req.render(ep.transport, local))
+            .await
+    }
+
+    /// One transaction whose bytes are made by `render` from the local address (for hand-made messages).
+    pub async fn exchange_with(
+        &self,
+        ep: &Endpoint,
+        key: &TxKey,
+        render: impl FnOnce(SocketAddr) -> Vec<u8>,
+    ) -> Exchange {
+        let at = self.elapsed();
+        let (mut conn, _permit) = match self.connect(ep).await {
+            Ok(c) => c,
+            Err(e) => {
+                return Exchange {
+                    transport: ep.transport,
+                    remote: ep.socket_addr(),
+                    local: None,
+                    at,
+                    sent: Vec::new(),
+                    retransmissions: 0,
+                    responses: Vec::new(),
+                    strays: Vec::new(),
+                    rtt: None,
+                    tls: None,
+                    error: Some(e),
+                    reached: false,
+                };
+            }
+        };
+        let bytes = render(conn.local);
+        let ex = transaction(&mut conn, bytes, key, &self.config.timers, self.run_start).await;
+        self.mark_reached(ep, ex.reached);
+        conn.close().await;
+        ex
+    }
+
+    /// The plain OPTIONS exchange with an endpoint, done once per run and shared by every probe.
+    pub async fn options(&self, ep: &Endpoint) -> Arc<Exchange> {
+        let slot = {
+            let mut m = self.options.lock().unwrap_or_else(|p| p.into_inner());
+            m.entry(ep.clone()).or_default().clone()
+        };
+        slot.get_or_init(|| async {
+            let uri = self.request_uri(ep, false);
+            let req = self
+                .request("OPTIONS", &uri)
+                .header("Accept", "application/sdp");
+            Arc::new(self.exchange(ep, &req).await)
+        })
+        .await
+        .clone()
+    }
+
+    /// Evidence for an exchange.
+    pub fn evidence(&self, ex: &Exchange) -> Evidence {
+        evidence::from_exchange(ex)
+    }
+}

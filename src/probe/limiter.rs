@@ -1,0 +1,111 @@
+//! Politeness: a token bucket per target address, and a cap on simultaneous connections.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+/// Rate and connection limits for one address.
+#[derive(Debug)]
+struct PerAddress {
+    bucket: Mutex<Bucket>,
+    connections: Arc<Semaphore>,
+}
+
+/// The run's politeness budget, applied per target address.
+#[derive(Debug)]
+pub struct Limiter {
+    rate: f64,
+    burst: f64,
+    max_connections: usize,
+    addresses: Mutex<HashMap<IpAddr, Arc<PerAddress>>>,
+}
+
+impl Limiter {
+    /// `rate` new requests per second with bursts of `burst`, and `max_connections` at once, per address.
+    pub fn new(rate: f64, burst: u32, max_connections: usize) -> Limiter {
+        Limiter {
+            rate: rate.max(0.1),
+            burst: f64::from(burst.max(1)),
+            max_connections: max_connections.max(1),
+            addresses: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn per(&self, addr: IpAddr) -> Arc<PerAddress> {
+        let mut map = self.addresses.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(addr)
+            .or_insert_with(|| {
+                Arc::new(PerAddress {
+                    bucket: Mutex::new(Bucket {
+                        tokens: self.burst,
+                        last: Instant::now(),
+                    }),
+                    connections: Arc::new(Semaphore::new(self.max_connections)),
+                })
+            })
+            .clone()
+    }
+
+    /// Waits until one more request may be sent to `addr`.
+    pub async fn request(&self, addr: IpAddr) {
+        let per = self.per(addr);
+        let wait = {
+            let mut b = per.bucket.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            b.tokens = (b.tokens + now.saturating_duration_since(b.last).as_secs_f64() * self.rate)
+                .min(self.burst);
+            b.last = now;
+            b.tokens -= 1.0;
+            if b.tokens >= 0.0 {
+                Duration::ZERO
+            } else {
+                Duration::from_secs_f64(-b.tokens / self.rate)
+            }
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Holds one of the connection slots of `addr` until the permit is dropped.
+    pub async fn connection(&self, addr: IpAddr) -> OwnedSemaphorePermit {
+        let per = self.per(addr);
+        per.connections
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn bucket_allows_burst_then_paces() {
+        let l = Limiter::new(10.0, 3, 2);
+        let a: IpAddr = "127.0.0.1".parse().unwrap();
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            l.request(a).await;
+        }
+        assert!(t0.elapsed() < Duration::from_millis(1));
+        l.request(a).await;
+        assert!(t0.elapsed() >= Duration::from_millis(99));
+        // Another address has its own budget.
+        let t1 = Instant::now();
+        l.request("127.0.0.2".parse().unwrap()).await;
+        assert!(t1.elapsed() < Duration::from_millis(1));
+    }
+}

@@ -1,0 +1,111 @@
+//! The probe framework: what a probe is, how probes are selected, and the context they share.
+//!
+//! A probe is a small type with a stable id, a title, a [`Safety`] class and the seed questions it
+//! answers. It runs against a shared [`Context`] and returns findings; it never returns an error:
+//! what went wrong becomes a finding (`error`, `blocked`, …), and a probe that panics or overruns its
+//! time is turned into an `error` finding by the [runner](run).
+
+mod context;
+mod limiter;
+mod runner;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::Serialize;
+
+pub use context::{Config, Context};
+pub use limiter::Limiter;
+pub use runner::run;
+
+use crate::report::{Finding, Status};
+
+/// A boxed future, so probes can be stored as trait objects.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// How much a probe can disturb the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Safety {
+    /// Ordinary requests a well-behaved client sends; fine against production.
+    Safe,
+    /// Places calls, sends malformed or oversized messages, or could cost money: opt-in.
+    Intrusive,
+    /// Load or flood tests: opt-in, bounded, and stopped when the target degrades.
+    Dos,
+}
+
+impl Safety {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Safety::Safe => "safe",
+            Safety::Intrusive => "intrusive",
+            Safety::Dos => "dos",
+        }
+    }
+}
+
+/// One probe.
+pub trait Probe: Send + Sync {
+    /// Stable dotted id, e.g. `sip.refer`.
+    fn id(&self) -> &'static str;
+    fn title(&self) -> &'static str;
+    fn safety(&self) -> Safety;
+    /// Seed questions (1–15) this probe's findings answer.
+    fn questions(&self) -> &'static [u8];
+    /// The ids of the findings this probe writes (defaults to its own id).
+    fn finding_ids(&self) -> Vec<&'static str> {
+        vec![self.id()]
+    }
+    /// Runs against the context and returns findings. Must bound every wait.
+    fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>>;
+}
+
+/// Whether `selector` picks `id`: the id itself, or a prefix ending at a `.` or `_` boundary
+/// (`transport` picks `transport.udp`, `sip.refer` picks `sip.refer_policy`, `sip` does not pick `sips.options`).
+pub fn selector_matches(selector: &str, id: &str) -> bool {
+    let selector = selector.trim().trim_end_matches('.');
+    if selector.is_empty() {
+        return false;
+    }
+    id == selector
+        || id
+            .strip_prefix(selector)
+            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('_'))
+}
+
+/// Whether a probe is picked by any of the selectors (matched against its id and its finding ids).
+pub fn is_selected(probe: &dyn Probe, selectors: &[String]) -> bool {
+    selectors.iter().any(|s| {
+        selector_matches(s, probe.id())
+            || probe.finding_ids().iter().any(|f| selector_matches(s, f))
+    })
+}
+
+/// A `skipped` finding for every id a probe writes, with the reason.
+pub fn skipped(probe: &dyn Probe, reason: &str) -> Vec<Finding> {
+    probe
+        .finding_ids()
+        .into_iter()
+        .map(|id| {
+            Finding::new(id, probe.title(), Status::Skipped, reason.to_string())
+                .questions(probe.questions())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::selector_matches;
+
+    #[test]
+    fn selectors() {
+        assert!(selector_matches("transport", "transport.udp"));
+        assert!(selector_matches("transport.udp", "transport.udp"));
+        assert!(selector_matches("sip", "sip.allow"));
+        assert!(!selector_matches("sip", "sips.options"));
+        assert!(selector_matches("sip.refer", "sip.refer_policy"));
+        assert!(!selector_matches("tls.v", "tls.versions"));
+        assert!(!selector_matches("", "tls.versions"));
+    }
+}

@@ -1,0 +1,84 @@
+//! Running selected probes concurrently, turning panics and overruns into findings.
+
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
+
+use super::{Context, Probe};
+use crate::report::{Finding, Severity, Status};
+
+/// What a run produced, and why it stopped early if it did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Findings in probe order.
+    pub findings: Vec<Finding>,
+    /// Set when the run was cut short (interrupted); the findings so far are kept.
+    pub interrupted: Option<String>,
+}
+
+/// Runs every probe concurrently on `ctx`. Each probe is bounded by `config.probe_timeout`; one that
+/// panics or overruns becomes an `error` finding and the others carry on. Ctrl-C stops the run and keeps
+/// what has been measured.
+pub async fn run(ctx: Arc<Context>, probes: Vec<Arc<dyn Probe>>) -> Outcome {
+    let mut set = JoinSet::new();
+    let mut ids = std::collections::HashMap::new();
+    let limit = ctx.config.probe_timeout;
+    for (i, p) in probes.iter().enumerate() {
+        let p = p.clone();
+        let ctx = ctx.clone();
+        let handle = set.spawn(async move {
+            let out = tokio::time::timeout(limit, p.run(&ctx)).await;
+            (
+                i,
+                out.map_err(|_| format!("probe did not finish within {} s", limit.as_secs())),
+            )
+        });
+        ids.insert(handle.id(), i);
+    }
+    let mut slots: Vec<Option<Vec<Finding>>> = vec![None; probes.len()];
+    let mut interrupted = None;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        tokio::select! {
+            joined = set.join_next() => {
+                let Some(joined) = joined else { break };
+                match joined {
+                    Ok((i, Ok(findings))) => slots[i] = Some(findings),
+                    Ok((i, Err(reason))) => slots[i] = Some(vec![error_finding(probes[i].as_ref(), &reason)]),
+                    Err(e) => {
+                        let reason = if e.is_panic() { "probe panicked (a bug in sipcheck)" } else { "probe cancelled" };
+                        if let Some(&i) = ids.get(&e.id()) {
+                            slots[i] = Some(vec![error_finding(probes[i].as_ref(), reason)]);
+                        }
+                    }
+                }
+            }
+            _ = &mut ctrl_c => {
+                interrupted = Some("interrupted (Ctrl-C) before every probe finished".to_string());
+                set.abort_all();
+                break;
+            }
+        }
+    }
+    let mut findings = Vec::new();
+    for (i, slot) in slots.into_iter().enumerate() {
+        match slot {
+            Some(f) => findings.extend(f),
+            None => findings.push(error_finding(
+                probes[i].as_ref(),
+                "not finished: the run was interrupted",
+            )),
+        }
+    }
+    Outcome {
+        findings,
+        interrupted,
+    }
+}
+
+fn error_finding(p: &dyn Probe, reason: &str) -> Finding {
+    Finding::new(p.id(), p.title(), Status::Error, reason.to_string())
+        .severity(Severity::Low)
+        .questions(p.questions())
+}

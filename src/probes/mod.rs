@@ -1,0 +1,54 @@
+//! The probes, one module each, and the registry that lists them.
+
+use std::sync::Arc;
+
+use crate::probe::Probe;
+
+pub mod plaintext;
+pub mod server_header;
+pub mod sip_allow;
+pub mod sip_refer;
+pub mod sips;
+pub mod transport;
+
+/// Every probe sipcheck knows, in report order.
+pub fn all() -> Vec<Arc<dyn Probe>> {
+    vec![
+        Arc::new(transport::Reachability(crate::target::Transport::Udp)),
+        Arc::new(transport::Reachability(crate::target::Transport::Tcp)),
+        Arc::new(transport::Reachability(crate::target::Transport::Tls)),
+        Arc::new(plaintext::PlaintextOpen),
+        Arc::new(sip_allow::Allow),
+        Arc::new(sip_refer::Refer),
+        Arc::new(server_header::ServerHeader),
+        Arc::new(sips::SipsOptions),
+    ]
+}
+
+/// The OPTIONS exchanges of every endpoint that answered, fetched concurrently (and shared via the context).
+pub(crate) async fn answered(
+    ctx: &crate::probe::Context,
+) -> Vec<(crate::target::Endpoint, Arc<crate::transport::Exchange>)> {
+    let all = futures_util::future::join_all(
+        ctx.endpoints
+            .iter()
+            .map(|ep| async move { (ep.clone(), ctx.options(ep).await) }),
+    )
+    .await;
+    all.into_iter()
+        .filter(|(_, ex)| ex.best_response().is_some())
+        .collect()
+}
+
+/// The finding to write when no endpoint answered OPTIONS, so a header could not be read.
+pub(crate) fn unanswered(p: &dyn Probe) -> Vec<crate::report::Finding> {
+    vec![
+        crate::report::Finding::new(
+            p.id(),
+            p.title(),
+            crate::report::Status::Error,
+            "no endpoint answered OPTIONS, so this could not be measured",
+        )
+        .questions(p.questions()),
+    ]
+}

@@ -1,0 +1,91 @@
+//! `transport.plaintext_open`: SIP without TLS has no integrity or confidentiality (seed question 14).
+
+use serde_json::json;
+
+use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::report::{Finding, Severity, Status};
+use crate::target::Transport;
+
+pub struct PlaintextOpen;
+
+impl Probe for PlaintextOpen {
+    fn id(&self) -> &'static str {
+        "transport.plaintext_open"
+    }
+    fn title(&self) -> &'static str {
+        "Plaintext SIP still accepted"
+    }
+    fn safety(&self) -> Safety {
+        Safety::Safe
+    }
+    fn questions(&self) -> &'static [u8] {
+        &[14, 4]
+    }
+    fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
+        Box::pin(async move {
+            let has_tls = ctx.endpoints_on(Transport::Tls).next().is_some();
+            let has_plain = ctx.endpoints.iter().any(|e| e.transport != Transport::Tls);
+            if !has_tls || !has_plain {
+                return vec![
+                    Finding::new(
+                        self.id(),
+                        self.title(),
+                        Status::Skipped,
+                        "needs both TLS and a plaintext transport in the run (see --transport)",
+                    )
+                    .questions(self.questions()),
+                ];
+            }
+            let mut tls_ok = Vec::new();
+            let mut plain_ok = Vec::new();
+            let mut evidence = Vec::new();
+            for ep in &ctx.endpoints {
+                let ex = ctx.options(ep).await;
+                if ex.best_response().is_some() {
+                    evidence.push(ctx.evidence(&ex));
+                    if ep.transport == Transport::Tls {
+                        tls_ok.push(ep.label());
+                    } else {
+                        plain_ok.push(ep.label());
+                    }
+                }
+            }
+            let (status, severity, summary) = match (tls_ok.is_empty(), plain_ok.is_empty()) {
+                (false, false) => (
+                    Status::Warn,
+                    Severity::Medium,
+                    format!(
+                        "TLS is offered but plaintext SIP still answers on {}: an attacker can downgrade or tamper",
+                        plain_ok.join(", ")
+                    ),
+                ),
+                (true, false) => (
+                    Status::Warn,
+                    Severity::High,
+                    format!(
+                        "only plaintext SIP answers ({}): no integrity protection for signalling",
+                        plain_ok.join(", ")
+                    ),
+                ),
+                (false, true) => (
+                    Status::Pass,
+                    Severity::None,
+                    "only SIP over TLS answers".to_string(),
+                ),
+                (true, true) => (
+                    Status::Error,
+                    Severity::Low,
+                    "no transport answered OPTIONS".to_string(),
+                ),
+            };
+            vec![
+                Finding::new(self.id(), self.title(), status, summary)
+                    .severity(severity)
+                    .questions(self.questions())
+                    .rfcs(&["RFC 3261 §26.2", "RFC 5630", "RFC 9325"])
+                    .details(json!({ "tls_answering": tls_ok, "plaintext_answering": plain_ok }))
+                    .evidence(evidence),
+            ]
+        })
+    }
+}

@@ -1,0 +1,102 @@
+//! `sip.server_header`: does the trunk tell strangers which product and version it runs?
+
+use serde_json::json;
+
+use super::{answered, unanswered};
+use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::report::{Finding, Severity, Status};
+
+pub struct ServerHeader;
+
+/// Whether a product string carries a version number (`Kamailio (5.6.3 (x86_64/linux))`).
+pub fn leaks_version(product: &str) -> bool {
+    let b = product.as_bytes();
+    b.windows(3)
+        .any(|w| w[0].is_ascii_digit() && w[1] == b'.' && w[2].is_ascii_digit())
+        || product
+            .split(['/', ' '])
+            .skip(1)
+            .any(|t| t.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+impl Probe for ServerHeader {
+    fn id(&self) -> &'static str {
+        "sip.server_header"
+    }
+    fn title(&self) -> &'static str {
+        "Server software disclosure"
+    }
+    fn safety(&self) -> Safety {
+        Safety::Safe
+    }
+    fn questions(&self) -> &'static [u8] {
+        &[]
+    }
+    fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
+        Box::pin(async move {
+            let got = answered(ctx).await;
+            if got.is_empty() {
+                return unanswered(self);
+            }
+            got.iter()
+                .map(|(ep, ex)| {
+                    let m = ex
+                        .best_response()
+                        .expect("answered() keeps only answered exchanges");
+                    let header = m
+                        .quote_header("Server")
+                        .or_else(|| m.quote_header("User-Agent"));
+                    let product = m.header("Server").or_else(|| m.header("User-Agent"));
+                    let (status, severity, summary) = match product {
+                        Some(p) if leaks_version(p) => (
+                            Status::Warn,
+                            Severity::Low,
+                            format!(
+                                "product and version disclosed: \"{}\"",
+                                header.clone().unwrap_or_default()
+                            ),
+                        ),
+                        Some(_) => (
+                            Status::Info,
+                            Severity::None,
+                            format!(
+                                "product disclosed without a version: \"{}\"",
+                                header.clone().unwrap_or_default()
+                            ),
+                        ),
+                        None => (
+                            Status::Pass,
+                            Severity::None,
+                            "no Server or User-Agent header in responses".to_string(),
+                        ),
+                    };
+                    Finding::new(self.id(), self.title(), status, summary)
+                        .severity(severity)
+                        .endpoint(ep)
+                        .rfcs(&["RFC 3261 §20.35", "RFC 3261 §26.4.4"])
+                        .details(json!({
+                            "header": header,
+                            "product": product,
+                            "version_disclosed": product.is_some_and(leaks_version),
+                        }))
+                        .evidence([ctx.evidence(ex)])
+                })
+                .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::leaks_version;
+
+    #[test]
+    fn version_detection() {
+        assert!(leaks_version("kamailio (5.6.3 (x86_64/linux))"));
+        assert!(leaks_version("Asterisk PBX 18.2.0"));
+        assert!(leaks_version("FPBX-16.0.33(18.13.0)"));
+        assert!(leaks_version("baresip v2.0.0"));
+        assert!(!leaks_version("SBC"));
+        assert!(!leaks_version("Acme Session Director"));
+    }
+}

@@ -1,0 +1,65 @@
+//! `sip.allow`: the methods a trunk accepts (`Allow`) and the extensions it supports (`Supported`).
+
+use serde_json::json;
+
+use super::{answered, unanswered};
+use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::report::{Finding, Status};
+
+pub struct Allow;
+
+impl Probe for Allow {
+    fn id(&self) -> &'static str {
+        "sip.allow"
+    }
+    fn title(&self) -> &'static str {
+        "Methods allowed and extensions supported"
+    }
+    fn safety(&self) -> Safety {
+        Safety::Safe
+    }
+    fn questions(&self) -> &'static [u8] {
+        &[]
+    }
+    fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
+        Box::pin(async move {
+            let got = answered(ctx).await;
+            if got.is_empty() {
+                return unanswered(self);
+            }
+            got.iter()
+                .map(|(ep, ex)| {
+                    let m = ex
+                        .best_response()
+                        .expect("answered() keeps only answered exchanges");
+                    let allow = m.list_header("Allow");
+                    let supported = m.list_header("Supported");
+                    let summary = if allow.is_empty() {
+                        format!("{} carried no Allow header", m.first_line())
+                    } else {
+                        format!(
+                            "Allow: {}; Supported: {}",
+                            allow.join(", "),
+                            if supported.is_empty() {
+                                "none".into()
+                            } else {
+                                supported.join(", ")
+                            }
+                        )
+                    };
+                    Finding::new(self.id(), self.title(), Status::Info, summary)
+                        .endpoint(ep)
+                        .rfcs(&["RFC 3261 §11.2", "RFC 3261 §20.5", "RFC 3261 §20.37"])
+                        .details(json!({
+                            "response": m.first_line(),
+                            "allow": allow,
+                            "supported": supported,
+                            "allow_header": m.quote_header("Allow"),
+                            "supported_header": m.quote_header("Supported"),
+                        }))
+                        .evidence([ctx.evidence(ex)])
+                })
+                .collect()
+        })
+    }
+}

@@ -1,0 +1,167 @@
+//! `sips.options`: OPTIONS to a `sips:` Request-URI over TLS, with the certificate the trunk presents
+//! and whether it proves the SIP domain (RFC 5922).
+
+use serde_json::json;
+
+use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::report::{Finding, Severity, Status};
+use crate::target::Transport;
+use crate::tls::cert::{self, CertInfo};
+
+pub struct SipsOptions;
+
+impl Probe for SipsOptions {
+    fn id(&self) -> &'static str {
+        "sips.options"
+    }
+    fn title(&self) -> &'static str {
+        "SIPS (SIP over TLS) with a certificate for the SIP domain"
+    }
+    fn safety(&self) -> Safety {
+        Safety::Safe
+    }
+    fn questions(&self) -> &'static [u8] {
+        &[4, 14]
+    }
+    fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
+        Box::pin(async move {
+            let eps: Vec<_> = ctx.endpoints_on(Transport::Tls).cloned().collect();
+            if eps.is_empty() {
+                return vec![
+                    Finding::new(
+                        self.id(),
+                        self.title(),
+                        Status::Skipped,
+                        "TLS not probed (not selected)",
+                    )
+                    .questions(self.questions()),
+                ];
+            }
+            let mut out = Vec::new();
+            for ep in eps {
+                let uri = ctx.request_uri(&ep, true);
+                let req = ctx
+                    .request("OPTIONS", &uri)
+                    .header("Accept", "application/sdp");
+                let ex = ctx.exchange(&ep, &req).await;
+                let base = Finding::new(self.id(), self.title(), Status::Info, "")
+                    .endpoint(&ep)
+                    .questions(self.questions())
+                    .rfcs(&["RFC 3261 §26.2.2", "RFC 5630", "RFC 5922 §7"])
+                    .evidence([ctx.evidence(&ex)]);
+                let Some(tls) = &ex.tls else {
+                    let why = ex
+                        .error
+                        .as_ref()
+                        .map(|e| e.to_string())
+                        .unwrap_or_else(|| "no TLS session".into());
+                    out.push(Finding {
+                        status: Status::Warn,
+                        severity: Severity::Medium,
+                        summary: format!("SIPS not available: {why}"),
+                        details: json!({ "offered": false, "error": ex.error.as_ref().map(|e| e.kind()) }),
+                        ..base
+                    });
+                    continue;
+                };
+                let now = cert::now_unix();
+                let chain: Vec<CertInfo> = tls
+                    .chain
+                    .iter()
+                    .filter_map(|d| cert::analyse(d, now))
+                    .collect();
+                let identity = chain
+                    .first()
+                    .map(|c| cert::sip_identity(c, &ctx.config.domain));
+                let verified = tls.verified.clone().unwrap_or(Err("not verified".into()));
+                let response = ex.best_response();
+                let mut problems = Vec::new();
+                let mut worst = Status::Pass;
+                if let Some(leaf) = chain.first() {
+                    if leaf.days_left < 0 {
+                        problems.push(format!("certificate expired {} days ago", -leaf.days_left));
+                        worst = Status::Fail;
+                    }
+                    if leaf.weak_signature {
+                        problems.push(format!("weak signature {}", leaf.signature_algorithm));
+                        worst = Status::Fail;
+                    }
+                } else {
+                    problems.push("no certificate could be parsed".into());
+                    worst = Status::Fail;
+                }
+                if let Some(id) = &identity
+                    && !id.matched
+                {
+                    problems.push(format!(
+                        "certificate does not prove {}: {}",
+                        id.domain, id.how
+                    ));
+                    worst = Status::Fail;
+                }
+                if let Err(e) = &verified {
+                    problems.push(format!(
+                        "chain not trusted by {}: {e}",
+                        ctx.config.tls.roots_source
+                    ));
+                    if worst == Status::Pass {
+                        worst = Status::Warn;
+                    }
+                }
+                match response {
+                    Some(m) if m.status().is_some_and(|c| c < 300) => {}
+                    Some(m) => {
+                        problems.push(format!("sips: OPTIONS answered {}", m.first_line()));
+                        if worst == Status::Pass {
+                            worst = Status::Warn;
+                        }
+                    }
+                    None => {
+                        problems.push("no answer to a sips: OPTIONS over TLS".into());
+                        if worst == Status::Pass {
+                            worst = Status::Warn;
+                        }
+                    }
+                }
+                let summary = if problems.is_empty() {
+                    format!(
+                        "SIPS answered {} over {} with a trusted certificate for {}",
+                        response.map(|m| m.first_line()).unwrap_or_default(),
+                        tls.version,
+                        ctx.config.domain
+                    )
+                } else {
+                    format!(
+                        "SIPS offered over {}, but {}",
+                        tls.version,
+                        problems.join("; ")
+                    )
+                };
+                out.push(Finding {
+                    status: worst,
+                    severity: match worst {
+                        Status::Fail => Severity::High,
+                        Status::Warn => Severity::Medium,
+                        _ => Severity::None,
+                    },
+                    summary,
+                    details: json!({
+                        "offered": true,
+                        "response": response.map(|m| m.first_line()),
+                        "tls_version": tls.version,
+                        "cipher_suite": tls.cipher_suite,
+                        "server_name": tls.server_name,
+                        "trusted": verified.is_ok(),
+                        "trust_error": verified.err(),
+                        "trust_roots": ctx.config.tls.roots_source,
+                        "identity": identity,
+                        "chain": chain,
+                        "problems": problems,
+                    }),
+                    ..base
+                });
+            }
+            out
+        })
+    }
+}

@@ -1,0 +1,122 @@
+//! `transport.udp`, `transport.tcp`, `transport.tls`: does each transport answer a plain OPTIONS?
+
+use serde_json::json;
+
+use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::report::{Finding, Severity, Status};
+use crate::target::Transport;
+
+/// OPTIONS over one transport on every endpoint of that transport.
+pub struct Reachability(pub Transport);
+
+impl Probe for Reachability {
+    fn id(&self) -> &'static str {
+        match self.0 {
+            Transport::Udp => "transport.udp",
+            Transport::Tcp => "transport.tcp",
+            Transport::Tls => "transport.tls",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self.0 {
+            Transport::Udp => "SIP over UDP answers OPTIONS",
+            Transport::Tcp => "SIP over TCP answers OPTIONS",
+            Transport::Tls => "SIP over TLS answers OPTIONS",
+        }
+    }
+
+    fn safety(&self) -> Safety {
+        Safety::Safe
+    }
+
+    fn questions(&self) -> &'static [u8] {
+        match self.0 {
+            Transport::Tls => &[1, 4, 14],
+            _ => &[14],
+        }
+    }
+
+    fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
+        Box::pin(async move {
+            let eps: Vec<_> = ctx.endpoints_on(self.0).cloned().collect();
+            if eps.is_empty() {
+                return vec![
+                    Finding::new(
+                        self.id(),
+                        self.title(),
+                        Status::Skipped,
+                        format!("{} not probed (not selected)", self.0),
+                    )
+                    .questions(self.questions()),
+                ];
+            }
+            let mut out = Vec::new();
+            for ep in eps {
+                let ex = ctx.options(&ep).await;
+                let rtt = ex.rtt.map(|d| (d.as_secs_f64() * 1e5).round() / 100.0);
+                let (status, summary) = match (ex.best_response(), &ex.error) {
+                    (Some(m), _) => (
+                        if self.0 == Transport::Tls {
+                            Status::Pass
+                        } else {
+                            Status::Info
+                        },
+                        format!(
+                            "{} answered OPTIONS with {} in {:.1} ms",
+                            self.0.via_token(),
+                            m.first_line().trim_start_matches("SIP/2.0 "),
+                            rtt.unwrap_or(0.0)
+                        ),
+                    ),
+                    (None, Some(e)) if ex.reached => (
+                        Status::Warn,
+                        format!(
+                            "{} accepted a connection but did not answer OPTIONS: {e}",
+                            self.0.via_token()
+                        ),
+                    ),
+                    (None, e) => (
+                        if self.0 == Transport::Tls {
+                            Status::Warn
+                        } else {
+                            Status::Info
+                        },
+                        format!(
+                            "{} unreachable: {}",
+                            self.0.via_token(),
+                            e.as_ref()
+                                .map(|e| e.to_string())
+                                .unwrap_or_else(|| "no answer".into())
+                        ),
+                    ),
+                };
+                let severity = if status == Status::Warn {
+                    Severity::Medium
+                } else {
+                    Severity::None
+                };
+                out.push(
+                    Finding::new(self.id(), self.title(), status, summary)
+                        .severity(severity)
+                        .endpoint(&ep)
+                        .questions(self.questions())
+                        .rfcs(&["RFC 3261 §11", "RFC 3261 §18"])
+                        .details(json!({
+                            "reachable": ex.best_response().is_some(),
+                            "connected": ex.reached,
+                            "status": ex.best_response().and_then(|m| m.status()),
+                            "reason": ex.best_response().map(|m| m.reason().to_string()),
+                            "rtt_ms": rtt,
+                            "retransmissions": ex.retransmissions,
+                            "error": ex.error.as_ref().map(|e| e.kind()),
+                            "tls_version": ex.tls.as_ref().map(|t| t.version.clone()),
+                            "tls_cipher_suite": ex.tls.as_ref().map(|t| t.cipher_suite.clone()),
+                        }))
+                        .evidence([ctx.evidence(&ex)]),
+                );
+            }
+            out
+        })
+    }
+}

@@ -1,0 +1,55 @@
+//! The scorecard model and its renderings.
+
+pub mod markdown;
+mod model;
+pub mod questions;
+pub mod text;
+
+pub use model::{Evidence, Finding, Report, SCHEMA_VERSION, Severity, Status, Tool};
+
+/// Output formats of `sipcheck probe`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+impl std::str::FromStr for Format {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Format> {
+        match s {
+            "text" => Ok(Format::Text),
+            "json" => Ok(Format::Json),
+            "md" | "markdown" => Ok(Format::Markdown),
+            other => Err(crate::Error::BadOption(format!(
+                "unknown format {other:?} (expected text, json or md)"
+            ))),
+        }
+    }
+}
+
+/// Renders a report in a format; `color` only affects text.
+pub fn render(report: &Report, format: Format, color: bool) -> String {
+    match format {
+        Format::Text => text::render(report, color),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(report).expect("reports always serialise");
+            s.push('\n');
+            s
+        }
+        Format::Markdown => markdown::render(report),
+    }
+}
+
+/// Reads a JSON report written by sipcheck.
+pub fn read_json(path: &str) -> crate::Result<Report> {
+    let text = std::fs::read_to_string(path).map_err(|e| crate::Error::BadFile {
+        path: path.into(),
+        reason: e.to_string(),
+    })?;
+    serde_json::from_str(&text).map_err(|e| crate::Error::BadFile {
+        path: path.into(),
+        reason: format!("not a sipcheck JSON report: {e}"),
+    })
+}

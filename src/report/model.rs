@@ -1,0 +1,240 @@
+//! The scorecard: what a run measured, as data. Renderings live beside this file.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::target::{Endpoint, Transport};
+
+/// Bumped whenever a field is removed or changes meaning; additions keep the version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How a finding came out. Ordered from best to worst for gating purposes where that makes sense.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Measured, and good.
+    Pass,
+    /// Measured, and worth attention.
+    Warn,
+    /// Measured, and bad (or a policy rule was violated).
+    Fail,
+    /// Measured; a fact with no verdict.
+    Info,
+    /// Not run, with the reason (not selected, opt-in, not applicable).
+    Skipped,
+    /// The probe itself could not complete; the reason says why.
+    Error,
+    /// The target stopped us (dropped connections, rate-limited, banned) before an answer was had.
+    Blocked,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Info => "info",
+            Status::Skipped => "skipped",
+            Status::Error => "error",
+            Status::Blocked => "blocked",
+        }
+    }
+
+    /// Whether the finding rests on a measurement.
+    pub fn is_measured(self) -> bool {
+        matches!(
+            self,
+            Status::Pass | Status::Warn | Status::Fail | Status::Info
+        )
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How much a non-pass finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    None,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// One exchange that backs a finding: what went out, what came back, when, and where.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub transport: Transport,
+    /// The peer, as `address:port`.
+    pub remote: String,
+    /// Our side, as `address:port`, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<String>,
+    /// Milliseconds since the start of the run when the exchange began.
+    pub at_ms: u64,
+    /// Round-trip time to the first answer, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtt_ms: Option<f64>,
+    /// What was sent (redacted; non-UTF-8 bytes escaped).
+    pub sent: String,
+    /// What came back (redacted; non-UTF-8 bytes escaped; may be empty).
+    pub received: String,
+    /// A note when the exchange did not complete (timeout, reset, refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One answer to one question about the trunk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable dotted id (`tls.versions`); CI users depend on it.
+    pub id: String,
+    pub title: String,
+    pub category: String,
+    pub status: Status,
+    pub severity: Severity,
+    /// The endpoint this finding is about (`tls:127.0.0.1:5061`), or none for trunk-wide findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Seed questions (1–15) this finding answers.
+    pub questions: Vec<u8>,
+    pub rfcs: Vec<String>,
+    /// One sentence.
+    pub summary: String,
+    /// Probe-specific facts, always a JSON object.
+    pub details: serde_json::Value,
+    pub evidence: Vec<Evidence>,
+}
+
+impl Finding {
+    /// A finding with an empty details object and no evidence; fill in with the builder methods.
+    pub fn new(id: &str, title: &str, status: Status, summary: impl Into<String>) -> Finding {
+        Finding {
+            id: id.to_string(),
+            title: title.to_string(),
+            category: id.split('.').next().unwrap_or(id).to_string(),
+            status,
+            severity: default_severity(status),
+            endpoint: None,
+            questions: Vec::new(),
+            rfcs: Vec::new(),
+            summary: summary.into(),
+            details: serde_json::Value::Object(Default::default()),
+            evidence: Vec::new(),
+        }
+    }
+
+    pub fn severity(mut self, s: Severity) -> Self {
+        self.severity = s;
+        self
+    }
+
+    pub fn endpoint(mut self, e: &Endpoint) -> Self {
+        self.endpoint = Some(e.label());
+        self
+    }
+
+    pub fn questions(mut self, q: &[u8]) -> Self {
+        self.questions = q.to_vec();
+        self
+    }
+
+    pub fn rfcs(mut self, r: &[&str]) -> Self {
+        self.rfcs = r.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub fn details(mut self, d: serde_json::Value) -> Self {
+        debug_assert!(d.is_object(), "details must be a JSON object");
+        self.details = d;
+        self
+    }
+
+    pub fn evidence(mut self, e: impl IntoIterator<Item = Evidence>) -> Self {
+        self.evidence.extend(e);
+        self
+    }
+}
+
+fn default_severity(s: Status) -> Severity {
+    match s {
+        Status::Fail => Severity::High,
+        Status::Warn => Severity::Medium,
+        Status::Error | Status::Blocked => Severity::Low,
+        _ => Severity::None,
+    }
+}
+
+/// The tool that wrote the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Tool {
+            name: "sipcheck".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// The whole scorecard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    /// The target as the user gave it.
+    pub target: String,
+    /// The SIP domain used for certificate identity checks.
+    pub domain: String,
+    /// RFC 3339 UTC time the run started.
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub endpoints: Vec<Endpoint>,
+    pub findings: Vec<Finding>,
+    /// Set when the run could not finish everything it meant to (the reason); findings so far are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
+}
+
+impl Report {
+    /// The findings with this id, one per endpoint (or one trunk-wide).
+    pub fn findings_with_id<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
+        self.findings.iter().filter(move |f| f.id == id)
+    }
+
+    /// Counts by status, in the order pass, warn, fail, info, skipped, error, blocked.
+    pub fn counts(&self) -> [(Status, usize); 7] {
+        let all = [
+            Status::Pass,
+            Status::Warn,
+            Status::Fail,
+            Status::Info,
+            Status::Skipped,
+            Status::Error,
+            Status::Blocked,
+        ];
+        all.map(|s| (s, self.findings.iter().filter(|f| f.status == s).count()))
+    }
+
+    /// The process exit code the report implies (see README "Exit codes"): 3 incomplete, 1 a fail, 0 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        if self.incomplete.is_some() {
+            3
+        } else if self.findings.iter().any(|f| f.status == Status::Fail) {
+            1
+        } else {
+            0
+        }
+    }
+}

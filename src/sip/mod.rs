@@ -1,0 +1,7 @@
+//! SIP messages: building requests and parsing what comes back.
+
+pub mod parse;
+pub mod request;
+
+pub use parse::{Limits, Message, ParseError, StartLine};
+pub use request::Request;

@@ -1,0 +1,3 @@
+//! TLS analysis: certificates now; hand-made hellos and the cipher-suite registry for the TLS scan.
+
+pub mod cert;

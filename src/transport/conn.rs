@@ -1,0 +1,233 @@
+//! One connection (or connected UDP socket) to one endpoint, with bounded, deadline-driven reads.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::time::{Instant, timeout_at};
+
+use super::TxError;
+use super::framing::{Frame, next_frame};
+use super::tls::{Captured, TlsSettings, client_config, server_name};
+use crate::sip::parse::{Limits, Message};
+use crate::target::{Endpoint, Transport};
+
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// What the TLS handshake showed about the peer.
+#[derive(Debug, Clone, Default)]
+pub struct TlsInfo {
+    pub version: String,
+    pub cipher_suite: String,
+    /// The name sent as SNI and checked against the certificate.
+    pub server_name: String,
+    /// DER certificates as sent, leaf first.
+    pub chain: Vec<Vec<u8>>,
+    /// `Ok` when the chain verified against the trust roots for `server_name`.
+    pub verified: Option<Result<(), String>>,
+}
+
+/// One item read from a connection.
+#[derive(Debug, Clone)]
+pub enum Incoming {
+    Message(Message),
+    /// Bytes that are not a SIP message we could parse, and why.
+    Garbage(Vec<u8>, String),
+}
+
+enum Inner {
+    Udp(UdpSocket),
+    Stream(Box<dyn Stream>, Vec<u8>),
+}
+
+/// A connection to one endpoint.
+pub struct Connection {
+    inner: Inner,
+    pub endpoint: Endpoint,
+    pub local: SocketAddr,
+    pub tls: Option<TlsInfo>,
+    limits: Limits,
+}
+
+fn io_err(e: io::Error) -> TxError {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => TxError::Refused,
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => TxError::Reset,
+        io::ErrorKind::UnexpectedEof => TxError::Closed,
+        _ => TxError::Io(e.to_string()),
+    }
+}
+
+impl Connection {
+    /// Connects (and for TLS, handshakes with `sni` as the server name) before `deadline`.
+    pub async fn open(
+        endpoint: &Endpoint,
+        tls: &TlsSettings,
+        sni: &str,
+        limits: Limits,
+        deadline: Instant,
+    ) -> Result<Connection, TxError> {
+        let remote = endpoint.socket_addr();
+        match endpoint.transport {
+            Transport::Udp => {
+                let bind: SocketAddr = if remote.is_ipv6() {
+                    "[::]:0".parse().expect("literal")
+                } else {
+                    "0.0.0.0:0".parse().expect("literal")
+                };
+                let sock = UdpSocket::bind(bind).await.map_err(io_err)?;
+                sock.connect(remote).await.map_err(io_err)?;
+                let local = sock.local_addr().map_err(io_err)?;
+                Ok(Connection {
+                    inner: Inner::Udp(sock),
+                    endpoint: endpoint.clone(),
+                    local,
+                    tls: None,
+                    limits,
+                })
+            }
+            Transport::Tcp | Transport::Tls => {
+                let tcp = timeout_at(deadline, TcpStream::connect(remote))
+                    .await
+                    .map_err(|_| TxError::Timeout)?
+                    .map_err(io_err)?;
+                let _ = tcp.set_nodelay(true);
+                let local = tcp.local_addr().map_err(io_err)?;
+                if endpoint.transport == Transport::Tcp {
+                    return Ok(Connection {
+                        inner: Inner::Stream(Box::new(tcp), Vec::new()),
+                        endpoint: endpoint.clone(),
+                        local,
+                        tls: None,
+                        limits,
+                    });
+                }
+                let (cfg, captured) = client_config(tls).map_err(TxError::Tls)?;
+                let name = server_name(sni).map_err(TxError::Tls)?;
+                let connector = tokio_rustls::TlsConnector::from(cfg);
+                let stream = timeout_at(deadline, connector.connect(name, tcp))
+                    .await
+                    .map_err(|_| TxError::Timeout)?
+                    .map_err(|e| match e.kind() {
+                        io::ErrorKind::InvalidData => TxError::Tls(e.to_string()),
+                        _ => io_err(e),
+                    })?;
+                let info = tls_info(&stream, sni, &captured);
+                Ok(Connection {
+                    inner: Inner::Stream(Box::new(stream), Vec::new()),
+                    endpoint: endpoint.clone(),
+                    local,
+                    tls: Some(info),
+                    limits,
+                })
+            }
+        }
+    }
+
+    pub async fn send(&mut self, bytes: &[u8], deadline: Instant) -> Result<(), TxError> {
+        let fut = async {
+            match &mut self.inner {
+                Inner::Udp(s) => s.send(bytes).await.map(|_| ()),
+                Inner::Stream(s, _) => {
+                    s.write_all(bytes).await?;
+                    s.flush().await
+                }
+            }
+        };
+        timeout_at(deadline, fut)
+            .await
+            .map_err(|_| TxError::Timeout)?
+            .map_err(io_err)
+    }
+
+    /// The next message (or unparseable datagram / stream prefix), waiting no later than `deadline`.
+    pub async fn recv(&mut self, deadline: Instant) -> Result<Incoming, TxError> {
+        let limits = self.limits;
+        match &mut self.inner {
+            Inner::Udp(s) => {
+                let mut buf = vec![0u8; limits.max_message + 1];
+                let n = timeout_at(deadline, s.recv(&mut buf))
+                    .await
+                    .map_err(|_| TxError::Timeout)?
+                    .map_err(io_err)?;
+                buf.truncate(n);
+                Ok(parse_incoming(buf, &limits))
+            }
+            Inner::Stream(s, buf) => loop {
+                match next_frame(buf, &limits) {
+                    Frame::Message(n) => {
+                        let rest = buf.split_off(n);
+                        let msg = std::mem::replace(buf, rest);
+                        return Ok(parse_incoming(msg, &limits));
+                    }
+                    Frame::Invalid(reason) => {
+                        let junk = std::mem::take(buf);
+                        return Err(TxError::Protocol(reason, junk));
+                    }
+                    Frame::Need => {}
+                }
+                let mut chunk = [0u8; 8192];
+                let n = timeout_at(deadline, s.read(&mut chunk))
+                    .await
+                    .map_err(|_| TxError::Timeout)?
+                    .map_err(io_err)?;
+                if n == 0 {
+                    return Err(if buf.iter().all(|b| b.is_ascii_whitespace()) {
+                        TxError::Closed
+                    } else {
+                        TxError::Protocol(
+                            "connection closed mid-message".into(),
+                            std::mem::take(buf),
+                        )
+                    });
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            },
+        }
+    }
+
+    /// Closes a stream politely (TLS close_notify, TCP FIN), without waiting long.
+    pub async fn close(self) {
+        if let Inner::Stream(mut s, _) = self.inner {
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(200), s.shutdown()).await;
+        }
+    }
+}
+
+fn parse_incoming(bytes: Vec<u8>, limits: &Limits) -> Incoming {
+    match Message::parse(&bytes, limits) {
+        Ok(m) => Incoming::Message(m),
+        Err(e) => Incoming::Garbage(bytes, e.to_string()),
+    }
+}
+
+fn tls_info(
+    stream: &tokio_rustls::client::TlsStream<TcpStream>,
+    sni: &str,
+    captured: &Arc<Mutex<Captured>>,
+) -> TlsInfo {
+    let (_, conn) = stream.get_ref();
+    let captured = captured.lock().map(|c| c.clone()).unwrap_or_default();
+    TlsInfo {
+        version: conn
+            .protocol_version()
+            .map(|v| match v {
+                rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".to_string(),
+                rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_string(),
+                other => format!("{other:?}"),
+            })
+            .unwrap_or_default(),
+        cipher_suite: conn
+            .negotiated_cipher_suite()
+            .and_then(|s| s.suite().as_str().map(str::to_string))
+            .unwrap_or_default(),
+        server_name: sni.to_string(),
+        chain: captured.chain,
+        verified: captured.verified,
+    }
+}

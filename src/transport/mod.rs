@@ -1,0 +1,246 @@
+//! SIP over UDP, TCP and TLS: client transactions with RFC 3261 timers, bounded reads and deadlines.
+
+pub mod conn;
+pub mod framing;
+pub mod tls;
+
+use std::fmt;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+pub use conn::{Connection, Incoming, TlsInfo};
+pub use tls::TlsSettings;
+
+use crate::sip::Message;
+use crate::target::Transport;
+
+/// Why a transaction got no final answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TxError {
+    /// Nothing (or nothing final) before the deadline.
+    Timeout,
+    /// Connection refused (TCP RST to SYN, or ICMP port unreachable on UDP).
+    Refused,
+    /// The peer reset the connection.
+    Reset,
+    /// The peer closed the connection cleanly.
+    Closed,
+    /// The TLS handshake failed.
+    Tls(String),
+    /// The peer sent something that can never be a valid message within our limits (reason, bytes).
+    Protocol(String, Vec<u8>),
+    Io(String),
+}
+
+impl TxError {
+    /// A short machine-friendly word (`timeout`, `refused`, `reset`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TxError::Timeout => "timeout",
+            TxError::Refused => "refused",
+            TxError::Reset => "reset",
+            TxError::Closed => "closed",
+            TxError::Tls(_) => "tls",
+            TxError::Protocol(..) => "protocol",
+            TxError::Io(_) => "io",
+        }
+    }
+}
+
+impl fmt::Display for TxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TxError::Timeout => f.write_str("no answer before the timeout"),
+            TxError::Refused => f.write_str("connection refused"),
+            TxError::Reset => f.write_str("connection reset by peer"),
+            TxError::Closed => f.write_str("connection closed by peer"),
+            TxError::Tls(e) => write!(f, "TLS handshake failed: {e}"),
+            TxError::Protocol(r, _) => write!(f, "unusable reply: {r}"),
+            TxError::Io(e) => write!(f, "I/O error: {e}"),
+        }
+    }
+}
+
+/// RFC 3261 §17.1 timer values, and the overall deadline that caps Timer B/F.
+#[derive(Debug, Clone, Copy)]
+pub struct Timers {
+    pub t1: Duration,
+    pub t2: Duration,
+    /// The longest a transaction may take; Timer B/F (64·T1) when larger.
+    pub timeout: Duration,
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        Timers {
+            t1: Duration::from_millis(500),
+            t2: Duration::from_secs(4),
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Timers {
+    /// Timer B / Timer F, capped by the configured timeout.
+    pub fn give_up_after(&self) -> Duration {
+        (self.t1 * 64).min(self.timeout)
+    }
+}
+
+/// At most this many unrelated messages are kept per exchange, so a chatty peer cannot grow memory.
+const MAX_STRAYS: usize = 16;
+
+/// One client transaction as it happened.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub transport: Transport,
+    pub remote: std::net::SocketAddr,
+    pub local: Option<std::net::SocketAddr>,
+    /// When the transaction started, relative to the start of the run.
+    pub at: Duration,
+    pub sent: Vec<u8>,
+    pub retransmissions: u32,
+    /// Responses matching our branch and method, in arrival order.
+    pub responses: Vec<Message>,
+    /// Messages and bytes that did not match this transaction (bounded).
+    pub strays: Vec<Incoming>,
+    /// Time from first send to the first matching response.
+    pub rtt: Option<Duration>,
+    pub tls: Option<TlsInfo>,
+    /// Set when no final response arrived.
+    pub error: Option<TxError>,
+    /// True when a connection was established or any reply arrived: something is there.
+    pub reached: bool,
+}
+
+impl Exchange {
+    /// The final (≥ 200) response, if one arrived.
+    pub fn final_response(&self) -> Option<&Message> {
+        self.responses
+            .iter()
+            .find(|m| m.status().is_some_and(|c| c >= 200))
+    }
+
+    /// The final response, or the last provisional one.
+    pub fn best_response(&self) -> Option<&Message> {
+        self.final_response().or_else(|| self.responses.last())
+    }
+
+    /// Every byte received for this transaction, matching responses first, for evidence.
+    pub fn received_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for m in &self.responses {
+            out.extend_from_slice(&m.raw);
+        }
+        for s in &self.strays {
+            match s {
+                Incoming::Message(m) => out.extend_from_slice(&m.raw),
+                Incoming::Garbage(b, _) => out.extend_from_slice(&b[..b.len().min(4096)]),
+            }
+        }
+        if let Some(TxError::Protocol(_, b)) = &self.error {
+            out.extend_from_slice(&b[..b.len().min(4096)]);
+        }
+        out
+    }
+}
+
+/// What identifies the responses to a request.
+#[derive(Debug, Clone)]
+pub struct TxKey {
+    pub branch: String,
+    pub method: String,
+}
+
+impl TxKey {
+    fn matches(&self, m: &Message) -> bool {
+        m.status().is_some()
+            && m.top_via_branch().as_deref() == Some(self.branch.as_str())
+            && m.cseq()
+                .is_some_and(|(_, meth)| meth.eq_ignore_ascii_case(&self.method))
+    }
+}
+
+/// Runs one client transaction on an open connection: sends `bytes`, retransmits on UDP per Timer A/E,
+/// and collects matching responses until a final one or until the deadline.
+pub async fn transaction(
+    conn: &mut Connection,
+    bytes: Vec<u8>,
+    key: &TxKey,
+    timers: &Timers,
+    run_start: Instant,
+) -> Exchange {
+    let start = Instant::now();
+    let deadline = start + timers.give_up_after();
+    let mut ex = Exchange {
+        transport: conn.endpoint.transport,
+        remote: conn.endpoint.socket_addr(),
+        local: Some(conn.local),
+        at: start.saturating_duration_since(run_start),
+        sent: bytes,
+        retransmissions: 0,
+        responses: Vec::new(),
+        strays: Vec::new(),
+        rtt: None,
+        tls: conn.tls.clone(),
+        error: None,
+        reached: conn.endpoint.transport.is_stream(),
+    };
+    if let Err(e) = conn.send(&ex.sent, deadline).await {
+        ex.error = Some(e);
+        return ex;
+    }
+    let udp = conn.endpoint.transport == Transport::Udp;
+    let invite = key.method.eq_ignore_ascii_case("INVITE");
+    let mut interval = timers.t1;
+    let mut next_retx = start + interval;
+    let mut provisional = false;
+    loop {
+        let wait_until = if udp && !(invite && provisional) {
+            next_retx.min(deadline)
+        } else {
+            deadline
+        };
+        match conn.recv(wait_until).await {
+            Ok(Incoming::Message(m)) if key.matches(&m) => {
+                ex.reached = true;
+                ex.rtt.get_or_insert_with(|| start.elapsed());
+                let code = m.status().unwrap_or(0);
+                ex.responses.push(m);
+                if code >= 200 {
+                    return ex;
+                }
+                provisional = true;
+                if udp && !invite {
+                    interval = timers.t2;
+                    next_retx = Instant::now() + interval;
+                }
+            }
+            Ok(other) => {
+                ex.reached = true;
+                if ex.strays.len() < MAX_STRAYS {
+                    ex.strays.push(other);
+                }
+            }
+            Err(TxError::Timeout) if Instant::now() < deadline => {
+                // Timer A/E fired: retransmit with doubling interval (capped at T2 for non-INVITE).
+                if let Err(e) = conn.send(&ex.sent, deadline).await {
+                    ex.error = Some(e);
+                    return ex;
+                }
+                ex.retransmissions += 1;
+                interval = if invite {
+                    interval * 2
+                } else {
+                    (interval * 2).min(timers.t2)
+                };
+                next_retx = Instant::now() + interval;
+            }
+            Err(e) => {
+                ex.error = Some(e);
+                return ex;
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! The rustls client used for SIP over TLS.
+//!
+//! sipcheck measures, it does not refuse: the handshake goes ahead whatever the certificate, and the
+//! verification outcome against the trust roots is recorded for the certificate findings instead.
+
+use std::sync::{Arc, Mutex};
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+use crate::error::{Error, Result};
+
+/// Trust roots and session settings shared by every TLS connection of a run.
+#[derive(Clone)]
+pub struct TlsSettings {
+    pub roots: Arc<RootCertStore>,
+    /// Where the roots came from, for the report (`"webpki-roots"` or a file path).
+    pub roots_source: String,
+    /// Optional NSS key log writer (`--keylog`).
+    pub key_log: Option<Arc<dyn rustls::KeyLog>>,
+}
+
+impl std::fmt::Debug for TlsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsSettings")
+            .field("roots", &self.roots.len())
+            .field("roots_source", &self.roots_source)
+            .finish()
+    }
+}
+
+impl TlsSettings {
+    /// The Mozilla roots shipped in `webpki-roots`.
+    pub fn webpki() -> TlsSettings {
+        let roots = RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        TlsSettings {
+            roots: Arc::new(roots),
+            roots_source: "webpki-roots".into(),
+            key_log: None,
+        }
+    }
+
+    /// Roots from a PEM file (`--ca-file`).
+    pub fn from_ca_file(path: &str) -> Result<TlsSettings> {
+        use rustls::pki_types::pem::PemObject;
+        let bad = |reason: String| Error::BadFile {
+            path: path.to_string(),
+            reason,
+        };
+        let mut roots = RootCertStore::empty();
+        let certs = CertificateDer::pem_file_iter(path).map_err(|e| bad(e.to_string()))?;
+        for c in certs {
+            let c = c.map_err(|e| bad(e.to_string()))?;
+            roots.add(c).map_err(|e| bad(e.to_string()))?;
+        }
+        if roots.is_empty() {
+            return Err(bad("no certificates found".into()));
+        }
+        Ok(TlsSettings {
+            roots: Arc::new(roots),
+            roots_source: path.to_string(),
+            key_log: None,
+        })
+    }
+}
+
+/// The verification outcome of one handshake, filled in by the verifier.
+#[derive(Debug, Default, Clone)]
+pub struct Captured {
+    pub chain: Vec<Vec<u8>>,
+    /// `Ok` when the chain verified for the server name against the roots, else the reason.
+    pub verified: Option<Result<(), String>>,
+}
+
+#[derive(Debug)]
+struct CapturingVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    captured: Arc<Mutex<Captured>>,
+}
+
+impl ServerCertVerifier for CapturingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let outcome = self
+            .inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        if let Ok(mut c) = self.captured.lock() {
+            c.chain = std::iter::once(end_entity)
+                .chain(intermediates)
+                .map(|c| c.as_ref().to_vec())
+                .collect();
+            c.verified = Some(outcome);
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// A client config for one connection, and the slot its verifier writes into.
+pub fn client_config(
+    settings: &TlsSettings,
+) -> Result<(Arc<rustls::ClientConfig>, Arc<Mutex<Captured>>), String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let inner =
+        WebPkiServerVerifier::builder_with_provider(settings.roots.clone(), provider.clone())
+            .build()
+            .map_err(|e| e.to_string())?;
+    let captured = Arc::new(Mutex::new(Captured::default()));
+    let verifier = Arc::new(CapturingVerifier {
+        inner,
+        captured: captured.clone(),
+    });
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    if let Some(k) = &settings.key_log {
+        cfg.key_log = k.clone();
+    }
+    Ok((Arc::new(cfg), captured))
+}
+
+/// The server name to send as SNI and verify against: a DNS name, or an IP address (no SNI).
+pub fn server_name(domain: &str) -> Result<ServerName<'static>, String> {
+    let d = domain.trim_start_matches('[').trim_end_matches(']');
+    ServerName::try_from(d.to_string())
+        .map_err(|e| format!("{domain:?} is not a usable TLS server name: {e}"))
+}
