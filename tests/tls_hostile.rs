@@ -45,7 +45,7 @@ async fn hostile(kind: Peer) -> SocketAddr {
                     }
                     Peer::ResetMidHandshake => {
                         let _ = s.write_all(&[22, 3, 3, 0, 80, 2, 0, 0, 76, 3, 3]).await;
-                        let _ = s.set_linger(Some(Duration::ZERO));
+                        let _ = s.set_zero_linger();
                     }
                     Peer::Silence => tokio::time::sleep(Duration::from_secs(30)).await,
                 }
@@ -158,7 +158,7 @@ async fn banning_relay(upstream: u16, allow: usize) -> (SocketAddr, Arc<AtomicUs
         while let Ok((mut s, _)) = l.accept().await {
             let n = count.fetch_add(1, Ordering::SeqCst);
             if n >= allow {
-                let _ = s.set_linger(Some(Duration::ZERO));
+                let _ = s.set_zero_linger();
                 drop(s);
                 continue;
             }
