@@ -58,30 +58,41 @@ for conf in legacy modern tls12three; do
   PIDS+=($!)
   wait_port "$port"
   for delay in 0 10; do
-    rport=$(free_port)
-    python3 bench/delay_relay.py "$rport" 127.0.0.1 "$port" "$delay" "$WORK/count" &
-    relay=$!
-    PIDS+=($relay)
-    wait_port "$rport"
+    # Direct runs go straight to the server (timing); delayed runs go through the relay, which also
+    # counts the connections each tool opens.
+    rport=$port
+    relay=
+    if [ "$delay" != 0 ]; then
+      rport=$(free_port)
+      python3 bench/delay_relay.py "$rport" 127.0.0.1 "$port" "$delay" "$WORK/count" &
+      relay=$!
+      PIDS+=($relay)
+      wait_port "$rport"
+    fi
     for tool in sipcheck sslscan sslyze; do
-      echo 0 >"$WORK/count"
+      echo - >"$WORK/count"
       base="$WORK/$conf-$delay-$tool"
       case $tool in
         sipcheck) secs=$(timed "$base.log" "$SIPCHECK" probe 127.0.0.1:"$rport" --transport tls --probes tls \
                     --format json -o "$base.out" -q) ;;
-        sslscan)  secs=$(timed "$base.out" sslscan --no-colour --iana-names 127.0.0.1:"$rport") ;;
+        sslscan)  secs=$(timed "$base.out" sslscan --no-colour --show-cipher-ids 127.0.0.1:"$rport") ;;
         sslyze)   secs=$(timed "$base.log" "$SSLYZE" --quiet --sslv2 --sslv3 --tlsv1 --tlsv1_1 --tlsv1_2 \
                     --tlsv1_3 --json_out="$base.out" 127.0.0.1:"$rport") ;;
       esac
       sleep 0.3
       printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$conf" "$delay" "$tool" "$secs" "$(cat "$WORK/count")" "$base.out" >>"$RESULTS"
     done
-    kill "$relay" 2>/dev/null || true
+    [ -n "$relay" ] && kill "$relay" 2>/dev/null || true
   done
 done
 
-python3 - "$RESULTS" <<'PY'
+python3 - "$RESULTS" "$ROOT/probes/tls_cipher_suites.tsv" <<'PY'
 import json, re, sys
+IANA = {}
+for line in open(sys.argv[2]):
+    if not line.startswith("#") and "\t" in line:
+        code, name = line.strip().split("\t")
+        IANA[int(code, 16)] = name
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 VERS = ["SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
 
@@ -96,9 +107,10 @@ def suites(tool, path):
                         out[v] = d["suites"]
         elif tool == "sslscan":
             for line in open(path):
-                m = re.match(r"^(Preferred|Accepted)\s+(\S+)\s+\d+\s+bits\s+(\S+)", line)
+                m = re.match(r"^(Preferred|Accepted)\s+(\S+)\s+\d+\s+bits\s+0x([0-9A-Fa-f]{4})", line)
                 if m:
-                    out.setdefault(m.group(2), []).append(m.group(3))
+                    code = int(m.group(3), 16)
+                    out.setdefault(m.group(2), []).append(IANA.get(code, f"0x{code:04X}"))
         else:
             rep = json.load(open(path))
             res = rep["server_scan_results"][0]["scan_result"]
@@ -115,7 +127,11 @@ def suites(tool, path):
 
 by = {}
 for conf, delay, tool, secs, conns, path in rows:
-    by[(conf, delay, tool)] = (float(secs), int(conns), suites(tool, path))
+    by[(conf, delay, tool)] = (float(secs), int(conns) if conns.isdigit() else None, suites(tool, path))
+# Connection counts are measured on the relayed run; the algorithm is the same without delay.
+for (conf, delay, tool), (secs, conns, s) in list(by.items()):
+    if conns is None and (conf, "10", tool) in by:
+        by[(conf, delay, tool)] = (secs, by[(conf, "10", tool)][1], s)
 
 print(f"{'config':<11}{'rtt':>5}  {'sipcheck':>14}  {'sslscan':>14}  {'sslyze':>14}  {'sc/sslscan':>10}  {'sc/sslyze':>9}  agreement")
 for conf in ["legacy", "modern", "tls12three"]:
@@ -129,12 +145,13 @@ for conf in ["legacy", "modern", "tls12three"]:
             for v in VERS:
                 a, b = me[2].get(v, []), other[2].get(v, [])
                 if set(a) != set(b):
-                    notes.append(f"{v}: sipcheck-only {sorted(set(a)-set(b))} other-only {sorted(set(b)-set(a))}")
+                    mine, theirs = sorted(set(a) - set(b)), sorted(set(b) - set(a))
+                    notes.append(f"{v}: only sipcheck {len(mine)} {mine[:3]}, only other {len(theirs)} {theirs[:3]}")
             return "same sets" if not notes else "; ".join(notes)
         def order(other):
             diff = [v for v in VERS if me[2].get(v) and set(me[2][v]) == set(other[2].get(v, [])) and me[2][v] != other[2][v]]
             return "" if not diff else f" (order differs in {','.join(diff)})"
-        cell = lambda r: f"{r[0]:6.2f}s/{r[1]:4d}c"
+        cell = lambda r: f"{r[0]:6.2f}s/{r[1] if r[1] is not None else '?':>4}c"
         print(f"{conf:<11}{int(delay)*2:>3}ms  {cell(me):>14}  {cell(ss):>14}  {cell(sy):>14}  {me[0]/ss[0]:>10.2f}  {me[0]/sy[0]:>9.2f}  "
               f"sslscan: {agree(ss)}{order(ss)} | sslyze: {agree(sy)}")
 PY

@@ -83,7 +83,7 @@ pub fn all() -> Vec<u16> {
     GROUPS.iter().map(|(c, _)| *c).collect()
 }
 
-/// Groups with fewer than 128 bits of security, or not reviewed for TLS 1.3.
+/// Curves RFC 8446 dropped (binary and small prime curves); ffdhe2048 and up are fine (RFC 9325 §4.1).
 pub fn weak(code: u16) -> bool {
-    (0x0001..=0x0016).contains(&code) || code == 0x0100
+    (0x0001..=0x0016).contains(&code)
 }

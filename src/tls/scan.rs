@@ -369,7 +369,14 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
-        let server_order = if found.len() >= 2 && !self.is_blocked() {
+        // A client-order server picks the suites in the order they were offered; any other sequence
+        // already proves a server order, without the extra hello.
+        let offered = suites::candidates(v);
+        let rank = |c: &u16| offered.iter().position(|x| x == c).unwrap_or(usize::MAX);
+        let in_offer_order = found.windows(2).all(|w| rank(&w[0]) < rank(&w[1]));
+        let server_order = if found.len() >= 2 && !in_offer_order {
+            Some(true)
+        } else if found.len() >= 2 && !self.is_blocked() {
             let (a, b) = (found[0], found[found.len() - 1]);
             let ans = self
                 .ask(
