@@ -195,6 +195,8 @@ fn tls12_only_three_suites_out_of_strength_order() {
             "-cipher",
             cipher,
             "-serverpref",
+            "-verify",
+            "1",
         ],
         false,
     );
@@ -236,6 +238,36 @@ fn tls12_only_three_suites_out_of_strength_order() {
     let g = finding(&r, "tls.groups");
     assert!(
         g["details"]["method"].as_str().unwrap().contains("TLSv1.2"),
+        "{g:#}"
+    );
+    let c = finding(&r, "tls.certificate");
+    assert_eq!(
+        c["details"]["client_certificate_requested"], true,
+        "-verify 1: {c:#}"
+    );
+}
+
+#[test]
+fn tls13_only_server_shows_both_certificates() {
+    let s = SServer::start(&["-min_protocol", "TLSv1.3"], true);
+    let r = scan(s.port, &[]);
+    for v in ["SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2"] {
+        assert!(!accepted(&r, v), "{v}");
+    }
+    assert!(accepted(&r, "TLSv1.3"));
+    let m = finding(&r, "tls.mismatch");
+    assert_eq!(m["details"]["fallback_scsv"]["applicable"], false, "{m:#}");
+    let below = m["details"]["below_minimum"]["TLSv1.2"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(below.starts_with("alert:"), "{m:#}");
+    let c = finding(&r, "tls.certificate");
+    let mut keys: Vec<&String> = c["details"]["chains"].as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["EC P-256", "RSA"], "{c:#}");
+    let g = finding(&r, "tls.groups");
+    assert!(
+        g["details"]["method"].as_str().unwrap().contains("TLSv1.3"),
         "{g:#}"
     );
 }

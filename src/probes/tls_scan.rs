@@ -9,6 +9,7 @@ use crate::target::{Endpoint, Transport};
 use crate::tls::cert::{self, CertInfo};
 use crate::tls::scan::{Logged, ScanResult, Scanner};
 use crate::tls::suites::{self, Grade};
+use crate::tls::tls13_cert::{self, Family};
 use crate::tls::version::Version;
 use crate::tls::{answer::Answer, groups};
 
@@ -427,25 +428,22 @@ async fn certificate_finding(ctx: &Context, ep: &Endpoint, r: &ScanResult, title
         .collect();
     let mut source = "TLS ≤ 1.2 Certificate messages (per key type)".to_string();
     if chains.is_empty() && r.accepted().contains(&Version::Tls13) {
-        // TLS 1.3 encrypts the certificate: complete one real handshake to see it.
-        source = "TLS 1.3 handshake (rustls)".into();
-        if let Ok((conn, _permit)) = ctx.connect(ep).await {
-            if let Some(info) = &conn.tls {
-                let chain: Vec<CertInfo> = info
-                    .chain
-                    .iter()
-                    .filter_map(|d| cert::analyse(d, now))
-                    .collect();
-                chains.push((
-                    chain
-                        .first()
-                        .map(|c| c.key_type.clone())
-                        .unwrap_or_default(),
-                    info.cipher_suite.clone(),
-                    chain,
-                ));
+        source = "TLS 1.3 handshakes (ECDSA-only, then RSA-only signature algorithms)".into();
+        for family in [Family::Ecdsa, Family::Rsa] {
+            let _permit = ctx.limiter.connection(ep.address).await;
+            let der = tls13_cert::chain(
+                ep.socket_addr(),
+                &ctx.config.domain,
+                family,
+                ctx.config.timers.timeout,
+            )
+            .await;
+            let chain: Vec<CertInfo> = der.iter().filter_map(|d| cert::analyse(d, now)).collect();
+            if let Some(leaf) = chain.first()
+                && !chains.iter().any(|(_, _, c)| c.first() == Some(leaf))
+            {
+                chains.push((leaf.key_type.clone(), "TLSv1.3".into(), chain));
             }
-            conn.close().await;
         }
     }
     let mut problems: Vec<(Status, String)> = Vec::new();

@@ -6,5 +6,6 @@ pub mod groups;
 pub mod hello;
 pub mod scan;
 pub mod suites;
+pub mod tls13_cert;
 pub mod version;
 pub mod wire;
