@@ -109,6 +109,7 @@ fn modern_server_tls12_and_13_with_six_suites_in_client_order() {
     assert_eq!(c["details"]["secure_renegotiation"], true);
     assert_eq!(c["details"]["compression"], false);
     assert_eq!(c["details"]["client_certificate_requested"], false);
+    assert_eq!(c["details"]["ocsp_stapled"], false, "no -status_file");
 }
 
 #[test]
@@ -269,5 +270,25 @@ fn tls13_only_server_shows_both_certificates() {
     assert!(
         g["details"]["method"].as_str().unwrap().contains("TLSv1.3"),
         "{g:#}"
+    );
+}
+
+#[test]
+fn ocsp_staple_and_ca_signed_chain_are_seen() {
+    let s = SServer::start_with_ocsp_staple(&["-min_protocol", "TLSv1.2"]);
+    let r = scan(s.port, &[]);
+    let c = finding(&r, "tls.certificate");
+    assert_eq!(c["details"]["ocsp_stapled"], true, "{c:#}");
+    let rsa = &c["details"]["chains"]["RSA"];
+    assert_eq!(
+        rsa["certificates"].as_array().map(|a| a.len()),
+        Some(2),
+        "leaf + CA: {c:#}"
+    );
+    assert_eq!(rsa["ordered"], true);
+    assert_eq!(rsa["certificates"][0]["self_signed"], false);
+    assert_eq!(
+        rsa["certificates"][1]["subject"],
+        "CN=sipcheck test OCSP CA"
     );
 }

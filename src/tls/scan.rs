@@ -7,6 +7,10 @@
 //! hellos and come out in the server's preference order when the server enforces one. One more hello
 //! offering the first and last suite found in reverse order tells server order from client order.
 //! Versions, groups and the fallback test run concurrently under the connection limit.
+//!
+//! Politeness is the connection cap (`--max-connections`, shared with the other probes per address):
+//! each hello is one short connection and nothing else is sent, so the request-rate bucket (meant
+//! for SIP requests) is not applied here; a scan of a legacy server takes about 150 connections.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -360,7 +364,7 @@ impl<'a> Scanner<'a> {
                         flights.push((**h).clone());
                     }
                 }
-                Answer::Hello(_) | Answer::Alert { .. } | Answer::Garbage(_) => break,
+                Answer::Hello(_) | Answer::Alert { .. } => break,
                 // Reset, silence or close: either the server's way of saying "none of these", or the
                 // target has started dropping us; the health check tells which.
                 other => {

@@ -81,20 +81,30 @@ impl SServer {
     pub fn start(args: &[&str], ecdsa: bool) -> SServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let [rc, rk, ec, ek] = certs(dir.path());
-        let port = free_port();
-        let mut cmd = openssl();
-        cmd.arg("s_server")
-            .args(["-accept", &format!("127.0.0.1:{port}"), "-quiet"])
-            .args(["-cert", rc.to_str().unwrap(), "-key", rk.to_str().unwrap()]);
+        let mut all: Vec<String> = vec![
+            "-cert".into(),
+            rc.display().to_string(),
+            "-key".into(),
+            rk.display().to_string(),
+        ];
         if ecdsa {
-            cmd.args([
-                "-dcert",
-                ec.to_str().unwrap(),
-                "-dkey",
-                ek.to_str().unwrap(),
+            all.extend([
+                "-dcert".into(),
+                ec.display().to_string(),
+                "-dkey".into(),
+                ek.display().to_string(),
             ]);
         }
-        let child = cmd
+        all.extend(args.iter().map(|a| a.to_string()));
+        SServer::start_in(dir, &all)
+    }
+
+    /// Starts `openssl s_server` with exactly `args` (certificates included) from files in `dir`.
+    pub fn start_in(dir: tempfile::TempDir, args: &[String]) -> SServer {
+        let port = free_port();
+        let child = openssl()
+            .arg("s_server")
+            .args(["-accept", &format!("127.0.0.1:{port}"), "-quiet"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -116,6 +126,110 @@ impl SServer {
             std::thread::sleep(Duration::from_millis(20));
         }
         s
+    }
+
+    /// A server with a CA-signed RSA leaf that staples a "good" OCSP response made by `openssl ocsp`.
+    pub fn start_with_ocsp_staple(args: &[&str]) -> SServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = |n: &str| dir.path().join(n).display().to_string();
+        let subj_san = [
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ];
+        run_openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &p("ca.key"),
+            "-out",
+            &p("ca.crt"),
+            "-days",
+            "30",
+            "-subj",
+            "/CN=sipcheck test OCSP CA",
+        ]);
+        let (leaf_key, leaf_csr) = (p("leaf.key"), p("leaf.csr"));
+        let mut req = vec![
+            "req", "-newkey", "rsa:2048", "-nodes", "-keyout", &leaf_key, "-out", &leaf_csr,
+        ];
+        req.extend(subj_san);
+        run_openssl(&req);
+        run_openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &p("leaf.csr"),
+            "-CA",
+            &p("ca.crt"),
+            "-CAkey",
+            &p("ca.key"),
+            "-CAcreateserial",
+            "-out",
+            &p("leaf.crt"),
+            "-days",
+            "30",
+            "-copy_extensions",
+            "copy",
+        ]);
+        let serial = run_openssl(&["x509", "-in", &p("leaf.crt"), "-noout", "-serial"]);
+        let serial = serial.trim().trim_start_matches("serial=").to_string();
+        let expiry = (time::OffsetDateTime::now_utc() + time::Duration::days(30))
+            .format(time::macros::format_description!(
+                "[year repr:last_two][month][day][hour][minute][second]Z"
+            ))
+            .unwrap();
+        std::fs::write(
+            dir.path().join("index.txt"),
+            format!("V\t{expiry}\t\t{serial}\tunknown\t/CN=127.0.0.1\n"),
+        )
+        .unwrap();
+        run_openssl(&[
+            "ocsp",
+            "-issuer",
+            &p("ca.crt"),
+            "-cert",
+            &p("leaf.crt"),
+            "-reqout",
+            &p("req.der"),
+            "-no_nonce",
+        ]);
+        run_openssl(&[
+            "ocsp",
+            "-index",
+            &p("index.txt"),
+            "-CA",
+            &p("ca.crt"),
+            "-rsigner",
+            &p("ca.crt"),
+            "-rkey",
+            &p("ca.key"),
+            "-reqin",
+            &p("req.der"),
+            "-respout",
+            &p("resp.der"),
+            "-ndays",
+            "1",
+        ]);
+        let mut all: Vec<String> = [
+            "-cert",
+            &p("leaf.crt"),
+            "-key",
+            &p("leaf.key"),
+            "-cert_chain",
+            &p("ca.crt"),
+            "-status_file",
+            &p("resp.der"),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        all.extend(args.iter().map(|a| a.to_string()));
+        SServer::start_in(dir, &all)
     }
 }
 
