@@ -4,8 +4,9 @@
 //! Every ClientHello is one short TCP connection. The version probe of a version offers every suite
 //! of that version, so it is also the first step of that version's enumeration, which then offers all
 //! remaining suites and removes the chosen one until the server refuses: N accepted suites cost N + 1
-//! hellos and come out in the server's preference order when the server enforces one. One more hello
-//! offering the first and last suite found in reverse order tells server order from client order.
+//! hellos and come out in the server's preference order when the server enforces one. Picks that
+//! deviate from the offered order prove a server order; picks in the offered order are ambiguous, and
+//! one more hello offering the first and last suite found in reverse order settles it.
 //! Versions, groups and the fallback test run concurrently under the connection limit.
 //!
 //! Politeness is the connection cap (`--max-connections`, shared with the other probes per address):
