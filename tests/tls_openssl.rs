@@ -220,6 +220,10 @@ fn tls12_only_three_suites_out_of_strength_order() {
     );
     assert_eq!(suites(&r, "TLSv1.2"), truth);
     assert!(server_order(&r, "TLSv1.2"));
+    // One connection at a time gives the same answer.
+    let one = scan(s.port, &["--max-connections", "1"]);
+    assert_eq!(suites(&one, "TLSv1.2"), truth);
+    assert!(server_order(&one, "TLSv1.2"));
     assert_eq!(
         finding(&r, "tls.cipher_suites")["status"],
         "warn",

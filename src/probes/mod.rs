@@ -9,6 +9,7 @@ pub mod server_header;
 pub mod sip_allow;
 pub mod sip_refer;
 pub mod sips;
+pub mod tls_certificate;
 pub mod tls_scan;
 pub mod transport;
 
