@@ -296,3 +296,20 @@ fn ocsp_staple_and_ca_signed_chain_are_seen() {
         "CN=sipcheck test OCSP CA"
     );
 }
+
+#[test]
+fn openssl3_refuses_tls10_and_11_with_internal_error_at_the_default_security_level() {
+    // -min_protocol TLSv1 allows them, but security level 1 has no suite left for them.
+    let s = SServer::start(&["-min_protocol", "TLSv1"], false);
+    let r = scan(s.port, &[]);
+    for v in ["TLSv1.0", "TLSv1.1"] {
+        assert!(!accepted(&r, v));
+        assert_eq!(refusal(&r, v), "alert:internal_error", "{v}");
+    }
+    assert!(accepted(&r, "TLSv1.2") && accepted(&r, "TLSv1.3"));
+    let m = finding(&r, "tls.mismatch");
+    assert_eq!(
+        m["details"]["below_minimum"]["TLSv1.1"], "alert:internal_error",
+        "{m:#}"
+    );
+}
