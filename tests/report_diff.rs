@@ -132,6 +132,7 @@ fn endpoints_and_findings_new_and_gone() {
                 Transport::Udp,
                 5080,
             ),
+            finding("sips.options", Status::Fail, json!({})),
             finding("policy.min_tls_version", Status::Fail, json!({})),
         ],
     );
@@ -156,12 +157,13 @@ fn endpoints_and_findings_new_and_gone() {
         gone.iter()
             .any(|c| c.starts_with("sip.server_header finding gone"))
     );
-    // A new failing finding (here a policy violation) is worse, not merely new.
+    // A new failing finding is worse, not merely new; policy findings are not measurements.
+    let worse = kinds(&d, Kind::Worse);
     assert!(
-        kinds(&d, Kind::Worse)
-            .iter()
-            .any(|c| c.starts_with("policy.min_tls_version"))
+        worse.iter().any(|c| c.starts_with("sips.options")),
+        "{worse:?}"
     );
+    assert!(!d.changes.iter().any(|c| c.id.starts_with("policy.")));
     let text = d.render_text();
     assert!(text.contains("WORSE"), "{text}");
     let md = d.render_md();

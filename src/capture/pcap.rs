@@ -328,7 +328,32 @@ impl CaptureSink for PcapWriter {
 
 #[cfg(test)]
 mod tests {
-    use super::checksum;
+    use super::*;
+
+    #[test]
+    fn plaintext_credentials_are_redacted_tls_is_kept_raw() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.pcap");
+        let w = PcapWriter::create(path.to_str().unwrap()).unwrap();
+        let (l, r): (SocketAddr, SocketAddr) = (
+            "127.0.0.1:40000".parse().unwrap(),
+            "127.0.0.1:5060".parse().unwrap(),
+        );
+        let msg = b"REGISTER sip:x SIP/2.0\r\nAuthorization: Digest response=\"s3cr3t\"\r\n\r\n";
+        w.data(Transport::Udp, l, r, Direction::Sent, msg);
+        w.opened(Transport::Tcp, l, r);
+        w.data(Transport::Tcp, l, r, Direction::Sent, msg);
+        w.closed(Transport::Tcp, l, r);
+        w.data(Transport::Tls, l, r, Direction::Sent, b"\x17\x03\x03raw");
+        // UDP + SYN, SYN-ACK, ACK, data, FIN + TLS handshake of a new flow (3) and its data.
+        assert_eq!(w.finish().unwrap(), 10);
+        let bytes = std::fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("s3cr3t"), "credential leaked into the pcap");
+        assert_eq!(text.matches("Authorization: <redacted>").count(), 2);
+        assert!(bytes.windows(6).any(|w| w == b"\x17\x03\x03raw"));
+        assert_eq!(&bytes[..4], &0xa1b2_c3d4u32.to_le_bytes());
+    }
 
     #[test]
     fn internet_checksum() {

@@ -1,7 +1,8 @@
 //! Baseline diff: what got worse, better, new or gone between two reports of the same trunk
 //! (`sipcheck diff` and `probe --baseline`). A CI job gates a trunk change on [`Diff::worse`].
 //!
-//! Findings are matched by id and endpoint. Statuses are ranked pass/info < warn < error/blocked < fail;
+//! Findings are matched by id and endpoint; the `policy.*` and `baseline.*` findings a run adds are
+//! left out, since they follow the options of the run, not the trunk. Statuses are ranked pass/info < warn < error/blocked < fail;
 //! `skipped` is unranked, so a probe that was not run is listed as "not comparable", never as better.
 //! Some findings are also compared by their details: TLS versions re-enabled or disabled, cipher suites
 //! added or removed (a new suite in a weak class is worse), and media protections accepted or refused.
@@ -153,11 +154,17 @@ fn rank(s: Status) -> Option<u8> {
 
 type Key = (String, Option<String>, usize);
 
+/// Whether a finding is a measurement of the trunk (not a judgement added by `--policy` or `--baseline`,
+/// which depend on the options of the run rather than on the trunk).
+fn measures_trunk(f: &Finding) -> bool {
+    !(f.id.starts_with("policy.") || f.id.starts_with("baseline."))
+}
+
 /// Findings keyed by id, endpoint and occurrence (two findings with one id and endpoint stay apart).
 fn keyed(r: &Report) -> BTreeMap<Key, &Finding> {
     let mut seen: BTreeMap<(String, Option<String>), usize> = BTreeMap::new();
     let mut out = BTreeMap::new();
-    for f in &r.findings {
+    for f in r.findings.iter().filter(|f| measures_trunk(f)) {
         let n = seen.entry((f.id.clone(), f.endpoint.clone())).or_default();
         out.insert((f.id.clone(), f.endpoint.clone(), *n), f);
         *n += 1;
