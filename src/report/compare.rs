@@ -10,7 +10,7 @@ use super::questions::{self, Question};
 use super::{Report, Status};
 
 /// Longest cell text before it is cut, so the table stays readable.
-const CELL_CHARS: usize = 160;
+const CELL_CHARS: usize = 200;
 
 fn cut(s: &str) -> String {
     let s = s.replace('|', "\\|").replace('\n', " ");
@@ -45,9 +45,11 @@ pub fn cell(r: &Report, q: &Question) -> (Option<Status>, String) {
     match worst {
         None => (None, "not measured".into()),
         Some(w) => {
-            let text = fs
+            let mut measured: Vec<_> = fs.iter().filter(|f| f.status != Status::Skipped).collect();
+            // The finding that decides the verdict comes first, so a cut cell still shows why.
+            measured.sort_by_key(|f| std::cmp::Reverse(badness(f.status)));
+            let text = measured
                 .iter()
-                .filter(|f| f.status != Status::Skipped)
                 .map(|f| match &f.endpoint {
                     Some(e) => format!("{} ({e})", f.summary),
                     None => f.summary.clone(),
