@@ -68,6 +68,8 @@ fn ci_gate_policy_baseline_junit() {
         ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // stderr is not a terminal here: no progress display, only the baseline diff.
+    assert!(!stderr(&out).contains("probing"), "{}", stderr(&out));
     let x = read(&xml);
     let case = |name: &str| -> String {
         x.split("<testcase ")
@@ -189,6 +191,37 @@ fn diff_subcommand_on_real_reports() {
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 
+    // The same regression caught by `probe --baseline`: exit 1, and the diff is a failed testcase.
+    let out = sipcheck(&[
+        "probe",
+        &target,
+        "--ca-file",
+        &ca,
+        "--domain",
+        "other.test",
+        "--timeout",
+        "3s",
+        "--baseline",
+        &base,
+        "--format",
+        "junit",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let x = stdout(&out);
+    let case = x
+        .split("<testcase ")
+        .find(|c| c.contains("name=\"baseline.diff\""))
+        .unwrap();
+    assert!(
+        case.contains("<failure") && case.contains("sips.options"),
+        "{case}"
+    );
+    assert!(
+        stderr(&out).contains("WORSE"),
+        "the diff is printed on stderr: {}",
+        stderr(&out)
+    );
+
     let out = sipcheck(&["diff", &base, &same]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(!stdout(&out).contains("WORSE"), "{}", stdout(&out));
@@ -220,9 +253,15 @@ fn diff_subcommand_on_real_reports() {
 
 #[test]
 fn dry_run_sends_nothing_and_says_what_it_would_send() {
-    let port = support::kamailio::free_port_pair("127.0.0.1".parse().unwrap(), false);
-    let udp = std::net::UdpSocket::bind(("127.0.0.1", port)).unwrap();
-    let tcp = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    // A UDP socket and a TCP listener on one port (retried: parallel tests take ports too).
+    let (udp, tcp) = (0..50)
+        .find_map(|_| {
+            let u = std::net::UdpSocket::bind("127.0.0.1:0").ok()?;
+            let t = std::net::TcpListener::bind(u.local_addr().ok()?).ok()?;
+            Some((u, t))
+        })
+        .expect("a free UDP+TCP port on 127.0.0.1");
+    let port = udp.local_addr().unwrap().port();
     udp.set_nonblocking(true).unwrap();
     tcp.set_nonblocking(true).unwrap();
     let target = format!("127.0.0.1:{port}");
