@@ -16,7 +16,15 @@ use sipcheck::{Error, Port, Target, Transport};
 
 /// Measure what a SIP trunk really does about security, and write an evidence-backed scorecard.
 #[derive(Parser)]
-#[command(name = "sipcheck", version, about, long_about = None)]
+#[command(
+    name = "sipcheck",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 no fail; 1 at least one fail (including policy violations and, with \
+                  --baseline or diff, anything worse); 2 usage or tool error; 3 incomplete (target \
+                  unreachable on every transport, or its name does not resolve)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
