@@ -263,12 +263,11 @@ fn suites_finding(ctx: &Context, ep: &Endpoint, r: &ScanResult, title: &str) -> 
         })
         .collect();
     let summary = format!(
-        "{total} suites accepted ({}); {} insecure, {} weak; {} hellos in {:.2} s",
+        "{total} suites accepted ({}); {} insecure, {} weak; {} hellos",
         order.join(", "),
         insecure.len(),
         bad.len() - insecure.len(),
-        r.connections,
-        r.elapsed.as_secs_f64()
+        r.connections
     );
     with(
         base(
