@@ -106,6 +106,13 @@ struct ProbeArgs {
     /// Simultaneous connections per target address.
     #[arg(long, default_value_t = 4)]
     max_connections: usize,
+    /// Also run the opt-in flood probes (dos.*): bounded OPTIONS and REGISTER ramps that stop as soon
+    /// as the trunk starts limiting us.
+    #[arg(long)]
+    dos: bool,
+    /// Hard cap on the requests each dos probe may send.
+    #[arg(long, default_value_t = 600)]
+    dos_max_requests: u32,
     /// Also run intrusive probes (malformed and oversized messages).
     #[arg(long)]
     intrusive: bool,
@@ -210,6 +217,8 @@ fn build_options(a: &ProbeArgs) -> Result<(ScanOptions, Format), Error> {
     cfg.rate = a.rate;
     cfg.max_connections = a.max_connections.clamp(1, 64);
     cfg.intrusive = a.intrusive;
+    cfg.dos = a.dos;
+    cfg.dos_max_requests = a.dos_max_requests.clamp(1, 10_000);
     opts.config = cfg;
     scan::select(&opts.selectors)?;
     Ok((opts, format))

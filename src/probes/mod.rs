@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::probe::Probe;
 
+pub mod dos;
 pub mod plaintext;
 pub mod server_header;
 pub mod sip_allow;
@@ -25,6 +26,8 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(server_header::ServerHeader),
         Arc::new(sips::SipsOptions),
         Arc::new(tls_scan::TlsScan),
+        Arc::new(dos::Flood(dos::Kind::Options)),
+        Arc::new(dos::Flood(dos::Kind::Register)),
     ]
 }
 
