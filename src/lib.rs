@@ -35,9 +35,11 @@
 
 #![forbid(unsafe_code)]
 
+pub mod call;
 pub mod discover;
 pub mod error;
 pub mod evidence;
+pub mod media;
 pub mod probe;
 pub mod probes;
 pub mod report;
