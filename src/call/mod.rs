@@ -6,11 +6,13 @@
 //! bound (`--max-calls`), calls never overlap, and every call is torn down before the probe moves on.
 
 pub mod leg;
+pub mod place;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub use leg::{CallLeg, InviteOptions, InviteOutcome, Teardown};
+pub use place::{Offer, Placed, place};
 
 use crate::sip::digest::Credentials;
 

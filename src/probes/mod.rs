@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use crate::probe::Probe;
 
+pub mod auth;
+pub mod media;
 pub mod plaintext;
 pub mod server_header;
 pub mod sip_allow;
@@ -22,6 +24,8 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(sip_refer::Refer),
         Arc::new(server_header::ServerHeader),
         Arc::new(sips::SipsOptions),
+        Arc::new(auth::Auth),
+        Arc::new(media::Media),
     ]
 }
 

@@ -24,13 +24,15 @@ pub enum Suite {
 }
 
 impl Suite {
-    /// What sipcheck offers, strongest first (the offerer's preference order, RFC 4568 §5.1.1).
+    /// What sipcheck offers, in the offerer's preference order (RFC 4568 §5.1.1). The mandatory suite
+    /// comes first, as phones offer it, so the answer shows what an ordinary call would get; an answer
+    /// choosing a later line shows the trunk's own preference.
     pub const OFFERED: [Suite; 5] = [
-        Suite::AeadAes256Gcm,
-        Suite::AeadAes128Gcm,
-        Suite::Aes256CmHmacSha1_80,
         Suite::AesCm128HmacSha1_80,
         Suite::AesCm128HmacSha1_32,
+        Suite::Aes256CmHmacSha1_80,
+        Suite::AeadAes128Gcm,
+        Suite::AeadAes256Gcm,
     ];
 
     pub fn name(self) -> &'static str {
