@@ -291,3 +291,41 @@ async fn max_calls_bounds_the_run() {
         .count();
     assert!(skipped >= 1, "{:#?}", r.findings);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_call_to_without_allow_calls_sends_no_invite() {
+    let fake = CallFake::start(trunk(MD5_ONLY, |m| vec![response(m, 200, "OK", &[], None)])).await;
+    let target = fake.target();
+    let out = tokio::task::spawn_blocking(move || {
+        support::sipcheck(&[
+            "probe",
+            &target,
+            "--transport",
+            "udp",
+            "--probes",
+            "media,auth",
+            "--call-to",
+            "bob",
+            "--format",
+            "json",
+            "--timeout",
+            "2s",
+        ])
+    })
+    .await
+    .unwrap();
+    let r = support::json(&out);
+    for id in [
+        "media.sdes",
+        "media.srtp_flow",
+        "auth.invite_unauthenticated",
+    ] {
+        let f = support::findings(&r, id);
+        assert_eq!(f[0]["status"], "skipped", "{:#}", f[0]);
+        assert!(f[0]["summary"].as_str().unwrap().contains("--allow-calls"));
+    }
+    assert_eq!(fake.count("INVITE"), 0, "{:?}", fake.methods());
+    // A password flag does not exist: secrets never go on the command line.
+    let bad = support::sipcheck(&["probe", "127.0.0.1", "--password", "x"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -33,7 +33,7 @@ impl Default for InviteOptions {
     fn default() -> Self {
         InviteOptions {
             cancel_on_ringing: false,
-            ring_timeout: Duration::from_secs(8),
+            ring_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -373,8 +373,7 @@ impl CallLeg {
         let mut deadline = Instant::now() + self.timeout;
         let mut cancel_deadline: Option<Instant> = None;
         // Hard bound on the whole exchange whatever the peer does (an endless stream of 1xx, say).
-        let hard_stop =
-            Instant::now() + self.timeout * 2 + opts.ring_timeout + Duration::from_secs(4);
+        let hard_stop = Instant::now() + self.timeout + opts.ring_timeout + Duration::from_secs(4);
         loop {
             let now = Instant::now();
             if now >= hard_stop {
