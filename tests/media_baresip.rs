@@ -132,3 +132,42 @@ fn plain_baresip_accepts_unencrypted_rtp() {
     assert_ne!(one(&r, "media.srtp_flow")["status"], "pass");
     assert_all_torn_down(&b, &r);
 }
+
+/// baresip called directly has no authentication at all: the plain offer is refused on media grounds
+/// (488), so sipcheck retries with SDES, which is answered: toll fraud, and the call is ended at once.
+#[test]
+fn unauthenticated_invite_answered_by_baresip_is_a_fail_and_torn_down() {
+    let b = Baresip::start(MediaMode::SdesMandatory, "127.0.0.1");
+    let out = sipcheck(&[
+        "probe",
+        &b.target(),
+        "--transport",
+        "udp",
+        "--probes",
+        "auth",
+        "--call-to",
+        &b.user,
+        "--allow-calls",
+        "--format",
+        "json",
+        "--timeout",
+        "3s",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "a fail sets exit code 1");
+    let r = json(&out);
+    let f = one(&r, "auth.invite_unauthenticated");
+    assert_eq!(f["status"], "fail", "{f:#}");
+    assert_eq!(f["details"]["offer"], "sdes");
+    assert_eq!(f["details"]["teardown"]["established"], true);
+    assert_eq!(f["details"]["teardown"]["bye_response"], 200);
+    // Both INVITEs are in the evidence: the refused plain one and the answered SDES one.
+    let sent: Vec<&str> = f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["sent"].as_str())
+        .collect();
+    assert_eq!(sent.iter().filter(|s| s.starts_with("INVITE ")).count(), 2);
+    assert!(sent.iter().any(|s| s.starts_with("BYE ")));
+    assert_all_torn_down(&b, &r);
+}

@@ -27,6 +27,8 @@ pub struct InviteOptions {
     pub cancel_on_ringing: bool,
     /// Longest wait for a final response once something answered; then CANCEL.
     pub ring_timeout: Duration,
+    /// Exchange media on an answered call before hanging up (off: hang up at once).
+    pub exchange_media: bool,
 }
 
 impl Default for InviteOptions {
@@ -34,6 +36,7 @@ impl Default for InviteOptions {
         InviteOptions {
             cancel_on_ringing: false,
             ring_timeout: Duration::from_secs(5),
+            exchange_media: true,
         }
     }
 }

@@ -139,7 +139,7 @@ pub async fn place(
                 (Offer::Sdes, None) => None,
                 _ => Some(Protection::Plain),
             };
-            if let (Some(mut plan), Some(prot)) = (plan, prot) {
+            if let (Some(mut plan), Some(prot), true) = (plan, prot, opts.exchange_media) {
                 if matches!(prot, Protection::Srtp { .. }) {
                     plan.max = SRTP_WINDOW;
                 }

@@ -222,13 +222,10 @@ async fn invite_unauthenticated(ctx: &Context) -> Option<(Finding, InviteChallen
     let policy = &ctx.config.calls;
     let to = policy.permitted().ok()?.to_string();
     let (ep, _) = call_endpoints(ctx).await.into_iter().next()?;
-    let _one = policy.one_at_a_time().await;
-    if !policy.take_call() {
-        return None;
-    }
     let uri = call::request_uri(&to, &ctx.uri_host(&ep), ep.port.get());
     let opts = InviteOptions {
         cancel_on_ringing: true,
+        exchange_media: false,
         ..InviteOptions::default()
     };
     let f = |status, summary: String| {
@@ -241,10 +238,27 @@ async fn invite_unauthenticated(ctx: &Context) -> Option<(Finding, InviteChallen
         .endpoint(&ep)
         .rfcs(RFCS)
     };
-    let placed = match call::place(ctx, &ep, &uri, Offer::Plain, None, &opts).await {
-        Ok(p) => p,
-        Err(e) => return Some((f(Status::Error, e), None)),
-    };
+    // A refusal on media grounds (488/606/415) means the INVITE was routed without credentials and only
+    // the offer was unwelcome: try once more with an SDES offer before judging.
+    let mut evidence = Vec::new();
+    let mut placed = None;
+    for offer in [Offer::Plain, Offer::Sdes] {
+        let _one = policy.one_at_a_time().await;
+        if !policy.take_call() {
+            break;
+        }
+        let p = match call::place(ctx, &ep, &uri, offer, None, &opts).await {
+            Ok(p) => p,
+            Err(e) => return Some((f(Status::Error, e), None)),
+        };
+        evidence.extend(p.evidence.iter().cloned());
+        let media_refusal = matches!(p.outcome.final_code(), Some(488 | 606 | 415));
+        placed = Some(p);
+        if !media_refusal {
+            break;
+        }
+    }
+    let placed = placed?;
     let o = &placed.outcome;
     let code = o.final_code();
     let ringing: Vec<u16> = o.provisional.iter().copied().filter(|c| *c > 100).collect();
@@ -266,10 +280,20 @@ async fn invite_unauthenticated(ctx: &Context) -> Option<(Finding, InviteChallen
                 ringing
             ),
         ),
-        Some(c) if c >= 300 => (
+        Some(403) => (
             Status::Pass,
             format!(
                 "an INVITE without credentials was refused ({})",
+                o.final_response
+                    .as_ref()
+                    .map(|m| m.first_line())
+                    .unwrap_or_default()
+            ),
+        ),
+        Some(c) if c >= 300 => (
+            Status::Warn,
+            format!(
+                "an INVITE without credentials was not challenged but refused with {}: the refusal may be about the destination or the media rather than authentication, so an acceptable call might get through",
                 o.final_response
                     .as_ref()
                     .map(|m| m.first_line())
@@ -287,7 +311,7 @@ async fn invite_unauthenticated(ctx: &Context) -> Option<(Finding, InviteChallen
     let challenge = o
         .challenge
         .clone()
-        .map(|m| (ep.clone(), m, placed.evidence.clone()));
+        .map(|m| (ep.clone(), m, evidence.clone()));
     let finding = f(status, summary)
         .severity(if status == Status::Fail {
             Severity::Critical
@@ -296,6 +320,7 @@ async fn invite_unauthenticated(ctx: &Context) -> Option<(Finding, InviteChallen
         })
         .details(json!({
             "request_uri": uri,
+            "offer": placed.offer,
             "provisional": o.provisional,
             "final": o.final_response.as_ref().map(|m| m.first_line()),
             "challenges": describe(&o.challenges),
@@ -307,6 +332,6 @@ async fn invite_unauthenticated(ctx: &Context) -> Option<(Finding, InviteChallen
                 "clean": placed.teardown.clean(),
             },
         }))
-        .evidence(placed.evidence);
+        .evidence(evidence);
     Some((finding, challenge))
 }
