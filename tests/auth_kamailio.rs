@@ -211,6 +211,11 @@ fn digest_through_kamailio_to_baresip_without_leaking_the_password() {
 fn wrong_password_is_reported_not_hidden() {
     let b = Baresip::start(MediaMode::SdesMandatory, "127.0.0.3");
     let k = kamailio_for(&b, "MD5");
+    // The password from a file this time (first line only; the trailing newline is not part of it).
+    let dir = tempfile::tempdir().unwrap();
+    let pw_file = dir.path().join("pw");
+    std::fs::write(&pw_file, "wrong-password\n").unwrap();
+    let pw_path = pw_file.display().to_string();
     let out = sipcheck_env(
         &[
             "probe",
@@ -226,12 +231,14 @@ fn wrong_password_is_reported_not_hidden() {
             "1",
             "--user",
             USER,
+            "--password-file",
+            &pw_path,
             "--timeout",
             "3s",
             "--format",
             "json",
         ],
-        &[("SIPCHECK_PASSWORD", "wrong-password")],
+        &[],
     );
     let r = support::json(&out);
     let sdes = findings(&r, "media.sdes");
@@ -250,4 +257,12 @@ fn wrong_password_is_reported_not_hidden() {
         answered, 0,
         "no call may reach baresip with a wrong password"
     );
+}
+
+#[test]
+fn user_without_a_password_is_a_usage_error() {
+    let out = sipcheck_env(&["probe", "127.0.0.1", "--user", USER], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("SIPCHECK_PASSWORD"), "{err}");
 }

@@ -171,3 +171,35 @@ fn unauthenticated_invite_answered_by_baresip_is_a_fail_and_torn_down() {
     assert!(sent.iter().any(|s| s.starts_with("BYE ")));
     assert_all_torn_down(&b, &r);
 }
+
+/// With rtcp-mux accepted (RFC 5761), SRTCP arrives on the RTP port and is still verified.
+#[test]
+fn sdes_with_rtcp_mux_verifies_srtcp_on_the_rtp_port() {
+    let b = Baresip::start_with(MediaMode::SdesMandatory, "127.0.0.1", true);
+    let out = sipcheck(&[
+        "probe",
+        &b.target(),
+        "--transport",
+        "udp",
+        "--probes",
+        "media.sdes,media.srtp_flow",
+        "--call-to",
+        &b.user,
+        "--allow-calls",
+        "--max-calls",
+        "1",
+        "--format",
+        "json",
+        "--timeout",
+        "3s",
+    ]);
+    let r = json(&out);
+    let flow = one(&r, "media.srtp_flow");
+    assert_eq!(flow["status"], "pass", "{flow:#}");
+    assert_eq!(flow["details"]["answer_rtcp_mux"], true);
+    let m = &flow["details"]["media"];
+    assert_eq!(m["rtcp_mux"], true);
+    assert!(m["rtcp_on_rtp_port"].as_u64().unwrap() > 0, "{m:#}");
+    assert!(m["rtcp_authenticated"].as_u64().unwrap() > 0, "{m:#}");
+    assert_all_torn_down(&b, &r);
+}

@@ -60,8 +60,13 @@ fn module_dir() -> &'static str {
 }
 
 impl Baresip {
-    /// Starts baresip on `ip` (a 127.0.0.x address) with `mode`.
+    /// Starts baresip on `ip` (a 127.0.0.x address) with `mode`, RTCP on its own port.
     pub fn start(mode: MediaMode, ip: &str) -> Baresip {
+        Baresip::start_with(mode, ip, false)
+    }
+
+    /// As [`start`](Self::start), with `rtcp_mux` choosing whether baresip accepts RTCP multiplexing.
+    pub fn start_with(mode: MediaMode, ip: &str, rtcp_mux: bool) -> Baresip {
         let mpath = module_dir();
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port(ip);
@@ -82,14 +87,15 @@ impl Baresip {
              ausrc_srate\t\t48000\nausrc_channels\t\t2\n\
              auplay_srate\t\t48000\nauplay_channels\t\t2\n\
              rtp_ports\t\t{rtp_base}-{}\n\
-             rtcp_mux\t\tno\n\
+             rtcp_mux\t\t{}\n\
              module_path\t\t{mpath}\n\
              module\t\t\tg711.so\n\
              module\t\t\tausine.so\n\
              {module}\
              module_app\t\taccount.so\n\
              module_app\t\tmenu.so\n",
-            rtp_base + 200
+            rtp_base + 200,
+            if rtcp_mux { "yes" } else { "no" }
         );
         std::fs::write(dir.path().join("config"), config).unwrap();
         let user = "bob".to_string();
