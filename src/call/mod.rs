@@ -16,8 +16,9 @@ pub use place::{Offer, Placed, place};
 
 use crate::sip::digest::Credentials;
 
-/// The default `--max-calls`: enough for the unauthenticated INVITE and the four media offers.
-pub const DEFAULT_MAX_CALLS: u32 = 6;
+/// The default `--max-calls`: the unauthenticated INVITE (twice when the first offer is refused on
+/// media grounds), SDES, DTLS-SRTP, plain RTP, and SDES again over plaintext when the first went over TLS.
+pub const DEFAULT_MAX_CALLS: u32 = 7;
 
 /// Whether, where and how often calls may be placed during a run.
 #[derive(Debug, Clone)]
