@@ -100,6 +100,9 @@ pub fn render(r: &Report) -> String {
         s.push('\n');
     }
 
+    if let Some(p) = &r.policy {
+        s.push_str(&super::policy::render_md(p));
+    }
     let _ = writeln!(s, "## RFP answer sheet\n");
     let _ = writeln!(
         s,
