@@ -111,6 +111,11 @@ fn dtls_baresip_accepts_dtls_srtp_with_a_fingerprint() {
         .unwrap();
     assert_eq!(fp.split(':').count(), 32, "{fp}");
     assert!(d["summary"].as_str().unwrap().contains(fp));
+    // Offered actpass, baresip takes the client role and starts the handshake toward our port;
+    // sipcheck only listens (no plain RTP into a session that negotiated SRTP).
+    let m = &d["details"]["media"];
+    assert!(m["dtls_received"].as_u64().unwrap() > 0, "{m:#}");
+    assert_eq!(m["rtp_sent"], 0);
     // A DTLS baresip answers SDES with RTP/SAVP but no crypto line: not an SDES acceptance.
     let s = one(&r, "media.sdes");
     assert_ne!(s["status"], "pass", "{s:#}");

@@ -137,7 +137,8 @@ pub async fn place(
                     }
                 }
                 (Offer::Sdes, None) => None,
-                _ => Some(Protection::Plain),
+                (Offer::Dtls, _) => Some(Protection::ListenOnly),
+                (Offer::Plain, _) => Some(Protection::Plain),
             };
             if let (Some(mut plan), Some(prot), true) = (plan, prot, opts.exchange_media) {
                 if matches!(prot, Protection::Srtp { .. }) {

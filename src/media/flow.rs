@@ -22,6 +22,9 @@ use crate::sip::sdp::Suite;
 #[derive(Clone)]
 pub enum Protection {
     Plain,
+    /// Send nothing, only count what arrives (a DTLS-SRTP answer: sipcheck does not run the DTLS
+    /// handshake, and must not put plain RTP into a session that negotiated SRTP).
+    ListenOnly,
     /// SDES: we send with our offered key for the chosen suite, the far end with the key in its answer.
     Srtp {
         suite: Suite,
@@ -34,6 +37,7 @@ impl std::fmt::Debug for Protection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Protection::Plain => f.write_str("Plain"),
+            Protection::ListenOnly => f.write_str("ListenOnly"),
             Protection::Srtp { suite, .. } => write!(f, "Srtp({})", suite.name()),
         }
     }
@@ -129,7 +133,7 @@ pub async fn exchange(socks: &MediaSockets, plan: &FlowPlan, prot: &Protection) 
         ..FlowReport::default()
     };
     let mut crypto = match prot {
-        Protection::Plain => None,
+        Protection::Plain | Protection::ListenOnly => None,
         Protection::Srtp {
             suite,
             local_key,
@@ -150,6 +154,7 @@ pub async fn exchange(socks: &MediaSockets, plan: &FlowPlan, prot: &Protection) 
     let mut buf = vec![0u8; 2048];
     let mut buf2 = vec![0u8; 2048];
     let rtcp_sock = if plan.mux { &socks.rtp } else { &socks.rtcp };
+    let send = !matches!(prot, Protection::ListenOnly);
     loop {
         let now = Instant::now();
         if now >= stop {
@@ -162,7 +167,7 @@ pub async fn exchange(socks: &MediaSockets, plan: &FlowPlan, prot: &Protection) 
         if enough && now >= start + Duration::from_millis(600) {
             break;
         }
-        if now >= next_rtp {
+        if send && now >= next_rtp {
             let pkt = rtp_packet(ssrc, seq, ts);
             let out = match crypto.as_mut() {
                 Some(c) => guarded(|| {
@@ -184,7 +189,7 @@ pub async fn exchange(socks: &MediaSockets, plan: &FlowPlan, prot: &Protection) 
             ts = ts.wrapping_add(160);
             next_rtp += Duration::from_millis(20);
         }
-        if now >= next_rtcp {
+        if send && now >= next_rtcp {
             let pkt = sender_report(ssrc, r.rtp_sent, r.rtp_sent * 160, ts);
             let out = match crypto.as_mut() {
                 Some(c) => guarded(|| {
@@ -204,7 +209,12 @@ pub async fn exchange(socks: &MediaSockets, plan: &FlowPlan, prot: &Protection) 
             }
             next_rtcp += Duration::from_millis(1000);
         }
-        let wake = next_rtp.min(next_rtcp).min(stop);
+        // Listening only: nothing to send, so sleep until the end rather than spin on past send times.
+        let wake = if send {
+            next_rtp.min(next_rtcp).min(stop)
+        } else {
+            stop
+        };
         tokio::select! {
             got = socks.rtp.recv_from(&mut buf) => {
                 if let Ok((n, from)) = got {
