@@ -284,6 +284,15 @@ async fn max_calls_bounds_the_run() {
     cfg.calls.max_calls = 2;
     let r = run(&fake, &["media", "auth"], cfg).await;
     assert_eq!(invites(&fake), 2, "{:?}", fake.methods());
+    // Every refused INVITE was ACKed (RFC 3261 §17.1.1.3), with the branch of its INVITE.
+    let reqs = fake.requests.lock().unwrap().clone();
+    let branches = |m: &str| -> Vec<Option<String>> {
+        reqs.iter()
+            .filter(|r| r.method() == Some(m))
+            .map(|r| r.top_via_branch())
+            .collect()
+    };
+    assert_eq!(branches("ACK"), branches("INVITE"), "{:?}", fake.methods());
     let skipped = r
         .findings
         .iter()
