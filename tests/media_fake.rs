@@ -338,3 +338,21 @@ async fn cli_call_to_without_allow_calls_sends_no_invite() {
     let bad = support::sipcheck(&["probe", "127.0.0.1", "--password", "x"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn register_accepted_without_credentials_warns() {
+    let fake = CallFake::start(Arc::new(|m: &Message| {
+        vec![response(m, 200, "OK", &[], None)]
+    }))
+    .await;
+    let r = run(&fake, &["auth"], config(false)).await;
+    let f = one(&r, "auth.challenge");
+    assert_eq!(f.status, Status::Warn, "{f:#?}");
+    assert!(
+        f.summary
+            .contains("REGISTER without credentials was accepted"),
+        "{}",
+        f.summary
+    );
+    assert_eq!(fake.count("INVITE"), 0);
+}

@@ -190,17 +190,32 @@ async fn challenges(ctx: &Context, from_invite: InviteChallenge) -> Vec<Finding>
             .map(|m| format!("REGISTER got {}", m.first_line()))
             .or_else(|| ex.error.as_ref().map(|e| format!("REGISTER: {e}")))
             .unwrap_or_else(|| "no answer to REGISTER".into());
-        out.push(
-            Finding::new(
-                "auth.challenge",
-                "Digest challenge",
-                Status::Info,
-                format!("no Digest challenge seen on OPTIONS or REGISTER ({what}); the trunk may authenticate by source address"),
+        // A registrar that accepts a REGISTER without credentials lets anyone take over a user's calls.
+        let accepted = ex
+            .final_response()
+            .and_then(Message::status)
+            .is_some_and(|c| (200..300).contains(&c));
+        let (status, summary) = if accepted {
+            (
+                Status::Warn,
+                format!(
+                    "a REGISTER without credentials was accepted ({what}): registrations are not authenticated"
+                ),
             )
-            .endpoint(&ep)
-            .rfcs(RFCS)
-            .details(json!({"source": serde_json::Value::Null, "challenges": []}))
-            .evidence([ctx.evidence(&opt), ctx.evidence(&ex)]),
+        } else {
+            (
+                Status::Info,
+                format!(
+                    "no Digest challenge seen on OPTIONS or REGISTER ({what}); the trunk may authenticate by source address"
+                ),
+            )
+        };
+        out.push(
+            Finding::new("auth.challenge", "Digest challenge", status, summary)
+                .endpoint(&ep)
+                .rfcs(RFCS)
+                .details(json!({"source": serde_json::Value::Null, "challenges": []}))
+                .evidence([ctx.evidence(&opt), ctx.evidence(&ex)]),
         );
     }
     if out.is_empty() {
