@@ -39,7 +39,11 @@ fn free_port(ip: &str) -> u16 {
     let mut rng = rand::rng();
     for _ in 0..200 {
         let p: u16 = rng.random_range(20_000..60_000);
-        if UdpSocket::bind((ip, p)).is_ok() && TcpListener::bind((ip, p)).is_ok() {
+        // baresip also listens for SIP over TLS on port + 1.
+        if UdpSocket::bind((ip, p)).is_ok()
+            && TcpListener::bind((ip, p)).is_ok()
+            && TcpListener::bind((ip, p + 1)).is_ok()
+        {
             return p;
         }
     }
@@ -66,7 +70,19 @@ impl Baresip {
     }
 
     /// As [`start`](Self::start), with `rtcp_mux` choosing whether baresip accepts RTCP multiplexing.
+    /// Ports are free when chosen but other tests run concurrently, so a lost race is retried.
     pub fn start_with(mode: MediaMode, ip: &str, rtcp_mux: bool) -> Baresip {
+        for _ in 0..4 {
+            match Baresip::try_start(mode, ip, rtcp_mux) {
+                Ok(b) => return b,
+                Err(log) if log.contains("Address already in use") => continue,
+                Err(log) => panic!("baresip exited early; log:\n{log}"),
+            }
+        }
+        panic!("baresip could not bind free ports on {ip} in 4 attempts");
+    }
+
+    fn try_start(mode: MediaMode, ip: &str, rtcp_mux: bool) -> Result<Baresip, String> {
         let mpath = module_dir();
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port(ip);
@@ -126,18 +142,18 @@ impl Baresip {
             dir,
             log,
         };
-        b.wait_ready();
-        b
+        b.wait_ready()?;
+        Ok(b)
     }
 
-    fn wait_ready(&mut self) {
+    fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Ok(Some(st)) = self.child.try_wait() {
-                panic!("baresip exited early ({st}); log:\n{}", self.log_text());
+                return Err(format!("exit {st}\n{}", self.log_text()));
             }
             if self.log_text().contains("baresip is ready") {
-                return;
+                return Ok(());
             }
             if Instant::now() > deadline {
                 panic!("baresip not ready within 10 s; log:\n{}", self.log_text());
