@@ -171,8 +171,9 @@ async fn run(ctx: &Context) -> Vec<Finding> {
     out
 }
 
-/// Why a call could not be judged (not placed, challenged without credentials, no answer), or `None`.
-fn not_judgeable(id: &str, a: &Attempt) -> Option<Finding> {
+/// The call to judge, or the finding saying why it cannot be judged (not placed, challenged without
+/// credentials, no answer).
+fn judgeable<'a>(id: &str, a: &'a Attempt) -> Result<&'a Placed, Box<Finding>> {
     let p = match a {
         Err(e) => {
             let st = if e.contains("--max-calls") {
@@ -180,7 +181,7 @@ fn not_judgeable(id: &str, a: &Attempt) -> Option<Finding> {
             } else {
                 Status::Error
             };
-            return Some(finding(id, st, e.clone()));
+            return Err(Box::new(finding(id, st, e.clone())));
         }
         Ok(p) => p,
     };
@@ -218,12 +219,15 @@ fn not_judgeable(id: &str, a: &Attempt) -> Option<Finding> {
         )),
         _ => None,
     };
-    reason.map(|r| {
-        finding(id, Status::Error, r)
-            .endpoint(&p.endpoint)
-            .details(call_details(p))
-            .evidence(p.evidence.clone())
-    })
+    match reason {
+        Some(r) => Err(Box::new(
+            finding(id, Status::Error, r)
+                .endpoint(&p.endpoint)
+                .details(call_details(p))
+                .evidence(p.evidence.clone()),
+        )),
+        None => Ok(p),
+    }
 }
 
 fn call_details(p: &Placed) -> serde_json::Value {
@@ -314,11 +318,9 @@ fn summary(sdes: &Attempt, dtls: &Attempt, plain: &Attempt) -> serde_json::Value
 }
 
 fn judge_sdes(a: &Attempt, summary: &serde_json::Value) -> Finding {
-    if let Some(f) = not_judgeable(SDES, a) {
-        return f;
-    }
-    let Ok(p) = a else {
-        unreachable!("not_judgeable handles Err")
+    let p = match judgeable(SDES, a) {
+        Ok(p) => p,
+        Err(f) => return *f,
     };
     let base = |st, s: String| {
         finding(SDES, st, s)
@@ -387,11 +389,9 @@ fn judge_sdes(a: &Attempt, summary: &serde_json::Value) -> Finding {
 }
 
 fn judge_dtls(a: &Attempt, summary: &serde_json::Value) -> Finding {
-    if let Some(f) = not_judgeable(DTLS, a) {
-        return f;
-    }
-    let Ok(p) = a else {
-        unreachable!("not_judgeable handles Err")
+    let p = match judgeable(DTLS, a) {
+        Ok(p) => p,
+        Err(f) => return *f,
     };
     let base = |st, s: String| {
         finding(DTLS, st, s)
@@ -453,11 +453,9 @@ fn judge_dtls(a: &Attempt, summary: &serde_json::Value) -> Finding {
 }
 
 fn judge_plain(a: &Attempt, summary: &serde_json::Value) -> Finding {
-    if let Some(f) = not_judgeable(PLAIN, a) {
-        return f;
-    }
-    let Ok(p) = a else {
-        unreachable!("not_judgeable handles Err")
+    let p = match judgeable(PLAIN, a) {
+        Ok(p) => p,
+        Err(f) => return *f,
     };
     let base = |st, s: String| {
         finding(PLAIN, st, s)
@@ -492,11 +490,9 @@ fn judge_plain(a: &Attempt, summary: &serde_json::Value) -> Finding {
 }
 
 fn judge_cleartext(a: &Attempt) -> Finding {
-    if let Some(f) = not_judgeable(CLEAR, a) {
-        return f;
-    }
-    let Ok(p) = a else {
-        unreachable!("not_judgeable handles Err")
+    let p = match judgeable(CLEAR, a) {
+        Ok(p) => p,
+        Err(f) => return *f,
     };
     let t = p.endpoint.transport;
     let base = |st, s: String| {
