@@ -37,6 +37,8 @@ pub struct Config {
     pub probe_timeout: Duration,
     /// Run probes of the `intrusive` class (malformed or oversized messages, REFER with credentials).
     pub intrusive: bool,
+    /// Test calls: `--call-to`, `--allow-calls`, `--max-calls`, credentials (see [`crate::call`]).
+    pub calls: crate::call::CallPolicy,
 }
 
 impl Default for Config {
@@ -54,6 +56,7 @@ impl Default for Config {
             dos_max_requests: 600,
             probe_timeout: Duration::from_secs(120),
             intrusive: false,
+            calls: crate::call::CallPolicy::default(),
         }
     }
 }

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use crate::probe::Probe;
 
+pub mod auth;
 pub mod dos;
+pub mod media;
 pub mod plaintext;
 pub mod server_header;
 pub mod sip_allow;
@@ -26,6 +28,8 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(server_header::ServerHeader),
         Arc::new(sips::SipsOptions),
         Arc::new(tls_scan::TlsScan),
+        Arc::new(auth::Auth),
+        Arc::new(media::Media),
         Arc::new(dos::Flood(dos::Kind::Options)),
         Arc::new(dos::Flood(dos::Kind::Register)),
     ]
