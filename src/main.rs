@@ -70,6 +70,9 @@ struct ProbeArgs {
     /// Also run intrusive probes (malformed and oversized messages).
     #[arg(long)]
     intrusive: bool,
+    /// Directory of extra malformed-message cases (*.toml), added to the built-in catalog.
+    #[arg(long, value_name = "DIR")]
+    catalog: Option<std::path::PathBuf>,
     /// Print nothing on stdout when writing to a file.
     #[arg(short, long)]
     quiet: bool,
@@ -156,6 +159,11 @@ fn build_options(a: &ProbeArgs) -> Result<(ScanOptions, Format), Error> {
     cfg.rate = a.rate;
     cfg.max_connections = a.max_connections.clamp(1, 64);
     cfg.intrusive = a.intrusive;
+    if let Some(dir) = &a.catalog {
+        // Checked now so a broken case file stops the run before any traffic.
+        sipcheck::catalog::load(Some(dir))?;
+        cfg.catalog_dir = Some(dir.clone());
+    }
     opts.config = cfg;
     scan::select(&opts.selectors)?;
     Ok((opts, format))

@@ -33,6 +33,8 @@ pub struct Config {
     pub probe_timeout: Duration,
     /// Run probes of the `intrusive` class (malformed or oversized messages, REFER with credentials).
     pub intrusive: bool,
+    /// Extra malformed-message cases (`--catalog DIR`), added to the built-in catalog at run time.
+    pub catalog_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -48,6 +50,7 @@ impl Default for Config {
             max_connections: 4,
             probe_timeout: Duration::from_secs(120),
             intrusive: false,
+            catalog_dir: None,
         }
     }
 }

@@ -5,6 +5,9 @@ use std::sync::Arc;
 use crate::probe::Probe;
 
 pub mod plaintext;
+pub mod refer_policy;
+pub mod robustness;
+pub mod secagree;
 pub mod server_header;
 pub mod sip_allow;
 pub mod sip_refer;
@@ -22,6 +25,11 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(sip_refer::Refer),
         Arc::new(server_header::ServerHeader),
         Arc::new(sips::SipsOptions),
+        Arc::new(robustness::malformed::Malformed),
+        Arc::new(robustness::unknown::UnknownHeader),
+        Arc::new(robustness::unknown::UnknownRequire),
+        Arc::new(secagree::SecAgree),
+        Arc::new(refer_policy::ReferPolicy),
     ]
 }
 
