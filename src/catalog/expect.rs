@@ -144,7 +144,7 @@ impl Verdict {
             Verdict::Expected => "as expected",
             Verdict::DifferentSafe => "handled differently but safely",
             Verdict::AcceptedInvalid => "accepted something invalid",
-            Verdict::RejectedValid => "rejected a valid message",
+            Verdict::RejectedValid => "valid message not accepted",
             Verdict::NotSent => "not sent",
         }
     }

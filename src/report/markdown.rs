@@ -152,6 +152,9 @@ pub fn render(r: &Report) -> String {
         if !f.rfcs.is_empty() {
             let _ = writeln!(s, "- Rests on: {}", f.rfcs.join(", "));
         }
+        if let Some(table) = super::case_table::render(f) {
+            s.push_str(&table);
+        }
         if f.details.as_object().is_some_and(|o| !o.is_empty()) {
             let _ = writeln!(
                 s,

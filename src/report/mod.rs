@@ -1,5 +1,6 @@
 //! The scorecard model and its renderings.
 
+mod case_table;
 pub mod markdown;
 mod model;
 pub mod questions;

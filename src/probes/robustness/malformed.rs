@@ -219,7 +219,7 @@ fn finding(p: &Malformed, ep: &Endpoint, run: Run) -> Finding {
     }
     if rejected > 0 {
         parts.push(format!(
-            "{rejected} valid rejected ({})",
+            "{rejected} valid messages not accepted ({})",
             ids(rows, Verdict::RejectedValid)
         ));
     }

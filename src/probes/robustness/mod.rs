@@ -34,12 +34,12 @@ pub async fn targets(ctx: &Context) -> Vec<(Endpoint, Arc<Exchange>)> {
     out
 }
 
-/// How long to wait for the reaction to one case: ten baseline round trips, at least 400 ms (so a
-/// busy trunk is not taken for a silent one), at most the configured timeout. A drop costs this
-/// much, so it sets the pace of the catalog more than anything else.
+/// How long to wait for the reaction to one case: ten baseline round trips, at least 250 ms (so a
+/// momentarily busy trunk is not taken for a silent one), at most the configured timeout. Every
+/// dropped case costs this much, so it sets the pace of the catalog more than anything else.
 pub fn case_wait(ctx: &Context, baseline: &Exchange) -> Duration {
     let rtt = baseline.rtt.unwrap_or(Duration::from_millis(100));
     (rtt * 10)
-        .max(Duration::from_millis(400))
+        .max(Duration::from_millis(250))
         .min(ctx.config.timers.timeout)
 }
