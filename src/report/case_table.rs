@@ -26,7 +26,13 @@ pub fn render(f: &Finding) -> Option<String> {
         "\n| Case | RFC | Expected | Observed | Verdict | Status | Liveness after |\n|---|---|---|---|---|---|---|\n",
     );
     for c in cases {
-        let verdict = cell(&c["verdict"]).replace('_', " ");
+        let verdict = match c["verdict"].as_str().unwrap_or_default() {
+            "expected" => "as expected".to_string(),
+            "different_safe" => "handled differently but safely".to_string(),
+            "accepted_invalid" => "**accepted something invalid**".to_string(),
+            "rejected_valid" => "valid message not accepted".to_string(),
+            other => cell(&serde_json::Value::String(other.replace('_', " "))),
+        };
         let _ = writeln!(
             s,
             "| `{}` {} | {} | {} | {} | {} | {} | {} |",
@@ -66,7 +72,7 @@ mod tests {
         }));
         let t = render(&f).unwrap();
         assert!(
-            t.contains("| `a` A | RFC 1 | 400 \\| drop | no answer | different safe | warn | ok |"),
+            t.contains("| `a` A | RFC 1 | 400 \\| drop | no answer | handled differently but safely | warn | ok |"),
             "{t}"
         );
         assert!(t.contains("`big` (intrusive)"));
