@@ -43,3 +43,34 @@ pub fn case_wait(ctx: &Context, baseline: &Exchange) -> Duration {
         .max(Duration::from_millis(250))
         .min(ctx.config.timers.timeout)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::probe::{Config, Context};
+    use crate::target::{Endpoint, Port, Target, Transport};
+
+    fn uri(input: &str) -> String {
+        let ep = Endpoint::new(
+            Transport::Udp,
+            "127.0.0.1".parse().unwrap(),
+            Port::new(5070).unwrap(),
+        );
+        let ctx = Context::new(
+            Target::parse(input).unwrap(),
+            vec![ep.clone()],
+            Config::default(),
+        );
+        ctx.request_uri(&ep, false)
+    }
+
+    #[test]
+    fn request_uri_carries_the_target_user() {
+        assert_eq!(uri("sip:alice@127.0.0.1:5070"), "sip:alice@127.0.0.1:5070");
+        assert_eq!(
+            uri("SIP:bob@127.0.0.1;transport=udp"),
+            "sip:bob@127.0.0.1:5070"
+        );
+        assert_eq!(uri("127.0.0.1:5070"), "sip:127.0.0.1:5070");
+        assert_eq!(uri("sip:127.0.0.1"), "sip:127.0.0.1:5070");
+    }
+}
