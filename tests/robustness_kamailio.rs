@@ -201,3 +201,53 @@ fn markdown_case_table_user_catalog_and_intrusive_cases() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken.toml"), "{err}");
 }
+
+#[test]
+fn ipv6_target_gets_the_rfc5118_cases() {
+    let k = Kamailio::start();
+    let target = format!("[::1]:{}", k.port);
+    let out = sipcheck(&[
+        "probe",
+        &target,
+        "--format",
+        "json",
+        "--probes",
+        "robustness.malformed",
+        "--transport",
+        "udp",
+        "--timeout",
+        "3s",
+        "--rate",
+        "500",
+    ]);
+    let r = json(&out);
+    let m = on(&r, "robustness.malformed", "udp");
+    assert_eq!(m["details"]["liveness_failures"], 0, "{m}");
+    let c = case(m, "ipv6-references");
+    assert_eq!(c["verdict"], "expected", "{c}");
+    assert!(c["observed"].as_str().unwrap().starts_with("200"), "{c}");
+    let c = case(m, "ipv6-unbracketed-request-uri");
+    assert_ne!(c["verdict"], "accepted_invalid", "{c}");
+    // The same Kamailio probed over IPv4 gets no IPv6 cases.
+    let out = sipcheck(&[
+        "probe",
+        &k.target(),
+        "--format",
+        "json",
+        "--probes",
+        "robustness.malformed",
+        "--transport",
+        "udp",
+        "--rate",
+        "500",
+    ]);
+    let r = json(&out);
+    let m = on(&r, "robustness.malformed", "udp");
+    let ids: Vec<&str> = m["details"]["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(!ids.iter().any(|i| i.starts_with("ipv6-")), "{ids:?}");
+}

@@ -1,7 +1,7 @@
 //! The malformed-message catalog: one TOML file per case, built in from `probes/malformed/` and
 //! extended at run time with `--catalog DIR`.
 //!
-//! A case file (see `probes/malformed/README.md` for the full format):
+//! A case file (see `probes/malformed/FORMAT.md` for the full format):
 //!
 //! ```toml
 //! id = "max-forwards-zero"
