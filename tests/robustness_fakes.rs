@@ -207,12 +207,16 @@ async fn a_trunk_that_dies_after_one_case_is_named_and_the_catalog_stops() {
     );
 }
 
-/// A lenient trunk answers everything, even a request with no Call-ID, with 200.
+/// A lenient trunk answers everything, even a request with no Call-ID, with 200 (and an unknown
+/// method with a 501 that forgets Allow).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lenient_trunk_is_reported_as_accepting_invalid_messages() {
     let f = fake::udp(
         "127.0.0.1:0",
-        Arc::new(|m: &Message| Reply::Send(respond(m, 200, "OK", &[]))),
+        Arc::new(|m: &Message| match m.method() {
+            Some("SIPCHECKTEST") => Reply::Send(respond(m, 501, "Not Implemented", &[])),
+            _ => Reply::Send(respond(m, 200, "OK", &[])),
+        }),
     )
     .await;
     let r = run(options(&f.addr.to_string(), &["robustness.malformed"])).await;
@@ -237,6 +241,9 @@ async fn a_lenient_trunk_is_reported_as_accepting_invalid_messages() {
         assert_eq!(c["observed"], "200 OK");
     }
     assert_eq!(case("line-folded-headers")["verdict"], "expected");
+    let c = case("unknown-method");
+    assert_eq!(c["observed"], "501 Not Implemented (without Allow)", "{c}");
+    assert_eq!(c["verdict"], "different_safe");
     assert!(
         m.summary.contains("accepted something invalid"),
         "{}",

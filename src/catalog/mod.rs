@@ -66,6 +66,8 @@ pub struct Case {
     /// Whether the message is valid SIP (and so must be accepted).
     pub valid: bool,
     pub expect: Vec<Expect>,
+    /// Headers an expected response must carry (e.g. `Allow` on a 405).
+    pub expect_headers: Vec<String>,
     /// Status of the case when an invalid message is accepted.
     pub on_accept: Status,
     /// Transports the case applies to (empty: all).
@@ -119,6 +121,8 @@ struct CaseFile {
     #[serde(default)]
     valid: bool,
     expect: OneOrMany,
+    #[serde(default)]
+    expect_headers: Vec<String>,
     #[serde(default)]
     on_accept: Option<String>,
     #[serde(default)]
@@ -210,6 +214,7 @@ pub fn parse_case(text: &str, source: &str) -> Result<Case> {
         safety,
         valid: f.valid,
         expect,
+        expect_headers: f.expect_headers,
         on_accept,
         transports,
         family: f.ip.unwrap_or(Family::Any),

@@ -128,7 +128,21 @@ async fn run_endpoint(ctx: &Context, ep: &Endpoint, base: &Exchange, cases: &[Ca
             wait,
         )
         .await;
-        let verdict = classify(&case.expect, case.valid, &reaction);
+        let mut verdict = classify(&case.expect, case.valid, &reaction);
+        let mut observed = reaction.to_string();
+        let missing: Vec<&str> = case
+            .expect_headers
+            .iter()
+            .filter(|h| {
+                ex.best_response()
+                    .is_some_and(|m| m.header(h.as_str()).is_none())
+            })
+            .map(String::as_str)
+            .collect();
+        if verdict == Verdict::Expected && !missing.is_empty() {
+            verdict = Verdict::DifferentSafe;
+            observed = format!("{observed} (without {})", missing.join(", "));
+        }
         let mut status = match verdict {
             Verdict::Expected => Status::Pass,
             Verdict::DifferentSafe | Verdict::RejectedValid => Status::Warn,
@@ -172,7 +186,7 @@ async fn run_endpoint(ctx: &Context, ep: &Endpoint, base: &Exchange, cases: &[Ca
             category: case.category.clone(),
             valid: case.valid,
             expected: case.expect_text(),
-            observed: reaction.to_string(),
+            observed,
             verdict,
             status,
             liveness: live_text,
