@@ -309,3 +309,78 @@ async fn refer_refused_and_unknown_dialog_481_pass() {
     assert_eq!(p.details["out_of_dialog"]["treatment"], "challenged");
     assert_eq!(p.details["unknown_dialog"]["got_481"], true);
 }
+
+/// A trunk that answers only our plain OPTIONS and ignores every case: each case costs the whole
+/// wait, and a short probe budget must give a partial table, not a probe killed by the runner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_catalog_stops_at_the_time_budget_with_a_partial_table() {
+    let f = fake::udp(
+        "127.0.0.1:0",
+        Arc::new(|m: &Message| {
+            let plain = m.method() == Some("OPTIONS")
+                && m.header("User-Agent")
+                    .is_some_and(|u| u.starts_with("sipcheck/"))
+                && m.header("Contact").is_some();
+            if plain {
+                Reply::Send(respond(m, 200, "OK", &[]))
+            } else {
+                Reply::Silence
+            }
+        }),
+    )
+    .await;
+    let mut o = options(&f.addr.to_string(), &["robustness.malformed"]);
+    o.config.probe_timeout = Duration::from_secs(4);
+    let r = run(o).await;
+    let m = one(&r, "robustness.malformed");
+    assert_ne!(m.status, Status::Error, "{m:#?}");
+    let run_cases = m.details["cases"].as_array().unwrap().len();
+    assert!(run_cases > 0, "{m:#?}");
+    let skipped = m.details["skipped"].as_array().unwrap();
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s["reason"].as_str().unwrap().contains("time budget")),
+        "{skipped:?}"
+    );
+    assert!(m.summary.contains("out of time"), "{}", m.summary);
+    assert_eq!(m.details["liveness_failures"], 0);
+}
+
+/// A TLS-only trunk still gets the catalog, over TLS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalog_runs_over_tls_when_only_tls_answers() {
+    use support::certs::{LeafSpec, TestPki};
+    let pki = TestPki::new(&LeafSpec::default());
+    let f = fake::tls(
+        "127.0.0.1:0",
+        Arc::new(|m: &Message| {
+            if m.header("Call-ID").is_none() {
+                Reply::Close
+            } else {
+                Reply::Send(respond(m, 200, "OK", &[]))
+            }
+        }),
+        &pki,
+    )
+    .await;
+    let mut o = options(&f.addr.to_string(), &["robustness.malformed"]);
+    o.transports = Some(vec![Transport::Tls]);
+    o.tls_port = sipcheck::Port::new(f.addr.port());
+    o.config.tls =
+        sipcheck::transport::TlsSettings::from_ca_file(pki.ca_pem.to_str().unwrap()).unwrap();
+    o.config.domain = "sip.test".into();
+    let r = run(o).await;
+    let m = one(&r, "robustness.malformed");
+    assert!(m.endpoint.as_deref().unwrap().starts_with("tls:"), "{m:#?}");
+    assert_eq!(m.details["liveness_failures"], 0, "{m:#?}");
+    let cases = m.details["cases"].as_array().unwrap();
+    let c = cases.iter().find(|c| c["id"] == "missing-call-id").unwrap();
+    assert_eq!(c["observed"], "connection closed", "{c}");
+    assert_eq!(c["verdict"], "expected");
+    let c = cases
+        .iter()
+        .find(|c| c["id"] == "cseq-method-mismatch")
+        .unwrap();
+    assert_eq!(c["verdict"], "accepted_invalid");
+}

@@ -108,7 +108,17 @@ async fn run_endpoint(ctx: &Context, ep: &Endpoint, base: &Exchange, cases: &[Ca
         evidence: Vec::new(),
         total: applicable.len(),
     };
+    // Leave a fifth of the probe's time for the last case and the report, so a slow trunk yields a
+    // partial table instead of a probe killed by the runner.
+    let budget = tokio::time::Instant::now() + ctx.config.probe_timeout.mul_f64(0.8);
     for case in applicable {
+        if tokio::time::Instant::now() > budget {
+            run.skipped.push((
+                case.id.clone(),
+                "not run: the probe's time budget was spent".into(),
+            ));
+            continue;
+        }
         if run.stopped_after.is_some() {
             run.skipped
                 .push((case.id.clone(), "not run: the catalog stopped".into()));
@@ -271,11 +281,21 @@ fn finding(p: &Malformed, ep: &Endpoint, run: Run) -> Finding {
             } else {
                 "a liveness check failed once and recovered".to_string()
             };
-            let skipped = if intrusive_skipped > 0 {
+            let mut skipped = if intrusive_skipped > 0 {
                 format!(" ({intrusive_skipped} intrusive cases skipped; --intrusive runs them)")
             } else {
                 String::new()
             };
+            let out_of_time = run
+                .skipped
+                .iter()
+                .filter(|(_, why)| why.contains("time budget"))
+                .count();
+            if out_of_time > 0 {
+                skipped.push_str(&format!(
+                    " ({out_of_time} not run: out of time; see --timeout)"
+                ));
+            }
             (
                 worst,
                 format!(
