@@ -35,6 +35,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod capture;
 pub mod catalog;
 pub mod discover;
 pub mod error;

@@ -1,9 +1,15 @@
 //! The scorecard model and its renderings.
 
 mod case_table;
+pub mod compare;
+pub mod diff;
+pub mod junit;
 pub mod markdown;
 mod model;
+pub mod policy;
 pub mod questions;
+pub mod schema;
+pub mod suites;
 pub mod text;
 
 pub use model::{Evidence, Finding, Report, SCHEMA_VERSION, Severity, Status, Tool};
@@ -14,6 +20,7 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    Junit,
 }
 
 impl std::str::FromStr for Format {
@@ -23,8 +30,9 @@ impl std::str::FromStr for Format {
             "text" => Ok(Format::Text),
             "json" => Ok(Format::Json),
             "md" | "markdown" => Ok(Format::Markdown),
+            "junit" => Ok(Format::Junit),
             other => Err(crate::Error::BadOption(format!(
-                "unknown format {other:?} (expected text, json or md)"
+                "unknown format {other:?} (expected text, json, md or junit)"
             ))),
         }
     }
@@ -40,6 +48,7 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
             s
         }
         Format::Markdown => markdown::render(report),
+        Format::Junit => junit::render(report),
     }
 }
 

@@ -41,6 +41,8 @@ pub struct Row {
     pub verdict: Verdict,
     pub status: Status,
     pub liveness: String,
+    /// Whether the trunk answered a normal OPTIONS after the case (possibly on the retry).
+    pub alive: bool,
     /// Only for cases from `--catalog`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
@@ -161,6 +163,7 @@ async fn run_endpoint(ctx: &Context, ep: &Endpoint, base: &Exchange, cases: &[Ca
         };
         let mut case_evidence = vec![ctx.evidence(&ex)];
         let live = liveness(ctx, ep).await;
+        let mut alive = live.alive;
         let mut live_text = if live.alive {
             "ok".to_string()
         } else {
@@ -173,6 +176,7 @@ async fn run_endpoint(ctx: &Context, ep: &Endpoint, base: &Exchange, cases: &[Ca
                 tokio::time::sleep(RETRY_PAUSE).await;
                 let again = liveness(ctx, ep).await;
                 if again.alive {
+                    alive = true;
                     live_text = format!("no answer ({}), then {} on retry", live.text, again.text);
                     status = worse(status, Status::Warn);
                 } else {
@@ -200,6 +204,7 @@ async fn run_endpoint(ctx: &Context, ep: &Endpoint, base: &Exchange, cases: &[Ca
             verdict,
             status,
             liveness: live_text,
+            alive,
             source: (!case.source.starts_with("builtin:")).then(|| case.source.clone()),
         });
     }
@@ -330,6 +335,7 @@ fn finding(p: &Malformed, ep: &Endpoint, run: Run) -> Finding {
                 "not_sent": not_sent,
             },
             "liveness_failures": run.liveness_failures,
+            "liveness_failed": run.stopped_after.is_some(),
             "stopped_after": run.stopped_after.as_ref().map(|(id, _)| id),
             "cases": rows,
             "skipped": run.skipped.iter().map(|(id, why)| json!({"id": id, "reason": why})).collect::<Vec<_>>(),
