@@ -172,6 +172,7 @@ async fn a_trunk_that_dies_after_one_case_is_named_and_the_catalog_stops() {
         m.summary
     );
     assert_eq!(m.details["liveness_failures"], 2);
+    assert_eq!(m.details["liveness_failed"], true);
     let cases = m.details["cases"].as_array().unwrap();
     let last = cases.last().unwrap();
     assert_eq!(last["id"], "unknown-version-sip7");

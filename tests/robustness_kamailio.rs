@@ -53,6 +53,7 @@ fn kamailio_reactions_are_reported_and_it_stays_alive() {
         let m = on(&r, "robustness.malformed", t);
         assert_eq!(m["details"]["stopped_after"], Value::Null, "{t}");
         assert_eq!(m["details"]["liveness_failures"], 0, "{t}");
+        assert_eq!(m["details"]["liveness_failed"], false, "{t}");
         let cases = m["details"]["cases"].as_array().unwrap();
         assert!(cases.len() >= 40, "{t}: {} cases", cases.len());
         for c in cases {

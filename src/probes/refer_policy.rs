@@ -17,6 +17,10 @@ use crate::sip::request::token;
 /// Where the REFER asks the trunk to send a call.
 pub const EXTERNAL_TARGET: &str = "sip:sipcheck-transfer-test@example.invalid";
 
+/// A dialog no trunk has (RFC 3891 Replaces value, escaped for a URI header): a fixed name is as
+/// unknown as a random one, and keeps reports comparable between runs.
+pub const UNKNOWN_DIALOG: &str = "sipcheck-unknown-dialog%40sipcheck.invalid%3Bto-tag%3Dsipcheck-none%3Bfrom-tag%3Dsipcheck-none";
+
 /// How a REFER was treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Treatment {
@@ -89,12 +93,7 @@ impl Probe for ReferPolicy {
                     .request("REFER", &uri)
                     .header(
                         "Refer-To",
-                        format!(
-                            "<{EXTERNAL_TARGET}?Replaces={}%40sipcheck%3Bto-tag%3D{}%3Bfrom-tag%3D{}>",
-                            token(16),
-                            token(8),
-                            token(8)
-                        ),
+                        format!("<{EXTERNAL_TARGET}?Replaces={UNKNOWN_DIALOG}>"),
                     )
                     .header("Referred-By", referred_by);
                 dialog.to = format!("{};tag=sipcheck-{}", dialog.to, token(8));
