@@ -12,6 +12,8 @@ pub mod server_header;
 pub mod sip_allow;
 pub mod sip_refer;
 pub mod sips;
+pub mod tls_certificate;
+pub mod tls_scan;
 pub mod transport;
 
 /// Every probe sipcheck knows, in report order.
@@ -25,6 +27,7 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(sip_refer::Refer),
         Arc::new(server_header::ServerHeader),
         Arc::new(sips::SipsOptions),
+        Arc::new(tls_scan::TlsScan),
         Arc::new(robustness::malformed::Malformed),
         Arc::new(robustness::unknown::UnknownHeader),
         Arc::new(robustness::unknown::UnknownRequire),
