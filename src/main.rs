@@ -106,7 +106,7 @@ struct ProbeArgs {
     /// Simultaneous connections per target address.
     #[arg(long, default_value_t = 4)]
     max_connections: usize,
-    /// Also run intrusive probes (malformed and oversized messages).
+    /// Also run intrusive probes and catalog cases (64 KB header, thousands of headers).
     #[arg(long)]
     intrusive: bool,
     /// Directory of extra malformed-message cases (*.toml), added to the built-in catalog.
