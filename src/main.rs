@@ -106,6 +106,13 @@ struct ProbeArgs {
     /// Simultaneous connections per target address.
     #[arg(long, default_value_t = 4)]
     max_connections: usize,
+    /// Also run the opt-in flood probes (dos.*): bounded OPTIONS and REGISTER ramps that stop as soon
+    /// as the trunk starts limiting us.
+    #[arg(long)]
+    dos: bool,
+    /// Hard cap on the requests each dos probe may send.
+    #[arg(long, default_value_t = 600)]
+    dos_max_requests: u32,
     /// Also run intrusive probes and catalog cases (64 KB header, thousands of headers).
     #[arg(long)]
     intrusive: bool,
@@ -218,6 +225,8 @@ fn build_options(a: &ProbeArgs) -> Result<(ScanOptions, Format), Error> {
         sipcheck::catalog::load(Some(dir))?;
         cfg.catalog_dir = Some(dir.clone());
     }
+    cfg.dos = a.dos;
+    cfg.dos_max_requests = a.dos_max_requests.clamp(1, 10_000);
     opts.config = cfg;
     scan::select(&opts.selectors)?;
     Ok((opts, format))

@@ -70,7 +70,9 @@ pub async fn scan(opts: ScanOptions) -> Result<Report> {
         .unwrap_or_else(|| opts.target.default_transports());
     let started_at = now_rfc3339();
     let endpoints = discover::endpoints(&opts.target, &transports, opts.tls_port).await?;
-    let ctx = Arc::new(Context::new(opts.target.clone(), endpoints, opts.config));
+    let mut ctx = Context::new(opts.target.clone(), endpoints, opts.config);
+    ctx.selected = probes.iter().flat_map(|p| p.finding_ids()).collect();
+    let ctx = Arc::new(ctx);
     let outcome = probe::run(ctx.clone(), probes).await;
     let incomplete = outcome.interrupted.or_else(|| match ctx.any_reached() {
         Some(false) => Some("target unreachable on every transport probed".to_string()),

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::probe::Probe;
 
+pub mod dos;
 pub mod plaintext;
 pub mod refer_policy;
 pub mod robustness;
@@ -33,6 +34,8 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(robustness::unknown::UnknownRequire),
         Arc::new(secagree::SecAgree),
         Arc::new(refer_policy::ReferPolicy),
+        Arc::new(dos::Flood(dos::Kind::Options)),
+        Arc::new(dos::Flood(dos::Kind::Register)),
     ]
 }
 

@@ -101,6 +101,7 @@ fn evidence(
 }
 
 async fn scan_endpoint(ctx: &Context, ep: &Endpoint) -> Vec<Finding> {
+    ctx.let_light_probes_go_first(ep).await;
     let domain = ctx.config.domain.clone();
     let scanner = Scanner::new(
         ep.socket_addr(),
