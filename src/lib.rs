@@ -37,6 +37,7 @@
 
 pub mod call;
 pub mod capture;
+pub mod catalog;
 pub mod discover;
 pub mod error;
 pub mod evidence;

@@ -113,7 +113,7 @@ struct ProbeArgs {
     /// Hard cap on the requests each dos probe may send.
     #[arg(long, default_value_t = 600)]
     dos_max_requests: u32,
-    /// Also run intrusive probes (malformed and oversized messages).
+    /// Also run intrusive probes and catalog cases (64 KB header, thousands of headers).
     #[arg(long)]
     intrusive: bool,
     /// Number or URI on the trunk that is safe to call (media and unauthenticated-INVITE probes); never guessed.
@@ -131,6 +131,9 @@ struct ProbeArgs {
     /// File whose first line is the digest password (instead of SIPCHECK_PASSWORD).
     #[arg(long, value_name = "FILE")]
     password_file: Option<String>,
+    /// Directory of extra malformed-message cases (*.toml), added to the built-in catalog.
+    #[arg(long, value_name = "DIR")]
+    catalog: Option<std::path::PathBuf>,
     /// Print nothing on stdout when writing to a file, and no progress on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -232,6 +235,11 @@ fn build_options(a: &ProbeArgs) -> Result<(ScanOptions, Format), Error> {
     cfg.rate = a.rate;
     cfg.max_connections = a.max_connections.clamp(1, 64);
     cfg.intrusive = a.intrusive;
+    if let Some(dir) = &a.catalog {
+        // Checked now so a broken case file stops the run before any traffic.
+        sipcheck::catalog::load(Some(dir))?;
+        cfg.catalog_dir = Some(dir.clone());
+    }
     cfg.dos = a.dos;
     cfg.dos_max_requests = a.dos_max_requests.clamp(1, 10_000);
     cfg.calls.call_to = a.call_to.clone().filter(|s| !s.trim().is_empty());

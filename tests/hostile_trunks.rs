@@ -170,7 +170,16 @@ async fn tls_only_trunk_passes_plaintext_check_and_reports_closed_transports() {
     let refer = one(&r, "sip.refer");
     assert_eq!(refer.details["advertised"], false);
     assert!(refer.summary.contains("REFER not advertised"));
-    assert_eq!(r.exit_code(), 0);
+    // `sip.refer` also selects `sip.refer_policy`, and this fake answers 200 to every REFER: the one
+    // fail, and so exit code 1.
+    let fails: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .map(|f| f.id.as_str())
+        .collect();
+    assert_eq!(fails, ["sip.refer_policy"]);
+    assert_eq!(r.exit_code(), 1);
 }
 
 async fn sips_with(spec: LeafSpec) -> Finding {

@@ -39,6 +39,8 @@ pub struct Config {
     pub intrusive: bool,
     /// Test calls: `--call-to`, `--allow-calls`, `--max-calls`, credentials (see [`crate::call`]).
     pub calls: crate::call::CallPolicy,
+    /// Extra malformed-message cases (`--catalog DIR`), added to the built-in catalog at run time.
+    pub catalog_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -57,6 +59,7 @@ impl Default for Config {
             probe_timeout: Duration::from_secs(120),
             intrusive: false,
             calls: crate::call::CallPolicy::default(),
+            catalog_dir: None,
         }
     }
 }
@@ -120,10 +123,31 @@ impl Context {
         }
     }
 
-    /// `sip:host:port` (or `sips:`) for an endpoint.
+    /// `sip:host:port` (or `sips:`) for an endpoint; `sip:user@host:port` when the target named a user
+    /// (a UA such as baresip only answers requests addressed to its account).
     pub fn request_uri(&self, ep: &Endpoint, sips: bool) -> String {
         let scheme = if sips { "sips" } else { "sip" };
-        format!("{scheme}:{}:{}", self.uri_host(ep), ep.port)
+        let user = self
+            .target_user()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default();
+        format!("{scheme}:{user}{}:{}", self.uri_host(ep), ep.port)
+    }
+
+    /// The user part of a `sip:user@host` / `sips:user@host` target, if one was given.
+    pub fn target_user(&self) -> Option<String> {
+        let input = self.target.input.trim();
+        let lower = input.to_ascii_lowercase();
+        let rest = if lower.starts_with("sips:") {
+            &input[5..]
+        } else if lower.starts_with("sip:") {
+            &input[4..]
+        } else {
+            return None;
+        };
+        let hostport_user = rest.split([';', '?']).next().unwrap_or_default();
+        let (user, _) = hostport_user.rsplit_once('@')?;
+        (!user.is_empty()).then(|| user.to_string())
     }
 
     /// A new request with the run's User-Agent and domain.

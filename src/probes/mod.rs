@@ -8,6 +8,9 @@ pub mod auth;
 pub mod dos;
 pub mod media;
 pub mod plaintext;
+pub mod refer_policy;
+pub mod robustness;
+pub mod secagree;
 pub mod server_header;
 pub mod sip_allow;
 pub mod sip_refer;
@@ -30,6 +33,11 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(tls_scan::TlsScan),
         Arc::new(auth::Auth),
         Arc::new(media::Media),
+        Arc::new(robustness::malformed::Malformed),
+        Arc::new(robustness::unknown::UnknownHeader),
+        Arc::new(robustness::unknown::UnknownRequire),
+        Arc::new(secagree::SecAgree),
+        Arc::new(refer_policy::ReferPolicy),
         Arc::new(dos::Flood(dos::Kind::Options)),
         Arc::new(dos::Flood(dos::Kind::Register)),
     ]

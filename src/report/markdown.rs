@@ -163,7 +163,11 @@ pub fn render(r: &Report) -> String {
         if !f.rfcs.is_empty() {
             let _ = writeln!(s, "- Rests on: {}", f.rfcs.join(", "));
         }
-        if f.details.as_object().is_some_and(|o| !o.is_empty()) {
+        // A table-shaped finding shows its table instead of the JSON it is made from.
+        let table = super::case_table::render(f);
+        if let Some(t) = &table {
+            s.push_str(t);
+        } else if f.details.as_object().is_some_and(|o| !o.is_empty()) {
             let _ = writeln!(
                 s,
                 "\n<details><summary>Details</summary>\n\n```json\n{}\n```\n</details>",

@@ -1,5 +1,6 @@
 //! The scorecard model and its renderings.
 
+mod case_table;
 pub mod compare;
 pub mod diff;
 pub mod junit;
