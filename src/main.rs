@@ -70,6 +70,12 @@ struct ProbeArgs {
     /// Also run intrusive probes (malformed and oversized messages).
     #[arg(long)]
     intrusive: bool,
+    /// DNS server for discovery, ADDR[:PORT] (default: the system resolver configuration).
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    dns_server: Option<String>,
+    /// Probe the name as a single host (A/AAAA only), skipping RFC 3263 NAPTR/SRV discovery.
+    #[arg(long)]
+    no_discovery: bool,
     /// Print nothing on stdout when writing to a file.
     #[arg(short, long)]
     quiet: bool,
@@ -156,6 +162,10 @@ fn build_options(a: &ProbeArgs) -> Result<(ScanOptions, Format), Error> {
     cfg.rate = a.rate;
     cfg.max_connections = a.max_connections.clamp(1, 64);
     cfg.intrusive = a.intrusive;
+    if let Some(server) = &a.dns_server {
+        cfg.discovery.dns_server = Some(sipcheck::discover::source::parse_server(server)?);
+    }
+    cfg.discovery.no_discovery = a.no_discovery;
     opts.config = cfg;
     scan::select(&opts.selectors)?;
     Ok((opts, format))

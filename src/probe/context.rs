@@ -33,6 +33,8 @@ pub struct Config {
     pub probe_timeout: Duration,
     /// Run probes of the `intrusive` class (malformed or oversized messages, REFER with credentials).
     pub intrusive: bool,
+    /// How endpoints are discovered (`--dns-server`, `--no-discovery`, bounds).
+    pub discovery: crate::discover::Settings,
 }
 
 impl Default for Config {
@@ -48,6 +50,7 @@ impl Default for Config {
             max_connections: 4,
             probe_timeout: Duration::from_secs(120),
             intrusive: false,
+            discovery: crate::discover::Settings::default(),
         }
     }
 }
@@ -59,6 +62,8 @@ pub struct Context {
     pub target: Target,
     pub endpoints: Vec<Endpoint>,
     pub config: Config,
+    /// What DNS discovery found (records, cuts); `None` when the context was built without it.
+    pub discovery: Option<Arc<crate::discover::Discovery>>,
     pub limiter: Limiter,
     run_start: Instant,
     options: Mutex<HashMap<Endpoint, OptionsSlot>>,
@@ -75,6 +80,7 @@ impl Context {
             target,
             endpoints,
             config,
+            discovery: None,
             run_start: Instant::now(),
             options: Mutex::new(HashMap::new()),
             reached: Mutex::new(HashMap::new()),

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use crate::probe::Probe;
 
+pub mod dns;
+pub mod parity;
 pub mod plaintext;
 pub mod server_header;
 pub mod sip_allow;
@@ -22,6 +24,12 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(sip_refer::Refer),
         Arc::new(server_header::ServerHeader),
         Arc::new(sips::SipsOptions),
+        Arc::new(dns::Dns::Naptr),
+        Arc::new(dns::Dns::Srv),
+        Arc::new(dns::Dns::Aaaa),
+        Arc::new(dns::Dns::Dnssec),
+        // Last: its findings are computed from all the others after the run (scan.rs).
+        Arc::new(parity::Parity),
     ]
 }
 
