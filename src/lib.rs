@@ -35,6 +35,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod discover;
 pub mod error;
 pub mod evidence;

@@ -29,8 +29,19 @@ enum Command {
 #[derive(Args)]
 struct ProbeArgs {
     /// host, host:port, [v6]:port, or a sip:/sips: URI
-    #[arg(required_unless_present = "list_probes")]
+    #[arg(required_unless_present_any = ["list_probes", "file"])]
     target: Option<String>,
+    /// Probe every target listed in FILE (one per line, # comments); -o then names a directory.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "target"
+    )]
+    file: Option<String>,
+    /// With -f: how many targets are probed at once.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    parallel: usize,
     /// List the probes with their safety class, then exit.
     #[arg(long)]
     list_probes: bool,
@@ -46,7 +57,8 @@ struct ProbeArgs {
     /// Output format: text, json, md.
     #[arg(long, default_value = "text")]
     format: String,
-    /// Write the report to FILE (stdout then gets the text scorecard unless --quiet).
+    /// Write the report to FILE (stdout then gets the text scorecard unless --quiet); with -f, write
+    /// one report per target into the directory FILE, plus index.json.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<String>,
     /// Longest wait for any one answer, e.g. 5s or 800ms (caps RFC 3261 Timer B/F).
@@ -119,8 +131,8 @@ fn list_probes() {
     }
 }
 
-fn build_options(a: &ProbeArgs) -> Result<(ScanOptions, Format), Error> {
-    let target = Target::parse(a.target.as_deref().unwrap_or_default())?;
+fn build_options(a: &ProbeArgs, target: &str) -> Result<(ScanOptions, Format), Error> {
+    let target = Target::parse(target)?;
     let format: Format = a.format.parse()?;
     let mut opts = ScanOptions::new(target);
     if !a.transport.is_empty() {
@@ -176,7 +188,10 @@ fn probe(a: ProbeArgs) -> ExitCode {
         list_probes();
         return ExitCode::SUCCESS;
     }
-    let (opts, format) = match build_options(&a) {
+    if let Some(file) = a.file.clone() {
+        return batch::run(&a, &file);
+    }
+    let (opts, format) = match build_options(&a, a.target.as_deref().unwrap_or_default()) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("sipcheck: {e}");
@@ -226,6 +241,140 @@ fn probe(a: ProbeArgs) -> ExitCode {
         eprintln!("sipcheck: incomplete: {why}");
     }
     ExitCode::from(report.exit_code() as u8)
+}
+
+/// `sipcheck probe -f FILE`: many targets, one report each.
+mod batch {
+    use super::*;
+    use sipcheck::batch::{self, Batch, Item};
+
+    pub fn run(a: &ProbeArgs, file: &str) -> ExitCode {
+        let setup = (|| {
+            if a.domain.is_some() {
+                return Err(Error::BadOption(
+                    "--domain cannot be combined with -f: each target's own domain is checked"
+                        .into(),
+                ));
+            }
+            if !(1..=1024).contains(&a.parallel) {
+                return Err(Error::BadOption(
+                    "--parallel must be between 1 and 1024".into(),
+                ));
+            }
+            let targets = batch::read_targets(file)?;
+            // The options are validated once; each target replaces the placeholder.
+            let (opts, format) = build_options(a, "127.0.0.1")?;
+            if let Some(dir) = &a.output {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| Error::io(format!("cannot create {dir}"), e))?;
+            }
+            Ok((targets, opts, format))
+        })();
+        let (targets, opts, format) = match setup {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("sipcheck: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let rt = match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("sipcheck: cannot start the runtime: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let ext = match format {
+            Format::Json => "json",
+            Format::Markdown => "md",
+            Format::Text => "txt",
+        };
+        let dir = a.output.clone();
+        let quiet = a.quiet;
+        let mut write_errors = 0usize;
+        let mut index: Vec<(usize, serde_json::Value)> = Vec::new();
+        let mut items = rt.block_on(batch::scan_all(targets, opts, a.parallel, |i, item| {
+            let Some(dir) = &dir else { return };
+            let mut entry = serde_json::json!({
+                "target": item.target,
+                "exit_code": item.exit_code,
+                "error": item.error,
+            });
+            if let Some(r) = &item.report {
+                let name = batch::file_name(i, &item.target, ext);
+                let path = std::path::Path::new(dir).join(&name);
+                match std::fs::write(&path, report::render(r, format, false)) {
+                    Ok(()) => entry["report"] = name.into(),
+                    Err(e) => {
+                        write_errors += 1;
+                        eprintln!("sipcheck: cannot write {}: {e}", path.display());
+                    }
+                }
+            }
+            if !quiet {
+                println!("{}", summary_line(item));
+            }
+            index.push((i, entry));
+        }));
+        let code = batch::exit_code(&items);
+        if let Some(dir) = &dir {
+            // The reports are on disk; the index lists them in file order.
+            index.sort_by_key(|(i, _)| *i);
+            let index: Vec<serde_json::Value> = index.into_iter().map(|(_, e)| e).collect();
+            let path = std::path::Path::new(dir).join("index.json");
+            let doc = serde_json::json!({"schema_version": sipcheck::report::SCHEMA_VERSION, "targets": index});
+            if let Err(e) = std::fs::write(&path, format!("{doc:#}\n")) {
+                eprintln!("sipcheck: cannot write {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+            return ExitCode::from(if write_errors > 0 { 2 } else { code as u8 });
+        }
+        let mut stdout = std::io::stdout().lock();
+        let out = match format {
+            Format::Json => {
+                let doc = Batch {
+                    schema_version: sipcheck::report::SCHEMA_VERSION,
+                    targets: std::mem::take(&mut items),
+                };
+                serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+            }
+            _ => items
+                .iter()
+                .map(|it| match &it.report {
+                    Some(r) => report::render(r, format, false),
+                    None => format!("{}\n", summary_line(it)),
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        };
+        let _ = stdout.write_all(out.as_bytes());
+        ExitCode::from(code as u8)
+    }
+
+    fn summary_line(item: &Item) -> String {
+        match (&item.report, &item.error) {
+            (Some(r), _) => {
+                let counts: Vec<String> = r
+                    .counts()
+                    .iter()
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(s, n)| format!("{n} {s}"))
+                    .collect();
+                format!(
+                    "{} exit {} · {} endpoint(s) · {}",
+                    item.target,
+                    item.exit_code,
+                    r.endpoints.len(),
+                    counts.join(", ")
+                )
+            }
+            (None, Some(e)) => format!("{} exit {} · {e}", item.target, item.exit_code),
+            (None, None) => format!("{} exit {}", item.target, item.exit_code),
+        }
+    }
 }
 
 fn main() -> ExitCode {
