@@ -63,18 +63,30 @@ impl Probe for Reachability {
                             Status::Info
                         },
                         format!(
-                            "{} answered OPTIONS with {} in {:.1} ms",
+                            "{} answered OPTIONS with {} in {:.1} ms{}",
                             self.0.via_token(),
                             m.first_line().trim_start_matches("SIP/2.0 "),
-                            rtt.unwrap_or(0.0)
+                            rtt.unwrap_or(0.0),
+                            ex.tls
+                                .as_ref()
+                                .map(|t| format!(" ({} negotiated, {})", t.version, t.cipher_suite))
+                                .unwrap_or_default()
                         ),
                     ),
-                    (None, Some(e)) if ex.reached => (
+                    (None, e) if ex.reached => (
                         Status::Warn,
-                        format!(
-                            "{} accepted a connection but did not answer OPTIONS: {e}",
-                            self.0.via_token()
-                        ),
+                        match (ex.garbage_reason(), e) {
+                            (Some(g), _) => {
+                                format!("{} answered OPTIONS with {g}", self.0.via_token())
+                            }
+                            (None, Some(e)) => format!(
+                                "{} accepted a connection but did not answer OPTIONS: {e}",
+                                self.0.via_token()
+                            ),
+                            (None, None) => {
+                                format!("{} gave no usable answer to OPTIONS", self.0.via_token())
+                            }
+                        },
                     ),
                     (None, e) => (
                         if self.0 == Transport::Tls {

@@ -127,6 +127,14 @@ impl Exchange {
         self.final_response().or_else(|| self.responses.last())
     }
 
+    /// Why unrelated bytes that arrived could not be understood, if any did (for honest summaries).
+    pub fn garbage_reason(&self) -> Option<String> {
+        self.strays.iter().find_map(|s| match s {
+            Incoming::Garbage(b, why) => Some(format!("{} unparseable bytes ({why})", b.len())),
+            Incoming::Message(_) => None,
+        })
+    }
+
     /// Every byte received for this transaction, matching responses first, for evidence.
     pub fn received_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
