@@ -74,8 +74,11 @@ pub async fn discover(
     } else {
         Mode::Rfc3263
     };
-    // Each query may take most of the budget, but not more: a silent server must not eat it all at once.
-    let per_query = (settings.bounds.budget / 2).max(std::time::Duration::from_millis(200));
+    // One silent or confused server must not eat the whole budget at once.
+    let per_query = (settings.bounds.budget / 4).clamp(
+        std::time::Duration::from_millis(200),
+        std::time::Duration::from_millis(2500),
+    );
     let src = Hickory::new(settings.dns_server, per_query)?;
     let ports = |t| port_for(target, t, only, tls_port);
     rfc3263::walk(

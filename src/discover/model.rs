@@ -64,6 +64,8 @@ pub struct QueryLog {
     /// `answer`, `nodata`, `nxdomain`, `error: …`, `skipped: …`
     pub outcome: String,
     pub records: usize,
+    /// How long the answer took.
+    pub elapsed_ms: u64,
     /// The resolver set the AD bit: it validated the answer with DNSSEC.
     pub authenticated: bool,
 }

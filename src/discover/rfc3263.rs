@@ -112,6 +112,7 @@ impl Walk<'_> {
             self.cut(why.clone());
             return Answer::Failed(why);
         }
+        let started = Instant::now();
         let answer = match tokio::time::timeout_at(self.deadline, self.src.query(name, kind)).await
         {
             Ok(a) => a,
@@ -139,6 +140,7 @@ impl Walk<'_> {
             kind: kind.as_str().to_string(),
             outcome,
             records,
+            elapsed_ms: started.elapsed().as_millis() as u64,
             authenticated,
         });
         answer
@@ -499,9 +501,11 @@ pub async fn walk(
                         .into(),
                 );
             }
-            srv_names = transports
-                .iter()
-                .map(|&t| (t, srv_name(t, &name), Vec::new()))
+            // Most secure first, so reports list TLS endpoints before plaintext ones.
+            srv_names = [Transport::Tls, Transport::Tcp, Transport::Udp]
+                .into_iter()
+                .filter(|t| transports.contains(t))
+                .map(|t| (t, srv_name(t, &name), Vec::new()))
                 .collect();
         }
         for (t, owner, chain) in srv_names {

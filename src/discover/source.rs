@@ -101,7 +101,7 @@ impl Hickory {
                 udp.port = addr.port();
                 let mut tcp = ConnectionConfig::tcp();
                 tcp.port = addr.port();
-                let ns = NameServerConfig::new(addr.ip(), true, vec![udp, tcp]);
+                let ns = NameServerConfig::new(addr.ip(), true, vec![tcp, udp]);
                 let cfg = ResolverConfig::from_parts(None, Vec::new(), vec![ns]);
                 TokioResolver::builder_with_config(cfg, provider)
             }
@@ -114,6 +114,7 @@ impl Hickory {
         opts.timeout = timeout;
         opts.attempts = 1;
         opts.ndots = 0;
+        opts.try_tcp_on_error = true;
         opts.use_hosts_file = if server.is_some() {
             ResolveHosts::Never
         } else {
