@@ -571,3 +571,135 @@ pub async fn walk(
     }
     Ok(w.d)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::BoxFuture;
+
+    /// A table zone; names not in it are NXDOMAIN, and `silent` names never answer.
+    struct Table(
+        Vec<(&'static str, Kind, Vec<Rdata>)>,
+        &'static [&'static str],
+    );
+
+    impl Source for Table {
+        fn query<'a>(&'a self, name: &'a str, kind: Kind) -> BoxFuture<'a, Answer> {
+            Box::pin(async move {
+                if self.1.contains(&name) {
+                    std::future::pending::<()>().await;
+                }
+                let known = self.0.iter().any(|(n, _, _)| *n == name);
+                match self.0.iter().find(|(n, k, _)| *n == name && *k == kind) {
+                    Some((_, _, r)) => Answer::Records {
+                        records: r.clone(),
+                        authenticated: false,
+                    },
+                    None if known => Answer::NoData,
+                    None => Answer::NxDomain,
+                }
+            })
+        }
+        fn describe(&self) -> String {
+            "table".into()
+        }
+    }
+
+    fn srv(port: u16, target: &str) -> Rdata {
+        Rdata::Srv {
+            priority: 10,
+            weight: 10,
+            port,
+            target: target.into(),
+        }
+    }
+
+    async fn go(t: &Table, bounds: Bounds) -> Result<Discovery> {
+        let target = Target::parse("sip.test").unwrap();
+        walk(
+            t,
+            &target,
+            "sip.test",
+            &Transport::ALL,
+            Mode::Rfc3263,
+            bounds,
+            |t| t.default_port(),
+        )
+        .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_server_spends_the_budget_and_says_so() {
+        let t = Table(
+            vec![
+                ("sip.test", Kind::Srv, vec![]),
+                (
+                    "_sips._tcp.sip.test",
+                    Kind::Srv,
+                    vec![srv(5061, "slow.sip.test")],
+                ),
+            ],
+            &["slow.sip.test"],
+        );
+        let bounds = Bounds {
+            budget: Duration::from_secs(3),
+            ..Bounds::default()
+        };
+        let e = go(&t, bounds).await.unwrap_err();
+        assert!(
+            e.to_string().contains("time budget of 3 s exhausted"),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn srv_target_dot_means_unavailable() {
+        let t = Table(
+            vec![
+                (
+                    "sip.test",
+                    Kind::A,
+                    vec![Rdata::Ip("127.0.0.9".parse().unwrap())],
+                ),
+                ("_sips._tcp.sip.test", Kind::Srv, vec![srv(5061, "")]),
+                (
+                    "_sip._tcp.sip.test",
+                    Kind::Srv,
+                    vec![srv(5060, "sbc.sip.test")],
+                ),
+                (
+                    "sbc.sip.test",
+                    Kind::A,
+                    vec![Rdata::Ip("127.0.0.2".parse().unwrap())],
+                ),
+            ],
+            &[],
+        );
+        let d = go(&t, Bounds::default()).await.unwrap();
+        let labels: Vec<String> = d.endpoints.iter().map(|e| e.label()).collect();
+        assert_eq!(labels, ["tcp:127.0.0.2:5060"]);
+        assert!(
+            d.notes.iter().any(|n| n.contains("declared unavailable")),
+            "{:?}",
+            d.notes
+        );
+    }
+
+    #[tokio::test]
+    async fn the_query_cap_holds() {
+        let many: Vec<Rdata> = (1..=200)
+            .map(|i| srv(5000 + i, &format!("h{i}.sip.test")))
+            .collect();
+        let mut zone = vec![("_sip._udp.sip.test", Kind::Srv, many)];
+        zone.push(("sip.test", Kind::A, vec![]));
+        let t = Table(zone, &[]);
+        let bounds = Bounds {
+            max_srv: 100,
+            max_queries: 20,
+            ..Bounds::default()
+        };
+        // Every target is NXDOMAIN, so the walk runs into the query cap and reports it.
+        let e = go(&t, bounds).await.unwrap_err();
+        assert!(e.to_string().contains("query cap of 20"), "{e}");
+    }
+}

@@ -137,20 +137,17 @@ fn srv(d: &Discovery) -> (Status, String) {
         (
             Status::Warn,
             format!(
-                "no _sips._tcp SRV: TLS is not advertised (only {})",
+                "no TLS SRV record: TLS is not advertised (only {})",
                 plain.join(", ")
             ),
         )
     } else if plain.is_empty() {
-        (
-            Status::Pass,
-            "only TLS (_sips._tcp) is advertised".to_string(),
-        )
+        (Status::Pass, "only TLS is advertised in SRV".to_string())
     } else {
         (
             Status::Info,
             format!(
-                "TLS (_sips._tcp) advertised; plaintext {} still advertised",
+                "TLS advertised in SRV; plaintext {} still advertised",
                 plain.join(" and ")
             ),
         )
