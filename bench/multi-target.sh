@@ -42,21 +42,32 @@ for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$dns_port") 2>/dev/null && 
 
 measure() { # label, then the sipcheck arguments
   local label=$1; shift
-  /usr/bin/time -v "$bin" probe "$@" --dns-server "127.0.0.1:$dns_port" --timeout 3s >"$work/out.txt" 2>"$work/time.txt" || true
+  local code=0
+  /usr/bin/time -v "$bin" probe "$@" --dns-server "127.0.0.1:$dns_port" --timeout 3s --format json >"$work/out.txt" 2>"$work/time.txt" || code=$?
   local wall rss
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time.txt")
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$work/time.txt")
-  printf '%-44s wall %8s   peak RSS %7s MB\n' "$label" "$wall" "$rss"
+  printf '%-44s wall %8s   peak RSS %7s MB   exit %s\n' "$label" "$wall" "$rss" "$code"
 }
 
 slowest=$(( (N >= 9) ? 9 : N ))
 echo "sipcheck multi-target benchmark: $N fake trunks (UDP+TCP, answer delay 0-$((9 * DELAY_MS)) ms), RFC 3263 discovery via dnsmasq"
-measure "single slowest trunk (t$slowest, $((slowest % 10 * DELAY_MS)) ms/answer)" "t$slowest.bench.test" --quiet
+measure "single slowest trunk (t$slowest, $((slowest % 10 * DELAY_MS)) ms/answer)" "t$slowest.bench.test"
+python3 -c "import json,sys; r=json.load(open('$work/out.txt')); print('    endpoints:', ', '.join(e['transport']+':'+e['address'] for e in r['endpoints']), '· UDP answered:', any(f['id']=='transport.udp' and f['details'].get('reachable') for f in r['findings']))"
 for p in 100 16; do
   rm -rf "$work/reports"
   measure "-f $N targets --parallel $p" -f "$work/targets.txt" --parallel "$p" -o "$work/reports" --quiet
-  ok=$(python3 -c "import json,sys; d=json.load(open('$work/reports/index.json')); print(sum(1 for t in d['targets'] if t.get('report')))")
-  echo "    reports written: $ok/$N"
+  python3 - "$work/reports" "$N" <<'PY'
+import collections, json, os, sys
+d = json.load(open(os.path.join(sys.argv[1], "index.json")))
+codes = collections.Counter(t["exit_code"] for t in d["targets"])
+answered = 0
+for t in d["targets"]:
+    if t.get("report"):
+        r = json.load(open(os.path.join(sys.argv[1], t["report"])))
+        answered += any(f["id"] == "transport.udp" and f["details"].get("reachable") for f in r["findings"])
+print(f"    reports: {sum(1 for t in d['targets'] if t.get('report'))}/{sys.argv[2]}, UDP answered on {answered}, exit codes {dict(codes)}")
+PY
 done
 if [ "${SEQUENTIAL:-0}" = 1 ]; then
   rm -rf "$work/reports"
