@@ -62,11 +62,17 @@ import collections, json, os, sys
 d = json.load(open(os.path.join(sys.argv[1], "index.json")))
 codes = collections.Counter(t["exit_code"] for t in d["targets"])
 answered = 0
+dns_ms = []
 for t in d["targets"]:
     if t.get("report"):
         r = json.load(open(os.path.join(sys.argv[1], t["report"])))
         answered += any(f["id"] == "transport.udp" and f["details"].get("reachable") for f in r["findings"])
-print(f"    reports: {sum(1 for t in d['targets'] if t.get('report'))}/{sys.argv[2]}, UDP answered on {answered}, exit codes {dict(codes)}")
+        for f in r["findings"]:
+            if f["id"] == "dns.dnssec":
+                dns_ms.append(sum(q["elapsed_ms"] for q in f["details"].get("queries", [])))
+dns_ms.sort()
+dns = f", DNS discovery per target median {dns_ms[len(dns_ms) // 2]} ms, max {dns_ms[-1]} ms" if dns_ms else ""
+print(f"    reports: {sum(1 for t in d['targets'] if t.get('report'))}/{sys.argv[2]}, UDP answered on {answered}, exit codes {dict(codes)}{dns}")
 PY
 done
 if [ "${SEQUENTIAL:-0}" = 1 ]; then

@@ -8,7 +8,7 @@ pub mod source;
 
 pub use model::{Discovery, Mode};
 pub use rfc3263::Bounds;
-use source::Hickory;
+pub use source::Hickory;
 
 use crate::error::Result;
 use crate::target::{Endpoint, Host, Port, Target, Transport};
@@ -74,12 +74,7 @@ pub async fn discover(
     } else {
         Mode::Rfc3263
     };
-    // One silent or confused server must not eat the whole budget at once.
-    let per_query = (settings.bounds.budget / 4).clamp(
-        std::time::Duration::from_millis(200),
-        std::time::Duration::from_millis(2500),
-    );
-    let src = Hickory::new(settings.dns_server, per_query)?;
+    let src = resolver(settings)?;
     let ports = |t| port_for(target, t, only, tls_port);
     rfc3263::walk(
         &src,
@@ -91,6 +86,16 @@ pub async fn discover(
         ports,
     )
     .await
+}
+
+/// The resolver `settings` ask for (`--dns-server`, or the system's).
+pub fn resolver(settings: &Settings) -> Result<Hickory> {
+    // One silent or confused server must not eat the whole budget at once.
+    let per_query = (settings.bounds.budget / 4).clamp(
+        std::time::Duration::from_millis(200),
+        std::time::Duration::from_millis(2500),
+    );
+    Hickory::new(settings.dns_server, per_query)
 }
 
 /// Endpoints for a target on the given transports, with default discovery settings.

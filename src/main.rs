@@ -82,7 +82,7 @@ struct ProbeArgs {
     /// Also run intrusive probes (malformed and oversized messages).
     #[arg(long)]
     intrusive: bool,
-    /// DNS server for discovery, ADDR[:PORT] (default: the system resolver configuration).
+    /// DNS server for discovery, ADDR[:PORT], asked over TCP (default: the system resolver configuration).
     #[arg(long, value_name = "ADDR[:PORT]")]
     dns_server: Option<String>,
     /// Probe the name as a single host (A/AAAA only), skipping RFC 3263 NAPTR/SRV discovery.
