@@ -36,6 +36,7 @@
 #![forbid(unsafe_code)]
 
 pub mod batch;
+pub mod capture;
 pub mod discover;
 pub mod error;
 pub mod evidence;

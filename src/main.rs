@@ -4,7 +4,10 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+mod batch_cli;
+mod cli;
 
 use sipcheck::probe::Config;
 use sipcheck::report::{self, Format};
@@ -14,7 +17,15 @@ use sipcheck::{Error, Port, Target, Transport};
 
 /// Measure what a SIP trunk really does about security, and write an evidence-backed scorecard.
 #[derive(Parser)]
-#[command(name = "sipcheck", version, about, long_about = None)]
+#[command(
+    name = "sipcheck",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 no fail; 1 at least one fail (including policy violations and, with \
+                  --baseline or diff, anything worse); 2 usage or tool error; 3 incomplete (target \
+                  unreachable on every transport, or its name does not resolve)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,7 +34,36 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Probe a SIP trunk and print its scorecard.
-    Probe(ProbeArgs),
+    Probe(Box<ProbeArgs>),
+    /// Compare two reports of the same trunk: what got worse, better, new or gone (exit 1 if worse).
+    Diff {
+        /// The earlier JSON report.
+        baseline: String,
+        /// The later JSON report.
+        new: String,
+        /// Output format: text, md, json.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Compare trunks head to head: one column per report, one row per seed question.
+    Compare {
+        /// JSON reports, one per trunk.
+        #[arg(num_args = 2.., required = true)]
+        reports: Vec<String>,
+        /// Output format: md.
+        #[arg(long, default_value = "md")]
+        format: String,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per subcommand into --dir.
+    Manpage {
+        #[arg(long, value_name = "DIR")]
+        dir: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -54,7 +94,7 @@ struct ProbeArgs {
     /// TLS port when it differs from the default (5061, or the given port + 1).
     #[arg(long)]
     tls_port: Option<u16>,
-    /// Output format: text, json, md.
+    /// Output format: text, json, md, junit.
     #[arg(long, default_value = "text")]
     format: String,
     /// Write the report to FILE (stdout then gets the text scorecard unless --quiet); with -f, write
@@ -88,9 +128,24 @@ struct ProbeArgs {
     /// Probe the name as a single host (A/AAAA only), skipping RFC 3263 NAPTR/SRV discovery.
     #[arg(long)]
     no_discovery: bool,
-    /// Print nothing on stdout when writing to a file.
+    /// Print nothing on stdout when writing to a file, and no progress on stderr.
     #[arg(short, long)]
     quiet: bool,
+    /// Check the results against a policy: a built-in name (baseline, strict) or a TOML file.
+    #[arg(long, value_name = "NAME|FILE")]
+    policy: Option<String>,
+    /// Compare with an earlier JSON report; anything worse is a fail (exit 1).
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<String>,
+    /// Write what was sent and received as a pcap (credentials redacted; TLS as raw records).
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<String>,
+    /// Write TLS secrets in the NSS key log format, to decrypt the pcap's TLS in Wireshark.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<String>,
+    /// Print what would be sent to whom, and send nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -189,15 +244,34 @@ fn probe(a: ProbeArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if let Some(file) = a.file.clone() {
-        return batch::run(&a, &file);
+        return batch_cli::run(&a, &file);
     }
-    let (opts, format) = match build_options(&a, a.target.as_deref().unwrap_or_default()) {
+    let (mut opts, format) = match build_options(&a, a.target.as_deref().unwrap_or_default()) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("sipcheck: {e}");
             return ExitCode::from(2);
         }
     };
+    let extras = if a.dry_run {
+        None
+    } else {
+        match cli::prepare(
+            &mut opts,
+            a.policy.as_deref(),
+            a.baseline.as_deref(),
+            a.pcap.as_deref(),
+            a.keylog.as_deref(),
+        ) {
+            Ok(x) => Some(x),
+            Err(e) => return cli::fail(&e),
+        }
+    };
+    if a.dry_run
+        && let Some(Err(e)) = a.policy.as_deref().map(sipcheck::report::policy::load)
+    {
+        return cli::fail(&e);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -208,7 +282,25 @@ fn probe(a: ProbeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let report = match rt.block_on(scan::scan(opts)) {
+    let Some(extras) = extras else {
+        return match rt.block_on(cli::dry_run(opts)) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e @ Error::Resolve { .. }) => {
+                eprintln!("sipcheck: {e}");
+                ExitCode::from(3)
+            }
+            Err(e) => cli::fail(&e),
+        };
+    };
+    let spinner = cli::progress(a.target.as_deref().unwrap_or_default(), a.quiet);
+    let scanned = rt.block_on(scan::scan(opts));
+    if let Some(pb) = spinner {
+        pb.finish_and_clear();
+    }
+    let mut report = match scanned {
         Ok(r) => r,
         Err(e @ Error::Resolve { .. }) => {
             eprintln!("sipcheck: {e}");
@@ -219,6 +311,12 @@ fn probe(a: ProbeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    for note in cli::finish(&mut report, &extras) {
+        eprint!("{note}");
+        if !note.ends_with('\n') {
+            eprintln!();
+        }
+    }
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut stdout = std::io::stdout().lock();
     match &a.output {
@@ -243,137 +341,16 @@ fn probe(a: ProbeArgs) -> ExitCode {
     ExitCode::from(report.exit_code() as u8)
 }
 
-/// `sipcheck probe -f FILE`: many targets, one report each.
-mod batch {
-    use super::*;
-    use sipcheck::batch::{self, Batch, Item};
-
-    pub fn run(a: &ProbeArgs, file: &str) -> ExitCode {
-        let setup = (|| {
-            if a.domain.is_some() {
-                return Err(Error::BadOption(
-                    "--domain cannot be combined with -f: each target's own domain is checked"
-                        .into(),
-                ));
-            }
-            if !(1..=1024).contains(&a.parallel) {
-                return Err(Error::BadOption(
-                    "--parallel must be between 1 and 1024".into(),
-                ));
-            }
-            let targets = batch::read_targets(file)?;
-            // The options are validated once; each target replaces the placeholder.
-            let (opts, format) = build_options(a, "127.0.0.1")?;
-            if let Some(dir) = &a.output {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| Error::io(format!("cannot create {dir}"), e))?;
-            }
-            Ok((targets, opts, format))
-        })();
-        let (targets, opts, format) = match setup {
-            Ok(v) => v,
-            Err(e) => {
-                eprintln!("sipcheck: {e}");
-                return ExitCode::from(2);
-            }
-        };
-        let rt = match tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) => {
-                eprintln!("sipcheck: cannot start the runtime: {e}");
-                return ExitCode::from(2);
-            }
-        };
-        let ext = match format {
-            Format::Json => "json",
-            Format::Markdown => "md",
-            Format::Text => "txt",
-        };
-        let dir = a.output.clone();
-        let quiet = a.quiet;
-        let mut write_errors = 0usize;
-        let mut index: Vec<(usize, serde_json::Value)> = Vec::new();
-        let mut items = rt.block_on(batch::scan_all(targets, opts, a.parallel, |i, item| {
-            let Some(dir) = &dir else { return };
-            let mut entry = serde_json::json!({
-                "target": item.target,
-                "exit_code": item.exit_code,
-                "error": item.error,
-            });
-            if let Some(r) = &item.report {
-                let name = batch::file_name(i, &item.target, ext);
-                let path = std::path::Path::new(dir).join(&name);
-                match std::fs::write(&path, report::render(r, format, false)) {
-                    Ok(()) => entry["report"] = name.into(),
-                    Err(e) => {
-                        write_errors += 1;
-                        eprintln!("sipcheck: cannot write {}: {e}", path.display());
-                    }
-                }
-            }
-            if !quiet {
-                println!("{}", summary_line(item));
-            }
-            index.push((i, entry));
-        }));
-        let code = batch::exit_code(&items);
-        if let Some(dir) = &dir {
-            // The reports are on disk; the index lists them in file order.
-            index.sort_by_key(|(i, _)| *i);
-            let index: Vec<serde_json::Value> = index.into_iter().map(|(_, e)| e).collect();
-            let path = std::path::Path::new(dir).join("index.json");
-            let doc = serde_json::json!({"schema_version": sipcheck::report::SCHEMA_VERSION, "targets": index});
-            if let Err(e) = std::fs::write(&path, format!("{doc:#}\n")) {
-                eprintln!("sipcheck: cannot write {}: {e}", path.display());
-                return ExitCode::from(2);
-            }
-            return ExitCode::from(if write_errors > 0 { 2 } else { code as u8 });
+fn manpage(dir: Option<&str>) -> ExitCode {
+    let result = match dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).and_then(|_| clap_mangen::generate_to(Cli::command(), d))
         }
-        let mut stdout = std::io::stdout().lock();
-        let out = match format {
-            Format::Json => {
-                let doc = Batch {
-                    schema_version: sipcheck::report::SCHEMA_VERSION,
-                    targets: std::mem::take(&mut items),
-                };
-                serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
-            }
-            _ => items
-                .iter()
-                .map(|it| match &it.report {
-                    Some(r) => report::render(r, format, false),
-                    None => format!("{}\n", summary_line(it)),
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
-        };
-        let _ = stdout.write_all(out.as_bytes());
-        ExitCode::from(code as u8)
-    }
-
-    fn summary_line(item: &Item) -> String {
-        match (&item.report, &item.error) {
-            (Some(r), _) => {
-                let counts: Vec<String> = r
-                    .counts()
-                    .iter()
-                    .filter(|(_, n)| *n > 0)
-                    .map(|(s, n)| format!("{n} {s}"))
-                    .collect();
-                format!(
-                    "{} exit {} · {} endpoint(s) · {}",
-                    item.target,
-                    item.exit_code,
-                    r.endpoints.len(),
-                    counts.join(", ")
-                )
-            }
-            (None, Some(e)) => format!("{} exit {} · {e}", item.target, item.exit_code),
-            (None, None) => format!("{} exit {}", item.target, item.exit_code),
-        }
+        None => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => cli::fail(&Error::io("cannot write the man page", e)),
     }
 }
 
@@ -387,6 +364,20 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Probe(a) => probe(a),
+        Command::Probe(a) => probe(*a),
+        Command::Diff {
+            baseline,
+            new,
+            format,
+        } => cli::diff_cmd(&baseline, &new, &format),
+        Command::Compare { reports, format } => cli::compare_cmd(&reports, &format),
+        Command::Completions { shell } => {
+            // Rendered to memory first: clap_complete panics when stdout closes early (`| head`).
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "sipcheck", &mut buf);
+            let _ = std::io::stdout().write_all(&buf);
+            ExitCode::SUCCESS
+        }
+        Command::Manpage { dir } => manpage(dir.as_deref()),
     }
 }

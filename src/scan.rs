@@ -99,5 +99,6 @@ pub async fn scan(opts: ScanOptions) -> Result<Report> {
         endpoints: ctx.endpoints.clone(),
         findings: outcome.findings,
         incomplete,
+        policy: None,
     })
 }

@@ -30,6 +30,14 @@ pub fn answer<'a>(r: &'a Report, q: &Question) -> (Vec<&'a Finding>, Option<Stat
     (fs, worst)
 }
 
+/// A code block whose fence is longer than any backtick run inside, so a hostile peer's bytes cannot
+/// close it and inject markdown into the report.
+fn fenced(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    format!("{fence}\n{}\n{fence}", text.trim_end())
+}
+
 fn escape_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
@@ -92,6 +100,9 @@ pub fn render(r: &Report) -> String {
         s.push('\n');
     }
 
+    if let Some(p) = &r.policy {
+        s.push_str(&super::policy::render_md(p));
+    }
     let _ = writeln!(s, "## RFP answer sheet\n");
     let _ = writeln!(
         s,
@@ -175,13 +186,23 @@ pub fn render(r: &Report) -> String {
                     .map(|n| format!(" — {n}"))
                     .unwrap_or_default()
             );
-            let _ = writeln!(s, "Sent:\n\n```\n{}\n```\n", e.sent.trim_end());
+            let _ = writeln!(s, "Sent:\n\n{}\n", fenced(&e.sent));
             if !e.received.is_empty() {
-                let _ = writeln!(s, "Received:\n\n```\n{}\n```\n", e.received.trim_end());
+                let _ = writeln!(s, "Received:\n\n{}\n", fenced(&e.received));
             }
             let _ = writeln!(s, "</details>");
         }
         s.push('\n');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fences_outgrow_backticks_in_evidence() {
+        let f = super::fenced("a ```` b");
+        assert!(f.starts_with("`````\n") && f.ends_with("\n`````"), "{f}");
+        assert_eq!(super::fenced("x"), "```\nx\n```");
+    }
 }

@@ -1,8 +1,14 @@
 //! The scorecard model and its renderings.
 
+pub mod compare;
+pub mod diff;
+pub mod junit;
 pub mod markdown;
 mod model;
+pub mod policy;
 pub mod questions;
+pub mod schema;
+pub mod suites;
 pub mod text;
 
 pub use model::{Evidence, Finding, Report, SCHEMA_VERSION, Severity, Status, Tool};
@@ -13,6 +19,7 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    Junit,
 }
 
 impl std::str::FromStr for Format {
@@ -22,8 +29,9 @@ impl std::str::FromStr for Format {
             "text" => Ok(Format::Text),
             "json" => Ok(Format::Json),
             "md" | "markdown" => Ok(Format::Markdown),
+            "junit" => Ok(Format::Junit),
             other => Err(crate::Error::BadOption(format!(
-                "unknown format {other:?} (expected text, json or md)"
+                "unknown format {other:?} (expected text, json, md or junit)"
             ))),
         }
     }
@@ -39,6 +47,7 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
             s
         }
         Format::Markdown => markdown::render(report),
+        Format::Junit => junit::render(report),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::target::{Endpoint, Transport};
@@ -10,7 +11,7 @@ use crate::target::{Endpoint, Transport};
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// How a finding came out. Ordered from best to worst for gating purposes where that makes sense.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Measured, and good.
@@ -58,7 +59,9 @@ impl fmt::Display for Status {
 }
 
 /// How much a non-pass finding matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     None,
@@ -69,7 +72,7 @@ pub enum Severity {
 }
 
 /// One exchange that backs a finding: what went out, what came back, when, and where.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Evidence {
     pub transport: Transport,
     /// The peer, as `address:port`.
@@ -92,7 +95,7 @@ pub struct Evidence {
 }
 
 /// One answer to one question about the trunk.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// Stable dotted id (`tls.versions`); CI users depend on it.
     pub id: String,
@@ -109,6 +112,7 @@ pub struct Finding {
     /// One sentence.
     pub summary: String,
     /// Probe-specific facts, always a JSON object.
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     pub details: serde_json::Value,
     pub evidence: Vec<Evidence>,
 }
@@ -173,7 +177,7 @@ fn default_severity(s: Status) -> Severity {
 }
 
 /// The tool that wrote the report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Tool {
     pub name: String,
     pub version: String,
@@ -189,7 +193,7 @@ impl Default for Tool {
 }
 
 /// The whole scorecard.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     pub schema_version: u32,
     pub tool: Tool,
@@ -205,6 +209,9 @@ pub struct Report {
     /// Set when the run could not finish everything it meant to (the reason); findings so far are kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incomplete: Option<String>,
+    /// The policy checked against this run (`--policy`) and how each rule came out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<super::policy::PolicyOutcome>,
 }
 
 impl Report {

@@ -61,6 +61,9 @@ pub fn render(r: &Report, color: bool) -> String {
         .map(|(st, n)| format!("{n} {st}"))
         .collect();
     let _ = writeln!(s, "{}", counts.join(", "));
+    if let Some(p) = &r.policy {
+        let _ = writeln!(s, "{}", super::policy::render_line(p));
+    }
     if let Some(why) = &r.incomplete {
         let _ = writeln!(s, "INCOMPLETE: {why}");
     }

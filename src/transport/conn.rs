@@ -9,6 +9,7 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::{Instant, timeout_at};
 
 use super::TxError;
+use super::capture::{Direction, Sink, Tap};
 use super::framing::{Frame, next_frame};
 use super::tls::{Captured, TlsSettings, client_config, server_name};
 use crate::sip::parse::{Limits, Message};
@@ -50,6 +51,7 @@ pub struct Connection {
     pub local: SocketAddr,
     pub tls: Option<TlsInfo>,
     limits: Limits,
+    capture: Option<Sink>,
 }
 
 fn io_err(e: io::Error) -> TxError {
@@ -89,6 +91,7 @@ impl Connection {
                     local,
                     tls: None,
                     limits,
+                    capture: tls.capture.clone(),
                 })
             }
             Transport::Tcp | Transport::Tls => {
@@ -98,6 +101,9 @@ impl Connection {
                     .map_err(io_err)?;
                 let _ = tcp.set_nodelay(true);
                 let local = tcp.local_addr().map_err(io_err)?;
+                if let Some(c) = &tls.capture {
+                    c.opened(endpoint.transport, local, remote);
+                }
                 if endpoint.transport == Transport::Tcp {
                     return Ok(Connection {
                         inner: Inner::Stream(Box::new(tcp), Vec::new()),
@@ -105,8 +111,17 @@ impl Connection {
                         local,
                         tls: None,
                         limits,
+                        capture: tls.capture.clone(),
                     });
                 }
+                // Under TLS the tap sits below rustls, so the capture holds real TLS records.
+                let tcp = Tap {
+                    inner: tcp,
+                    sink: tls.capture.clone(),
+                    transport: Transport::Tls,
+                    local,
+                    remote,
+                };
                 let (cfg, captured) = client_config(tls).map_err(TxError::Tls)?;
                 let name = server_name(sni).map_err(TxError::Tls)?;
                 let connector = tokio_rustls::TlsConnector::from(cfg);
@@ -124,6 +139,7 @@ impl Connection {
                     local,
                     tls: Some(info),
                     limits,
+                    capture: tls.capture.clone(),
                 })
             }
         }
@@ -142,12 +158,31 @@ impl Connection {
         timeout_at(deadline, fut)
             .await
             .map_err(|_| TxError::Timeout)?
-            .map_err(io_err)
+            .map_err(io_err)?;
+        self.tap(Direction::Sent, bytes);
+        Ok(())
+    }
+
+    /// Reports plaintext SIP to the capture sink (TLS is reported below rustls, by the [`Tap`]).
+    fn tap(&self, dir: Direction, bytes: &[u8]) {
+        if let Some(c) = &self.capture
+            && self.endpoint.transport != Transport::Tls
+            && !bytes.is_empty()
+        {
+            let remote = self.endpoint.socket_addr();
+            c.data(self.endpoint.transport, self.local, remote, dir, bytes);
+        }
     }
 
     /// The next message (or unparseable datagram / stream prefix), waiting no later than `deadline`.
     pub async fn recv(&mut self, deadline: Instant) -> Result<Incoming, TxError> {
         let limits = self.limits;
+        let (transport, local, remote) = (
+            self.endpoint.transport,
+            self.local,
+            self.endpoint.socket_addr(),
+        );
+        let capture = self.capture.clone();
         match &mut self.inner {
             Inner::Udp(s) => {
                 let mut buf = vec![0u8; limits.max_message + 1];
@@ -156,6 +191,9 @@ impl Connection {
                     .map_err(|_| TxError::Timeout)?
                     .map_err(io_err)?;
                 buf.truncate(n);
+                if let Some(c) = &capture {
+                    c.data(transport, local, remote, Direction::Received, &buf);
+                }
                 Ok(parse_incoming(buf, &limits))
             }
             Inner::Stream(s, buf) => loop {
@@ -186,6 +224,11 @@ impl Connection {
                         )
                     });
                 }
+                if let Some(c) = &capture
+                    && transport != Transport::Tls
+                {
+                    c.data(transport, local, remote, Direction::Received, &chunk[..n]);
+                }
                 buf.extend_from_slice(&chunk[..n]);
             },
         }
@@ -195,6 +238,13 @@ impl Connection {
     pub async fn close(self) {
         if let Inner::Stream(mut s, _) = self.inner {
             let _ = tokio::time::timeout(std::time::Duration::from_millis(200), s.shutdown()).await;
+            if let Some(c) = &self.capture {
+                c.closed(
+                    self.endpoint.transport,
+                    self.local,
+                    self.endpoint.socket_addr(),
+                );
+            }
         }
     }
 }
@@ -206,8 +256,8 @@ fn parse_incoming(bytes: Vec<u8>, limits: &Limits) -> Incoming {
     }
 }
 
-fn tls_info(
-    stream: &tokio_rustls::client::TlsStream<TcpStream>,
+fn tls_info<S>(
+    stream: &tokio_rustls::client::TlsStream<S>,
     sni: &str,
     captured: &Arc<Mutex<Captured>>,
 ) -> TlsInfo {

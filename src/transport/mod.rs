@@ -1,5 +1,6 @@
 //! SIP over UDP, TCP and TLS: client transactions with RFC 3261 timers, bounded reads and deadlines.
 
+pub mod capture;
 pub mod conn;
 pub mod framing;
 pub mod tls;

@@ -20,6 +20,8 @@ pub struct TlsSettings {
     pub roots_source: String,
     /// Optional NSS key log writer (`--keylog`).
     pub key_log: Option<Arc<dyn rustls::KeyLog>>,
+    /// Optional tap on every connection's bytes (`--pcap`); lives here because every connection gets these settings.
+    pub capture: Option<super::capture::Sink>,
 }
 
 impl std::fmt::Debug for TlsSettings {
@@ -41,6 +43,7 @@ impl TlsSettings {
             roots: Arc::new(roots),
             roots_source: "webpki-roots".into(),
             key_log: None,
+            capture: None,
         }
     }
 
@@ -64,6 +67,7 @@ impl TlsSettings {
             roots: Arc::new(roots),
             roots_source: path.to_string(),
             key_log: None,
+            capture: None,
         })
     }
 }

@@ -1,0 +1,278 @@
+//! Part of the `sipcheck` binary (not the library): the subcommands beside `probe` and the extras of
+//! `probe` for CI and for people at a prompt (policy, baseline, capture, dry run, progress).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sipcheck::capture::{KeyLogFile, PcapWriter};
+use sipcheck::probe::{Context, Safety};
+use sipcheck::report::diff::{self, Diff};
+use sipcheck::report::policy::{self, Policy};
+use sipcheck::report::{self, Finding, Report, Severity, Status, compare};
+use sipcheck::scan::{self, ScanOptions};
+use sipcheck::{Error, Transport};
+
+/// Exit code for a usage or tool error.
+pub const EXIT_USAGE: u8 = 2;
+
+pub fn fail(e: &Error) -> ExitCode {
+    eprintln!("sipcheck: {e}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// `sipcheck diff BASELINE NEW`: exit 1 when anything got worse.
+pub fn diff_cmd(baseline: &str, new: &str, format: &str) -> ExitCode {
+    let (b, n) = match (report::read_json(baseline), report::read_json(new)) {
+        (Ok(b), Ok(n)) => (b, n),
+        (Err(e), _) | (_, Err(e)) => return fail(&e),
+    };
+    let d = diff::diff(&b, &n);
+    let out = match format {
+        "text" => d.render_text(),
+        "md" | "markdown" => d.render_md(),
+        "json" => {
+            let mut s = serde_json::to_string_pretty(&d).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        other => {
+            return fail(&Error::BadOption(format!(
+                "unknown format {other:?} (expected text, md or json)"
+            )));
+        }
+    };
+    print!("{out}");
+    ExitCode::from(u8::from(d.worse()))
+}
+
+/// `sipcheck compare A B C --format md`.
+pub fn compare_cmd(files: &[String], format: &str) -> ExitCode {
+    if !matches!(format, "md" | "markdown") {
+        return fail(&Error::BadOption(format!(
+            "unknown format {format:?} (compare writes md)"
+        )));
+    }
+    let mut reports = Vec::new();
+    for f in files {
+        match report::read_json(f) {
+            Ok(r) => reports.push(r),
+            Err(e) => return fail(&e),
+        }
+    }
+    print!("{}", compare::render_md(&reports));
+    ExitCode::SUCCESS
+}
+
+/// What `probe` needs prepared before the scan: everything that can fail with exit 2 fails here,
+/// before a single packet is sent.
+pub struct Extras {
+    pub policy: Option<Policy>,
+    pub baseline: Option<(String, Report)>,
+    pub pcap: Option<Arc<PcapWriter>>,
+}
+
+pub fn prepare(
+    opts: &mut ScanOptions,
+    policy: Option<&str>,
+    baseline: Option<&str>,
+    pcap: Option<&str>,
+    keylog: Option<&str>,
+) -> Result<Extras, Error> {
+    let policy = policy.map(policy::load).transpose()?;
+    let baseline = match baseline {
+        Some(p) => Some((p.to_string(), report::read_json(p)?)),
+        None => None,
+    };
+    if let Some(k) = keylog {
+        opts.config.tls.key_log = Some(Arc::new(KeyLogFile::create(k)?));
+    }
+    let pcap = match pcap {
+        Some(p) => {
+            let w = Arc::new(PcapWriter::create(p)?);
+            opts.config.tls.capture = Some(w.clone());
+            Some(w)
+        }
+        None => None,
+    };
+    Ok(Extras {
+        policy,
+        baseline,
+        pcap,
+    })
+}
+
+/// Applies the policy and the baseline to a finished report; returns a warning for stderr when the
+/// pcap could not be written completely.
+pub fn finish(report: &mut Report, extras: &Extras) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(p) = &extras.policy {
+        policy::apply(p, report);
+    }
+    if let Some((path, base)) = &extras.baseline {
+        let d = diff::diff(base, report);
+        notes.push(d.render_text());
+        report.findings.push(baseline_finding(path, &d));
+    }
+    if let Some(w) = &extras.pcap
+        && let Err(e) = w.finish()
+    {
+        notes.push(format!("sipcheck: {e}"));
+    }
+    notes
+}
+
+/// The diff against the baseline as a finding, so JUnit and the exit code carry it.
+fn baseline_finding(path: &str, d: &Diff) -> Finding {
+    let count = |k| d.of(k).count();
+    let (worse, better, new, gone) = (
+        count(diff::Kind::Worse),
+        count(diff::Kind::Better),
+        count(diff::Kind::New),
+        count(diff::Kind::Gone),
+    );
+    let status = if worse > 0 {
+        Status::Fail
+    } else {
+        Status::Pass
+    };
+    let mut summary =
+        format!("against baseline {path}: {worse} worse, {better} better, {new} new, {gone} gone");
+    if worse > 0 {
+        let first: Vec<String> = d
+            .of(diff::Kind::Worse)
+            .take(3)
+            .map(|c| format!("{} {}", c.id, c.what))
+            .collect();
+        summary.push_str(&format!(" ({})", first.join("; ")));
+    }
+    Finding::new(
+        "baseline.diff",
+        "Changes since the baseline report",
+        status,
+        summary,
+    )
+    .severity(if worse > 0 {
+        Severity::High
+    } else {
+        Severity::None
+    })
+    .details(serde_json::json!({ "baseline": path, "changes": d.changes }))
+}
+
+/// How many datagrams one UDP transaction sends at most: the request and its Timer A/E retransmissions.
+fn udp_sends(t: &sipcheck::transport::Timers) -> u32 {
+    let give_up = t.give_up_after();
+    let (mut at, mut interval, mut n) = (Duration::ZERO, t.t1, 1u32);
+    while at + interval < give_up && n < 64 {
+        at += interval;
+        interval = (interval * 2).min(t.t2);
+        n += 1;
+    }
+    n
+}
+
+/// `probe --dry-run`: what would be sent to whom, without sending anything.
+pub async fn dry_run(opts: ScanOptions) -> Result<String, Error> {
+    use std::fmt::Write;
+    let probes = scan::select(&opts.selectors)?;
+    let transports = opts
+        .transports
+        .clone()
+        .unwrap_or_else(|| opts.target.default_transports());
+    let endpoints = sipcheck::discover::discover(
+        &opts.target,
+        &transports,
+        opts.tls_port,
+        &opts.config.discovery,
+    )
+    .await?
+    .endpoints;
+    let ctx = Context::new(opts.target.clone(), endpoints, opts.config.clone());
+    let mut s = String::from("dry run: nothing is sent.\n\n");
+    let _ = writeln!(
+        s,
+        "target {} (SIP domain {})",
+        opts.target.input, ctx.config.domain
+    );
+    let _ = writeln!(s, "endpoints ({}):", ctx.endpoints.len());
+    for e in &ctx.endpoints {
+        let _ = writeln!(s, "  {}", e.label());
+        if !e.discovered_by.is_empty() && e.discovered_by != ["literal"] {
+            let _ = writeln!(s, "      found by: {}", e.discovered_by.join(" ⇒ "));
+        }
+    }
+    let _ = writeln!(s, "\nprobes ({}):", probes.len());
+    for p in &probes {
+        let gated = p.safety() != Safety::Safe && !ctx.config.intrusive;
+        let _ = writeln!(
+            s,
+            "  {:<26} {:<10} {}{}",
+            p.id(),
+            p.safety().as_str(),
+            p.title(),
+            if gated {
+                " (would be skipped: needs --intrusive)"
+            } else {
+                ""
+            }
+        );
+    }
+    let timers = &ctx.config.timers;
+    let _ = writeln!(
+        s,
+        "\npackets: each SIP transaction sends one request; on UDP it is retransmitted per RFC 3261 \
+         Timer A/E, at most {} datagrams within {:?}; TCP and TLS send it once per connection \
+         (plus the TCP and TLS handshakes). Every probe starts from the shared OPTIONS below (sent \
+         once per endpoint); most probes add one or a few transactions per endpoint.",
+        udp_sends(timers),
+        timers.give_up_after()
+    );
+    let _ = writeln!(
+        s,
+        "politeness: at most {} new requests per second and {} connections at a time per address; \
+         each probe is stopped after {} s.",
+        ctx.config.rate,
+        ctx.config.max_connections,
+        ctx.config.probe_timeout.as_secs()
+    );
+    for e in &ctx.endpoints {
+        let uri = ctx.request_uri(e, false);
+        let req = ctx
+            .request("OPTIONS", &uri)
+            .header("Accept", "application/sdp");
+        let local: std::net::SocketAddr = if e.address.is_ipv6() {
+            "[::]:0".parse().expect("literal")
+        } else {
+            "0.0.0.0:0".parse().expect("literal")
+        };
+        let bytes = req.render(e.transport, local);
+        let _ = writeln!(
+            s,
+            "\n--- to {}{} (Via/Contact carry the real local address when sent):\n{}",
+            e.label(),
+            if e.transport == Transport::Tls {
+                " (inside TLS)"
+            } else {
+                ""
+            },
+            sipcheck::evidence::printable(&bytes).trim_end()
+        );
+    }
+    Ok(s)
+}
+
+/// A spinner on stderr while the scan runs, only when stderr is a terminal.
+pub fn progress(target: &str, quiet: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+        pb.set_style(style);
+    }
+    pb.set_message(format!("probing {target}"));
+    pb.enable_steady_tick(Duration::from_millis(120));
+    Some(pb)
+}

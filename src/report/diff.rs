@@ -1,0 +1,340 @@
+//! Baseline diff: what got worse, better, new or gone between two reports of the same trunk
+//! (`sipcheck diff` and `probe --baseline`). A CI job gates a trunk change on [`Diff::worse`].
+//!
+//! Findings are matched by id and endpoint; the `policy.*` and `baseline.*` findings a run adds are
+//! left out, since they follow the options of the run, not the trunk. Statuses are ranked pass/info < warn < error/blocked < fail;
+//! `skipped` is unranked, so a probe that was not run is listed as "not comparable", never as better.
+//! Some findings are also compared by their details: TLS versions re-enabled or disabled, cipher suites
+//! added or removed (a new suite in a weak class is worse), and media protections accepted or refused.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::policy::TLS_VERSIONS;
+use super::suites::classify;
+use super::{Finding, Report, Status};
+
+/// The direction of one change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Worse,
+    Better,
+    New,
+    Gone,
+    /// Measured on one side only (skipped on the other): no verdict.
+    NotComparable,
+}
+
+impl Kind {
+    pub fn heading(self) -> &'static str {
+        match self {
+            Kind::Worse => "Worse",
+            Kind::Better => "Better",
+            Kind::New => "New",
+            Kind::Gone => "Gone",
+            Kind::NotComparable => "Not comparable",
+        }
+    }
+}
+
+/// One change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub kind: Kind,
+    /// Finding id, or `endpoint` for an endpoint added or gone.
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// What changed, in one line.
+    pub what: String,
+}
+
+/// All changes from a baseline to a new report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Diff {
+    pub baseline: String,
+    pub new: String,
+    pub changes: Vec<Change>,
+}
+
+impl Diff {
+    /// Whether anything got worse: the CI gate (exit 1).
+    pub fn worse(&self) -> bool {
+        self.changes.iter().any(|c| c.kind == Kind::Worse)
+    }
+
+    pub fn of(&self, kind: Kind) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(move |c| c.kind == kind)
+    }
+
+    /// Plain text, one change per line, grouped worse first.
+    pub fn render_text(&self) -> String {
+        let mut s = format!("sipcheck diff: {} → {}\n", self.baseline, self.new);
+        if self.changes.is_empty() {
+            s.push_str("no changes\n");
+            return s;
+        }
+        for kind in KINDS {
+            for c in self.of(kind) {
+                let ep = c
+                    .endpoint
+                    .as_deref()
+                    .map(|e| format!(" [{e}]"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    s,
+                    "{:<15} {}{ep}: {}",
+                    kind.heading().to_uppercase(),
+                    c.id,
+                    c.what
+                );
+            }
+        }
+        let _ = writeln!(s, "\n{}", self.counts());
+        s
+    }
+
+    /// Markdown, one section per kind.
+    pub fn render_md(&self) -> String {
+        let mut s = format!(
+            "# sipcheck diff\n\nBaseline `{}` → new `{}`: {}.\n",
+            self.baseline,
+            self.new,
+            self.counts()
+        );
+        for kind in KINDS {
+            let items: Vec<&Change> = self.of(kind).collect();
+            if items.is_empty() {
+                continue;
+            }
+            let _ = writeln!(s, "\n## {}\n", kind.heading());
+            for c in items {
+                let ep = c
+                    .endpoint
+                    .as_deref()
+                    .map(|e| format!(" (`{e}`)"))
+                    .unwrap_or_default();
+                let _ = writeln!(s, "- `{}`{ep}: {}", c.id, c.what.replace('\n', " "));
+            }
+        }
+        s
+    }
+
+    fn counts(&self) -> String {
+        KINDS
+            .iter()
+            .map(|k| format!("{} {}", self.of(*k).count(), k.heading().to_lowercase()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+const KINDS: [Kind; 5] = [
+    Kind::Worse,
+    Kind::Better,
+    Kind::New,
+    Kind::Gone,
+    Kind::NotComparable,
+];
+
+/// The gate rank of a status; `None` for `skipped` (nothing measured, so nothing to compare).
+fn rank(s: Status) -> Option<u8> {
+    match s {
+        Status::Pass | Status::Info => Some(0),
+        Status::Warn => Some(1),
+        Status::Error | Status::Blocked => Some(2),
+        Status::Fail => Some(3),
+        Status::Skipped => None,
+    }
+}
+
+type Key = (String, Option<String>, usize);
+
+/// Whether a finding is a measurement of the trunk (not a judgement added by `--policy` or `--baseline`,
+/// which depend on the options of the run rather than on the trunk).
+fn measures_trunk(f: &Finding) -> bool {
+    !(f.id.starts_with("policy.") || f.id.starts_with("baseline."))
+}
+
+/// Findings keyed by id, endpoint and occurrence (two findings with one id and endpoint stay apart).
+fn keyed(r: &Report) -> BTreeMap<Key, &Finding> {
+    let mut seen: BTreeMap<(String, Option<String>), usize> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    for f in r.findings.iter().filter(|f| measures_trunk(f)) {
+        let n = seen.entry((f.id.clone(), f.endpoint.clone())).or_default();
+        out.insert((f.id.clone(), f.endpoint.clone(), *n), f);
+        *n += 1;
+    }
+    out
+}
+
+/// Compares two reports.
+pub fn diff(baseline: &Report, new: &Report) -> Diff {
+    let mut changes = Vec::new();
+    let old_eps: Vec<String> = baseline.endpoints.iter().map(|e| e.label()).collect();
+    let new_eps: Vec<String> = new.endpoints.iter().map(|e| e.label()).collect();
+    for e in new_eps.iter().filter(|e| !old_eps.contains(e)) {
+        changes.push(Change {
+            kind: Kind::New,
+            id: "endpoint".into(),
+            endpoint: Some(e.clone()),
+            what: "endpoint added".into(),
+        });
+    }
+    for e in old_eps.iter().filter(|e| !new_eps.contains(e)) {
+        changes.push(Change {
+            kind: Kind::Gone,
+            id: "endpoint".into(),
+            endpoint: Some(e.clone()),
+            what: "endpoint gone".into(),
+        });
+    }
+    let old = keyed(baseline);
+    let cur = keyed(new);
+    for (key, f) in &cur {
+        let change = |kind, what: String| Change {
+            kind,
+            id: key.0.clone(),
+            endpoint: key.1.clone(),
+            what,
+        };
+        let Some(b) = old.get(key) else {
+            let kind = if f.status == Status::Fail {
+                Kind::Worse
+            } else {
+                Kind::New
+            };
+            changes.push(change(
+                kind,
+                format!("new finding, {}: {}", f.status, f.summary),
+            ));
+            continue;
+        };
+        if b.status != f.status {
+            let what = format!("{} → {}: {}", b.status, f.status, f.summary);
+            let kind = match (rank(b.status), rank(f.status)) {
+                (Some(x), Some(y)) if y > x => Some(Kind::Worse),
+                (Some(x), Some(y)) if y < x => Some(Kind::Better),
+                (Some(_), Some(_)) => None,
+                _ => Some(Kind::NotComparable),
+            };
+            if let Some(kind) = kind {
+                changes.push(change(kind, what));
+            }
+        }
+        if b.status.is_measured() && f.status.is_measured() {
+            for (kind, what) in detail_changes(b, f) {
+                changes.push(change(kind, what));
+            }
+        }
+    }
+    for (key, b) in &old {
+        if !cur.contains_key(key) {
+            changes.push(Change {
+                kind: Kind::Gone,
+                id: key.0.clone(),
+                endpoint: key.1.clone(),
+                what: format!("finding gone (was {}: {})", b.status, b.summary),
+            });
+        }
+    }
+    changes.sort_by(|a, b| (a.kind, &a.id, &a.endpoint).cmp(&(b.kind, &b.id, &b.endpoint)));
+    Diff {
+        baseline: baseline.target.clone(),
+        new: new.target.clone(),
+        changes,
+    }
+}
+
+fn accepted(d: &Value, version: &str) -> Option<bool> {
+    d.get(version)?.get("accepted")?.as_bool()
+}
+
+fn suites(d: &Value) -> Vec<(String, String)> {
+    let Some(obj) = d.as_object() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (version, v) in obj {
+        for s in v
+            .get("suites")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            out.push((version.clone(), s.to_string()));
+        }
+    }
+    out
+}
+
+/// Changes read from the details of two measured findings with the same id and endpoint.
+fn detail_changes(b: &Finding, f: &Finding) -> Vec<(Kind, String)> {
+    let mut out = Vec::new();
+    match f.id.as_str() {
+        "tls.versions" => {
+            for v in TLS_VERSIONS {
+                match (accepted(&b.details, v), accepted(&f.details, v)) {
+                    (Some(false), Some(true)) => out.push((Kind::Worse, format!("{v} re-enabled"))),
+                    (Some(true), Some(false)) => out.push((Kind::Better, format!("{v} disabled"))),
+                    _ => {}
+                }
+            }
+        }
+        "tls.cipher_suites" => {
+            let (old, new) = (suites(&b.details), suites(&f.details));
+            for (v, s) in new.iter().filter(|x| !old.contains(x)) {
+                let classes = classify(s);
+                if classes.is_empty() {
+                    out.push((Kind::New, format!("suite {s} now accepted in {v}")));
+                } else {
+                    let c: Vec<&str> = classes.iter().map(|c| c.as_str()).collect();
+                    out.push((
+                        Kind::Worse,
+                        format!("weak suite {s} [{}] now accepted in {v}", c.join(", ")),
+                    ));
+                }
+            }
+            for (v, s) in old.iter().filter(|x| !new.contains(x)) {
+                let kind = if classify(s).is_empty() {
+                    Kind::Gone
+                } else {
+                    Kind::Better
+                };
+                out.push((kind, format!("suite {s} no longer accepted in {v}")));
+            }
+        }
+        "media.sdes" | "media.dtls_srtp" | "media.srtp_flow" => {
+            match (flag(b, "accepted"), flag(f, "accepted")) {
+                (Some(true), Some(false)) => {
+                    out.push((Kind::Worse, "SRTP no longer accepted".into()))
+                }
+                (Some(false), Some(true)) => out.push((Kind::Better, "SRTP now accepted".into())),
+                _ => {}
+            }
+            match (flag(b, "required"), flag(f, "required")) {
+                (Some(true), Some(false)) => {
+                    out.push((Kind::Worse, "SRTP no longer required".into()))
+                }
+                (Some(false), Some(true)) => out.push((Kind::Better, "SRTP now required".into())),
+                _ => {}
+            }
+        }
+        "media.rtp_plain" => match (flag(b, "accepted"), flag(f, "accepted")) {
+            (Some(false), Some(true)) => out.push((Kind::Worse, "plain RTP now accepted".into())),
+            (Some(true), Some(false)) => out.push((Kind::Better, "plain RTP now refused".into())),
+            _ => {}
+        },
+        _ => {}
+    }
+    out
+}
+
+fn flag(f: &Finding, key: &str) -> Option<bool> {
+    f.details.get(key).and_then(Value::as_bool)
+}

@@ -1,0 +1,202 @@
+//! Policy profiles: rules over findings and their details, checked after a scan (`--policy`).
+//!
+//! Modelled on sslyze's `--mozilla_config`: a profile names what a trunk must (not) do; each rule is
+//! judged from the findings of the run. A violated rule adds a `fail` finding `policy.RULE`; a rule
+//! whose finding was not measured is "not measured", never passed. The detail keys each rule reads are
+//! documented on [`Rules`]; they are the contracts of the probes that write them.
+
+mod judge;
+mod load;
+mod render;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Status;
+use super::suites::SuiteClass;
+
+pub use judge::apply;
+pub use load::{builtin_names, load, parse};
+pub use render::{render_line, render_md};
+
+/// TLS protocol versions as `tls.versions` keys them, oldest first.
+pub const TLS_VERSIONS: [&str; 5] = ["SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+
+/// A TLS version name, checked against [`TLS_VERSIONS`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(try_from = "String", into = "String")]
+pub struct TlsVersion(String);
+
+impl TryFrom<String> for TlsVersion {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<TlsVersion, String> {
+        if TLS_VERSIONS.contains(&s.as_str()) {
+            Ok(TlsVersion(s))
+        } else {
+            Err(format!(
+                "unknown TLS version {s:?} (expected one of {})",
+                TLS_VERSIONS.join(", ")
+            ))
+        }
+    }
+}
+
+impl From<TlsVersion> for String {
+    fn from(v: TlsVersion) -> String {
+        v.0
+    }
+}
+
+impl TlsVersion {
+    fn rank(&self) -> usize {
+        TLS_VERSIONS
+            .iter()
+            .position(|v| *v == self.0)
+            .unwrap_or_default()
+    }
+}
+
+/// A suite class name as written in a policy file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(try_from = "String", into = "String")]
+pub struct ClassName(pub SuiteClass);
+
+impl TryFrom<String> for ClassName {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<ClassName, String> {
+        s.parse().map(ClassName)
+    }
+}
+
+impl From<ClassName> for String {
+    fn from(c: ClassName) -> String {
+        c.0.as_str().to_string()
+    }
+}
+
+/// The worst status a named finding may have: `pass`, `info` or `warn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(try_from = "String", into = "String")]
+pub struct MaxStatus(pub Status);
+
+impl TryFrom<String> for MaxStatus {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<MaxStatus, String> {
+        match s.as_str() {
+            "pass" => Ok(MaxStatus(Status::Pass)),
+            "info" => Ok(MaxStatus(Status::Info)),
+            "warn" => Ok(MaxStatus(Status::Warn)),
+            _ => Err(format!(
+                "{s:?} is not a worst allowed status (expected pass, info or warn)"
+            )),
+        }
+    }
+}
+
+impl From<MaxStatus> for String {
+    fn from(m: MaxStatus) -> String {
+        m.0.as_str().to_string()
+    }
+}
+
+/// The rules of a policy; every one is optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// Reads `tls.versions` details `{"TLSv1.0": {"accepted": bool}, …}`: no older version accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_tls_version: Option<TlsVersion>,
+    /// Reads `tls.cipher_suites` details `{"TLSv1.2": {"suites": [IANA names]}, …}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forbidden_suite_classes: Option<Vec<ClassName>>,
+    /// Reads `days_left` of the leaf in `sips.options` / `tls.certificate` details `chain[0]`
+    /// (or `tls.certificate` details `days_left`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_cert_days_left: Option<i64>,
+    /// Reads `media.sdes` / `media.dtls_srtp` details `accepted` (or their status): one must be accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srtp_required: Option<bool>,
+    /// Reads `media.rtp_plain` details `accepted` (or its status: warn/fail mean accepted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plain_rtp_forbidden: Option<bool>,
+    /// Reads `auth.challenge` details `algorithms` (or `md5_only`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub md5_only_forbidden: Option<bool>,
+    /// Reads `secagree.rfc3329` details `supported`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secagree_required: Option<bool>,
+    /// Reads `robustness.malformed` details `liveness_failed` (or `cases[].alive`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub malformed_liveness_required: Option<bool>,
+    /// Reads `sip.server_header` details `version_disclosed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_version_leak_allowed: Option<bool>,
+}
+
+/// A loaded policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub name: String,
+    /// `builtin` or the file path.
+    pub source: String,
+    pub description: String,
+    pub rules: Rules,
+    /// Finding id → worst allowed status.
+    pub findings: BTreeMap<String, Status>,
+}
+
+/// How one rule came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleStatus {
+    Pass,
+    Fail,
+    NotMeasured,
+}
+
+impl RuleStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleStatus::Pass => "pass",
+            RuleStatus::Fail => "fail",
+            RuleStatus::NotMeasured => "not measured",
+        }
+    }
+}
+
+/// One rule's outcome, as written into the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RuleOutcome {
+    /// The rule name (`min_tls_version`, or `findings.ID` for a finding's worst allowed status).
+    pub rule: String,
+    /// The rule's setting in the policy.
+    pub setting: Value,
+    pub outcome: RuleStatus,
+    /// One sentence: what was found, or why it was not measured.
+    pub summary: String,
+    /// Endpoints (or `trunk`) that violate the rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<String>,
+}
+
+/// The policy a report was checked against and every rule's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PolicyOutcome {
+    pub name: String,
+    pub source: String,
+    #[serde(default)]
+    pub description: String,
+    pub rules: Vec<RuleOutcome>,
+}
+
+impl PolicyOutcome {
+    pub fn violated(&self) -> usize {
+        self.rules
+            .iter()
+            .filter(|r| r.outcome == RuleStatus::Fail)
+            .count()
+    }
+}
