@@ -205,3 +205,54 @@ fn nxdomain_exits_3_with_one_clear_line() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn explicit_port_skips_naptr_and_srv_but_still_reports_aaaa() {
+    let k = Kamailio::start_with(KamailioOptions {
+        address: "127.0.0.5".parse().unwrap(),
+        ipv6: true,
+        ..KamailioOptions::default()
+    });
+    let dns = Dnsmasq::start(
+        DOMAIN,
+        &[
+            Rr::naptr(DOMAIN, 10, 10, "S", "SIPS+D2T", "_sips._tcp.sip.test"),
+            Rr::srv("_sips._tcp.sip.test", 10, 10, 5061, "elsewhere.sip.test"),
+            Rr::host(DOMAIN, &["127.0.0.5", "::1"]),
+        ],
+    );
+    let target = format!("{DOMAIN}:{}", k.port);
+    let out = support::sipcheck(&[
+        "probe",
+        &target,
+        "--transport",
+        "udp",
+        "--dns-server",
+        &dns.server(),
+        "--probes",
+        "transport,dns",
+        "--format",
+        "json",
+    ]);
+    let r = support::json(&out);
+    let eps: Vec<&str> = r["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        eps,
+        ["127.0.0.5", "::1"],
+        "A/AAAA of the name itself, not the SRV target"
+    );
+    let status = |id: &str| findings(&r, id).next().unwrap()["status"].clone();
+    assert_eq!(status("dns.naptr"), "skipped");
+    assert_eq!(status("dns.srv"), "skipped");
+    assert_eq!(status("dns.aaaa"), "info");
+    let aaaa = findings(&r, "dns.aaaa").next().unwrap();
+    assert_eq!(
+        aaaa["details"]["ipv6_answered"][0],
+        format!("udp:[::1]:{}", k.port)
+    );
+}

@@ -19,16 +19,18 @@ pub enum Dns {
     Dnssec,
 }
 
-/// Why there is nothing to say about DNS for this run, if so.
-fn not_applicable(ctx: &Context) -> Option<&'static str> {
+/// Why this DNS finding has nothing to say for this run, if so. A/AAAA (and so IPv6 and the AD bit)
+/// are looked up whenever the target is a name; NAPTR and SRV only in the full RFC 3263 walk.
+fn not_applicable(ctx: &Context, which: Dns) -> Option<&'static str> {
+    let needs_srv = matches!(which, Dns::Naptr | Dns::Srv);
     match ctx.discovery.as_deref().map(|d| d.mode) {
         None => Some("no DNS discovery in this run"),
         Some(Mode::Literal) => Some("the target is an IP address: no DNS involved"),
-        Some(Mode::NoDiscovery) => Some("--no-discovery: NAPTR and SRV not queried"),
-        Some(Mode::ExplicitPort) => {
+        Some(Mode::NoDiscovery) if needs_srv => Some("--no-discovery: NAPTR and SRV not queried"),
+        Some(Mode::ExplicitPort) if needs_srv => {
             Some("an explicit port was given: RFC 3263 §4.2 skips NAPTR and SRV")
         }
-        Some(Mode::Rfc3263) => None,
+        _ => None,
     }
 }
 
@@ -266,7 +268,7 @@ impl Probe for Dns {
                     .questions(Dns::questions(*self))
                     .rfcs(self.rfcs())
             };
-            let d = match (not_applicable(ctx), ctx.discovery.as_deref()) {
+            let d = match (not_applicable(ctx, *self), ctx.discovery.as_deref()) {
                 (None, Some(d)) => d,
                 (why, _) => {
                     return vec![base(
