@@ -164,7 +164,8 @@ fn srv(d: &Discovery) -> (Status, String) {
 impl Dns {
     fn questions(self) -> &'static [u8] {
         match self {
-            Dns::Naptr | Dns::Srv => &[4, 14],
+            // Whether the domain advertises SIPS to RFC 3263 clients is part of "do you support SIPS".
+            Dns::Naptr | Dns::Srv => &[4],
             _ => &[],
         }
     }
