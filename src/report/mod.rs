@@ -2,6 +2,7 @@
 
 pub mod compare;
 pub mod diff;
+pub mod endpoints;
 pub mod junit;
 pub mod markdown;
 mod model;
