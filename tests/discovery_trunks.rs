@@ -190,6 +190,29 @@ fn every_published_server_is_probed_and_the_weaker_one_is_named() {
         "{aaaa:#}"
     );
     assert_eq!(findings(&r, "dns.dnssec").next().unwrap()["status"], "info");
+
+    // The markdown form: the weakest decides the sheet, each endpoint's own verdicts under it.
+    let out = support::sipcheck(&[
+        "probe",
+        DOMAIN,
+        "--dns-server",
+        &z.dns.server(),
+        "--ca-file",
+        z.ca.path().to_str().unwrap(),
+        "--format",
+        "md",
+    ]);
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.contains("### Per endpoint"), "{md}");
+    assert!(
+        md.contains(&format!("| `tls:127.0.0.3:{}` |", z.strong.tls_port)),
+        "{md}"
+    );
+    assert!(md.contains("### How the endpoints were found"), "{md}");
+    assert!(
+        md.contains("NAPTR sip.test 10 10 \"S\" \"SIPS+D2T\""),
+        "{md}"
+    );
 }
 
 #[test]
