@@ -78,6 +78,7 @@ pub async fn scan(opts: ScanOptions) -> Result<Report> {
     .await?;
     let mut ctx = Context::new(opts.target.clone(), found.endpoints.clone(), opts.config);
     ctx.discovery = Some(Arc::new(found));
+    ctx.selected = probes.iter().flat_map(|p| p.finding_ids()).collect();
     let ctx = Arc::new(ctx);
     let parity = probes.iter().any(|p| p.id() == crate::probes::parity::ID);
     let mut outcome = probe::run(ctx.clone(), probes).await;

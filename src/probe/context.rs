@@ -67,7 +67,10 @@ pub struct Context {
     pub limiter: Limiter,
     run_start: Instant,
     options: Mutex<HashMap<Endpoint, OptionsSlot>>,
+    sips_options: Mutex<HashMap<Endpoint, OptionsSlot>>,
     reached: Mutex<HashMap<String, bool>>,
+    /// Finding ids of the probes selected for this run, so a heavy probe can let light ones go first.
+    pub selected: Vec<&'static str>,
 }
 
 impl Context {
@@ -83,7 +86,9 @@ impl Context {
             discovery: None,
             run_start: Instant::now(),
             options: Mutex::new(HashMap::new()),
+            sips_options: Mutex::new(HashMap::new()),
             reached: Mutex::new(HashMap::new()),
+            selected: Vec::new(),
         }
     }
 
@@ -227,6 +232,52 @@ impl Context {
         })
         .await
         .clone()
+    }
+
+    /// The OPTIONS to a `sips:` Request-URI over TLS, done once per run and shared.
+    pub async fn sips_options(&self, ep: &Endpoint) -> Arc<Exchange> {
+        let slot = {
+            let mut m = self.sips_options.lock().unwrap_or_else(|p| p.into_inner());
+            m.entry(ep.clone()).or_default().clone()
+        };
+        slot.get_or_init(|| async {
+            let uri = self.request_uri(ep, true);
+            let req = self
+                .request("OPTIONS", &uri)
+                .header("Accept", "application/sdp");
+            Arc::new(self.exchange(ep, &req).await)
+        })
+        .await
+        .clone()
+    }
+
+    /// Whether a finding id is written by a probe selected for this run.
+    pub fn is_selected(&self, finding_id: &str) -> bool {
+        self.selected.contains(&finding_id)
+    }
+
+    /// Waits until the light SIP exchanges that selected probes make with `ep` are done, so a heavy
+    /// probe (a TLS scan, a malformed-message catalog) does not disturb them. Some servers reset an
+    /// established connection when another connection's handshake fails in the same worker.
+    pub async fn let_light_probes_go_first(&self, ep: &Endpoint) {
+        let wants_options = match ep.transport {
+            Transport::Udp => self.is_selected("transport.udp"),
+            Transport::Tcp => self.is_selected("transport.tcp"),
+            Transport::Tls => self.is_selected("transport.tls"),
+        } || [
+            "sip.allow",
+            "sip.refer",
+            "sip.server_header",
+            "transport.plaintext_open",
+        ]
+        .iter()
+        .any(|id| self.is_selected(id));
+        if wants_options {
+            self.options(ep).await;
+        }
+        if ep.transport == Transport::Tls && self.is_selected("sips.options") {
+            self.sips_options(ep).await;
+        }
     }
 
     /// Evidence for an exchange.

@@ -11,6 +11,8 @@ pub mod server_header;
 pub mod sip_allow;
 pub mod sip_refer;
 pub mod sips;
+pub mod tls_certificate;
+pub mod tls_scan;
 pub mod transport;
 
 /// Every probe sipcheck knows, in report order.
@@ -24,6 +26,7 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(sip_refer::Refer),
         Arc::new(server_header::ServerHeader),
         Arc::new(sips::SipsOptions),
+        Arc::new(tls_scan::TlsScan),
         Arc::new(dns::Dns::Naptr),
         Arc::new(dns::Dns::Srv),
         Arc::new(dns::Dns::Aaaa),

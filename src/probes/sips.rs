@@ -39,11 +39,7 @@ impl Probe for SipsOptions {
             }
             let mut out = Vec::new();
             for ep in eps {
-                let uri = ctx.request_uri(&ep, true);
-                let req = ctx
-                    .request("OPTIONS", &uri)
-                    .header("Accept", "application/sdp");
-                let ex = ctx.exchange(&ep, &req).await;
+                let ex = ctx.sips_options(&ep).await;
                 let base = Finding::new(self.id(), self.title(), Status::Info, "")
                     .endpoint(&ep)
                     .questions(self.questions())

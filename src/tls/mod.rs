@@ -1,3 +1,11 @@
-//! TLS analysis: certificates now; hand-made hellos and the cipher-suite registry for the TLS scan.
+//! TLS analysis: certificates, the cipher-suite registry, hand-made hellos and the scan built on them.
 
+pub mod answer;
 pub mod cert;
+pub mod groups;
+pub mod hello;
+pub mod scan;
+pub mod suites;
+pub mod tls13_cert;
+pub mod version;
+pub mod wire;

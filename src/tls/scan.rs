@@ -1,0 +1,506 @@
+//! The TLS scan of one endpoint: versions, cipher suites in server order, groups, fallback handling,
+//! and the first flights (certificates) seen on the way.
+//!
+//! Every ClientHello is one short TCP connection. The version probe of a version offers every suite
+//! of that version, so it is also the first step of that version's enumeration, which then offers all
+//! remaining suites and removes the chosen one until the server refuses: N accepted suites cost N + 1
+//! hellos and come out in the server's preference order when the server enforces one. Picks that
+//! deviate from the offered order prove a server order; picks in the offered order are ambiguous, and
+//! one more hello offering the first and last suite found in reverse order settles it.
+//! Versions, groups and the fallback test run concurrently under the connection limit.
+//!
+//! Politeness is the connection cap (`--max-connections`, shared with the other probes per address):
+//! each hello is one short connection and nothing else is sent, so the request-rate bucket (meant
+//! for SIP requests) is not applied here; a scan of a legacy server takes about 150 connections.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use serde::Serialize;
+use tokio::time::Instant;
+
+use super::answer::{Answer, ServerHello};
+use super::groups;
+use super::hello::Hello;
+use super::suites;
+use super::version::{Version, wire_label};
+use super::wire;
+use crate::probe::Limiter;
+
+/// Where and how to scan.
+pub struct Scanner<'a> {
+    pub addr: SocketAddr,
+    /// SNI host name; `None` for IP targets.
+    pub sni: Option<String>,
+    /// Longest wait for one answer (connect + hello + flight).
+    pub wait: Duration,
+    limiter: &'a Limiter,
+    connections: AtomicUsize,
+    start: Instant,
+    log: Mutex<Vec<Logged>>,
+    blocked: Mutex<Option<String>>,
+}
+
+/// One hello and its answer, for evidence.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub at: Duration,
+    pub purpose: String,
+    pub sent: String,
+    pub answer: String,
+}
+
+/// How one version was answered.
+#[derive(Debug, Clone)]
+pub struct VersionResult {
+    pub accepted: bool,
+    pub refusal: Option<String>,
+    pub answer: Answer,
+}
+
+/// The accepted suites of one version.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuiteList {
+    /// `Some(true)` when the server enforces its own order, `Some(false)` when it follows the client's,
+    /// `None` when fewer than two suites make the question moot.
+    pub server_order: Option<bool>,
+    pub suites: Vec<u16>,
+}
+
+/// Fallback protection (RFC 7507) and the TLS 1.3 downgrade sentinel (RFC 8446 §4.1.3).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Mismatch {
+    /// `None` when the test does not apply (fewer than two versions accepted).
+    pub fallback_scsv_tested_with: Option<String>,
+    pub fallback_scsv_answer: Option<String>,
+    pub fallback_scsv_honoured: Option<bool>,
+    /// For each version below TLS 1.3 that was accepted, the sentinel seen (or none); only filled when
+    /// TLS 1.3 is accepted.
+    pub downgrade_sentinel: BTreeMap<String, Option<String>>,
+}
+
+/// The key-exchange groups accepted.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Groups {
+    /// How they were found: `tls1.3 key_share/HelloRetryRequest` or `tls1.2 ServerKeyExchange`.
+    pub method: Option<String>,
+    /// In the server's preference order.
+    pub groups: Vec<u16>,
+    /// DHE prime sizes seen in TLS ≤ 1.2 ServerKeyExchange messages.
+    pub dh_bits: Vec<usize>,
+}
+
+/// Everything the scan measured.
+#[derive(Debug, Clone)]
+pub struct ScanResult {
+    pub versions: BTreeMap<Version, VersionResult>,
+    pub suites: BTreeMap<Version, SuiteList>,
+    pub groups: Groups,
+    pub mismatch: Mismatch,
+    /// TLS ≤ 1.2 first flights, one per distinct leaf certificate.
+    pub flights: Vec<ServerHello>,
+    /// Any flight asked for a client certificate / stapled OCSP / acknowledged renegotiation_info /
+    /// chose compression.
+    pub client_cert_requested: bool,
+    pub ocsp_stapled: bool,
+    pub secure_renegotiation: Option<bool>,
+    pub compression: Option<bool>,
+    pub connections: usize,
+    pub elapsed: Duration,
+    /// Set when the target started dropping connections, with what happened; results are partial.
+    pub blocked: Option<String>,
+    pub log: Vec<Logged>,
+}
+
+impl ScanResult {
+    pub fn accepted(&self) -> Vec<Version> {
+        self.versions
+            .iter()
+            .filter(|(_, r)| r.accepted)
+            .map(|(v, _)| *v)
+            .collect()
+    }
+
+    /// Whether anything at all answered at the TLS level (alert or hello).
+    pub fn reached(&self) -> bool {
+        self.versions
+            .values()
+            .any(|r| matches!(r.answer, Answer::Hello(_) | Answer::Alert { .. }))
+    }
+}
+
+fn describe(h: &Hello) -> String {
+    format!(
+        "ClientHello {} with {} suites{}, groups {}",
+        h.version.label(),
+        h.suites.len(),
+        if h.fallback_scsv {
+            " + TLS_FALLBACK_SCSV"
+        } else {
+            ""
+        },
+        h.groups.len()
+    )
+}
+
+fn describe_answer(a: &Answer) -> String {
+    match a {
+        Answer::Hello(h) => format!(
+            "{} {} {}{}",
+            if h.hello_retry {
+                "HelloRetryRequest"
+            } else {
+                "ServerHello"
+            },
+            wire_label(h.version),
+            suites::name(h.suite),
+            h.key_share_group
+                .or(h.kx_group)
+                .map(|g| format!(" group {}", groups::name(g)))
+                .unwrap_or_default()
+        ),
+        other => other.refusal(),
+    }
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(
+        addr: SocketAddr,
+        sni: Option<String>,
+        wait: Duration,
+        limiter: &'a Limiter,
+    ) -> Self {
+        Scanner {
+            addr,
+            sni: sni.filter(|s| !s.is_empty() && s.parse::<std::net::IpAddr>().is_err()),
+            wait,
+            limiter,
+            connections: AtomicUsize::new(0),
+            start: Instant::now(),
+            log: Mutex::new(Vec::new()),
+            blocked: Mutex::new(None),
+        }
+    }
+
+    fn is_blocked(&self) -> bool {
+        self.blocked.lock().map(|b| b.is_some()).unwrap_or(true)
+    }
+
+    fn block(&self, why: String) {
+        if let Ok(mut b) = self.blocked.lock()
+            && b.is_none()
+        {
+            *b = Some(why);
+        }
+    }
+
+    async fn ask(&self, purpose: &str, h: &Hello) -> Answer {
+        let _permit = self.limiter.connection(self.addr.ip()).await;
+        let at = self.start.elapsed();
+        let want_flight = h.version != Version::Tls13;
+        let a = wire::ask(
+            self.addr,
+            &h.encode(),
+            want_flight,
+            self.wait,
+            &self.connections,
+        )
+        .await;
+        if let Ok(mut log) = self.log.lock() {
+            log.push(Logged {
+                at,
+                purpose: purpose.to_string(),
+                sent: describe(h),
+                answer: describe_answer(&a),
+            });
+        }
+        a
+    }
+
+    fn hello(&self, v: Version, suites: Vec<u16>) -> Hello {
+        Hello::new(v, suites, self.sni.clone())
+    }
+
+    /// Runs the whole scan.
+    pub async fn run(&self) -> ScanResult {
+        let answers = join_all(Version::ALL.iter().map(|&v| async move {
+            let a = self
+                .ask(
+                    &format!("{} support", v.label()),
+                    &self.hello(v, suites::candidates(v)),
+                )
+                .await;
+            (v, a)
+        }))
+        .await;
+        let mut versions = BTreeMap::new();
+        for (v, a) in answers {
+            let (accepted, refusal) = match &a {
+                Answer::Hello(h) if h.version == v.wire() => (true, None),
+                Answer::Hello(h) => (false, Some(format!("negotiated:{}", wire_label(h.version)))),
+                other => (false, Some(other.refusal())),
+            };
+            versions.insert(
+                v,
+                VersionResult {
+                    accepted,
+                    refusal,
+                    answer: a,
+                },
+            );
+        }
+        let accepted: Vec<Version> = versions
+            .iter()
+            .filter(|(_, r)| r.accepted)
+            .map(|(v, _)| *v)
+            .collect();
+
+        let enumerations = join_all(accepted.iter().map(|&v| {
+            let first = versions[&v].answer.hello().map(|h| h.suite).unwrap_or(0);
+            async move { (v, self.enumerate(v, first).await) }
+        }));
+        let (enumerated, groups, mismatch) = tokio::join!(
+            enumerations,
+            self.groups(&accepted, &versions),
+            self.fallback(&accepted)
+        );
+        let mut suites_by_version = BTreeMap::new();
+        let mut flights: Vec<ServerHello> = Vec::new();
+        let mut all_flights: Vec<ServerHello> = versions
+            .values()
+            .filter_map(|r| r.answer.hello().cloned())
+            .filter(|h| h.version < 0x0304)
+            .collect();
+        for (v, (list, fl)) in enumerated {
+            suites_by_version.insert(v, list);
+            all_flights.extend(fl);
+        }
+        let mut groups = groups;
+        for f in &all_flights {
+            if let Some(bits) = f.dh_bits
+                && !groups.dh_bits.contains(&bits)
+            {
+                groups.dh_bits.push(bits);
+            }
+            if !f.chain.is_empty() && !flights.iter().any(|g| g.chain.first() == f.chain.first()) {
+                flights.push(f.clone());
+            }
+        }
+        let mut mismatch = mismatch;
+        if accepted.contains(&Version::Tls13) {
+            for v in accepted.iter().filter(|v| **v < Version::Tls13) {
+                let s = versions[v]
+                    .answer
+                    .hello()
+                    .and_then(|h| h.downgrade_sentinel())
+                    .map(str::to_string);
+                mismatch.downgrade_sentinel.insert(v.label().to_string(), s);
+            }
+        }
+        let any = |f: fn(&ServerHello) -> bool| all_flights.iter().any(f);
+        ScanResult {
+            client_cert_requested: any(|f| f.client_cert_requested),
+            ocsp_stapled: any(|f| f.ocsp_stapled),
+            secure_renegotiation: (!all_flights.is_empty())
+                .then(|| any(|f| f.secure_renegotiation)),
+            compression: (!all_flights.is_empty()).then(|| any(|f| f.compression != 0)),
+            versions,
+            suites: suites_by_version,
+            groups,
+            mismatch,
+            flights,
+            connections: self.connections.load(Ordering::Relaxed),
+            elapsed: self.start.elapsed(),
+            blocked: self.blocked.lock().ok().and_then(|b| b.clone()),
+            log: self.log.lock().map(|l| l.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// After an answer that is neither a hello nor an alert, asks again with a hello known to work:
+    /// if that fails too the target is dropping us (blocked); if it works, the odd answer was the
+    /// server's way of refusing.
+    async fn still_answering(&self, v: Version, what: &Answer) -> bool {
+        let again = self
+            .ask(
+                &format!("{} health check", v.label()),
+                &self.hello(v, suites::candidates(v)),
+            )
+            .await;
+        if again.hello().is_some() {
+            return true;
+        }
+        self.block(format!(
+            "{} answered {} and then {} to a hello it had accepted",
+            v.label(),
+            what.refusal(),
+            again.refusal()
+        ));
+        false
+    }
+
+    async fn enumerate(&self, v: Version, first: u16) -> (SuiteList, Vec<ServerHello>) {
+        let mut remaining = suites::candidates(v);
+        let mut found = vec![first];
+        let mut flights = Vec::new();
+        remaining.retain(|c| *c != first);
+        for _ in 0..=remaining.len() {
+            if remaining.is_empty() || self.is_blocked() {
+                break;
+            }
+            let a = self
+                .ask(
+                    &format!("{} suites", v.label()),
+                    &self.hello(v, remaining.clone()),
+                )
+                .await;
+            match &a {
+                Answer::Hello(h) if h.version == v.wire() && remaining.contains(&h.suite) => {
+                    remaining.retain(|c| *c != h.suite);
+                    found.push(h.suite);
+                    if !h.chain.is_empty() {
+                        flights.push((**h).clone());
+                    }
+                }
+                Answer::Hello(_) | Answer::Alert { .. } => break,
+                // Reset, silence or close: either the server's way of saying "none of these", or the
+                // target has started dropping us; the health check tells which.
+                other => {
+                    self.still_answering(v, other).await;
+                    break;
+                }
+            }
+        }
+        // A client-order server picks the suites in the order they were offered; any other sequence
+        // already proves a server order, without the extra hello.
+        let offered = suites::candidates(v);
+        let rank = |c: &u16| offered.iter().position(|x| x == c).unwrap_or(usize::MAX);
+        let in_offer_order = found.windows(2).all(|w| rank(&w[0]) < rank(&w[1]));
+        let server_order = if found.len() >= 2 && !in_offer_order {
+            Some(true)
+        } else if found.len() >= 2 && !self.is_blocked() {
+            let (a, b) = (found[0], found[found.len() - 1]);
+            let ans = self
+                .ask(
+                    &format!("{} server order", v.label()),
+                    &self.hello(v, vec![b, a]),
+                )
+                .await;
+            match ans.hello() {
+                Some(h) if h.suite == a => Some(true),
+                Some(h) if h.suite == b => Some(false),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        (
+            SuiteList {
+                server_order,
+                suites: found,
+            },
+            flights,
+        )
+    }
+
+    async fn groups(
+        &self,
+        accepted: &[Version],
+        versions: &BTreeMap<Version, VersionResult>,
+    ) -> Groups {
+        let mut out = Groups::default();
+        if let Some(h13) = versions
+            .get(&Version::Tls13)
+            .filter(|r| r.accepted)
+            .and_then(|r| r.answer.hello())
+        {
+            out.method =
+                Some("TLSv1.3 supported_groups without key shares (HelloRetryRequest)".into());
+            let mut remaining = groups::tls13_groups();
+            for _ in 0..=remaining.len() {
+                if remaining.is_empty() || self.is_blocked() {
+                    break;
+                }
+                let mut h = self.hello(Version::Tls13, vec![h13.suite]);
+                h.groups = remaining.clone();
+                h.key_shares = Vec::new();
+                let a = self.ask("TLSv1.3 groups", &h).await;
+                match a.hello().and_then(|h| h.key_share_group) {
+                    Some(g) if remaining.contains(&g) => {
+                        remaining.retain(|c| *c != g);
+                        out.groups.push(g);
+                    }
+                    _ => {
+                        if !(a.is_alert() || a.hello().is_some()) {
+                            self.still_answering(Version::Tls13, &a).await;
+                        }
+                        break;
+                    }
+                }
+            }
+            return out;
+        }
+        let Some(&v) = accepted.iter().rev().find(|v| **v >= Version::Tls10) else {
+            return out;
+        };
+        let ecdhe: Vec<u16> = suites::candidates(v)
+            .into_iter()
+            .filter(|c| suites::name(*c).contains("ECDHE"))
+            .collect();
+        out.method = Some(format!("{} ECDHE ServerKeyExchange", v.label()));
+        let mut remaining = groups::tls12_curves();
+        for _ in 0..=remaining.len() {
+            if remaining.is_empty() || self.is_blocked() {
+                break;
+            }
+            let mut h = self.hello(v, ecdhe.clone());
+            h.groups = remaining.clone();
+            let a = self.ask(&format!("{} curves", v.label()), &h).await;
+            match a.hello().and_then(|h| h.kx_group) {
+                Some(g) if remaining.contains(&g) => {
+                    remaining.retain(|c| *c != g);
+                    out.groups.push(g);
+                }
+                _ => {
+                    if !(a.is_alert() || a.hello().is_some()) {
+                        self.still_answering(v, &a).await;
+                    }
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    async fn fallback(&self, accepted: &[Version]) -> Mismatch {
+        let mut m = Mismatch::default();
+        let (Some(&top), Some(&lower)) = (accepted.last(), accepted.iter().rev().nth(1)) else {
+            return m;
+        };
+        let mut h = self.hello(lower, suites::candidates(lower));
+        h.fallback_scsv = true;
+        let a = self
+            .ask(
+                &format!(
+                    "TLS_FALLBACK_SCSV at {} (max {})",
+                    lower.label(),
+                    top.label()
+                ),
+                &h,
+            )
+            .await;
+        m.fallback_scsv_tested_with = Some(lower.label().to_string());
+        m.fallback_scsv_answer = Some(describe_answer(&a));
+        m.fallback_scsv_honoured = match &a {
+            Answer::Alert {
+                description: 86, ..
+            } => Some(true),
+            Answer::Hello(_) => Some(false),
+            _ => None,
+        };
+        m
+    }
+}
