@@ -175,6 +175,18 @@ fn every_published_server_is_probed_and_the_weaker_one_is_named() {
         assert!(p["summary"].as_str().unwrap().contains("weakest is"));
     }
 
+    // The TLS scan's findings are compared too: the weak SBC was configured with TLSv1+ and answers
+    // old hellos differently from the strong one.
+    let tls = findings(&r, "endpoints.parity")
+        .find(|f| f["details"]["compared"] == "tls.versions")
+        .expect("tls.versions compared across the SBCs");
+    let groups = tls["details"]["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{tls:#}");
+    let strong_alone = groups
+        .iter()
+        .any(|g| g.as_array().unwrap().len() == 1 && g[0].as_str().unwrap().contains("127.0.0.3"));
+    assert!(strong_alone, "{tls:#}");
+
     // What DNS said.
     let naptr = findings(&r, "dns.naptr").next().unwrap();
     assert_eq!(naptr["status"], "pass", "{naptr:#}");

@@ -137,41 +137,49 @@ pub fn compare(findings: &[Finding]) -> Vec<Finding> {
         };
         let top = per.values().map(worst).max().unwrap_or((0, Severity::None));
         let ranked = per.values().any(|v| worst(v) != top);
+        // Endpoints grouped by identical behaviour, in the order they first appear.
+        let mut groups: Vec<(Value, Vec<&str>)> = Vec::new();
+        for (e, v) in &per {
+            let s = sig(v);
+            match groups.iter_mut().find(|(k, _)| *k == s) {
+                Some((_, es)) => es.push(e),
+                None => groups.push((s, vec![e])),
+            }
+        }
         let weakest: Vec<&str> = if ranked {
             per.iter()
                 .filter(|(_, v)| worst(v) == top)
                 .map(|(e, _)| *e)
                 .collect()
         } else {
-            // Same verdict everywhere, different facts: the odd ones out are those in the smaller groups.
-            let mut by_sig: Vec<(Value, Vec<&str>)> = Vec::new();
-            for (e, v) in &per {
-                let s = sig(v);
-                match by_sig.iter_mut().find(|(k, _)| *k == s) {
-                    Some((_, es)) => es.push(e),
-                    None => by_sig.push((s, vec![e])),
-                }
-            }
-            let biggest = by_sig.iter().map(|(_, es)| es.len()).max().unwrap_or(0);
-            let minority: Vec<&str> = by_sig
-                .iter()
-                .filter(|(_, es)| es.len() < biggest)
-                .flat_map(|(_, es)| es.iter().copied())
-                .collect();
-            if minority.is_empty() {
-                per.keys().copied().collect()
-            } else {
-                minority
-            }
+            Vec::new()
         };
+        // Same verdict everywhere, different facts: nothing says which is weaker, so none is called
+        // that; the endpoints outside the largest group are the odd ones out (when there is one).
+        let biggest = groups.iter().map(|(_, es)| es.len()).max().unwrap_or(0);
+        let odd: Vec<&str> =
+            if ranked || groups.iter().filter(|(_, es)| es.len() == biggest).count() > 1 {
+                Vec::new()
+            } else {
+                groups
+                    .iter()
+                    .filter(|(_, es)| es.len() < biggest)
+                    .flat_map(|(_, es)| es.iter().copied())
+                    .collect()
+            };
+        let named: &[&str] = if ranked { &weakest } else { &odd };
         let differing = differing_keys(&per);
-        let sample = per.get(weakest[0]).and_then(|v| v.first()).copied();
-        let others: Vec<String> = per
-            .iter()
-            .filter(|(e, _)| !weakest.contains(e))
-            .map(|(e, v)| format!("{} on {e}", v[0].status))
-            .collect();
+        let sample = named
+            .first()
+            .and_then(|e| per.get(e))
+            .and_then(|v| v.first())
+            .copied();
         let summary = if ranked {
+            let others: Vec<String> = per
+                .iter()
+                .filter(|(e, _)| !weakest.contains(e))
+                .map(|(e, v)| format!("{} on {e}", v[0].status))
+                .collect();
             format!(
                 "`{id}` differs across {transport} endpoints: weakest is {} ({}: {}) vs {}",
                 weakest.join(", "),
@@ -180,10 +188,11 @@ pub fn compare(findings: &[Finding]) -> Vec<Finding> {
                 others.join(", ")
             )
         } else {
+            let sets: Vec<String> = groups.iter().map(|(_, es)| es.join(", ")).collect();
             format!(
-                "`{id}` differs across {transport} endpoints in {} with the same verdict; odd one(s) out: {}",
+                "`{id}` differs across {transport} endpoints in {}, with the same verdict (none ranks weaker): {}",
                 differing.join(", "),
-                weakest.join(", ")
+                sets.join(" vs ")
             )
         };
         let mut f = Finding::new(ID, TITLE, Status::Warn, summary)
@@ -194,6 +203,8 @@ pub fn compare(findings: &[Finding]) -> Vec<Finding> {
                 "transport": transport,
                 "weakest": weakest,
                 "ranked_by_status": ranked,
+                "odd_ones_out": odd,
+                "groups": groups.iter().map(|(_, es)| es.clone()).collect::<Vec<_>>(),
                 "differing": differing,
                 "endpoints": per.iter().map(|(e, v)| json!({
                     "endpoint": e,
@@ -205,7 +216,7 @@ pub fn compare(findings: &[Finding]) -> Vec<Finding> {
                     })).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
             }));
-        f.endpoint = Some(weakest[0].to_string());
+        f.endpoint = named.first().map(|e| e.to_string());
         f.rfcs = fs[0].rfcs.clone();
         if let Some(s) = sample {
             f = f.evidence(s.evidence.iter().take(2).cloned());
@@ -344,8 +355,40 @@ mod tests {
         ];
         let out = compare(&fs);
         assert_eq!(out[0].status, Status::Warn);
-        assert_eq!(out[0].details["weakest"], json!(["tls:127.0.0.4:5061"]));
+        assert_eq!(out[0].details["weakest"], json!([]));
+        assert_eq!(
+            out[0].details["odd_ones_out"],
+            json!(["tls:127.0.0.4:5061"])
+        );
         assert_eq!(out[0].details["ranked_by_status"], json!(false));
+        assert_eq!(out[0].endpoint.as_deref(), Some("tls:127.0.0.4:5061"));
+        assert!(out[0].summary.contains("none ranks weaker"));
+    }
+
+    #[test]
+    fn two_equal_groups_name_nobody() {
+        let fs = vec![
+            f(
+                "tls.certificate",
+                "127.0.0.2",
+                Status::Pass,
+                json!({"issuer": "A"}),
+            ),
+            f(
+                "tls.certificate",
+                "127.0.0.3",
+                Status::Pass,
+                json!({"issuer": "B"}),
+            ),
+        ];
+        let out = compare(&fs);
+        assert_eq!(out[0].status, Status::Warn);
+        assert_eq!(out[0].endpoint, None);
+        assert_eq!(out[0].details["odd_ones_out"], json!([]));
+        assert_eq!(
+            out[0].details["groups"],
+            json!([["tls:127.0.0.2:5061"], ["tls:127.0.0.3:5061"]])
+        );
     }
 
     #[test]
