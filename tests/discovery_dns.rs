@@ -275,3 +275,30 @@ async fn nxdomain_is_a_resolve_error() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn a_transport_in_the_uri_skips_naptr_and_asks_one_srv() {
+    let dns = Dnsmasq::start(
+        "sip.test",
+        &[
+            Rr::naptr("sip.test", 10, 10, "S", "SIPS+D2T", "_sips._tcp.sip.test"),
+            Rr::srv("_sips._tcp.sip.test", 10, 10, 5061, "sbc1.sip.test"),
+            Rr::srv("_sip._tcp.sip.test", 10, 10, 5070, "sbc1.sip.test"),
+            Rr::host("sbc1.sip.test", &["127.0.0.2"]),
+        ],
+    );
+    let target = Target::parse("sip:sip.test;transport=tcp").unwrap();
+    let d = run(
+        &dns,
+        "sip:sip.test;transport=tcp",
+        &target.default_transports(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(labels(&d), ["tcp:127.0.0.2:5070"]);
+    assert!(
+        d.queries.iter().all(|q| q.kind != "NAPTR"),
+        "{:?}",
+        d.queries
+    );
+}

@@ -93,8 +93,8 @@ impl Hickory {
     /// A resolver asking only `server`, or the system's configured servers when `None`.
     ///
     /// A given server is asked over TCP (RFC 7766 makes TCP mandatory for DNS servers): a carrier's
-    /// NAPTR/SRV set easily exceeds a UDP answer, and after a truncated UDP answer hickory 0.26 stalls
-    /// for one query timeout before carrying on. `/etc/hosts` is never consulted for a given server,
+    /// NAPTR/SRV set easily exceeds a UDP answer, and after a truncated UDP answer from dnsmasq 2.90,
+    /// hickory 0.26 was measured to stall the next query for one full timeout. `/etc/hosts` is never consulted for a given server,
     /// so a test zone is answered by that server alone.
     pub fn new(server: Option<SocketAddr>, timeout: Duration) -> Result<Hickory> {
         let provider = TokioRuntimeProvider::default();
