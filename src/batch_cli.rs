@@ -28,6 +28,13 @@ pub fn run(a: &ProbeArgs, file: &str) -> ExitCode {
                     .into(),
             ));
         }
+        // A number to call, credentials and floods belong to one trunk; never fan them out to a list.
+        if a.call_to.is_some() || a.allow_calls || a.user.is_some() || a.dos {
+            return Err(Error::BadOption(
+                "--call-to, --allow-calls, --user and --dos are per trunk and cannot be combined with -f"
+                    .into(),
+            ));
+        }
         if !(1..=1024).contains(&a.parallel) {
             return Err(Error::BadOption(
                 "--parallel must be between 1 and 1024".into(),

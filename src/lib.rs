@@ -36,10 +36,12 @@
 #![forbid(unsafe_code)]
 
 pub mod batch;
+pub mod call;
 pub mod capture;
 pub mod discover;
 pub mod error;
 pub mod evidence;
+pub mod media;
 pub mod probe;
 pub mod probes;
 pub mod report;

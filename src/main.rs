@@ -119,6 +119,13 @@ struct ProbeArgs {
     /// Simultaneous connections per target address.
     #[arg(long, default_value_t = 4)]
     max_connections: usize,
+    /// Also run the opt-in flood probes (dos.*): bounded OPTIONS and REGISTER ramps that stop as soon
+    /// as the trunk starts limiting us.
+    #[arg(long)]
+    dos: bool,
+    /// Hard cap on the requests each dos probe may send.
+    #[arg(long, default_value_t = 600)]
+    dos_max_requests: u32,
     /// Also run intrusive probes (malformed and oversized messages).
     #[arg(long)]
     intrusive: bool,
@@ -128,6 +135,21 @@ struct ProbeArgs {
     /// Probe the name as a single host (A/AAAA only), skipping RFC 3263 NAPTR/SRV discovery.
     #[arg(long)]
     no_discovery: bool,
+    /// Number or URI on the trunk that is safe to call (media and unauthenticated-INVITE probes); never guessed.
+    #[arg(long, value_name = "URI")]
+    call_to: Option<String>,
+    /// Allow probes that place calls (needs --call-to).
+    #[arg(long)]
+    allow_calls: bool,
+    /// Most calls a run may place.
+    #[arg(long, default_value_t = sipcheck::call::DEFAULT_MAX_CALLS)]
+    max_calls: u32,
+    /// User name for digest authentication; the password comes from SIPCHECK_PASSWORD or --password-file.
+    #[arg(long)]
+    user: Option<String>,
+    /// File whose first line is the digest password (instead of SIPCHECK_PASSWORD).
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<String>,
     /// Print nothing on stdout when writing to a file, and no progress on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -233,9 +255,41 @@ fn build_options(a: &ProbeArgs, target: &str) -> Result<(ScanOptions, Format), E
         cfg.discovery.dns_server = Some(sipcheck::discover::source::parse_server(server)?);
     }
     cfg.discovery.no_discovery = a.no_discovery;
+    cfg.dos = a.dos;
+    cfg.dos_max_requests = a.dos_max_requests.clamp(1, 10_000);
+    cfg.calls.call_to = a.call_to.clone().filter(|s| !s.trim().is_empty());
+    cfg.calls.allow = a.allow_calls;
+    cfg.calls.max_calls = a.max_calls;
+    cfg.calls.credentials = credentials(a)?;
     opts.config = cfg;
     scan::select(&opts.selectors)?;
     Ok((opts, format))
+}
+
+/// `--user` with the password from `--password-file` or `SIPCHECK_PASSWORD` (never from the command
+/// line, where other users could read it). Error messages never include the password.
+fn credentials(a: &ProbeArgs) -> Result<Option<sipcheck::sip::digest::Credentials>, Error> {
+    let password = match &a.password_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| Error::BadOption(format!("--password-file {path}: {e}")))?
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        ),
+        None => std::env::var("SIPCHECK_PASSWORD").ok(),
+    };
+    match (&a.user, password) {
+        (Some(u), Some(p)) => Ok(Some(sipcheck::sip::digest::Credentials::new(u.clone(), p))),
+        (Some(_), None) => Err(Error::BadOption(
+            "--user needs a password in SIPCHECK_PASSWORD or --password-file".into(),
+        )),
+        (None, Some(_)) if a.password_file.is_some() => {
+            Err(Error::BadOption("--password-file needs --user".into()))
+        }
+        _ => Ok(None),
+    }
 }
 
 fn probe(a: ProbeArgs) -> ExitCode {

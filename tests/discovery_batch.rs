@@ -121,4 +121,23 @@ fn batch_flags_are_checked() {
     assert_eq!(out.status.code(), Some(2));
     let out = support::sipcheck(&["probe", "x.test", "-f", "/tmp/t.txt"]);
     assert_eq!(out.status.code(), Some(2), "a target and -f together");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.txt");
+    std::fs::write(&file, "127.0.0.1\n").unwrap();
+    let f = file.to_str().unwrap();
+    for extra in [
+        &["--dos"][..],
+        &["--allow-calls", "--call-to", "sip:100@x"],
+        &["--policy", "strict"],
+        &["--domain", "sip.test"],
+    ] {
+        let mut args = vec!["probe", "-f", f];
+        args.extend_from_slice(extra);
+        let out = support::sipcheck(&args);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("-f"),
+            "{extra:?}"
+        );
+    }
 }

@@ -29,12 +29,18 @@ pub struct Config {
     pub burst: u32,
     /// Simultaneous connections per address.
     pub max_connections: usize,
+    /// Run probes of the `dos` class (bounded floods that look for rate limiting); opt-in.
+    pub dos: bool,
+    /// Hard cap on the requests one `dos` probe may send.
+    pub dos_max_requests: u32,
     /// Longest a single probe may run before it is stopped and reported as `error`.
     pub probe_timeout: Duration,
     /// Run probes of the `intrusive` class (malformed or oversized messages, REFER with credentials).
     pub intrusive: bool,
     /// How endpoints are discovered (`--dns-server`, `--no-discovery`, bounds).
     pub discovery: crate::discover::Settings,
+    /// Test calls: `--call-to`, `--allow-calls`, `--max-calls`, credentials (see [`crate::call`]).
+    pub calls: crate::call::CallPolicy,
 }
 
 impl Default for Config {
@@ -48,9 +54,12 @@ impl Default for Config {
             rate: 20.0,
             burst: 10,
             max_connections: 4,
+            dos: false,
+            dos_max_requests: 600,
             probe_timeout: Duration::from_secs(120),
             intrusive: false,
             discovery: crate::discover::Settings::default(),
+            calls: crate::call::CallPolicy::default(),
         }
     }
 }

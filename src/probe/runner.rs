@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
-use super::{Context, Probe};
+use super::{Context, Probe, Safety};
 use crate::report::{Finding, Severity, Status};
 
 /// What a run produced, and why it stopped early if it did.
@@ -17,49 +17,16 @@ pub struct Outcome {
 }
 
 /// Runs every probe concurrently on `ctx`. Each probe is bounded by `config.probe_timeout`; one that
-/// panics or overruns becomes an `error` finding and the others carry on. Ctrl-C stops the run and keeps
-/// what has been measured.
+/// panics or overruns becomes an `error` finding and the others carry on. Probes of the `dos` class run
+/// last, alone, so a trunk that defends itself by blocking us cannot spoil the other measurements.
+/// Ctrl-C stops the run and keeps what has been measured.
 pub async fn run(ctx: Arc<Context>, probes: Vec<Arc<dyn Probe>>) -> Outcome {
-    let mut set = JoinSet::new();
-    let mut ids = std::collections::HashMap::new();
-    let limit = ctx.config.probe_timeout;
-    for (i, p) in probes.iter().enumerate() {
-        let p = p.clone();
-        let ctx = ctx.clone();
-        let handle = set.spawn(async move {
-            let out = tokio::time::timeout(limit, p.run(&ctx)).await;
-            (
-                i,
-                out.map_err(|_| format!("probe did not finish within {} s", limit.as_secs())),
-            )
-        });
-        ids.insert(handle.id(), i);
-    }
     let mut slots: Vec<Option<Vec<Finding>>> = vec![None; probes.len()];
-    let mut interrupted = None;
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    loop {
-        tokio::select! {
-            joined = set.join_next() => {
-                let Some(joined) = joined else { break };
-                match joined {
-                    Ok((i, Ok(findings))) => slots[i] = Some(findings),
-                    Ok((i, Err(reason))) => slots[i] = Some(vec![error_finding(probes[i].as_ref(), &reason)]),
-                    Err(e) => {
-                        let reason = if e.is_panic() { "probe panicked (a bug in sipcheck)" } else { "probe cancelled" };
-                        if let Some(&i) = ids.get(&e.id()) {
-                            slots[i] = Some(vec![error_finding(probes[i].as_ref(), reason)]);
-                        }
-                    }
-                }
-            }
-            _ = &mut ctrl_c => {
-                interrupted = Some("interrupted (Ctrl-C) before every probe finished".to_string());
-                set.abort_all();
-                break;
-            }
-        }
+    let (last, first): (Vec<usize>, Vec<usize>) =
+        (0..probes.len()).partition(|i| probes[*i].safety() == Safety::Dos);
+    let mut interrupted = run_phase(&ctx, &probes, &first, &mut slots).await;
+    if interrupted.is_none() && !last.is_empty() {
+        interrupted = run_phase(&ctx, &probes, &last, &mut slots).await;
     }
     let mut findings = Vec::new();
     for (i, slot) in slots.into_iter().enumerate() {
@@ -74,6 +41,53 @@ pub async fn run(ctx: Arc<Context>, probes: Vec<Arc<dyn Probe>>) -> Outcome {
     Outcome {
         findings,
         interrupted,
+    }
+}
+
+/// Runs the probes at `which` concurrently into their slots; returns the reason if interrupted.
+async fn run_phase(
+    ctx: &Arc<Context>,
+    probes: &[Arc<dyn Probe>],
+    which: &[usize],
+    slots: &mut [Option<Vec<Finding>>],
+) -> Option<String> {
+    let mut set = JoinSet::new();
+    let mut ids = std::collections::HashMap::new();
+    let limit = ctx.config.probe_timeout;
+    for &i in which {
+        let p = probes[i].clone();
+        let ctx = ctx.clone();
+        let handle = set.spawn(async move {
+            let out = tokio::time::timeout(limit, p.run(&ctx)).await;
+            (
+                i,
+                out.map_err(|_| format!("probe did not finish within {} s", limit.as_secs())),
+            )
+        });
+        ids.insert(handle.id(), i);
+    }
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        tokio::select! {
+            joined = set.join_next() => {
+                let joined = joined?;
+                match joined {
+                    Ok((i, Ok(findings))) => slots[i] = Some(findings),
+                    Ok((i, Err(reason))) => slots[i] = Some(vec![error_finding(probes[i].as_ref(), &reason)]),
+                    Err(e) => {
+                        let reason = if e.is_panic() { "probe panicked (a bug in sipcheck)" } else { "probe cancelled" };
+                        if let Some(&i) = ids.get(&e.id()) {
+                            slots[i] = Some(vec![error_finding(probes[i].as_ref(), reason)]);
+                        }
+                    }
+                }
+            }
+            _ = &mut ctrl_c => {
+                set.abort_all();
+                return Some("interrupted (Ctrl-C) before every probe finished".to_string());
+            }
+        }
     }
 }
 

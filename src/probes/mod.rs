@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use crate::probe::Probe;
 
+pub mod auth;
 pub mod dns;
+pub mod dos;
+pub mod media;
 pub mod parity;
 pub mod plaintext;
 pub mod server_header;
@@ -31,6 +34,10 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(dns::Dns::Srv),
         Arc::new(dns::Dns::Aaaa),
         Arc::new(dns::Dns::Dnssec),
+        Arc::new(auth::Auth),
+        Arc::new(media::Media),
+        Arc::new(dos::Flood(dos::Kind::Options)),
+        Arc::new(dos::Flood(dos::Kind::Register)),
         // Last: its findings are computed from all the others after the run (scan.rs).
         Arc::new(parity::Parity),
     ]

@@ -1,7 +1,9 @@
 //! SIP messages: building requests and parsing what comes back.
 
+pub mod digest;
 pub mod parse;
 pub mod request;
+pub mod sdp;
 
 pub use parse::{Limits, Message, ParseError, StartLine};
 pub use request::Request;

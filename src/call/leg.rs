@@ -1,0 +1,611 @@
+//! One outgoing call: the INVITE client transaction (RFC 3261 §17.1.1), digest retry (§22.2), and
+//! cleanup in every case — CANCEL on a provisional we do not want to keep (§9), ACK on every final
+//! response (ACK in the transaction for errors, a new ACK for 2xx, §13.2.2.4), BYE once a dialog exists.
+//!
+//! Responses relayed through a proxy can arrive out of order (a 180 after the 200); a provisional that
+//! arrives once a final one is known changes nothing. Every wait is bounded.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::Instant;
+
+use crate::evidence;
+use crate::probe::Context;
+use crate::report::Evidence;
+use crate::sip::digest::{Algorithm, Challenge, DigestClient};
+use crate::sip::request::new_branch;
+use crate::sip::{Message, Request};
+use crate::target::{Endpoint, Transport};
+use crate::transport::{Connection, Incoming, TxError};
+
+/// How to run one INVITE.
+#[derive(Debug, Clone)]
+pub struct InviteOptions {
+    /// CANCEL as soon as a provisional other than 100 arrives (the call must not be set up at all).
+    pub cancel_on_ringing: bool,
+    /// Longest wait for a final response once something answered; then CANCEL.
+    pub ring_timeout: Duration,
+    /// Exchange media on an answered call before hanging up (off: hang up at once).
+    pub exchange_media: bool,
+}
+
+impl Default for InviteOptions {
+    fn default() -> Self {
+        InviteOptions {
+            cancel_on_ringing: false,
+            ring_timeout: Duration::from_secs(5),
+            exchange_media: true,
+        }
+    }
+}
+
+/// What one INVITE (with at most one authenticated retry) came to.
+#[derive(Debug, Clone, Default)]
+pub struct InviteOutcome {
+    /// Provisional codes in arrival order (all transactions).
+    pub provisional: Vec<u16>,
+    /// The final response that ended the last INVITE transaction.
+    pub final_response: Option<Message>,
+    /// The first 401/407 received, and the challenges it carried.
+    pub challenge: Option<Message>,
+    pub challenges: Vec<Challenge>,
+    /// The algorithm we answered a challenge with, if we did.
+    pub answered_with: Option<Algorithm>,
+    /// Whether a CANCEL was sent, and why.
+    pub cancelled: Option<String>,
+    /// Why no final response was had, if so.
+    pub error: Option<String>,
+}
+
+impl InviteOutcome {
+    pub fn final_code(&self) -> Option<u16> {
+        self.final_response.as_ref().and_then(Message::status)
+    }
+
+    /// The 2xx, when the call was answered.
+    pub fn answer(&self) -> Option<&Message> {
+        self.final_response
+            .as_ref()
+            .filter(|m| m.status().is_some_and(|c| (200..300).contains(&c)))
+    }
+}
+
+/// How a call ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Teardown {
+    /// A dialog existed (a 2xx was received and ACKed).
+    pub established: bool,
+    /// The final response to our BYE, if one was sent and answered.
+    pub bye_response: Option<u16>,
+    /// The far end hung up first (we answered its BYE).
+    pub ended_by_peer: bool,
+    pub note: Option<String>,
+}
+
+impl Teardown {
+    /// No dialog is left up as far as we can tell.
+    pub fn clean(&self) -> bool {
+        !self.established
+            || self.ended_by_peer
+            || self
+                .bye_response
+                .is_some_and(|c| (200..300).contains(&c) || c == 481)
+    }
+}
+
+struct Step {
+    at: Duration,
+    sent: Vec<u8>,
+    received: Vec<u8>,
+}
+
+struct Dialog {
+    to: String,
+    remote_target: String,
+    routes: Vec<String>,
+}
+
+/// One call to one endpoint, on one connection.
+pub struct CallLeg {
+    conn: Connection,
+    _permit: OwnedSemaphorePermit,
+    endpoint: Endpoint,
+    run_start: Instant,
+    t1: Duration,
+    timeout: Duration,
+    user_agent: String,
+    /// The local SIP address (media sockets are bound on the same IP).
+    pub local: SocketAddr,
+    pub uri: String,
+    call_id: String,
+    from: String,
+    from_tag: String,
+    cseq: u32,
+    /// The branch and CSeq of the INVITE transaction in progress.
+    invite_branch: String,
+    invite_cseq: u32,
+    invite_to: String,
+    auth_header: Option<(String, String)>,
+    dialog: Option<Dialog>,
+    ended_by_peer: bool,
+    steps: Vec<Step>,
+}
+
+fn is_provisional(code: u16) -> bool {
+    (100..200).contains(&code)
+}
+
+impl CallLeg {
+    /// Connects to `ep` (under the context's politeness budget) for a call to `uri`.
+    pub async fn open(ctx: &Context, ep: &Endpoint, uri: &str) -> Result<CallLeg, TxError> {
+        let (conn, permit) = ctx.connect(ep).await?;
+        let domain = &ctx.config.domain;
+        let req = Request::new("INVITE", uri, domain);
+        Ok(CallLeg {
+            local: conn.local,
+            conn,
+            _permit: permit,
+            endpoint: ep.clone(),
+            run_start: ctx.run_start(),
+            t1: ctx.config.timers.t1,
+            timeout: ctx.config.timers.timeout,
+            user_agent: ctx.config.user_agent.clone(),
+            uri: uri.to_string(),
+            call_id: req.call_id,
+            from: req.from,
+            from_tag: req.from_tag,
+            cseq: 0,
+            invite_branch: String::new(),
+            invite_cseq: 0,
+            invite_to: format!("<{uri}>"),
+            auth_header: None,
+            dialog: None,
+            ended_by_peer: false,
+            steps: Vec::new(),
+        })
+    }
+
+    pub fn transport(&self) -> Transport {
+        self.endpoint.transport
+    }
+
+    fn request(&self, method: &str, uri: &str, to: &str, branch: &str, cseq: u32) -> Request {
+        let mut r = Request::new(method, uri, "x");
+        r.from = self.from.clone();
+        r.from_tag = self.from_tag.clone();
+        r.call_id = self.call_id.clone();
+        r.to = to.to_string();
+        r.branch = branch.to_string();
+        r.cseq = cseq;
+        r.user_agent = self.user_agent.clone();
+        r
+    }
+
+    async fn send(&mut self, bytes: Vec<u8>) -> Result<(), TxError> {
+        let at = self.run_start.elapsed();
+        let res = self.conn.send(&bytes, Instant::now() + self.timeout).await;
+        self.steps.push(Step {
+            at,
+            sent: bytes,
+            received: Vec::new(),
+        });
+        res
+    }
+
+    async fn resend_last_invite(&mut self) -> Result<(), TxError> {
+        let bytes = self
+            .steps
+            .iter()
+            .rev()
+            .find(|s| s.sent.starts_with(b"INVITE "))
+            .map(|s| s.sent.clone())
+            .unwrap_or_default();
+        self.conn.send(&bytes, Instant::now() + self.timeout).await
+    }
+
+    /// The next message, logged; `Err(Timeout)` at the deadline.
+    async fn recv(&mut self, deadline: Instant) -> Result<Message, TxError> {
+        loop {
+            match self.conn.recv(deadline).await? {
+                Incoming::Message(m) => {
+                    if let Some(s) = self.steps.last_mut()
+                        && s.received.len() < 64 * 1024
+                    {
+                        s.received.extend_from_slice(&m.raw);
+                    }
+                    if m.status().is_none() {
+                        self.answer_request(&m).await;
+                        continue;
+                    }
+                    if m.header("Call-ID") != Some(self.call_id.as_str()) {
+                        continue;
+                    }
+                    return Ok(m);
+                }
+                Incoming::Garbage(b, _) => {
+                    if let Some(s) = self.steps.last_mut()
+                        && s.received.len() < 64 * 1024
+                    {
+                        s.received.extend_from_slice(&b[..b.len().min(2048)]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Answers a request from the far end inside our call (BYE above all), so it is not retransmitted at us.
+    async fn answer_request(&mut self, m: &Message) {
+        if m.header("Call-ID") != Some(self.call_id.as_str()) {
+            return;
+        }
+        let method = m.method().unwrap_or_default().to_ascii_uppercase();
+        let (code, reason) = match method.as_str() {
+            "ACK" => return,
+            "BYE" => {
+                self.ended_by_peer = true;
+                (200, "OK")
+            }
+            "OPTIONS" | "INFO" | "NOTIFY" | "UPDATE" => (200, "OK"),
+            "INVITE" => (488, "Not Acceptable Here"),
+            _ => (405, "Method Not Allowed"),
+        };
+        let mut s = format!("SIP/2.0 {code} {reason}\r\n");
+        for v in m.headers_named("Via") {
+            s.push_str(&format!("Via: {v}\r\n"));
+        }
+        for h in ["From", "To", "Call-ID", "CSeq"] {
+            if let Some(v) = m.header(h) {
+                s.push_str(&format!("{h}: {v}\r\n"));
+            }
+        }
+        s.push_str("Content-Length: 0\r\n\r\n");
+        let _ = self.send(s.into_bytes()).await;
+    }
+
+    fn matches_invite(&self, m: &Message) -> bool {
+        m.cseq()
+            .is_some_and(|(n, meth)| meth.eq_ignore_ascii_case("INVITE") && n == self.invite_cseq)
+    }
+
+    async fn send_invite(&mut self, sdp: &str) -> Result<(), TxError> {
+        self.cseq += 1;
+        self.invite_cseq = self.cseq;
+        self.invite_branch = new_branch();
+        let mut r = self.request(
+            "INVITE",
+            &self.uri.clone(),
+            &self.invite_to.clone(),
+            &self.invite_branch.clone(),
+            self.cseq,
+        );
+        r = r
+            .header("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS")
+            .body("application/sdp", sdp.as_bytes().to_vec());
+        if let Some((n, v)) = &self.auth_header {
+            r = r.header(n, v.clone());
+        }
+        let bytes = r.render(self.endpoint.transport, self.local);
+        self.send(bytes).await
+    }
+
+    /// ACK for a non-2xx final response: same branch and Request-URI, the response's To (§17.1.1.3).
+    async fn ack_error(&mut self, resp: &Message) {
+        let to = resp.header("To").unwrap_or(&self.invite_to).to_string();
+        let mut r = self.request(
+            "ACK",
+            &self.uri.clone(),
+            &to,
+            &self.invite_branch.clone(),
+            self.invite_cseq,
+        );
+        r.method = "ACK".into();
+        let bytes = r.render(self.endpoint.transport, self.local);
+        let _ = self.send(bytes).await;
+    }
+
+    /// Records the dialog a 2xx created and ACKs it (a new transaction, §13.2.2.4).
+    async fn ack_2xx(&mut self, resp: &Message) {
+        if self.dialog.is_none() {
+            let contact = resp
+                .header("Contact")
+                .and_then(|c| {
+                    let s = c.find('<')? + 1;
+                    let e = c[s..].find('>')? + s;
+                    Some(c[s..e].to_string())
+                })
+                .or_else(|| {
+                    resp.header("Contact")
+                        .map(|c| c.split(';').next().unwrap_or(c).trim().to_string())
+                })
+                .unwrap_or_else(|| self.uri.clone());
+            let mut routes: Vec<String> = resp
+                .headers_named("Record-Route")
+                .flat_map(|v| v.split(','))
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty())
+                .collect();
+            routes.reverse();
+            self.dialog = Some(Dialog {
+                to: resp.header("To").unwrap_or(&self.invite_to).to_string(),
+                remote_target: contact,
+                routes,
+            });
+        }
+        let Some(d) = &self.dialog else { return };
+        let (uri, to, routes) = (d.remote_target.clone(), d.to.clone(), d.routes.clone());
+        let mut r = self.request("ACK", &uri, &to, &new_branch(), self.invite_cseq);
+        for rt in routes {
+            r = r.header("Route", rt);
+        }
+        let bytes = r.render(self.endpoint.transport, self.local);
+        let _ = self.send(bytes).await;
+    }
+
+    async fn cancel(&mut self) {
+        let mut r = self.request(
+            "CANCEL",
+            &self.uri.clone(),
+            &self.invite_to.clone(),
+            &self.invite_branch.clone(),
+            self.invite_cseq,
+        );
+        r.method = "CANCEL".into();
+        let bytes = r.render(self.endpoint.transport, self.local);
+        let _ = self.send(bytes).await;
+    }
+
+    /// Sends the INVITE with `sdp`, answers one challenge with `auth` when given, and returns once the
+    /// call is answered, refused, cancelled or given up on. Always call [`hangup`](Self::hangup) after.
+    pub async fn invite(
+        &mut self,
+        sdp: &str,
+        mut auth: Option<&mut DigestClient>,
+        opts: &InviteOptions,
+    ) -> InviteOutcome {
+        let mut out = InviteOutcome::default();
+        if let Err(e) = self.send_invite(sdp).await {
+            out.error = Some(e.to_string());
+            return out;
+        }
+        let udp = self.endpoint.transport == Transport::Udp;
+        let mut interval = self.t1;
+        let mut next_retx = Instant::now() + interval;
+        let mut heard = false;
+        let mut deadline = Instant::now() + self.timeout;
+        let mut cancel_deadline: Option<Instant> = None;
+        // Hard bound on the whole exchange whatever the peer does (an endless stream of 1xx, say).
+        let hard_stop = Instant::now() + self.timeout + opts.ring_timeout + Duration::from_secs(4);
+        loop {
+            let now = Instant::now();
+            if now >= hard_stop {
+                out.error
+                    .get_or_insert_with(|| "gave up: the call took too long".into());
+                if out.cancelled.is_none() && heard {
+                    self.cancel().await;
+                    out.cancelled = Some("no final response in time".into());
+                }
+                return out;
+            }
+            let wait_until = match cancel_deadline {
+                Some(c) => c.min(hard_stop),
+                None if udp && !heard => next_retx.min(deadline),
+                None => deadline,
+            }
+            .min(hard_stop);
+            match self.recv(wait_until).await {
+                Ok(m) => {
+                    let code = m.status().unwrap_or(0);
+                    if !self.matches_invite(&m) {
+                        // A retransmitted final response of the first (challenged) INVITE: ACK again.
+                        let old_invite = m.cseq().is_some_and(|(n, meth)| {
+                            meth.eq_ignore_ascii_case("INVITE") && n < self.invite_cseq
+                        });
+                        if old_invite && code >= 300 {
+                            let branch = std::mem::replace(
+                                &mut self.invite_branch,
+                                m.top_via_branch().unwrap_or_default(),
+                            );
+                            let cseq = std::mem::replace(
+                                &mut self.invite_cseq,
+                                m.cseq().map(|c| c.0).unwrap_or(0),
+                            );
+                            self.ack_error(&m).await;
+                            self.invite_branch = branch;
+                            self.invite_cseq = cseq;
+                        }
+                        continue;
+                    }
+                    heard = true;
+                    if is_provisional(code) {
+                        out.provisional.push(code);
+                        if out.final_response.is_some() {
+                            continue;
+                        }
+                        deadline = Instant::now() + opts.ring_timeout;
+                        if opts.cancel_on_ringing && code > 100 && out.cancelled.is_none() {
+                            self.cancel().await;
+                            out.cancelled = Some(format!("cancelled at once on the {code}"));
+                            cancel_deadline =
+                                Some(Instant::now() + self.timeout.min(Duration::from_secs(4)));
+                        }
+                        continue;
+                    }
+                    if (200..300).contains(&code) {
+                        self.ack_2xx(&m).await;
+                        out.final_response = Some(m);
+                        return out;
+                    }
+                    self.ack_error(&m).await;
+                    if (code == 401 || code == 407) && out.challenge.is_none() {
+                        out.challenges = Challenge::all_in(&m);
+                        out.challenge = Some(m.clone());
+                        let answer = auth.as_deref_mut().and_then(|c| {
+                            let ch = Challenge::pick(&out.challenges)?;
+                            c.answer(ch, "INVITE", &self.uri)
+                        });
+                        if let Some(a) = answer {
+                            out.answered_with = Some(a.algorithm);
+                            self.auth_header = Some((a.header_name.to_string(), a.header_value));
+                            if let Err(e) = self.send_invite(sdp).await {
+                                out.final_response = Some(m);
+                                out.error = Some(e.to_string());
+                                return out;
+                            }
+                            heard = false;
+                            interval = self.t1;
+                            next_retx = Instant::now() + interval;
+                            deadline = Instant::now() + self.timeout;
+                            continue;
+                        }
+                    }
+                    out.final_response = Some(m);
+                    return out;
+                }
+                Err(TxError::Timeout) => {
+                    let now = Instant::now();
+                    if cancel_deadline.is_some_and(|c| now >= c) {
+                        out.error = Some("no final response after CANCEL".into());
+                        return out;
+                    }
+                    if now >= deadline {
+                        if heard && out.cancelled.is_none() {
+                            self.cancel().await;
+                            out.cancelled = Some(format!(
+                                "no final response within {} s of ringing",
+                                opts.ring_timeout.as_secs()
+                            ));
+                            cancel_deadline = Some(now + self.timeout.min(Duration::from_secs(4)));
+                            continue;
+                        }
+                        out.error = Some(TxError::Timeout.to_string());
+                        return out;
+                    }
+                    if udp && !heard && now >= next_retx {
+                        if let Err(e) = self.resend_last_invite().await {
+                            out.error = Some(e.to_string());
+                            return out;
+                        }
+                        interval *= 2;
+                        next_retx = now + interval;
+                    }
+                }
+                Err(e) => {
+                    out.error = Some(e.to_string());
+                    return out;
+                }
+            }
+        }
+    }
+
+    /// Hangs up: BYE when a dialog exists and the far end has not hung up already, waiting (bounded) for
+    /// its answer, re-ACKing retransmitted 2xx meanwhile.
+    pub async fn hangup(&mut self) -> Teardown {
+        let mut t = Teardown {
+            established: self.dialog.is_some(),
+            ended_by_peer: self.ended_by_peer,
+            ..Teardown::default()
+        };
+        let Some(d) = &self.dialog else { return t };
+        if self.ended_by_peer {
+            return t;
+        }
+        let (uri, to, routes) = (d.remote_target.clone(), d.to.clone(), d.routes.clone());
+        self.cseq += 1;
+        let cseq = self.cseq;
+        let branch = new_branch();
+        let mut r = self.request("BYE", &uri, &to, &branch, cseq);
+        for rt in routes {
+            r = r.header("Route", rt);
+        }
+        let bytes = r.render(self.endpoint.transport, self.local);
+        if let Err(e) = self.send(bytes.clone()).await {
+            t.note = Some(format!("BYE not sent: {e}"));
+            return t;
+        }
+        let udp = self.endpoint.transport == Transport::Udp;
+        let deadline = Instant::now() + self.timeout;
+        let mut interval = self.t1;
+        let mut next_retx = Instant::now() + interval;
+        loop {
+            let wait = if udp {
+                next_retx.min(deadline)
+            } else {
+                deadline
+            };
+            match self.recv(wait).await {
+                Ok(m) => {
+                    let code = m.status().unwrap_or(0);
+                    let is_bye = m
+                        .cseq()
+                        .is_some_and(|(n, meth)| n == cseq && meth.eq_ignore_ascii_case("BYE"));
+                    if is_bye && code >= 200 {
+                        t.bye_response = Some(code);
+                        t.ended_by_peer = self.ended_by_peer;
+                        return t;
+                    }
+                    if self.matches_invite(&m) && (200..300).contains(&code) {
+                        self.ack_2xx(&m).await;
+                    }
+                }
+                Err(TxError::Timeout) if Instant::now() < deadline => {
+                    let _ = self.conn.send(&bytes, deadline).await;
+                    interval = (interval * 2).min(Duration::from_secs(4));
+                    next_retx = Instant::now() + interval;
+                }
+                Err(e) => {
+                    t.ended_by_peer = self.ended_by_peer;
+                    t.note = Some(format!("no answer to BYE: {e}"));
+                    return t;
+                }
+            }
+        }
+    }
+
+    /// Keeps the signalling alive for `d` (answering a BYE or OPTIONS from the far end, re-ACKing 2xx).
+    pub async fn hold(&mut self, d: Duration) {
+        let until = Instant::now() + d;
+        while Instant::now() < until && !self.ended_by_peer {
+            if let Ok(m) = self.recv(until).await
+                && self.matches_invite(&m)
+                && m.status().is_some_and(|c| (200..300).contains(&c))
+            {
+                self.ack_2xx(&m).await;
+            }
+        }
+    }
+
+    pub fn ended_by_peer(&self) -> bool {
+        self.ended_by_peer
+    }
+
+    /// The call's messages as evidence: one record per message sent, with what arrived after it.
+    /// Credentials are redacted by [`evidence::printable`], SDES keys by [`crate::sip::sdp::redact_keys`].
+    pub fn evidence(&self) -> Vec<Evidence> {
+        self.steps
+            .iter()
+            .map(|s| Evidence {
+                transport: self.endpoint.transport,
+                remote: self.endpoint.socket_addr().to_string(),
+                local: Some(self.local.to_string()),
+                at_ms: s.at.as_millis() as u64,
+                rtt_ms: None,
+                sent: crate::sip::sdp::redact_keys(&evidence::printable(&s.sent)),
+                received: crate::sip::sdp::redact_keys(&evidence::printable(&s.received)),
+                note: None,
+            })
+            .collect()
+    }
+
+    /// Closes the connection (streams politely).
+    pub async fn close(self) {
+        self.conn.close().await;
+    }
+}
+
+/// A fresh session id for SDP `o=` lines.
+pub fn session_id() -> u64 {
+    use rand::Rng;
+    rand::rng().random_range(1..1u64 << 40)
+}

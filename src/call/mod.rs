@@ -1,0 +1,119 @@
+//! Placing test calls: who may be called, how many calls a run may place, and the INVITE dialog
+//! itself ([`leg`]).
+//!
+//! A call costs the trunk owner money and rings a phone, so nothing here dials unless the user named the
+//! destination (`--call-to`) and allowed calls (`--allow-calls`); every call counts against a run-wide
+//! bound (`--max-calls`), calls never overlap, and every call is torn down before the probe moves on.
+
+pub mod leg;
+pub mod place;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub use leg::{CallLeg, InviteOptions, InviteOutcome, Teardown};
+pub use place::{Offer, Placed, place};
+
+use crate::sip::digest::Credentials;
+
+/// The default `--max-calls`: the unauthenticated INVITE (twice when the first offer is refused on
+/// media grounds), SDES, DTLS-SRTP, plain RTP, and SDES again over plaintext when the first went over TLS.
+pub const DEFAULT_MAX_CALLS: u32 = 7;
+
+/// Whether, where and how often calls may be placed during a run.
+#[derive(Debug, Clone)]
+pub struct CallPolicy {
+    /// `--call-to`: a user part / number, or a full `sip:` URI.
+    pub call_to: Option<String>,
+    /// `--allow-calls`.
+    pub allow: bool,
+    /// `--max-calls`.
+    pub max_calls: u32,
+    /// `--user` plus the password from `SIPCHECK_PASSWORD` or `--password-file`.
+    pub credentials: Option<Credentials>,
+    placed: Arc<AtomicU32>,
+    serial: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Default for CallPolicy {
+    fn default() -> Self {
+        CallPolicy {
+            call_to: None,
+            allow: false,
+            max_calls: DEFAULT_MAX_CALLS,
+            credentials: None,
+            placed: Arc::new(AtomicU32::new(0)),
+            serial: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+}
+
+impl CallPolicy {
+    /// `Err(reason)` when calls are not allowed in this run, for a `skipped` finding.
+    pub fn permitted(&self) -> Result<&str, String> {
+        match (&self.call_to, self.allow) {
+            (Some(to), true) if !to.trim().is_empty() => Ok(to.trim()),
+            (None, false) => Err(
+                "places a call: give --call-to (a number or URI that is safe to call) and --allow-calls"
+                    .into(),
+            ),
+            (Some(_), false) => Err("places a call: --allow-calls was not given".into()),
+            _ => Err("places a call: --call-to was not given (never guessed)".into()),
+        }
+    }
+
+    /// Takes one call from the run's budget; false when `--max-calls` is used up.
+    pub fn take_call(&self) -> bool {
+        self.placed
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < self.max_calls).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// Calls placed so far.
+    pub fn placed(&self) -> u32 {
+        self.placed.load(Ordering::SeqCst)
+    }
+
+    /// Held while a call is up, so probes running concurrently never overlap calls.
+    pub async fn one_at_a_time(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.serial.lock().await
+    }
+}
+
+/// The Request-URI for `--call-to`: a full URI as given, else `sip:USER@host:port`.
+pub fn request_uri(call_to: &str, host: &str, port: u16) -> String {
+    let t = call_to.trim();
+    if t.starts_with("sip:") || t.starts_with("sips:") || t.starts_with("tel:") {
+        t.to_string()
+    } else {
+        format!("sip:{t}@{host}:{port}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gating_and_budget() {
+        let mut p = CallPolicy::default();
+        assert!(p.permitted().is_err());
+        p.call_to = Some("bob".into());
+        assert!(p.permitted().unwrap_err().contains("--allow-calls"));
+        p.allow = true;
+        assert_eq!(p.permitted(), Ok("bob"));
+        p.max_calls = 2;
+        let q = p.clone();
+        assert!(p.take_call());
+        assert!(q.take_call());
+        assert!(!p.take_call());
+        assert_eq!(q.placed(), 2);
+        assert_eq!(
+            request_uri("bob", "127.0.0.1", 5060),
+            "sip:bob@127.0.0.1:5060"
+        );
+        assert_eq!(request_uri("sip:x@y", "h", 1), "sip:x@y");
+    }
+}

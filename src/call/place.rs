@@ -1,0 +1,161 @@
+//! One complete test call: bind media sockets, offer, wait for the answer, exchange a little media while
+//! the call is up, hang up, and keep the transcript as evidence.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::{CallLeg, InviteOptions, InviteOutcome, Teardown};
+use crate::media::MediaSockets;
+use crate::media::flow::{self, FlowPlan, FlowReport, Protection};
+use crate::probe::Context;
+use crate::report::Evidence;
+use crate::sip::digest::DigestClient;
+use crate::sip::sdp::{self, Crypto, OfferKind, Sdp, Suite, random_key};
+use crate::target::Endpoint;
+
+/// Which media offer to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Offer {
+    Plain,
+    Sdes,
+    Dtls,
+}
+
+/// What a call showed.
+pub struct Placed {
+    pub endpoint: Endpoint,
+    pub offer: Offer,
+    /// The SDP we offered, keys redacted.
+    pub offer_sdp: String,
+    pub outcome: InviteOutcome,
+    /// The answer's SDP (parsed), when the call was answered with one.
+    pub answer: Option<Sdp>,
+    /// The answer's SDP text, keys redacted.
+    pub answer_sdp: Option<String>,
+    /// For SDES: the suite the answer picked, if it matched one we offered under the same tag.
+    pub chosen: Option<Crypto>,
+    pub flow: Option<FlowReport>,
+    pub teardown: Teardown,
+    pub evidence: Vec<Evidence>,
+}
+
+/// A self-signed certificate's SHA-256 fingerprint, so a DTLS offer names a real certificate.
+fn dtls_fingerprint() -> String {
+    let der = rcgen::generate_simple_self_signed(vec!["sipcheck.invalid".to_string()])
+        .map(|c| c.cert.der().to_vec())
+        .unwrap_or_else(|_| b"sipcheck".to_vec());
+    ring::digest::digest(&ring::digest::SHA256, &der)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// How long media runs on an answered call. An SDES call runs long enough for an RTCP interval
+/// (5 s in common stacks) so the far end's receiver report can prove it authenticated our SRTP.
+pub const SRTP_WINDOW: Duration = Duration::from_millis(5800);
+pub const PLAIN_WINDOW: Duration = Duration::from_millis(1500);
+
+/// Places one call. `Err` when no call could be placed at all (sockets, connection).
+pub async fn place(
+    ctx: &Context,
+    ep: &Endpoint,
+    uri: &str,
+    offer: Offer,
+    auth: Option<&mut DigestClient>,
+    opts: &InviteOptions,
+) -> Result<Placed, String> {
+    let mut leg = CallLeg::open(ctx, ep, uri)
+        .await
+        .map_err(|e| format!("cannot reach {ep}: {e}"))?;
+    let socks = MediaSockets::bind(leg.local.ip())
+        .await
+        .map_err(|e| format!("cannot bind media sockets: {e}"))?;
+    let (rtp, rtcp) = match (socks.rtp_addr(), socks.rtcp_addr()) {
+        (Ok(a), Ok(b)) => (a, b),
+        _ => return Err("media sockets have no local address".into()),
+    };
+    let keys: Vec<(Suite, Vec<u8>)> = Suite::OFFERED
+        .iter()
+        .map(|s| (*s, random_key(*s)))
+        .collect();
+    let kind = match offer {
+        Offer::Plain => OfferKind::Plain,
+        Offer::Sdes => OfferKind::Sdes(keys.clone()),
+        Offer::Dtls => OfferKind::Dtls {
+            fingerprint: dtls_fingerprint(),
+        },
+    };
+    let offer_text = sdp::offer(&kind, rtp, rtcp, super::leg::session_id());
+    let outcome = leg.invite(&offer_text, auth, opts).await;
+    let mut placed = Placed {
+        endpoint: ep.clone(),
+        offer,
+        offer_sdp: sdp::redact_keys(&offer_text),
+        outcome,
+        answer: None,
+        answer_sdp: None,
+        chosen: None,
+        flow: None,
+        teardown: Teardown::default(),
+        evidence: Vec::new(),
+    };
+    if let Some(ans) = placed.outcome.answer() {
+        let text = String::from_utf8_lossy(&ans.body).to_string();
+        let parsed = Sdp::parse(&text);
+        placed.answer_sdp = Some(sdp::redact_keys(&text));
+        if let Some(m) = parsed.audio() {
+            let mux = m.rtcp_mux();
+            let plan = parsed.rtp_target(m).and_then(|rtp_to| {
+                Some(FlowPlan {
+                    remote_rtp: rtp_to,
+                    remote_rtcp: parsed.rtcp_target(m, mux)?,
+                    mux,
+                    max: PLAIN_WINDOW,
+                })
+            });
+            let cryptos = m.cryptos();
+            // RFC 4568 §5.1.2: the answer's tag names the offered line it accepted.
+            placed.chosen = cryptos.first().cloned();
+            let prot = match (offer, cryptos.first()) {
+                (Offer::Sdes, Some(c)) => {
+                    let ours = keys
+                        .iter()
+                        .enumerate()
+                        .find(|(i, (s, _))| c.suite == Some(*s) && c.tag as usize == i + 1)
+                        .map(|(_, (_, k))| k.clone());
+                    match (ours, c.suite, &c.key) {
+                        (Some(local), Some(suite), Some(remote)) => Some(Protection::Srtp {
+                            suite,
+                            local_key: local,
+                            remote_key: remote.clone(),
+                        }),
+                        _ => None,
+                    }
+                }
+                (Offer::Sdes, None) => None,
+                (Offer::Dtls, _) => Some(Protection::ListenOnly),
+                (Offer::Plain, _) => Some(Protection::Plain),
+            };
+            if let (Some(mut plan), Some(prot), true) = (plan, prot, opts.exchange_media) {
+                if matches!(prot, Protection::Srtp { .. }) {
+                    plan.max = SRTP_WINDOW;
+                }
+                let flow = tokio::select! {
+                    f = flow::exchange(&socks, &plan, &prot) => f,
+                    // A far end that hangs up mid-flow ends the exchange; its BYE is answered in hold().
+                    _ = leg.hold(plan.max + Duration::from_secs(2)) => flow::FlowReport { errors: vec!["the far end hung up during the media exchange".into()], ..Default::default() },
+                };
+                placed.flow = Some(flow);
+            }
+        }
+        placed.answer = Some(parsed);
+    }
+    placed.teardown = leg.hangup().await;
+    placed.evidence = leg.evidence();
+    leg.close().await;
+    Ok(placed)
+}

@@ -1,0 +1,339 @@
+//! `dos.options_flood` and `dos.register_storm`: does the trunk notice one source flooding it, and
+//! does it recover? Seed questions 8 (DoS) and 6 (registration storms).
+//!
+//! Opt-in (`--dos`), run after every other probe, bounded in count (`--dos-max-requests`) and rate (a
+//! ramp from 10 to 200 requests per second, one second per step), and stopped at the first step in which
+//! the trunk limits us: the aim is to see the defence engage, not to hurt the trunk. Only one source is
+//! tested, so distributed attacks are out of reach; the summary says so.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::json;
+use tokio::time::Instant;
+
+use crate::evidence;
+use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::report::{Evidence, Finding, Severity, Status};
+use crate::target::{Endpoint, Transport};
+use crate::transport::{Connection, Exchange, Timers, TxKey, transaction};
+
+/// Requests per second of each step of the ramp.
+const RAMP: &[u32] = &[10, 25, 50, 100, 200];
+/// Share of a step's requests refused with 503/429 or left unanswered that counts as "limiting".
+const LIMITED_SHARE: f64 = 0.2;
+/// Longest wait for the trunk to answer again once it limited us.
+const RECOVERY_WAIT: Duration = Duration::from_secs(15);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Options,
+    Register,
+}
+
+pub struct Flood(pub Kind);
+
+#[derive(Debug, Default, Serialize)]
+struct Step {
+    rate: u32,
+    sent: u32,
+    answered: u32,
+    /// 503 / 429 answers: explicit overload or rate-limit signals.
+    refused: u32,
+    /// No answer at all (silent drop is the commonest defence).
+    silent: u32,
+    codes: BTreeMap<u16, u32>,
+}
+
+impl Step {
+    fn limited(&self) -> bool {
+        self.sent > 0
+            && f64::from(self.refused + self.silent) / f64::from(self.sent) >= LIMITED_SHARE
+    }
+}
+
+impl Probe for Flood {
+    fn id(&self) -> &'static str {
+        match self.0 {
+            Kind::Options => "dos.options_flood",
+            Kind::Register => "dos.register_storm",
+        }
+    }
+    fn title(&self) -> &'static str {
+        match self.0 {
+            Kind::Options => "Rate limiting of an OPTIONS flood from one source",
+            Kind::Register => "Rate limiting of a registration storm from one source",
+        }
+    }
+    fn safety(&self) -> Safety {
+        Safety::Dos
+    }
+    fn questions(&self) -> &'static [u8] {
+        match self.0 {
+            Kind::Options => &[8],
+            Kind::Register => &[6],
+        }
+    }
+    fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
+        Box::pin(async move {
+            if !ctx.config.dos {
+                return crate::probe::skipped(
+                    self,
+                    &format!(
+                        "opt-in flood probe: pass --dos to send up to {} requests at up to {} per second, stopping once the trunk limits us",
+                        ctx.config.dos_max_requests,
+                        RAMP.last().copied().unwrap_or(0)
+                    ),
+                );
+            }
+            let Some(ep) = pick_endpoint(ctx).await else {
+                return super::unanswered(self);
+            };
+            vec![self.flood(ctx, &ep).await]
+        })
+    }
+}
+
+/// UDP first (floods are cheapest there), then TCP, then TLS; only endpoints that answered OPTIONS.
+async fn pick_endpoint(ctx: &Context) -> Option<Endpoint> {
+    for t in [Transport::Udp, Transport::Tcp, Transport::Tls] {
+        for ep in ctx.endpoints_on(t) {
+            if ctx.options(ep).await.best_response().is_some() {
+                return Some(ep.clone());
+            }
+        }
+    }
+    None
+}
+
+impl Flood {
+    fn request(&self, ctx: &Context, ep: &Endpoint) -> crate::sip::Request {
+        match self.0 {
+            Kind::Options => ctx.request("OPTIONS", &ctx.request_uri(ep, false)),
+            Kind::Register => {
+                let user = format!("sc-storm-{}", crate::sip::request::token(8));
+                let mut r = ctx.request("REGISTER", &format!("sip:{}", ctx.uri_host(ep)));
+                r.from = format!("<sip:{user}@{}>", ctx.config.domain);
+                r.to = r.from.clone();
+                r.header("Expires", "60")
+            }
+        }
+    }
+
+    /// One request on its own connection, with no retransmission (a flood does not retry).
+    async fn one(&self, ctx: &Context, ep: &Endpoint, timeout: Duration) -> Exchange {
+        let req = self.request(ctx, ep);
+        let key = TxKey {
+            branch: req.branch.clone(),
+            method: req.method.clone(),
+        };
+        let timers = Timers {
+            t1: timeout,
+            t2: timeout,
+            timeout,
+        };
+        let deadline = Instant::now() + timeout;
+        match Connection::open(
+            ep,
+            &ctx.config.tls,
+            &ctx.config.domain,
+            ctx.config.limits,
+            deadline,
+        )
+        .await
+        {
+            Ok(mut conn) => {
+                let bytes = req.render(ep.transport, conn.local);
+                let ex = transaction(&mut conn, bytes, &key, &timers, ctx.run_start()).await;
+                conn.close().await;
+                ex
+            }
+            Err(e) => Exchange {
+                transport: ep.transport,
+                remote: ep.socket_addr(),
+                local: None,
+                at: ctx.elapsed(),
+                sent: Vec::new(),
+                retransmissions: 0,
+                responses: Vec::new(),
+                strays: Vec::new(),
+                rtt: None,
+                tls: None,
+                error: Some(e),
+                reached: false,
+            },
+        }
+    }
+
+    async fn flood(&self, ctx: &Context, ep: &Endpoint) -> Finding {
+        let timeout = ctx.config.timers.timeout.min(Duration::from_secs(1));
+        let budget = ctx.config.dos_max_requests;
+        let mut steps: Vec<Step> = Vec::new();
+        let mut total = 0u32;
+        let mut evidence: Vec<Evidence> = Vec::new();
+        let mut open_registrar = 0u32;
+        let mut detected = None;
+        for &rate in RAMP {
+            let n = rate.min(budget.saturating_sub(total));
+            if n == 0 {
+                break;
+            }
+            let start = Instant::now();
+            let interval = Duration::from_secs(1) / rate;
+            let exchanges = futures_util::future::join_all((0..n).map(|i| async move {
+                tokio::time::sleep_until(start + interval * i).await;
+                self.one(ctx, ep, timeout).await
+            }))
+            .await;
+            total += n;
+            let mut step = Step {
+                rate,
+                sent: n,
+                ..Step::default()
+            };
+            for ex in &exchanges {
+                match ex.final_response().and_then(|m| m.status()) {
+                    Some(code) => {
+                        step.answered += 1;
+                        *step.codes.entry(code).or_default() += 1;
+                        if code == 503 || code == 429 {
+                            step.refused += 1;
+                        }
+                        if self.0 == Kind::Register && (200..300).contains(&code) {
+                            open_registrar += 1;
+                        }
+                    }
+                    None => step.silent += 1,
+                }
+            }
+            if evidence.is_empty()
+                && let Some(first) = exchanges.first()
+            {
+                evidence.push(evidence::from_exchange(first));
+            }
+            let limited = step.limited();
+            if limited
+                && let Some(ex) = exchanges.iter().find(|e| {
+                    e.final_response()
+                        .is_none_or(|m| matches!(m.status(), Some(503 | 429)))
+                })
+            {
+                evidence.push(evidence::from_exchange(ex));
+            }
+            steps.push(step);
+            if limited {
+                detected = Some(rate);
+                break;
+            }
+        }
+        let recovery = match detected {
+            Some(_) => Some(self.recovery(ctx, ep).await),
+            None => None,
+        };
+        self.verdict(
+            ep,
+            steps,
+            total,
+            detected,
+            recovery,
+            open_registrar,
+            evidence,
+        )
+    }
+
+    /// How long until a plain OPTIONS is answered again, polled once a second up to RECOVERY_WAIT.
+    async fn recovery(&self, ctx: &Context, ep: &Endpoint) -> Option<Duration> {
+        let start = Instant::now();
+        while start.elapsed() < RECOVERY_WAIT {
+            let req = ctx.request("OPTIONS", &ctx.request_uri(ep, false));
+            let key = TxKey {
+                branch: req.branch.clone(),
+                method: req.method.clone(),
+            };
+            let ex = ctx
+                .exchange_with(ep, &key, |local| req.render(ep.transport, local))
+                .await;
+            if ex
+                .final_response()
+                .is_some_and(|m| !matches!(m.status(), Some(503 | 429)))
+            {
+                return Some(start.elapsed());
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        None
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn verdict(
+        &self,
+        ep: &Endpoint,
+        steps: Vec<Step>,
+        total: u32,
+        detected: Option<u32>,
+        recovery: Option<Option<Duration>>,
+        open_registrar: u32,
+        evidence: Vec<Evidence>,
+    ) -> Finding {
+        let what = match self.0 {
+            Kind::Options => "OPTIONS flood",
+            Kind::Register => "unauthenticated REGISTER storm",
+        };
+        let how = steps
+            .last()
+            .map(|s| {
+                if s.silent >= s.refused {
+                    "silently dropped"
+                } else {
+                    "refused with 503/429"
+                }
+            })
+            .unwrap_or("");
+        let (status, severity, mut summary) = match detected {
+            Some(rate) => (
+                Status::Pass,
+                Severity::None,
+                format!(
+                    "{what} from one source was {how} at {rate} requests/s after {total} requests; {}",
+                    match recovery.flatten() {
+                        Some(d) => format!("answering again after {:.1} s", d.as_secs_f64()),
+                        None => format!("still not answering {} s later", RECOVERY_WAIT.as_secs()),
+                    }
+                ),
+            ),
+            None => (
+                Status::Warn,
+                Severity::Medium,
+                format!(
+                    "no rate limiting seen: {total} {what} requests from one source up to {} requests/s were all answered normally",
+                    steps.last().map(|s| s.rate).unwrap_or(0)
+                ),
+            ),
+        };
+        let (status, severity) = if open_registrar > 0 {
+            summary = format!(
+                "{open_registrar} REGISTERs for random users were accepted without credentials; {summary}"
+            );
+            (Status::Fail, Severity::Critical)
+        } else {
+            (status, severity)
+        };
+        summary.push_str(" (one source only: distributed attacks are not measured)");
+        Finding::new(self.id(), self.title(), status, summary)
+            .severity(severity)
+            .endpoint(ep)
+            .questions(self.questions())
+            .rfcs(&["RFC 5390", "RFC 7339", "RFC 3261 §21.5.4"])
+            .details(json!({
+                "method": if self.0 == Kind::Options { "OPTIONS" } else { "REGISTER" },
+                "requests": total,
+                "limited_at_rate": detected,
+                "defence": detected.map(|_| how),
+                "recovered_after_ms": recovery.flatten().map(|d| d.as_millis() as u64),
+                "accepted_without_credentials": open_registrar,
+                "steps": steps,
+            }))
+            .evidence(evidence)
+    }
+}

@@ -1,0 +1,601 @@
+//! `media.*`: which media protection the trunk accepts in a real INVITE — SDES (RFC 4568), DTLS-SRTP
+//! (RFC 5763/5764), plain RTP (the downgrade), SDES over plaintext signalling — and whether SRTP and
+//! SRTCP actually flow with the negotiated keys (`media.srtp_flow`).
+//!
+//! Every offer is its own call with a fresh Call-ID, placed only with `--call-to` and `--allow-calls`,
+//! counted against `--max-calls`, and torn down before the next one.
+
+use serde_json::json;
+
+use crate::call::{self, InviteOptions, Offer, Placed};
+use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::report::{Finding, Severity, Status};
+use crate::sip::digest::DigestClient;
+use crate::target::{Endpoint, Transport};
+
+pub struct Media;
+
+const SDES: &str = "media.sdes";
+const DTLS: &str = "media.dtls_srtp";
+const PLAIN: &str = "media.rtp_plain";
+const CLEAR: &str = "media.sdes_cleartext";
+const FLOW: &str = "media.srtp_flow";
+
+fn title(id: &str) -> &'static str {
+    match id {
+        SDES => "SDES-SRTP offer (RFC 4568)",
+        DTLS => "DTLS-SRTP offer (RFC 5763/5764)",
+        PLAIN => "Plain RTP offer (downgrade)",
+        CLEAR => "SDES keys over plaintext signalling",
+        _ => "SRTP and SRTCP flow",
+    }
+}
+
+fn questions(id: &str) -> &'static [u8] {
+    match id {
+        SDES => &[5, 7],
+        DTLS | CLEAR => &[7],
+        _ => &[5],
+    }
+}
+
+fn rfcs(id: &str) -> &'static [&'static str] {
+    match id {
+        SDES => &["RFC 4568", "RFC 3711"],
+        DTLS => &["RFC 5763", "RFC 5764"],
+        PLAIN => &["RFC 3711", "RFC 3550"],
+        CLEAR => &["RFC 4568 §8.3", "RFC 3261 §26"],
+        _ => &["RFC 3711", "RFC 5761"],
+    }
+}
+
+fn finding(id: &str, status: Status, summary: impl Into<String>) -> Finding {
+    Finding::new(id, title(id), status, summary)
+        .questions(questions(id))
+        .rfcs(rfcs(id))
+}
+
+/// The endpoints to call through, best first (TLS, then UDP, then TCP), each with whether it answered
+/// OPTIONS.
+pub(crate) async fn call_endpoints(ctx: &Context) -> Vec<(Endpoint, bool)> {
+    let mut v = Vec::new();
+    for ep in &ctx.endpoints {
+        let answered = ctx.options(ep).await.best_response().is_some();
+        v.push((ep.clone(), answered));
+    }
+    let rank = |t: Transport| match t {
+        Transport::Tls => 0,
+        Transport::Udp => 1,
+        Transport::Tcp => 2,
+    };
+    v.sort_by_key(|(e, a)| (!*a, rank(e.transport)));
+    v
+}
+
+impl Probe for Media {
+    fn id(&self) -> &'static str {
+        "media"
+    }
+    fn title(&self) -> &'static str {
+        "Media security (SDES, DTLS-SRTP, plain RTP, SRTP flow)"
+    }
+    fn safety(&self) -> Safety {
+        Safety::Intrusive
+    }
+    fn questions(&self) -> &'static [u8] {
+        &[5, 7]
+    }
+    fn finding_ids(&self) -> Vec<&'static str> {
+        vec![SDES, DTLS, PLAIN, CLEAR, FLOW]
+    }
+    fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
+        Box::pin(run(ctx))
+    }
+}
+
+fn skipped_all(reason: &str) -> Vec<Finding> {
+    [SDES, DTLS, PLAIN, CLEAR, FLOW]
+        .iter()
+        .map(|id| finding(id, Status::Skipped, reason))
+        .collect()
+}
+
+/// Outcome of one attempted call: the call, or why it was not placed.
+type Attempt = Result<Placed, String>;
+
+async fn call_once(
+    ctx: &Context,
+    ep: &Endpoint,
+    to: &str,
+    offer: Offer,
+    auth: &mut Option<DigestClient>,
+) -> Attempt {
+    let policy = &ctx.config.calls;
+    let _one = policy.one_at_a_time().await;
+    if !policy.take_call() {
+        return Err(format!(
+            "--max-calls ({}) reached before this offer",
+            policy.max_calls
+        ));
+    }
+    let uri = call::request_uri(to, &ctx.uri_host(ep), ep.port.get());
+    call::place(
+        ctx,
+        ep,
+        &uri,
+        offer,
+        auth.as_mut(),
+        &InviteOptions::default(),
+    )
+    .await
+}
+
+async fn run(ctx: &Context) -> Vec<Finding> {
+    let to = match ctx.config.calls.permitted() {
+        Ok(t) => t.to_string(),
+        Err(reason) => return skipped_all(&reason),
+    };
+    let eps = call_endpoints(ctx).await;
+    let Some((ep, _)) = eps.first().cloned() else {
+        return skipped_all("no endpoint to call");
+    };
+    let mut auth = ctx.config.calls.credentials.clone().map(DigestClient::new);
+    let sdes = call_once(ctx, &ep, &to, Offer::Sdes, &mut auth).await;
+    let dtls = call_once(ctx, &ep, &to, Offer::Dtls, &mut auth).await;
+    let plain = call_once(ctx, &ep, &to, Offer::Plain, &mut auth).await;
+    // SDES over plaintext signalling: the SDES call itself when it went over UDP/TCP, else one more call.
+    let clear_ep = eps
+        .iter()
+        .find(|(e, a)| *a && e.transport != Transport::Tls)
+        .map(|(e, _)| e.clone());
+    let clear_call = match (&clear_ep, ep.transport) {
+        (Some(e), Transport::Tls) => Some(call_once(ctx, e, &to, Offer::Sdes, &mut auth).await),
+        _ => None,
+    };
+    let summary = summary(&sdes, &dtls, &plain);
+    let mut out = vec![
+        judge_sdes(&sdes, &summary),
+        judge_dtls(&dtls, &summary),
+        judge_plain(&plain, &summary),
+    ];
+    out.push(match (&clear_call, ep.transport) {
+        (Some(c), _) => judge_cleartext(c),
+        (None, Transport::Tls) => finding(
+            CLEAR,
+            Status::Skipped,
+            "no plaintext (UDP/TCP) endpoint answered, so SDES keys cannot travel in clear",
+        ),
+        (None, _) => judge_cleartext(&sdes),
+    });
+    out.push(judge_flow(&sdes));
+    out
+}
+
+/// The call to judge, or the finding saying why it cannot be judged (not placed, challenged without
+/// credentials, no answer).
+fn judgeable<'a>(id: &str, a: &'a Attempt) -> Result<&'a Placed, Box<Finding>> {
+    let p = match a {
+        Err(e) => {
+            let st = if e.contains("--max-calls") {
+                Status::Skipped
+            } else {
+                Status::Error
+            };
+            return Err(Box::new(finding(id, st, e.clone())));
+        }
+        Ok(p) => p,
+    };
+    let o = &p.outcome;
+    let code = o.final_code();
+    let reason = match code {
+        Some(401 | 407) if o.answered_with.is_none() => Some(format!(
+            "the trunk asked for credentials ({}); give --user and SIPCHECK_PASSWORD or --password-file",
+            code.unwrap_or_default()
+        )),
+        Some(401 | 407 | 403) if o.answered_with.is_some() => Some(format!(
+            "the credentials were not accepted ({})",
+            o.final_response
+                .as_ref()
+                .map(|m| m.first_line())
+                .unwrap_or_default()
+        )),
+        Some(404 | 484 | 604) => Some(format!(
+            "the destination does not exist ({}); check --call-to",
+            o.final_response
+                .as_ref()
+                .map(|m| m.first_line())
+                .unwrap_or_default()
+        )),
+        Some(486 | 600 | 603 | 480) => Some(format!(
+            "the destination did not take the call ({}), so the offer could not be judged",
+            o.final_response
+                .as_ref()
+                .map(|m| m.first_line())
+                .unwrap_or_default()
+        )),
+        None => Some(format!(
+            "no final answer: {}",
+            o.error.clone().unwrap_or_else(|| "unknown".into())
+        )),
+        _ => None,
+    };
+    match reason {
+        Some(r) => Err(Box::new(
+            finding(id, Status::Error, r)
+                .endpoint(&p.endpoint)
+                .details(call_details(p))
+                .evidence(p.evidence.clone()),
+        )),
+        None => Ok(p),
+    }
+}
+
+fn call_details(p: &Placed) -> serde_json::Value {
+    let m = p.answer.as_ref().and_then(|s| s.audio());
+    json!({
+        "offer": p.offer,
+        "transport": p.endpoint.transport,
+        "final": p.outcome.final_response.as_ref().map(|m| m.first_line()),
+        "provisional": p.outcome.provisional,
+        "authenticated_with": p.outcome.answered_with,
+        "cancelled": p.outcome.cancelled,
+        "answer_profile": m.map(|m| m.proto.clone()),
+        "answer_crypto": m.map(|m| m.cryptos().iter().map(|c| c.describe()).collect::<Vec<_>>()),
+        "answer_fingerprint": p.answer.as_ref().zip(m).and_then(|(s, m)| s.fingerprint(m)).map(|(h, f)| json!({"hash": h, "fingerprint": f})),
+        "answer_setup": m.and_then(|m| m.setup()),
+        "answer_rtcp_mux": m.map(|m| m.rtcp_mux()),
+        "sdp_offer": p.offer_sdp,
+        "sdp_answer": p.answer_sdp,
+        "media": p.flow,
+        "teardown": {
+            "established": p.teardown.established,
+            "bye_response": p.teardown.bye_response,
+            "ended_by_peer": p.teardown.ended_by_peer,
+            "clean": p.teardown.clean(),
+            "note": p.teardown.note,
+        },
+    })
+}
+
+/// Whether the call was answered, and the answer's audio profile.
+fn answered(p: &Placed) -> Option<String> {
+    p.outcome.answer()?;
+    Some(
+        p.answer
+            .as_ref()
+            .and_then(|s| s.audio())
+            .map(|m| m.proto.clone())
+            .unwrap_or_default(),
+    )
+}
+
+fn refused(p: &Placed) -> Option<String> {
+    let c = p.outcome.final_code()?;
+    (c >= 300).then(|| {
+        p.outcome
+            .final_response
+            .as_ref()
+            .map(|m| m.first_line())
+            .unwrap_or_default()
+    })
+}
+
+/// Accepted / preferred / required, across the three offers.
+fn summary(sdes: &Attempt, dtls: &Attempt, plain: &Attempt) -> serde_json::Value {
+    let sdes_ok = sdes.as_ref().ok().and_then(|p| {
+        answered(p)?;
+        p.chosen.as_ref().and_then(|c| c.suite).map(|s| s.name())
+    });
+    let dtls_ok = dtls.as_ref().ok().is_some_and(|p| {
+        answered(p).is_some_and(|proto| proto.to_ascii_uppercase().contains("TLS"))
+            && p.answer
+                .as_ref()
+                .and_then(|s| s.audio().map(|m| s.fingerprint(m)))
+                .flatten()
+                .is_some()
+    });
+    let plain_ok = plain
+        .as_ref()
+        .ok()
+        .and_then(answered)
+        .is_some_and(|proto| !proto.to_ascii_uppercase().contains("SAVP"));
+    let plain_refused = plain.as_ref().ok().and_then(refused).is_some();
+    let mut accepted = Vec::new();
+    if let Some(s) = sdes_ok {
+        accepted.push(format!("SDES ({s})"));
+    }
+    if dtls_ok {
+        accepted.push("DTLS-SRTP".to_string());
+    }
+    if plain_ok {
+        accepted.push("plain RTP".to_string());
+    }
+    json!({
+        "accepted": accepted,
+        "sdes_suite_preferred": sdes_ok,
+        "srtp_required": if plain_ok { Some(false) } else if plain_refused { Some(true) } else { None },
+    })
+}
+
+fn judge_sdes(a: &Attempt, summary: &serde_json::Value) -> Finding {
+    let p = match judgeable(SDES, a) {
+        Ok(p) => p,
+        Err(f) => return *f,
+    };
+    let base = |st, s: String| {
+        finding(SDES, st, s)
+            .endpoint(&p.endpoint)
+            .details({
+                let mut d = call_details(p);
+                d["summary"] = summary.clone();
+                d
+            })
+            .evidence(p.evidence.clone())
+    };
+    if let Some(r) = refused(p) {
+        return base(Status::Info, format!("SDES offer refused: {r}"));
+    }
+    let proto = answered(p).unwrap_or_default();
+    let m = p.answer.as_ref().and_then(|s| s.audio());
+    let cryptos = m.map(|m| m.cryptos()).unwrap_or_default();
+    match (cryptos.first(), proto.to_ascii_uppercase().contains("SAVP")) {
+        (None, true) => base(
+            Status::Warn,
+            format!(
+                "answered {proto} but without an a=crypto line: not an SDES acceptance (no keys, so no SRTP)"
+            ),
+        ),
+        (None, false) => base(
+            Status::Fail,
+            format!(
+                "answered the SDES offer with {proto}: the call fell back to unencrypted media"
+            ),
+        ),
+        (Some(c), _) => {
+            // RFC 4568 §5.1.2: the answer repeats the tag and suite of one offered line.
+            let offered = crate::sip::sdp::Suite::OFFERED
+                .iter()
+                .position(|s| Some(*s) == c.suite)
+                .is_some_and(|i| i + 1 == c.tag as usize);
+            if !offered {
+                base(
+                    Status::Fail,
+                    format!(
+                        "answered with a crypto suite/tag that was not offered: {} (RFC 4568 §5.1.2)",
+                        c.describe()
+                    ),
+                )
+            } else if c.key_salt().is_none() {
+                base(
+                    Status::Fail,
+                    format!("answered {} with an unusable key", c.suite_name),
+                )
+            } else {
+                base(
+                    Status::Pass,
+                    format!(
+                        "SDES accepted with {} ({proto}){}",
+                        c.suite_name,
+                        if c.session_params.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", session parameters {}", c.session_params.join(" "))
+                        }
+                    ),
+                )
+            }
+        }
+    }
+}
+
+fn judge_dtls(a: &Attempt, summary: &serde_json::Value) -> Finding {
+    let p = match judgeable(DTLS, a) {
+        Ok(p) => p,
+        Err(f) => return *f,
+    };
+    let base = |st, s: String| {
+        finding(DTLS, st, s)
+            .endpoint(&p.endpoint)
+            .details({
+                let mut d = call_details(p);
+                d["summary"] = summary.clone();
+                d["dtls_handshake_completed"] = json!(false);
+                d
+            })
+            .evidence(p.evidence.clone())
+    };
+    if let Some(r) = refused(p) {
+        return base(Status::Info, format!("DTLS-SRTP offer refused: {r}"));
+    }
+    let proto = answered(p).unwrap_or_default();
+    let sdp = p.answer.as_ref();
+    let m = sdp.and_then(|s| s.audio());
+    let fp = sdp.zip(m).and_then(|(s, m)| s.fingerprint(m));
+    let setup = m.and_then(|m| m.setup());
+    let dtls_seen = p.flow.as_ref().map(|f| f.dtls_received).unwrap_or(0);
+    let seen = if dtls_seen > 0 {
+        format!(
+            "; the far end started the DTLS handshake ({dtls_seen} DTLS records received; sipcheck does not complete it)"
+        )
+    } else {
+        String::new()
+    };
+    match (proto.to_ascii_uppercase().contains("TLS"), fp) {
+        (true, Some((hash, f))) => {
+            // RFC 5763 §5: the answer picks active or passive; an absent attribute means the RFC 4145
+            // default (passive in an answer), which is unusual but not a weakness. actpass/holdconn are invalid.
+            let bad_role = matches!(setup.as_deref(), Some(r) if r != "active" && r != "passive");
+            let role = match setup.as_deref() {
+                Some(r) => format!("setup:{r}"),
+                None => "no setup attribute (RFC 4145 default: passive)".to_string(),
+            };
+            base(
+                if bad_role { Status::Warn } else { Status::Pass },
+                format!(
+                    "DTLS-SRTP accepted ({proto}), fingerprint {hash} {f}, {role}{}{seen}",
+                    if bad_role {
+                        " (an answer must pick active or passive, RFC 5763 §5)"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        }
+        (true, None) => base(
+            Status::Warn,
+            format!("answered {proto} without a fingerprint: DTLS-SRTP cannot be authenticated"),
+        ),
+        (false, _) => base(
+            Status::Info,
+            format!("DTLS-SRTP not accepted: the answer used {proto}"),
+        ),
+    }
+}
+
+fn judge_plain(a: &Attempt, summary: &serde_json::Value) -> Finding {
+    let p = match judgeable(PLAIN, a) {
+        Ok(p) => p,
+        Err(f) => return *f,
+    };
+    let base = |st, s: String| {
+        finding(PLAIN, st, s)
+            .endpoint(&p.endpoint)
+            .details({
+                let mut d = call_details(p);
+                d["summary"] = summary.clone();
+                d
+            })
+            .evidence(p.evidence.clone())
+    };
+    if let Some(r) = refused(p) {
+        return base(
+            Status::Pass,
+            format!("an unencrypted RTP/AVP offer was refused ({r}): SRTP is required"),
+        );
+    }
+    let proto = answered(p).unwrap_or_default();
+    let got = p.flow.as_ref().map(|f| f.rtp_received).unwrap_or(0);
+    base(
+        Status::Fail,
+        format!(
+            "an unencrypted RTP/AVP offer was accepted ({proto}): calls can be downgraded to plain RTP{}",
+            if got > 0 {
+                format!("; {got} unencrypted RTP packets arrived")
+            } else {
+                String::new()
+            }
+        ),
+    )
+    .severity(Severity::High)
+}
+
+fn judge_cleartext(a: &Attempt) -> Finding {
+    let p = match judgeable(CLEAR, a) {
+        Ok(p) => p,
+        Err(f) => return *f,
+    };
+    let t = p.endpoint.transport;
+    let base = |st, s: String| {
+        finding(CLEAR, st, s)
+            .endpoint(&p.endpoint)
+            .details(call_details(p))
+            .evidence(p.evidence.clone())
+    };
+    if let Some(r) = refused(p) {
+        return base(
+            Status::Pass,
+            format!("an SDES offer over {t} (plaintext signalling) was refused ({r})"),
+        );
+    }
+    let has_crypto = p
+        .answer
+        .as_ref()
+        .and_then(|s| s.audio())
+        .is_some_and(|m| !m.cryptos().is_empty());
+    if has_crypto {
+        base(
+            Status::Warn,
+            format!(
+                "SDES accepted over {t}: the SRTP keys travelled in clear in the SDP, so anyone on the path can decrypt the media"
+            ),
+        )
+    } else {
+        base(
+            Status::Info,
+            format!(
+                "an SDES offer over {t} was answered without keys, so no SDES keys travelled in clear"
+            ),
+        )
+    }
+}
+
+fn judge_flow(a: &Attempt) -> Finding {
+    let p = match a {
+        Ok(p) if p.outcome.answer().is_some() => p,
+        Ok(_) | Err(_) => {
+            return finding(
+                FLOW,
+                Status::Skipped,
+                "no answered SDES call whose keys could be used",
+            );
+        }
+    };
+    let base = |st, s: String| {
+        finding(FLOW, st, s)
+            .endpoint(&p.endpoint)
+            .details(call_details(p))
+            .evidence(p.evidence.clone())
+    };
+    let Some(f) = &p.flow else {
+        return base(
+            Status::Skipped,
+            "the SDES answer carried no usable key for a suite sipcheck offered, so SRTP could not be exercised".into(),
+        );
+    };
+    if f.srtp_both_ways() && f.rtcp_authenticated > 0 {
+        return base(
+            Status::Pass,
+            format!(
+                "SRTP verified in both directions, SRTCP present ({} SRTP packets authenticated from the far end, its SRTCP reports on our stream{})",
+                f.rtp_authenticated,
+                if f.rtcp_mux && f.rtcp_on_rtp_port > 0 {
+                    ", rtcp-mux"
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
+    let mut problems = Vec::new();
+    if f.rtp_received == 0 {
+        problems.push(format!(
+            "no RTP from the far end within {} ms",
+            f.duration_ms
+        ));
+    } else if f.rtp_authenticated == 0 {
+        problems.push(format!(
+            "none of the {} RTP packets from the far end authenticated with the key from its answer",
+            f.rtp_received
+        ));
+    }
+    if f.rtcp_received == 0 {
+        problems.push("no RTCP from the far end".into());
+    } else if f.rtcp_authenticated == 0 {
+        problems.push(format!(
+            "none of the {} RTCP packets authenticated as SRTCP",
+            f.rtcp_received
+        ));
+    } else if !f.peer_reports_our_stream {
+        problems.push("the far end's SRTCP never reported on our stream, so our SRTP may not have been accepted".into());
+    }
+    let status = if f.rtp_received > 0 && f.rtp_authenticated == 0 {
+        Status::Fail
+    } else {
+        Status::Warn
+    };
+    let mut s = problems.join("; ");
+    if let Some(e) = f.errors.first() {
+        s.push_str(&format!(" (first error: {e})"));
+    }
+    base(status, s)
+}
