@@ -180,7 +180,14 @@ pub async fn dry_run(opts: ScanOptions) -> Result<String, Error> {
         .transports
         .clone()
         .unwrap_or_else(|| opts.target.default_transports());
-    let endpoints = sipcheck::discover::endpoints(&opts.target, &transports, opts.tls_port).await?;
+    let endpoints = sipcheck::discover::discover(
+        &opts.target,
+        &transports,
+        opts.tls_port,
+        &opts.config.discovery,
+    )
+    .await?
+    .endpoints;
     let ctx = Context::new(opts.target.clone(), endpoints, opts.config.clone());
     let mut s = String::from("dry run: nothing is sent.\n\n");
     let _ = writeln!(
@@ -191,6 +198,9 @@ pub async fn dry_run(opts: ScanOptions) -> Result<String, Error> {
     let _ = writeln!(s, "endpoints ({}):", ctx.endpoints.len());
     for e in &ctx.endpoints {
         let _ = writeln!(s, "  {}", e.label());
+        if !e.discovered_by.is_empty() && e.discovered_by != ["literal"] {
+            let _ = writeln!(s, "      found by: {}", e.discovered_by.join(" ⇒ "));
+        }
     }
     let _ = writeln!(s, "\nprobes ({}):", probes.len());
     for p in &probes {

@@ -1,9 +1,16 @@
-//! From a target to concrete endpoints. IP literals need no DNS; names are resolved to A/AAAA here
-//! (RFC 3263 NAPTR/SRV discovery builds on this).
+//! From a target to concrete endpoints. IP literals need no DNS; a SIP domain is discovered per
+//! RFC 3263 (NAPTR → SRV → A/AAAA, see [`rfc3263`]); an explicit port or `--no-discovery` means A/AAAA
+//! only. Every endpoint carries the chain of records that led to it.
 
-use std::net::IpAddr;
+pub mod model;
+pub mod rfc3263;
+pub mod source;
 
-use crate::error::{Error, Result};
+pub use model::{Discovery, Mode};
+pub use rfc3263::Bounds;
+pub use source::Hickory;
+
+use crate::error::Result;
 use crate::target::{Endpoint, Host, Port, Target, Transport};
 
 /// Which port each transport uses for a target: the explicit port for UDP and TCP, and for TLS the
@@ -29,52 +36,77 @@ pub fn port_for(
     }
 }
 
-/// Endpoints for a target on the given transports, resolving a host name with the system resolver.
+/// How discovery should run; the defaults are what `sipcheck probe` does without flags.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// `--dns-server`: the only DNS server asked; `None` means the system configuration.
+    pub dns_server: Option<std::net::SocketAddr>,
+    /// `--no-discovery`: treat the name as a single host (A/AAAA only).
+    pub no_discovery: bool,
+    pub bounds: Bounds,
+}
+
+/// Discovers the endpoints of a target on the given transports (RFC 3263 for a bare SIP domain).
+/// Errors only when there is nothing to probe (NXDOMAIN, no usable record).
+pub async fn discover(
+    target: &Target,
+    transports: &[Transport],
+    tls_port: Option<Port>,
+    settings: &Settings,
+) -> Result<Discovery> {
+    let only = transports.len() == 1;
+    let name = match &target.host {
+        Host::Ip(ip) => {
+            let mut d = Discovery::new(Mode::Literal, &ip.to_string());
+            for &t in transports {
+                let mut e = Endpoint::new(t, *ip, port_for(target, t, only, tls_port));
+                e.discovered_by.push("literal".to_string());
+                d.endpoints.push(e);
+            }
+            return Ok(d);
+        }
+        Host::Name(n) => n.clone(),
+    };
+    let mode = if settings.no_discovery {
+        Mode::NoDiscovery
+    } else if target.port.is_some() {
+        Mode::ExplicitPort
+    } else {
+        Mode::Rfc3263
+    };
+    let src = resolver(settings)?;
+    let ports = |t| port_for(target, t, only, tls_port);
+    rfc3263::walk(
+        &src,
+        target,
+        &name,
+        transports,
+        mode,
+        settings.bounds,
+        ports,
+    )
+    .await
+}
+
+/// The resolver `settings` ask for (`--dns-server`, or the system's).
+pub fn resolver(settings: &Settings) -> Result<Hickory> {
+    // One silent or confused server must not eat the whole budget at once.
+    let per_query = (settings.bounds.budget / 4).clamp(
+        std::time::Duration::from_millis(200),
+        std::time::Duration::from_millis(2500),
+    );
+    Hickory::new(settings.dns_server, per_query)
+}
+
+/// Endpoints for a target on the given transports, with default discovery settings.
 pub async fn endpoints(
     target: &Target,
     transports: &[Transport],
     tls_port: Option<Port>,
 ) -> Result<Vec<Endpoint>> {
-    let addrs: Vec<IpAddr> = match &target.host {
-        Host::Ip(ip) => vec![*ip],
-        Host::Name(name) => {
-            let found = tokio::time::timeout(
-                std::time::Duration::from_secs(10),
-                tokio::net::lookup_host((name.as_str(), 0)),
-            )
-            .await
-            .map_err(|_| Error::Resolve {
-                name: name.clone(),
-                reason: "resolver timed out".into(),
-            })?
-            .map_err(|e| Error::Resolve {
-                name: name.clone(),
-                reason: e.to_string(),
-            })?;
-            let mut v: Vec<IpAddr> = found.map(|a| a.ip()).collect();
-            v.dedup();
-            if v.is_empty() {
-                return Err(Error::Resolve {
-                    name: name.clone(),
-                    reason: "no A or AAAA record".into(),
-                });
-            }
-            v
-        }
-    };
-    let only = transports.len() == 1;
-    let mut out = Vec::new();
-    for &t in transports {
-        for &a in &addrs {
-            let mut e = Endpoint::new(t, a, port_for(target, t, only, tls_port));
-            e.discovered_by.push(match &target.host {
-                Host::Ip(_) => "literal".to_string(),
-                Host::Name(n) => format!("{n} A/AAAA {a}"),
-            });
-            out.push(e);
-        }
-    }
-    Ok(out)
+    Ok(discover(target, transports, tls_port, &Settings::default())
+        .await?
+        .endpoints)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
+mod batch_cli;
 mod cli;
 
 use sipcheck::probe::Config;
@@ -68,8 +69,19 @@ enum Command {
 #[derive(Args)]
 struct ProbeArgs {
     /// host, host:port, [v6]:port, or a sip:/sips: URI
-    #[arg(required_unless_present = "list_probes")]
+    #[arg(required_unless_present_any = ["list_probes", "file"])]
     target: Option<String>,
+    /// Probe every target listed in FILE (one per line, # comments); -o then names a directory.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "target"
+    )]
+    file: Option<String>,
+    /// With -f: how many targets are probed at once.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    parallel: usize,
     /// List the probes with their safety class, then exit.
     #[arg(long)]
     list_probes: bool,
@@ -85,7 +97,8 @@ struct ProbeArgs {
     /// Output format: text, json, md, junit.
     #[arg(long, default_value = "text")]
     format: String,
-    /// Write the report to FILE (stdout then gets the text scorecard unless --quiet).
+    /// Write the report to FILE (stdout then gets the text scorecard unless --quiet); with -f, write
+    /// one report per target into the directory FILE, plus index.json.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<String>,
     /// Longest wait for any one answer, e.g. 5s or 800ms (caps RFC 3261 Timer B/F).
@@ -116,6 +129,12 @@ struct ProbeArgs {
     /// Also run intrusive probes and catalog cases (64 KB header, thousands of headers).
     #[arg(long)]
     intrusive: bool,
+    /// DNS server for discovery, ADDR[:PORT], asked over TCP (default: the system resolver configuration).
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    dns_server: Option<String>,
+    /// Probe the name as a single host (A/AAAA only), skipping RFC 3263 NAPTR/SRV discovery.
+    #[arg(long)]
+    no_discovery: bool,
     /// Number or URI on the trunk that is safe to call (media and unauthenticated-INVITE probes); never guessed.
     #[arg(long, value_name = "URI")]
     call_to: Option<String>,
@@ -192,8 +211,8 @@ fn list_probes() {
     }
 }
 
-fn build_options(a: &ProbeArgs) -> Result<(ScanOptions, Format), Error> {
-    let target = Target::parse(a.target.as_deref().unwrap_or_default())?;
+fn build_options(a: &ProbeArgs, target: &str) -> Result<(ScanOptions, Format), Error> {
+    let target = Target::parse(target)?;
     let format: Format = a.format.parse()?;
     let mut opts = ScanOptions::new(target);
     if !a.transport.is_empty() {
@@ -240,6 +259,10 @@ fn build_options(a: &ProbeArgs) -> Result<(ScanOptions, Format), Error> {
         sipcheck::catalog::load(Some(dir))?;
         cfg.catalog_dir = Some(dir.clone());
     }
+    if let Some(server) = &a.dns_server {
+        cfg.discovery.dns_server = Some(sipcheck::discover::source::parse_server(server)?);
+    }
+    cfg.discovery.no_discovery = a.no_discovery;
     cfg.dos = a.dos;
     cfg.dos_max_requests = a.dos_max_requests.clamp(1, 10_000);
     cfg.calls.call_to = a.call_to.clone().filter(|s| !s.trim().is_empty());
@@ -282,7 +305,10 @@ fn probe(a: ProbeArgs) -> ExitCode {
         list_probes();
         return ExitCode::SUCCESS;
     }
-    let (mut opts, format) = match build_options(&a) {
+    if let Some(file) = a.file.clone() {
+        return batch_cli::run(&a, &file);
+    }
+    let (mut opts, format) = match build_options(&a, a.target.as_deref().unwrap_or_default()) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("sipcheck: {e}");

@@ -69,11 +69,23 @@ pub async fn scan(opts: ScanOptions) -> Result<Report> {
         .clone()
         .unwrap_or_else(|| opts.target.default_transports());
     let started_at = now_rfc3339();
-    let endpoints = discover::endpoints(&opts.target, &transports, opts.tls_port).await?;
-    let mut ctx = Context::new(opts.target.clone(), endpoints, opts.config);
+    let found = discover::discover(
+        &opts.target,
+        &transports,
+        opts.tls_port,
+        &opts.config.discovery,
+    )
+    .await?;
+    let mut ctx = Context::new(opts.target.clone(), found.endpoints.clone(), opts.config);
+    ctx.discovery = Some(Arc::new(found));
     ctx.selected = probes.iter().flat_map(|p| p.finding_ids()).collect();
     let ctx = Arc::new(ctx);
-    let outcome = probe::run(ctx.clone(), probes).await;
+    let parity = probes.iter().any(|p| p.id() == crate::probes::parity::ID);
+    let mut outcome = probe::run(ctx.clone(), probes).await;
+    if parity {
+        let extra = crate::probes::parity::compare(&outcome.findings);
+        outcome.findings.extend(extra);
+    }
     let incomplete = outcome.interrupted.or_else(|| match ctx.any_reached() {
         Some(false) => Some("target unreachable on every transport probed".to_string()),
         _ => None,

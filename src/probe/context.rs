@@ -37,6 +37,8 @@ pub struct Config {
     pub probe_timeout: Duration,
     /// Run probes of the `intrusive` class (malformed or oversized messages, REFER with credentials).
     pub intrusive: bool,
+    /// How endpoints are discovered (`--dns-server`, `--no-discovery`, bounds).
+    pub discovery: crate::discover::Settings,
     /// Test calls: `--call-to`, `--allow-calls`, `--max-calls`, credentials (see [`crate::call`]).
     pub calls: crate::call::CallPolicy,
     /// Extra malformed-message cases (`--catalog DIR`), added to the built-in catalog at run time.
@@ -58,6 +60,7 @@ impl Default for Config {
             dos_max_requests: 600,
             probe_timeout: Duration::from_secs(120),
             intrusive: false,
+            discovery: crate::discover::Settings::default(),
             calls: crate::call::CallPolicy::default(),
             catalog_dir: None,
         }
@@ -71,6 +74,8 @@ pub struct Context {
     pub target: Target,
     pub endpoints: Vec<Endpoint>,
     pub config: Config,
+    /// What DNS discovery found (records, cuts); `None` when the context was built without it.
+    pub discovery: Option<Arc<crate::discover::Discovery>>,
     pub limiter: Limiter,
     run_start: Instant,
     options: Mutex<HashMap<Endpoint, OptionsSlot>>,
@@ -90,6 +95,7 @@ impl Context {
             target,
             endpoints,
             config,
+            discovery: None,
             run_start: Instant::now(),
             options: Mutex::new(HashMap::new()),
             sips_options: Mutex::new(HashMap::new()),

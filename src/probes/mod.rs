@@ -5,8 +5,10 @@ use std::sync::Arc;
 use crate::probe::Probe;
 
 pub mod auth;
+pub mod dns;
 pub mod dos;
 pub mod media;
+pub mod parity;
 pub mod plaintext;
 pub mod refer_policy;
 pub mod robustness;
@@ -31,6 +33,10 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(server_header::ServerHeader),
         Arc::new(sips::SipsOptions),
         Arc::new(tls_scan::TlsScan),
+        Arc::new(dns::Dns::Naptr),
+        Arc::new(dns::Dns::Srv),
+        Arc::new(dns::Dns::Aaaa),
+        Arc::new(dns::Dns::Dnssec),
         Arc::new(auth::Auth),
         Arc::new(media::Media),
         Arc::new(robustness::malformed::Malformed),
@@ -40,6 +46,8 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(refer_policy::ReferPolicy),
         Arc::new(dos::Flood(dos::Kind::Options)),
         Arc::new(dos::Flood(dos::Kind::Register)),
+        // Last: its findings are computed from all the others after the run (scan.rs).
+        Arc::new(parity::Parity),
     ]
 }
 

@@ -145,6 +145,7 @@ pub fn render(r: &Report) -> String {
         );
     }
     s.push('\n');
+    s.push_str(&super::endpoints::render_md(r));
 
     let _ = writeln!(s, "## Findings and evidence\n");
     for f in &r.findings {

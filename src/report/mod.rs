@@ -3,6 +3,7 @@
 mod case_table;
 pub mod compare;
 pub mod diff;
+pub mod endpoints;
 pub mod junit;
 pub mod markdown;
 mod model;

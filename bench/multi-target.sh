@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Multi-target benchmark: `sipcheck probe -f targets.txt` against 100 fake trunks served by one
+# in-process fake (examples/fake_trunks.rs, trunk i on 127.0.1.i, answering after (i % 10) * 50 ms),
+# each published in DNS by a local dnsmasq (SRV _sip._udp/_sip._tcp → sbcI → A), so every target goes
+# through RFC 3263 discovery. Reports wall time and peak memory (/usr/bin/time -v) for the batch at
+# --parallel 100 and 16, beside the slowest single trunk alone. SEQUENTIAL=1 adds --parallel 1 (the
+# sum). Loopback only; every process started here is stopped by PID on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${N:-100}
+PORT=${PORT:-25060}
+DELAY_MS=${DELAY_MS:-50}
+command -v dnsmasq >/dev/null || { echo "dnsmasq missing: apt-get install dnsmasq-base" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "/usr/bin/time missing: apt-get install time" >&2; exit 2; }
+cargo build --release --quiet --bin sipcheck --example fake_trunks
+bin=$PWD/target/release/sipcheck
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+# The fake trunks.
+"$PWD/target/release/examples/fake_trunks" "$N" "$PORT" "$DELAY_MS" >"$work/fakes.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q ready "$work/fakes.out" && break; sleep 0.05; done
+grep -q ready "$work/fakes.out" || { cat "$work/fakes.out" >&2; exit 1; }
+
+# The zone.
+dns_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+args=()
+: >"$work/targets.txt"
+for i in $(seq "$N"); do
+  args+=("--srv-host=_sip._udp.t$i.bench.test,sbc$i.bench.test,$PORT,10,10"
+         "--srv-host=_sip._tcp.t$i.bench.test,sbc$i.bench.test,$PORT,10,10"
+         "--host-record=sbc$i.bench.test,127.0.1.$i")
+  echo "t$i.bench.test" >>"$work/targets.txt"
+done
+dnsmasq --no-daemon --conf-file=/dev/null --pid-file= --no-resolv --no-hosts --bind-interfaces \
+  --listen-address=127.0.0.1 --port="$dns_port" --local=/bench.test/ "${args[@]}" 2>"$work/dnsmasq.log" &
+pids+=($!)
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$dns_port") 2>/dev/null && break; sleep 0.05; done
+
+measure() { # label, then the sipcheck arguments
+  local label=$1; shift
+  local code=0
+  /usr/bin/time -v "$bin" probe "$@" --dns-server "127.0.0.1:$dns_port" --timeout 3s --format json >"$work/out.txt" 2>"$work/time.txt" || code=$?
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time.txt")
+  rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$work/time.txt")
+  printf '%-44s wall %8s   peak RSS %7s MB   exit %s\n' "$label" "$wall" "$rss" "$code"
+}
+
+slowest=$(( (N >= 9) ? 9 : N ))
+echo "sipcheck multi-target benchmark: $N fake trunks (UDP+TCP, answer delay 0-$((9 * DELAY_MS)) ms), RFC 3263 discovery via dnsmasq"
+measure "single slowest trunk (t$slowest, $((slowest % 10 * DELAY_MS)) ms/answer)" "t$slowest.bench.test"
+python3 -c "import json,sys; r=json.load(open('$work/out.txt')); print('    endpoints:', ', '.join(e['transport']+':'+e['address'] for e in r['endpoints']), '· UDP answered:', any(f['id']=='transport.udp' and f['details'].get('reachable') for f in r['findings']))"
+for p in 100 16; do
+  rm -rf "$work/reports"
+  measure "-f $N targets --parallel $p" -f "$work/targets.txt" --parallel "$p" -o "$work/reports" --quiet
+  python3 - "$work/reports" "$N" <<'PY'
+import collections, json, os, sys
+d = json.load(open(os.path.join(sys.argv[1], "index.json")))
+codes = collections.Counter(t["exit_code"] for t in d["targets"])
+answered = 0
+dns_ms = []
+for t in d["targets"]:
+    if t.get("report"):
+        r = json.load(open(os.path.join(sys.argv[1], t["report"])))
+        answered += any(f["id"] == "transport.udp" and f["details"].get("reachable") for f in r["findings"])
+        for f in r["findings"]:
+            if f["id"] == "dns.dnssec":
+                dns_ms.append(sum(q["elapsed_ms"] for q in f["details"].get("queries", [])))
+dns_ms.sort()
+dns = f", DNS discovery per target median {dns_ms[len(dns_ms) // 2]} ms, max {dns_ms[-1]} ms" if dns_ms else ""
+print(f"    reports: {sum(1 for t in d['targets'] if t.get('report'))}/{sys.argv[2]}, UDP answered on {answered}, exit codes {dict(codes)}{dns}")
+PY
+done
+if [ "${SEQUENTIAL:-0}" = 1 ]; then
+  rm -rf "$work/reports"
+  measure "-f $N targets --parallel 1 (the sum)" -f "$work/targets.txt" --parallel 1 -o "$work/reports" --quiet
+fi
