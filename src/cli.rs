@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sipcheck::capture::{KeyLogFile, PcapWriter};
-use sipcheck::probe::{Context, Safety};
+use sipcheck::probe::Context;
 use sipcheck::report::diff::{self, Diff};
 use sipcheck::report::policy::{self, Policy};
 use sipcheck::report::{self, Finding, Report, Severity, Status, compare};
@@ -204,18 +204,14 @@ pub async fn dry_run(opts: ScanOptions) -> Result<String, Error> {
     }
     let _ = writeln!(s, "\nprobes ({}):", probes.len());
     for p in &probes {
-        let gated = p.safety() != Safety::Safe && !ctx.config.intrusive;
+        let gate = p.gate(&ctx);
         let _ = writeln!(
             s,
             "  {:<26} {:<10} {}{}",
             p.id(),
             p.safety().as_str(),
             p.title(),
-            if gated {
-                " (would be skipped: needs --intrusive)"
-            } else {
-                ""
-            }
+            gate.map(|g| format!(" (gated: {g})")).unwrap_or_default()
         );
     }
     let timers = &ctx.config.timers;

@@ -27,8 +27,25 @@ pub fn redact(bytes: &[u8]) -> Vec<u8> {
                     out.push(b'\n');
                 }
             }
+            _ if line.starts_with(b"a=crypto:") => out.extend_from_slice(&mask_sdes_keys(line)),
             _ => out.extend_from_slice(line),
         }
+    }
+    out
+}
+
+/// SDES master keys (`a=crypto:… inline:KEY|…`, RFC 4568) are secrets too: each key character becomes
+/// `*`, keeping the length so a captured SDP body still matches its Content-Length.
+fn mask_sdes_keys(line: &[u8]) -> Vec<u8> {
+    let mut out = line.to_vec();
+    let mut i = 0;
+    while let Some(pos) = out[i..].windows(7).position(|w| w == b"inline:") {
+        let mut j = i + pos + 7;
+        while j < out.len() && !matches!(out[j], b'|' | b' ' | b'\r' | b'\n' | b';') {
+            out[j] = b'*';
+            j += 1;
+        }
+        i = j;
     }
     out
 }
@@ -93,6 +110,16 @@ mod tests {
         assert!(p.contains("proxy-authorization: <redacted>\n"), "{p}");
         assert!(!p.contains("response="));
         assert!(p.contains("X: \\x00\\xff"));
+    }
+
+    #[test]
+    fn masks_sdes_keys_keeping_length() {
+        let line = b"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:GjeNAGlV6Fg/RY6KFeIrMZPGCG3ohesoBjxdlG39|2^31\r\nm=audio\r\n";
+        let r = redact(line);
+        assert_eq!(r.len(), line.len());
+        let t = String::from_utf8(r).unwrap();
+        assert!(t.starts_with("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:****************************************|2^31\r\n"), "{t}");
+        assert!(!t.contains("GjeNAG"));
     }
 
     #[test]

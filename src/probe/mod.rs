@@ -57,6 +57,15 @@ pub trait Probe: Send + Sync {
     fn finding_ids(&self) -> Vec<&'static str> {
         vec![self.id()]
     }
+    /// Why this probe, or part of it, would not run under this configuration (an opt-in flag missing);
+    /// `--dry-run` shows it. Probes whose gate is not their safety class override it.
+    fn gate(&self, ctx: &Context) -> Option<String> {
+        match self.safety() {
+            Safety::Safe => None,
+            Safety::Intrusive => (!ctx.config.intrusive).then(|| "needs --intrusive".to_string()),
+            Safety::Dos => (!ctx.config.dos).then(|| "needs --dos".to_string()),
+        }
+    }
     /// Runs against the context and returns findings. Must bound every wait.
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>>;
 }

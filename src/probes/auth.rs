@@ -37,6 +37,13 @@ impl Probe for Auth {
     fn finding_ids(&self) -> Vec<&'static str> {
         vec!["auth.challenge", "auth.invite_unauthenticated"]
     }
+    fn gate(&self, ctx: &Context) -> Option<String> {
+        ctx.config
+            .calls
+            .permitted()
+            .err()
+            .map(|r| format!("auth.invite_unauthenticated {r}"))
+    }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
         Box::pin(async move {
             let invite = invite_unauthenticated(ctx).await;

@@ -88,6 +88,9 @@ impl Probe for Media {
     fn finding_ids(&self) -> Vec<&'static str> {
         vec![SDES, DTLS, PLAIN, CLEAR, FLOW]
     }
+    fn gate(&self, ctx: &Context) -> Option<String> {
+        ctx.config.calls.permitted().err()
+    }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
         Box::pin(run(ctx))
     }

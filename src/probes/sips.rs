@@ -32,7 +32,7 @@ impl Probe for SipsOptions {
                         self.id(),
                         self.title(),
                         Status::Skipped,
-                        "TLS not probed (not selected)",
+                        "no TLS endpoint (TLS not selected, or not published in DNS: see dns.srv)",
                     )
                     .questions(self.questions()),
                 ];

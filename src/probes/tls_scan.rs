@@ -42,7 +42,10 @@ impl Probe for TlsScan {
         Box::pin(async move {
             let eps: Vec<Endpoint> = ctx.endpoints_on(Transport::Tls).cloned().collect();
             if eps.is_empty() {
-                return crate::probe::skipped(self, "TLS not probed (not selected)");
+                return crate::probe::skipped(
+                    self,
+                    "no TLS endpoint (TLS not selected, or not published in DNS: see dns.srv)",
+                );
             }
             let mut out = Vec::new();
             for ep in eps {

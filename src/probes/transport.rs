@@ -46,7 +46,7 @@ impl Probe for Reachability {
                         self.id(),
                         self.title(),
                         Status::Skipped,
-                        format!("{} not probed (not selected)", self.0),
+                        format!("no {} endpoint ({} not selected, or not published in DNS: see dns.srv)", self.0.via_token(), self.0),
                     )
                     .questions(self.questions()),
                 ];

@@ -3,7 +3,6 @@
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::probe::selector_matches;
 
 const BUILTIN: &str = include_str!("../../probes/questions.toml");
 
@@ -21,10 +20,15 @@ pub struct Question {
 
 impl Question {
     /// Whether a finding with this id answers the question.
+    /// Ids are matched exactly, or as a family prefix ending at a `.` (`tls` covers `tls.versions`;
+    /// `media.sdes` does not cover `media.sdes_cleartext`).
     pub fn answered_by(&self, finding_id: &str) -> bool {
-        self.findings
-            .iter()
-            .any(|s| selector_matches(s, finding_id))
+        self.findings.iter().any(|s| {
+            finding_id == s
+                || finding_id
+                    .strip_prefix(s.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
     }
 }
 
@@ -58,5 +62,11 @@ mod tests {
             assert!(!q.findings.is_empty());
         }
         assert!(q[14].text.contains("RFC 3329"));
+        assert!(q[4].answered_by("media.sdes"));
+        assert!(
+            !q[4].answered_by("media.sdes_cleartext"),
+            "question 5 is about SRTP, not key transport"
+        );
+        assert!(q[6].answered_by("media.sdes_cleartext"));
     }
 }

@@ -103,7 +103,21 @@ impl Kamailio {
         Kamailio::start_with(KamailioOptions::default())
     }
 
+    /// Starts Kamailio, retrying on fresh ports when another test took the chosen ones between the
+    /// free-port check and Kamailio's bind (the machine runs many tests at once).
     pub fn start_with(opts: KamailioOptions) -> Kamailio {
+        let mut last = String::new();
+        for _ in 0..4 {
+            match Kamailio::try_start(&opts) {
+                Ok(k) => return k,
+                Err(e) if e.contains("exited early") => last = e,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        panic!("kamailio could not start after 4 tries: {last}");
+    }
+
+    fn try_start(opts: &KamailioOptions) -> Result<Kamailio, String> {
         let mpath = module_dir();
         let pki = TestPki::new(&opts.leaf);
         let dir = tempfile::tempdir().expect("tempdir");
@@ -173,18 +187,18 @@ impl Kamailio {
             dir,
             log,
         };
-        k.wait_ready();
-        k
+        k.wait_ready()?;
+        Ok(k)
     }
 
-    fn wait_ready(&mut self) {
+    fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
+                return Err(format!(
                     "kamailio exited early ({status}); log:\n{}",
                     self.log_text()
-                );
+                ));
             }
             let up = TcpStream::connect_timeout(
                 &SocketAddr::new(self.address, self.port),
@@ -197,13 +211,13 @@ impl Kamailio {
                 )
                 .is_ok();
             if up && self.udp_answers() {
-                return;
+                return Ok(());
             }
             if Instant::now() > deadline {
-                panic!(
+                return Err(format!(
                     "kamailio did not come up within 15 s; log:\n{}",
                     self.log_text()
-                );
+                ));
             }
             std::thread::sleep(Duration::from_millis(50));
         }

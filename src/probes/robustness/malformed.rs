@@ -357,6 +357,9 @@ impl Probe for Malformed {
     fn questions(&self) -> &'static [u8] {
         &[9]
     }
+    fn gate(&self, ctx: &Context) -> Option<String> {
+        (!ctx.config.intrusive).then(|| "the oversized cases need --intrusive".to_string())
+    }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
         Box::pin(async move {
             let cases = match catalog::load(ctx.config.catalog_dir.as_deref()) {
