@@ -113,9 +113,34 @@ pub struct Exchange {
     pub error: Option<TxError>,
     /// True when a connection was established or any reply arrived: something is there.
     pub reached: bool,
+    /// Why an earlier attempt of the same request failed, when it was retried.
+    pub earlier_attempt: Option<String>,
 }
 
 impl Exchange {
+    /// An exchange that never got to send: the connection could not be opened.
+    pub fn not_sent(
+        ep: &crate::target::Endpoint,
+        at: Duration,
+        error: Option<TxError>,
+    ) -> Exchange {
+        Exchange {
+            transport: ep.transport,
+            remote: ep.socket_addr(),
+            local: None,
+            at,
+            sent: Vec::new(),
+            retransmissions: 0,
+            responses: Vec::new(),
+            strays: Vec::new(),
+            rtt: None,
+            tls: None,
+            error,
+            reached: false,
+            earlier_attempt: None,
+        }
+    }
+
     /// The final (≥ 200) response, if one arrived.
     pub fn final_response(&self) -> Option<&Message> {
         self.responses
@@ -195,6 +220,7 @@ pub async fn transaction(
         tls: conn.tls.clone(),
         error: None,
         reached: conn.endpoint.transport.is_stream(),
+        earlier_attempt: None,
     };
     if let Err(e) = conn.send(&ex.sent, deadline).await {
         ex.error = Some(e);
