@@ -248,11 +248,18 @@ fn placeholder(
                 ))
             })?;
         for i in 0..n {
+            let before = (out.len(), cl_at.len());
             expand(body, v, Some(i), out, cl_at, depth + 1)?;
-            if out.len() > MAX_FILLED {
+            // Each `{content_length}` becomes at least one digit, so it counts towards the size bound.
+            if out.len().saturating_add(cl_at.len()) > MAX_FILLED {
                 return Err(FillError(format!(
                     "filled message exceeds {MAX_FILLED} bytes"
                 )));
+            }
+            // A body that filled to nothing once fills to nothing every time (only a top-level `{i}`
+            // depends on the index, and it writes digits): stop, or nested repeats of it spin for ages.
+            if (out.len(), cl_at.len()) == before {
+                break;
             }
         }
         return Ok(());
@@ -317,6 +324,19 @@ mod tests {
         ] {
             assert!(f(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn empty_and_content_length_repeats_are_bounded() {
+        // Before: 10^10 empty iterations (minutes of CPU), and 10^10 `{content_length}` offsets (out of
+        // memory).
+        assert_eq!(f("{repeat:100000:{repeat:100000:}}").unwrap(), b"");
+        assert_eq!(f("a{repeat:100000:{repeat:0:x}}b").unwrap(), b"ab");
+        assert!(f("{repeat:100000:{repeat:100000:{content_length}}}").is_err());
+        assert_eq!(
+            f("l: {repeat:2:{content_length}}\n\nab").unwrap(),
+            b"l: 22\r\n\r\nab"
+        );
     }
 
     #[test]
