@@ -185,6 +185,7 @@ impl Connection {
         let capture = self.capture.clone();
         match &mut self.inner {
             Inner::Udp(s) => {
+                past(deadline)?;
                 let mut buf = vec![0u8; limits.max_message + 1];
                 let n = timeout_at(deadline, s.recv(&mut buf))
                     .await
@@ -209,6 +210,7 @@ impl Connection {
                     }
                     Frame::Need => {}
                 }
+                past(deadline)?;
                 let mut chunk = [0u8; 8192];
                 let n = timeout_at(deadline, s.read(&mut chunk))
                     .await
@@ -247,6 +249,15 @@ impl Connection {
             }
         }
     }
+}
+
+/// `Timeout` once the deadline has passed. A read that is always ready (a peer flooding us) completes
+/// before `timeout_at` ever looks at its timer, so callers looping on `recv` would run past the deadline.
+fn past(deadline: Instant) -> Result<(), TxError> {
+    if Instant::now() >= deadline {
+        return Err(TxError::Timeout);
+    }
+    Ok(())
 }
 
 fn parse_incoming(bytes: Vec<u8>, limits: &Limits) -> Incoming {

@@ -274,6 +274,30 @@ mod tests {
         .into_bytes()
     }
 
+    /// A flooding peer keeps the socket always readable, and a ready read completes before its timer is
+    /// looked at: without the check, a loop over `recv` (every transaction) ran seconds past its deadline.
+    #[tokio::test]
+    async fn ready_data_does_not_outlive_the_deadline() {
+        let server = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = Port::new(server.local_addr().unwrap().port()).unwrap();
+        let ep = Endpoint::new(Transport::Udp, "127.0.0.1".parse().unwrap(), port);
+        let soon = Instant::now() + Duration::from_secs(5);
+        let mut conn = Connection::open(&ep, &TlsSettings::webpki(), "x", Limits::default(), soon)
+            .await
+            .unwrap();
+        conn.send(b"OPTIONS sip:x SIP/2.0\r\n\r\n", soon)
+            .await
+            .unwrap();
+        let mut buf = [0u8; 2048];
+        let (_, from) = server.recv_from(&mut buf).await.unwrap();
+        server.send_to(&reply(200), from).await.unwrap();
+        server.send_to(&reply(200), from).await.unwrap();
+        // The first datagram is surely queued once this returns it; the second is queued behind it.
+        assert!(matches!(conn.recv(soon).await, Ok(Incoming::Message(_))));
+        let passed = Instant::now() - Duration::from_millis(1);
+        assert_eq!(conn.recv(passed).await.err(), Some(TxError::Timeout));
+    }
+
     /// A peer answering with a long run of provisionals before the final response: memory stays bounded
     /// and the final response is still what the exchange reports.
     #[tokio::test]
