@@ -149,20 +149,7 @@ impl Flood {
                 conn.close().await;
                 ex
             }
-            Err(e) => Exchange {
-                transport: ep.transport,
-                remote: ep.socket_addr(),
-                local: None,
-                at: ctx.elapsed(),
-                sent: Vec::new(),
-                retransmissions: 0,
-                responses: Vec::new(),
-                strays: Vec::new(),
-                rtt: None,
-                tls: None,
-                error: Some(e),
-                reached: false,
-            },
+            Err(e) => Exchange::unsent(ep, ctx.elapsed(), Some(e)),
         }
     }
 

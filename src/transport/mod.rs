@@ -119,6 +119,25 @@ pub struct Exchange {
 }
 
 impl Exchange {
+    /// An exchange with `ep` that has sent nothing yet (or never will, with `error` saying why), started
+    /// `at` after the start of the run.
+    pub fn unsent(ep: &crate::target::Endpoint, at: Duration, error: Option<TxError>) -> Exchange {
+        Exchange {
+            transport: ep.transport,
+            remote: ep.socket_addr(),
+            local: None,
+            at,
+            sent: Vec::new(),
+            retransmissions: 0,
+            responses: Vec::new(),
+            strays: Vec::new(),
+            rtt: None,
+            tls: None,
+            error,
+            reached: false,
+        }
+    }
+
     /// The final (≥ 200) response, if one arrived.
     pub fn final_response(&self) -> Option<&Message> {
         self.responses

@@ -24,20 +24,7 @@ pub async fn send_raw(
     wait: Duration,
 ) -> (Exchange, Reaction) {
     let at = ctx.elapsed();
-    let mut ex = Exchange {
-        transport: ep.transport,
-        remote: ep.socket_addr(),
-        local: None,
-        at,
-        sent: Vec::new(),
-        retransmissions: 0,
-        responses: Vec::new(),
-        strays: Vec::new(),
-        rtt: None,
-        tls: None,
-        error: None,
-        reached: false,
-    };
+    let mut ex = Exchange::unsent(ep, at, None);
     let (mut conn, _permit) = match ctx.connect(ep).await {
         Ok(c) => c,
         Err(e) => {
