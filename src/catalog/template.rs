@@ -26,6 +26,8 @@ use std::fmt;
 pub const MAX_FILLED: usize = 256 * 1024;
 /// Upper bound of one `{repeat}`.
 pub const MAX_REPEAT: usize = 100_000;
+/// Upper bound of `{content_length}` placeholders in one message.
+pub const MAX_CONTENT_LENGTHS: usize = 16;
 
 /// The run-time values placeholders are filled with.
 #[derive(Debug, Clone)]
@@ -213,6 +215,12 @@ fn placeholder(
             return Ok(());
         }
         "content_length" => {
+            // Each one is a splice into the filled message: a repeated one would cost memory and time.
+            if cl_at.len() >= MAX_CONTENT_LENGTHS {
+                return Err(FillError(format!(
+                    "more than {MAX_CONTENT_LENGTHS} {{content_length}} placeholders"
+                )));
+            }
             cl_at.push(out.len());
             return Ok(());
         }
@@ -250,8 +258,7 @@ fn placeholder(
         for i in 0..n {
             let before = (out.len(), cl_at.len());
             expand(body, v, Some(i), out, cl_at, depth + 1)?;
-            // Each `{content_length}` becomes at least one digit, so it counts towards the size bound.
-            if out.len().saturating_add(cl_at.len()) > MAX_FILLED {
+            if out.len() > MAX_FILLED {
                 return Err(FillError(format!(
                     "filled message exceeds {MAX_FILLED} bytes"
                 )));
@@ -328,11 +335,12 @@ mod tests {
 
     #[test]
     fn empty_and_content_length_repeats_are_bounded() {
-        // Before: 10^10 empty iterations (minutes of CPU), and 10^10 `{content_length}` offsets (out of
-        // memory).
+        // Before: 10^10 empty iterations (minutes of CPU), 10^10 `{content_length}` offsets (out of
+        // memory), or 10^5 splices into a growing message.
         assert_eq!(f("{repeat:100000:{repeat:100000:}}").unwrap(), b"");
         assert_eq!(f("a{repeat:100000:{repeat:0:x}}b").unwrap(), b"ab");
         assert!(f("{repeat:100000:{repeat:100000:{content_length}}}").is_err());
+        assert!(f("{repeat:17:{content_length}}").is_err());
         assert_eq!(
             f("l: {repeat:2:{content_length}}\n\nab").unwrap(),
             b"l: 22\r\n\r\nab"
