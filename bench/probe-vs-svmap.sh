@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Foundation benchmark: wall time of `sipcheck probe 127.0.0.1 --probes transport,sip,sips` (three
 # transports, REFER, Server header, certificate) against a local Kamailio, beside SIPVicious svmap
-# (UDP fingerprint of the same host) and one sipsak-style OPTIONS from sipp, measured in the same run.
+# (UDP fingerprint of the same host), measured in the same run.
 # Prints medians over N runs (default 15) and the ratio sipcheck/svmap. Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -88,13 +88,23 @@ pub fn from_exchange(ex: &Exchange) -> Evidence {
             .map(|d| (d.as_secs_f64() * 1000.0 * 100.0).round() / 100.0),
         sent: printable(&ex.sent),
         received: printable(&ex.received_bytes()),
-        note: ex.error.as_ref().map(|e| {
-            if ex.retransmissions > 0 {
-                format!("{e} (after {} retransmissions)", ex.retransmissions)
-            } else {
-                e.to_string()
+        note: {
+            let failure = ex.error.as_ref().map(|e| {
+                if ex.retransmissions > 0 {
+                    format!("{e} (after {} retransmissions)", ex.retransmissions)
+                } else {
+                    e.to_string()
+                }
+            });
+            let retry = ex
+                .earlier_attempt
+                .as_ref()
+                .map(|e| format!("retried once after: {e}"));
+            match (failure, retry) {
+                (Some(f), Some(r)) => Some(format!("{f}; {r}")),
+                (f, r) => f.or(r),
             }
-        }),
+        },
     }
 }
 

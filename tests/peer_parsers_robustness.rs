@@ -3,32 +3,16 @@
 //! RTP/RTCP, certificates, and evidence redaction. Seeded, so a failure is reproducible; iteration
 //! counts keep each test to a few seconds in a debug build.
 
+#[path = "support/mutate.rs"]
+mod mutate;
+
+use mutate::mutate;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sipcheck::media::rtp::{classify, parse_rtcp, rtp_ssrc_seq, sender_report};
 use sipcheck::sip::digest::{Challenge, Credentials, DigestClient};
 use sipcheck::sip::sdp::{Sdp, redact_keys};
 use sipcheck::tls::answer::{Answer, Parser, Step};
-
-/// Applies 1–7 random edits (replace, delete, insert, truncate) drawn from `alphabet`.
-fn mutate(rng: &mut StdRng, seed: &[u8], alphabet: &[u8]) -> Vec<u8> {
-    let mut v = seed.to_vec();
-    for _ in 0..rng.random_range(1..8) {
-        if v.is_empty() {
-            break;
-        }
-        let i = rng.random_range(0..v.len());
-        match rng.random_range(0..4) {
-            0 => v[i] = alphabet[rng.random_range(0..alphabet.len())],
-            1 => {
-                v.remove(i);
-            }
-            2 => v.insert(i, alphabet[rng.random_range(0..alphabet.len())]),
-            _ => v.truncate(i),
-        }
-    }
-    v
-}
 
 fn random_bytes(rng: &mut StdRng, max: usize) -> Vec<u8> {
     let len = rng.random_range(0..max);
@@ -116,7 +100,7 @@ fn tls_answer_reader_survives_random_and_mutated_flights() {
         let bytes = if i % 4 == 0 {
             random_bytes(&mut rng, 200)
         } else {
-            mutate(&mut rng, &seed, &alphabet)
+            mutate(&mut rng, &seed, &alphabet, 8)
         };
         let want_flight = rng.random_bool(0.8);
         if let Answer::Hello(h) = feed_chunked(&mut rng, &bytes, want_flight) {
@@ -174,7 +158,7 @@ fn sdp_answers_survive_random_and_mutated_text() {
         let bytes = if i % 4 == 0 {
             random_bytes(&mut rng, 300)
         } else {
-            mutate(&mut rng, SDP_ANSWER.as_bytes(), alphabet)
+            mutate(&mut rng, SDP_ANSWER.as_bytes(), alphabet, 8)
         };
         exercise_sdp(&String::from_utf8_lossy(&bytes));
     }
@@ -199,7 +183,7 @@ fn digest_challenges_survive_random_and_mutated_text() {
         let bytes = if i % 4 == 0 {
             random_bytes(&mut rng, 200)
         } else {
-            mutate(&mut rng, CHALLENGE.as_bytes(), alphabet)
+            mutate(&mut rng, CHALLENGE.as_bytes(), alphabet, 8)
         };
         let text = String::from_utf8_lossy(&bytes);
         if let Some(ch) = Challenge::parse(&text, i % 2 == 0)
@@ -222,7 +206,7 @@ fn rtp_and_rtcp_readers_survive_random_and_mutated_packets() {
         let p = if i % 2 == 0 {
             random_bytes(&mut rng, 120)
         } else {
-            mutate(&mut rng, &seed, &alphabet)
+            mutate(&mut rng, &seed, &alphabet, 8)
         };
         let _ = (classify(&p), rtp_ssrc_seq(&p));
         let s = parse_rtcp(&p);
@@ -246,7 +230,7 @@ fn certificate_analysis_survives_mutated_der() {
     let mut rng = StdRng::seed_from_u64(5280);
     let alphabet = [0u8, 1, 2, 0x30, 0x31, 0x80, 0x81, 0x82, 0xA0, 0xA3, 0xFF];
     for _ in 0..3_000 {
-        let d = mutate(&mut rng, &der, &alphabet);
+        let d = mutate(&mut rng, &der, &alphabet, 8);
         if let Some(info) = sipcheck::tls::cert::analyse(&d, now) {
             let _ = sipcheck::tls::cert::sip_identity(&info, "sip.example.org");
         }
@@ -262,7 +246,7 @@ fn evidence_redaction_survives_random_bytes() {
         let b = if i % 2 == 0 {
             random_bytes(&mut rng, 300)
         } else {
-            mutate(&mut rng, seed, alphabet)
+            mutate(&mut rng, seed, alphabet, 8)
         };
         let text = sipcheck::evidence::printable(&b);
         // Every byte may become `\xNN` (4 chars); the cut note adds a short line.

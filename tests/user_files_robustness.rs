@@ -2,30 +2,15 @@
 //! hostile file must give an error naming the file, never a panic, a hang or a runaway message.
 //! Seeded mutations of the shipped files; bounded so each test runs in a few seconds in a debug build.
 
+#[path = "support/mutate.rs"]
+mod mutate;
+
+use mutate::mutate;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sipcheck::catalog::parse_case;
 use sipcheck::catalog::template::{MAX_CONTENT_LENGTHS, MAX_FILLED, Values, fill};
 use sipcheck::report::policy;
-
-fn mutate(rng: &mut StdRng, seed: &[u8], alphabet: &[u8]) -> Vec<u8> {
-    let mut v = seed.to_vec();
-    for _ in 0..rng.random_range(1..6) {
-        if v.is_empty() {
-            break;
-        }
-        let i = rng.random_range(0..v.len());
-        match rng.random_range(0..4) {
-            0 => v[i] = alphabet[rng.random_range(0..alphabet.len())],
-            1 => {
-                v.remove(i);
-            }
-            2 => v.insert(i, alphabet[rng.random_range(0..alphabet.len())]),
-            _ => v.truncate(i),
-        }
-    }
-    v
-}
 
 fn shipped(dir: &str) -> Vec<String> {
     let mut out: Vec<String> = std::fs::read_dir(format!("{}/{dir}", env!("CARGO_MANIFEST_DIR")))
@@ -50,7 +35,7 @@ fn mutated_policies_are_errors_not_panics() {
     for _ in 0..3_000 {
         let seed = &seeds[rng.random_range(0..seeds.len())];
         let text =
-            String::from_utf8_lossy(&mutate(&mut rng, seed.as_bytes(), alphabet)).into_owned();
+            String::from_utf8_lossy(&mutate(&mut rng, seed.as_bytes(), alphabet, 6)).into_owned();
         if let Err(e) = policy::parse(&text, "mutated.toml") {
             assert!(e.to_string().contains("mutated.toml"), "{e}");
         }
@@ -65,7 +50,7 @@ fn mutated_catalog_cases_are_errors_not_panics() {
     for _ in 0..2_000 {
         let seed = &seeds[rng.random_range(0..seeds.len())];
         let text =
-            String::from_utf8_lossy(&mutate(&mut rng, seed.as_bytes(), alphabet)).into_owned();
+            String::from_utf8_lossy(&mutate(&mut rng, seed.as_bytes(), alphabet, 6)).into_owned();
         if let Err(e) = parse_case(&text, "mutated.toml") {
             assert!(e.to_string().contains("mutated.toml"), "{e}");
         }
@@ -85,7 +70,7 @@ fn mutated_templates_stay_within_the_size_bound() {
     for _ in 0..5_000 {
         let seed = seeds[rng.random_range(0..seeds.len())];
         let text =
-            String::from_utf8_lossy(&mutate(&mut rng, seed.as_bytes(), alphabet)).into_owned();
+            String::from_utf8_lossy(&mutate(&mut rng, seed.as_bytes(), alphabet, 6)).into_owned();
         if let Ok(out) = fill(&text, &v) {
             // Each `{content_length}` adds a few digits past the bound checked while filling.
             assert!(

@@ -212,8 +212,21 @@ impl Context {
             branch: req.branch.clone(),
             method: req.method.clone(),
         };
-        self.exchange_with(ep, &key, |local| req.render(ep.transport, local))
-            .await
+        let first = self
+            .exchange_with(ep, &key, |local| req.render(ep.transport, local))
+            .await;
+        // A stream reset before any answer is retried once: a transient reset (a busy worker, a
+        // neighbour's failed handshake) is not the trunk's answer. The evidence keeps the first failure.
+        let transient = matches!(first.error, Some(TxError::Reset | TxError::Closed));
+        if !(ep.transport.is_stream() && first.responses.is_empty() && transient) {
+            return first;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut second = self
+            .exchange_with(ep, &key, |local| req.render(ep.transport, local))
+            .await;
+        second.earlier_attempt = first.error.map(|e| e.to_string());
+        second
     }
 
     /// One transaction whose bytes are made by `render` from the local address (for hand-made messages).
@@ -226,7 +239,9 @@ impl Context {
         let at = self.elapsed();
         let (mut conn, _permit) = match self.connect(ep).await {
             Ok(c) => c,
-            Err(e) => return Exchange::unsent(ep, at, Some(e)),
+            Err(e) => {
+                return Exchange::not_sent(ep, at, Some(e));
+            }
         };
         let bytes = render(conn.local);
         let ex = transaction(&mut conn, bytes, key, &self.config.timers, self.run_start).await;

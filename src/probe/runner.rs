@@ -73,7 +73,14 @@ async fn run_phase(
             joined = set.join_next() => {
                 let joined = joined?;
                 match joined {
-                    Ok((i, Ok(findings))) => slots[i] = Some(findings),
+                    Ok((i, Ok(mut findings))) => {
+                        // A finding that names no seed question answers the ones its probe declares.
+                        for f in findings.iter_mut().filter(|f| f.questions.is_empty()) {
+                            f.questions = probes[i].questions().to_vec();
+                        }
+                        sort_findings(ctx, probes[i].as_ref(), &mut findings);
+                        slots[i] = Some(findings);
+                    }
                     Ok((i, Err(reason))) => slots[i] = Some(vec![error_finding(probes[i].as_ref(), &reason)]),
                     Err(e) => {
                         let reason = if e.is_panic() { "probe panicked (a bug in sipcheck)" } else { "probe cancelled" };
@@ -89,6 +96,22 @@ async fn run_phase(
             }
         }
     }
+}
+
+/// Puts a probe's findings in a stable order (its declared ids, then the run's endpoint order), so
+/// reports and diffs do not depend on which endpoint answered first.
+fn sort_findings(ctx: &Context, probe: &dyn Probe, findings: &mut [Finding]) {
+    let ids = probe.finding_ids();
+    let labels: Vec<String> = ctx.endpoints.iter().map(|e| e.label()).collect();
+    findings.sort_by_key(|f| {
+        (
+            ids.iter().position(|id| *id == f.id).unwrap_or(usize::MAX),
+            f.endpoint
+                .as_ref()
+                .and_then(|e| labels.iter().position(|l| l == e))
+                .map_or(0, |p| p + 1),
+        )
+    });
 }
 
 fn error_finding(p: &dyn Probe, reason: &str) -> Finding {

@@ -32,7 +32,7 @@ impl Probe for Auth {
         Safety::Intrusive
     }
     fn questions(&self) -> &'static [u8] {
-        &[]
+        &[11]
     }
     fn finding_ids(&self) -> Vec<&'static str> {
         vec!["auth.challenge", "auth.invite_unauthenticated"]

@@ -149,7 +149,7 @@ impl Flood {
                 conn.close().await;
                 ex
             }
-            Err(e) => Exchange::unsent(ep, ctx.elapsed(), Some(e)),
+            Err(e) => Exchange::not_sent(ep, ctx.elapsed(), Some(e)),
         }
     }
 

@@ -68,7 +68,7 @@ impl Probe for ReferPolicy {
         Safety::Safe
     }
     fn questions(&self) -> &'static [u8] {
-        &[]
+        &[11]
     }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
         Box::pin(async move {

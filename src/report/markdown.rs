@@ -114,7 +114,10 @@ pub fn render(r: &Report) -> String {
                 let why = fs
                     .first()
                     .map(|f| format!("not measured: {}", f.summary))
-                    .unwrap_or_else(|| format!("not measured yet — probe `{}`", q.probe));
+                    .unwrap_or_else(|| match q.probe.strip_prefix("none yet: ") {
+                        Some(why) => format!("not measured: {why}"),
+                        None => format!("not measured yet — probe `{}`", q.probe),
+                    });
                 ("not measured".to_string(), why)
             }
             Some(w) => (

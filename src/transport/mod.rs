@@ -116,12 +116,17 @@ pub struct Exchange {
     pub error: Option<TxError>,
     /// True when a connection was established or any reply arrived: something is there.
     pub reached: bool,
+    /// Why an earlier attempt of the same request failed, when it was retried.
+    pub earlier_attempt: Option<String>,
 }
 
 impl Exchange {
-    /// An exchange with `ep` that has sent nothing yet (or never will, with `error` saying why), started
-    /// `at` after the start of the run.
-    pub fn unsent(ep: &crate::target::Endpoint, at: Duration, error: Option<TxError>) -> Exchange {
+    /// An exchange that never got to send: the connection could not be opened.
+    pub fn not_sent(
+        ep: &crate::target::Endpoint,
+        at: Duration,
+        error: Option<TxError>,
+    ) -> Exchange {
         Exchange {
             transport: ep.transport,
             remote: ep.socket_addr(),
@@ -135,6 +140,7 @@ impl Exchange {
             tls: None,
             error,
             reached: false,
+            earlier_attempt: None,
         }
     }
 
@@ -217,6 +223,7 @@ pub async fn transaction(
         tls: conn.tls.clone(),
         error: None,
         reached: conn.endpoint.transport.is_stream(),
+        earlier_attempt: None,
     };
     if let Err(e) = conn.send(&ex.sent, deadline).await {
         ex.error = Some(e);

@@ -24,7 +24,7 @@ pub async fn send_raw(
     wait: Duration,
 ) -> (Exchange, Reaction) {
     let at = ctx.elapsed();
-    let mut ex = Exchange::unsent(ep, at, None);
+    let mut ex = Exchange::not_sent(ep, at, None);
     let (mut conn, _permit) = match ctx.connect(ep).await {
         Ok(c) => c,
         Err(e) => {
