@@ -301,7 +301,8 @@ mod tests {
     }
 
     /// A flooding peer keeps the socket always readable, and a ready read completes before its timer is
-    /// looked at: without the check, a loop over `recv` (every transaction) ran seconds past its deadline.
+    /// looked at: without a bound, a loop over `recv` (every transaction) ran seconds past its deadline
+    /// for as long as the flood lasted. Data already there is still collected by a few late reads.
     #[tokio::test]
     async fn ready_data_does_not_outlive_the_deadline() {
         let server = UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -316,12 +317,23 @@ mod tests {
             .unwrap();
         let mut buf = [0u8; 2048];
         let (_, from) = server.recv_from(&mut buf).await.unwrap();
-        server.send_to(&reply(200), from).await.unwrap();
-        server.send_to(&reply(200), from).await.unwrap();
-        // The first datagram is surely queued once this returns it; the second is queued behind it.
+        let queued = conn::MAX_LATE_READS + 10;
+        for _ in 0..=queued {
+            server.send_to(&reply(200), from).await.unwrap();
+        }
+        // Loopback delivers at once: once the first is read, the others are queued behind it.
         assert!(matches!(conn.recv(soon).await, Ok(Incoming::Message(_))));
         let passed = Instant::now() - Duration::from_millis(1);
+        for i in 0..conn::MAX_LATE_READS {
+            let got = conn.recv(passed).await;
+            assert!(
+                matches!(got, Ok(Incoming::Message(_))),
+                "late read {i}: {got:?}"
+            );
+        }
         assert_eq!(conn.recv(passed).await.err(), Some(TxError::Timeout));
+        // A read before its deadline starts the count afresh.
+        assert!(matches!(conn.recv(soon).await, Ok(Incoming::Message(_))));
     }
 
     /// A peer answering with a long run of provisionals before the final response: memory stays bounded
