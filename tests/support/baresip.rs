@@ -187,20 +187,7 @@ impl Baresip {
 
 impl Drop for Baresip {
     fn drop(&mut self) {
-        let pgid = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &pgid]).status();
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
         // baresip can linger on SIGTERM while it closes sessions; it is ours, so make sure it is gone.
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &pgid])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.wait();
+        crate::support::stop_group(&mut self.child, Duration::from_secs(2));
     }
 }

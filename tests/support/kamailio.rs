@@ -268,19 +268,6 @@ impl Kamailio {
 impl Drop for Kamailio {
     fn drop(&mut self) {
         // Kamailio's main process stops its children on SIGTERM; the process group catches stragglers.
-        let pgid = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &pgid]).status();
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &pgid])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.wait();
+        crate::support::stop_group(&mut self.child, Duration::from_secs(3));
     }
 }

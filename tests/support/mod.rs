@@ -8,6 +8,27 @@ pub mod kamailio;
 
 use std::process::Output;
 
+/// Stops a server the test started in its own process group: SIGTERM to the group, up to `grace` for
+/// the leader to exit, then SIGKILL for whatever is left. The group is the child's, so only processes
+/// this test started are signalled.
+pub fn stop_group(child: &mut std::process::Child, grace: std::time::Duration) {
+    use std::process::{Command, Stdio};
+    let pgid = format!("-{}", child.id());
+    let _ = Command::new("kill").args(["-TERM", "--", &pgid]).status();
+    let deadline = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &pgid])
+        .stderr(Stdio::null())
+        .status();
+    let _ = child.wait();
+}
+
 /// Runs the sipcheck binary built for this test run with `args`, bounded by `secs`.
 pub fn sipcheck(args: &[&str]) -> Output {
     sipcheck_env(args, &[])
