@@ -10,6 +10,8 @@ use crate::probe::{BoxFuture, Context, Probe, Safety};
 use crate::report::{Finding, Severity, Status};
 use crate::sip::Message;
 
+mod register;
+
 /// What we offer: TLS and digest as in RFC 3329 §2.3.1, plus a 3GPP IPsec variant (TS 33.203).
 pub const SECURITY_CLIENT: &str = "tls;q=0.2, digest;d-alg=md5;q=0.1, ipsec-3gpp;q=0.1;alg=hmac-sha-1-96;spi-c=1111;spi-s=2222;port-c=5062;port-s=5064";
 /// A `Security-Verify` that cannot be the server's list: what a downgrading attacker would leave.
@@ -205,6 +207,15 @@ impl Probe for SecAgree {
                         ),
                     }
                 };
+                // With credentials the agreement is also tried where it matters most, on REGISTER.
+                let mut summary = summary;
+                let mut reg = serde_json::Value::Null;
+                if let Some(creds) = &ctx.config.calls.credentials {
+                    let o = register::register(ctx, &ep, creds).await;
+                    summary = format!("{summary}; {}", o.summary);
+                    reg = o.details;
+                    evidence.extend(o.evidence);
+                }
                 let severity = match status {
                     Status::Fail => Severity::High,
                     Status::Warn => Severity::Low,
@@ -225,6 +236,7 @@ impl Probe for SecAgree {
                             "downgrade": downgrade,
                             "mediasec": media,
                             "security_client": SECURITY_CLIENT,
+                            "register": reg,
                         }))
                         .evidence(evidence),
                 );
