@@ -56,15 +56,9 @@ pub fn run(a: &ProbeArgs, file: &str) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match super::cli::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("sipcheck: cannot start the runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let ext = match format {
         Format::Json => "json",
@@ -137,18 +131,12 @@ pub fn run(a: &ProbeArgs, file: &str) -> ExitCode {
 fn summary_line(item: &Item) -> String {
     match (&item.report, &item.error) {
         (Some(r), _) => {
-            let counts: Vec<String> = r
-                .counts()
-                .iter()
-                .filter(|(_, n)| *n > 0)
-                .map(|(s, n)| format!("{n} {s}"))
-                .collect();
             format!(
                 "{} exit {} · {} endpoint(s) · {}",
                 item.target,
                 item.exit_code,
                 r.endpoints.len(),
-                counts.join(", ")
+                r.counts_text()
             )
         }
         (None, Some(e)) => format!("{} exit {} · {e}", item.target, item.exit_code),

@@ -16,6 +16,17 @@ use sipcheck::{Error, Transport};
 /// Exit code for a usage or tool error.
 pub const EXIT_USAGE: u8 = 2;
 
+/// The multi-threaded runtime a command runs on, or exit code 2 when it cannot start.
+pub fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("sipcheck: cannot start the runtime: {e}");
+            ExitCode::from(EXIT_USAGE)
+        })
+}
+
 pub fn fail(e: &Error) -> ExitCode {
     eprintln!("sipcheck: {e}");
     ExitCode::from(EXIT_USAGE)

@@ -334,15 +334,9 @@ fn probe(a: ProbeArgs) -> ExitCode {
     {
         return cli::fail(&e);
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match cli::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("sipcheck: cannot start the runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let Some(extras) = extras else {
         return match rt.block_on(cli::dry_run(opts)) {

@@ -95,6 +95,12 @@ impl Teardown {
     }
 }
 
+/// At most this many messages sent are recorded as evidence: the far end provokes one per request it
+/// sends inside our call (and per retransmitted final response), which must not grow the report.
+const MAX_STEPS: usize = 64;
+/// At most this many provisional codes are listed, for the same reason.
+const MAX_PROVISIONAL: usize = 32;
+
 struct Step {
     at: Duration,
     sent: Vec<u8>,
@@ -186,11 +192,14 @@ impl CallLeg {
     async fn send(&mut self, bytes: Vec<u8>) -> Result<(), TxError> {
         let at = self.run_start.elapsed();
         let res = self.conn.send(&bytes, Instant::now() + self.timeout).await;
-        self.steps.push(Step {
-            at,
-            sent: bytes,
-            received: Vec::new(),
-        });
+        // Our INVITEs (at most two) are always kept: a retransmission resends the last one recorded.
+        if self.steps.len() < MAX_STEPS || bytes.starts_with(b"INVITE ") {
+            self.steps.push(Step {
+                at,
+                sent: bytes,
+                received: Vec::new(),
+            });
+        }
         res
     }
 
@@ -419,7 +428,9 @@ impl CallLeg {
                     }
                     heard = true;
                     if is_provisional(code) {
-                        out.provisional.push(code);
+                        if out.provisional.len() < MAX_PROVISIONAL {
+                            out.provisional.push(code);
+                        }
                         if out.final_response.is_some() {
                             continue;
                         }
@@ -608,4 +619,75 @@ impl CallLeg {
 pub fn session_id() -> u64 {
     use rand::Rng;
     rand::rng().random_range(1..1u64 << 40)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::Config;
+    use crate::target::{Port, Target};
+    use tokio::net::UdpSocket;
+
+    /// A far end that floods the call with in-dialog OPTIONS and 180s before refusing it: the call's
+    /// evidence and provisional list stay bounded, and the refusal is still what the outcome shows.
+    #[tokio::test]
+    async fn a_chatty_far_end_does_not_grow_the_call_record() {
+        let server = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = server.local_addr().unwrap().port();
+        let peer = tokio::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            let (n, from) = server.recv_from(&mut buf).await.unwrap();
+            let invite = Message::parse(&buf[..n], &crate::sip::Limits::default()).unwrap();
+            let cid = invite.header("Call-ID").unwrap().to_string();
+            let via = invite.header("Via").unwrap().to_string();
+            for i in 0..300 {
+                let m = if i % 2 == 0 {
+                    format!(
+                        "OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKp{i}\r\n\
+                         From: <sip:p@x>;tag=a\r\nTo: <sip:q@x>\r\nCall-ID: {cid}\r\nCSeq: {i} OPTIONS\r\n\
+                         Content-Length: 0\r\n\r\n"
+                    )
+                } else {
+                    format!(
+                        "SIP/2.0 180 Ringing\r\nVia: {via}\r\nTo: <sip:x>;tag=b\r\nCall-ID: {cid}\r\n\
+                         CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+                    )
+                };
+                server.send_to(m.as_bytes(), from).await.unwrap();
+                if i % 10 == 0 {
+                    // Lets the leg drain its socket so no datagram is dropped on loopback.
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+            }
+            let busy = format!(
+                "SIP/2.0 486 Busy Here\r\nVia: {via}\r\nTo: <sip:x>;tag=b\r\nCall-ID: {cid}\r\n\
+                 CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+            );
+            server.send_to(busy.as_bytes(), from).await.unwrap();
+            // Kept open until the leg is done, or its answers draw ICMP port-unreachable.
+            server
+        });
+        let ep = Endpoint::new(
+            Transport::Udp,
+            "127.0.0.1".parse().unwrap(),
+            Port::new(port).unwrap(),
+        );
+        let target = Target::parse(&format!("127.0.0.1:{port}")).unwrap();
+        let ctx = Context::new(target, vec![ep.clone()], Config::default());
+        let uri = format!("sip:test@127.0.0.1:{port}");
+        let mut leg = CallLeg::open(&ctx, &ep, &uri).await.unwrap();
+        let out = leg.invite("v=0\r\n", None, &InviteOptions::default()).await;
+        let _server = peer.await.unwrap();
+        assert_eq!(out.final_code(), Some(486), "{:?}", out.error);
+        assert!(!out.provisional.is_empty());
+        assert!(
+            out.provisional.len() <= MAX_PROVISIONAL,
+            "{}",
+            out.provisional.len()
+        );
+        let ev = leg.evidence();
+        assert!(ev.len() <= MAX_STEPS + 2, "{}", ev.len());
+        assert!(ev[0].sent.starts_with("INVITE "));
+        leg.close().await;
+    }
 }

@@ -26,6 +26,8 @@ use std::fmt;
 pub const MAX_FILLED: usize = 256 * 1024;
 /// Upper bound of one `{repeat}`.
 pub const MAX_REPEAT: usize = 100_000;
+/// Upper bound of `{content_length}` placeholders in one message.
+pub const MAX_CONTENT_LENGTHS: usize = 16;
 
 /// The run-time values placeholders are filled with.
 #[derive(Debug, Clone)]
@@ -213,6 +215,12 @@ fn placeholder(
             return Ok(());
         }
         "content_length" => {
+            // Each one is a splice into the filled message: a repeated one would cost memory and time.
+            if cl_at.len() >= MAX_CONTENT_LENGTHS {
+                return Err(FillError(format!(
+                    "more than {MAX_CONTENT_LENGTHS} {{content_length}} placeholders"
+                )));
+            }
             cl_at.push(out.len());
             return Ok(());
         }
@@ -248,11 +256,17 @@ fn placeholder(
                 ))
             })?;
         for i in 0..n {
+            let before = (out.len(), cl_at.len());
             expand(body, v, Some(i), out, cl_at, depth + 1)?;
             if out.len() > MAX_FILLED {
                 return Err(FillError(format!(
                     "filled message exceeds {MAX_FILLED} bytes"
                 )));
+            }
+            // A body that filled to nothing once fills to nothing every time (only a top-level `{i}`
+            // depends on the index, and it writes digits): stop, or nested repeats of it spin for ages.
+            if (out.len(), cl_at.len()) == before {
+                break;
             }
         }
         return Ok(());
@@ -317,6 +331,20 @@ mod tests {
         ] {
             assert!(f(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn empty_and_content_length_repeats_are_bounded() {
+        // Before: 10^10 empty iterations (minutes of CPU), 10^10 `{content_length}` offsets (out of
+        // memory), or 10^5 splices into a growing message.
+        assert_eq!(f("{repeat:100000:{repeat:100000:}}").unwrap(), b"");
+        assert_eq!(f("a{repeat:100000:{repeat:0:x}}b").unwrap(), b"ab");
+        assert!(f("{repeat:100000:{repeat:100000:{content_length}}}").is_err());
+        assert!(f("{repeat:17:{content_length}}").is_err());
+        assert_eq!(
+            f("l: {repeat:2:{content_length}}\n\nab").unwrap(),
+            b"l: 22\r\n\r\nab"
+        );
     }
 
     #[test]

@@ -252,29 +252,26 @@ impl Context {
 
     /// The plain OPTIONS exchange with an endpoint, done once per run and shared by every probe.
     pub async fn options(&self, ep: &Endpoint) -> Arc<Exchange> {
-        let slot = {
-            let mut m = self.options.lock().unwrap_or_else(|p| p.into_inner());
-            m.entry(ep.clone()).or_default().clone()
-        };
-        slot.get_or_init(|| async {
-            let uri = self.request_uri(ep, false);
-            let req = self
-                .request("OPTIONS", &uri)
-                .header("Accept", "application/sdp");
-            Arc::new(self.exchange(ep, &req).await)
-        })
-        .await
-        .clone()
+        self.shared_options(&self.options, ep, false).await
     }
 
     /// The OPTIONS to a `sips:` Request-URI over TLS, done once per run and shared.
     pub async fn sips_options(&self, ep: &Endpoint) -> Arc<Exchange> {
+        self.shared_options(&self.sips_options, ep, true).await
+    }
+
+    async fn shared_options(
+        &self,
+        slots: &Mutex<HashMap<Endpoint, OptionsSlot>>,
+        ep: &Endpoint,
+        sips: bool,
+    ) -> Arc<Exchange> {
         let slot = {
-            let mut m = self.sips_options.lock().unwrap_or_else(|p| p.into_inner());
+            let mut m = slots.lock().unwrap_or_else(|p| p.into_inner());
             m.entry(ep.clone()).or_default().clone()
         };
         slot.get_or_init(|| async {
-            let uri = self.request_uri(ep, true);
+            let uri = self.request_uri(ep, sips);
             let req = self
                 .request("OPTIONS", &uri)
                 .header("Accept", "application/sdp");

@@ -223,12 +223,7 @@ fn judgeable<'a>(id: &str, a: &'a Attempt) -> Result<&'a Placed, Box<Finding>> {
         _ => None,
     };
     match reason {
-        Some(r) => Err(Box::new(
-            finding(id, Status::Error, r)
-                .endpoint(&p.endpoint)
-                .details(call_details(p))
-                .evidence(p.evidence.clone()),
-        )),
+        Some(r) => Err(Box::new(call_finding(id, p, Status::Error, r, &[]))),
         None => Ok(p),
     }
 }
@@ -261,6 +256,25 @@ fn call_details(p: &Placed) -> serde_json::Value {
 }
 
 /// Whether the call was answered, and the answer's audio profile.
+/// The finding about one placed call: its endpoint, its call details (plus `extra` top-level keys) and
+/// its evidence.
+fn call_finding(
+    id: &str,
+    p: &Placed,
+    status: Status,
+    summary: String,
+    extra: &[(&str, serde_json::Value)],
+) -> Finding {
+    let mut d = call_details(p);
+    for (k, v) in extra {
+        d[*k] = v.clone();
+    }
+    finding(id, status, summary)
+        .endpoint(&p.endpoint)
+        .details(d)
+        .evidence(p.evidence.clone())
+}
+
 fn answered(p: &Placed) -> Option<String> {
     p.outcome.answer()?;
     Some(
@@ -325,16 +339,7 @@ fn judge_sdes(a: &Attempt, summary: &serde_json::Value) -> Finding {
         Ok(p) => p,
         Err(f) => return *f,
     };
-    let base = |st, s: String| {
-        finding(SDES, st, s)
-            .endpoint(&p.endpoint)
-            .details({
-                let mut d = call_details(p);
-                d["summary"] = summary.clone();
-                d
-            })
-            .evidence(p.evidence.clone())
-    };
+    let base = |st, s: String| call_finding(SDES, p, st, s, &[("summary", summary.clone())]);
     if let Some(r) = refused(p) {
         return base(Status::Info, format!("SDES offer refused: {r}"));
     }
@@ -397,15 +402,11 @@ fn judge_dtls(a: &Attempt, summary: &serde_json::Value) -> Finding {
         Err(f) => return *f,
     };
     let base = |st, s: String| {
-        finding(DTLS, st, s)
-            .endpoint(&p.endpoint)
-            .details({
-                let mut d = call_details(p);
-                d["summary"] = summary.clone();
-                d["dtls_handshake_completed"] = json!(false);
-                d
-            })
-            .evidence(p.evidence.clone())
+        let extra = [
+            ("summary", summary.clone()),
+            ("dtls_handshake_completed", json!(false)),
+        ];
+        call_finding(DTLS, p, st, s, &extra)
     };
     if let Some(r) = refused(p) {
         return base(Status::Info, format!("DTLS-SRTP offer refused: {r}"));
@@ -460,16 +461,7 @@ fn judge_plain(a: &Attempt, summary: &serde_json::Value) -> Finding {
         Ok(p) => p,
         Err(f) => return *f,
     };
-    let base = |st, s: String| {
-        finding(PLAIN, st, s)
-            .endpoint(&p.endpoint)
-            .details({
-                let mut d = call_details(p);
-                d["summary"] = summary.clone();
-                d
-            })
-            .evidence(p.evidence.clone())
-    };
+    let base = |st, s: String| call_finding(PLAIN, p, st, s, &[("summary", summary.clone())]);
     if let Some(r) = refused(p) {
         return base(
             Status::Pass,
@@ -498,12 +490,7 @@ fn judge_cleartext(a: &Attempt) -> Finding {
         Err(f) => return *f,
     };
     let t = p.endpoint.transport;
-    let base = |st, s: String| {
-        finding(CLEAR, st, s)
-            .endpoint(&p.endpoint)
-            .details(call_details(p))
-            .evidence(p.evidence.clone())
-    };
+    let base = |st, s: String| call_finding(CLEAR, p, st, s, &[]);
     if let Some(r) = refused(p) {
         return base(
             Status::Pass,
@@ -543,12 +530,7 @@ fn judge_flow(a: &Attempt) -> Finding {
             );
         }
     };
-    let base = |st, s: String| {
-        finding(FLOW, st, s)
-            .endpoint(&p.endpoint)
-            .details(call_details(p))
-            .evidence(p.evidence.clone())
-    };
+    let base = |st, s: String| call_finding(FLOW, p, st, s, &[]);
     let Some(f) = &p.flow else {
         return base(
             Status::Skipped,

@@ -66,6 +66,25 @@ pub(crate) async fn answered(
         .collect()
 }
 
+/// One finding per endpoint that answered OPTIONS, made by `f` from its best response, with the endpoint
+/// and the exchange as evidence; the [`unanswered`] finding when no endpoint answered.
+pub(crate) async fn per_answer(
+    ctx: &crate::probe::Context,
+    p: &dyn Probe,
+    f: impl Fn(&crate::target::Endpoint, &crate::sip::Message) -> crate::report::Finding,
+) -> Vec<crate::report::Finding> {
+    let got = answered(ctx).await;
+    if got.is_empty() {
+        return unanswered(p);
+    }
+    got.iter()
+        .filter_map(|(ep, ex)| {
+            let m = ex.best_response()?;
+            Some(f(ep, m).endpoint(ep).evidence([ctx.evidence(ex)]))
+        })
+        .collect()
+}
+
 /// The finding to write when no endpoint answered OPTIONS, so a header could not be read.
 pub(crate) fn unanswered(p: &dyn Probe) -> Vec<crate::report::Finding> {
     vec![

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{answered, unanswered};
+use super::per_answer;
 use crate::probe::{BoxFuture, Context, Probe, Safety};
 use crate::report::{Finding, Severity, Status};
 
@@ -33,56 +33,43 @@ impl Probe for ServerHeader {
         &[]
     }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
-        Box::pin(async move {
-            let got = answered(ctx).await;
-            if got.is_empty() {
-                return unanswered(self);
-            }
-            got.iter()
-                .map(|(ep, ex)| {
-                    let m = ex
-                        .best_response()
-                        .expect("answered() keeps only answered exchanges");
-                    let header = m
-                        .quote_header("Server")
-                        .or_else(|| m.quote_header("User-Agent"));
-                    let product = m.header("Server").or_else(|| m.header("User-Agent"));
-                    let (status, severity, summary) = match product {
-                        Some(p) if leaks_version(p) => (
-                            Status::Warn,
-                            Severity::Low,
-                            format!(
-                                "product and version disclosed: \"{}\"",
-                                header.clone().unwrap_or_default()
-                            ),
-                        ),
-                        Some(_) => (
-                            Status::Info,
-                            Severity::None,
-                            format!(
-                                "product disclosed without a version: \"{}\"",
-                                header.clone().unwrap_or_default()
-                            ),
-                        ),
-                        None => (
-                            Status::Pass,
-                            Severity::None,
-                            "no Server or User-Agent header in responses".to_string(),
-                        ),
-                    };
-                    Finding::new(self.id(), self.title(), status, summary)
-                        .severity(severity)
-                        .endpoint(ep)
-                        .rfcs(&["RFC 3261 §20.35", "RFC 3261 §26.4.4"])
-                        .details(json!({
-                            "header": header,
-                            "product": product,
-                            "version_disclosed": product.is_some_and(leaks_version),
-                        }))
-                        .evidence([ctx.evidence(ex)])
-                })
-                .collect()
-        })
+        Box::pin(per_answer(ctx, self, |_, m| {
+            let header = m
+                .quote_header("Server")
+                .or_else(|| m.quote_header("User-Agent"));
+            let product = m.header("Server").or_else(|| m.header("User-Agent"));
+            let (status, severity, summary) = match product {
+                Some(p) if leaks_version(p) => (
+                    Status::Warn,
+                    Severity::Low,
+                    format!(
+                        "product and version disclosed: \"{}\"",
+                        header.clone().unwrap_or_default()
+                    ),
+                ),
+                Some(_) => (
+                    Status::Info,
+                    Severity::None,
+                    format!(
+                        "product disclosed without a version: \"{}\"",
+                        header.clone().unwrap_or_default()
+                    ),
+                ),
+                None => (
+                    Status::Pass,
+                    Severity::None,
+                    "no Server or User-Agent header in responses".to_string(),
+                ),
+            };
+            Finding::new(self.id(), self.title(), status, summary)
+                .severity(severity)
+                .rfcs(&["RFC 3261 §20.35", "RFC 3261 §26.4.4"])
+                .details(json!({
+                    "header": header,
+                    "product": product,
+                    "version_disclosed": product.is_some_and(leaks_version),
+                }))
+        }))
     }
 }
 

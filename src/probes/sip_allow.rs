@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{answered, unanswered};
+use super::per_answer;
 use crate::probe::{BoxFuture, Context, Probe, Safety};
 use crate::report::{Finding, Status};
 
@@ -22,44 +22,31 @@ impl Probe for Allow {
         &[]
     }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
-        Box::pin(async move {
-            let got = answered(ctx).await;
-            if got.is_empty() {
-                return unanswered(self);
-            }
-            got.iter()
-                .map(|(ep, ex)| {
-                    let m = ex
-                        .best_response()
-                        .expect("answered() keeps only answered exchanges");
-                    let allow = m.list_header("Allow");
-                    let supported = m.list_header("Supported");
-                    let summary = if allow.is_empty() {
-                        format!("{} carried no Allow header", m.first_line())
+        Box::pin(per_answer(ctx, self, |_, m| {
+            let allow = m.list_header("Allow");
+            let supported = m.list_header("Supported");
+            let summary = if allow.is_empty() {
+                format!("{} carried no Allow header", m.first_line())
+            } else {
+                format!(
+                    "Allow: {}; Supported: {}",
+                    allow.join(", "),
+                    if supported.is_empty() {
+                        "none".into()
                     } else {
-                        format!(
-                            "Allow: {}; Supported: {}",
-                            allow.join(", "),
-                            if supported.is_empty() {
-                                "none".into()
-                            } else {
-                                supported.join(", ")
-                            }
-                        )
-                    };
-                    Finding::new(self.id(), self.title(), Status::Info, summary)
-                        .endpoint(ep)
-                        .rfcs(&["RFC 3261 §11.2", "RFC 3261 §20.5", "RFC 3261 §20.37"])
-                        .details(json!({
-                            "response": m.first_line(),
-                            "allow": allow,
-                            "supported": supported,
-                            "allow_header": m.quote_header("Allow"),
-                            "supported_header": m.quote_header("Supported"),
-                        }))
-                        .evidence([ctx.evidence(ex)])
-                })
-                .collect()
-        })
+                        supported.join(", ")
+                    }
+                )
+            };
+            Finding::new(self.id(), self.title(), Status::Info, summary)
+                .rfcs(&["RFC 3261 §11.2", "RFC 3261 §20.5", "RFC 3261 §20.37"])
+                .details(json!({
+                    "response": m.first_line(),
+                    "allow": allow,
+                    "supported": supported,
+                    "allow_header": m.quote_header("Allow"),
+                    "supported_header": m.quote_header("Supported"),
+                }))
+        }))
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{answered, unanswered};
+use super::per_answer;
 use crate::probe::{BoxFuture, Context, Probe, Safety};
 use crate::report::{Finding, Status};
 
@@ -23,60 +23,47 @@ impl Probe for Refer {
         &[]
     }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
-        Box::pin(async move {
-            let got = answered(ctx).await;
-            if got.is_empty() {
-                return unanswered(self);
-            }
-            got.iter()
-                .map(|(ep, ex)| {
-                    let m = ex
-                        .best_response()
-                        .expect("answered() keeps only answered exchanges");
-                    let allow = m.list_header("Allow");
-                    let supported = m.list_header("Supported");
-                    let refer = allow.iter().any(|a| a.eq_ignore_ascii_case("REFER"));
-                    let replaces = supported.iter().any(|s| s.eq_ignore_ascii_case("replaces"));
-                    let norefersub = supported
-                        .iter()
-                        .any(|s| s.eq_ignore_ascii_case("norefersub"));
-                    let source = m.quote_header("Allow");
-                    let summary = match (&source, refer) {
-                        (Some(h), true) => format!(
-                            "REFER advertised: \"{h}\" in the {} to OPTIONS; Replaces {}",
-                            m.first_line(),
-                            if replaces {
-                                "supported"
-                            } else {
-                                "not advertised"
-                            }
-                        ),
-                        (Some(h), false) => format!(
-                            "REFER not advertised: \"{h}\" in the {} to OPTIONS",
-                            m.first_line()
-                        ),
-                        (None, _) => format!(
-                            "cannot tell: the {} to OPTIONS carried no Allow header",
-                            m.first_line()
-                        ),
-                    };
-                    Finding::new(self.id(), self.title(), Status::Info, summary)
-                        .endpoint(ep)
-                        .rfcs(&["RFC 3515", "RFC 3891", "RFC 4488"])
-                        .details(json!({
-                            "advertised": source.as_ref().map(|_| refer),
-                            "replaces": replaces,
-                            "norefersub": norefersub,
-                            "source": {
-                                "transport": ep.transport,
-                                "response": m.first_line(),
-                                "header": source,
-                                "supported_header": m.quote_header("Supported"),
-                            }
-                        }))
-                        .evidence([ctx.evidence(ex)])
-                })
-                .collect()
-        })
+        Box::pin(per_answer(ctx, self, |ep, m| {
+            let allow = m.list_header("Allow");
+            let supported = m.list_header("Supported");
+            let refer = allow.iter().any(|a| a.eq_ignore_ascii_case("REFER"));
+            let replaces = supported.iter().any(|s| s.eq_ignore_ascii_case("replaces"));
+            let norefersub = supported
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case("norefersub"));
+            let source = m.quote_header("Allow");
+            let summary = match (&source, refer) {
+                (Some(h), true) => format!(
+                    "REFER advertised: \"{h}\" in the {} to OPTIONS; Replaces {}",
+                    m.first_line(),
+                    if replaces {
+                        "supported"
+                    } else {
+                        "not advertised"
+                    }
+                ),
+                (Some(h), false) => format!(
+                    "REFER not advertised: \"{h}\" in the {} to OPTIONS",
+                    m.first_line()
+                ),
+                (None, _) => format!(
+                    "cannot tell: the {} to OPTIONS carried no Allow header",
+                    m.first_line()
+                ),
+            };
+            Finding::new(self.id(), self.title(), Status::Info, summary)
+                .rfcs(&["RFC 3515", "RFC 3891", "RFC 4488"])
+                .details(json!({
+                    "advertised": source.as_ref().map(|_| refer),
+                    "replaces": replaces,
+                    "norefersub": norefersub,
+                    "source": {
+                        "transport": ep.transport,
+                        "response": m.first_line(),
+                        "header": source,
+                        "supported_header": m.quote_header("Supported"),
+                    }
+                }))
+        }))
     }
 }

@@ -55,13 +55,7 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(s, "> **Incomplete:** {why}\n");
     }
     let _ = writeln!(s, "## Summary\n");
-    let counts: Vec<String> = r
-        .counts()
-        .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(st, n)| format!("{n} {st}"))
-        .collect();
-    let _ = writeln!(s, "Findings: {}.\n", counts.join(", "));
+    let _ = writeln!(s, "Findings: {}.\n", r.counts_text());
     let _ = writeln!(
         s,
         "| Endpoint | Transport | Address | Port |\n|---|---|---|---|"

@@ -234,6 +234,17 @@ impl Report {
         all.map(|s| (s, self.findings.iter().filter(|f| f.status == s).count()))
     }
 
+    /// The non-zero counts in words: `3 pass, 1 warn`.
+    pub fn counts_text(&self) -> String {
+        let counts: Vec<String> = self
+            .counts()
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(st, n)| format!("{n} {st}"))
+            .collect();
+        counts.join(", ")
+    }
+
     /// The process exit code the report implies (see README "Exit codes"): 3 incomplete, 1 a fail, 0 otherwise.
     pub fn exit_code(&self) -> i32 {
         if self.incomplete.is_some() {

@@ -54,13 +54,7 @@ pub fn render(r: &Report, color: bool) -> String {
         let _ = writeln!(s, "{tag} {:<width$}  {}{ep}", f.id, f.summary);
     }
     s.push('\n');
-    let counts: Vec<String> = r
-        .counts()
-        .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(st, n)| format!("{n} {st}"))
-        .collect();
-    let _ = writeln!(s, "{}", counts.join(", "));
+    let _ = writeln!(s, "{}", r.counts_text());
     if let Some(p) = &r.policy {
         let _ = writeln!(s, "{}", super::policy::render_line(p));
     }

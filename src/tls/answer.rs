@@ -12,6 +12,10 @@ use super::suites;
 pub const MAX_RECORD: usize = 16384 + 2048;
 /// Largest handshake message accepted (a long certificate chain fits easily).
 pub const MAX_HANDSHAKE: usize = 256 * 1024;
+/// Most bytes read for one answer: a first flight is a ServerHello and a few handshake messages. Past
+/// it a server streaming messages that never end its flight is cut off; data that is always ready
+/// would otherwise keep the reader going past its deadline.
+pub const MAX_FLIGHT: usize = 4 * MAX_HANDSHAKE;
 
 /// SHA-256("HelloRetryRequest"), the ServerHello.random of a HelloRetryRequest (RFC 8446 §4.1.3).
 const HRR_RANDOM: [u8; 32] = [
@@ -163,6 +167,8 @@ pub struct Parser {
     hello: Option<ServerHello>,
     /// Read past the ServerHello up to ServerHelloDone (certificate, key exchange, requests).
     want_flight: bool,
+    /// Bytes fed so far.
+    total: usize,
 }
 
 fn hex_prefix(b: &[u8]) -> String {
@@ -204,8 +210,25 @@ impl Parser {
         end
     }
 
-    /// Feeds bytes; returns `Done` as soon as an answer is complete.
+    /// Feeds bytes; returns `Done` as soon as an answer is complete, or once [`MAX_FLIGHT`] bytes came
+    /// without completing one (with the ServerHello if there was one).
     pub fn feed(&mut self, data: &[u8]) -> Step {
+        self.total = self.total.saturating_add(data.len());
+        match self.feed_records(data) {
+            Step::Need if self.total > MAX_FLIGHT => {
+                if self.hello.is_some() {
+                    return self.done_hello();
+                }
+                Step::Done(Answer::Garbage(format!(
+                    "{} bytes without a complete answer",
+                    self.total
+                )))
+            }
+            step => step,
+        }
+    }
+
+    fn feed_records(&mut self, data: &[u8]) -> Step {
         self.buf.extend_from_slice(data);
         loop {
             if self.buf.len() < 5 {
@@ -480,6 +503,31 @@ mod tests {
             panic!()
         };
         assert_eq!(a.refusal(), "alert:protocol_version");
+    }
+
+    #[test]
+    fn a_flight_that_never_ends_is_cut_off() {
+        // A TLS 1.2 ServerHello, then handshake messages of an unknown type and never ServerHelloDone:
+        // before, the reader asked for more for as long as the server sent them.
+        let mut p = Parser::new(true);
+        assert!(matches!(
+            p.feed(&record(22, &server_hello(0xC02F, &[]))),
+            Step::Need
+        ));
+        let junk = record(22, &[99, 0, 0, 0].repeat(1000));
+        let mut fed = 0;
+        let answer = loop {
+            assert!(fed <= MAX_FLIGHT, "still reading after {fed} bytes");
+            if let Step::Done(a) = p.feed(&junk) {
+                break a;
+            }
+            fed += junk.len();
+        };
+        let Answer::Hello(h) = answer else {
+            panic!("{answer:?}")
+        };
+        assert_eq!(h.suite, 0xC02F);
+        assert!(!h.flight_complete);
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub struct Connection {
     pub tls: Option<TlsInfo>,
     limits: Limits,
     capture: Option<Sink>,
+    /// Reads in a row started past their deadline (see [`late_read`]).
+    late: u32,
 }
 
 fn io_err(e: io::Error) -> TxError {
@@ -92,6 +94,7 @@ impl Connection {
                     tls: None,
                     limits,
                     capture: tls.capture.clone(),
+                    late: 0,
                 })
             }
             Transport::Tcp | Transport::Tls => {
@@ -112,6 +115,7 @@ impl Connection {
                         tls: None,
                         limits,
                         capture: tls.capture.clone(),
+                        late: 0,
                     });
                 }
                 // Under TLS the tap sits below rustls, so the capture holds real TLS records.
@@ -140,6 +144,7 @@ impl Connection {
                     tls: Some(info),
                     limits,
                     capture: tls.capture.clone(),
+                    late: 0,
                 })
             }
         }
@@ -183,8 +188,10 @@ impl Connection {
             self.endpoint.socket_addr(),
         );
         let capture = self.capture.clone();
+        let late = &mut self.late;
         match &mut self.inner {
             Inner::Udp(s) => {
+                late_read(late, deadline)?;
                 let mut buf = vec![0u8; limits.max_message + 1];
                 let n = timeout_at(deadline, s.recv(&mut buf))
                     .await
@@ -209,6 +216,7 @@ impl Connection {
                     }
                     Frame::Need => {}
                 }
+                late_read(late, deadline)?;
                 let mut chunk = [0u8; 8192];
                 let n = timeout_at(deadline, s.read(&mut chunk))
                     .await
@@ -247,6 +255,25 @@ impl Connection {
             }
         }
     }
+}
+
+/// Reads past the deadline that still return data already there: enough for a slow CPU to collect
+/// what arrived in time, too few for a flood to keep a caller's loop going.
+pub(crate) const MAX_LATE_READS: u32 = 64;
+
+/// Counts a read started at or after `deadline`; `Timeout` once there were too many in a row. A read
+/// that is always ready (a peer flooding us) completes before `timeout_at` ever looks at its timer, so
+/// without this a caller looping on `recv` would run past its deadline for as long as the flood lasts.
+fn late_read(late: &mut u32, deadline: Instant) -> Result<(), TxError> {
+    if Instant::now() < deadline {
+        *late = 0;
+        return Ok(());
+    }
+    *late += 1;
+    if *late > MAX_LATE_READS {
+        return Err(TxError::Timeout);
+    }
+    Ok(())
 }
 
 fn parse_incoming(bytes: Vec<u8>, limits: &Limits) -> Incoming {

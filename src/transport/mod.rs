@@ -91,6 +91,9 @@ impl Timers {
 
 /// At most this many unrelated messages are kept per exchange, so a chatty peer cannot grow memory.
 const MAX_STRAYS: usize = 16;
+/// At most this many matching responses are kept; past it a provisional replaces the last one kept, so
+/// an endless stream of 1xx (each up to the message limit) cannot grow memory until the deadline.
+const MAX_RESPONSES: usize = 16;
 
 /// One client transaction as it happened.
 #[derive(Debug, Clone)]
@@ -242,6 +245,9 @@ pub async fn transaction(
                 ex.reached = true;
                 ex.rtt.get_or_insert_with(|| start.elapsed());
                 let code = m.status().unwrap_or(0);
+                if ex.responses.len() >= MAX_RESPONSES && code < 200 {
+                    ex.responses.pop();
+                }
                 ex.responses.push(m);
                 if code >= 200 {
                     return ex;
@@ -277,5 +283,111 @@ pub async fn transaction(
                 return ex;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::Limits;
+    use crate::target::{Endpoint, Port};
+    use tokio::net::UdpSocket;
+
+    fn reply(code: u16) -> Vec<u8> {
+        format!(
+            "SIP/2.0 {code} X\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKflood\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        )
+        .into_bytes()
+    }
+
+    /// A flooding peer keeps the socket always readable, and a ready read completes before its timer is
+    /// looked at: without a bound, a loop over `recv` (every transaction) ran seconds past its deadline
+    /// for as long as the flood lasted. Data already there is still collected by a few late reads.
+    #[tokio::test]
+    async fn ready_data_does_not_outlive_the_deadline() {
+        let server = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = Port::new(server.local_addr().unwrap().port()).unwrap();
+        let ep = Endpoint::new(Transport::Udp, "127.0.0.1".parse().unwrap(), port);
+        let soon = Instant::now() + Duration::from_secs(5);
+        let mut conn = Connection::open(&ep, &TlsSettings::webpki(), "x", Limits::default(), soon)
+            .await
+            .unwrap();
+        conn.send(b"OPTIONS sip:x SIP/2.0\r\n\r\n", soon)
+            .await
+            .unwrap();
+        let mut buf = [0u8; 2048];
+        let (_, from) = server.recv_from(&mut buf).await.unwrap();
+        let queued = conn::MAX_LATE_READS + 10;
+        for _ in 0..=queued {
+            server.send_to(&reply(200), from).await.unwrap();
+        }
+        // Loopback delivers at once: once the first is read, the others are queued behind it.
+        assert!(matches!(conn.recv(soon).await, Ok(Incoming::Message(_))));
+        let passed = Instant::now() - Duration::from_millis(1);
+        for i in 0..conn::MAX_LATE_READS {
+            let got = conn.recv(passed).await;
+            assert!(
+                matches!(got, Ok(Incoming::Message(_))),
+                "late read {i}: {got:?}"
+            );
+        }
+        assert_eq!(conn.recv(passed).await.err(), Some(TxError::Timeout));
+        // A read before its deadline starts the count afresh.
+        assert!(matches!(conn.recv(soon).await, Ok(Incoming::Message(_))));
+    }
+
+    /// A peer answering with a long run of provisionals before the final response: memory stays bounded
+    /// and the final response is still what the exchange reports.
+    #[tokio::test]
+    async fn endless_provisionals_do_not_grow_the_exchange() {
+        let server = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = Port::new(server.local_addr().unwrap().port()).unwrap();
+        let peer = tokio::spawn(async move {
+            let mut buf = [0u8; 2048];
+            let (_, from) = server.recv_from(&mut buf).await.unwrap();
+            for i in 0..100 {
+                server.send_to(&reply(100), from).await.unwrap();
+                if i % 10 == 0 {
+                    // Lets the client drain its socket so no datagram is dropped on loopback.
+                    tokio::task::yield_now().await;
+                }
+            }
+            server.send_to(&reply(200), from).await.unwrap();
+        });
+        let ep = Endpoint::new(Transport::Udp, "127.0.0.1".parse().unwrap(), port);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut conn = Connection::open(
+            &ep,
+            &TlsSettings::webpki(),
+            "127.0.0.1",
+            Limits::default(),
+            deadline,
+        )
+        .await
+        .unwrap();
+        let key = TxKey {
+            branch: "z9hG4bKflood".into(),
+            method: "OPTIONS".into(),
+        };
+        let timers = Timers {
+            timeout: Duration::from_secs(5),
+            ..Timers::default()
+        };
+        let ex = transaction(
+            &mut conn,
+            b"OPTIONS sip:x SIP/2.0\r\n\r\n".to_vec(),
+            &key,
+            &timers,
+            Instant::now(),
+        )
+        .await;
+        peer.await.unwrap();
+        assert!(
+            ex.responses.len() <= MAX_RESPONSES + 1,
+            "{}",
+            ex.responses.len()
+        );
+        assert_eq!(ex.final_response().and_then(Message::status), Some(200));
+        assert_eq!(ex.responses[0].status(), Some(100));
     }
 }

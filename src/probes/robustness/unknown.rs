@@ -8,6 +8,7 @@ use super::targets;
 use crate::probe::{BoxFuture, Context, Probe, Safety};
 use crate::report::{Finding, Severity, Status};
 use crate::sip::Message;
+use crate::target::Endpoint;
 
 /// The option tag nobody supports.
 pub const UNKNOWN_TAG: &str = "x-sipcheck-unknown-extension";
@@ -15,6 +16,19 @@ pub const UNKNOWN_TAG: &str = "x-sipcheck-unknown-extension";
 fn line(m: Option<&Message>) -> String {
     m.map(|m| m.first_line())
         .unwrap_or_else(|| "no answer".into())
+}
+
+/// A finding of these probes about `ep`: of low severity unless it passed.
+fn finding(p: &dyn Probe, ep: &Endpoint, status: Status, summary: String) -> Finding {
+    let severity = if status == Status::Pass {
+        Severity::None
+    } else {
+        Severity::Low
+    };
+    Finding::new(p.id(), p.title(), status, summary)
+        .severity(severity)
+        .endpoint(ep)
+        .questions(p.questions())
 }
 
 pub struct UnknownHeader;
@@ -86,16 +100,8 @@ impl Probe for UnknownHeader {
                         ),
                     ),
                 };
-                let sev = if status == Status::Pass {
-                    Severity::None
-                } else {
-                    Severity::Low
-                };
                 out.push(
-                    Finding::new(self.id(), self.title(), status, summary)
-                        .severity(sev)
-                        .endpoint(&ep)
-                        .questions(self.questions())
+                    finding(self, &ep, status, summary)
                         .rfcs(&["RFC 3261 §7.3", "RFC 3261 §8.2.2"])
                         .details(json!({
                             "response": code,
@@ -187,16 +193,8 @@ impl Probe for UnknownRequire {
                 let pex = ctx.exchange(&ep, &preq).await;
                 let got = ex.final_response();
                 let (status, summary) = judge_require(got);
-                let sev = if status == Status::Pass {
-                    Severity::None
-                } else {
-                    Severity::Low
-                };
                 out.push(
-                    Finding::new(self.id(), self.title(), status, summary)
-                        .severity(sev)
-                        .endpoint(&ep)
-                        .questions(self.questions())
+                    finding(self, &ep, status, summary)
                         .rfcs(&["RFC 3261 §8.2.2.3", "RFC 3261 §20.32", "RFC 3261 §16.3"])
                         .details(json!({
                             "option_tag": UNKNOWN_TAG,
