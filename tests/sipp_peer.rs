@@ -17,6 +17,27 @@ impl Drop for Sipp {
     }
 }
 
+/// SIPp binds its port a little after it starts; until then an OPTIONS meets ICMP port-unreachable,
+/// which sipcheck rightly reports as refused. Wait (bounded) for SIPp to answer one.
+fn wait_until_answering(port: u16) {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_millis(200)))
+        .unwrap();
+    let local = sock.local_addr().unwrap();
+    for i in 0..50 {
+        let msg = format!(
+            "OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-ready-{i}\r\nMax-Forwards: 5\r\nFrom: <sip:ready@test>;tag=r\r\nTo: <sip:127.0.0.1>\r\nCall-ID: ready-{i}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        );
+        let _ = sock.send_to(msg.as_bytes(), ("127.0.0.1", port));
+        let mut buf = [0u8; 2048];
+        if matches!(sock.recv(&mut buf), Ok(n) if buf[..n].starts_with(b"SIP/2.0 200")) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("sipp did not answer OPTIONS on port {port} within 15 s");
+}
+
 #[test]
 fn sipp_uas_answers_options_without_allow_and_refer_is_not_guessed() {
     let port = support::kamailio::free_port_pair("127.0.0.1".parse().unwrap(), false);
@@ -41,8 +62,8 @@ fn sipp_uas_answers_options_without_allow_and_refer_is_not_guessed() {
         .spawn()
         .expect("cannot start sipp: install the Debian package sip-tester (see scripts/setup.sh)");
     let _sipp = Sipp(child);
+    wait_until_answering(port);
     let target = format!("127.0.0.1:{port}");
-    // SIPp binds shortly after start; the UDP transaction's retransmissions cover that gap.
     let out = sipcheck(&[
         "probe",
         &target,
