@@ -7,12 +7,12 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "
 trap cleanup EXIT
 port=25060
 while ss -lntu 2>/dev/null | grep -qE "127\.0\.0\.1:($port|$((port+1))) "; do port=$((port+2)); done
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=demo CA" \
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 -subj "/CN=demo CA" \
   -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=sip.test" \
   -keyout "$dir/key.pem" -out "$dir/leaf.csr" 2>/dev/null
 printf 'subjectAltName=DNS:sip.test,IP:127.0.0.1,URI:sip:sip.test\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > "$dir/ext"
-openssl x509 -req -in "$dir/leaf.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 30 \
+openssl x509 -req -in "$dir/leaf.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 365 \
   -extfile "$dir/ext" -out "$dir/cert.pem" 2>/dev/null
 mpath=$(dirname "$(ls /usr/lib/*/kamailio/modules/tm.so /usr/lib/kamailio/modules/tm.so 2>/dev/null | head -1)")/
 sed -e "s#@@TLS_METHOD@@#TLSv1.2+#" -e "s#@@CERT@@#$dir/cert.pem#" -e "s#@@KEY@@#$dir/key.pem#" \
