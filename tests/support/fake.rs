@@ -68,14 +68,15 @@ pub fn respond(req: &Message, code: u16, reason: &str, extra: &[&str]) -> Vec<u8
     respond_with_body(req, code, reason, extra, "", b"")
 }
 
-pub fn respond_with_body(
+/// Status line, Via/From/Call-ID/CSeq copied from `req`, To with `tag` added when it has none, and the
+/// `extra` header lines; no Content-* headers and no blank line yet.
+pub fn response_head(
     req: &Message,
     code: u16,
     reason: &str,
-    extra: &[&str],
-    content_type: &str,
-    body: &[u8],
-) -> Vec<u8> {
+    tag: &str,
+    extra: &[impl AsRef<str>],
+) -> String {
     let mut s = format!("SIP/2.0 {code} {reason}\r\n");
     for v in req.headers_named("Via") {
         s.push_str(&format!("Via: {v}\r\n"));
@@ -89,13 +90,25 @@ pub fn respond_with_body(
         if to.contains(";tag=") {
             s.push_str(&format!("To: {to}\r\n"));
         } else {
-            s.push_str(&format!("To: {to};tag=fake{code}\r\n"));
+            s.push_str(&format!("To: {to};tag={tag}\r\n"));
         }
     }
     for e in extra {
-        s.push_str(e);
+        s.push_str(e.as_ref());
         s.push_str("\r\n");
     }
+    s
+}
+
+pub fn respond_with_body(
+    req: &Message,
+    code: u16,
+    reason: &str,
+    extra: &[&str],
+    content_type: &str,
+    body: &[u8],
+) -> Vec<u8> {
+    let mut s = response_head(req, code, reason, &format!("fake{code}"), extra);
     if !content_type.is_empty() {
         s.push_str(&format!("Content-Type: {content_type}\r\n"));
     }

@@ -84,26 +84,8 @@ pub fn response(
     extra: &[String],
     sdp: Option<&str>,
 ) -> Vec<u8> {
-    let mut s = format!("SIP/2.0 {code} {reason}\r\n");
-    for v in req.headers_named("Via") {
-        s.push_str(&format!("Via: {v}\r\n"));
-    }
-    for h in ["From", "Call-ID", "CSeq"] {
-        if let Some(v) = req.header(h) {
-            s.push_str(&format!("{h}: {v}\r\n"));
-        }
-    }
-    if let Some(to) = req.header("To") {
-        if to.contains(";tag=") {
-            s.push_str(&format!("To: {to}\r\n"));
-        } else {
-            s.push_str(&format!("To: {to};tag=fk1\r\n"));
-        }
-    }
-    for e in extra {
-        s.push_str(e);
-        s.push_str("\r\n");
-    }
+    // fk1: one To tag for every response, so the 180 and the 200 belong to one dialog.
+    let mut s = crate::support::fake::response_head(req, code, reason, "fk1", extra);
     match sdp {
         Some(b) => {
             s.push_str(&format!(
