@@ -196,11 +196,15 @@ fn judgeable<'a>(id: &str, a: &'a Attempt) -> Result<&'a Placed, Box<Finding>> {
             code.unwrap_or_default()
         )),
         Some(401 | 407 | 403) if o.answered_with.is_some() => Some(format!(
-            "the credentials were not accepted ({})",
-            o.final_response
-                .as_ref()
-                .map(|m| m.first_line())
+            "the credentials were not accepted: the authenticated INVITE was answered \"{}\"{}",
+            o.credentials_refused()
                 .unwrap_or_default()
+                .trim_start_matches("SIP/2.0 "),
+            if o.stale_retried {
+                " (after a stale-nonce retry)"
+            } else {
+                ""
+            }
         )),
         Some(404 | 484 | 604) => Some(format!(
             "the destination does not exist ({}); check --call-to",
@@ -236,6 +240,8 @@ fn call_details(p: &Placed) -> serde_json::Value {
         "final": p.outcome.final_response.as_ref().map(|m| m.first_line()),
         "provisional": p.outcome.provisional,
         "authenticated_with": p.outcome.answered_with,
+        "auth_rounds": p.outcome.auth_rounds,
+        "stale_nonce_retried": p.outcome.stale_retried,
         "cancelled": p.outcome.cancelled,
         "answer_profile": m.map(|m| m.proto.clone()),
         "answer_crypto": m.map(|m| m.cryptos().iter().map(|c| c.describe()).collect::<Vec<_>>()),
