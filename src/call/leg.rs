@@ -157,6 +157,10 @@ pub struct CallLeg {
     auth_headers: Vec<(&'static str, String)>,
     dialog: Option<Dialog>,
     ended_by_peer: bool,
+    /// Methods of the requests the far end sent inside our call (bounded), in arrival order.
+    peer_requests: Vec<String>,
+    /// NOTIFYs received inside the call (bounded), for a REFER's subscription.
+    notifies: Vec<Message>,
     steps: Vec<Step>,
 }
 
@@ -192,6 +196,8 @@ impl CallLeg {
             auth_headers: Vec::new(),
             dialog: None,
             ended_by_peer: false,
+            peer_requests: Vec::new(),
+            notifies: Vec::new(),
             steps: Vec::new(),
         })
     }
@@ -238,8 +244,18 @@ impl CallLeg {
         self.conn.send(&bytes, Instant::now() + self.timeout).await
     }
 
-    /// The next message, logged; `Err(Timeout)` at the deadline.
+    /// The next response of our call, logged (requests from the far end are answered on the way);
+    /// `Err(Timeout)` at the deadline.
     async fn recv(&mut self, deadline: Instant) -> Result<Message, TxError> {
+        self.recv_any(deadline, false).await
+    }
+
+    /// As [`recv`](Self::recv); with `requests`, a request of our call is also returned (once answered).
+    pub(super) async fn recv_any(
+        &mut self,
+        deadline: Instant,
+        requests: bool,
+    ) -> Result<Message, TxError> {
         loop {
             match self.conn.recv(deadline).await? {
                 Incoming::Message(m) => {
@@ -248,11 +264,14 @@ impl CallLeg {
                     {
                         s.received.extend_from_slice(&m.raw);
                     }
-                    if m.status().is_none() {
-                        self.answer_request(&m).await;
+                    if m.header("Call-ID") != Some(self.call_id.as_str()) {
                         continue;
                     }
-                    if m.header("Call-ID") != Some(self.call_id.as_str()) {
+                    if m.status().is_none() {
+                        self.answer_request(&m).await;
+                        if requests {
+                            return Ok(m);
+                        }
                         continue;
                     }
                     return Ok(m);
@@ -274,6 +293,12 @@ impl CallLeg {
             return;
         }
         let method = m.method().unwrap_or_default().to_ascii_uppercase();
+        if self.peer_requests.len() < MAX_PROVISIONAL && method != "ACK" {
+            self.peer_requests.push(method.clone());
+        }
+        if method == "NOTIFY" && self.notifies.len() < MAX_PROVISIONAL {
+            self.notifies.push(m.clone());
+        }
         let (code, reason) = match method.as_str() {
             "ACK" => return,
             "BYE" => {
@@ -564,30 +589,25 @@ impl CallLeg {
         }
     }
 
-    /// Hangs up: BYE when a dialog exists and the far end has not hung up already, waiting (bounded) for
-    /// its answer, re-ACKing retransmitted 2xx meanwhile.
-    pub async fn hangup(&mut self) -> Teardown {
-        let mut t = Teardown {
-            established: self.dialog.is_some(),
-            ended_by_peer: self.ended_by_peer,
-            ..Teardown::default()
-        };
-        let Some(d) = &self.dialog else { return t };
-        if self.ended_by_peer {
-            return t;
-        }
+    /// A request inside the dialog (remote target, route set, next CSeq), or `None` without a dialog.
+    pub(super) fn dialog_request(&mut self, method: &str) -> Option<Request> {
+        let d = self.dialog.as_ref()?;
         let (uri, to, routes) = (d.remote_target.clone(), d.to.clone(), d.routes.clone());
         self.cseq += 1;
-        let cseq = self.cseq;
-        let branch = new_branch();
-        let mut r = self.request("BYE", &uri, &to, &branch, cseq);
+        let mut r = self.request(method, &uri, &to, &new_branch(), self.cseq);
+        r.method = method.to_string();
         for rt in routes {
             r = r.header("Route", rt);
         }
+        Some(r)
+    }
+
+    /// Sends `r` (a non-INVITE request) and waits, bounded, for its final response, retransmitting over
+    /// UDP (RFC 3261 §17.1.2) and re-ACKing a retransmitted 2xx of our INVITE meanwhile.
+    pub(super) async fn transaction(&mut self, r: &Request) -> Result<Message, String> {
         let bytes = r.render(self.endpoint.transport, self.local);
         if let Err(e) = self.send(bytes.clone()).await {
-            t.note = Some(format!("BYE not sent: {e}"));
-            return t;
+            return Err(format!("{} not sent: {e}", r.method));
         }
         let udp = self.endpoint.transport == Transport::Udp;
         let deadline = Instant::now() + self.timeout;
@@ -602,13 +622,11 @@ impl CallLeg {
             match self.recv(wait).await {
                 Ok(m) => {
                     let code = m.status().unwrap_or(0);
-                    let is_bye = m
-                        .cseq()
-                        .is_some_and(|(n, meth)| n == cseq && meth.eq_ignore_ascii_case("BYE"));
-                    if is_bye && code >= 200 {
-                        t.bye_response = Some(code);
-                        t.ended_by_peer = self.ended_by_peer;
-                        return t;
+                    let ours = m.cseq().is_some_and(|(n, meth)| {
+                        n == r.cseq && meth.eq_ignore_ascii_case(&r.method)
+                    });
+                    if ours && code >= 200 {
+                        return Ok(m);
                     }
                     if self.matches_invite(&m) && (200..300).contains(&code) {
                         self.ack_2xx(&m).await;
@@ -619,13 +637,31 @@ impl CallLeg {
                     interval = (interval * 2).min(Duration::from_secs(4));
                     next_retx = Instant::now() + interval;
                 }
-                Err(e) => {
-                    t.ended_by_peer = self.ended_by_peer;
-                    t.note = Some(format!("no answer to BYE: {e}"));
-                    return t;
-                }
+                Err(e) => return Err(format!("no answer to {}: {e}", r.method)),
             }
         }
+    }
+
+    /// Hangs up: BYE when a dialog exists and the far end has not hung up already, waiting (bounded) for
+    /// its answer, re-ACKing retransmitted 2xx meanwhile.
+    pub async fn hangup(&mut self) -> Teardown {
+        let mut t = Teardown {
+            established: self.dialog.is_some(),
+            ended_by_peer: self.ended_by_peer,
+            ..Teardown::default()
+        };
+        if self.ended_by_peer {
+            return t;
+        }
+        let Some(r) = self.dialog_request("BYE") else {
+            return t;
+        };
+        match self.transaction(&r).await {
+            Ok(m) => t.bye_response = m.status(),
+            Err(e) => t.note = Some(e),
+        }
+        t.ended_by_peer = self.ended_by_peer;
+        t
     }
 
     /// Keeps the signalling alive for `d` (answering a BYE or OPTIONS from the far end, re-ACKing 2xx).
@@ -643,6 +679,31 @@ impl CallLeg {
 
     pub fn ended_by_peer(&self) -> bool {
         self.ended_by_peer
+    }
+
+    pub(super) fn notify_count(&self) -> usize {
+        self.notifies.len()
+    }
+
+    pub(super) fn notifies_since(&self, n: usize) -> Vec<Message> {
+        self.notifies.get(n..).unwrap_or_default().to_vec()
+    }
+
+    /// Methods of the requests the far end sent inside the call, in arrival order.
+    pub fn peer_requests(&self) -> &[String] {
+        &self.peer_requests
+    }
+
+    /// The dialog's identifiers (Call-ID, our tag, the far end's tag), for a `Replaces` header.
+    pub fn dialog_id(&self) -> Option<(String, String, String)> {
+        let d = self.dialog.as_ref()?;
+        let remote_tag = crate::sip::parse::param(&d.to, "tag")?;
+        Some((self.call_id.clone(), self.from_tag.clone(), remote_tag))
+    }
+
+    /// The From we call as (`"sipcheck" <sip:user@domain>`), for a `Referred-By`.
+    pub fn from_uri(&self) -> &str {
+        &self.from
     }
 
     /// The call's messages as evidence: one record per message sent, with what arrived after it.

@@ -7,12 +7,14 @@
 
 pub mod leg;
 pub mod place;
+pub mod refer;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub use leg::{CallLeg, InviteOptions, InviteOutcome, Teardown};
-pub use place::{Offer, Placed, place};
+pub use place::{After, Offer, Placed, place, place_then};
+pub use refer::{Notify, ReferOutcome};
 
 use crate::sip::digest::Credentials;
 
@@ -33,6 +35,8 @@ pub struct CallPolicy {
     pub credentials: Option<Credentials>,
     /// `--caller-id`: the calling number (From and Contact user) instead of the account user.
     pub caller_id: Option<String>,
+    /// `--refer-to`: where the REFER test transfers the call (never guessed).
+    pub refer_to: Option<String>,
     placed: Arc<AtomicU32>,
     serial: Arc<tokio::sync::Mutex<()>>,
 }
@@ -45,6 +49,7 @@ impl Default for CallPolicy {
             max_calls: DEFAULT_MAX_CALLS,
             credentials: None,
             caller_id: None,
+            refer_to: None,
             placed: Arc::new(AtomicU32::new(0)),
             serial: Arc::new(tokio::sync::Mutex::new(())),
         }

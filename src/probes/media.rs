@@ -188,9 +188,19 @@ fn judgeable<'a>(id: &str, a: &'a Attempt) -> Result<&'a Placed, Box<Finding>> {
         }
         Ok(p) => p,
     };
+    let reason = unjudgeable(p);
+    match reason {
+        Some(r) => Err(Box::new(call_finding(id, p, Status::Error, r, &[]))),
+        None => Ok(p),
+    }
+}
+
+/// Why a placed call says nothing about what it was placed to measure (challenged without credentials,
+/// credentials refused, no such destination, not taken, no final answer), or `None`.
+pub(crate) fn unjudgeable(p: &Placed) -> Option<String> {
     let o = &p.outcome;
     let code = o.final_code();
-    let reason = match code {
+    match code {
         Some(401 | 407) if o.answered_with.is_none() => Some(format!(
             "the trunk asked for credentials ({}); give --user and SIPCHECK_PASSWORD or --password-file",
             code.unwrap_or_default()
@@ -225,10 +235,6 @@ fn judgeable<'a>(id: &str, a: &'a Attempt) -> Result<&'a Placed, Box<Finding>> {
             o.error.clone().unwrap_or_else(|| "unknown".into())
         )),
         _ => None,
-    };
-    match reason {
-        Some(r) => Err(Box::new(call_finding(id, p, Status::Error, r, &[]))),
-        None => Ok(p),
     }
 }
 
