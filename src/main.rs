@@ -168,6 +168,12 @@ struct ProbeArgs {
     /// File whose first line is the digest password (instead of SIPCHECK_PASSWORD).
     #[arg(long, value_name = "FILE")]
     password_file: Option<String>,
+    /// Number or URI the REFER test transfers its call to (call.refer; needs --allow-calls); never guessed.
+    #[arg(long, value_name = "URI")]
+    refer_to: Option<String>,
+    /// Calling number (From and Contact user) of test calls; default: the --user account.
+    #[arg(long, value_name = "NUMBER")]
+    caller_id: Option<String>,
     /// Directory of extra malformed-message cases (*.toml), added to the built-in catalog.
     #[arg(long, value_name = "DIR")]
     catalog: Option<std::path::PathBuf>,
@@ -287,6 +293,11 @@ fn build_options(a: &ProbeArgs, target: &str) -> Result<(ScanOptions, Format), E
     cfg.calls.allow = a.allow_calls;
     cfg.calls.max_calls = a.max_calls;
     cfg.calls.credentials = credentials(a)?;
+    cfg.calls.refer_to = a.refer_to.clone().filter(|s| !s.trim().is_empty());
+    cfg.calls.caller_id = match &a.caller_id {
+        Some(c) => Some(sipcheck::call::valid_caller_id(c).map_err(Error::BadOption)?),
+        None => None,
+    };
     opts.config = cfg;
     scan::select(&opts.selectors)?;
     Ok((opts, format))
