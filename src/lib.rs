@@ -50,6 +50,7 @@ pub mod probes;
 pub mod report;
 pub mod scan;
 pub mod sip;
+pub mod stir;
 pub mod target;
 pub mod tls;
 pub mod transport;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{CallLeg, InviteOptions, InviteOutcome, Teardown};
+use super::{CallLeg, InviteOptions, InviteOutcome, ReferOutcome, Teardown};
 use crate::media::MediaSockets;
 use crate::media::flow::{self, FlowPlan, FlowReport, Protection};
 use crate::probe::Context;
@@ -37,6 +37,10 @@ pub struct Placed {
     /// For SDES: the suite the answer picked, if it matched one we offered under the same tag.
     pub chosen: Option<Crypto>,
     pub flow: Option<FlowReport>,
+    /// What the REFER sent inside the call came to, when [`After::Refer`] asked for one.
+    pub refer: Option<ReferOutcome>,
+    /// `Server` or `User-Agent` of the answer (who answered the call).
+    pub answered_by: Option<String>,
     pub teardown: Teardown,
     pub evidence: Vec<Evidence>,
 }
@@ -59,6 +63,15 @@ fn dtls_fingerprint() -> String {
 pub const SRTP_WINDOW: Duration = Duration::from_millis(5800);
 pub const PLAIN_WINDOW: Duration = Duration::from_millis(1500);
 
+/// What to do on an answered call once media ran, before hanging up.
+#[derive(Debug, Clone, Default)]
+pub enum After {
+    #[default]
+    Nothing,
+    /// Send REFER to `refer_to` and follow its NOTIFYs for at most `follow`.
+    Refer { refer_to: String, follow: Duration },
+}
+
 /// Places one call. `Err` when no call could be placed at all (sockets, connection).
 pub async fn place(
     ctx: &Context,
@@ -67,6 +80,19 @@ pub async fn place(
     offer: Offer,
     auth: Option<&mut DigestClient>,
     opts: &InviteOptions,
+) -> Result<Placed, String> {
+    place_then(ctx, ep, uri, offer, auth, opts, &After::Nothing).await
+}
+
+/// As [`place`], then `after` on the answered call.
+pub async fn place_then(
+    ctx: &Context,
+    ep: &Endpoint,
+    uri: &str,
+    offer: Offer,
+    mut auth: Option<&mut DigestClient>,
+    opts: &InviteOptions,
+    after: &After,
 ) -> Result<Placed, String> {
     let mut leg = CallLeg::open(ctx, ep, uri)
         .await
@@ -90,7 +116,7 @@ pub async fn place(
         },
     };
     let offer_text = sdp::offer(&kind, rtp, rtcp, super::leg::session_id());
-    let outcome = leg.invite(&offer_text, auth, opts).await;
+    let outcome = leg.invite(&offer_text, auth.as_deref_mut(), opts).await;
     let mut placed = Placed {
         endpoint: ep.clone(),
         offer,
@@ -100,10 +126,16 @@ pub async fn place(
         answer_sdp: None,
         chosen: None,
         flow: None,
+        refer: None,
+        answered_by: None,
         teardown: Teardown::default(),
         evidence: Vec::new(),
     };
     if let Some(ans) = placed.outcome.answer() {
+        placed.answered_by = ans
+            .header("Server")
+            .or_else(|| ans.header("User-Agent"))
+            .map(|s| s.chars().take(120).collect());
         let text = String::from_utf8_lossy(&ans.body).to_string();
         let parsed = Sdp::parse(&text);
         placed.answer_sdp = Some(sdp::redact_keys(&text));
@@ -153,6 +185,10 @@ pub async fn place(
             }
         }
         placed.answer = Some(parsed);
+        if let (After::Refer { refer_to, follow }, false) = (after, leg.ended_by_peer()) {
+            let by = leg.from_uri().to_string();
+            placed.refer = Some(leg.refer(refer_to, &by, auth, *follow).await);
+        }
     }
     placed.teardown = leg.hangup().await;
     placed.evidence = leg.evidence();

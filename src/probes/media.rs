@@ -188,19 +188,33 @@ fn judgeable<'a>(id: &str, a: &'a Attempt) -> Result<&'a Placed, Box<Finding>> {
         }
         Ok(p) => p,
     };
+    let reason = unjudgeable(p);
+    match reason {
+        Some(r) => Err(Box::new(call_finding(id, p, Status::Error, r, &[]))),
+        None => Ok(p),
+    }
+}
+
+/// Why a placed call says nothing about what it was placed to measure (challenged without credentials,
+/// credentials refused, no such destination, not taken, no final answer), or `None`.
+pub(crate) fn unjudgeable(p: &Placed) -> Option<String> {
     let o = &p.outcome;
     let code = o.final_code();
-    let reason = match code {
+    match code {
         Some(401 | 407) if o.answered_with.is_none() => Some(format!(
             "the trunk asked for credentials ({}); give --user and SIPCHECK_PASSWORD or --password-file",
             code.unwrap_or_default()
         )),
         Some(401 | 407 | 403) if o.answered_with.is_some() => Some(format!(
-            "the credentials were not accepted ({})",
-            o.final_response
-                .as_ref()
-                .map(|m| m.first_line())
+            "the credentials were not accepted: the authenticated INVITE was answered \"{}\"{}",
+            o.credentials_refused()
                 .unwrap_or_default()
+                .trim_start_matches("SIP/2.0 "),
+            if o.stale_retried {
+                " (after a stale-nonce retry)"
+            } else {
+                ""
+            }
         )),
         Some(404 | 484 | 604) => Some(format!(
             "the destination does not exist ({}); check --call-to",
@@ -221,10 +235,6 @@ fn judgeable<'a>(id: &str, a: &'a Attempt) -> Result<&'a Placed, Box<Finding>> {
             o.error.clone().unwrap_or_else(|| "unknown".into())
         )),
         _ => None,
-    };
-    match reason {
-        Some(r) => Err(Box::new(call_finding(id, p, Status::Error, r, &[]))),
-        None => Ok(p),
     }
 }
 
@@ -236,6 +246,8 @@ fn call_details(p: &Placed) -> serde_json::Value {
         "final": p.outcome.final_response.as_ref().map(|m| m.first_line()),
         "provisional": p.outcome.provisional,
         "authenticated_with": p.outcome.answered_with,
+        "auth_rounds": p.outcome.auth_rounds,
+        "stale_nonce_retried": p.outcome.stale_retried,
         "cancelled": p.outcome.cancelled,
         "answer_profile": m.map(|m| m.proto.clone()),
         "answer_crypto": m.map(|m| m.cryptos().iter().map(|c| c.describe()).collect::<Vec<_>>()),
