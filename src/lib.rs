@@ -42,12 +42,15 @@ pub mod catalog;
 pub mod discover;
 pub mod error;
 pub mod evidence;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod media;
 pub mod probe;
 pub mod probes;
 pub mod report;
 pub mod scan;
 pub mod sip;
+pub mod stir;
 pub mod target;
 pub mod tls;
 pub mod transport;

@@ -8,6 +8,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 mod batch_cli;
 mod cli;
+mod verify_cli;
 
 use sipcheck::probe::Config;
 use sipcheck::report::{self, Format};
@@ -52,6 +53,23 @@ enum Command {
         reports: Vec<String>,
         /// Output format: md.
         #[arg(long, default_value = "md")]
+        format: String,
+    },
+    /// Verify the Identity (STIR/SHAKEN) of a SIP request saved in FILE: exit 0 valid, 1 not, 2 usage.
+    VerifyIdentity {
+        /// A SIP request as captured (listener evidence, a pcap export, a log).
+        file: String,
+        /// PEM file of the STI-PA's trusted roots; without it the chain is not verified (never valid).
+        #[arg(long, value_name = "PEM")]
+        sti_ca_file: Option<String>,
+        /// PEM file of trust roots for fetching x5u over HTTPS (default: the built-in web roots).
+        #[arg(long, value_name = "PEM")]
+        x5u_ca_file: Option<String>,
+        /// Verify as of this time (RFC 3339) instead of now.
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<String>,
+        /// Output format: text, json.
+        #[arg(long, default_value = "text")]
         format: String,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -438,6 +456,19 @@ fn main() -> ExitCode {
             format,
         } => cli::diff_cmd(&baseline, &new, &format),
         Command::Compare { reports, format } => cli::compare_cmd(&reports, &format),
+        Command::VerifyIdentity {
+            file,
+            sti_ca_file,
+            x5u_ca_file,
+            at,
+            format,
+        } => verify_cli::run(
+            &file,
+            sti_ca_file.as_deref(),
+            x5u_ca_file.as_deref(),
+            at.as_deref(),
+            &format,
+        ),
         Command::Completions { shell } => {
             // Rendered to memory first: clap_complete panics when stdout closes early (`| head`).
             let mut buf = Vec::new();
