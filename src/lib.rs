@@ -42,6 +42,7 @@ pub mod catalog;
 pub mod discover;
 pub mod error;
 pub mod evidence;
+pub mod listen;
 pub mod media;
 pub mod probe;
 pub mod probes;
