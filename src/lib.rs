@@ -42,6 +42,8 @@ pub mod catalog;
 pub mod discover;
 pub mod error;
 pub mod evidence;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod listen;
 pub mod media;
 pub mod probe;

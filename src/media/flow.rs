@@ -53,7 +53,7 @@ fn profile(s: Suite) -> ProtectionProfile {
     }
 }
 
-fn context(s: Suite, key_salt: &[u8]) -> Result<SrtpContext, String> {
+pub(crate) fn context(s: Suite, key_salt: &[u8]) -> Result<SrtpContext, String> {
     let (k, _) = s.key_salt_len();
     if key_salt.len() < k {
         return Err(format!("key too short for {}", s.name()));
