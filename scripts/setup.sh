@@ -5,7 +5,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
-  kamailio kamailio-tls-modules kamailio-extra-modules \
+  kamailio kamailio-tls-modules kamailio-extra-modules kamailio-secsipid-modules secsipidx \
   baresip-core sip-tester sipvicious \
   dnsmasq-base openssl sslscan tshark \
-  procps time iproute2 ca-certificates
+  procps time iproute2 ca-certificates \
+  libssl-dev pkg-config

@@ -6,32 +6,72 @@ use crate::transport::Exchange;
 /// Evidence text is cut to this many bytes per direction so a hostile peer cannot bloat the report.
 pub const MAX_EVIDENCE_BYTES: usize = 8 * 1024;
 
-const SECRET_HEADERS: &[&str] = &["authorization", "proxy-authorization"];
+/// Headers whose value is, or is computed from, a credential (`rspauth` is a digest over the password).
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "authentication-info",
+];
 
-/// Replaces the values of credential-bearing headers with `<redacted>`; works on any bytes.
+/// Replaces the values of credential-bearing headers with `<redacted>`; works on any bytes. A folded
+/// continuation of such a header (a line starting with SP or HT, RFC 3261 §7.3.1) carries the rest
+/// of the credential (`response="…"`, offline-crackable), so each of those lines becomes
+/// `<redacted>` too, keeping its indentation and line end.
 pub fn redact(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
+    let mut in_secret = false;
     for line in bytes.split_inclusive(|b| *b == b'\n') {
-        let name_end = line.iter().position(|b| *b == b':');
-        let secret = name_end.is_some_and(|i| {
-            let name = String::from_utf8_lossy(&line[..i]);
-            SECRET_HEADERS.contains(&name.trim().to_ascii_lowercase().as_str())
-        });
-        match (secret, name_end) {
-            (true, Some(i)) => {
+        if in_secret && line.first().is_some_and(|b| matches!(b, b' ' | b'\t')) {
+            let indent = line
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
+            out.extend_from_slice(&line[..indent]);
+            out.extend_from_slice(b"<redacted>");
+            out.extend_from_slice(line_end(line));
+            continue;
+        }
+        in_secret = false;
+        match secret_header_colon(line) {
+            Some(i) => {
+                in_secret = true;
                 out.extend_from_slice(&line[..=i]);
                 out.extend_from_slice(b" <redacted>");
-                if line.ends_with(b"\r\n") {
-                    out.extend_from_slice(b"\r\n");
-                } else if line.ends_with(b"\n") {
-                    out.push(b'\n');
-                }
+                out.extend_from_slice(line_end(line));
             }
-            _ if line.starts_with(b"a=crypto:") => out.extend_from_slice(&mask_sdes_keys(line)),
-            _ => out.extend_from_slice(line),
+            None if is_crypto_line(line) => out.extend_from_slice(&mask_sdes_keys(line)),
+            None => out.extend_from_slice(line),
         }
     }
     out
+}
+
+/// The offset of the colon of a credential-bearing header line, if `line` is one.
+pub fn secret_header_colon(line: &[u8]) -> Option<usize> {
+    let i = line.iter().position(|b| *b == b':')?;
+    let name = String::from_utf8_lossy(&line[..i]);
+    SECRET_HEADERS
+        .contains(&name.trim().to_ascii_lowercase().as_str())
+        .then_some(i)
+}
+
+/// Whether `line` is an SDP `a=crypto:` attribute as [`crate::sip::sdp::Sdp`] reads it: the
+/// attribute name is matched without regard to case there, so it is here (`a=CRYPTO:` too).
+pub fn is_crypto_line(line: &[u8]) -> bool {
+    line.len() > 9
+        && line.starts_with(b"a=")
+        && line[2..8].eq_ignore_ascii_case(b"crypto")
+        && line[8] == b':'
+}
+
+fn line_end(line: &[u8]) -> &'static [u8] {
+    if line.ends_with(b"\r\n") {
+        b"\r\n"
+    } else if line.ends_with(b"\n") {
+        b"\n"
+    } else {
+        b""
+    }
 }
 
 /// SDES master keys (`a=crypto:… inline:KEY|…`, RFC 4568) are secrets too: each key character becomes

@@ -43,12 +43,16 @@ pub mod discover;
 pub mod error;
 pub mod evidence;
 pub mod findings;
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod listen;
 pub mod media;
 pub mod probe;
 pub mod probes;
 pub mod report;
 pub mod scan;
 pub mod sip;
+pub mod stir;
 pub mod target;
 pub mod tls;
 pub mod transport;

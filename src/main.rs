@@ -8,6 +8,8 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 mod batch_cli;
 mod cli;
+mod listen_cli;
+mod verify_cli;
 
 use sipcheck::probe::Config;
 use sipcheck::report::{self, Format};
@@ -53,6 +55,52 @@ enum Command {
         /// Output format: md.
         #[arg(long, default_value = "md")]
         format: String,
+    },
+    /// Verify the Identity (STIR/SHAKEN) of a SIP request saved in FILE: exit 0 valid, 1 not, 2 usage.
+    VerifyIdentity {
+        /// A SIP request as captured (listener evidence, a pcap export, a log).
+        file: String,
+        /// PEM file of the STI-PA's trusted roots; without it the chain is not verified (never valid).
+        #[arg(long, value_name = "PEM")]
+        sti_ca_file: Option<String>,
+        /// PEM file of trust roots for fetching x5u over HTTPS (default: the built-in web roots).
+        #[arg(long, value_name = "PEM")]
+        x5u_ca_file: Option<String>,
+        /// Verify as of this time (RFC 3339) instead of now.
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<String>,
+        /// Output format: text, json.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Listen for inbound calls (a SIP UAS that answers 486 Busy Here) and report each call's identity.
+    Listen {
+        /// ADDR:PORT (UDP), tcp:ADDR:PORT or tls:ADDR:PORT.
+        addr: String,
+        /// How long to listen, e.g. 120s or 5m.
+        #[arg(long, default_value = "120s", value_parser = parse_duration)]
+        duration: Duration,
+        /// Output format: text, json, md, junit.
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// Write the report to FILE (stdout then gets the text scorecard).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<String>,
+        /// PEM certificate (chain) for a tls: listener.
+        #[arg(long, value_name = "PEM")]
+        listen_cert: Option<String>,
+        /// PEM private key for a tls: listener.
+        #[arg(long, value_name = "PEM")]
+        listen_key: Option<String>,
+        /// Most inbound requests recorded and answered; later ones are counted and dropped.
+        #[arg(long, default_value_t = sipcheck::listen::DEFAULT_MAX_REQUESTS)]
+        max_requests: usize,
+        /// PEM file of the STI-PA's trusted roots (Identity chain verification).
+        #[arg(long, value_name = "PEM")]
+        sti_ca_file: Option<String>,
+        /// PEM file of trust roots for fetching x5u over HTTPS (default: the built-in web roots).
+        #[arg(long, value_name = "PEM")]
+        x5u_ca_file: Option<String>,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
@@ -150,6 +198,12 @@ struct ProbeArgs {
     /// File whose first line is the digest password (instead of SIPCHECK_PASSWORD).
     #[arg(long, value_name = "FILE")]
     password_file: Option<String>,
+    /// Number or URI the REFER test transfers its call to (call.refer; needs --allow-calls); never guessed.
+    #[arg(long, value_name = "URI")]
+    refer_to: Option<String>,
+    /// Calling number (From and Contact user) of test calls; default: the --user account.
+    #[arg(long, value_name = "NUMBER")]
+    caller_id: Option<String>,
     /// Directory of extra malformed-message cases (*.toml), added to the built-in catalog.
     #[arg(long, value_name = "DIR")]
     catalog: Option<std::path::PathBuf>,
@@ -265,6 +319,11 @@ fn build_options(a: &ProbeArgs, target: &str) -> Result<(ScanOptions, Format), E
     cfg.calls.allow = a.allow_calls;
     cfg.calls.max_calls = a.max_calls;
     cfg.calls.credentials = credentials(a)?;
+    cfg.calls.refer_to = a.refer_to.clone().filter(|s| !s.trim().is_empty());
+    cfg.calls.caller_id = match &a.caller_id {
+        Some(c) => Some(sipcheck::call::valid_caller_id(c).map_err(Error::BadOption)?),
+        None => None,
+    };
     opts.config = cfg;
     scan::select(&opts.selectors)?;
     Ok((opts, format))
@@ -422,6 +481,40 @@ fn main() -> ExitCode {
             format,
         } => cli::diff_cmd(&baseline, &new, &format),
         Command::Compare { reports, format } => cli::compare_cmd(&reports, &format),
+        Command::Listen {
+            addr,
+            duration,
+            format,
+            output,
+            listen_cert,
+            listen_key,
+            max_requests,
+            sti_ca_file,
+            x5u_ca_file,
+        } => listen_cli::run(listen_cli::ListenArgs {
+            addr: &addr,
+            duration,
+            format: &format,
+            output: output.as_deref(),
+            cert: listen_cert.as_deref(),
+            key: listen_key.as_deref(),
+            max_requests,
+            sti_ca: sti_ca_file.as_deref(),
+            x5u_ca: x5u_ca_file.as_deref(),
+        }),
+        Command::VerifyIdentity {
+            file,
+            sti_ca_file,
+            x5u_ca_file,
+            at,
+            format,
+        } => verify_cli::run(
+            &file,
+            sti_ca_file.as_deref(),
+            x5u_ca_file.as_deref(),
+            at.as_deref(),
+            &format,
+        ),
         Command::Completions { shell } => {
             // Rendered to memory first: clap_complete panics when stdout closes early (`| head`).
             let mut buf = Vec::new();

@@ -17,6 +17,12 @@ const PASSWORD: &str = "Canary-pw-7Qz4-not-in-reports";
 
 /// Kamailio challenging INVITE and REGISTER with `algorithm` and relaying authenticated INVITEs to `b`.
 fn kamailio_for(b: &Baresip, algorithm: &str) -> Kamailio {
+    kamailio_checking(b, algorithm, "0")
+}
+
+/// As [`kamailio_for`], with `auth_check` flags (1: the From user must be the authenticated user, as
+/// trunks commonly configure it).
+fn kamailio_checking(b: &Baresip, algorithm: &str, flags: &str) -> Kamailio {
     let db = tempfile::tempdir().unwrap();
     std::fs::write(
         db.path().join("version"),
@@ -45,7 +51,7 @@ fn kamailio_for(b: &Baresip, algorithm: &str) -> Kamailio {
         exit;
     }}
     if (is_method("INVITE|REGISTER")) {{
-        if (!auth_check("{REALM}", "subscriber", "0")) {{
+        if (!auth_check("{REALM}", "subscriber", "{flags}")) {{
             auth_challenge("{REALM}", "1");
             exit;
         }}
@@ -205,6 +211,73 @@ fn digest_through_kamailio_to_baresip_without_leaking_the_password() {
         let s = String::from_utf8_lossy(&bytes);
         assert!(!s.contains(PASSWORD), "the password leaked into {what}");
     }
+}
+
+/// The issue 12 reproduction: a proxy that checks the From user against the authenticated user takes
+/// the call only when From carries the account user, and SRTP then flows end to end.
+#[test]
+fn auth_check_with_the_from_user_check_lets_the_account_user_call() {
+    let b = Baresip::start(MediaMode::SdesMandatory, "127.0.0.4");
+    let k = kamailio_checking(&b, "MD5", "1");
+    let run = |extra: &[&str]| {
+        let target = k.target();
+        let mut args = vec![
+            "probe",
+            &target,
+            "--transport",
+            "udp",
+            "--probes",
+            "media.sdes,media.srtp_flow",
+            "--call-to",
+            &b.user,
+            "--allow-calls",
+            "--max-calls",
+            "1",
+            "--user",
+            USER,
+            "--timeout",
+            "3s",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        support::json(&sipcheck_env(&args, &[("SIPCHECK_PASSWORD", PASSWORD)]))
+    };
+    // A calling number other than the account: this proxy refuses it, and the report says how.
+    let r = run(&["--caller-id", "sipcheck"]);
+    let sdes = findings(&r, "media.sdes");
+    assert_eq!(sdes[0]["status"], "error", "{:#}", sdes[0]);
+    let s = sdes[0]["summary"].as_str().unwrap();
+    assert!(
+        s.contains("credentials were not accepted: the authenticated INVITE was answered \"40"),
+        "{s}"
+    );
+    assert_eq!(b.calls_answered_and_closed().0, 0);
+
+    let r = run(&[]);
+    let sdes = findings(&r, "media.sdes");
+    assert_eq!(sdes[0]["status"], "pass", "{:#}\n{}", sdes[0], k.log_text());
+    let invite = sdes[0]["evidence"][0]["sent"].as_str().unwrap();
+    assert!(
+        invite.contains(&format!("From: \"sipcheck\" <sip:{USER}@")),
+        "{invite}"
+    );
+    assert!(
+        invite.contains(&format!("Contact: <sip:{USER}@")),
+        "{invite}"
+    );
+    let flow = findings(&r, "media.srtp_flow");
+    assert_eq!(flow[0]["status"], "pass", "{:#}", flow[0]);
+    let (answered, closed) = b.calls_answered_and_closed();
+    assert_eq!(answered, 1, "{}", b.log_text());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while b.calls_answered_and_closed().1 < 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        closed <= 1 && b.calls_answered_and_closed().1 == 1,
+        "the call was left up"
+    );
 }
 
 #[test]

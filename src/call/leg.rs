@@ -41,7 +41,7 @@ impl Default for InviteOptions {
     }
 }
 
-/// What one INVITE (with at most one authenticated retry) came to.
+/// What one INVITE (with its authenticated retries) came to.
 #[derive(Debug, Clone, Default)]
 pub struct InviteOutcome {
     /// Provisional codes in arrival order (all transactions).
@@ -53,6 +53,10 @@ pub struct InviteOutcome {
     pub challenges: Vec<Challenge>,
     /// The algorithm we answered a challenge with, if we did.
     pub answered_with: Option<Algorithm>,
+    /// How many challenges were answered (a `stale=true` re-challenge or a second hop adds one).
+    pub auth_rounds: u32,
+    /// A challenge after our credentials said `stale=true`, and was answered with the new nonce.
+    pub stale_retried: bool,
     /// Whether a CANCEL was sent, and why.
     pub cancelled: Option<String>,
     /// Why no final response was had, if so.
@@ -62,6 +66,18 @@ pub struct InviteOutcome {
 impl InviteOutcome {
     pub fn final_code(&self) -> Option<u16> {
         self.final_response.as_ref().and_then(Message::status)
+    }
+
+    /// The credentials were sent and the trunk challenged or forbade them anyway: the final response's
+    /// first line, for a message that quotes it.
+    pub fn credentials_refused(&self) -> Option<String> {
+        let code = self.final_code()?;
+        (self.answered_with.is_some() && matches!(code, 401 | 403 | 407)).then(|| {
+            self.final_response
+                .as_ref()
+                .map(|m| m.first_line())
+                .unwrap_or_default()
+        })
     }
 
     /// The 2xx, when the call was answered.
@@ -98,6 +114,8 @@ impl Teardown {
 /// At most this many messages sent are recorded as evidence: the far end provokes one per request it
 /// sends inside our call (and per retransmitted final response), which must not grow the report.
 const MAX_STEPS: usize = 64;
+/// At most this many challenges are answered on one call (first, stale nonce, a second authenticating hop).
+const MAX_AUTH_ROUNDS: u32 = 3;
 /// At most this many provisional codes are listed, for the same reason.
 const MAX_PROVISIONAL: usize = 32;
 
@@ -127,15 +145,22 @@ pub struct CallLeg {
     pub uri: String,
     call_id: String,
     from: String,
+    contact_user: String,
     from_tag: String,
     cseq: u32,
     /// The branch and CSeq of the INVITE transaction in progress.
     invite_branch: String,
     invite_cseq: u32,
     invite_to: String,
-    auth_header: Option<(String, String)>,
+    /// `Authorization` and/or `Proxy-Authorization` for the next INVITE (a proxy and the far end can
+    /// both challenge).
+    auth_headers: Vec<(&'static str, String)>,
     dialog: Option<Dialog>,
     ended_by_peer: bool,
+    /// Methods of the requests the far end sent inside our call (bounded), in arrival order.
+    peer_requests: Vec<String>,
+    /// NOTIFYs received inside the call (bounded), for a REFER's subscription.
+    notifies: Vec<Message>,
     steps: Vec<Step>,
 }
 
@@ -148,7 +173,8 @@ impl CallLeg {
     pub async fn open(ctx: &Context, ep: &Endpoint, uri: &str) -> Result<CallLeg, TxError> {
         let (conn, permit) = ctx.connect(ep).await?;
         let domain = &ctx.config.domain;
-        let req = Request::new("INVITE", uri, domain);
+        let user = ctx.config.calls.calling_user().to_string();
+        let req = Request::new_from("INVITE", uri, domain, &user);
         Ok(CallLeg {
             local: conn.local,
             conn,
@@ -161,14 +187,17 @@ impl CallLeg {
             uri: uri.to_string(),
             call_id: req.call_id,
             from: req.from,
+            contact_user: req.contact_user,
             from_tag: req.from_tag,
             cseq: 0,
             invite_branch: String::new(),
             invite_cseq: 0,
             invite_to: format!("<{uri}>"),
-            auth_header: None,
+            auth_headers: Vec::new(),
             dialog: None,
             ended_by_peer: false,
+            peer_requests: Vec::new(),
+            notifies: Vec::new(),
             steps: Vec::new(),
         })
     }
@@ -181,6 +210,7 @@ impl CallLeg {
         let mut r = Request::new(method, uri, "x");
         r.from = self.from.clone();
         r.from_tag = self.from_tag.clone();
+        r.contact_user = self.contact_user.clone();
         r.call_id = self.call_id.clone();
         r.to = to.to_string();
         r.branch = branch.to_string();
@@ -214,8 +244,18 @@ impl CallLeg {
         self.conn.send(&bytes, Instant::now() + self.timeout).await
     }
 
-    /// The next message, logged; `Err(Timeout)` at the deadline.
+    /// The next response of our call, logged (requests from the far end are answered on the way);
+    /// `Err(Timeout)` at the deadline.
     async fn recv(&mut self, deadline: Instant) -> Result<Message, TxError> {
+        self.recv_any(deadline, false).await
+    }
+
+    /// As [`recv`](Self::recv); with `requests`, a request of our call is also returned (once answered).
+    pub(super) async fn recv_any(
+        &mut self,
+        deadline: Instant,
+        requests: bool,
+    ) -> Result<Message, TxError> {
         loop {
             match self.conn.recv(deadline).await? {
                 Incoming::Message(m) => {
@@ -224,11 +264,14 @@ impl CallLeg {
                     {
                         s.received.extend_from_slice(&m.raw);
                     }
-                    if m.status().is_none() {
-                        self.answer_request(&m).await;
+                    if m.header("Call-ID") != Some(self.call_id.as_str()) {
                         continue;
                     }
-                    if m.header("Call-ID") != Some(self.call_id.as_str()) {
+                    if m.status().is_none() {
+                        self.answer_request(&m).await;
+                        if requests {
+                            return Ok(m);
+                        }
                         continue;
                     }
                     return Ok(m);
@@ -250,6 +293,12 @@ impl CallLeg {
             return;
         }
         let method = m.method().unwrap_or_default().to_ascii_uppercase();
+        if self.peer_requests.len() < MAX_PROVISIONAL && method != "ACK" {
+            self.peer_requests.push(method.clone());
+        }
+        if method == "NOTIFY" && self.notifies.len() < MAX_PROVISIONAL {
+            self.notifies.push(m.clone());
+        }
         let (code, reason) = match method.as_str() {
             "ACK" => return,
             "BYE" => {
@@ -273,6 +322,28 @@ impl CallLeg {
         let _ = self.send(s.into_bytes()).await;
     }
 
+    /// The challenge to answer after `rounds` answered ones, if any: the first challenge; a `stale=true`
+    /// one (our nonce expired, the credentials were fine, RFC 2617 §3.2.1); or one from a header kind
+    /// not answered yet (a proxy's 407 after the far end's 401, or the reverse). Anything else is the
+    /// credentials being refused, so it is not answered again.
+    fn challenge_to_answer<'c>(
+        &self,
+        challenges: &'c [Challenge],
+        rounds: u32,
+    ) -> Option<&'c Challenge> {
+        if rounds >= MAX_AUTH_ROUNDS {
+            return None;
+        }
+        let ch = Challenge::pick(challenges)?;
+        let name = if ch.proxy {
+            "Proxy-Authorization"
+        } else {
+            "Authorization"
+        };
+        let kind_answered = self.auth_headers.iter().any(|(n, _)| *n == name);
+        (rounds == 0 || ch.stale || !kind_answered).then_some(ch)
+    }
+
     fn matches_invite(&self, m: &Message) -> bool {
         m.cseq()
             .is_some_and(|(n, meth)| meth.eq_ignore_ascii_case("INVITE") && n == self.invite_cseq)
@@ -292,7 +363,7 @@ impl CallLeg {
         r = r
             .header("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS")
             .body("application/sdp", sdp.as_bytes().to_vec());
-        if let Some((n, v)) = &self.auth_header {
+        for (n, v) in &self.auth_headers {
             r = r.header(n, v.clone());
         }
         let bytes = r.render(self.endpoint.transport, self.local);
@@ -449,16 +520,24 @@ impl CallLeg {
                         return out;
                     }
                     self.ack_error(&m).await;
-                    if (code == 401 || code == 407) && out.challenge.is_none() {
-                        out.challenges = Challenge::all_in(&m);
-                        out.challenge = Some(m.clone());
+                    if code == 401 || code == 407 {
+                        let challenges = Challenge::all_in(&m);
+                        if out.challenge.is_none() {
+                            out.challenges = challenges.clone();
+                            out.challenge = Some(m.clone());
+                        }
                         let answer = auth.as_deref_mut().and_then(|c| {
-                            let ch = Challenge::pick(&out.challenges)?;
+                            let ch = self.challenge_to_answer(&challenges, out.auth_rounds)?;
+                            if out.auth_rounds > 0 && ch.stale {
+                                out.stale_retried = true;
+                            }
                             c.answer(ch, "INVITE", &self.uri)
                         });
                         if let Some(a) = answer {
                             out.answered_with = Some(a.algorithm);
-                            self.auth_header = Some((a.header_name.to_string(), a.header_value));
+                            out.auth_rounds += 1;
+                            self.auth_headers.retain(|(n, _)| *n != a.header_name);
+                            self.auth_headers.push((a.header_name, a.header_value));
                             if let Err(e) = self.send_invite(sdp).await {
                                 out.final_response = Some(m);
                                 out.error = Some(e.to_string());
@@ -510,30 +589,25 @@ impl CallLeg {
         }
     }
 
-    /// Hangs up: BYE when a dialog exists and the far end has not hung up already, waiting (bounded) for
-    /// its answer, re-ACKing retransmitted 2xx meanwhile.
-    pub async fn hangup(&mut self) -> Teardown {
-        let mut t = Teardown {
-            established: self.dialog.is_some(),
-            ended_by_peer: self.ended_by_peer,
-            ..Teardown::default()
-        };
-        let Some(d) = &self.dialog else { return t };
-        if self.ended_by_peer {
-            return t;
-        }
+    /// A request inside the dialog (remote target, route set, next CSeq), or `None` without a dialog.
+    pub(super) fn dialog_request(&mut self, method: &str) -> Option<Request> {
+        let d = self.dialog.as_ref()?;
         let (uri, to, routes) = (d.remote_target.clone(), d.to.clone(), d.routes.clone());
         self.cseq += 1;
-        let cseq = self.cseq;
-        let branch = new_branch();
-        let mut r = self.request("BYE", &uri, &to, &branch, cseq);
+        let mut r = self.request(method, &uri, &to, &new_branch(), self.cseq);
+        r.method = method.to_string();
         for rt in routes {
             r = r.header("Route", rt);
         }
+        Some(r)
+    }
+
+    /// Sends `r` (a non-INVITE request) and waits, bounded, for its final response, retransmitting over
+    /// UDP (RFC 3261 §17.1.2) and re-ACKing a retransmitted 2xx of our INVITE meanwhile.
+    pub(super) async fn transaction(&mut self, r: &Request) -> Result<Message, String> {
         let bytes = r.render(self.endpoint.transport, self.local);
         if let Err(e) = self.send(bytes.clone()).await {
-            t.note = Some(format!("BYE not sent: {e}"));
-            return t;
+            return Err(format!("{} not sent: {e}", r.method));
         }
         let udp = self.endpoint.transport == Transport::Udp;
         let deadline = Instant::now() + self.timeout;
@@ -548,13 +622,11 @@ impl CallLeg {
             match self.recv(wait).await {
                 Ok(m) => {
                     let code = m.status().unwrap_or(0);
-                    let is_bye = m
-                        .cseq()
-                        .is_some_and(|(n, meth)| n == cseq && meth.eq_ignore_ascii_case("BYE"));
-                    if is_bye && code >= 200 {
-                        t.bye_response = Some(code);
-                        t.ended_by_peer = self.ended_by_peer;
-                        return t;
+                    let ours = m.cseq().is_some_and(|(n, meth)| {
+                        n == r.cseq && meth.eq_ignore_ascii_case(&r.method)
+                    });
+                    if ours && code >= 200 {
+                        return Ok(m);
                     }
                     if self.matches_invite(&m) && (200..300).contains(&code) {
                         self.ack_2xx(&m).await;
@@ -565,13 +637,31 @@ impl CallLeg {
                     interval = (interval * 2).min(Duration::from_secs(4));
                     next_retx = Instant::now() + interval;
                 }
-                Err(e) => {
-                    t.ended_by_peer = self.ended_by_peer;
-                    t.note = Some(format!("no answer to BYE: {e}"));
-                    return t;
-                }
+                Err(e) => return Err(format!("no answer to {}: {e}", r.method)),
             }
         }
+    }
+
+    /// Hangs up: BYE when a dialog exists and the far end has not hung up already, waiting (bounded) for
+    /// its answer, re-ACKing retransmitted 2xx meanwhile.
+    pub async fn hangup(&mut self) -> Teardown {
+        let mut t = Teardown {
+            established: self.dialog.is_some(),
+            ended_by_peer: self.ended_by_peer,
+            ..Teardown::default()
+        };
+        if self.ended_by_peer {
+            return t;
+        }
+        let Some(r) = self.dialog_request("BYE") else {
+            return t;
+        };
+        match self.transaction(&r).await {
+            Ok(m) => t.bye_response = m.status(),
+            Err(e) => t.note = Some(e),
+        }
+        t.ended_by_peer = self.ended_by_peer;
+        t
     }
 
     /// Keeps the signalling alive for `d` (answering a BYE or OPTIONS from the far end, re-ACKing 2xx).
@@ -589,6 +679,31 @@ impl CallLeg {
 
     pub fn ended_by_peer(&self) -> bool {
         self.ended_by_peer
+    }
+
+    pub(super) fn notify_count(&self) -> usize {
+        self.notifies.len()
+    }
+
+    pub(super) fn notifies_since(&self, n: usize) -> Vec<Message> {
+        self.notifies.get(n..).unwrap_or_default().to_vec()
+    }
+
+    /// Methods of the requests the far end sent inside the call, in arrival order.
+    pub fn peer_requests(&self) -> &[String] {
+        &self.peer_requests
+    }
+
+    /// The dialog's identifiers (Call-ID, our tag, the far end's tag), for a `Replaces` header.
+    pub fn dialog_id(&self) -> Option<(String, String, String)> {
+        let d = self.dialog.as_ref()?;
+        let remote_tag = crate::sip::parse::param(&d.to, "tag")?;
+        Some((self.call_id.clone(), self.from_tag.clone(), remote_tag))
+    }
+
+    /// The From we call as (`"sipcheck" <sip:user@domain>`), for a `Referred-By`.
+    pub fn from_uri(&self) -> &str {
+        &self.from
     }
 
     /// The call's messages as evidence: one record per message sent, with what arrived after it.

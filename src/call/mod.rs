@@ -7,12 +7,14 @@
 
 pub mod leg;
 pub mod place;
+pub mod refer;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub use leg::{CallLeg, InviteOptions, InviteOutcome, Teardown};
-pub use place::{Offer, Placed, place};
+pub use place::{After, Offer, Placed, place, place_then};
+pub use refer::{Notify, ReferOutcome};
 
 use crate::sip::digest::Credentials;
 
@@ -31,6 +33,10 @@ pub struct CallPolicy {
     pub max_calls: u32,
     /// `--user` plus the password from `SIPCHECK_PASSWORD` or `--password-file`.
     pub credentials: Option<Credentials>,
+    /// `--caller-id`: the calling number (From and Contact user) instead of the account user.
+    pub caller_id: Option<String>,
+    /// `--refer-to`: where the REFER test transfers the call (never guessed).
+    pub refer_to: Option<String>,
     placed: Arc<AtomicU32>,
     serial: Arc<tokio::sync::Mutex<()>>,
 }
@@ -42,6 +48,8 @@ impl Default for CallPolicy {
             allow: false,
             max_calls: DEFAULT_MAX_CALLS,
             credentials: None,
+            caller_id: None,
+            refer_to: None,
             placed: Arc::new(AtomicU32::new(0)),
             serial: Arc::new(tokio::sync::Mutex::new(())),
         }
@@ -71,6 +79,16 @@ impl CallPolicy {
             .is_ok()
     }
 
+    /// The user part our calls come from: `--caller-id`, else the account user (a trunk that checks
+    /// the authenticated user against From, as Kamailio's `auth_check(..., 1)` does, refuses any
+    /// other), else `sipcheck`.
+    pub fn calling_user(&self) -> &str {
+        self.caller_id
+            .as_deref()
+            .or(self.credentials.as_ref().map(|c| c.user.as_str()))
+            .unwrap_or("sipcheck")
+    }
+
     /// Calls placed so far.
     pub fn placed(&self) -> u32 {
         self.placed.load(Ordering::SeqCst)
@@ -79,6 +97,23 @@ impl CallPolicy {
     /// Held while a call is up, so probes running concurrently never overlap calls.
     pub async fn one_at_a_time(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.serial.lock().await
+    }
+}
+
+/// Checks a `--caller-id`: a SIP user part of unreserved characters (RFC 3261 §25.1), so it can go
+/// into From and Contact unescaped.
+pub fn valid_caller_id(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    let ok = !t.is_empty()
+        && t.len() <= 64
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-_.!~*'()".contains(c));
+    if ok {
+        Ok(t.to_string())
+    } else {
+        Err(format!(
+            "--caller-id {s:?}: give a number or user name (letters, digits and +-_.!~*'(), at most 64)"
+        ))
     }
 }
 
@@ -115,5 +150,19 @@ mod tests {
             "sip:bob@127.0.0.1:5060"
         );
         assert_eq!(request_uri("sip:x@y", "h", 1), "sip:x@y");
+    }
+
+    #[test]
+    fn the_calling_user_is_the_caller_id_else_the_account_user() {
+        let mut p = CallPolicy::default();
+        assert_eq!(p.calling_user(), "sipcheck");
+        p.credentials = Some(Credentials::new("alice", "pw"));
+        assert_eq!(p.calling_user(), "alice");
+        p.caller_id = Some("+15551234567".into());
+        assert_eq!(p.calling_user(), "+15551234567");
+        assert_eq!(valid_caller_id(" +1555 ").unwrap(), "+1555");
+        for bad in ["", "a b", "x@y", "<sip:x>", "a;b", &"9".repeat(65)] {
+            assert!(valid_caller_id(bad).is_err(), "{bad:?}");
+        }
     }
 }

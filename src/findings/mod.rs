@@ -83,6 +83,12 @@ impl Spec {
         self.id.split('.').next().unwrap_or(self.id)
     }
 
+    /// Whether a probe writes it during a scan (so `--probes` can select it and a policy can gate on it),
+    /// rather than a post-run analysis or another subcommand.
+    pub fn scanned(&self) -> bool {
+        !matches!(self.probe, "policy" | "baseline" | "listen")
+    }
+
     /// Whether this spec describes `id` (exactly, or as a member of a `.*` family).
     pub fn describes(&self, id: &str) -> bool {
         match self.id.strip_suffix('*') {
@@ -305,10 +311,7 @@ mod readme {
                 q.iter().map(u8::to_string).collect::<Vec<_>>().join(", ")
             };
             assert_eq!(questions, &want, "questions of {ids:?}");
-            if specs
-                .iter()
-                .all(|s| !matches!(s.probe, "policy" | "baseline"))
-            {
+            if specs.iter().all(|s| s.scanned()) {
                 for s in &specs {
                     assert_eq!(safety, s.safety.as_str(), "safety of {}", s.id);
                 }

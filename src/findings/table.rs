@@ -177,6 +177,13 @@ super::registry! {
         meaning: "Whether SRTP and SRTCP packets actually flowed both ways and authenticated with the negotiated keys.",
         remedy: "Ask the carrier why media did not flow encrypted in both directions on the negotiated keys.",
     },
+    CALL_REFER: Untyped = "call.refer" {
+        title: "REFER carried out in a call",
+        probe: "call.refer", safety: Calls, opt_in: "--allow-calls --call-to URI --refer-to URI",
+        questions: [], rfcs: ["RFC 3515", "RFC 3420", "RFC 3891", "RFC 6665"],
+        meaning: "Whether a transfer (REFER) inside a real call is refused, carried out, never completed, or handled by the trunk itself.",
+        remedy: "If transfers matter to you, ask the carrier how REFER is handled on trunks and why it did not complete.",
+    },
     ROBUSTNESS_MALFORMED: Untyped = "robustness.malformed" {
         title: "Reaction to malformed messages, with liveness after each",
         probe: "robustness.malformed", safety: Safe, opt_in: "",
@@ -232,6 +239,20 @@ super::registry! {
         questions: [], rfcs: [],
         meaning: "Whether every server of the trunk behaves like the others; one left behind is the weakest link.",
         remedy: "Ask the carrier to bring the named server in line with the others.",
+    },
+    LISTEN_CALL: Untyped = "listen.call" {
+        title: "Identity of an inbound call",
+        probe: "listen", safety: Safe, opt_in: "sipcheck listen",
+        questions: [12], rfcs: ["RFC 8224", "RFC 8225", "RFC 8588", "RFC 8226"],
+        meaning: "What caller identity (STIR/SHAKEN Identity, verstat, vendor headers) an inbound call carried, and whether it verifies.",
+        remedy: "Ask the carrier to deliver the Identity header (or a verstat it verified) on calls to you.",
+    },
+    LISTEN_SUMMARY: Untyped = "listen.summary" {
+        title: "What reached the listener",
+        probe: "listen", safety: Safe, opt_in: "sipcheck listen",
+        questions: [], rfcs: ["RFC 3261"],
+        meaning: "How many requests reached the listener, and of which kinds.",
+        remedy: "If nothing arrived, check that the DID routes to the listener and the firewall lets SIP in.",
     },
     POLICY_RULE: Untyped = "policy.*" {
         title: "Policy rule",

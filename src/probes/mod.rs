@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::probe::Probe;
 
 pub mod auth;
+pub mod call_refer;
 pub mod dns;
 pub mod dos;
 pub mod media;
@@ -39,6 +40,7 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(dns::Dns::Dnssec),
         Arc::new(auth::Auth),
         Arc::new(media::Media),
+        Arc::new(call_refer::CallRefer),
         Arc::new(robustness::malformed::Malformed),
         Arc::new(robustness::unknown::UnknownHeader),
         Arc::new(robustness::unknown::UnknownRequire),

@@ -63,7 +63,7 @@ pub fn render_text() -> String {
     }
     for p in probes {
         let rows: Vec<&Spec> = REGISTRY.iter().filter(|s| s.probe == p).collect();
-        let is_probe = !matches!(p, "policy" | "baseline");
+        let is_probe = rows.iter().all(|s| s.scanned());
         let indent = if rows.len() == 1 && rows[0].id == p {
             ""
         } else {
@@ -77,7 +77,7 @@ pub fn render_text() -> String {
                 if is_probe {
                     ""
                 } else {
-                    " (written after the scan, not selectable with --probes)"
+                    " (not a probe: not selectable with --probes)"
                 }
             ));
         }

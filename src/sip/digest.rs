@@ -168,6 +168,11 @@ impl Challenge {
     /// Parses one header value; `None` unless it is a Digest challenge with a realm and a nonce.
     pub fn parse(value: &str, proxy: bool) -> Option<Challenge> {
         let value = value.trim();
+        // CR, LF and NUL are not allowed in auth-params (RFC 3261 §25.1): a realm or nonce with one
+        // would be copied into our Authorization header and split it.
+        if value.contains(['\r', '\n', '\0']) {
+            return None;
+        }
         let (scheme, rest) = value.split_at(value.find(char::is_whitespace)?);
         if !scheme.eq_ignore_ascii_case("Digest") {
             return None;

@@ -113,15 +113,132 @@ pub fn canonical_name(name: &str) -> &str {
     name
 }
 
-/// The byte offset just past the blank line ending the headers, if present.
+/// The byte offset just past the first empty line (CRLF or bare LF) ending the headers, leading
+/// keep-alive CRLFs included, if present.
 pub fn header_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|p| p + 4)
-        .or_else(|| {
-            // Tolerate bare-LF peers.
-            buf.windows(2).position(|w| w == b"\n\n").map(|p| p + 2)
-        })
+    let skip = keep_alives(buf);
+    blank_line_end(buf, skip, buf.len())
+}
+
+/// Leading CRLFs are keep-alives (RFC 5626), not part of the message that follows.
+fn keep_alives(buf: &[u8]) -> usize {
+    buf.iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .count()
+}
+
+/// The offset past the first empty line found in `buf[from..to]`. Line by line, so the first blank
+/// line wins whatever its line ends: a later CRLF CRLF never hides an earlier LF LF, which is what
+/// makes the answer the same however much of the stream has arrived.
+fn blank_line_end(buf: &[u8], from: usize, to: usize) -> Option<usize> {
+    let mut line_start = from;
+    for (i, b) in buf.get(from..to)?.iter().enumerate() {
+        if *b == b'\n' {
+            let at = from + i;
+            if matches!(&buf[line_start..at], b"" | b"\r") {
+                return Some(at + 1);
+            }
+            line_start = at + 1;
+        }
+    }
+    None
+}
+
+/// A message head as both the datagram parser and the stream framer read it: one routine, so where a
+/// stream message ends is always where the parser says its headers end plus its `Content-Length`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// Offset just past the blank line, keep-alive CRLFs included.
+    pub end: usize,
+    pub start: StartLine,
+    /// `(long-form name, value)` in order of appearance, folded lines joined.
+    pub headers: Vec<(String, String)>,
+    /// The first `Content-Length` (compact `l` included), `None` when absent.
+    pub content_length: Option<usize>,
+}
+
+/// Reads the head at the front of `buf` (which may hold more: a body, further stream messages).
+/// `Incomplete` when the blank line has not arrived yet and may still arrive within
+/// `limits.max_message` bytes; `TooLarge` when it cannot.
+pub fn read_head(buf: &[u8], limits: &Limits) -> Result<Head, ParseError> {
+    let skip = keep_alives(buf);
+    // A head ending past max_message is refused however it ends, so no need to look further.
+    let window = buf.len().min(limits.max_message);
+    let Some(end) = blank_line_end(buf, skip, window) else {
+        return Err(if buf.len() > limits.max_message {
+            ParseError::TooLarge(limits.max_message)
+        } else {
+            ParseError::Incomplete
+        });
+    };
+    let head = String::from_utf8_lossy(&buf[skip..end]);
+    let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let first = lines.next().unwrap_or_default();
+    if first.len() > limits.max_line {
+        return Err(ParseError::LineTooLong);
+    }
+    let start = parse_start_line(first)?;
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in lines {
+        if line.is_empty() {
+            break;
+        }
+        if line.len() > limits.max_line {
+            return Err(ParseError::LineTooLong);
+        }
+        if line.starts_with(' ') || line.starts_with('\t') {
+            match headers.last_mut() {
+                Some((_, v)) => {
+                    if v.len() + line.len() > limits.max_line {
+                        return Err(ParseError::LineTooLong);
+                    }
+                    // Joined with one space, and only when there is something to join: a value
+                    // folded onto an empty one, or a blank continuation, gains no stray space.
+                    let more = line.trim();
+                    if !more.is_empty() {
+                        if !v.is_empty() {
+                            v.push(' ');
+                        }
+                        v.push_str(more);
+                    }
+                }
+                None => return Err(ParseError::BadHeader(truncate(line))),
+            }
+            continue;
+        }
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| ParseError::BadHeader(truncate(line)))?;
+        let name = name.trim();
+        if name.is_empty() || name.bytes().any(|b| b <= b' ' || b >= 0x7f) {
+            return Err(ParseError::BadHeader(truncate(line)));
+        }
+        if headers.len() >= limits.max_headers {
+            return Err(ParseError::TooManyHeaders);
+        }
+        headers.push((canonical_name(name).to_string(), value.trim().to_string()));
+    }
+    let content_length = content_length_of(&headers)?;
+    Ok(Head {
+        end,
+        start,
+        headers,
+        content_length,
+    })
+}
+
+fn content_length_of(headers: &[(String, String)]) -> Result<Option<usize>, ParseError> {
+    match headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("Content-Length"))
+    {
+        None => Ok(None),
+        Some((_, v)) => v
+            .trim()
+            .parse::<usize>()
+            .map(Some)
+            .map_err(|_| ParseError::BadContentLength(truncate(v))),
+    }
 }
 
 impl Message {
@@ -131,79 +248,22 @@ impl Message {
         if buf.len() > limits.max_message {
             return Err(ParseError::TooLarge(limits.max_message));
         }
-        // Leading CRLFs are keep-alives (RFC 5626); skip them.
-        let start = buf
-            .iter()
-            .position(|b| *b != b'\r' && *b != b'\n')
-            .unwrap_or(buf.len());
-        let buf_msg = &buf[start..];
-        let end = header_end(buf_msg).ok_or(ParseError::Incomplete)?;
-        let head = String::from_utf8_lossy(&buf_msg[..end]);
-        let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
-        let first = lines.next().unwrap_or_default();
-        if first.len() > limits.max_line {
-            return Err(ParseError::LineTooLong);
-        }
-        let start_line = parse_start_line(first)?;
-        let mut headers: Vec<(String, String)> = Vec::new();
-        for line in lines {
-            if line.is_empty() {
-                break;
-            }
-            if line.len() > limits.max_line {
-                return Err(ParseError::LineTooLong);
-            }
-            if line.starts_with(' ') || line.starts_with('\t') {
-                match headers.last_mut() {
-                    Some((_, v)) => {
-                        if v.len() + line.len() > limits.max_line {
-                            return Err(ParseError::LineTooLong);
-                        }
-                        v.push(' ');
-                        v.push_str(line.trim());
-                    }
-                    None => return Err(ParseError::BadHeader(truncate(line))),
-                }
-                continue;
-            }
-            let (name, value) = line
-                .split_once(':')
-                .ok_or_else(|| ParseError::BadHeader(truncate(line)))?;
-            let name = name.trim();
-            if name.is_empty() || name.bytes().any(|b| b <= b' ' || b >= 0x7f) {
-                return Err(ParseError::BadHeader(truncate(line)));
-            }
-            if headers.len() >= limits.max_headers {
-                return Err(ParseError::TooManyHeaders);
-            }
-            headers.push((canonical_name(name).to_string(), value.trim().to_string()));
-        }
-        let mut body = buf_msg[end..].to_vec();
-        let msg_len = start + end;
-        let mut m = Message {
-            start: start_line,
-            headers,
-            body: Vec::new(),
-            raw: Vec::new(),
-        };
-        if let Some(cl) = m.content_length()? {
+        let head = read_head(buf, limits)?;
+        let mut body = buf[head.end..].to_vec();
+        if let Some(cl) = head.content_length {
             body.truncate(cl);
         }
-        m.raw = buf[..msg_len + body.len()].to_vec();
-        m.body = body;
-        Ok(m)
+        Ok(Message {
+            start: head.start,
+            headers: head.headers,
+            raw: buf[..head.end + body.len()].to_vec(),
+            body,
+        })
     }
 
     /// The `Content-Length` value, `None` when absent; an unparseable or absurd value is an error.
     pub fn content_length(&self) -> Result<Option<usize>, ParseError> {
-        match self.header("Content-Length") {
-            None => Ok(None),
-            Some(v) => v
-                .trim()
-                .parse::<usize>()
-                .map(Some)
-                .map_err(|_| ParseError::BadContentLength(truncate(v))),
-        }
+        content_length_of(&self.headers)
     }
 
     /// The first value of a header (case-insensitive, compact forms understood).

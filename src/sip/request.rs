@@ -42,6 +42,8 @@ pub struct Request {
     pub from: String,
     pub from_tag: String,
     pub to: String,
+    /// The user part of our Contact (the calling user on a call, `sipcheck` otherwise).
+    pub contact_user: String,
     pub user_agent: String,
     pub max_forwards: u8,
     /// Extra headers, rendered after the standard ones in this order.
@@ -53,6 +55,12 @@ pub struct Request {
 impl Request {
     /// A request with fresh Call-ID, tag and branch. `domain` is the SIP domain used in From.
     pub fn new(method: &str, uri: &str, domain: &str) -> Request {
+        Request::new_from(method, uri, domain, "sipcheck")
+    }
+
+    /// As [`new`](Self::new), from `user@domain` (From and Contact user), e.g. the account a call is
+    /// authenticated as.
+    pub fn new_from(method: &str, uri: &str, domain: &str, user: &str) -> Request {
         let domain = if domain.contains(':') && !domain.starts_with('[') {
             format!("[{domain}]")
         } else {
@@ -64,9 +72,10 @@ impl Request {
             branch: new_branch(),
             call_id: format!("{}@sipcheck", token(20)),
             cseq: 1,
-            from: format!("\"sipcheck\" <sip:sipcheck@{domain}>"),
+            from: format!("\"sipcheck\" <sip:{user}@{domain}>"),
             from_tag: token(10),
             to: format!("<{uri}>"),
+            contact_user: user.to_string(),
             user_agent: default_user_agent(),
             max_forwards: 70,
             headers: Vec::new(),
@@ -109,7 +118,8 @@ impl Request {
         };
         let _ = write!(
             s,
-            "Contact: <{scheme}:sipcheck@{local};transport={}>\r\n",
+            "Contact: <{scheme}:{}@{local};transport={}>\r\n",
+            self.contact_user,
             transport.as_str()
         );
         if !self.user_agent.is_empty() {

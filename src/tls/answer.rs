@@ -212,10 +212,15 @@ impl Parser {
 
     /// Feeds bytes; returns `Done` as soon as an answer is complete, or once [`MAX_FLIGHT`] bytes came
     /// without completing one (with the ServerHello if there was one).
+    ///
+    /// The answer depends on the bytes only, never on how they were cut into reads: bytes past
+    /// [`MAX_FLIGHT`] are not looked at (one big read would otherwise reach a ServerHelloDone that
+    /// small reads are cut off before), and every verdict is taken on a whole record header.
     pub fn feed(&mut self, data: &[u8]) -> Step {
-        self.total = self.total.saturating_add(data.len());
+        let data = &data[..data.len().min(MAX_FLIGHT - self.total)];
+        self.total += data.len();
         match self.feed_records(data) {
-            Step::Need if self.total > MAX_FLIGHT => {
+            Step::Need if self.total >= MAX_FLIGHT => {
                 if self.hello.is_some() {
                     return self.done_hello();
                 }
@@ -231,25 +236,24 @@ impl Parser {
     fn feed_records(&mut self, data: &[u8]) -> Step {
         self.buf.extend_from_slice(data);
         loop {
+            // Nothing is decided on less than a record header: a verdict on the first byte alone
+            // (as an SSLv2 guess once was) differed from the one taken on five bytes read at once.
             if self.buf.len() < 5 {
-                if self.hello.is_none() && self.buf.first().is_some_and(|b| b & 0x80 != 0) {
-                    return Step::Done(Answer::Garbage(format!(
-                        "SSLv2-style or non-TLS bytes ({}…)",
-                        hex_prefix(&self.buf)
-                    )));
-                }
                 return Step::Need;
             }
-            let kind = self.buf[0];
-            let len = u16::from_be_bytes([self.buf[3], self.buf[4]]) as usize;
-            if !(20..=23).contains(&kind) || self.buf[1] != 3 {
+            let header = &self.buf[..5];
+            let kind = header[0];
+            let len = u16::from_be_bytes([header[3], header[4]]) as usize;
+            if !(20..=23).contains(&kind) || header[1] != 3 {
                 if self.hello.is_some() {
                     return self.done_hello();
                 }
-                return Step::Done(Answer::Garbage(format!(
-                    "not a TLS record ({}…)",
-                    hex_prefix(&self.buf)
-                )));
+                let what = if kind & 0x80 != 0 {
+                    "SSLv2-style or non-TLS bytes"
+                } else {
+                    "not a TLS record"
+                };
+                return Step::Done(Answer::Garbage(format!("{what} ({}…)", hex_prefix(header))));
             }
             if len > MAX_RECORD {
                 if self.hello.is_some() {

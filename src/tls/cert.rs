@@ -177,7 +177,8 @@ pub fn sip_identity(cert: &CertInfo, domain: &str) -> IdentityMatch {
             ),
         };
     }
-    match cert.dns_sans.iter().find(|s| **s == d) {
+    // DNS names compare without regard to case (RFC 4343); a SAN written in capitals still names d.
+    match cert.dns_sans.iter().find(|s| s.eq_ignore_ascii_case(&d)) {
         Some(s) => result(true, format!("DNS SAN {s}")),
         None => {
             let wildcard = cert.dns_sans.iter().any(|s| s.starts_with("*."));

@@ -1,6 +1,6 @@
 //! Cutting a byte stream into SIP messages by `Content-Length` (RFC 3261 §18.3), within hard bounds.
 
-use crate::sip::parse::{Limits, header_end};
+use crate::sip::parse::{Limits, ParseError, read_head};
 
 /// What the buffer holds so far.
 #[derive(Debug, PartialEq, Eq)]
@@ -13,56 +13,35 @@ pub enum Frame {
     Invalid(String),
 }
 
-/// Looks for one complete message at the front of `buf`.
+/// Looks for one complete message at the front of `buf`. The head is read by the parser's own
+/// [`read_head`], so a frame is exactly what [`crate::sip::Message::parse`] then accepts: the framer
+/// cannot see a `Content-Length` the parser does not (a folded ` l: 5` is part of the header before
+/// it), nor end a head elsewhere. A head the parser refuses leaves no trustworthy message boundary,
+/// so the stream is invalid from there.
 pub fn next_frame(buf: &[u8], limits: &Limits) -> Frame {
-    let skip = buf
-        .iter()
-        .take_while(|b| **b == b'\r' || **b == b'\n')
-        .count();
-    let rest = &buf[skip..];
-    let Some(end) = header_end(rest) else {
-        if rest.len() > limits.max_message {
-            return Frame::Invalid(format!(
-                "no end of headers within {} bytes",
-                limits.max_message
-            ));
+    let head = match read_head(buf, limits) {
+        Ok(head) => head,
+        Err(ParseError::Incomplete) => return Frame::Need,
+        Err(ParseError::TooLarge(max)) => {
+            return Frame::Invalid(format!("no end of headers within {max} bytes"));
         }
-        return Frame::Need;
+        Err(ParseError::BadContentLength(v)) => {
+            return Frame::Invalid(format!("unusable Content-Length {v:?}"));
+        }
+        Err(e) => return Frame::Invalid(e.to_string()),
     };
-    let head = &rest[..end];
-    let cl = match content_length(head) {
-        Ok(cl) => cl.unwrap_or(0),
-        Err(v) => return Frame::Invalid(format!("unusable Content-Length {v:?}")),
-    };
-    if end.saturating_add(cl) > limits.max_message {
+    let cl = head.content_length.unwrap_or(0);
+    let len = head.end.saturating_add(cl);
+    if len > limits.max_message {
         return Frame::Invalid(format!(
-            "message of {} bytes (Content-Length {cl}) exceeds the {}-byte limit",
-            end.saturating_add(cl),
+            "message of {len} bytes (Content-Length {cl}) exceeds the {}-byte limit",
             limits.max_message
         ));
     }
-    if rest.len() < end + cl {
+    if buf.len() < len {
         return Frame::Need;
     }
-    Frame::Message(skip + end + cl)
-}
-
-fn content_length(head: &[u8]) -> Result<Option<usize>, String> {
-    let text = String::from_utf8_lossy(head);
-    for line in text.split('\n') {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let name = name.trim();
-        if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("l") {
-            let v = value.trim();
-            return v
-                .parse::<usize>()
-                .map(Some)
-                .map_err(|_| v.chars().take(40).collect());
-        }
-    }
-    Ok(None)
+    Frame::Message(len)
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ struct PolicyFile {
 /// Whether a policy may name this finding id: a registered id that a probe measures (not a policy or
 /// baseline finding, which a policy cannot gate on).
 fn known_id(id: &str) -> bool {
-    crate::findings::spec(id).is_some_and(|s| !matches!(s.probe, "policy" | "baseline"))
+    crate::findings::spec(id).is_some_and(|s| s.scanned())
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

@@ -1,0 +1,240 @@
+//! REFER inside an answered call (RFC 3515) and the implicit subscription it creates: the far end's
+//! NOTIFYs (`Event: refer`, `message/sipfrag` bodies, RFC 3420) report how the transfer it attempts
+//! goes. A REFER may carry `Replaces` in its Refer-To (RFC 3891) for an attended transfer.
+//!
+//! Every NOTIFY is answered 200 as it arrives (in [`CallLeg::recv_any`]); the wait for a final status is
+//! bounded by a deadline and by a count of messages.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::time::Instant;
+
+use super::CallLeg;
+use crate::sip::Message;
+use crate::sip::digest::{Challenge, DigestClient};
+use crate::transport::TxError;
+
+/// At most this many NOTIFYs are recorded; a far end that sends more only keeps being answered.
+const MAX_NOTIFIES: usize = 16;
+/// At most this many messages are read while waiting for the transfer's outcome.
+const MAX_MESSAGES: usize = 200;
+
+/// One NOTIFY of the refer subscription.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Notify {
+    /// Milliseconds after the REFER was sent.
+    pub after_ms: u64,
+    pub event: Option<String>,
+    pub subscription_state: Option<String>,
+    pub content_type: Option<String>,
+    /// The sipfrag's status line (`SIP/2.0 100 Trying`), when the body is one.
+    pub sipfrag: Option<String>,
+    /// Its status code.
+    pub status: Option<u16>,
+}
+
+impl Notify {
+    fn from_message(m: &Message, after: Duration) -> Notify {
+        let body = String::from_utf8_lossy(&m.body);
+        let first = body.lines().next().unwrap_or_default().trim();
+        let status = first
+            .strip_prefix("SIP/2.0 ")
+            .and_then(|r| r.get(..3))
+            .and_then(|c| c.parse::<u16>().ok())
+            .filter(|c| (100..700).contains(c));
+        Notify {
+            after_ms: after.as_millis() as u64,
+            event: m.header("Event").map(str::to_string),
+            subscription_state: m.header("Subscription-State").map(str::to_string),
+            content_type: m.header("Content-Type").map(str::to_string),
+            sipfrag: status.map(|_| first.chars().take(120).collect()),
+            status,
+        }
+    }
+
+    /// The subscription ended (RFC 6665 §4.1.3): no more NOTIFYs will come.
+    pub fn terminated(&self) -> bool {
+        self.subscription_state
+            .as_deref()
+            .is_some_and(|s| s.trim().to_ascii_lowercase().starts_with("terminated"))
+    }
+}
+
+/// What one REFER came to.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReferOutcome {
+    /// The Refer-To we sent.
+    pub refer_to: String,
+    /// The final response to the REFER (its status line), and its code.
+    pub response: Option<String>,
+    pub code: Option<u16>,
+    /// `Server`/`User-Agent` of the REFER's answer.
+    pub answered_by: Option<String>,
+    /// The REFER was challenged and answered with credentials.
+    pub authenticated: bool,
+    pub notifies: Vec<Notify>,
+    /// How long the subscription was followed, in ms after the REFER.
+    pub followed_ms: u64,
+    /// The far end hung up our call while (or after) transferring it.
+    pub peer_hung_up: bool,
+    /// Requests the far end sent inside the call during the transfer (a re-INVITE means something
+    /// between us and the called party is reconnecting our media itself).
+    pub peer_requests: Vec<String>,
+    pub error: Option<String>,
+}
+
+impl ReferOutcome {
+    /// The sipfrag of the first NOTIFY reporting a final status (≥ 200).
+    pub fn final_notify(&self) -> Option<&Notify> {
+        self.notifies
+            .iter()
+            .find(|n| n.status.is_some_and(|c| c >= 200))
+    }
+}
+
+fn product(m: &Message) -> Option<String> {
+    m.header("Server")
+        .or_else(|| m.header("User-Agent"))
+        .map(|s| s.chars().take(120).collect())
+}
+
+impl CallLeg {
+    /// Sends REFER with `refer_to` (a URI, `<>` added) and `Referred-By: referred_by` inside the answered
+    /// call, answers one challenge with `auth`, then follows the NOTIFYs until a final sipfrag status,
+    /// the end of the subscription, the far end hanging up and going quiet, or `follow` has passed.
+    pub async fn refer(
+        &mut self,
+        refer_to: &str,
+        referred_by: &str,
+        mut auth: Option<&mut DigestClient>,
+        follow: Duration,
+    ) -> ReferOutcome {
+        let mut out = ReferOutcome {
+            refer_to: refer_to.to_string(),
+            ..ReferOutcome::default()
+        };
+        let start = Instant::now();
+        let before = self.peer_requests().len();
+        let mut notifies_seen = self.notify_count();
+        let mut authorization: Option<(&'static str, String)> = None;
+        let mut answer = None;
+        for _ in 0..2 {
+            let Some(mut r) = self.dialog_request("REFER") else {
+                out.error = Some("no dialog to send REFER in".into());
+                return out;
+            };
+            r = r
+                .header("Refer-To", format!("<{refer_to}>"))
+                .header("Referred-By", referred_by.to_string());
+            if let Some((n, v)) = &authorization {
+                r = r.header(n, v.clone());
+            }
+            let resp = match self.transaction(&r).await {
+                Ok(m) => m,
+                Err(e) => {
+                    out.error = Some(e);
+                    break;
+                }
+            };
+            let code = resp.status().unwrap_or(0);
+            if (code == 401 || code == 407) && authorization.is_none() {
+                let uri = r.uri.clone();
+                let a = auth.as_deref_mut().and_then(|c| {
+                    let chs = Challenge::all_in(&resp);
+                    c.answer(Challenge::pick(&chs)?, "REFER", &uri)
+                });
+                if let Some(a) = a {
+                    out.authenticated = true;
+                    authorization = Some((a.header_name, a.header_value));
+                    continue;
+                }
+            }
+            answer = Some(resp);
+            break;
+        }
+        if let Some(m) = &answer {
+            out.code = m.status();
+            out.response = Some(m.first_line());
+            out.answered_by = product(m);
+        }
+        let accepted = out.code.is_some_and(|c| (200..300).contains(&c));
+        // A refused REFER creates no subscription; an accepted one is followed to its end.
+        let until = start + if accepted { follow } else { Duration::ZERO };
+        let mut quiet_after_bye: Option<Instant> = None;
+        for _ in 0..MAX_MESSAGES {
+            self.collect_notifies(&mut out, &mut notifies_seen, start);
+            let done = out.final_notify().is_some() || out.notifies.iter().any(Notify::terminated);
+            if done || Instant::now() >= until {
+                break;
+            }
+            // Once the far end hung up, a NOTIFY may still be on its way; wait a little for it.
+            if self.ended_by_peer() && quiet_after_bye.is_none() {
+                quiet_after_bye = Some(Instant::now() + Duration::from_secs(2));
+            }
+            let wait = quiet_after_bye.map_or(until, |q| q.min(until));
+            if Instant::now() >= wait {
+                break;
+            }
+            match self.recv_any(wait, true).await {
+                Ok(_) | Err(TxError::Timeout) => {}
+                Err(e) => {
+                    out.error.get_or_insert(e.to_string());
+                    break;
+                }
+            }
+        }
+        self.collect_notifies(&mut out, &mut notifies_seen, start);
+        out.followed_ms = start.elapsed().as_millis() as u64;
+        out.peer_hung_up = self.ended_by_peer();
+        out.peer_requests = self.peer_requests()[before..].to_vec();
+        out
+    }
+
+    fn collect_notifies(&mut self, out: &mut ReferOutcome, seen: &mut usize, start: Instant) {
+        for m in self.notifies_since(*seen) {
+            if out.notifies.len() < MAX_NOTIFIES {
+                out.notifies.push(Notify::from_message(&m, start.elapsed()));
+            }
+        }
+        *seen = self.notify_count();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::Limits;
+
+    fn notify(state: &str, body: &str) -> Message {
+        let raw = format!(
+            "NOTIFY sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKn\r\nFrom: <sip:b@x>;tag=b\r\n\
+             To: <sip:a@x>;tag=a\r\nCall-ID: c\r\nCSeq: 1 NOTIFY\r\nEvent: refer;id=2\r\n\
+             Subscription-State: {state}\r\nContent-Type: message/sipfrag\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        Message::parse(raw.as_bytes(), &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn sipfrag_status_and_subscription_end() {
+        let n = Notify::from_message(
+            &notify("active;expires=60", "SIP/2.0 100 Trying\r\n"),
+            Duration::ZERO,
+        );
+        assert_eq!(n.status, Some(100));
+        assert_eq!(n.sipfrag.as_deref(), Some("SIP/2.0 100 Trying"));
+        assert!(!n.terminated());
+        let n = Notify::from_message(
+            &notify("terminated;reason=noresource", "SIP/2.0 486 Busy Here"),
+            Duration::ZERO,
+        );
+        assert_eq!(n.status, Some(486));
+        assert!(n.terminated());
+        // Not a sipfrag: no status is made up.
+        let n = Notify::from_message(&notify("active", "hello"), Duration::ZERO);
+        assert_eq!((n.status, n.sipfrag), (None, None));
+        let n = Notify::from_message(&notify("active", "SIP/2.0 999 Odd"), Duration::ZERO);
+        assert_eq!(n.status, None);
+    }
+}

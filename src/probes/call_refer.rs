@@ -1,0 +1,275 @@
+//! `call.refer`: is REFER actually carried out in a call, not only advertised (`sip.refer` reads
+//! `Allow`)? A test call to `--call-to` is answered, a REFER to `--refer-to` is sent inside it, and the
+//! implicit subscription's NOTIFYs are followed to a final status or a deadline. Refused (the code),
+//! accepted and completed (the sipfrag's final status), accepted and never completed, and handled by
+//! something other than the party that answered the call are told apart.
+//!
+//! The transferred call (the far end calling `--refer-to`) is no longer ours once it is set up: sipcheck
+//! ends its own dialog (BYE, or the far end's BYE answered), which is why `--refer-to` must be a number
+//! that is safe to call, never guessed.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::media::{call_endpoints, unjudgeable};
+use crate::call::{self, After, InviteOptions, Offer, Placed, ReferOutcome};
+use crate::probe::{BoxFuture, Context, Probe};
+use crate::report::{Finding, Status};
+use crate::sip::digest::DigestClient;
+
+pub struct CallRefer;
+
+const ID: &str = "call.refer";
+/// How long the NOTIFYs of an accepted REFER are followed before it counts as never completed.
+pub const FOLLOW: Duration = Duration::from_secs(10);
+
+fn finding(status: Status, summary: impl Into<String>) -> Finding {
+    Finding::of(ID, status, summary)
+}
+
+impl Probe for CallRefer {
+    fn id(&self) -> &'static str {
+        ID
+    }
+    fn title(&self) -> &'static str {
+        "REFER (call transfer) carried out in a test call"
+    }
+    fn gate(&self, ctx: &Context) -> Option<String> {
+        gate(ctx).err()
+    }
+    fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
+        Box::pin(run(ctx))
+    }
+}
+
+fn gate(ctx: &Context) -> Result<(String, String), String> {
+    let policy = &ctx.config.calls;
+    let to = policy.permitted()?.to_string();
+    match policy.refer_to.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() => Ok((to, r.to_string())),
+        _ => Err(
+            "transfers a call: give --refer-to (a second number or URI that is safe to call; never guessed)"
+                .into(),
+        ),
+    }
+}
+
+async fn run(ctx: &Context) -> Vec<Finding> {
+    let (to, refer_to) = match gate(ctx) {
+        Ok(x) => x,
+        Err(reason) => return vec![finding(Status::Skipped, reason)],
+    };
+    let Some((ep, _)) = call_endpoints(ctx).await.first().cloned() else {
+        return vec![finding(Status::Skipped, "no endpoint to call")];
+    };
+    let policy = &ctx.config.calls;
+    let host = ctx.uri_host(&ep);
+    let uri = call::request_uri(&to, &host, ep.port.get());
+    let target = call::request_uri(&refer_to, &host, ep.port.get());
+    let mut auth = policy.credentials.clone().map(DigestClient::new);
+    let after = After::Refer {
+        refer_to: target,
+        follow: FOLLOW,
+    };
+    let opts = InviteOptions {
+        exchange_media: false,
+        ..InviteOptions::default()
+    };
+    // Plain RTP first (what most trunks take); SDES when the trunk wants SRTP.
+    let mut last: Option<Placed> = None;
+    for offer in [Offer::Plain, Offer::Sdes] {
+        let _one = policy.one_at_a_time().await;
+        if !policy.take_call() {
+            break;
+        }
+        let placed =
+            match call::place_then(ctx, &ep, &uri, offer, auth.as_mut(), &opts, &after).await {
+                Ok(p) => p,
+                Err(e) => return vec![finding(Status::Error, e).endpoint(&ep)],
+            };
+        let media_refused = matches!(placed.outcome.final_code(), Some(488 | 415 | 606));
+        last = Some(placed);
+        if !media_refused {
+            break;
+        }
+    }
+    match last {
+        Some(p) => vec![judge(&p)],
+        None => vec![finding(
+            Status::Skipped,
+            format!(
+                "--max-calls ({}) reached before the REFER call",
+                policy.max_calls
+            ),
+        )],
+    }
+}
+
+/// Someone other than the party that answered the call took the REFER (a B2BUA handling the transfer
+/// itself): the REFER's answer names another product, or the far end re-INVITEd us during the transfer.
+fn handled_by_trunk(p: &Placed, r: &ReferOutcome) -> Option<String> {
+    if let (Some(call), Some(refer)) = (&p.answered_by, &r.answered_by)
+        && call != refer
+    {
+        return Some(format!(
+            "the call was answered by \"{call}\" but the REFER by \"{refer}\""
+        ));
+    }
+    r.peer_requests
+        .iter()
+        .any(|m| m == "INVITE")
+        .then(|| "the far end sent a re-INVITE during the transfer".to_string())
+}
+
+fn judge(p: &Placed) -> Finding {
+    let details = |extra: serde_json::Value| {
+        json!({
+            "offer": p.offer,
+            "transport": p.endpoint.transport,
+            "call": p.outcome.final_response.as_ref().map(|m| m.first_line()),
+            "call_answered_by": p.answered_by,
+            "authenticated_with": p.outcome.answered_with,
+            "refer": p.refer,
+            "teardown": {
+                "established": p.teardown.established,
+                "bye_response": p.teardown.bye_response,
+                "ended_by_peer": p.teardown.ended_by_peer,
+                "clean": p.teardown.clean(),
+                "note": p.teardown.note,
+            },
+            "outcome": extra,
+        })
+    };
+    let base = |st, s: String, outcome: &str| {
+        finding(st, s)
+            .endpoint(&p.endpoint)
+            .details(details(json!(outcome)))
+            .evidence(p.evidence.clone())
+    };
+    if let Some(reason) = unjudgeable(p) {
+        return base(
+            Status::Error,
+            format!("no answered call to transfer: {reason}"),
+            "not_measured",
+        );
+    }
+    if p.outcome.answer().is_none() {
+        let line = p
+            .outcome
+            .final_response
+            .as_ref()
+            .map(|m| m.first_line())
+            .unwrap_or_default();
+        return base(
+            Status::Error,
+            format!("no answered call to transfer: the call was answered \"{line}\""),
+            "not_measured",
+        );
+    }
+    let Some(r) = &p.refer else {
+        return base(
+            Status::Error,
+            "the far end hung up before the REFER could be sent".into(),
+            "not_measured",
+        );
+    };
+    let Some(code) = r.code else {
+        return base(
+            Status::Error,
+            format!(
+                "no answer to the REFER: {}",
+                r.error.clone().unwrap_or_else(|| "unknown".into())
+            ),
+            "not_measured",
+        );
+    };
+    let line = r.response.clone().unwrap_or_default();
+    let line = line.trim_start_matches("SIP/2.0 ");
+    if code == 401 || code == 407 {
+        return base(
+            Status::Error,
+            format!(
+                "the REFER was challenged (\"{line}\"){}",
+                if r.authenticated {
+                    " again after the credentials"
+                } else {
+                    "; give --user and SIPCHECK_PASSWORD or --password-file"
+                }
+            ),
+            "not_measured",
+        );
+    }
+    if code >= 300 {
+        return base(
+            Status::Info,
+            format!("REFER refused in the dialog: \"{line}\" (whatever Allow advertises)"),
+            "refused",
+        );
+    }
+    let trunk = handled_by_trunk(p, r);
+    let by_trunk = trunk
+        .as_ref()
+        .map(|t| format!("; handled by the trunk itself: {t}"))
+        .unwrap_or_default();
+    let hung_up = if r.peer_hung_up {
+        "; the far end then hung up our call"
+    } else {
+        ""
+    };
+    let notifies = r.notifies.len();
+    match r.final_notify() {
+        Some(n) => {
+            let frag = n.sipfrag.clone().unwrap_or_default();
+            let frag = frag.trim_start_matches("SIP/2.0 ");
+            let ok = n.status.is_some_and(|c| (200..300).contains(&c));
+            let outcome = match (&trunk, ok) {
+                (Some(_), _) => "handled_by_trunk",
+                (None, true) => "completed",
+                (None, false) => "completed_unsuccessfully",
+            };
+            base(
+                if ok { Status::Pass } else { Status::Info },
+                format!(
+                    "REFER accepted (\"{line}\") and the transfer {}: NOTIFY sipfrag \"{frag}\" after {} ms ({notifies} NOTIFY){by_trunk}{hung_up}",
+                    if ok {
+                        "completed"
+                    } else {
+                        "was attempted but the target did not take it"
+                    },
+                    n.after_ms
+                ),
+                outcome,
+            )
+        }
+        None => {
+            let last = r
+                .notifies
+                .iter()
+                .rev()
+                .find_map(|n| n.sipfrag.clone())
+                .map(|f| format!(" (last sipfrag \"{}\")", f.trim_start_matches("SIP/2.0 ")))
+                .unwrap_or_default();
+            let why = if r.notifies.iter().any(|n| n.terminated()) {
+                "the subscription was terminated without a final status".to_string()
+            } else {
+                format!("no final status within {} s", r.followed_ms / 1000)
+            };
+            base(
+                if trunk.is_some() {
+                    Status::Info
+                } else {
+                    Status::Warn
+                },
+                format!(
+                    "REFER accepted (\"{line}\") but never completed: {notifies} NOTIFY{last}, {why}{by_trunk}{hung_up}"
+                ),
+                if trunk.is_some() {
+                    "handled_by_trunk"
+                } else {
+                    "accepted_not_completed"
+                },
+            )
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! The failures coverage-guided fuzzing found (issue 16), each as its minimized input, so a plain
+//! `cargo test` reproduces them without nightly. Stream cases are fed both in one read and byte by
+//! byte; each also goes through the same property check its fuzz target runs.
+
+use sipcheck::evidence::{printable, redact};
+use sipcheck::fuzzing;
+use sipcheck::sip::{Limits, Message};
+use sipcheck::tls::answer::{Answer, Parser, Step};
+use sipcheck::transport::framing::{Frame, next_frame};
+
+/// The messages cut from `chunks` fed in order, and whether the stream stayed usable.
+fn frames<'a>(chunks: impl Iterator<Item = &'a [u8]>, limits: &Limits) -> (Vec<Vec<u8>>, bool) {
+    let (mut buf, mut out) = (Vec::new(), Vec::new());
+    for c in chunks {
+        buf.extend_from_slice(c);
+        loop {
+            match next_frame(&buf, limits) {
+                Frame::Message(n) => out.push(buf.drain(..n).collect()),
+                Frame::Invalid(_) => return (out, false),
+                Frame::Need => break,
+            }
+        }
+    }
+    (out, true)
+}
+
+fn one_read_and_byte_by_byte(stream: &[u8], limits: &Limits) -> (Vec<Vec<u8>>, bool) {
+    let whole = frames(std::iter::once(stream), limits);
+    let bytes = frames(stream.chunks(1), limits);
+    assert_eq!(whole, bytes, "segmentation changed the frames");
+    whole
+}
+
+#[test]
+fn redaction_covers_folded_continuations_of_credentials() {
+    let msg = b"INVITE sip:b@x SIP/2.0\r\nProxy-Authorization: Digest username=\"alice\",\r\n realm=\"r\", response=\"deadbeef\"\r\n\tnonce=\"n\"\r\nVia: SIP/2.0/UDP h\r\n\r\n";
+    let text = printable(msg);
+    assert!(
+        !text.contains("deadbeef") && !text.contains("realm") && !text.contains("nonce"),
+        "{text}"
+    );
+    assert!(text.contains("Proxy-Authorization: <redacted>\r\n <redacted>\r\n\t<redacted>\r\nVia: SIP/2.0/UDP h\r\n"), "{text}");
+    // The parser reads the redacted header as redacted too.
+    let m = Message::parse(&redact(msg), &Limits::default()).unwrap();
+    assert_eq!(
+        m.header("Proxy-Authorization"),
+        Some("<redacted> <redacted> <redacted>")
+    );
+    fuzzing::evidence_redaction(msg);
+}
+
+#[test]
+fn redaction_masks_crypto_lines_whatever_their_case() {
+    // The SDP reader matches attribute names without regard to case; the masker did not.
+    let sdp = b"v=0\r\nm=audio 1 RTP/SAVP 0\r\na=CRYPTO:1 AES_CM_128_HMAC_SHA1_80 inline:GjeNAGlV6Fg/RY6KFeIrMZPGCG3ohesoBjxdlG39\r\n";
+    let red = redact(sdp);
+    assert_eq!(red.len(), sdp.len());
+    assert!(!String::from_utf8_lossy(&red).contains("GjeNAG"));
+    fuzzing::evidence_redaction(sdp);
+}
+
+#[test]
+fn redaction_covers_authentication_info() {
+    // rspauth is a digest over the password, as crackable as a response.
+    let text = printable(b"SIP/2.0 200 OK\r\nAuthentication-Info: rspauth=\"0123abcd\"\r\n\r\n");
+    assert!(!text.contains("0123abcd"), "{text}");
+}
+
+#[test]
+fn a_folded_compact_content_length_is_part_of_the_header_before_it() {
+    // ` l: 5` continues the Subject header for the parser; the framer once read it as a 5-byte body.
+    let stream =
+        b"SIP/2.0 200 OK\r\nSubject: x\r\n l: 5\r\n\r\nSIP/2.0 180 Ringing\r\nl: 0\r\n\r\n";
+    let (msgs, ok) = one_read_and_byte_by_byte(stream, &Limits::default());
+    fuzzing::sip_stream(stream);
+    assert!(ok);
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    let first = Message::parse(&msgs[0], &Limits::default()).unwrap();
+    assert_eq!(first.header("Subject"), Some("x l: 5"));
+    assert!(first.body.is_empty());
+    assert_eq!(
+        Message::parse(&msgs[1], &Limits::default())
+            .unwrap()
+            .status(),
+        Some(180)
+    );
+}
+
+#[test]
+fn lf_only_line_ends_frame_the_same_in_one_read_and_byte_by_byte() {
+    // One read once found the later CRLF CRLF first and framed one message; byte by byte found the
+    // bare-LF blank line and framed two.
+    let stream = b"SIP/2.0 200 OK\nl: 0\n\nSIP/2.0 180 Ringing\r\nl: 0\r\n\r\n";
+    let (msgs, ok) = one_read_and_byte_by_byte(stream, &Limits::default());
+    fuzzing::sip_stream(stream);
+    assert!(ok);
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert_eq!(msgs[0], b"SIP/2.0 200 OK\nl: 0\n\n");
+}
+
+#[test]
+fn the_framer_refuses_what_the_parser_refuses_as_too_large() {
+    // Keep-alive CRLFs count towards the message the parser is given; the framer did not count them.
+    // Small limits keep the byte-by-byte feed quick in a debug build.
+    let limits = Limits {
+        max_message: 512,
+        ..Limits::default()
+    };
+    let head = b"SIP/2.0 200 OK\r\nl: 100\r\n\r\n";
+    let mut stream = b"\r\n".repeat((limits.max_message - head.len() - 100) / 2 + 1);
+    stream.extend_from_slice(head);
+    stream.extend(std::iter::repeat_n(b'x', 100));
+    assert!(stream.len() > limits.max_message);
+    assert!(Message::parse(&stream, &limits).is_err());
+    let (msgs, ok) = one_read_and_byte_by_byte(&stream, &limits);
+    assert!(
+        msgs.is_empty() && !ok,
+        "a frame the parser would refuse: {}",
+        msgs.len()
+    );
+    // The fuzz target's small limits (odd first byte) are these.
+    fuzzing::sip_stream(&stream);
+}
+
+#[test]
+fn a_head_the_parser_refuses_ends_the_stream() {
+    // No trustworthy boundary after a header the parser cannot read: the framer once framed it by a
+    // Content-Length found on its own.
+    let stream = b"SIP/2.0 200 OK\r\nNo colon here\r\nl: 3\r\n\r\nabcSIP/2.0 200 OK\r\n\r\n";
+    let (msgs, ok) = one_read_and_byte_by_byte(stream, &Limits::default());
+    fuzzing::sip_stream(stream);
+    assert!(msgs.is_empty() && !ok);
+}
+
+#[test]
+fn folding_adds_no_stray_space() {
+    // A value folded onto an empty one, or a blank continuation, printed back read differently.
+    let m = Message::parse(
+        b"SIP/2.0 200 OK\r\nSubject:\r\n  x\r\nAllow: A\r\n \r\n\r\n",
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(m.header("Subject"), Some("x"));
+    assert_eq!(m.header("Allow"), Some("A"));
+    fuzzing::sip_message(&m.raw);
+}
+
+/// The reader's verdict on `bytes` fed in `chunks`, as text.
+fn tls_verdict(chunks: &[&[u8]]) -> String {
+    let mut p = Parser::new(true);
+    for c in chunks {
+        if let Step::Done(a) = p.feed(c) {
+            return a.refusal();
+        }
+    }
+    p.finish(Answer::Closed).refusal()
+}
+
+#[test]
+fn tls_garbage_is_classified_the_same_in_one_read_and_byte_by_byte() {
+    for garbage in [
+        &b"\x80\x2e\x02\x00\x02\x00\x01\x00"[..],
+        b"SIP/2.0 400 Bad Request\r\n",
+        b"\x16\x03\x03",
+    ] {
+        let bytes: Vec<&[u8]> = garbage.chunks(1).collect();
+        assert_eq!(
+            tls_verdict(&[garbage]),
+            tls_verdict(&bytes),
+            "{garbage:02x?}"
+        );
+        let mut flagged = vec![1u8];
+        flagged.extend_from_slice(garbage);
+        fuzzing::tls_answer(&flagged);
+    }
+    assert!(tls_verdict(&[b"\x80\x2e\x02\x00\x02\x00\x01"]).starts_with("garbage: SSLv2-style"));
+}
+
+#[test]
+fn digest_challenges_with_line_breaks_are_not_answered() {
+    // A CR in a realm was copied into our Authorization header, splitting it.
+    use sipcheck::sip::digest::Challenge;
+    assert!(Challenge::parse("Digest realm=\"a\rX-Injected: 1\", nonce=\"n\"", false).is_none());
+    assert!(Challenge::parse("Digest realm=\"a\", nonce=\"n\"", false).is_some());
+    fuzzing::digest_challenge(b"Digest realm=\"a\rX-Injected: 1\", nonce=\"n\"");
+}
+
+#[test]
+fn dns_sans_match_without_regard_to_case() {
+    let mut params = rcgen::CertificateParams::new(vec!["SIP.Example.ORG".into()]).unwrap();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let der = params.self_signed(&key).unwrap().der().to_vec();
+    let info = sipcheck::tls::cert::analyse(&der, sipcheck::tls::cert::now_unix()).unwrap();
+    assert!(sipcheck::tls::cert::sip_identity(&info, "sip.example.org").matched);
+    fuzzing::cert_der(&der);
+}
