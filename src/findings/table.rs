@@ -177,6 +177,13 @@ super::registry! {
         meaning: "Whether SRTP and SRTCP packets actually flowed both ways and authenticated with the negotiated keys.",
         remedy: "Ask the carrier why media did not flow encrypted in both directions on the negotiated keys.",
     },
+    MEDIA_RTP_BLEED: Untyped = "media.rtp_bleed" {
+        title: "RTP bleed (media relay latching)",
+        probe: "media.rtp_bleed", safety: Calls, opt_in: "--allow-calls --call-to URI --rtp-bleed",
+        questions: [], rfcs: ["RFC 3550", "RFC 4961"],
+        meaning: "Whether the far end's media relay starts sending a call's audio to whoever sends it RTP from another address (RTP bleed).",
+        remedy: "Ask the carrier to stop its media relay from re-latching onto new sources mid-call (rtpengine/RTPproxy strict source).",
+    },
     CALL_REFER: Untyped = "call.refer" {
         title: "REFER carried out in a call",
         probe: "call.refer", safety: Calls, opt_in: "--allow-calls --call-to URI --refer-to URI",

@@ -64,6 +64,35 @@ fn skipped_all(reason: &str) -> Vec<Finding> {
         .collect()
 }
 
+/// One call to `to` for a probe that needs it answered (REFER, RTP bleed), doing `after` on it: plain
+/// RTP first (what most trunks take), SDES when the trunk refuses that on media grounds. `Ok(None)`
+/// when `--max-calls` left no call; `Err` when none could be placed.
+pub(crate) async fn one_answered_call(
+    ctx: &Context,
+    ep: &Endpoint,
+    to: &str,
+    opts: &InviteOptions,
+    after: &call::After,
+) -> Result<Option<Placed>, String> {
+    let policy = &ctx.config.calls;
+    let uri = call::request_uri(to, &ctx.uri_host(ep), ep.port.get());
+    let mut auth = policy.credentials.clone().map(DigestClient::new);
+    let mut last = None;
+    for offer in [Offer::Plain, Offer::Sdes] {
+        let _one = policy.one_at_a_time().await;
+        if !policy.take_call() {
+            break;
+        }
+        let placed = call::place_then(ctx, ep, &uri, offer, auth.as_mut(), opts, after).await?;
+        let media_refused = matches!(placed.outcome.final_code(), Some(488 | 415 | 606));
+        last = Some(placed);
+        if !media_refused {
+            break;
+        }
+    }
+    Ok(last)
+}
+
 /// Outcome of one attempted call: the call, or why it was not placed.
 type Attempt = Result<Placed, String>;
 

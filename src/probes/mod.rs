@@ -13,6 +13,7 @@ pub mod parity;
 pub mod plaintext;
 pub mod refer_policy;
 pub mod robustness;
+pub mod rtp_bleed;
 pub mod secagree;
 pub mod server_header;
 pub mod sip_allow;
@@ -41,6 +42,7 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(auth::Auth),
         Arc::new(media::Media),
         Arc::new(call_refer::CallRefer),
+        Arc::new(rtp_bleed::RtpBleed),
         Arc::new(robustness::malformed::Malformed),
         Arc::new(robustness::unknown::UnknownHeader),
         Arc::new(robustness::unknown::UnknownRequire),
