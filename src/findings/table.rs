@@ -4,6 +4,8 @@
 #[allow(unused_imports)]
 use super::Untyped;
 #[allow(unused_imports)]
+use super::robustness::MalformedDetails;
+#[allow(unused_imports)]
 use super::tls::{
     CertificateDetails, CipherSuitesDetails, GroupsDetails, MismatchDetails, VersionsDetails,
 };
@@ -191,7 +193,7 @@ super::registry! {
         meaning: "Whether a transfer (REFER) inside a real call is refused, carried out, never completed, or handled by the trunk itself.",
         remedy: "If transfers matter to you, ask the carrier how REFER is handled on trunks and why it did not complete.",
     },
-    ROBUSTNESS_MALFORMED: Untyped = "robustness.malformed" {
+    ROBUSTNESS_MALFORMED: MalformedDetails = "robustness.malformed" {
         title: "Reaction to malformed messages, with liveness after each",
         probe: "robustness.malformed", safety: Safe, opt_in: "",
         questions: [9], rfcs: ["RFC 3261", "RFC 4475", "RFC 5118"],
