@@ -138,7 +138,30 @@ fn signing_carrier_attests_the_owned_number_a_and_spoofed_ones_c() {
     let dir = tempfile::tempdir().unwrap();
     let listen = free_udp();
     let k = carrier(&pki, &server.url("sp.pem"), listen, false, dir.path());
-    let r = probe(&k, listen, &pki, &server.web.ca_pem, &[]);
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "name = \"loop\"\n[rules]\nmin_owned_attestation = \"A\"\nspoofed_calls_refused = true\n",
+    )
+    .unwrap();
+    let r = probe(
+        &k,
+        listen,
+        &pki,
+        &server.web.ca_pem,
+        &["--policy", policy.to_str().unwrap()],
+    );
+    let rule = |name: &str| {
+        r["policy"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["rule"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name}: {:#}", r["policy"]))
+    };
+    assert_eq!(rule("min_owned_attestation")["outcome"], "pass");
+    assert_eq!(rule("spoofed_calls_refused")["outcome"], "fail");
     let att = one(&r, "stir.attestation");
     assert_eq!(att["status"], "pass", "{att:#}\n{}", k.log_text());
     assert_eq!(att["details"]["attestation"], "A");
@@ -189,8 +212,19 @@ fn strict_carrier_refuses_spoofing_anonymity_and_bursts() {
     let dir = tempfile::tempdir().unwrap();
     let listen = free_udp();
     let k = carrier(&pki, &server.url("sp.pem"), listen, true, dir.path());
-    let r = probe(&k, listen, &pki, &server.web.ca_pem, &["--dos"]);
+    let r = probe(
+        &k,
+        listen,
+        &pki,
+        &server.web.ca_pem,
+        &["--dos", "--policy", "strict"],
+    );
     assert_eq!(one(&r, "stir.attestation")["status"], "pass", "{r:#}");
+    let rules = r["policy"]["rules"].as_array().unwrap();
+    for name in ["min_owned_attestation", "spoofed_calls_refused"] {
+        let x = rules.iter().find(|x| x["rule"] == name).unwrap();
+        assert_eq!(x["outcome"], "pass", "{x:#}");
+    }
     let from = one(&r, "spoof.caller_id");
     assert_eq!(from["status"], "pass", "{from:#}");
     assert!(

@@ -247,6 +247,7 @@ impl Outcome {
             "delivered": self.inbound.is_some(),
             "delivered_caller": self.delivered_caller(),
             "attestation": self.attestation(),
+            "verdict": self.identity.as_ref().and_then(|i| i.first()).map(|i| i.verdict),
             "identity": self.identity,
             "elapsed_ms": self.elapsed.as_millis() as u64,
         })
@@ -598,7 +599,16 @@ fn spoof(id: &str, o: &Outcome, r: &Ready) -> Finding {
     } else {
         undelivered(o)
     };
-    finding(id, status, format!("{what}: {summary}"), Some(o))
+    let went_through = o.inbound.is_some()
+        && o.delivered_caller()
+            .is_some_and(|c| same_number(&c, &r.spoof));
+    let mut f = finding(id, status, format!("{what}: {summary}"), Some(o));
+    if let Some(d) = f.details.as_object_mut()
+        && (o.inbound.is_some() || o.refused())
+    {
+        d.insert("spoof_went_through".into(), json!(went_through));
+    }
+    f
 }
 
 fn anonymous(o: &Outcome) -> Finding {

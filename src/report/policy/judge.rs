@@ -278,6 +278,44 @@ fn evaluate_rules(p: &Policy, r: &Report) -> Vec<(RuleOutcome, &'static [u8])> {
         });
         push("server_version_leak_allowed", json!(allowed), &[], res);
     }
+    if let Some(min) = &rules.min_owned_attestation {
+        let res = judge(r, &["stir.attestation"], false, |f| {
+            let verdict = f.details.get("verdict").and_then(Value::as_str);
+            Some(match f.details.get("attestation").and_then(Value::as_str) {
+                // "A" < "B" < "C": a letter at or before the minimum is enough.
+                Some(a) if a <= min.0.as_str() && verdict == Some("valid") => Ok(format!(
+                    "own number delivered with verified attestation {a}"
+                )),
+                Some(a) if a <= min.0.as_str() => Err(format!(
+                    "own number delivered with attestation {a}, but its Identity did not fully verify"
+                )),
+                Some(a) => Err(format!("own number delivered with attestation {a}")),
+                None if f.details.get("delivered").and_then(Value::as_bool)? => {
+                    Err("own number delivered without attestation".into())
+                }
+                None => return None,
+            })
+        });
+        push("min_owned_attestation", json!(min.0), &[12], res);
+    }
+    if rules.spoofed_calls_refused == Some(true) {
+        let res = judge(
+            r,
+            &["spoof.caller_id", "spoof.asserted_identity"],
+            false,
+            |f| {
+                Some(if flag(f, "spoof_went_through")? {
+                    Err(format!(
+                        "`{}`: a caller ID we do not own went through",
+                        f.id
+                    ))
+                } else {
+                    Ok(format!("`{}`: refused or replaced", f.id))
+                })
+            },
+        );
+        push("spoofed_calls_refused", json!(true), &[11], res);
+    }
     for (id, max) in &p.findings {
         let res = judge(r, &[id.as_str()], false, |f| {
             Some(if status_rank(f.status) > status_rank(*max) {
