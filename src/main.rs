@@ -198,6 +198,9 @@ struct ProbeArgs {
     /// File whose first line is the digest password (instead of SIPCHECK_PASSWORD).
     #[arg(long, value_name = "FILE")]
     password_file: Option<String>,
+    /// Also run media.rtp_bleed (one more call): does the far end's media follow a second source port?
+    #[arg(long)]
+    rtp_bleed: bool,
     /// Number or URI the REFER test transfers its call to (call.refer; needs --allow-calls); never guessed.
     #[arg(long, value_name = "URI")]
     refer_to: Option<String>,
@@ -345,6 +348,7 @@ fn build_options(a: &ProbeArgs, target: &str) -> Result<(ScanOptions, Format), E
     cfg.calls.allow = a.allow_calls;
     cfg.calls.max_calls = a.max_calls;
     cfg.calls.credentials = credentials(a)?;
+    cfg.calls.rtp_bleed = a.rtp_bleed;
     cfg.calls.refer_to = a.refer_to.clone().filter(|s| !s.trim().is_empty());
     cfg.calls.caller_id = match &a.caller_id {
         Some(c) => Some(sipcheck::call::valid_caller_id(c).map_err(Error::BadOption)?),

@@ -14,6 +14,7 @@ pub mod parity;
 pub mod plaintext;
 pub mod refer_policy;
 pub mod robustness;
+pub mod rtp_bleed;
 pub mod secagree;
 pub mod server_header;
 pub mod sip_allow;
@@ -43,6 +44,7 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(media::Media),
         Arc::new(call_refer::CallRefer),
         Arc::new(loop_calls::LoopCalls),
+        Arc::new(rtp_bleed::RtpBleed),
         Arc::new(robustness::malformed::Malformed),
         Arc::new(robustness::unknown::UnknownHeader),
         Arc::new(robustness::unknown::UnknownRequire),
