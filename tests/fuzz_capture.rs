@@ -20,6 +20,7 @@ use sipcheck::tls::answer::{Answer, Parser, Step};
 use sipcheck::tls::hello::Hello;
 use sipcheck::tls::version::Version;
 use support::kamailio::Kamailio;
+use support::sti;
 use support::{json, sipcheck};
 
 fn corpus(target: &str) -> PathBuf {
@@ -274,6 +275,31 @@ fn media() {
     }
 }
 
+/// Signed PASSporTs and x5u bundles from the tests' STI PKI (real ES256 signatures over rcgen keys).
+fn stir() {
+    let pki = sti::StiPki::new();
+    for name in ["good", "expired", "no_tnauth", "tn_entry", "other_ca"] {
+        seed("stir_x5u_pem", name, pki.chain(name).as_bytes());
+    }
+    let url = "https://127.0.0.1:8443/good.pem";
+    let good = sti::token(
+        &sti::jose(url),
+        &sti::claims("A", 1_767_225_600),
+        &pki.leaf("good").signer,
+    );
+    let identity = sti::identity(&good, url);
+    seed("stir_identity", "shaken-full", identity.as_bytes());
+    let compact = format!("..{}", good.rsplit('.').next().unwrap());
+    seed(
+        "stir_identity",
+        "shaken-compact",
+        sti::identity(&compact, url).as_bytes(),
+    );
+    let invite = sti::invite(sti::ORIG, sti::DEST, &[format!("Identity: {identity}")]);
+    seed("stir_identity", "invite-with-identity", invite.as_bytes());
+    seed("sip_message", "invite-with-identity", invite.as_bytes());
+}
+
 /// Written from the RFCs' examples where no test peer says it (Kamailio's challenges need a user
 /// database this capture does not set up).
 fn from_rfcs() {
@@ -309,6 +335,7 @@ fn capture_fuzz_seeds() {
     user_files();
     media();
     from_rfcs();
+    stir();
     openssl();
     kamailio();
     baresip();
