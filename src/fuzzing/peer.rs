@@ -68,7 +68,9 @@ pub fn sip_message(data: &[u8]) {
             assert!(!t.is_empty() && !t.contains(','));
         }
         if let Some(q) = m.quote_header(name) {
-            assert!(q.starts_with(crate::sip::parse::canonical_name(name)));
+            let long = crate::sip::parse::canonical_name(name);
+            let quoted = q.get(..long.len()).unwrap_or_default();
+            assert!(quoted.eq_ignore_ascii_case(long) && q[long.len()..].starts_with(": "));
         }
     }
     assert!(!m.first_line().contains('\n'));
