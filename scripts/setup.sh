@@ -8,4 +8,5 @@ apt-get install -y --no-install-recommends \
   kamailio kamailio-tls-modules kamailio-extra-modules kamailio-secsipid-modules secsipidx \
   baresip-core sip-tester sipvicious \
   dnsmasq-base openssl sslscan tshark \
-  procps time iproute2 ca-certificates
+  procps time iproute2 ca-certificates \
+  libssl-dev pkg-config

@@ -44,6 +44,7 @@ pub mod error;
 pub mod evidence;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod listen;
 pub mod media;
 pub mod probe;
 pub mod probes;

@@ -8,6 +8,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 mod batch_cli;
 mod cli;
+mod listen_cli;
 mod verify_cli;
 
 use sipcheck::probe::Config;
@@ -71,6 +72,35 @@ enum Command {
         /// Output format: text, json.
         #[arg(long, default_value = "text")]
         format: String,
+    },
+    /// Listen for inbound calls (a SIP UAS that answers 486 Busy Here) and report each call's identity.
+    Listen {
+        /// ADDR:PORT (UDP), tcp:ADDR:PORT or tls:ADDR:PORT.
+        addr: String,
+        /// How long to listen, e.g. 120s or 5m.
+        #[arg(long, default_value = "120s", value_parser = parse_duration)]
+        duration: Duration,
+        /// Output format: text, json, md, junit.
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// Write the report to FILE (stdout then gets the text scorecard).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<String>,
+        /// PEM certificate (chain) for a tls: listener.
+        #[arg(long, value_name = "PEM")]
+        listen_cert: Option<String>,
+        /// PEM private key for a tls: listener.
+        #[arg(long, value_name = "PEM")]
+        listen_key: Option<String>,
+        /// Most inbound requests recorded and answered; later ones are counted and dropped.
+        #[arg(long, default_value_t = sipcheck::listen::DEFAULT_MAX_REQUESTS)]
+        max_requests: usize,
+        /// PEM file of the STI-PA's trusted roots (Identity chain verification).
+        #[arg(long, value_name = "PEM")]
+        sti_ca_file: Option<String>,
+        /// PEM file of trust roots for fetching x5u over HTTPS (default: the built-in web roots).
+        #[arg(long, value_name = "PEM")]
+        x5u_ca_file: Option<String>,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
@@ -456,6 +486,27 @@ fn main() -> ExitCode {
             format,
         } => cli::diff_cmd(&baseline, &new, &format),
         Command::Compare { reports, format } => cli::compare_cmd(&reports, &format),
+        Command::Listen {
+            addr,
+            duration,
+            format,
+            output,
+            listen_cert,
+            listen_key,
+            max_requests,
+            sti_ca_file,
+            x5u_ca_file,
+        } => listen_cli::run(listen_cli::ListenArgs {
+            addr: &addr,
+            duration,
+            format: &format,
+            output: output.as_deref(),
+            cert: listen_cert.as_deref(),
+            key: listen_key.as_deref(),
+            max_requests,
+            sti_ca: sti_ca_file.as_deref(),
+            x5u_ca: x5u_ca_file.as_deref(),
+        }),
         Command::VerifyIdentity {
             file,
             sti_ca_file,

@@ -54,7 +54,7 @@ pub fn select(selectors: &[String]) -> Result<Vec<Arc<dyn Probe>>> {
         .collect())
 }
 
-fn now_rfc3339() -> String {
+pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()

@@ -96,9 +96,11 @@ fn sdes_mandatory_baresip_accepts_sdes_and_srtp_flows_both_ways() {
     assert_all_torn_down(&b, &r);
 }
 
-#[test]
-fn dtls_baresip_accepts_dtls_srtp_with_a_fingerprint() {
-    let b = Baresip::start(MediaMode::Dtls, "127.0.0.1");
+/// Offered actpass, baresip answers `a=setup:active` (at session level) and starts a DTLS client toward
+/// our media port: sipcheck serves the handshake, checks baresip's certificate against the answer's
+/// fingerprint, and proves SRTP and SRTCP both ways with the exporter's keys.
+fn dtls_call(rtcp_mux: bool) {
+    let b = Baresip::start_with(MediaMode::Dtls, "127.0.0.1", rtcp_mux);
     let r = run(&b);
     let d = one(&r, "media.dtls_srtp");
     assert_eq!(d["status"], "pass", "{d:#}");
@@ -111,15 +113,47 @@ fn dtls_baresip_accepts_dtls_srtp_with_a_fingerprint() {
         .unwrap();
     assert_eq!(fp.split(':').count(), 32, "{fp}");
     assert!(d["summary"].as_str().unwrap().contains(fp));
-    // Offered actpass, baresip takes the client role and starts the handshake toward our port;
-    // sipcheck only listens (no plain RTP into a session that negotiated SRTP).
-    let m = &d["details"]["media"];
-    assert!(m["dtls_received"].as_u64().unwrap() > 0, "{m:#}");
-    assert_eq!(m["rtp_sent"], 0);
+    assert_eq!(d["details"]["answer_setup"], "active");
+    assert_eq!(d["details"]["dtls_handshake_completed"], true, "{d:#}");
+    let h = &d["details"]["dtls"];
+    assert_eq!(h["role"], "server", "{h:#}");
+    assert_eq!(h["fingerprint_matches"], true, "{h:#}");
+    assert!(
+        h["peer_fingerprint"]
+            .as_str()
+            .unwrap()
+            .eq_ignore_ascii_case(fp)
+    );
+    assert!(h["version"].as_str().unwrap().starts_with("DTLS"), "{h:#}");
+    assert!(
+        h["srtp_profile"].as_str().unwrap().starts_with("SRTP_"),
+        "{h:#}"
+    );
+    assert!(!h["cipher_suite"].as_str().unwrap().is_empty());
+    if !rtcp_mux {
+        assert_eq!(
+            d["details"]["dtls_rtcp"]["fingerprint_matches"], true,
+            "{d:#}"
+        );
+    }
+    let flow = one(&r, "media.srtp_flow");
+    assert_eq!(flow["status"], "pass", "{flow:#}");
+    assert_eq!(flow["details"]["keys"], "DTLS-SRTP keys");
+    assert_eq!(flow["details"]["offer"], "dtls");
     // A DTLS baresip answers SDES with RTP/SAVP but no crypto line: not an SDES acceptance.
     let s = one(&r, "media.sdes");
     assert_ne!(s["status"], "pass", "{s:#}");
     assert_all_torn_down(&b, &r);
+}
+
+#[test]
+fn dtls_baresip_completes_dtls_srtp_and_srtp_flows() {
+    dtls_call(false);
+}
+
+#[test]
+fn dtls_baresip_with_rtcp_mux_completes_dtls_srtp() {
+    dtls_call(true);
 }
 
 #[test]

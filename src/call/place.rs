@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::{CallLeg, InviteOptions, InviteOutcome, ReferOutcome, Teardown};
 use crate::media::MediaSockets;
+use crate::media::dtls::{self, DtlsReport};
 use crate::media::flow::{self, FlowPlan, FlowReport, Protection};
 use crate::probe::Context;
 use crate::report::Evidence;
@@ -37,25 +38,16 @@ pub struct Placed {
     /// For SDES: the suite the answer picked, if it matched one we offered under the same tag.
     pub chosen: Option<Crypto>,
     pub flow: Option<FlowReport>,
+    /// The DTLS handshake on the RTP component, for a DTLS-SRTP answer.
+    pub dtls: Option<DtlsReport>,
+    /// The handshake on a separate RTCP component (no rtcp-mux, RFC 5764 §4.1).
+    pub dtls_rtcp: Option<DtlsReport>,
     /// What the REFER sent inside the call came to, when [`After::Refer`] asked for one.
     pub refer: Option<ReferOutcome>,
     /// `Server` or `User-Agent` of the answer (who answered the call).
     pub answered_by: Option<String>,
     pub teardown: Teardown,
     pub evidence: Vec<Evidence>,
-}
-
-/// A self-signed certificate's SHA-256 fingerprint, so a DTLS offer names a real certificate.
-fn dtls_fingerprint() -> String {
-    let der = rcgen::generate_simple_self_signed(vec!["sipcheck.invalid".to_string()])
-        .map(|c| c.cert.der().to_vec())
-        .unwrap_or_else(|_| b"sipcheck".to_vec());
-    ring::digest::digest(&ring::digest::SHA256, &der)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
 }
 
 /// How long media runs on an answered call. An SDES call runs long enough for an RTCP interval
@@ -108,12 +100,16 @@ pub async fn place_then(
         .iter()
         .map(|s| (*s, random_key(*s)))
         .collect();
-    let kind = match offer {
-        Offer::Plain => OfferKind::Plain,
-        Offer::Sdes => OfferKind::Sdes(keys.clone()),
-        Offer::Dtls => OfferKind::Dtls {
-            fingerprint: dtls_fingerprint(),
+    let identity = match offer {
+        Offer::Dtls => Some(dtls::Identity::new()?),
+        _ => None,
+    };
+    let kind = match (&identity, offer) {
+        (Some(id), _) => OfferKind::Dtls {
+            fingerprint: id.fingerprint.clone(),
         },
+        (None, Offer::Sdes) => OfferKind::Sdes(keys.clone()),
+        (None, _) => OfferKind::Plain,
     };
     let offer_text = sdp::offer(&kind, rtp, rtcp, super::leg::session_id());
     let outcome = leg.invite(&offer_text, auth.as_deref_mut(), opts).await;
@@ -126,6 +122,8 @@ pub async fn place_then(
         answer_sdp: None,
         chosen: None,
         flow: None,
+        dtls: None,
+        dtls_rtcp: None,
         refer: None,
         answered_by: None,
         teardown: Teardown::default(),
@@ -164,12 +162,64 @@ pub async fn place_then(
                             suite,
                             local_key: local,
                             remote_key: remote.clone(),
+                            rtcp_keys: None,
                         }),
                         _ => None,
                     }
                 }
                 (Offer::Sdes, None) => None,
-                (Offer::Dtls, _) => Some(Protection::ListenOnly),
+                (Offer::Dtls, _) => {
+                    let is_dtls = m.proto.to_ascii_uppercase().contains("TLS");
+                    match (&identity, &plan, is_dtls, opts.exchange_media) {
+                        (Some(id), Some(plan), true, true) => {
+                            let role = dtls::Role::for_answer(parsed.setup(m).as_deref());
+                            let expected = parsed.fingerprint(m);
+                            let both = async {
+                                let rtp = dtls::handshake(
+                                    &socks.rtp,
+                                    plan.remote_rtp,
+                                    role,
+                                    id,
+                                    expected.as_ref(),
+                                );
+                                if mux {
+                                    (rtp.await, None)
+                                } else {
+                                    let rtcp = dtls::handshake(
+                                        &socks.rtcp,
+                                        plan.remote_rtcp,
+                                        role,
+                                        id,
+                                        expected.as_ref(),
+                                    );
+                                    let (a, b) = tokio::join!(rtp, rtcp);
+                                    (a, Some(b))
+                                }
+                            };
+                            let hs = tokio::select! {
+                                hs = both => Some(hs),
+                                _ = leg.hold(dtls::HANDSHAKE_TIME + Duration::from_secs(2)) => None,
+                            };
+                            match hs {
+                                Some(((rep, keys), rtcp)) => {
+                                    placed.dtls = Some(rep);
+                                    let rtcp_keys = rtcp.as_ref().and_then(|(_, k)| k.clone());
+                                    placed.dtls_rtcp = rtcp.map(|(r, _)| r);
+                                    keys.map(|k| Protection::Srtp {
+                                        suite: k.suite,
+                                        local_key: k.local,
+                                        remote_key: k.remote,
+                                        rtcp_keys: rtcp_keys.map(|r| (r.local, r.remote)),
+                                    })
+                                }
+                                None => None,
+                            }
+                        }
+                        // Not DTLS, or no media address: only count what arrives, never plain RTP
+                        // into a session that may have negotiated SRTP.
+                        _ => Some(Protection::ListenOnly),
+                    }
+                }
                 (Offer::Plain, _) => Some(Protection::Plain),
             };
             if let (Some(mut plan), Some(prot), true) = (plan, prot, opts.exchange_media) {

@@ -26,10 +26,14 @@ pub enum Protection {
     /// handshake, and must not put plain RTP into a session that negotiated SRTP).
     ListenOnly,
     /// SDES: we send with our offered key for the chosen suite, the far end with the key in its answer.
+    /// DTLS-SRTP: the keys from the handshake's exporter.
     Srtp {
         suite: Suite,
         local_key: Vec<u8>,
         remote_key: Vec<u8>,
+        /// SRTCP keys of a separate RTCP component (DTLS-SRTP without rtcp-mux, RFC 5764 §4.1):
+        /// (ours, the far end's); `None`: SRTCP uses the SRTP master keys (SDES, or rtcp-mux).
+        rtcp_keys: Option<(Vec<u8>, Vec<u8>)>,
     },
 }
 
@@ -114,6 +118,23 @@ impl FlowReport {
 struct Crypto {
     tx: SrtpContext,
     rx: SrtpContext,
+    /// SRTCP contexts of a separate RTCP component; else `tx`/`rx` protect RTCP too.
+    rtcp: Option<(SrtpContext, SrtpContext)>,
+}
+
+impl Crypto {
+    fn rtcp_tx(&mut self) -> &mut SrtpContext {
+        match &mut self.rtcp {
+            Some((tx, _)) => tx,
+            None => &mut self.tx,
+        }
+    }
+    fn rtcp_rx(&mut self) -> &mut SrtpContext {
+        match &mut self.rtcp {
+            Some((_, rx)) => rx,
+            None => &mut self.rx,
+        }
+    }
 }
 
 fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
@@ -138,13 +159,24 @@ pub async fn exchange(socks: &MediaSockets, plan: &FlowPlan, prot: &Protection) 
             suite,
             local_key,
             remote_key,
-        } => match (context(*suite, local_key), context(*suite, remote_key)) {
-            (Ok(tx), Ok(rx)) => Some(Crypto { tx, rx }),
-            (Err(e), _) | (_, Err(e)) => {
-                r.error(format!("cannot set up SRTP: {e}"));
-                return r;
+            rtcp_keys,
+        } => {
+            let rtcp = rtcp_keys
+                .as_ref()
+                .map(|(l, rk)| Ok::<_, String>((context(*suite, l)?, context(*suite, rk)?)))
+                .transpose();
+            match (
+                context(*suite, local_key),
+                context(*suite, remote_key),
+                rtcp,
+            ) {
+                (Ok(tx), Ok(rx), Ok(rtcp)) => Some(Crypto { tx, rx, rtcp }),
+                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                    r.error(format!("cannot set up SRTP: {e}"));
+                    return r;
+                }
             }
-        },
+        }
     };
     let ssrc: u32 = rand::random::<u32>() | 1;
     let mut seq: u16 = rand::random::<u16>() & 0x7fff;
@@ -193,7 +225,8 @@ pub async fn exchange(socks: &MediaSockets, plan: &FlowPlan, prot: &Protection) 
             let pkt = sender_report(ssrc, r.rtp_sent, r.rtp_sent * 160, ts);
             let out = match crypto.as_mut() {
                 Some(c) => guarded(|| {
-                    c.tx.encrypt_rtcp(&pkt)
+                    c.rtcp_tx()
+                        .encrypt_rtcp(&pkt)
                         .map(|b| b.to_vec())
                         .map_err(|e| e.to_string())
                 }),
@@ -269,7 +302,8 @@ fn handle(
             }
             let plain = match crypto.as_mut() {
                 Some(c) => match guarded(|| {
-                    c.rx.decrypt_rtcp(p)
+                    c.rtcp_rx()
+                        .decrypt_rtcp(p)
                         .map(|b| b.to_vec())
                         .map_err(|e| e.to_string())
                 }) {
@@ -360,6 +394,7 @@ mod tests {
             suite,
             local_key: ours,
             remote_key: theirs,
+            rtcp_keys: None,
         };
         let r = exchange(&socks, &plan, &prot).await;
         t.abort();

@@ -170,7 +170,7 @@ async fn run(ctx: &Context) -> Vec<Finding> {
         ),
         (None, _) => judge_cleartext(&sdes),
     });
-    out.push(judge_flow(&sdes));
+    out.push(judge_flow(&sdes, &dtls));
     out
 }
 
@@ -252,7 +252,7 @@ fn call_details(p: &Placed) -> serde_json::Value {
         "answer_profile": m.map(|m| m.proto.clone()),
         "answer_crypto": m.map(|m| m.cryptos().iter().map(|c| c.describe()).collect::<Vec<_>>()),
         "answer_fingerprint": p.answer.as_ref().zip(m).and_then(|(s, m)| s.fingerprint(m)).map(|(h, f)| json!({"hash": h, "fingerprint": f})),
-        "answer_setup": m.and_then(|m| m.setup()),
+        "answer_setup": p.answer.as_ref().zip(m).and_then(|(s, m)| s.setup(m)),
         "answer_rtcp_mux": m.map(|m| m.rtcp_mux()),
         "sdp_offer": p.offer_sdp,
         "sdp_answer": p.answer_sdp,
@@ -413,10 +413,16 @@ fn judge_dtls(a: &Attempt, summary: &serde_json::Value) -> Finding {
         Ok(p) => p,
         Err(f) => return *f,
     };
+    let dtls = p.dtls.as_ref();
     let base = |st, s: String| {
         let extra = [
             ("summary", summary.clone()),
-            ("dtls_handshake_completed", json!(false)),
+            (
+                "dtls_handshake_completed",
+                json!(dtls.is_some_and(|d| d.completed)),
+            ),
+            ("dtls", json!(dtls)),
+            ("dtls_rtcp", json!(p.dtls_rtcp)),
         ];
         call_finding(DTLS, p, st, s, &extra)
     };
@@ -427,15 +433,7 @@ fn judge_dtls(a: &Attempt, summary: &serde_json::Value) -> Finding {
     let sdp = p.answer.as_ref();
     let m = sdp.and_then(|s| s.audio());
     let fp = sdp.zip(m).and_then(|(s, m)| s.fingerprint(m));
-    let setup = m.and_then(|m| m.setup());
-    let dtls_seen = p.flow.as_ref().map(|f| f.dtls_received).unwrap_or(0);
-    let seen = if dtls_seen > 0 {
-        format!(
-            "; the far end started the DTLS handshake ({dtls_seen} DTLS records received; sipcheck does not complete it)"
-        )
-    } else {
-        String::new()
-    };
+    let setup = sdp.zip(m).and_then(|(s, m)| s.setup(m));
     match (proto.to_ascii_uppercase().contains("TLS"), fp) {
         (true, Some((hash, f))) => {
             // RFC 5763 §5: the answer picks active or passive; an absent attribute means the RFC 4145
@@ -445,17 +443,15 @@ fn judge_dtls(a: &Attempt, summary: &serde_json::Value) -> Finding {
                 Some(r) => format!("setup:{r}"),
                 None => "no setup attribute (RFC 4145 default: passive)".to_string(),
             };
-            base(
-                if bad_role { Status::Warn } else { Status::Pass },
-                format!(
-                    "DTLS-SRTP accepted ({proto}), fingerprint {hash} {f}, {role}{}{seen}",
-                    if bad_role {
-                        " (an answer must pick active or passive, RFC 5763 §5)"
-                    } else {
-                        ""
-                    }
-                ),
-            )
+            let bad_role_note = if bad_role {
+                " (an answer must pick active or passive, RFC 5763 §5)"
+            } else {
+                ""
+            };
+            let accepted = format!(
+                "DTLS-SRTP accepted ({proto}), fingerprint {hash} {f}, {role}{bad_role_note}"
+            );
+            judge_handshake(dtls, p.dtls_rtcp.as_ref(), &accepted, bad_role, &base)
         }
         (true, None) => base(
             Status::Warn,
@@ -466,6 +462,79 @@ fn judge_dtls(a: &Attempt, summary: &serde_json::Value) -> Finding {
             format!("DTLS-SRTP not accepted: the answer used {proto}"),
         ),
     }
+}
+
+/// The verdict on the handshake itself: a certificate other than the answer's fingerprint is a man in
+/// the middle (fail); a handshake that did not complete leaves DTLS-SRTP unproven (warn).
+fn judge_handshake(
+    dtls: Option<&crate::media::dtls::DtlsReport>,
+    rtcp: Option<&crate::media::dtls::DtlsReport>,
+    accepted: &str,
+    bad_role: bool,
+    base: &dyn Fn(Status, String) -> Finding,
+) -> Finding {
+    let Some(d) = dtls else {
+        return base(
+            Status::Warn,
+            format!(
+                "{accepted}; no DTLS handshake was attempted (no usable media address in the answer)"
+            ),
+        );
+    };
+    if !d.completed {
+        return base(
+            Status::Warn,
+            format!(
+                "{accepted}; but the DTLS handshake did not complete: {}",
+                d.error.clone().unwrap_or_else(|| "unknown".into())
+            ),
+        );
+    }
+    let got = d.peer_fingerprint.clone().unwrap_or_default();
+    if d.fingerprint_matches != Some(true) {
+        return base(
+            Status::Fail,
+            format!(
+                "{accepted}; but the DTLS peer's certificate has fingerprint {got}, not the one in the answer: the media key exchange is not authenticated by the signalling (man in the middle)"
+            ),
+        )
+        .severity(Severity::High);
+    }
+    let rtcp_note = match rtcp {
+        Some(r) if r.completed && r.fingerprint_matches == Some(true) => {
+            "; a second handshake on the RTCP port also completed".to_string()
+        }
+        Some(r) if r.completed => format!(
+            "; the RTCP port's handshake presented fingerprint {}, not the answer's",
+            r.peer_fingerprint.clone().unwrap_or_default()
+        ),
+        Some(r) => format!(
+            "; the RTCP port's handshake did not complete ({})",
+            r.error.clone().unwrap_or_default()
+        ),
+        None => String::new(),
+    };
+    let rtcp_bad = rtcp.is_some_and(|r| r.fingerprint_matches == Some(false));
+    let status = if rtcp_bad {
+        Status::Fail
+    } else if bad_role {
+        Status::Warn
+    } else {
+        Status::Pass
+    };
+    base(
+        status,
+        format!(
+            "{accepted}; handshake completed as {} ({}, {}, SRTP profile {}), the peer certificate matches the fingerprint{rtcp_note}",
+            match d.role {
+                Some(crate::media::dtls::Role::Server) => "DTLS server",
+                _ => "DTLS client",
+            },
+            d.version.clone().unwrap_or_default(),
+            d.cipher_suite.clone().unwrap_or_default(),
+            d.srtp_profile.clone().unwrap_or_default(),
+        ),
+    )
 }
 
 fn judge_plain(a: &Attempt, summary: &serde_json::Value) -> Finding {
@@ -531,18 +600,32 @@ fn judge_cleartext(a: &Attempt) -> Finding {
     }
 }
 
-fn judge_flow(a: &Attempt) -> Finding {
+/// The SDES call when it had keys to exercise, else the DTLS-SRTP call when its handshake gave keys.
+fn judge_flow(sdes: &Attempt, dtls: &Attempt) -> Finding {
+    let keyed = |a: &Attempt| {
+        a.as_ref().ok().is_some_and(|p| {
+            p.outcome.answer().is_some()
+                && p.flow
+                    .as_ref()
+                    .is_some_and(|f| f.protection.starts_with("Srtp"))
+        })
+    };
+    let (a, via) = if !keyed(sdes) && keyed(dtls) {
+        (dtls, "DTLS-SRTP keys")
+    } else {
+        (sdes, "SDES keys")
+    };
     let p = match a {
         Ok(p) if p.outcome.answer().is_some() => p,
         Ok(_) | Err(_) => {
             return finding(
                 FLOW,
                 Status::Skipped,
-                "no answered SDES call whose keys could be used",
+                "no answered SDES or DTLS-SRTP call whose keys could be used",
             );
         }
     };
-    let base = |st, s: String| call_finding(FLOW, p, st, s, &[]);
+    let base = |st, s: String| call_finding(FLOW, p, st, s, &[("keys", json!(via))]);
     let Some(f) = &p.flow else {
         return base(
             Status::Skipped,
@@ -553,7 +636,7 @@ fn judge_flow(a: &Attempt) -> Finding {
         return base(
             Status::Pass,
             format!(
-                "SRTP verified in both directions, SRTCP present ({} SRTP packets authenticated from the far end, its SRTCP reports on our stream{})",
+                "SRTP verified in both directions, SRTCP present ({via}: {} SRTP packets authenticated from the far end, its SRTCP reports on our stream{})",
                 f.rtp_authenticated,
                 if f.rtcp_mux && f.rtcp_on_rtp_port > 0 {
                     ", rtcp-mux"

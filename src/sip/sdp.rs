@@ -290,6 +290,18 @@ impl Sdp {
         Some(SocketAddr::new(rtp.ip(), port))
     }
 
+    /// The `a=setup` role in the section or at session level (RFC 4145 §4 allows both), lower case.
+    pub fn setup(&self, m: &Media) -> Option<String> {
+        m.setup().or_else(|| {
+            self.attributes
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("setup"))?
+                .1
+                .as_deref()
+                .map(|s| s.trim().to_ascii_lowercase())
+        })
+    }
+
     /// A fingerprint in the section or at session level.
     pub fn fingerprint(&self, m: &Media) -> Option<(String, String)> {
         m.fingerprint().or_else(|| {

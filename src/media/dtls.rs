@@ -1,0 +1,396 @@
+//! DTLS-SRTP (RFC 5763/5764) on a call's media socket: the handshake in the role the answer's
+//! `a=setup` gives us, the peer certificate checked against the answer's `a=fingerprint`, and the SRTP
+//! master keys taken from the DTLS exporter (`EXTRACTOR-dtls_srtp`, RFC 5764 §4.2).
+//!
+//! OpenSSL (the system's, as baresip and most SBCs use) runs sans-IO over an in-memory datagram queue:
+//! the async side moves whole datagrams between it and the UDP socket, so the handshake shares the
+//! socket that later carries SRTP, and every wait is bounded in time and in datagrams.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use openssl::hash::MessageDigest;
+use openssl::pkey::PKey;
+use openssl::ssl::{HandshakeError, Ssl, SslContext, SslMethod, SslStream, SslVerifyMode};
+use openssl::x509::X509;
+use serde::Serialize;
+use tokio::net::UdpSocket;
+use tokio::time::Instant;
+
+use super::rtp::{Kind, classify};
+use crate::sip::sdp::Suite;
+
+/// Longest a handshake may take, and most datagrams it may read.
+pub const HANDSHAKE_TIME: Duration = Duration::from_secs(5);
+const MAX_DATAGRAMS: u32 = 64;
+/// SRTP protection profiles offered in the use_srtp extension, best first.
+const PROFILES: &str =
+    "SRTP_AEAD_AES_128_GCM:SRTP_AEAD_AES_256_GCM:SRTP_AES128_CM_SHA1_80:SRTP_AES128_CM_SHA1_32";
+
+/// Our DTLS certificate: a fresh self-signed one per call, and its SHA-256 fingerprint for the offer.
+pub struct Identity {
+    cert_der: Vec<u8>,
+    key_der: Vec<u8>,
+    /// Colon-separated upper-case hex, as `a=fingerprint:sha-256` wants it.
+    pub fingerprint: String,
+}
+
+impl Identity {
+    pub fn new() -> Result<Identity, String> {
+        let c = rcgen::generate_simple_self_signed(vec!["sipcheck.invalid".to_string()])
+            .map_err(|e| format!("cannot make a DTLS certificate: {e}"))?;
+        let cert_der = c.cert.der().to_vec();
+        Ok(Identity {
+            fingerprint: hex_colons(
+                ring::digest::digest(&ring::digest::SHA256, &cert_der).as_ref(),
+            ),
+            key_der: c.signing_key.serialize_der(),
+            cert_der,
+        })
+    }
+}
+
+fn hex_colons(b: &[u8]) -> String {
+    b.iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Which side of the handshake we play.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Client,
+    Server,
+}
+
+impl Role {
+    /// RFC 5763 §5: the answerer's `active` makes it the client, so we serve; `passive` (and an absent
+    /// attribute, the RFC 4145 default) makes us the client.
+    pub fn for_answer(setup: Option<&str>) -> Role {
+        match setup {
+            Some("active") => Role::Server,
+            _ => Role::Client,
+        }
+    }
+}
+
+/// What the handshake showed (keys are kept out of the report).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DtlsReport {
+    pub role: Option<Role>,
+    pub completed: bool,
+    pub version: Option<String>,
+    pub cipher_suite: Option<String>,
+    pub srtp_profile: Option<String>,
+    /// The peer certificate's fingerprint, in the hash function the answer named.
+    pub peer_fingerprint: Option<String>,
+    /// Whether it equals the answer's `a=fingerprint` (`None` when there was no certificate to check).
+    pub fingerprint_matches: Option<bool>,
+    /// Where the peer's DTLS came from.
+    pub peer: Option<String>,
+    pub datagrams_sent: u32,
+    pub datagrams_received: u32,
+    pub duration_ms: u64,
+    pub error: Option<String>,
+}
+
+/// SRTP keys from a completed handshake: ours (what we send with) and the peer's, each key ‖ salt.
+#[derive(Clone)]
+pub struct Keys {
+    pub suite: Suite,
+    pub local: Vec<u8>,
+    pub remote: Vec<u8>,
+}
+
+/// Whole datagrams in and out of OpenSSL.
+#[derive(Default, Debug)]
+struct Datagrams {
+    inbox: VecDeque<Vec<u8>>,
+    outbox: Vec<Vec<u8>>,
+}
+
+impl Read for Datagrams {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inbox.pop_front() {
+            Some(d) => {
+                let n = d.len().min(buf.len());
+                buf[..n].copy_from_slice(&d[..n]);
+                Ok(n)
+            }
+            None => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+}
+
+impl Write for Datagrams {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.outbox.push(buf.to_vec());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn digest_for(hash: &str) -> Option<MessageDigest> {
+    match hash.trim().to_ascii_lowercase().as_str() {
+        "sha-1" => Some(MessageDigest::sha1()),
+        "sha-224" => Some(MessageDigest::sha224()),
+        "sha-256" => Some(MessageDigest::sha256()),
+        "sha-384" => Some(MessageDigest::sha384()),
+        "sha-512" => Some(MessageDigest::sha512()),
+        _ => None,
+    }
+}
+
+fn suite_for(profile: &str) -> Option<Suite> {
+    match profile {
+        "SRTP_AES128_CM_SHA1_80" => Some(Suite::AesCm128HmacSha1_80),
+        "SRTP_AES128_CM_SHA1_32" => Some(Suite::AesCm128HmacSha1_32),
+        "SRTP_AEAD_AES_128_GCM" => Some(Suite::AeadAes128Gcm),
+        "SRTP_AEAD_AES_256_GCM" => Some(Suite::AeadAes256Gcm),
+        _ => None,
+    }
+}
+
+fn context(id: &Identity) -> Result<SslContext, String> {
+    let e = |e: openssl::error::ErrorStack| format!("OpenSSL set-up: {e}");
+    let mut b = SslContext::builder(SslMethod::dtls()).map_err(e)?;
+    let cert = X509::from_der(&id.cert_der).map_err(e)?;
+    let key = PKey::private_key_from_der(&id.key_der).map_err(e)?;
+    b.set_certificate(&cert).map_err(e)?;
+    b.set_private_key(&key).map_err(e)?;
+    b.set_tlsext_use_srtp(PROFILES).map_err(e)?;
+    // Self-signed certificates are the norm here: the certificate is authenticated by the fingerprint
+    // check after the handshake, not by a chain (RFC 5763 §6.7.1).
+    b.set_verify_callback(
+        SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT,
+        |_, _| true,
+    );
+    Ok(b.build())
+}
+
+/// The exporter's keys, split per RFC 5764 §4.2: client key, server key, client salt, server salt.
+fn keys(s: &SslStream<Datagrams>, role: Role) -> Result<Keys, String> {
+    let profile = s
+        .ssl()
+        .selected_srtp_profile()
+        .map(|p| p.name().to_string())
+        .ok_or("the peer negotiated no SRTP profile (use_srtp)")?;
+    let suite = suite_for(&profile).ok_or(format!("unsupported SRTP profile {profile}"))?;
+    let (k, salt) = suite.key_salt_len();
+    let mut m = vec![0u8; 2 * (k + salt)];
+    s.ssl()
+        .export_keying_material(&mut m, "EXTRACTOR-dtls_srtp", None)
+        .map_err(|e| format!("DTLS exporter: {e}"))?;
+    let client = [&m[..k], &m[2 * k..2 * k + salt]].concat();
+    let server = [&m[k..2 * k], &m[2 * k + salt..]].concat();
+    let (local, remote) = match role {
+        Role::Client => (client, server),
+        Role::Server => (server, client),
+    };
+    Ok(Keys {
+        suite,
+        local,
+        remote,
+    })
+}
+
+/// Runs the handshake on `sock` with the peer at `peer` (the answer's media address) and checks the
+/// peer certificate against `expected` (`(hash function, fingerprint)` from the answer). Keys only when
+/// the handshake completed and the fingerprint matched.
+pub async fn handshake(
+    sock: &UdpSocket,
+    peer: SocketAddr,
+    role: Role,
+    id: &Identity,
+    expected: Option<&(String, String)>,
+) -> (DtlsReport, Option<Keys>) {
+    let start = Instant::now();
+    let mut r = DtlsReport {
+        role: Some(role),
+        ..DtlsReport::default()
+    };
+    let out = run(sock, peer, role, id, expected, &mut r, start).await;
+    r.duration_ms = start.elapsed().as_millis() as u64;
+    match out {
+        Ok(k) => (r, k),
+        Err(e) => {
+            r.error = Some(e);
+            (r, None)
+        }
+    }
+}
+
+async fn run(
+    sock: &UdpSocket,
+    mut peer: SocketAddr,
+    role: Role,
+    id: &Identity,
+    expected: Option<&(String, String)>,
+    r: &mut DtlsReport,
+    start: Instant,
+) -> Result<Option<Keys>, String> {
+    let ctx = context(id)?;
+    let mut ssl = Ssl::new(&ctx).map_err(|e| format!("OpenSSL set-up: {e}"))?;
+    ssl.set_mtu(1200)
+        .map_err(|e| format!("OpenSSL set-up: {e}"))?;
+    let first = match role {
+        Role::Client => ssl.connect(Datagrams::default()),
+        Role::Server => ssl.accept(Datagrams::default()),
+    };
+    let deadline = start + HANDSHAKE_TIME;
+    let mut mid = match first {
+        Ok(s) => return finish(s, role, expected, r),
+        Err(HandshakeError::WouldBlock(m)) => m,
+        Err(e) => return Err(format!("DTLS handshake failed: {e}")),
+    };
+    let mut buf = vec![0u8; 4096];
+    let mut heard = false;
+    loop {
+        for d in std::mem::take(&mut mid.get_mut().outbox) {
+            // A server answers whoever sent the ClientHello; a client sends to the answer's address.
+            if sock.send_to(&d, peer).await.is_ok() {
+                r.datagrams_sent += 1;
+            }
+        }
+        if r.datagrams_received >= MAX_DATAGRAMS {
+            return Err(format!(
+                "no completed handshake after {MAX_DATAGRAMS} datagrams"
+            ));
+        }
+        // OpenSSL retransmits its flight when called after its timer (1 s, doubling) ran out.
+        let wake = (Instant::now() + Duration::from_millis(250)).min(deadline);
+        match tokio::time::timeout_at(wake, sock.recv_from(&mut buf)).await {
+            Ok(Ok((n, from))) => {
+                if classify(&buf[..n]) != Kind::Dtls {
+                    // RTP or STUN before the keys exist: not part of the handshake.
+                    continue;
+                }
+                r.datagrams_received += 1;
+                if !heard {
+                    heard = true;
+                    r.peer = Some(from.to_string());
+                    if role == Role::Server {
+                        peer = from;
+                    }
+                }
+                // Another source than the answer's address is still taken (a peer bound to a wildcard
+                // answers from another local address): the fingerprint check authenticates it, and
+                // `peer` in the report says where it came from.
+                mid.get_mut().inbox.push_back(buf[..n].to_vec());
+            }
+            Ok(Err(e)) => return Err(format!("media socket: {e}")),
+            Err(_) if Instant::now() >= deadline => {
+                return Err(format!(
+                    "no completed DTLS handshake within {} s ({} datagrams from the peer)",
+                    HANDSHAKE_TIME.as_secs(),
+                    r.datagrams_received
+                ));
+            }
+            Err(_) => {}
+        }
+        mid = match mid.handshake() {
+            Ok(s) => {
+                // The last flight (our Finished as a client, or the server's) still has to go out.
+                let mut s = s;
+                for d in std::mem::take(&mut s.get_mut().outbox) {
+                    if sock.send_to(&d, peer).await.is_ok() {
+                        r.datagrams_sent += 1;
+                    }
+                }
+                return finish(s, role, expected, r);
+            }
+            Err(HandshakeError::WouldBlock(m)) => m,
+            Err(e) => return Err(format!("DTLS handshake failed: {e}")),
+        };
+    }
+}
+
+fn finish(
+    s: SslStream<Datagrams>,
+    role: Role,
+    expected: Option<&(String, String)>,
+    r: &mut DtlsReport,
+) -> Result<Option<Keys>, String> {
+    r.completed = true;
+    r.version = Some(s.ssl().version_str().to_string());
+    r.cipher_suite = s.ssl().current_cipher().map(|c| c.name().to_string());
+    r.srtp_profile = s
+        .ssl()
+        .selected_srtp_profile()
+        .map(|p| p.name().to_string());
+    let cert = s.ssl().peer_certificate();
+    let (hash, want) = match expected {
+        Some((h, f)) => (h.as_str(), Some(f.as_str())),
+        None => ("sha-256", None),
+    };
+    let md = digest_for(hash).ok_or(format!("unknown fingerprint hash function {hash}"))?;
+    let got = cert
+        .as_ref()
+        .and_then(|c| c.digest(md).ok())
+        .map(|d| hex_colons(&d));
+    r.peer_fingerprint = got.clone();
+    r.fingerprint_matches = match (&got, want) {
+        (Some(g), Some(w)) => Some(g.eq_ignore_ascii_case(w.trim())),
+        _ => None,
+    };
+    if r.fingerprint_matches != Some(true) {
+        return Ok(None);
+    }
+    keys(&s, role).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two handshakes in-process: roles, profile, fingerprints, and keys that mirror each other.
+    #[tokio::test]
+    async fn both_roles_agree_on_keys_and_a_wrong_fingerprint_gives_none() {
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let (aa, ba) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+        let (ia, ib) = (Identity::new().unwrap(), Identity::new().unwrap());
+        let fa = ("sha-256".to_string(), ia.fingerprint.clone());
+        let fb = ("sha-256".to_string(), ib.fingerprint.clone());
+        let (ra, rb) = tokio::join!(
+            handshake(&a, ba, Role::Client, &ia, Some(&fb)),
+            handshake(&b, aa, Role::Server, &ib, Some(&fa)),
+        );
+        assert!(ra.0.completed && rb.0.completed, "{:?} {:?}", ra.0, rb.0);
+        assert_eq!(ra.0.fingerprint_matches, Some(true));
+        assert_eq!(ra.0.version.as_deref(), Some("DTLSv1.2"));
+        let (ka, kb) = (ra.1.unwrap(), rb.1.unwrap());
+        assert_eq!(ka.local, kb.remote);
+        assert_eq!(ka.remote, kb.local);
+        assert_ne!(ka.local, ka.remote);
+
+        // The client is told a fingerprint that is not the server's certificate: completed, no keys.
+        let wrong = ("sha-256".to_string(), Identity::new().unwrap().fingerprint);
+        let (ra, _) = tokio::join!(
+            handshake(&a, ba, Role::Client, &ia, Some(&wrong)),
+            handshake(&b, aa, Role::Server, &ib, Some(&fa)),
+        );
+        assert!(ra.0.completed);
+        assert_eq!(ra.0.fingerprint_matches, Some(false));
+        assert!(ra.1.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_silent_peer_is_bounded() {
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let id = Identity::new().unwrap();
+        let t = Instant::now();
+        let (r, k) = handshake(&a, silent.local_addr().unwrap(), Role::Client, &id, None).await;
+        assert!(!r.completed && k.is_none());
+        assert!(r.error.unwrap().contains("no completed DTLS handshake"));
+        assert!(t.elapsed() < HANDSHAKE_TIME + Duration::from_secs(1));
+        assert!(r.datagrams_sent >= 2, "the ClientHello was retransmitted");
+    }
+}
