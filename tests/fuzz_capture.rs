@@ -35,6 +35,14 @@ fn seed(target: &str, name: &str, bytes: &[u8]) {
     std::fs::write(corpus(target).join(name), bytes).unwrap();
 }
 
+/// A SIP message seed; requests also seed the listener's answer.
+fn seed_sip(name: &str, bytes: &[u8]) {
+    seed("sip_message", name, bytes);
+    if !bytes.starts_with(b"SIP/") {
+        seed("listen_request", name, bytes);
+    }
+}
+
 /// Evidence text back to bytes: `printable` writes non-printable bytes as `\xNN`.
 fn unescape(s: &str) -> Vec<u8> {
     let b = s.as_bytes();
@@ -80,7 +88,7 @@ fn evidence(r: &Value, max: usize) -> Vec<Vec<u8>> {
 
 fn sip_seeds(source: &str, msgs: &[Vec<u8>]) {
     for (i, m) in msgs.iter().enumerate() {
-        seed("sip_message", &format!("{source}-{i:02}"), m);
+        seed_sip(&format!("{source}-{i:02}"), m);
         seed("evidence_redaction", &format!("{source}-{i:02}"), m);
         if let Some(at) = sipcheck::sip::parse::header_end(m)
             && m.len() > at + 4
@@ -247,7 +255,7 @@ fn user_files() {
         seed("catalog_template", name, case.message.as_bytes());
         let filled = sipcheck::catalog::template::fill(&case.message, &v).unwrap();
         if filled.len() <= 4096 {
-            seed("sip_message", &format!("rfc4475-{name}"), &filled);
+            seed_sip(&format!("rfc4475-{name}"), &filled);
             seed("sip_stream", &format!("rfc4475-{name}"), &filled);
         }
     }
@@ -297,7 +305,7 @@ fn stir() {
     );
     let invite = sti::invite(sti::ORIG, sti::DEST, &[format!("Identity: {identity}")]);
     seed("stir_identity", "invite-with-identity", invite.as_bytes());
-    seed("sip_message", "invite-with-identity", invite.as_bytes());
+    seed_sip("invite-with-identity", invite.as_bytes());
 }
 
 /// Written from the RFCs' examples where no test peer says it (Kamailio's challenges need a user
