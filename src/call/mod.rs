@@ -37,6 +37,8 @@ pub struct CallPolicy {
     pub caller_id: Option<String>,
     /// `--refer-to`: where the REFER test transfers the call (never guessed).
     pub refer_to: Option<String>,
+    /// `--rtp-bleed`: run the RTP bleed test in one more call.
+    pub rtp_bleed: bool,
     placed: Arc<AtomicU32>,
     serial: Arc<tokio::sync::Mutex<()>>,
 }
@@ -50,6 +52,7 @@ impl Default for CallPolicy {
             credentials: None,
             caller_id: None,
             refer_to: None,
+            rtp_bleed: false,
             placed: Arc::new(AtomicU32::new(0)),
             serial: Arc::new(tokio::sync::Mutex::new(())),
         }

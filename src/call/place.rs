@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::{CallLeg, InviteOptions, InviteOutcome, ReferOutcome, Teardown};
 use crate::media::MediaSockets;
+use crate::media::bleed::{self, BleedReport};
 use crate::media::dtls::{self, DtlsReport};
 use crate::media::flow::{self, FlowPlan, FlowReport, Protection};
 use crate::probe::Context;
@@ -42,6 +43,8 @@ pub struct Placed {
     pub dtls: Option<DtlsReport>,
     /// The handshake on a separate RTCP component (no rtcp-mux, RFC 5764 §4.1).
     pub dtls_rtcp: Option<DtlsReport>,
+    /// The RTP bleed test, when [`After::Bleed`] asked for it.
+    pub bleed: Option<BleedReport>,
     /// What the REFER sent inside the call came to, when [`After::Refer`] asked for one.
     pub refer: Option<ReferOutcome>,
     /// `Server` or `User-Agent` of the answer (who answered the call).
@@ -62,6 +65,8 @@ pub enum After {
     Nothing,
     /// Send REFER to `refer_to` and follow its NOTIFYs for at most `follow`.
     Refer { refer_to: String, follow: Duration },
+    /// Instead of the plain media exchange, the RTP bleed test ([`crate::media::bleed`]).
+    Bleed,
 }
 
 /// Places one call. `Err` when no call could be placed at all (sockets, connection).
@@ -124,6 +129,7 @@ pub async fn place_then(
         flow: None,
         dtls: None,
         dtls_rtcp: None,
+        bleed: None,
         refer: None,
         answered_by: None,
         teardown: Teardown::default(),
@@ -223,15 +229,23 @@ pub async fn place_then(
                 (Offer::Plain, _) => Some(Protection::Plain),
             };
             if let (Some(mut plan), Some(prot), true) = (plan, prot, opts.exchange_media) {
-                if matches!(prot, Protection::Srtp { .. }) {
-                    plan.max = SRTP_WINDOW;
+                if matches!(after, After::Bleed) {
+                    placed.bleed = tokio::select! {
+                        b = bleed::probe(&socks, &plan, &prot) => Some(b),
+                        // A far end that hangs up ends the test; its BYE is answered in hold().
+                        _ = leg.hold(bleed::WINDOW + Duration::from_secs(2)) => None,
+                    };
+                } else {
+                    if matches!(prot, Protection::Srtp { .. }) {
+                        plan.max = SRTP_WINDOW;
+                    }
+                    let flow = tokio::select! {
+                        f = flow::exchange(&socks, &plan, &prot) => f,
+                        // A far end that hangs up mid-flow ends the exchange; its BYE is answered in hold().
+                        _ = leg.hold(plan.max + Duration::from_secs(2)) => flow::FlowReport { errors: vec!["the far end hung up during the media exchange".into()], ..Default::default() },
+                    };
+                    placed.flow = Some(flow);
                 }
-                let flow = tokio::select! {
-                    f = flow::exchange(&socks, &plan, &prot) => f,
-                    // A far end that hangs up mid-flow ends the exchange; its BYE is answered in hold().
-                    _ = leg.hold(plan.max + Duration::from_secs(2)) => flow::FlowReport { errors: vec!["the far end hung up during the media exchange".into()], ..Default::default() },
-                };
-                placed.flow = Some(flow);
             }
         }
         placed.answer = Some(parsed);

@@ -66,6 +66,19 @@ pub(crate) fn context(s: Suite, key_salt: &[u8]) -> Result<SrtpContext, String> 
     SrtpContext::new(key, salt, profile(s), None, None).map_err(|e| e.to_string())
 }
 
+/// Our sending and the far end's receiving SRTP contexts for an `Srtp` protection (the RTP component).
+pub(crate) fn srtp_contexts(prot: &Protection) -> Result<(SrtpContext, SrtpContext), String> {
+    match prot {
+        Protection::Srtp {
+            suite,
+            local_key,
+            remote_key,
+            ..
+        } => Ok((context(*suite, local_key)?, context(*suite, remote_key)?)),
+        _ => Err("no SRTP keys on this call".into()),
+    }
+}
+
 /// Where to send, and for how long at most.
 #[derive(Debug, Clone)]
 pub struct FlowPlan {
@@ -176,27 +189,20 @@ pub async fn exchange(socks: &MediaSockets, plan: &FlowPlan, prot: &Protection) 
     let mut crypto = match prot {
         Protection::Plain | Protection::ListenOnly => None,
         Protection::Srtp {
-            suite,
-            local_key,
-            remote_key,
-            rtcp_keys,
+            suite, rtcp_keys, ..
         } => {
             let rtcp = rtcp_keys
                 .as_ref()
                 .map(|(l, rk)| Ok::<_, String>((context(*suite, l)?, context(*suite, rk)?)))
                 .transpose();
-            match (
-                context(*suite, local_key),
-                context(*suite, remote_key),
-                rtcp,
-            ) {
-                (Ok(tx), Ok(rx), Ok(rtcp)) => Some(Crypto {
+            match (srtp_contexts(prot), rtcp) {
+                (Ok((tx, rx)), Ok(rtcp)) => Some(Crypto {
                     suite: *suite,
                     tx,
                     rx,
                     rtcp,
                 }),
-                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                (Err(e), _) | (_, Err(e)) => {
                     r.error(format!("cannot set up SRTP: {e}"));
                     return r;
                 }

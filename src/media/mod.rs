@@ -2,6 +2,7 @@
 //! names ports sipcheck really listens on), RTP/RTCP packets ([`rtp`]), and a short exchange of media
 //! that proves — or disproves — that SRTP and SRTCP flow with the negotiated keys ([`flow`]).
 
+pub mod bleed;
 pub mod dtls;
 pub mod flow;
 pub mod rtp;

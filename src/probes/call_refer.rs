@@ -12,11 +12,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::media::{call_endpoints, unjudgeable};
-use crate::call::{self, After, InviteOptions, Offer, Placed, ReferOutcome};
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use super::media::{call_endpoints, one_answered_call, unjudgeable};
+use crate::call::{self, After, InviteOptions, Placed, ReferOutcome};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Status};
-use crate::sip::digest::DigestClient;
 
 pub struct CallRefer;
 
@@ -25,8 +24,7 @@ const ID: &str = "call.refer";
 pub const FOLLOW: Duration = Duration::from_secs(10);
 
 fn finding(status: Status, summary: impl Into<String>) -> Finding {
-    Finding::new(ID, "REFER carried out in a call", status, summary)
-        .rfcs(&["RFC 3515", "RFC 3420", "RFC 3891", "RFC 6665"])
+    Finding::of(ID, status, summary)
 }
 
 impl Probe for CallRefer {
@@ -35,12 +33,6 @@ impl Probe for CallRefer {
     }
     fn title(&self) -> &'static str {
         "REFER (call transfer) carried out in a test call"
-    }
-    fn safety(&self) -> Safety {
-        Safety::Intrusive
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[]
     }
     fn gate(&self, ctx: &Context) -> Option<String> {
         gate(ctx).err()
@@ -72,9 +64,7 @@ async fn run(ctx: &Context) -> Vec<Finding> {
     };
     let policy = &ctx.config.calls;
     let host = ctx.uri_host(&ep);
-    let uri = call::request_uri(&to, &host, ep.port.get());
     let target = call::request_uri(&refer_to, &host, ep.port.get());
-    let mut auth = policy.credentials.clone().map(DigestClient::new);
     let after = After::Refer {
         refer_to: target,
         follow: FOLLOW,
@@ -83,33 +73,16 @@ async fn run(ctx: &Context) -> Vec<Finding> {
         exchange_media: false,
         ..InviteOptions::default()
     };
-    // Plain RTP first (what most trunks take); SDES when the trunk wants SRTP.
-    let mut last: Option<Placed> = None;
-    for offer in [Offer::Plain, Offer::Sdes] {
-        let _one = policy.one_at_a_time().await;
-        if !policy.take_call() {
-            break;
-        }
-        let placed =
-            match call::place_then(ctx, &ep, &uri, offer, auth.as_mut(), &opts, &after).await {
-                Ok(p) => p,
-                Err(e) => return vec![finding(Status::Error, e).endpoint(&ep)],
-            };
-        let media_refused = matches!(placed.outcome.final_code(), Some(488 | 415 | 606));
-        last = Some(placed);
-        if !media_refused {
-            break;
-        }
-    }
-    match last {
-        Some(p) => vec![judge(&p)],
-        None => vec![finding(
+    match one_answered_call(ctx, &ep, &to, &opts, &after).await {
+        Ok(Some(p)) => vec![judge(&p)],
+        Ok(None) => vec![finding(
             Status::Skipped,
             format!(
                 "--max-calls ({}) reached before the REFER call",
                 policy.max_calls
             ),
         )],
+        Err(e) => vec![finding(Status::Error, e).endpoint(&ep)],
     }
 }
 

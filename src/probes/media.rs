@@ -8,7 +8,7 @@
 use serde_json::json;
 
 use crate::call::{self, InviteOptions, Offer, Placed};
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 use crate::sip::digest::DigestClient;
 use crate::target::{Endpoint, Transport};
@@ -21,38 +21,8 @@ const PLAIN: &str = "media.rtp_plain";
 const CLEAR: &str = "media.sdes_cleartext";
 const FLOW: &str = "media.srtp_flow";
 
-fn title(id: &str) -> &'static str {
-    match id {
-        SDES => "SDES-SRTP offer (RFC 4568)",
-        DTLS => "DTLS-SRTP offer (RFC 5763/5764)",
-        PLAIN => "Plain RTP offer (downgrade)",
-        CLEAR => "SDES keys over plaintext signalling",
-        _ => "SRTP and SRTCP flow",
-    }
-}
-
-fn questions(id: &str) -> &'static [u8] {
-    match id {
-        SDES => &[5, 7],
-        DTLS | CLEAR => &[7],
-        _ => &[5],
-    }
-}
-
-fn rfcs(id: &str) -> &'static [&'static str] {
-    match id {
-        SDES => &["RFC 4568", "RFC 3711"],
-        DTLS => &["RFC 5763", "RFC 5764"],
-        PLAIN => &["RFC 3711", "RFC 3550"],
-        CLEAR => &["RFC 4568 §8.3", "RFC 3261 §26"],
-        _ => &["RFC 3711", "RFC 5761"],
-    }
-}
-
 fn finding(id: &str, status: Status, summary: impl Into<String>) -> Finding {
-    Finding::new(id, title(id), status, summary)
-        .questions(questions(id))
-        .rfcs(rfcs(id))
+    Finding::of(id, status, summary)
 }
 
 /// The endpoints to call through, best first (TLS, then UDP, then TCP), each with whether it answered
@@ -79,15 +49,6 @@ impl Probe for Media {
     fn title(&self) -> &'static str {
         "Media security (SDES, DTLS-SRTP, plain RTP, SRTP flow)"
     }
-    fn safety(&self) -> Safety {
-        Safety::Intrusive
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[5, 7]
-    }
-    fn finding_ids(&self) -> Vec<&'static str> {
-        vec![SDES, DTLS, PLAIN, CLEAR, FLOW]
-    }
     fn gate(&self, ctx: &Context) -> Option<String> {
         ctx.config.calls.permitted().err()
     }
@@ -101,6 +62,35 @@ fn skipped_all(reason: &str) -> Vec<Finding> {
         .iter()
         .map(|id| finding(id, Status::Skipped, reason))
         .collect()
+}
+
+/// One call to `to` for a probe that needs it answered (REFER, RTP bleed), doing `after` on it: plain
+/// RTP first (what most trunks take), SDES when the trunk refuses that on media grounds. `Ok(None)`
+/// when `--max-calls` left no call; `Err` when none could be placed.
+pub(crate) async fn one_answered_call(
+    ctx: &Context,
+    ep: &Endpoint,
+    to: &str,
+    opts: &InviteOptions,
+    after: &call::After,
+) -> Result<Option<Placed>, String> {
+    let policy = &ctx.config.calls;
+    let uri = call::request_uri(to, &ctx.uri_host(ep), ep.port.get());
+    let mut auth = policy.credentials.clone().map(DigestClient::new);
+    let mut last = None;
+    for offer in [Offer::Plain, Offer::Sdes] {
+        let _one = policy.one_at_a_time().await;
+        if !policy.take_call() {
+            break;
+        }
+        let placed = call::place_then(ctx, ep, &uri, offer, auth.as_mut(), opts, after).await?;
+        let media_refused = matches!(placed.outcome.final_code(), Some(488 | 415 | 606));
+        last = Some(placed);
+        if !media_refused {
+            break;
+        }
+    }
+    Ok(last)
 }
 
 /// Outcome of one attempted call: the call, or why it was not placed.

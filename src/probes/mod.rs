@@ -13,13 +13,14 @@ pub mod parity;
 pub mod plaintext;
 pub mod refer_policy;
 pub mod robustness;
+pub mod rtp_bleed;
 pub mod secagree;
 pub mod server_header;
 pub mod sip_allow;
 pub mod sip_refer;
 pub mod sips;
-pub mod tls_certificate;
-pub mod tls_scan;
+
+pub mod tls;
 pub mod transport;
 
 /// Every probe sipcheck knows, in report order.
@@ -33,7 +34,7 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(sip_refer::Refer),
         Arc::new(server_header::ServerHeader),
         Arc::new(sips::SipsOptions),
-        Arc::new(tls_scan::TlsScan),
+        Arc::new(tls::TlsScan),
         Arc::new(dns::Dns::Naptr),
         Arc::new(dns::Dns::Srv),
         Arc::new(dns::Dns::Aaaa),
@@ -41,6 +42,7 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(auth::Auth),
         Arc::new(media::Media),
         Arc::new(call_refer::CallRefer),
+        Arc::new(rtp_bleed::RtpBleed),
         Arc::new(robustness::malformed::Malformed),
         Arc::new(robustness::unknown::UnknownHeader),
         Arc::new(robustness::unknown::UnknownRequire),
@@ -87,15 +89,16 @@ pub(crate) async fn per_answer(
         .collect()
 }
 
-/// The finding to write when no endpoint answered OPTIONS, so a header could not be read.
+/// The findings to write when no endpoint answered OPTIONS, so a header could not be read.
 pub(crate) fn unanswered(p: &dyn Probe) -> Vec<crate::report::Finding> {
-    vec![
-        crate::report::Finding::new(
-            p.id(),
-            p.title(),
-            crate::report::Status::Error,
-            "no endpoint answered OPTIONS, so this could not be measured",
-        )
-        .questions(p.questions()),
-    ]
+    p.finding_ids()
+        .into_iter()
+        .map(|id| {
+            crate::report::Finding::of(
+                id,
+                crate::report::Status::Error,
+                "no endpoint answered OPTIONS, so this could not be measured",
+            )
+        })
+        .collect()
 }
