@@ -16,6 +16,7 @@ use serde_json::json;
 
 use super::media::call_endpoints;
 use crate::call::{self, InviteOptions, Offer};
+use crate::findings::stir::{BlockingNoticeDetails, CallRateDetails, LoopCallDetails, Notice};
 use crate::listen::{Inbound, ListenConfig, Listener};
 use crate::probe::{BoxFuture, Context, Probe, Safety};
 use crate::report::{Evidence, Finding, Severity, Status};
@@ -177,14 +178,10 @@ impl Probe for LoopCalls {
     fn title(&self) -> &'static str {
         "Loop calls: STIR/SHAKEN attestation, caller-ID spoofing, anonymous calls, call rate"
     }
+    /// It places calls; its burst (`spit.call_rate`, a dos-class finding) runs only with `--dos`, so the
+    /// probe as a whole is not held back to the dos phase.
     fn safety(&self) -> Safety {
-        Safety::Intrusive
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[11, 12, 13]
-    }
-    fn finding_ids(&self) -> Vec<&'static str> {
-        vec![ATTESTATION, SPOOF_FROM, SPOOF_PAI, ANONYMOUS, RATE, NOTICE]
+        Safety::Calls
     }
     fn gate(&self, ctx: &Context) -> Option<String> {
         gate(ctx).err()
@@ -236,21 +233,34 @@ impl Outcome {
     fn delivered_caller(&self) -> Option<String> {
         self.identity.as_ref().and_then(|i| i.caller.clone())
     }
-    fn details(&self) -> serde_json::Value {
-        json!({
-            "case": self.case,
-            "from": self.from,
-            "headers": self.headers.iter().map(|(n, v)| format!("{n}: {v}")).collect::<Vec<_>>(),
-            "answer": self.answer.as_ref().map(|m| m.first_line()),
-            "cancelled": self.cancelled,
-            "error": self.error,
-            "delivered": self.inbound.is_some(),
-            "delivered_caller": self.delivered_caller(),
-            "attestation": self.attestation(),
-            "verdict": self.identity.as_ref().and_then(|i| i.first()).map(|i| i.verdict),
-            "identity": self.identity,
-            "elapsed_ms": self.elapsed.as_millis() as u64,
-        })
+    fn details(&self) -> LoopCallDetails {
+        let name = |v: serde_json::Value| v.as_str().map(str::to_string).unwrap_or_default();
+        LoopCallDetails {
+            case: name(json!(self.case)),
+            from: self.from.clone(),
+            headers: self
+                .headers
+                .iter()
+                .map(|(n, v)| format!("{n}: {v}"))
+                .collect(),
+            answer: self.answer.as_ref().map(|m| m.first_line()),
+            cancelled: self.cancelled.clone(),
+            error: self.error.clone(),
+            delivered: self.inbound.is_some(),
+            delivered_caller: self.delivered_caller(),
+            attestation: self.attestation(),
+            verdict: self
+                .identity
+                .as_ref()
+                .and_then(|i| i.first())
+                .map(|i| name(json!(i.verdict))),
+            spoof_went_through: None,
+            identity: self
+                .identity
+                .as_ref()
+                .and_then(|i| serde_json::to_value(i).ok()),
+            elapsed_ms: self.elapsed.as_millis() as u64,
+        }
     }
 }
 
@@ -280,7 +290,7 @@ async fn run(ctx: &Context) -> Vec<Finding> {
     let ids = [ATTESTATION, SPOOF_FROM, SPOOF_PAI, ANONYMOUS, RATE, NOTICE];
     let all = |status: Status, why: String| -> Vec<Finding> {
         ids.iter()
-            .map(|id| Finding::new(id, title(id), status, why.clone()).questions(questions(id)))
+            .map(|id| Finding::of(id, status, why.clone()))
             .collect()
     };
     let r = match gate(ctx) {
@@ -426,45 +436,16 @@ async fn one(
     out
 }
 
-fn title(id: &str) -> &'static str {
-    match id {
-        ATTESTATION => "STIR/SHAKEN attestation of your own number, as delivered",
-        SPOOF_FROM => "A caller ID you do not own (From)",
-        SPOOF_PAI => "A P-Asserted-Identity you do not own",
-        ANONYMOUS => "Anonymous calls",
-        RATE => "Call-attempt rate cap",
-        _ => "Blocking notices (RFC 8688, ATIS 603+, RFC 9410)",
-    }
-}
-
-fn questions(id: &str) -> &'static [u8] {
-    match id {
-        ATTESTATION => &[12],
-        SPOOF_FROM | SPOOF_PAI => &[11],
-        _ => &[13],
-    }
-}
-
 fn finding(id: &str, status: Status, summary: String, o: Option<&Outcome>) -> Finding {
-    let rfcs: &[&str] = match id {
-        ATTESTATION => &["8224", "8225", "8588", "8226"],
-        SPOOF_FROM | SPOOF_PAI => &["8224", "8588", "3325"],
-        ANONYMOUS => &["5079", "3323", "3325"],
-        RATE => &["3261"],
-        _ => &["8688", "9410"],
-    };
-    let mut f = Finding::new(id, title(id), status, summary)
-        .questions(questions(id))
-        .rfcs(rfcs)
-        .severity(match status {
-            Status::Fail => Severity::High,
-            Status::Warn => Severity::Medium,
-            _ => Severity::None,
-        });
-    if let Some(o) = o {
-        f = f.details(o.details()).evidence(o.evidence.clone());
+    let f = Finding::of(id, status, summary).severity(match status {
+        Status::Fail => Severity::High,
+        Status::Warn => Severity::Medium,
+        _ => Severity::None,
+    });
+    match o {
+        Some(o) => f.with_details(&o.details()).evidence(o.evidence.clone()),
+        None => f,
     }
-    f
 }
 
 /// Not delivered, or no verdict to give: the sentence for it.
@@ -602,13 +583,13 @@ fn spoof(id: &str, o: &Outcome, r: &Ready) -> Finding {
     let went_through = o.inbound.is_some()
         && o.delivered_caller()
             .is_some_and(|c| same_number(&c, &r.spoof));
-    let mut f = finding(id, status, format!("{what}: {summary}"), Some(o));
-    if let Some(d) = f.details.as_object_mut()
-        && (o.inbound.is_some() || o.refused())
-    {
-        d.insert("spoof_went_through".into(), json!(went_through));
+    let mut details = o.details();
+    if o.inbound.is_some() || o.refused() {
+        details.spoof_went_through = Some(went_through);
     }
-    f
+    finding(id, status, format!("{what}: {summary}"), None)
+        .with_details(&details)
+        .evidence(o.evidence.clone())
 }
 
 fn anonymous(o: &Outcome) -> Finding {
@@ -694,15 +675,15 @@ fn rate(ctx: &Context, burst: &[Outcome]) -> Finding {
             ),
         ),
     };
-    let details = json!({
-        "calls": n,
-        "delivered": delivered,
-        "calls_per_second": (n as f64 / secs * 10.0).round() / 10.0,
-        "answers": burst.iter().map(Outcome::answer_line).collect::<Vec<_>>(),
-    });
+    let details = CallRateDetails {
+        calls: n,
+        delivered,
+        calls_per_second: (n as f64 / secs * 10.0).round() / 10.0,
+        answers: burst.iter().map(Outcome::answer_line).collect(),
+    };
     let ev: Vec<Evidence> = last.map(|o| o.evidence.clone()).unwrap_or_default();
     finding(RATE, status, summary, None)
-        .details(details)
+        .with_details(&details)
         .evidence(ev)
 }
 
@@ -742,7 +723,11 @@ fn notice<'a>(all: impl Iterator<Item = &'a Outcome>) -> Finding {
             let n = notices(m);
             if !n.is_empty() {
                 ev.extend(o.evidence.iter().take(2).cloned());
-                seen.push(json!({"case": o.case, "answer": m.first_line(), "notices": n}));
+                seen.push(Notice {
+                    case: json!(o.case).as_str().unwrap_or_default().to_string(),
+                    answer: m.first_line(),
+                    notices: n,
+                });
             }
         }
     }
@@ -758,7 +743,10 @@ fn notice<'a>(all: impl Iterator<Item = &'a Outcome>) -> Finding {
         )
     };
     finding(NOTICE, status, summary, None)
-        .details(json!({"answers": answers, "notices": seen}))
+        .with_details(&BlockingNoticeDetails {
+            answers,
+            notices: seen,
+        })
         .evidence(ev)
 }
 
