@@ -8,6 +8,7 @@
 pub mod leg;
 pub mod place;
 pub mod refer;
+pub mod transfer;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -92,6 +93,15 @@ impl CallPolicy {
             .unwrap_or("sipcheck")
     }
 
+    /// Takes `n` calls at once (for calls that must be up together), or none when fewer are left.
+    pub fn take_calls(&self, n: u32) -> bool {
+        self.placed
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |p| {
+                (p.saturating_add(n) <= self.max_calls).then_some(p + n)
+            })
+            .is_ok()
+    }
+
     /// Calls placed so far.
     pub fn placed(&self) -> u32 {
         self.placed.load(Ordering::SeqCst)
@@ -148,6 +158,9 @@ mod tests {
         assert!(q.take_call());
         assert!(!p.take_call());
         assert_eq!(q.placed(), 2);
+        q.max_calls = 3;
+        assert!(!q.take_calls(2), "one call left, two asked");
+        assert!(q.take_calls(1));
         assert_eq!(
             request_uri("bob", "127.0.0.1", 5060),
             "sip:bob@127.0.0.1:5060"
