@@ -42,6 +42,7 @@ pub mod catalog;
 pub mod discover;
 pub mod error;
 pub mod evidence;
+pub mod findings;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod listen;

@@ -130,7 +130,7 @@ struct ProbeArgs {
     /// With -f: how many targets are probed at once.
     #[arg(long, default_value_t = 8, value_name = "N")]
     parallel: usize,
-    /// List the probes with their safety class, then exit.
+    /// List every finding id a report can contain (by probe, with safety class and seed questions), then exit.
     #[arg(long)]
     list_probes: bool,
     /// Probes to run, by id or id prefix (e.g. transport,sip,sips).
@@ -251,21 +251,17 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-fn list_probes() {
-    for p in sipcheck::probes::all() {
-        let qs: Vec<String> = p.questions().iter().map(|q| q.to_string()).collect();
-        println!(
-            "{:<26} {:<10} {}{}",
-            p.id(),
-            p.safety().as_str(),
-            p.title(),
-            if qs.is_empty() {
-                String::new()
-            } else {
-                format!(" (questions {})", qs.join(", "))
-            }
-        );
+fn list_probes(format: &str) -> ExitCode {
+    match format {
+        "json" => print!("{}", report::registry::render_json()),
+        "text" => print!("{}", report::registry::render_text()),
+        other => {
+            return cli::fail(&Error::BadOption(format!(
+                "--list-probes writes text or json, not {other:?}"
+            )));
+        }
     }
+    ExitCode::SUCCESS
 }
 
 fn build_options(a: &ProbeArgs, target: &str) -> Result<(ScanOptions, Format), Error> {
@@ -365,8 +361,7 @@ fn credentials(a: &ProbeArgs) -> Result<Option<sipcheck::sip::digest::Credential
 
 fn probe(a: ProbeArgs) -> ExitCode {
     if a.list_probes {
-        list_probes();
-        return ExitCode::SUCCESS;
+        return list_probes(&a.format);
     }
     if let Some(file) = a.file.clone() {
         return batch_cli::run(&a, &file);

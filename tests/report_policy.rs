@@ -121,7 +121,7 @@ fn certificate_days_both_sides() {
     let cert = tls(finding(
         "tls.certificate",
         Status::Pass,
-        json!({ "chain": [{ "days_left": 10 }] }),
+        json!({ "chains": { "RSA": { "certificates": [{ "days_left": 10 }] } } }),
     ));
     assert_eq!(outcome(rule, vec![sips(400), cert]), RuleStatus::Fail);
 }

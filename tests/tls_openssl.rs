@@ -313,3 +313,49 @@ fn openssl3_refuses_tls10_and_11_with_internal_error_at_the_default_security_lev
         "{m:#}"
     );
 }
+
+/// Regression (issue 10): `min_cert_days_left` read a `chain[0]` key the probe never writes, so an
+/// expired certificate the probe failed was "not measured" for the policy. Both now read the same type.
+#[test]
+fn strict_policy_fails_an_expired_certificate_the_probe_fails() {
+    let pki = support::certs::TestPki::new(&support::certs::LeafSpec {
+        not_after_days: -396,
+        ..Default::default()
+    });
+    let args: Vec<String> = [
+        "-cert",
+        pki.cert_pem.to_str().unwrap(),
+        "-key",
+        pki.key_pem.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let s = SServer::start_in(tempfile::tempdir().unwrap(), &args);
+    let r = scan(s.port, &["--policy", "strict"]);
+    let cert = finding(&r, "tls.certificate");
+    assert_eq!(cert["status"], "fail", "{cert:#}");
+    assert!(
+        cert["summary"].as_str().unwrap().contains("expired"),
+        "{cert:#}"
+    );
+    let rules = r["policy"]["rules"].as_array().expect("policy outcome");
+    let days = rules
+        .iter()
+        .find(|x| x["rule"] == "min_cert_days_left")
+        .expect("strict has min_cert_days_left");
+    assert_eq!(days["outcome"], "fail", "{days:#}");
+    let summary = days["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("expired") && summary.contains("days ago"),
+        "{summary}"
+    );
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == "policy.min_cert_days_left" && f["status"] == "fail"),
+        "the violated rule is a finding, so the exit code is 1"
+    );
+}

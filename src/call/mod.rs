@@ -3,7 +3,8 @@
 //!
 //! A call costs the trunk owner money and rings a phone, so nothing here dials unless the user named the
 //! destination (`--call-to`) and allowed calls (`--allow-calls`); every call counts against a run-wide
-//! bound (`--max-calls`), calls never overlap, and every call is torn down before the probe moves on.
+//! bound (`--max-calls`), calls never overlap (but for the two calls of an attended transfer, held under
+//! one turn), and every call is torn down before the probe moves on.
 
 pub mod leg;
 pub mod place;
@@ -153,7 +154,7 @@ mod tests {
         p.allow = true;
         assert_eq!(p.permitted(), Ok("bob"));
         p.max_calls = 2;
-        let q = p.clone();
+        let mut q = p.clone();
         assert!(p.take_call());
         assert!(q.take_call());
         assert!(!p.take_call());

@@ -112,27 +112,20 @@ pub fn call_finding(rec: &Inbound, id: &RequestIdentity) -> Finding {
         id.caller.as_deref().unwrap_or("an unknown caller"),
         id.called.as_deref().unwrap_or("an unknown number"),
     );
-    Finding::new(
-        "listen.call",
-        "Identity of an inbound call",
-        status,
-        summary,
-    )
-    .severity(match status {
-        Status::Fail => Severity::Medium,
-        Status::Warn => Severity::Low,
-        _ => Severity::None,
-    })
-    .questions(&[12])
-    .rfcs(&["8224", "8225", "8588", "8226"])
-    .details(serde_json::json!({
-        "seq": rec.seq,
-        "remote": rec.remote.to_string(),
-        "transport": rec.transport,
-        "answered": rec.codes,
-        "identity": id,
-    }))
-    .evidence([rec.evidence()])
+    Finding::of("listen.call", status, summary)
+        .severity(match status {
+            Status::Fail => Severity::Medium,
+            Status::Warn => Severity::Low,
+            _ => Severity::None,
+        })
+        .details(serde_json::json!({
+            "seq": rec.seq,
+            "remote": rec.remote.to_string(),
+            "transport": rec.transport,
+            "answered": rec.codes,
+            "identity": id,
+        }))
+        .evidence([rec.evidence()])
 }
 
 pub fn summary_finding(at: &ListenAddr, stats: &Stats, records: &[Inbound], secs: u64) -> Finding {
@@ -153,14 +146,11 @@ pub fn summary_finding(at: &ListenAddr, stats: &Stats, records: &[Inbound], secs
         .map(Inbound::evidence)
         .collect();
     ev.truncate(16);
-    Finding::new(
-        "listen.summary",
-        "What reached the listener",
-        Status::Info,
-        summary,
-    )
-    .details(serde_json::json!({ "listen": at.to_string(), "stats": stats, "invites": invites }))
-    .evidence(ev)
+    Finding::of("listen.summary", Status::Info, summary)
+        .details(
+            serde_json::json!({ "listen": at.to_string(), "stats": stats, "invites": invites }),
+        )
+        .evidence(ev)
 }
 
 /// A whole `sipcheck listen` run: serve until `duration` passes or `interrupt` resolves, then verify

@@ -12,8 +12,6 @@ mod runner;
 use std::future::Future;
 use std::pin::Pin;
 
-use serde::Serialize;
-
 pub use context::{Config, Context};
 pub use limiter::Limiter;
 pub use runner::run;
@@ -23,45 +21,39 @@ use crate::report::{Finding, Status};
 /// A boxed future, so probes can be stored as trait objects.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// How much a probe can disturb the target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Safety {
-    /// Ordinary requests a well-behaved client sends; fine against production.
-    Safe,
-    /// Places calls, sends malformed or oversized messages, or could cost money: opt-in.
-    Intrusive,
-    /// Load or flood tests: opt-in, bounded, and stopped when the target degrades.
-    Dos,
-}
-
-impl Safety {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Safety::Safe => "safe",
-            Safety::Intrusive => "intrusive",
-            Safety::Dos => "dos",
-        }
-    }
-}
+pub use crate::findings::Safety;
 
 /// One probe.
 pub trait Probe: Send + Sync {
     /// Stable dotted id, e.g. `sip.refer`.
     fn id(&self) -> &'static str;
     fn title(&self) -> &'static str;
-    fn safety(&self) -> Safety;
-    /// Seed questions (1–15) this probe's findings answer.
-    fn questions(&self) -> &'static [u8];
-    /// The ids of the findings this probe writes (defaults to its own id).
+    /// The most disruptive class among its findings, from the registry.
+    fn safety(&self) -> Safety {
+        crate::findings::of_probe(self.id())
+            .map(|s| s.safety)
+            .max()
+            .unwrap_or(Safety::Safe)
+    }
+    /// The ids of the findings this probe writes: the registry's rows for this probe.
     fn finding_ids(&self) -> Vec<&'static str> {
-        vec![self.id()]
+        crate::findings::of_probe(self.id()).map(|s| s.id).collect()
+    }
+    /// Seed questions (1–15) its findings answer, from the registry.
+    fn questions(&self) -> Vec<u8> {
+        let mut q: Vec<u8> = crate::findings::of_probe(self.id())
+            .flat_map(|s| s.questions.iter().copied())
+            .collect();
+        q.sort_unstable();
+        q.dedup();
+        q
     }
     /// Why this probe, or part of it, would not run under this configuration (an opt-in flag missing);
     /// `--dry-run` shows it. Probes whose gate is not their safety class override it.
     fn gate(&self, ctx: &Context) -> Option<String> {
         match self.safety() {
             Safety::Safe => None,
+            Safety::Calls => ctx.config.calls.permitted().err(),
             Safety::Intrusive => (!ctx.config.intrusive).then(|| "needs --intrusive".to_string()),
             Safety::Dos => (!ctx.config.dos).then(|| "needs --dos".to_string()),
         }
@@ -96,10 +88,7 @@ pub fn skipped(probe: &dyn Probe, reason: &str) -> Vec<Finding> {
     probe
         .finding_ids()
         .into_iter()
-        .map(|id| {
-            Finding::new(id, probe.title(), Status::Skipped, reason.to_string())
-                .questions(probe.questions())
-        })
+        .map(|id| Finding::of(id, Status::Skipped, reason.to_string()))
         .collect()
 }
 

@@ -32,7 +32,7 @@ pub async fn run(ctx: Arc<Context>, probes: Vec<Arc<dyn Probe>>) -> Outcome {
     for (i, slot) in slots.into_iter().enumerate() {
         match slot {
             Some(f) => findings.extend(f),
-            None => findings.push(error_finding(
+            None => findings.extend(error_findings(
                 probes[i].as_ref(),
                 "not finished: the run was interrupted",
             )),
@@ -74,18 +74,20 @@ async fn run_phase(
                 let joined = joined?;
                 match joined {
                     Ok((i, Ok(mut findings))) => {
-                        // A finding that names no seed question answers the ones its probe declares.
-                        for f in findings.iter_mut().filter(|f| f.questions.is_empty()) {
-                            f.questions = probes[i].questions().to_vec();
-                        }
+                        debug_assert!(
+                            findings.iter().all(|f| probes[i].finding_ids().contains(&f.id.as_str())),
+                            "probe {} wrote a finding id the registry does not give it: {:?}",
+                            probes[i].id(),
+                            findings.iter().map(|f| &f.id).collect::<Vec<_>>()
+                        );
                         sort_findings(ctx, probes[i].as_ref(), &mut findings);
                         slots[i] = Some(findings);
                     }
-                    Ok((i, Err(reason))) => slots[i] = Some(vec![error_finding(probes[i].as_ref(), &reason)]),
+                    Ok((i, Err(reason))) => slots[i] = Some(error_findings(probes[i].as_ref(), &reason)),
                     Err(e) => {
                         let reason = if e.is_panic() { "probe panicked (a bug in sipcheck)" } else { "probe cancelled" };
                         if let Some(&i) = ids.get(&e.id()) {
-                            slots[i] = Some(vec![error_finding(probes[i].as_ref(), reason)]);
+                            slots[i] = Some(error_findings(probes[i].as_ref(), reason));
                         }
                     }
                 }
@@ -114,8 +116,10 @@ fn sort_findings(ctx: &Context, probe: &dyn Probe, findings: &mut [Finding]) {
     });
 }
 
-fn error_finding(p: &dyn Probe, reason: &str) -> Finding {
-    Finding::new(p.id(), p.title(), Status::Error, reason.to_string())
-        .severity(Severity::Low)
-        .questions(p.questions())
+/// An `error` finding for every id the probe writes.
+fn error_findings(p: &dyn Probe, reason: &str) -> Vec<Finding> {
+    p.finding_ids()
+        .into_iter()
+        .map(|id| Finding::of(id, Status::Error, reason.to_string()).severity(Severity::Low))
+        .collect()
 }

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::media::call_endpoints;
 use crate::call::{self, InviteOptions, Offer};
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Evidence, Finding, Severity, Status};
 use crate::sip::Message;
 use crate::sip::digest::{Algorithm, Challenge};
@@ -19,23 +19,12 @@ use crate::target::{Endpoint, Transport};
 
 pub struct Auth;
 
-const RFCS: &[&str] = &["RFC 3261", "RFC 7616", "RFC 8760"];
-
 impl Probe for Auth {
     fn id(&self) -> &'static str {
         "auth"
     }
     fn title(&self) -> &'static str {
         "Digest authentication"
-    }
-    fn safety(&self) -> Safety {
-        Safety::Intrusive
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[11]
-    }
-    fn finding_ids(&self) -> Vec<&'static str> {
-        vec!["auth.challenge", "auth.invite_unauthenticated"]
     }
     fn gate(&self, ctx: &Context) -> Option<String> {
         ctx.config
@@ -50,19 +39,15 @@ impl Probe for Auth {
             let mut out = challenges(ctx, invite.as_ref().and_then(|(_, c)| c.clone())).await;
             match invite {
                 Some((f, _)) => out.push(f),
-                None => out.push(
-                    Finding::new(
-                        "auth.invite_unauthenticated",
-                        "Unauthenticated INVITE refused",
-                        Status::Skipped,
-                        ctx.config
-                            .calls
-                            .permitted()
-                            .err()
-                            .unwrap_or_else(|| "--max-calls reached".into()),
-                    )
-                    .rfcs(RFCS),
-                ),
+                None => out.push(Finding::of(
+                    "auth.invite_unauthenticated",
+                    Status::Skipped,
+                    ctx.config
+                        .calls
+                        .permitted()
+                        .err()
+                        .unwrap_or_else(|| "--max-calls reached".into()),
+                )),
             }
             out
         })
@@ -134,14 +119,13 @@ fn judge(ep: &Endpoint, source: &str, m: &Message, ev: Vec<Evidence>) -> Finding
         }
         s
     };
-    Finding::new("auth.challenge", "Digest challenge", status, summary)
+    Finding::of("auth.challenge", status, summary)
         .severity(if status == Status::Warn {
             Severity::Medium
         } else {
             Severity::None
         })
         .endpoint(ep)
-        .rfcs(RFCS)
         .details(json!({
             "source": source,
             "response": m.first_line(),
@@ -218,23 +202,18 @@ async fn challenges(ctx: &Context, from_invite: InviteChallenge) -> Vec<Finding>
             )
         };
         out.push(
-            Finding::new("auth.challenge", "Digest challenge", status, summary)
+            Finding::of("auth.challenge", status, summary)
                 .endpoint(&ep)
-                .rfcs(RFCS)
                 .details(json!({"source": serde_json::Value::Null, "challenges": []}))
                 .evidence([ctx.evidence(&opt), ctx.evidence(&ex)]),
         );
     }
     if out.is_empty() {
-        out.push(
-            Finding::new(
-                "auth.challenge",
-                "Digest challenge",
-                Status::Error,
-                "no endpoint answered OPTIONS, so no challenge could be read",
-            )
-            .rfcs(RFCS),
-        );
+        out.push(Finding::of(
+            "auth.challenge",
+            Status::Error,
+            "no endpoint answered OPTIONS, so no challenge could be read",
+        ));
     }
     out
 }
@@ -251,14 +230,7 @@ async fn invite_unauthenticated(ctx: &Context) -> Option<(Finding, InviteChallen
         ..InviteOptions::default()
     };
     let f = |status, summary: String| {
-        Finding::new(
-            "auth.invite_unauthenticated",
-            "Unauthenticated INVITE refused",
-            status,
-            summary,
-        )
-        .endpoint(&ep)
-        .rfcs(RFCS)
+        Finding::of("auth.invite_unauthenticated", status, summary).endpoint(&ep)
     };
     // A refusal on media grounds (488/606/415) means the INVITE was routed without credentials and only
     // the offer was unwelcome: try once more with an SDES offer before judging.

@@ -15,7 +15,7 @@ use serde_json::json;
 use super::media::{call_endpoints, one_answered_call, unjudgeable};
 use crate::call::transfer::{self, Attended};
 use crate::call::{self, After, InviteOptions, Placed, ReferOutcome};
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Status};
 use crate::sip::digest::DigestClient;
 use crate::target::Endpoint;
@@ -28,8 +28,7 @@ const REPLACES: &str = "call.refer_replaces";
 pub const FOLLOW: Duration = Duration::from_secs(10);
 
 fn finding(status: Status, summary: impl Into<String>) -> Finding {
-    Finding::new(ID, "REFER carried out in a call", status, summary)
-        .rfcs(&["RFC 3515", "RFC 3420", "RFC 3891", "RFC 6665"])
+    Finding::of(ID, status, summary)
 }
 
 impl Probe for CallRefer {
@@ -38,15 +37,6 @@ impl Probe for CallRefer {
     }
     fn title(&self) -> &'static str {
         "REFER (call transfer) carried out in a test call"
-    }
-    fn safety(&self) -> Safety {
-        Safety::Intrusive
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[]
-    }
-    fn finding_ids(&self) -> Vec<&'static str> {
-        vec![ID, REPLACES]
     }
     fn gate(&self, ctx: &Context) -> Option<String> {
         gate(ctx).err()

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use serde_json::json;
 
 use crate::discover::{Discovery, Mode};
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 use crate::target::Transport;
 
@@ -162,23 +162,6 @@ fn srv(d: &Discovery) -> (Status, String) {
 }
 
 impl Dns {
-    fn questions(self) -> &'static [u8] {
-        match self {
-            // Whether the domain advertises SIPS to RFC 3263 clients is part of "do you support SIPS".
-            Dns::Naptr | Dns::Srv => &[4],
-            _ => &[],
-        }
-    }
-
-    fn rfcs(self) -> &'static [&'static str] {
-        match self {
-            Dns::Naptr => &["RFC 3263 §4.1", "RFC 3403", "RFC 7118"],
-            Dns::Srv => &["RFC 3263 §4.1", "RFC 2782"],
-            Dns::Aaaa => &["RFC 3263 §4.2", "RFC 3596"],
-            Dns::Dnssec => &["RFC 4033", "RFC 6840 §5.7"],
-        }
-    }
-
     async fn aaaa(self, ctx: &Context, d: &Discovery) -> (Status, String, serde_json::Value) {
         let v6: Vec<_> = ctx
             .endpoints
@@ -254,21 +237,9 @@ impl Probe for Dns {
         }
     }
 
-    fn safety(&self) -> Safety {
-        Safety::Safe
-    }
-
-    fn questions(&self) -> &'static [u8] {
-        Dns::questions(*self)
-    }
-
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
         Box::pin(async move {
-            let base = |status, summary: String| {
-                Finding::new(self.id(), self.title(), status, summary)
-                    .questions(Dns::questions(*self))
-                    .rfcs(self.rfcs())
-            };
+            let base = |status, summary: String| Finding::of(self.id(), status, summary);
             let d = match (not_applicable(ctx, *self), ctx.discovery.as_deref()) {
                 (None, Some(d)) => d,
                 (why, _) => {

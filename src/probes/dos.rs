@@ -14,7 +14,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use crate::evidence;
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Evidence, Finding, Severity, Status};
 use crate::target::{Endpoint, Transport};
 use crate::transport::{Connection, Exchange, Timers, TxKey, transaction};
@@ -64,15 +64,6 @@ impl Probe for Flood {
         match self.0 {
             Kind::Options => "Rate limiting of an OPTIONS flood from one source",
             Kind::Register => "Rate limiting of a registration storm from one source",
-        }
-    }
-    fn safety(&self) -> Safety {
-        Safety::Dos
-    }
-    fn questions(&self) -> &'static [u8] {
-        match self.0 {
-            Kind::Options => &[8],
-            Kind::Register => &[6],
         }
     }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
@@ -307,11 +298,9 @@ impl Flood {
             (status, severity)
         };
         summary.push_str(" (one source only: distributed attacks are not measured)");
-        Finding::new(self.id(), self.title(), status, summary)
+        Finding::of(self.id(), status, summary)
             .severity(severity)
             .endpoint(ep)
-            .questions(self.questions())
-            .rfcs(&["RFC 5390", "RFC 7339", "RFC 3261 §21.5.4"])
             .details(json!({
                 "method": if self.0 == Kind::Options { "OPTIONS" } else { "REGISTER" },
                 "requests": total,

@@ -8,7 +8,7 @@
 use serde_json::json;
 
 use crate::call::{self, InviteOptions, Offer, Placed};
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 use crate::sip::digest::DigestClient;
 use crate::target::{Endpoint, Transport};
@@ -21,38 +21,8 @@ const PLAIN: &str = "media.rtp_plain";
 const CLEAR: &str = "media.sdes_cleartext";
 const FLOW: &str = "media.srtp_flow";
 
-fn title(id: &str) -> &'static str {
-    match id {
-        SDES => "SDES-SRTP offer (RFC 4568)",
-        DTLS => "DTLS-SRTP offer (RFC 5763/5764)",
-        PLAIN => "Plain RTP offer (downgrade)",
-        CLEAR => "SDES keys over plaintext signalling",
-        _ => "SRTP and SRTCP flow",
-    }
-}
-
-fn questions(id: &str) -> &'static [u8] {
-    match id {
-        SDES => &[5, 7],
-        DTLS | CLEAR => &[7],
-        _ => &[5],
-    }
-}
-
-fn rfcs(id: &str) -> &'static [&'static str] {
-    match id {
-        SDES => &["RFC 4568", "RFC 3711"],
-        DTLS => &["RFC 5763", "RFC 5764"],
-        PLAIN => &["RFC 3711", "RFC 3550"],
-        CLEAR => &["RFC 4568 §8.3", "RFC 3261 §26"],
-        _ => &["RFC 3711", "RFC 5761"],
-    }
-}
-
 fn finding(id: &str, status: Status, summary: impl Into<String>) -> Finding {
-    Finding::new(id, title(id), status, summary)
-        .questions(questions(id))
-        .rfcs(rfcs(id))
+    Finding::of(id, status, summary)
 }
 
 /// The endpoints to call through, best first (TLS, then UDP, then TCP), each with whether it answered
@@ -78,15 +48,6 @@ impl Probe for Media {
     }
     fn title(&self) -> &'static str {
         "Media security (SDES, DTLS-SRTP, plain RTP, SRTP flow)"
-    }
-    fn safety(&self) -> Safety {
-        Safety::Intrusive
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[5, 7]
-    }
-    fn finding_ids(&self) -> Vec<&'static str> {
-        vec![SDES, DTLS, PLAIN, CLEAR, FLOW]
     }
     fn gate(&self, ctx: &Context) -> Option<String> {
         ctx.config.calls.permitted().err()

@@ -19,8 +19,8 @@ pub mod server_header;
 pub mod sip_allow;
 pub mod sip_refer;
 pub mod sips;
-pub mod tls_certificate;
-pub mod tls_scan;
+
+pub mod tls;
 pub mod transport;
 
 /// Every probe sipcheck knows, in report order.
@@ -34,7 +34,7 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(sip_refer::Refer),
         Arc::new(server_header::ServerHeader),
         Arc::new(sips::SipsOptions),
-        Arc::new(tls_scan::TlsScan),
+        Arc::new(tls::TlsScan),
         Arc::new(dns::Dns::Naptr),
         Arc::new(dns::Dns::Srv),
         Arc::new(dns::Dns::Aaaa),
@@ -89,15 +89,16 @@ pub(crate) async fn per_answer(
         .collect()
 }
 
-/// The finding to write when no endpoint answered OPTIONS, so a header could not be read.
+/// The findings to write when no endpoint answered OPTIONS, so a header could not be read.
 pub(crate) fn unanswered(p: &dyn Probe) -> Vec<crate::report::Finding> {
-    vec![
-        crate::report::Finding::new(
-            p.id(),
-            p.title(),
-            crate::report::Status::Error,
-            "no endpoint answered OPTIONS, so this could not be measured",
-        )
-        .questions(p.questions()),
-    ]
+    p.finding_ids()
+        .into_iter()
+        .map(|id| {
+            crate::report::Finding::of(
+                id,
+                crate::report::Status::Error,
+                "no endpoint answered OPTIONS, so this could not be measured",
+            )
+        })
+        .collect()
 }

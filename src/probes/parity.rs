@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::probe::{BoxFuture, Context, Probe, Safety};
-use crate::report::markdown::badness;
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 
 pub const ID: &str = "endpoints.parity";
@@ -26,12 +25,6 @@ impl Probe for Parity {
     }
     fn title(&self) -> &'static str {
         TITLE
-    }
-    fn safety(&self) -> Safety {
-        Safety::Safe
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[]
     }
     fn run<'a>(&'a self, _ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
         Box::pin(async { Vec::new() })
@@ -77,7 +70,7 @@ pub fn stable(v: &Value) -> Value {
 }
 
 fn rank(f: &Finding) -> (u8, Severity) {
-    (badness(f.status), f.severity)
+    (f.status.badness(), f.severity)
 }
 
 /// The transport part of an endpoint label (`tls:127.0.0.1:5061` → `tls`).
@@ -195,9 +188,8 @@ pub fn compare(findings: &[Finding]) -> Vec<Finding> {
                 sets.join(" vs ")
             )
         };
-        let mut f = Finding::new(ID, TITLE, Status::Warn, summary)
+        let mut f = Finding::of(ID, Status::Warn, summary)
             .severity(Severity::Medium)
-            .questions(&fs[0].questions)
             .details(json!({
                 "compared": id,
                 "transport": transport,
@@ -225,16 +217,14 @@ pub fn compare(findings: &[Finding]) -> Vec<Finding> {
     }
     if out.is_empty() {
         out.push(if compared.is_empty() {
-            Finding::new(
+            Finding::of(
                 ID,
-                TITLE,
                 Status::Skipped,
                 "fewer than two endpoints on any transport: nothing to compare",
             )
         } else {
-            Finding::new(
+            Finding::of(
                 ID,
-                TITLE,
                 Status::Pass,
                 format!(
                     "{} per-endpoint findings compared across endpoints: no difference",
@@ -282,9 +272,7 @@ mod tests {
             ep.parse().unwrap(),
             crate::target::Port::SIPS,
         );
-        Finding::new(id, "t", status, "s")
-            .endpoint(&e)
-            .details(details)
+        Finding::of(id, status, "s").endpoint(&e).details(details)
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 use crate::target::Transport;
 
@@ -15,26 +15,16 @@ impl Probe for PlaintextOpen {
     fn title(&self) -> &'static str {
         "Plaintext SIP still accepted"
     }
-    fn safety(&self) -> Safety {
-        Safety::Safe
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[14, 4]
-    }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
         Box::pin(async move {
             let has_tls = ctx.endpoints_on(Transport::Tls).next().is_some();
             let has_plain = ctx.endpoints.iter().any(|e| e.transport != Transport::Tls);
             if !has_tls || !has_plain {
-                return vec![
-                    Finding::new(
-                        self.id(),
-                        self.title(),
-                        Status::Skipped,
-                        "needs both TLS and a plaintext transport in the run (see --transport)",
-                    )
-                    .questions(self.questions()),
-                ];
+                return vec![Finding::of(
+                    self.id(),
+                    Status::Skipped,
+                    "needs both TLS and a plaintext transport in the run (see --transport)",
+                )];
             }
             let mut tls_ok = Vec::new();
             let mut plain_ok = Vec::new();
@@ -79,10 +69,8 @@ impl Probe for PlaintextOpen {
                 ),
             };
             vec![
-                Finding::new(self.id(), self.title(), status, summary)
+                Finding::of(self.id(), status, summary)
                     .severity(severity)
-                    .questions(self.questions())
-                    .rfcs(&["RFC 3261 §26.2", "RFC 5630", "RFC 9325"])
                     .details(json!({ "tls_answering": tls_ok, "plaintext_answering": plain_ok }))
                     .evidence(evidence),
             ]

@@ -9,7 +9,7 @@
 use serde_json::json;
 
 use super::{answered, unanswered};
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 use crate::sip::Message;
 use crate::sip::request::token;
@@ -63,12 +63,6 @@ impl Probe for ReferPolicy {
     }
     fn title(&self) -> &'static str {
         "REFER to an outside URI is refused; unknown dialogs get 481"
-    }
-    fn safety(&self) -> Safety {
-        Safety::Safe
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[11]
     }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
         Box::pin(async move {
@@ -158,10 +152,9 @@ impl Probe for ReferPolicy {
                     _ => Severity::None,
                 };
                 out.push(
-                    Finding::new(self.id(), self.title(), status, summary)
+                    Finding::of(self.id(), status, summary)
                         .severity(severity)
                         .endpoint(&ep)
-                        .rfcs(&["RFC 3515", "RFC 3891 §3", "RFC 3261 §12.2.2", "RFC 4488"])
                         .details(json!({
                             "out_of_dialog": {
                                 "refer_to": EXTERNAL_TARGET,

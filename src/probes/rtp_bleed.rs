@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::media::{call_endpoints, one_answered_call, unjudgeable};
 use crate::call::{After, InviteOptions, Placed};
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 
 pub struct RtpBleed;
@@ -14,8 +14,7 @@ pub struct RtpBleed;
 const ID: &str = "media.rtp_bleed";
 
 fn finding(status: Status, summary: impl Into<String>) -> Finding {
-    Finding::new(ID, "RTP bleed (media relay latching)", status, summary)
-        .rfcs(&["RFC 3550", "RFC 4961"])
+    Finding::of(ID, status, summary)
 }
 
 impl Probe for RtpBleed {
@@ -24,12 +23,6 @@ impl Probe for RtpBleed {
     }
     fn title(&self) -> &'static str {
         "RTP bleed: does the far end's media follow a second source port?"
-    }
-    fn safety(&self) -> Safety {
-        Safety::Intrusive
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[]
     }
     fn gate(&self, ctx: &Context) -> Option<String> {
         gate(ctx).err()

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{answered, unanswered};
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 use crate::sip::Message;
 
@@ -83,12 +83,6 @@ impl Probe for SecAgree {
     }
     fn title(&self) -> &'static str {
         "RFC 3329 security agreement"
-    }
-    fn safety(&self) -> Safety {
-        Safety::Safe
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[15]
     }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
         Box::pin(async move {
@@ -223,11 +217,9 @@ impl Probe for SecAgree {
                     _ => Severity::None,
                 };
                 out.push(
-                    Finding::new(self.id(), self.title(), status, summary)
+                    Finding::of(self.id(), status, summary)
                         .severity(severity)
                         .endpoint(&ep)
-                        .questions(self.questions())
-                        .rfcs(&["RFC 3329", "3GPP TS 33.203", "3GPP TS 24.229"])
                         .details(json!({
                             "supported": supported,
                             "mechanisms": mechs,

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::per_answer;
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 
 pub struct ServerHeader;
@@ -25,12 +25,6 @@ impl Probe for ServerHeader {
     }
     fn title(&self) -> &'static str {
         "Server software disclosure"
-    }
-    fn safety(&self) -> Safety {
-        Safety::Safe
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[]
     }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
         Box::pin(per_answer(ctx, self, |_, m| {
@@ -61,9 +55,8 @@ impl Probe for ServerHeader {
                     "no Server or User-Agent header in responses".to_string(),
                 ),
             };
-            Finding::new(self.id(), self.title(), status, summary)
+            Finding::of(self.id(), status, summary)
                 .severity(severity)
-                .rfcs(&["RFC 3261 §20.35", "RFC 3261 §26.4.4"])
                 .details(json!({
                     "header": header,
                     "product": product,

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::per_answer;
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Status};
 
 pub struct Allow;
@@ -14,12 +14,6 @@ impl Probe for Allow {
     }
     fn title(&self) -> &'static str {
         "Methods allowed and extensions supported"
-    }
-    fn safety(&self) -> Safety {
-        Safety::Safe
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[]
     }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
         Box::pin(per_answer(ctx, self, |_, m| {
@@ -38,15 +32,13 @@ impl Probe for Allow {
                     }
                 )
             };
-            Finding::new(self.id(), self.title(), Status::Info, summary)
-                .rfcs(&["RFC 3261 §11.2", "RFC 3261 §20.5", "RFC 3261 §20.37"])
-                .details(json!({
-                    "response": m.first_line(),
-                    "allow": allow,
-                    "supported": supported,
-                    "allow_header": m.quote_header("Allow"),
-                    "supported_header": m.quote_header("Supported"),
-                }))
+            Finding::of(self.id(), Status::Info, summary).details(json!({
+                "response": m.first_line(),
+                "allow": allow,
+                "supported": supported,
+                "allow_header": m.quote_header("Allow"),
+                "supported_header": m.quote_header("Supported"),
+            }))
         }))
     }
 }

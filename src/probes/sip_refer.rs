@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::per_answer;
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Status};
 
 pub struct Refer;
@@ -15,12 +15,6 @@ impl Probe for Refer {
     }
     fn title(&self) -> &'static str {
         "REFER (call transfer) advertised"
-    }
-    fn safety(&self) -> Safety {
-        Safety::Safe
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[]
     }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
         Box::pin(per_answer(ctx, self, |ep, m| {
@@ -51,19 +45,17 @@ impl Probe for Refer {
                     m.first_line()
                 ),
             };
-            Finding::new(self.id(), self.title(), Status::Info, summary)
-                .rfcs(&["RFC 3515", "RFC 3891", "RFC 4488"])
-                .details(json!({
-                    "advertised": source.as_ref().map(|_| refer),
-                    "replaces": replaces,
-                    "norefersub": norefersub,
-                    "source": {
-                        "transport": ep.transport,
-                        "response": m.first_line(),
-                        "header": source,
-                        "supported_header": m.quote_header("Supported"),
-                    }
-                }))
+            Finding::of(self.id(), Status::Info, summary).details(json!({
+                "advertised": source.as_ref().map(|_| refer),
+                "replaces": replaces,
+                "norefersub": norefersub,
+                "source": {
+                    "transport": ep.transport,
+                    "response": m.first_line(),
+                    "header": source,
+                    "supported_header": m.quote_header("Supported"),
+                }
+            }))
         }))
     }
 }

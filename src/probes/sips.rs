@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 use crate::target::Transport;
 use crate::tls::cert::{self, CertInfo};
@@ -17,33 +17,21 @@ impl Probe for SipsOptions {
     fn title(&self) -> &'static str {
         "SIPS (SIP over TLS) with a certificate for the SIP domain"
     }
-    fn safety(&self) -> Safety {
-        Safety::Safe
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[4, 14]
-    }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
         Box::pin(async move {
             let eps: Vec<_> = ctx.endpoints_on(Transport::Tls).cloned().collect();
             if eps.is_empty() {
-                return vec![
-                    Finding::new(
-                        self.id(),
-                        self.title(),
-                        Status::Skipped,
-                        "no TLS endpoint (TLS not selected, or not published in DNS: see dns.srv)",
-                    )
-                    .questions(self.questions()),
-                ];
+                return vec![Finding::of(
+                    self.id(),
+                    Status::Skipped,
+                    "no TLS endpoint (TLS not selected, or not published in DNS: see dns.srv)",
+                )];
             }
             let mut out = Vec::new();
             for ep in eps {
                 let ex = ctx.sips_options(&ep).await;
-                let base = Finding::new(self.id(), self.title(), Status::Info, "")
+                let base = Finding::of(self.id(), Status::Info, "")
                     .endpoint(&ep)
-                    .questions(self.questions())
-                    .rfcs(&["RFC 3261 §26.2.2", "RFC 5630", "RFC 5922 §7"])
                     .evidence([ctx.evidence(&ex)]);
                 let Some(tls) = &ex.tls else {
                     let why = ex

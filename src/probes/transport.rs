@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 use crate::target::Transport;
 
@@ -26,30 +26,19 @@ impl Probe for Reachability {
         }
     }
 
-    fn safety(&self) -> Safety {
-        Safety::Safe
-    }
-
-    fn questions(&self) -> &'static [u8] {
-        match self.0 {
-            Transport::Tls => &[1, 4, 14],
-            _ => &[14],
-        }
-    }
-
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
         Box::pin(async move {
             let eps: Vec<_> = ctx.endpoints_on(self.0).cloned().collect();
             if eps.is_empty() {
-                return vec![
-                    Finding::new(
-                        self.id(),
-                        self.title(),
-                        Status::Skipped,
-                        format!("no {} endpoint ({} not selected, or not published in DNS: see dns.srv)", self.0.via_token(), self.0),
-                    )
-                    .questions(self.questions()),
-                ];
+                return vec![Finding::of(
+                    self.id(),
+                    Status::Skipped,
+                    format!(
+                        "no {} endpoint ({} not selected, or not published in DNS: see dns.srv)",
+                        self.0.via_token(),
+                        self.0
+                    ),
+                )];
             }
             let mut out = Vec::new();
             for ep in eps {
@@ -109,11 +98,9 @@ impl Probe for Reachability {
                     Severity::None
                 };
                 out.push(
-                    Finding::new(self.id(), self.title(), status, summary)
+                    Finding::of(self.id(), status, summary)
                         .severity(severity)
                         .endpoint(&ep)
-                        .questions(self.questions())
-                        .rfcs(&["RFC 3261 §11", "RFC 3261 §18"])
                         .details(json!({
                             "reachable": ex.best_response().is_some(),
                             "connected": ex.reached,

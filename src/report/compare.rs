@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::markdown::{answer, badness};
+use super::markdown::answer;
 use super::questions::{self, Question};
 use super::{Report, Status};
 
@@ -47,7 +47,7 @@ pub fn cell(r: &Report, q: &Question) -> (Option<Status>, String) {
         Some(w) => {
             let mut measured: Vec<_> = fs.iter().filter(|f| f.status != Status::Skipped).collect();
             // The finding that decides the verdict comes first, so a cut cell still shows why.
-            measured.sort_by_key(|f| std::cmp::Reverse(badness(f.status)));
+            measured.sort_by_key(|f| std::cmp::Reverse(f.status.badness()));
             let text = measured
                 .iter()
                 .map(|f| match &f.endpoint {
@@ -68,13 +68,13 @@ pub fn winners(reports: &[Report], q: &Question) -> (usize, Vec<usize>, Option<S
         .enumerate()
         .filter_map(|(i, r)| answer(r, q).1.map(|w| (i, w)))
         .collect();
-    let Some(best) = verdicts.iter().map(|(_, s)| badness(*s)).min() else {
+    let Some(best) = verdicts.iter().map(|(_, s)| s.badness()).min() else {
         return (0, Vec::new(), None);
     };
     let win: Vec<(usize, Status)> = verdicts
         .iter()
         .copied()
-        .filter(|(_, s)| badness(*s) == best)
+        .filter(|(_, s)| s.badness() == best)
         .collect();
     (
         verdicts.len(),

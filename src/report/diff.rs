@@ -13,9 +13,10 @@ use std::fmt::Write;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::policy::TLS_VERSIONS;
-use super::suites::classify;
 use super::{Finding, Report, Status};
+use crate::findings::ids;
+use crate::findings::tls::suites::classes;
+use crate::findings::tls::version::Version;
 
 /// The direction of one change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -141,17 +142,6 @@ const KINDS: [Kind; 5] = [
     Kind::NotComparable,
 ];
 
-/// The gate rank of a status; `None` for `skipped` (nothing measured, so nothing to compare).
-fn rank(s: Status) -> Option<u8> {
-    match s {
-        Status::Pass | Status::Info => Some(0),
-        Status::Warn => Some(1),
-        Status::Error | Status::Blocked => Some(2),
-        Status::Fail => Some(3),
-        Status::Skipped => None,
-    }
-}
-
 type Key = (String, Option<String>, usize);
 
 /// Whether a finding is a measurement of the trunk (not a judgement added by `--policy` or `--baseline`,
@@ -216,7 +206,7 @@ pub fn diff(baseline: &Report, new: &Report) -> Diff {
         };
         if b.status != f.status {
             let what = format!("{} → {}: {}", b.status, f.status, f.summary);
-            let kind = match (rank(b.status), rank(f.status)) {
+            let kind = match (b.status.verdict_level(), f.status.verdict_level()) {
                 (Some(x), Some(y)) if y > x => Some(Kind::Worse),
                 (Some(x), Some(y)) if y < x => Some(Kind::Better),
                 (Some(_), Some(_)) => None,
@@ -250,27 +240,15 @@ pub fn diff(baseline: &Report, new: &Report) -> Diff {
     }
 }
 
-fn accepted(d: &Value, version: &str) -> Option<bool> {
-    d.get(version)?.get("accepted")?.as_bool()
-}
-
-fn suites(d: &Value) -> Vec<(String, String)> {
-    let Some(obj) = d.as_object() else {
+/// (version, suite) pairs a `tls.cipher_suites` finding lists; none when its details cannot be read.
+fn suites(f: &Finding) -> Vec<(String, String)> {
+    let Ok(d) = ids::TLS_CIPHER_SUITES.read(f) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    for (version, v) in obj {
-        for s in v
-            .get("suites")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            out.push((version.clone(), s.to_string()));
-        }
-    }
-    out
+    d.versions
+        .into_iter()
+        .flat_map(|(v, l)| l.suites.into_iter().map(move |s| (v.clone(), s)))
+        .collect()
 }
 
 /// Changes read from the details of two measured findings with the same id and endpoint.
@@ -278,18 +256,27 @@ fn detail_changes(b: &Finding, f: &Finding) -> Vec<(Kind, String)> {
     let mut out = Vec::new();
     match f.id.as_str() {
         "tls.versions" => {
-            for v in TLS_VERSIONS {
-                match (accepted(&b.details, v), accepted(&f.details, v)) {
-                    (Some(false), Some(true)) => out.push((Kind::Worse, format!("{v} re-enabled"))),
-                    (Some(true), Some(false)) => out.push((Kind::Better, format!("{v} disabled"))),
-                    _ => {}
+            if let (Ok(old), Ok(new)) = (ids::TLS_VERSIONS.read(b), ids::TLS_VERSIONS.read(f)) {
+                for v in Version::ALL.map(Version::label) {
+                    let acc = |d: &crate::findings::tls::VersionsDetails| {
+                        d.versions.get(v).map(|o| o.accepted)
+                    };
+                    match (acc(&old), acc(&new)) {
+                        (Some(false), Some(true)) => {
+                            out.push((Kind::Worse, format!("{v} re-enabled")))
+                        }
+                        (Some(true), Some(false)) => {
+                            out.push((Kind::Better, format!("{v} disabled")))
+                        }
+                        _ => {}
+                    }
                 }
             }
         }
         "tls.cipher_suites" => {
-            let (old, new) = (suites(&b.details), suites(&f.details));
+            let (old, new) = (suites(b), suites(f));
             for (v, s) in new.iter().filter(|x| !old.contains(x)) {
-                let classes = classify(s);
+                let classes = classes(s);
                 if classes.is_empty() {
                     out.push((Kind::New, format!("suite {s} now accepted in {v}")));
                 } else {
@@ -301,7 +288,7 @@ fn detail_changes(b: &Finding, f: &Finding) -> Vec<(Kind, String)> {
                 }
             }
             for (v, s) in old.iter().filter(|x| !new.contains(x)) {
-                let kind = if classify(s).is_empty() {
+                let kind = if classes(s).is_empty() {
                     Kind::Gone
                 } else {
                     Kind::Better

@@ -4,7 +4,6 @@
 
 use std::fmt::Write;
 
-use super::markdown::badness;
 use super::questions;
 use super::{Report, Status};
 
@@ -31,7 +30,7 @@ pub fn render_md(r: &Report) -> String {
                         .filter(|f| f.endpoint.as_deref() == Some(l.as_str()))
                         .filter(|f| f.status != Status::Skipped && q.answered_by(&f.id))
                         .map(|f| f.status)
-                        .max_by_key(|s| badness(*s))
+                        .max_by_key(|s| s.badness())
                 })
                 .collect();
             if cells.iter().any(Option::is_some) {

@@ -6,19 +6,6 @@ use std::fmt::Write;
 use super::questions::{self, Question};
 use super::{Finding, Report, Status};
 
-/// The verdict order used when several findings answer one question: the worst decides.
-pub fn badness(s: Status) -> u8 {
-    match s {
-        Status::Fail => 6,
-        Status::Blocked => 5,
-        Status::Error => 4,
-        Status::Warn => 3,
-        Status::Info => 2,
-        Status::Pass => 1,
-        Status::Skipped => 0,
-    }
-}
-
 /// The measured findings that answer a question, and the worst status among them.
 pub fn answer<'a>(r: &'a Report, q: &Question) -> (Vec<&'a Finding>, Option<Status>) {
     let fs: Vec<&Finding> = r.findings.iter().filter(|f| q.answered_by(&f.id)).collect();
@@ -26,7 +13,7 @@ pub fn answer<'a>(r: &'a Report, q: &Question) -> (Vec<&'a Finding>, Option<Stat
         .iter()
         .filter(|f| f.status != Status::Skipped)
         .map(|f| f.status)
-        .max_by_key(|s| badness(*s));
+        .max_by_key(|s| s.badness());
     (fs, worst)
 }
 

@@ -9,8 +9,8 @@ pub mod markdown;
 mod model;
 pub mod policy;
 pub mod questions;
+pub mod registry;
 pub mod schema;
-pub mod suites;
 pub mod text;
 
 pub use model::{Evidence, Finding, Report, SCHEMA_VERSION, Severity, Status, Tool};

@@ -43,6 +43,42 @@ impl Status {
         }
     }
 
+    /// How bad a status is where the worst decides (an answer from several findings, parity, a policy's
+    /// worst allowed status): fail > blocked > error > warn > info > pass > skipped.
+    pub fn badness(self) -> u8 {
+        match self {
+            Status::Fail => 6,
+            Status::Blocked => 5,
+            Status::Error => 4,
+            Status::Warn => 3,
+            Status::Info => 2,
+            Status::Pass => 1,
+            Status::Skipped => 0,
+        }
+    }
+
+    /// The worse of two statuses by [`Status::badness`].
+    pub fn worst(self, other: Status) -> Status {
+        if other.badness() > self.badness() {
+            other
+        } else {
+            self
+        }
+    }
+
+    /// The coarser order a regression is judged by (`diff`, `--baseline`): pass and info are alike
+    /// (neither is a problem, and a fact gaining or losing a verdict is not a regression), error and
+    /// blocked are alike (neither measured); skipped has no level, so it is never better or worse.
+    pub fn verdict_level(self) -> Option<u8> {
+        match self {
+            Status::Pass | Status::Info => Some(0),
+            Status::Warn => Some(1),
+            Status::Error | Status::Blocked => Some(2),
+            Status::Fail => Some(3),
+            Status::Skipped => None,
+        }
+    }
+
     /// Whether the finding rests on a measurement.
     pub fn is_measured(self) -> bool {
         matches!(
@@ -118,7 +154,34 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding of a registered id, with the registry's title, category, seed questions and RFCs.
+    /// Prefer the typed handles in [`crate::findings::ids`]. An id missing from the registry is a bug
+    /// in sipcheck (a test checks every id probes write); it still gets a finding, titled by its id.
+    pub fn of(id: &str, status: Status, summary: impl Into<String>) -> Finding {
+        match crate::findings::spec(id) {
+            Some(s) => Finding {
+                questions: s.questions.to_vec(),
+                rfcs: s.rfcs.iter().map(|r| r.to_string()).collect(),
+                ..Finding::new(id, s.title, status, summary)
+            },
+            None => {
+                debug_assert!(false, "finding id {id:?} is not in the registry");
+                Finding::new(id, id, status, summary)
+            }
+        }
+    }
+
+    /// The typed details, serialized into the `details` object.
+    pub fn with_details<D: Serialize>(mut self, d: &D) -> Self {
+        match serde_json::to_value(d) {
+            Ok(v @ serde_json::Value::Object(_)) => self.details = v,
+            other => debug_assert!(false, "details of {} are not an object: {other:?}", self.id),
+        }
+        self
+    }
+
     /// A finding with an empty details object and no evidence; fill in with the builder methods.
+    /// For findings outside the registry (tests, hand-made reports); probes use [`Finding::of`].
     pub fn new(id: &str, title: &str, status: Status, summary: impl Into<String>) -> Finding {
         Finding {
             id: id.to_string(),

@@ -8,27 +8,19 @@ const BUILTIN: &str = include_str!("../../probes/questions.toml");
 
 /// One seed question.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Question {
     pub number: u8,
     pub short: String,
     pub text: String,
-    /// Finding ids (or id prefixes) that answer it.
-    pub findings: Vec<String>,
     /// What to run when nothing measured it.
     pub probe: String,
 }
 
 impl Question {
-    /// Whether a finding with this id answers the question.
-    /// Ids are matched exactly, or as a family prefix ending at a `.` (`tls` covers `tls.versions`;
-    /// `media.sdes` does not cover `media.sdes_cleartext`).
+    /// Whether a finding with this id answers the question, by the finding registry.
     pub fn answered_by(&self, finding_id: &str) -> bool {
-        self.findings.iter().any(|s| {
-            finding_id == s
-                || finding_id
-                    .strip_prefix(s.as_str())
-                    .is_some_and(|rest| rest.starts_with('.'))
-        })
+        crate::findings::spec(finding_id).is_some_and(|s| s.questions.contains(&self.number))
     }
 }
 
@@ -59,7 +51,6 @@ mod tests {
         assert_eq!(q.len(), 15);
         for (i, q) in q.iter().enumerate() {
             assert_eq!(q.number as usize, i + 1);
-            assert!(!q.findings.is_empty());
         }
         assert!(q[14].text.contains("RFC 3329"));
         assert!(q[4].answered_by("media.sdes"));

@@ -2,33 +2,10 @@
 
 use std::net::IpAddr;
 
-use serde::Serialize;
+pub use crate::findings::tls::{CertInfo, IdentityMatch};
 use x509_parser::extensions::GeneralName;
 use x509_parser::oid_registry;
 use x509_parser::prelude::*;
-
-/// The facts of one certificate that a buyer or a policy cares about.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct CertInfo {
-    pub subject: String,
-    pub issuer: String,
-    pub serial: String,
-    pub not_before: String,
-    pub not_after: String,
-    /// Days until expiry at analysis time; negative when expired.
-    pub days_left: i64,
-    pub self_signed: bool,
-    pub key_type: String,
-    pub key_bits: usize,
-    pub signature_algorithm: String,
-    /// SHA-1 (or MD5) signatures are broken for certificates.
-    pub weak_signature: bool,
-    pub dns_sans: Vec<String>,
-    pub uri_sans: Vec<String>,
-    pub ip_sans: Vec<String>,
-    /// Extended key usages by name (`serverAuth`, `clientAuth`, `sipDomain`, …).
-    pub eku: Vec<String>,
-}
 
 fn time_rfc3339(t: &ASN1Time) -> String {
     t.to_datetime()
@@ -158,15 +135,6 @@ fn sig_name(oid: &str) -> String {
         other => return other.to_string(),
     }
     .to_string()
-}
-
-/// How a certificate matched (or did not match) the SIP domain under RFC 5922 §7.1.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct IdentityMatch {
-    pub domain: String,
-    pub matched: bool,
-    /// Which identity matched (`URI SAN sip:example.com`, `DNS SAN example.com`, `IP SAN 127.0.0.1`), or why none did.
-    pub how: String,
 }
 
 /// RFC 5922 §7.1: if the certificate has `sip:` URI SANs, only they count; otherwise DNS SANs; wildcards

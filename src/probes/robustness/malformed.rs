@@ -15,7 +15,6 @@ use serde_json::json;
 use super::{case_wait, liveness, send_raw, targets};
 use crate::catalog::{self, Case, Values, Verdict, classify, fill};
 use crate::probe::{BoxFuture, Context, Probe, Safety};
-use crate::report::markdown::badness;
 use crate::report::{Evidence, Finding, Severity, Status};
 use crate::sip::request::{new_branch, token};
 use crate::target::{Endpoint, Transport};
@@ -80,10 +79,6 @@ pub fn values(ctx: &Context, ep: &Endpoint, local: std::net::SocketAddr) -> Valu
         tag2: token(10),
         user_agent: ctx.config.user_agent.clone(),
     }
-}
-
-fn worse(a: Status, b: Status) -> Status {
-    if badness(b) > badness(a) { b } else { a }
 }
 
 /// What one endpoint's run produced.
@@ -178,7 +173,7 @@ async fn run_endpoint(ctx: &Context, ep: &Endpoint, base: &Exchange, cases: &[Ca
                 if again.alive {
                     alive = true;
                     live_text = format!("no answer ({}), then {} on retry", live.text, again.text);
-                    status = worse(status, Status::Warn);
+                    status = status.worst(Status::Warn);
                 } else {
                     run.liveness_failures += 1;
                     case_evidence.push(ctx.evidence(&again.exchange));
@@ -280,7 +275,7 @@ fn finding(p: &Malformed, ep: &Endpoint, run: Run) -> Finding {
                 .iter()
                 .map(|r| r.status)
                 .filter(|s| *s != Status::Error)
-                .fold(Status::Pass, worse);
+                .fold(Status::Pass, Status::worst);
             let live = if run.liveness_failures == 0 {
                 "the trunk answered a normal OPTIONS after every case".to_string()
             } else {
@@ -318,11 +313,9 @@ fn finding(p: &Malformed, ep: &Endpoint, run: Run) -> Finding {
         Status::Error => Severity::Low,
         _ => Severity::None,
     };
-    Finding::new(p.id(), p.title(), status, summary)
+    Finding::of(p.id(), status, summary)
         .severity(severity)
         .endpoint(ep)
-        .questions(p.questions())
-        .rfcs(&["RFC 3261", "RFC 4475", "RFC 5118"])
         .details(json!({
             "transport": ep.transport,
             "cases_total": run.total,
@@ -350,13 +343,6 @@ impl Probe for Malformed {
     fn title(&self) -> &'static str {
         "Reaction to malformed messages, with liveness after each"
     }
-    fn safety(&self) -> Safety {
-        // The default catalog is safe to send to production; its intrusive cases need --intrusive.
-        Safety::Safe
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[9]
-    }
     fn gate(&self, ctx: &Context) -> Option<String> {
         (!ctx.config.intrusive).then(|| "the oversized cases need --intrusive".to_string())
     }
@@ -365,15 +351,11 @@ impl Probe for Malformed {
             let cases = match catalog::load(ctx.config.catalog_dir.as_deref()) {
                 Ok(c) => c,
                 Err(e) => {
-                    return vec![
-                        Finding::new(
-                            self.id(),
-                            self.title(),
-                            Status::Error,
-                            format!("catalog not loaded: {e}"),
-                        )
-                        .questions(self.questions()),
-                    ];
+                    return vec![Finding::of(
+                        self.id(),
+                        Status::Error,
+                        format!("catalog not loaded: {e}"),
+                    )];
                 }
             };
             let eps = targets(ctx).await;

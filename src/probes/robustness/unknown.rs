@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::targets;
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 use crate::sip::Message;
 use crate::target::Endpoint;
@@ -25,10 +25,9 @@ fn finding(p: &dyn Probe, ep: &Endpoint, status: Status, summary: String) -> Fin
     } else {
         Severity::Low
     };
-    Finding::new(p.id(), p.title(), status, summary)
+    Finding::of(p.id(), status, summary)
         .severity(severity)
         .endpoint(ep)
-        .questions(p.questions())
 }
 
 pub struct UnknownHeader;
@@ -39,12 +38,6 @@ impl Probe for UnknownHeader {
     }
     fn title(&self) -> &'static str {
         "Unknown header fields are ignored"
-    }
-    fn safety(&self) -> Safety {
-        Safety::Safe
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[9]
     }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
         Box::pin(async move {
@@ -102,7 +95,6 @@ impl Probe for UnknownHeader {
                 };
                 out.push(
                     finding(self, &ep, status, summary)
-                        .rfcs(&["RFC 3261 §7.3", "RFC 3261 §8.2.2"])
                         .details(json!({
                             "response": code,
                             "baseline_response": base_code,
@@ -170,12 +162,6 @@ impl Probe for UnknownRequire {
     fn title(&self) -> &'static str {
         "Unknown Require option tags are refused with 420"
     }
-    fn safety(&self) -> Safety {
-        Safety::Safe
-    }
-    fn questions(&self) -> &'static [u8] {
-        &[9]
-    }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
         Box::pin(async move {
             let eps = targets(ctx).await;
@@ -195,7 +181,6 @@ impl Probe for UnknownRequire {
                 let (status, summary) = judge_require(got);
                 out.push(
                     finding(self, &ep, status, summary)
-                        .rfcs(&["RFC 3261 §8.2.2.3", "RFC 3261 §20.32", "RFC 3261 §16.3"])
                         .details(json!({
                             "option_tag": UNKNOWN_TAG,
                             "response": got.and_then(|m| m.status()),

@@ -2,13 +2,23 @@
 
 use serde_json::{Value, json};
 
-use super::{ClassName, Policy, PolicyOutcome, RuleOutcome, RuleStatus, TLS_VERSIONS, TlsVersion};
-use crate::report::suites::classify;
+use super::{ClassName, Policy, PolicyOutcome, RuleOutcome, RuleStatus, TlsVersion};
+use crate::findings::ids;
+use crate::findings::tls::suites;
+use crate::findings::tls::version::Version;
 use crate::report::{Finding, Report, Severity, Status};
 
-/// What one measured finding says about a rule: `Ok(fact)`, `Err(violation)`, or `None` when the finding
-/// lacks the details the rule needs.
-type Check = Option<std::result::Result<String, String>>;
+/// What one measured finding says about a rule: `Ok(Ok(fact))`, `Ok(Err(violation))`, or `Err(why)` when
+/// its details cannot tell (unreadable, or without the fact the rule needs).
+type Check = std::result::Result<std::result::Result<String, String>, String>;
+
+/// A check over details that have no typed shape yet.
+fn untyped(
+    f: &Finding,
+    check: impl Fn(&Finding) -> Option<std::result::Result<String, String>>,
+) -> Check {
+    check(f).ok_or_else(|| format!("`{}` has no usable details", f.id))
+}
 
 fn where_(f: &Finding) -> String {
     f.endpoint.clone().unwrap_or_else(|| "trunk".into())
@@ -31,9 +41,9 @@ fn judge(
             continue;
         }
         match check(f) {
-            Some(Ok(fact)) => ok.push(format!("{fact} ({})", where_(f))),
-            Some(Err(why)) => bad.push((where_(f), why)),
-            None => unmeasured.push(format!("`{}` has no usable details", f.id)),
+            Ok(Ok(fact)) => ok.push(format!("{fact} ({})", where_(f))),
+            Ok(Err(why)) => bad.push((where_(f), why)),
+            Err(why) => unmeasured.push(why),
         }
     }
     let violated = if any {
@@ -68,49 +78,40 @@ fn flag(f: &Finding, key: &str) -> Option<bool> {
 }
 
 fn min_tls(r: &Report, min: &TlsVersion) -> (RuleStatus, String, Vec<String>) {
-    judge(r, &["tls.versions"], false, |f| {
-        let mut seen = false;
-        let mut old = Vec::new();
-        for (i, v) in TLS_VERSIONS.iter().enumerate() {
-            let Some(acc) = f
-                .details
-                .get(*v)
-                .and_then(|d| d.get("accepted"))
-                .and_then(Value::as_bool)
-            else {
-                continue;
-            };
-            seen = true;
-            if acc && i < min.rank() {
-                old.push(*v);
-            }
+    let floor = min.version();
+    judge(r, &[ids::TLS_VERSIONS.id], false, |f| {
+        let d = ids::TLS_VERSIONS.read(f)?;
+        let measured: Vec<(Version, bool)> = d
+            .versions
+            .iter()
+            .filter_map(|(label, o)| Some((Version::from_label(label)?, o.accepted)))
+            .collect();
+        if measured.is_empty() {
+            return Err(format!("`{}` measured no version", f.id));
         }
-        if !seen {
-            None
-        } else if old.is_empty() {
-            Some(Ok(format!("nothing older than {} accepted", min.0)))
+        let old: Vec<&str> = measured
+            .iter()
+            .filter(|(v, acc)| *acc && floor.is_some_and(|m| *v < m))
+            .map(|(v, _)| v.label())
+            .collect();
+        Ok(if old.is_empty() {
+            Ok(format!("nothing older than {} accepted", min.0))
         } else {
-            Some(Err(format!(
-                "accepts {} (older than {})",
-                old.join(", "),
-                min.0
-            )))
-        }
+            Err(format!("accepts {} (older than {})", old.join(", "), min.0))
+        })
     })
 }
 
 fn suites(r: &Report, forbidden: &[ClassName]) -> (RuleStatus, String, Vec<String>) {
-    judge(r, &["tls.cipher_suites"], false, |f| {
-        let obj = f.details.as_object()?;
-        let mut seen = false;
+    judge(r, &[ids::TLS_CIPHER_SUITES.id], false, |f| {
+        let d = ids::TLS_CIPHER_SUITES.read(f)?;
+        if d.versions.is_empty() {
+            return Err(format!("`{}` lists no version", f.id));
+        }
         let mut hits = Vec::new();
-        for (version, d) in obj {
-            let Some(list) = d.get("suites").and_then(Value::as_array) else {
-                continue;
-            };
-            seen = true;
-            for name in list.iter().filter_map(Value::as_str) {
-                let classes: Vec<String> = classify(name)
+        for (version, list) in &d.versions {
+            for name in &list.suites {
+                let classes: Vec<String> = suites::classes(name)
                     .into_iter()
                     .filter(|c| forbidden.iter().any(|x| x.0 == *c))
                     .map(|c| c.to_string())
@@ -120,38 +121,70 @@ fn suites(r: &Report, forbidden: &[ClassName]) -> (RuleStatus, String, Vec<Strin
                 }
             }
         }
-        if !seen {
-            None
-        } else if hits.is_empty() {
-            Some(Ok("no forbidden suite accepted".into()))
+        Ok(if hits.is_empty() {
+            Ok("no forbidden suite accepted".into())
         } else {
-            Some(Err(format!("accepts {}", hits.join(", "))))
-        }
+            Err(format!("accepts {}", hits.join(", ")))
+        })
     })
 }
 
-fn leaf_days(f: &Finding) -> Option<i64> {
+/// The leaf certificates' days left: every chain of `tls.certificate`, the chain of `sips.options`.
+fn leaf_days(f: &Finding) -> std::result::Result<Vec<(String, i64)>, String> {
+    if f.id == ids::TLS_CERTIFICATE.id {
+        let d = ids::TLS_CERTIFICATE.read(f)?;
+        let v: Vec<(String, i64)> = d
+            .leaves()
+            .map(|(k, c)| (k.to_string(), c.days_left))
+            .collect();
+        return if v.is_empty() {
+            Err(format!("`{}` holds no certificate", f.id))
+        } else {
+            Ok(v)
+        };
+    }
     f.details
         .get("chain")
         .and_then(|c| c.get(0))
         .and_then(|l| l.get("days_left"))
-        .or_else(|| f.details.get("days_left"))
         .and_then(Value::as_i64)
+        .map(|d| vec![(String::new(), d)])
+        .ok_or_else(|| format!("`{}` has no usable details", f.id))
 }
 
 fn cert_days(r: &Report, min: i64) -> (RuleStatus, String, Vec<String>) {
-    judge(r, &["sips.options", "tls.certificate"], false, |f| {
-        let d = leaf_days(f)?;
-        if d >= min {
-            Some(Ok(format!("certificate valid {d} more days")))
-        } else if d < 0 {
-            Some(Err(format!("certificate expired {} days ago", -d)))
-        } else {
-            Some(Err(format!(
-                "certificate has {d} days left (fewer than {min})"
-            )))
-        }
-    })
+    judge(
+        r,
+        &[ids::SIPS_OPTIONS.id, ids::TLS_CERTIFICATE.id],
+        false,
+        |f| {
+            let leaves = leaf_days(f)?;
+            let key = |k: &str| {
+                if k.is_empty() {
+                    String::new()
+                } else {
+                    format!("{k} ")
+                }
+            };
+            let bad: Vec<String> = leaves
+                .iter()
+                .filter(|(_, d)| *d < min)
+                .map(|(k, d)| {
+                    if *d < 0 {
+                        format!("{}certificate expired {} days ago", key(k), -d)
+                    } else {
+                        format!("{}certificate has {d} days left (fewer than {min})", key(k))
+                    }
+                })
+                .collect();
+            let least = leaves.iter().map(|(_, d)| *d).min().unwrap_or_default();
+            Ok(if bad.is_empty() {
+                Ok(format!("certificate valid {least} more days"))
+            } else {
+                Err(bad.join("; "))
+            })
+        },
+    )
 }
 
 /// Whether a media offer was accepted: the `accepted` detail, else the status (pass = accepted).
@@ -188,116 +221,118 @@ fn evaluate_rules(p: &Policy, r: &Report) -> Vec<(RuleOutcome, &'static [u8])> {
         push("min_cert_days_left", json!(d), &[4], cert_days(r, d));
     }
     if rules.srtp_required == Some(true) {
-        let res = judge(
-            r,
-            &["media.sdes", "media.dtls_srtp"],
-            true,
-            |f| match accepted_from(f, |s| match s {
-                Status::Pass => Some(true),
-                Status::Fail | Status::Warn => Some(false),
-                _ => None,
-            })? {
-                true => Some(Ok(format!("SRTP accepted via `{}`", f.id))),
-                false => Some(Err(format!("SRTP not accepted via `{}`", f.id))),
-            },
-        );
+        let res = judge(r, &["media.sdes", "media.dtls_srtp"], true, |f| {
+            untyped(f, |f| {
+                match accepted_from(f, |s| match s {
+                    Status::Pass => Some(true),
+                    Status::Fail | Status::Warn => Some(false),
+                    _ => None,
+                })? {
+                    true => Some(Ok(format!("SRTP accepted via `{}`", f.id))),
+                    false => Some(Err(format!("SRTP not accepted via `{}`", f.id))),
+                }
+            })
+        });
         push("srtp_required", json!(true), &[5, 7], res);
     }
     if rules.plain_rtp_forbidden == Some(true) {
         let res = judge(r, &["media.rtp_plain"], false, |f| {
-            match accepted_from(f, |s| match s {
-                Status::Pass => Some(false),
-                Status::Fail | Status::Warn => Some(true),
-                _ => None,
-            })? {
-                true => Some(Err("plain RTP accepted".into())),
-                false => Some(Ok("plain RTP refused".into())),
-            }
+            untyped(f, |f| {
+                match accepted_from(f, |s| match s {
+                    Status::Pass => Some(false),
+                    Status::Fail | Status::Warn => Some(true),
+                    _ => None,
+                })? {
+                    true => Some(Err("plain RTP accepted".into())),
+                    false => Some(Ok("plain RTP refused".into())),
+                }
+            })
         });
         push("plain_rtp_forbidden", json!(true), &[5], res);
     }
     if rules.md5_only_forbidden == Some(true) {
         let res = judge(r, &["auth.challenge"], false, |f| {
-            let md5_only = match f.details.get("algorithms").and_then(Value::as_array) {
-                Some(a) if !a.is_empty() => a.iter().all(|x| {
-                    x.as_str().is_some_and(|s| {
-                        s.eq_ignore_ascii_case("md5") || s.eq_ignore_ascii_case("md5-sess")
-                    })
-                }),
-                _ => flag(f, "md5_only")?,
-            };
-            Some(if md5_only {
-                Err("digest challenges offer MD5 only".into())
-            } else {
-                Ok("digest challenges offer more than MD5".into())
+            untyped(f, |f| {
+                let md5_only = match f.details.get("algorithms").and_then(Value::as_array) {
+                    Some(a) if !a.is_empty() => a.iter().all(|x| {
+                        x.as_str().is_some_and(|s| {
+                            s.eq_ignore_ascii_case("md5") || s.eq_ignore_ascii_case("md5-sess")
+                        })
+                    }),
+                    _ => flag(f, "md5_only")?,
+                };
+                Some(if md5_only {
+                    Err("digest challenges offer MD5 only".into())
+                } else {
+                    Ok("digest challenges offer more than MD5".into())
+                })
             })
         });
         push("md5_only_forbidden", json!(true), &[], res);
     }
     if rules.secagree_required == Some(true) {
         let res = judge(r, &["secagree.rfc3329"], false, |f| {
-            Some(if flag(f, "supported")? {
-                Ok("RFC 3329 sec-agree supported".into())
-            } else {
-                Err("RFC 3329 sec-agree not supported".into())
+            untyped(f, |f| {
+                Some(if flag(f, "supported")? {
+                    Ok("RFC 3329 sec-agree supported".into())
+                } else {
+                    Err("RFC 3329 sec-agree not supported".into())
+                })
             })
         });
         push("secagree_required", json!(true), &[15], res);
     }
     if rules.malformed_liveness_required == Some(true) {
         let res = judge(r, &["robustness.malformed"], false, |f| {
-            let failed = match flag(f, "liveness_failed") {
-                Some(b) => b,
-                None => {
-                    let cases = f.details.get("cases")?.as_array()?;
-                    let alive: Vec<bool> = cases
-                        .iter()
-                        .filter_map(|c| c.get("alive").and_then(Value::as_bool))
-                        .collect();
-                    if alive.is_empty() {
-                        return None;
+            untyped(f, |f| {
+                let failed = match flag(f, "liveness_failed") {
+                    Some(b) => b,
+                    None => {
+                        let cases = f.details.get("cases")?.as_array()?;
+                        let alive: Vec<bool> = cases
+                            .iter()
+                            .filter_map(|c| c.get("alive").and_then(Value::as_bool))
+                            .collect();
+                        if alive.is_empty() {
+                            return None;
+                        }
+                        alive.contains(&false)
                     }
-                    alive.contains(&false)
-                }
-            };
-            Some(if failed {
-                Err("stopped answering OPTIONS after a malformed message".into())
-            } else {
-                Ok("answered OPTIONS after every malformed message".into())
+                };
+                Some(if failed {
+                    Err("stopped answering OPTIONS after a malformed message".into())
+                } else {
+                    Ok("answered OPTIONS after every malformed message".into())
+                })
             })
         });
         push("malformed_liveness_required", json!(true), &[9], res);
     }
     if let Some(allowed) = rules.server_version_leak_allowed {
         let res = judge(r, &["sip.server_header"], false, |f| {
-            Some(match (flag(f, "version_disclosed")?, allowed) {
-                (true, false) => Err("Server/User-Agent header discloses a version".into()),
-                (true, true) => Ok("version disclosed (allowed)".into()),
-                (false, _) => Ok("no version disclosed".into()),
+            untyped(f, |f| {
+                Some(match (flag(f, "version_disclosed")?, allowed) {
+                    (true, false) => Err("Server/User-Agent header discloses a version".into()),
+                    (true, true) => Ok("version disclosed (allowed)".into()),
+                    (false, _) => Ok("no version disclosed".into()),
+                })
             })
         });
         push("server_version_leak_allowed", json!(allowed), &[], res);
     }
     for (id, max) in &p.findings {
         let res = judge(r, &[id.as_str()], false, |f| {
-            Some(if status_rank(f.status) > status_rank(*max) {
-                Err(format!("`{id}` is {} (at most {max} allowed)", f.status))
-            } else {
-                Ok(format!("`{id}` is {}", f.status))
+            untyped(f, |f| {
+                Some(if f.status.badness() > max.badness() {
+                    Err(format!("`{id}` is {} (at most {max} allowed)", f.status))
+                } else {
+                    Ok(format!("`{id}` is {}", f.status))
+                })
             })
         });
         push(&format!("findings.{id}"), json!(max.as_str()), &[], res);
     }
     out
-}
-
-fn status_rank(s: Status) -> u8 {
-    match s {
-        Status::Pass => 0,
-        Status::Info => 1,
-        Status::Warn => 2,
-        _ => 3,
-    }
 }
 
 /// Checks a report against a policy: records the outcome in `report.policy` and adds a `fail` finding

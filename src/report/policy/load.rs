@@ -19,33 +19,6 @@ const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
-/// Finding ids written by probes that are documented but may not be registered in this build; a policy
-/// may name them (an id in neither this list, the probe registry nor the questions file is a typo).
-const DOCUMENTED_IDS: &[&str] = &[
-    "tls.versions",
-    "tls.cipher_suites",
-    "tls.mismatch",
-    "tls.certificate",
-    "tls.groups",
-    "sip.refer_policy",
-    "auth.challenge",
-    "auth.invite_unauthenticated",
-    "media.sdes",
-    "media.dtls_srtp",
-    "media.rtp_plain",
-    "media.sdes_cleartext",
-    "media.srtp_flow",
-    "robustness.malformed",
-    "robustness.unknown_header",
-    "robustness.unknown_require",
-    "secagree.rfc3329",
-    "dns.naptr",
-    "dns.srv",
-    "dns.aaaa",
-    "dns.dnssec",
-    "endpoints.parity",
-];
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PolicyFile {
@@ -58,15 +31,10 @@ struct PolicyFile {
     findings: BTreeMap<String, MaxStatus>,
 }
 
-fn known_ids() -> Vec<String> {
-    let mut ids: Vec<String> = DOCUMENTED_IDS.iter().map(|s| s.to_string()).collect();
-    for p in crate::probes::all() {
-        ids.extend(p.finding_ids().into_iter().map(str::to_string));
-    }
-    for q in crate::report::questions::builtin() {
-        ids.extend(q.findings);
-    }
-    ids
+/// Whether a policy may name this finding id: a registered id that a probe measures (not a policy or
+/// baseline finding, which a policy cannot gate on).
+fn known_id(id: &str) -> bool {
+    crate::findings::spec(id).is_some_and(|s| s.scanned())
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -90,9 +58,8 @@ pub fn parse(text: &str, source: &str) -> Result<Policy> {
         let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
         bad(line, e.message().trim().replace('\n', " "))
     })?;
-    let known = known_ids();
     for id in file.findings.keys() {
-        if !known.iter().any(|k| k == id) {
+        if !known_id(id) {
             return Err(bad(
                 line_of_key(text, id),
                 format!("unknown finding {id:?} (see `sipcheck probe --list-probes`)"),

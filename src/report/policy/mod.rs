@@ -16,16 +16,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Status;
-use super::suites::SuiteClass;
+use crate::findings::tls::SuiteClass;
+use crate::findings::tls::version::Version;
 
 pub use judge::apply;
 pub use load::{builtin_names, load, parse};
 pub use render::{render_line, render_md};
 
-/// TLS protocol versions as `tls.versions` keys them, oldest first.
-pub const TLS_VERSIONS: [&str; 5] = ["SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
-
-/// A TLS version name, checked against [`TLS_VERSIONS`].
+/// A TLS version name as `tls.versions` keys it (`TLSv1.2`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct TlsVersion(String);
@@ -33,12 +31,13 @@ pub struct TlsVersion(String);
 impl TryFrom<String> for TlsVersion {
     type Error = String;
     fn try_from(s: String) -> std::result::Result<TlsVersion, String> {
-        if TLS_VERSIONS.contains(&s.as_str()) {
+        if Version::from_label(&s).is_some() {
             Ok(TlsVersion(s))
         } else {
+            let all: Vec<&str> = Version::ALL.iter().map(|v| v.label()).collect();
             Err(format!(
                 "unknown TLS version {s:?} (expected one of {})",
-                TLS_VERSIONS.join(", ")
+                all.join(", ")
             ))
         }
     }
@@ -51,11 +50,9 @@ impl From<TlsVersion> for String {
 }
 
 impl TlsVersion {
-    fn rank(&self) -> usize {
-        TLS_VERSIONS
-            .iter()
-            .position(|v| *v == self.0)
-            .unwrap_or_default()
+    /// The version it names (checked when it was parsed).
+    pub fn version(&self) -> Option<Version> {
+        Version::from_label(&self.0)
     }
 }
 

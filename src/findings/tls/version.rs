@@ -47,6 +47,11 @@ impl Version {
         }
     }
 
+    /// The version a report label names (`TLSv1.2`).
+    pub fn from_label(label: &str) -> Option<Version> {
+        Version::ALL.into_iter().find(|v| v.label() == label)
+    }
+
     /// RFC 9325 (BCP 195) and RFC 8996: everything below TLS 1.2 must not be negotiated.
     pub fn deprecated(self) -> bool {
         self < Version::Tls12

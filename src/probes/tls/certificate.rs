@@ -2,9 +2,8 @@
 //! type), RFC 5922 identity, RFC 5924 EKU, expiry, key and signature, and the TLS policy facts seen in
 //! the same flights (OCSP stapling, client certificate request, secure renegotiation, compression).
 
-use serde_json::{Map, Value, json};
-
-use super::tls_scan::{base, with};
+use crate::findings::ids;
+use crate::findings::tls::{CertificateDetails, Chain};
 use crate::probe::Context;
 use crate::report::{Finding, Status};
 use crate::target::Endpoint;
@@ -19,18 +18,26 @@ fn eku_ok(c: &CertInfo) -> bool {
     c.eku.is_empty() || c.eku.iter().any(|e| e == "sipDomain" || e == "any")
 }
 
-fn chain_json(ctx: &Context, chain: &[CertInfo]) -> Value {
-    let leaf = chain.first();
-    let ordered = chain.windows(2).all(|w| w[0].issuer == w[1].subject);
-    json!({
-        "certificates": chain,
-        "ordered": ordered,
-        "identity": leaf.map(|c| cert::sip_identity(c, &ctx.config.domain)),
-        "eku_rfc5924_ok": leaf.map(eku_ok),
-    })
+fn chain(domain: &str, suite: &str, certificates: Vec<CertInfo>) -> Chain {
+    let leaf = certificates.first();
+    Chain {
+        ordered: certificates.windows(2).all(|w| w[0].issuer == w[1].subject),
+        identity: leaf.map(|c| cert::sip_identity(c, domain)),
+        eku_rfc5924_ok: leaf.map(eku_ok),
+        seen_with_suite: suite.to_string(),
+        certificates,
+    }
 }
 
-pub(crate) async fn finding(ctx: &Context, ep: &Endpoint, r: &ScanResult, title: &str) -> Finding {
+/// The chains the scan measured: (key type, suite, chain), and where they came from.
+pub(super) struct Measured {
+    source: String,
+    chains: Vec<(String, String, Vec<CertInfo>)>,
+}
+
+/// Reads the chains of the scan's TLS ≤ 1.2 flights; when there were none and TLS 1.3 is accepted,
+/// fetches them with two more handshakes (ECDSA-only, then RSA-only signature algorithms).
+pub(super) async fn measure(ctx: &Context, ep: &Endpoint, r: &ScanResult) -> Measured {
     let now = cert::now_unix();
     let mut chains: Vec<(String, String, Vec<CertInfo>)> = r
         .flights
@@ -71,10 +78,25 @@ pub(crate) async fn finding(ctx: &Context, ep: &Endpoint, r: &ScanResult, title:
             }
         }
     }
+    Measured { source, chains }
+}
+
+/// Expiry, weak signatures, small RSA keys and a failed RFC 5922 identity are fails; self-signed, an
+/// RFC 5924 EKU mismatch and expiry within 30 days are warns; so are compression and no secure
+/// renegotiation (fails), seen in the same flights.
+pub(super) fn judge(domain: &str, r: &ScanResult, m: &Measured) -> Finding {
+    let Measured { source, chains } = m;
     let mut problems: Vec<(Status, String)> = Vec::new();
-    let mut by_key = Map::new();
-    for (key, suite, chain) in &chains {
-        let Some(leaf) = chain.first() else {
+    let mut d = CertificateDetails {
+        source: source.clone(),
+        ocsp_stapled: r.ocsp_stapled,
+        client_certificate_requested: r.client_cert_requested,
+        secure_renegotiation: r.secure_renegotiation,
+        compression: r.compression,
+        ..Default::default()
+    };
+    for (key, suite, chain_certs) in chains {
+        let Some(leaf) = chain_certs.first() else {
             problems.push((
                 Status::Fail,
                 "a Certificate message held no parseable certificate".into(),
@@ -92,7 +114,10 @@ pub(crate) async fn finding(ctx: &Context, ep: &Endpoint, r: &ScanResult, title:
                 format!("{key} certificate expires in {} days", leaf.days_left),
             ));
         }
-        for c in chain.iter().filter(|c| c.weak_signature && !c.self_signed) {
+        for c in chain_certs
+            .iter()
+            .filter(|c| c.weak_signature && !c.self_signed)
+        {
             problems.push((
                 Status::Fail,
                 format!("{} signed with {}", c.subject, c.signature_algorithm),
@@ -101,7 +126,7 @@ pub(crate) async fn finding(ctx: &Context, ep: &Endpoint, r: &ScanResult, title:
         if leaf.key_type == "RSA" && leaf.key_bits < 2048 {
             problems.push((Status::Fail, format!("RSA key of {} bits", leaf.key_bits)));
         }
-        let id = cert::sip_identity(leaf, &ctx.config.domain);
+        let id = cert::sip_identity(leaf, domain);
         if !id.matched {
             problems.push((
                 Status::Fail,
@@ -120,17 +145,13 @@ pub(crate) async fn finding(ctx: &Context, ep: &Endpoint, r: &ScanResult, title:
                 ),
             ));
         }
-        let mut j = chain_json(ctx, chain);
-        if let Value::Object(o) = &mut j {
-            o.insert("seen_with_suite".into(), json!(suite));
-        }
-        by_key.insert(
+        d.chains.insert(
             if key.is_empty() {
                 "unknown".into()
             } else {
                 key.clone()
             },
-            j,
+            chain(domain, suite, chain_certs.clone()),
         );
     }
     if r.compression == Some(true) {
@@ -160,7 +181,7 @@ pub(crate) async fn finding(ctx: &Context, ep: &Endpoint, r: &ScanResult, title:
         format!(
             "{} certificate(s) for {} valid; OCSP stapling {}, client certificate {}",
             chains.len(),
-            ctx.config.domain,
+            domain,
             if r.ocsp_stapled { "on" } else { "off" },
             if r.client_cert_requested {
                 "requested"
@@ -175,30 +196,8 @@ pub(crate) async fn finding(ctx: &Context, ep: &Endpoint, r: &ScanResult, title:
             .collect::<Vec<_>>()
             .join("; ")
     };
-    with(
-        base(
-            "tls.certificate",
-            title,
-            ep,
-            &[4],
-            &[
-                "RFC 5922 §7",
-                "RFC 5924",
-                "RFC 6066 §8",
-                "RFC 5746",
-                "RFC 9325",
-            ],
-        ),
-        status,
-        summary,
-        json!({
-            "source": source,
-            "chains": by_key,
-            "ocsp_stapled": r.ocsp_stapled,
-            "client_certificate_requested": r.client_cert_requested,
-            "secure_renegotiation": r.secure_renegotiation,
-            "compression": r.compression,
-            "problems": problems.iter().map(|(_, p)| p).collect::<Vec<_>>(),
-        }),
-    )
+    d.problems = problems.iter().map(|(_, p)| p.clone()).collect();
+    ids::TLS_CERTIFICATE
+        .finding(status, summary)
+        .with_details(&d)
 }

@@ -1,0 +1,145 @@
+//! The TLS scan of every SIP-TLS endpoint with hand-made ClientHellos (see [`crate::tls::scan`]):
+//! measured once per endpoint, then judged into `tls.versions`, `tls.cipher_suites`, `tls.mismatch`,
+//! `tls.certificate` and `tls.groups`, one file per finding.
+
+mod certificate;
+mod cipher_suites;
+mod groups;
+mod mismatch;
+mod versions;
+
+use crate::findings::{FindingId, ids};
+use crate::probe::{BoxFuture, Context, Probe};
+use crate::report::{Evidence, Finding, Severity, Status};
+use crate::target::{Endpoint, Transport};
+use crate::tls::scan::{Logged, ScanResult, Scanner};
+
+pub struct TlsScan;
+
+impl Probe for TlsScan {
+    fn id(&self) -> &'static str {
+        "tls.scan"
+    }
+    fn title(&self) -> &'static str {
+        "TLS scan: versions, cipher suites, mismatch handling, certificate, groups"
+    }
+    fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
+        Box::pin(async move {
+            let eps: Vec<Endpoint> = ctx.endpoints_on(Transport::Tls).cloned().collect();
+            if eps.is_empty() {
+                return crate::probe::skipped(
+                    self,
+                    "no TLS endpoint (TLS not selected, or not published in DNS: see dns.srv)",
+                );
+            }
+            let mut out = Vec::new();
+            for ep in eps {
+                out.extend(scan_endpoint(ctx, &ep).await);
+            }
+            out
+        })
+    }
+}
+
+/// The scan's exchanges that `pick` selects, as evidence (at most 12).
+fn evidence(
+    ctx: &Context,
+    ep: &Endpoint,
+    r: &ScanResult,
+    pick: impl Fn(&Logged) -> bool,
+) -> Vec<Evidence> {
+    let offset = ctx.elapsed().saturating_sub(r.elapsed);
+    r.log
+        .iter()
+        .filter(|l| pick(l))
+        .take(12)
+        .map(|l| Evidence {
+            transport: Transport::Tls,
+            remote: ep.socket_addr().to_string(),
+            local: None,
+            at_ms: (offset + l.at).as_millis() as u64,
+            rtt_ms: None,
+            sent: format!("{} ({})", l.sent, l.purpose),
+            received: l.answer.clone(),
+            note: None,
+        })
+        .collect()
+}
+
+/// An `error` finding of every TLS id for an endpoint that gave no TLS answer.
+fn unreached(ep: &Endpoint, why: &str) -> Vec<Finding> {
+    let summary = format!("no TLS answer from {} ({why})", ep.socket_addr());
+    fn one<D: serde::Serialize + serde::de::DeserializeOwned + Default>(
+        id: FindingId<D>,
+        ep: &Endpoint,
+        summary: &str,
+        set_error: impl FnOnce(&mut D),
+    ) -> Finding {
+        let mut d = D::default();
+        set_error(&mut d);
+        id.finding(Status::Error, summary)
+            .endpoint(ep)
+            .with_details(&d)
+    }
+    let e = || Some(why.to_string());
+    vec![
+        one(ids::TLS_VERSIONS, ep, &summary, |d| d.error = e()),
+        one(ids::TLS_CIPHER_SUITES, ep, &summary, |d| d.error = e()),
+        one(ids::TLS_MISMATCH, ep, &summary, |d| d.error = e()),
+        one(ids::TLS_CERTIFICATE, ep, &summary, |d| d.error = e()),
+        one(ids::TLS_GROUPS, ep, &summary, |d| d.error = e()),
+    ]
+}
+
+async fn scan_endpoint(ctx: &Context, ep: &Endpoint) -> Vec<Finding> {
+    ctx.let_light_probes_go_first(ep).await;
+    let domain = ctx.config.domain.clone();
+    let scanner = Scanner::new(
+        ep.socket_addr(),
+        Some(domain.clone()),
+        ctx.config.timers.timeout,
+        &ctx.limiter,
+    );
+    let r = scanner.run().await;
+    ctx.mark_reached(ep, r.reached());
+    if !r.reached() {
+        let why = r
+            .versions
+            .values()
+            .next()
+            .map(|v| v.answer.refusal())
+            .unwrap_or_default();
+        return unreached(ep, &why);
+    }
+    let chains = certificate::measure(ctx, ep, &r).await;
+    let mut out = vec![
+        versions::judge(&r)
+            .endpoint(ep)
+            .evidence(evidence(ctx, ep, &r, |l| l.purpose.ends_with("support"))),
+        cipher_suites::judge(&r)
+            .endpoint(ep)
+            .evidence(evidence(ctx, ep, &r, |l| l.purpose.contains("order"))),
+        mismatch::judge(&r)
+            .endpoint(ep)
+            .evidence(evidence(ctx, ep, &r, |l| l.purpose.contains("FALLBACK"))),
+        certificate::judge(&domain, &r, &chains).endpoint(ep),
+        groups::judge(&r)
+            .endpoint(ep)
+            .evidence(evidence(ctx, ep, &r, |l| {
+                l.purpose.contains("groups") || l.purpose.contains("curves")
+            })),
+    ];
+    if let Some(why) = &r.blocked {
+        for f in out.iter_mut().skip(1) {
+            if f.id != ids::TLS_CERTIFICATE.id {
+                f.status = Status::Blocked;
+                f.severity = Severity::Low;
+                f.summary = format!(
+                    "target stopped answering mid-scan ({why}); partial: {}",
+                    f.summary
+                );
+            }
+        }
+    }
+    out
+}
