@@ -193,6 +193,13 @@ super::registry! {
         meaning: "Whether a transfer (REFER) inside a real call is refused, carried out, never completed, or handled by the trunk itself.",
         remedy: "If transfers matter to you, ask the carrier how REFER is handled on trunks and why it did not complete.",
     },
+    CALL_REFER_REPLACES: Untyped = "call.refer_replaces" {
+        title: "Attended transfer (REFER with Replaces)",
+        probe: "call.refer", safety: Calls, opt_in: "--allow-calls --call-to URI --refer-to URI, and --max-calls leaving two calls",
+        questions: [], rfcs: ["RFC 3891", "RFC 5589", "RFC 3515"],
+        meaning: "Whether an attended transfer works: a REFER whose Refer-To carries Replaces of a second call makes the target replace that call.",
+        remedy: "If attended transfers matter to you, ask the carrier whether Replaces (RFC 3891) is passed through and honoured.",
+    },
     ROBUSTNESS_MALFORMED: Untyped = "robustness.malformed" {
         title: "Reaction to malformed messages, with liveness after each",
         probe: "robustness.malformed", safety: Safe, opt_in: "",
