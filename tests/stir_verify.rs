@@ -563,37 +563,64 @@ fn several_identities_each_verified_with_a_per_run_cache() {
     let dir = tempfile::tempdir().unwrap();
     let now = sti::now();
     let good = &rig.pki.leaf("good").signer;
-    let id = |x5u: &str| sti::identity(&sti::token(&sti::jose(x5u), &sti::claims("A", now), good), x5u);
+    let id = |x5u: &str| {
+        sti::identity(
+            &sti::token(&sti::jose(x5u), &sti::claims("A", now), good),
+            x5u,
+        )
+    };
     let (cached, fresh) = (rig.server.url("good.pem"), rig.server.url("no-store.pem"));
     let mut div_hdr = sti::jose(&cached);
     div_hdr["ppt"] = "div".into();
     let div_claims = serde_json::json!({
         "dest": {"tn": [DEST]}, "div": {"tn": "12155550150"}, "iat": now, "orig": {"tn": ORIG}
     });
-    let div = format!("{};info=<{cached}>;alg=ES256;ppt=div", sti::token(&div_hdr, &div_claims, good));
-    let req = sti::invite(ORIG, DEST, &[
-        format!("Identity: {}", id(&cached)),
-        format!("Identity: {}", id(&cached)),
-        format!("Identity: {}", id(&fresh)),
-        format!("Identity: {}", id(&fresh)),
-        format!("Identity: {div}"),
-    ]);
+    let div = format!(
+        "{};info=<{cached}>;alg=ES256;ppt=div",
+        sti::token(&div_hdr, &div_claims, good)
+    );
+    let req = sti::invite(
+        ORIG,
+        DEST,
+        &[
+            format!("Identity: {}", id(&cached)),
+            format!("Identity: {}", id(&cached)),
+            format!("Identity: {}", id(&fresh)),
+            format!("Identity: {}", id(&fresh)),
+            format!("Identity: {div}"),
+        ],
+    );
     let (code, json) = run(&rig, dir.path(), "several", &req, true);
     let ids = json["identities"].as_array().unwrap();
     assert_eq!(ids.len(), 5, "{json:#}");
     assert_eq!(code, 0, "{json:#}");
     assert!(ids.iter().all(|i| i["verdict"] == "valid"), "{json:#}");
-    let cached_flags: Vec<bool> = ids.iter().map(|i| i["x5u_cached"].as_bool().unwrap()).collect();
+    let cached_flags: Vec<bool> = ids
+        .iter()
+        .map(|i| i["x5u_cached"].as_bool().unwrap())
+        .collect();
     assert_eq!(cached_flags, [false, true, false, false, true]);
-    let attest = ids[4]["checks"].as_array().unwrap().iter().find(|c| c["check"] == "attest").unwrap();
+    let attest = ids[4]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "attest")
+        .unwrap();
     assert_eq!(attest["outcome"], "skipped", "ppt=div carries no attest");
     // One bad Identity among good ones makes the request invalid (exit 1), and names which.
     let mut bad = sti::claims("A", now);
     bad["attest"] = "D".into();
-    let req = sti::invite(ORIG, DEST, &[
-        format!("Identity: {}", id(&cached)),
-        format!("Identity: {}", sti::identity(&sti::token(&sti::jose(&cached), &bad, good), &cached)),
-    ]);
+    let req = sti::invite(
+        ORIG,
+        DEST,
+        &[
+            format!("Identity: {}", id(&cached)),
+            format!(
+                "Identity: {}",
+                sti::identity(&sti::token(&sti::jose(&cached), &bad, good), &cached)
+            ),
+        ],
+    );
     let (code, json) = run(&rig, dir.path(), "onebad", &req, true);
     assert_eq!(code, 1);
     assert_eq!(json["identities"][0]["verdict"], "valid");
