@@ -71,6 +71,33 @@ fn carrier(pki: &StiPki, x5u: &str, listen: u16, strict: bool, dir: &Path) -> Ka
     })
 }
 
+/// A terminating verification service: `secsipid_check_identity()` (x5u fetched over HTTPS), then
+/// the result as `verstat` on a rewritten P-Asserted-Identity, Identity stripped.
+const VERIFY: &str = r#"
+    if (is_method("ACK")) { if (t_check_trans()) { t_relay(); } exit; }
+    if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
+    if (is_method("INVITE")) {
+        if (is_present_hf("P-Asserted-Identity")) { $var(o) = $(ai{uri.user}); } else { $var(o) = $fU; }
+        $var(vs) = "No-TN-Validation";
+        if (is_present_hf("Identity")) {
+            if (secsipid_check_identity("") > 0) {
+                $var(p) = $(hdr(Identity){s.select,1,.}{s.decode.base64urlt});
+                if ($var(p) =~ "\"attest\":\"A\"") { $var(vs) = "TN-Validation-Passed-A"; }
+                else if ($var(p) =~ "\"attest\":\"B\"") { $var(vs) = "TN-Validation-Passed-B"; }
+                else { $var(vs) = "TN-Validation-Passed-C"; }
+            } else {
+                $var(vs) = "TN-Validation-Failed";
+            }
+        }
+        remove_hf("Identity");
+        remove_hf("P-Asserted-Identity");
+        append_hf("P-Asserted-Identity: <sip:$var(o);verstat=$var(vs)@127.0.0.1;user=phone>\r\n");
+        $du = "sip:127.0.0.1:@@LISTEN@@";
+        t_relay();
+        exit;
+    }
+"#;
+
 fn free_udp() -> u16 {
     std::net::UdpSocket::bind("127.0.0.1:0")
         .unwrap()
@@ -308,4 +335,49 @@ fn loop_calls_need_allow_calls_and_dry_run_lists_them() {
     // --loop-call without --listen is a usage error.
     let out = support::sipcheck(&["probe", &target, "--loop-call", DID]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// The carrier signs at origination and verifies at termination: the customer gets no Identity, only
+/// `verstat` in P-Asserted-Identity (what Bandwidth, Telnyx and Flowroute deliver).
+#[test]
+fn verstat_carrier_reports_the_carriers_verdict_not_sipchecks() {
+    let pki = StiPki::new();
+    let server = X5uServer::start(&[("sp.pem", sti::ok_answer(&pki.chain("good")))]);
+    let dir = tempfile::tempdir().unwrap();
+    let listen = free_udp();
+    let verifier = Kamailio::start_with(KamailioOptions {
+        ipv6: false,
+        route: VERIFY.replace("@@LISTEN@@", &listen.to_string()),
+        modules: vec!["secsipid.so".into()],
+        env: vec![(
+            "SSL_CERT_FILE".into(),
+            server.web.ca_pem.display().to_string(),
+        )],
+        ..KamailioOptions::default()
+    });
+    let signer = carrier(
+        &pki,
+        &server.url("sp.pem"),
+        verifier.port,
+        false,
+        dir.path(),
+    );
+    let r = probe(&signer, listen, &pki, &server.web.ca_pem, &[]);
+    let att = one(&r, "stir.attestation");
+    assert_eq!(att["status"], "info", "{att:#}\n{}", verifier.log_text());
+    assert!(
+        att["summary"]
+            .as_str()
+            .unwrap()
+            .contains("verstat=TN-Validation-Passed-A (verified by the carrier, not by sipcheck)"),
+        "{att:#}"
+    );
+    assert_eq!(att["details"]["attestation"], "A");
+    assert_eq!(
+        att["details"]["verdict"], "invalid",
+        "no Identity reached the listener"
+    );
+    let spoof = one(&r, "spoof.caller_id");
+    assert_eq!(spoof["status"], "warn", "{spoof:#}");
+    assert_eq!(spoof["details"]["attestation"], "C");
 }

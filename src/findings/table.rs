@@ -5,6 +5,7 @@
 use super::Untyped;
 #[allow(unused_imports)]
 use super::call::{CallReferDetails, ReplacesDetails, RtpBleedDetails};
+use super::robustness::MalformedDetails;
 #[allow(unused_imports)]
 use super::stir::{BlockingNoticeDetails, CallRateDetails, LoopCallDetails};
 #[allow(unused_imports)]
@@ -202,7 +203,7 @@ super::registry! {
         meaning: "Whether an attended transfer works: a REFER whose Refer-To carries Replaces of a second call makes the target replace that call.",
         remedy: "If attended transfers matter to you, ask the carrier whether Replaces (RFC 3891) is passed through and honoured.",
     },
-    ROBUSTNESS_MALFORMED: Untyped = "robustness.malformed" {
+    ROBUSTNESS_MALFORMED: MalformedDetails = "robustness.malformed" {
         title: "Reaction to malformed messages, with liveness after each",
         probe: "robustness.malformed", safety: Safe, opt_in: "",
         questions: [9], rfcs: ["RFC 3261", "RFC 4475", "RFC 5118"],
