@@ -26,9 +26,9 @@ pub struct Answer {
     pub ids: Vec<String>,
 }
 
-/// The answers to the fifteen seed questions.
+/// The answers to the questions of the answer sheet (the fifteen seed questions and the article's REFER one).
 pub fn all(r: &Report) -> Vec<Answer> {
-    questions::builtin()
+    questions::sheet()
         .into_iter()
         .map(|q| answer(r, q))
         .collect()

@@ -110,7 +110,7 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(s, "## RFP answer sheet\n");
     let _ = writeln!(
         s,
-        "The fifteen questions of the SIP security challenge, answered from measurements of this trunk.\n"
+        "The fifteen questions of the SIP security challenge, and the article's own REFER question, answered from measurements of this trunk.\n"
     );
     let _ = writeln!(
         s,
