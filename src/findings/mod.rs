@@ -15,6 +15,7 @@
 
 mod table;
 
+pub mod dns;
 pub mod tls;
 
 use std::marker::PhantomData;
