@@ -16,6 +16,8 @@
 mod table;
 
 pub mod dns;
+pub mod robustness;
+pub mod stir;
 pub mod tls;
 
 use std::marker::PhantomData;
