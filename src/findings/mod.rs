@@ -15,6 +15,7 @@
 
 mod table;
 
+pub mod call;
 pub mod dns;
 pub mod robustness;
 pub mod stir;
