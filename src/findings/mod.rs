@@ -15,6 +15,8 @@
 
 mod table;
 
+pub mod call;
+pub mod robustness;
 pub mod stir;
 pub mod tls;
 
