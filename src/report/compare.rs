@@ -103,7 +103,7 @@ pub fn strongest(reports: &[Report], q: &Question) -> String {
 /// Renders the comparison in markdown.
 pub fn render_md(reports: &[Report]) -> String {
     let cols = columns(reports);
-    let qs = questions::builtin();
+    let qs = questions::sheet();
     let mut s = String::from("# SIP trunk comparison\n\n");
     for (c, r) in cols.iter().zip(reports) {
         let _ = writeln!(

@@ -87,13 +87,13 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(s, "## RFP answer sheet\n");
     let _ = writeln!(
         s,
-        "The fifteen questions of the SIP security challenge, answered from measurements of this trunk.\n"
+        "The fifteen questions of the SIP security challenge, and the article's own REFER question, answered from measurements of this trunk.\n"
     );
     let _ = writeln!(
         s,
         "| # | Question | Verdict | Measured answer |\n|---|---|---|---|"
     );
-    for q in questions::builtin() {
+    for q in questions::sheet() {
         let (fs, worst) = answer(r, &q);
         let measured: Vec<&&Finding> = fs.iter().filter(|f| f.status != Status::Skipped).collect();
         let (verdict, text) = match worst {
