@@ -158,6 +158,14 @@ pub fn tls_answer(data: &[u8]) {
         Some((f, rest)) => (f & 1 == 1, rest),
         None => (true, data),
     };
+    // The SSLv2 SERVER-HELLO reader decides on the first record only: an answer read from a prefix
+    // is the answer of the whole input.
+    let v2 = crate::tls::sslv2::parse(data);
+    for cut in [1, 2, 7, data.len() / 2] {
+        if let Some(a) = data.get(..cut).and_then(crate::tls::sslv2::parse) {
+            assert_eq!(Some(a), v2, "SSLv2 answer of a prefix vs the whole");
+        }
+    }
     let whole = tls_read(std::iter::once(data), want_flight);
     assert_eq!(
         whole,

@@ -307,6 +307,7 @@ mod tests {
                         VersionOutcome {
                             accepted: refusal.is_none(),
                             refusal: refusal.map(str::to_string),
+                            ..VersionOutcome::default()
                         },
                     )
                 })

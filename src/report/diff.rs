@@ -257,7 +257,7 @@ fn detail_changes(b: &Finding, f: &Finding) -> Vec<(Kind, String)> {
     match f.id.as_str() {
         "tls.versions" => {
             if let (Ok(old), Ok(new)) = (ids::TLS_VERSIONS.read(b), ids::TLS_VERSIONS.read(f)) {
-                for v in Version::ALL.map(Version::label) {
+                for v in Version::REPORTED.map(Version::label) {
                     let acc = |d: &crate::findings::tls::VersionsDetails| {
                         d.versions.get(v).map(|o| o.accepted)
                     };

@@ -5,6 +5,7 @@ pub mod cert;
 pub mod groups;
 pub mod hello;
 pub mod scan;
+pub mod sslv2;
 pub use crate::findings::tls::suites;
 pub mod tls13_cert;
 pub use crate::findings::tls::version;

@@ -96,10 +96,22 @@ pub struct Groups {
     pub dh_bits: Vec<usize>,
 }
 
+/// How an SSLv2 CLIENT-HELLO was answered.
+#[derive(Debug, Clone)]
+pub struct Sslv2Result {
+    pub accepted: bool,
+    pub refusal: Option<String>,
+    /// The cipher kinds the SERVER-HELLO offered.
+    pub ciphers: Vec<String>,
+}
+
 /// Everything the scan measured.
 #[derive(Debug, Clone)]
 pub struct ScanResult {
+    /// SSLv3 to TLS 1.3 (TLS-record hellos); SSLv2 is [`ScanResult::sslv2`].
     pub versions: BTreeMap<Version, VersionResult>,
+    /// `None` when the SSLv2 hello was not sent (the scan stopped: blocked).
+    pub sslv2: Option<Sslv2Result>,
     pub suites: BTreeMap<Version, SuiteList>,
     pub groups: Groups,
     pub mismatch: Mismatch,
@@ -132,6 +144,7 @@ impl ScanResult {
         self.versions
             .values()
             .any(|r| matches!(r.answer, Answer::Hello(_) | Answer::Alert { .. }))
+            || self.sslv2.as_ref().is_some_and(|x| x.accepted)
     }
 }
 
@@ -258,18 +271,57 @@ impl<'a> Scanner<'a> {
         Hello::new(v, suites, self.sni.clone())
     }
 
+    /// One SSLv2 CLIENT-HELLO under the connection cap, logged like the other hellos.
+    async fn sslv2(&self) -> Sslv2Result {
+        let _permit = self.limiter.connection(self.addr.ip()).await;
+        let at = self.start.elapsed();
+        let a = super::sslv2::ask(self.addr, self.wait, &self.connections).await;
+        let (accepted, refusal, ciphers) = match &a {
+            Ok(x) if x.accepted() => match x {
+                super::sslv2::Sslv2Answer::ServerHello { ciphers, .. } => {
+                    (true, None, ciphers.clone())
+                }
+                _ => (true, None, Vec::new()),
+            },
+            Ok(x) => (false, Some(x.refusal()), Vec::new()),
+            Err(why) => (false, Some(why.clone()), Vec::new()),
+        };
+        if let Ok(mut log) = self.log.lock() {
+            log.push(Logged {
+                at,
+                purpose: "SSLv2 support".into(),
+                sent: format!(
+                    "SSLv2 CLIENT-HELLO, {} cipher kinds",
+                    super::sslv2::CIPHER_KINDS.len()
+                ),
+                answer: match &a {
+                    Ok(x) if x.accepted() => format!("SSLv2 SERVER-HELLO, {}", ciphers.join(" ")),
+                    Ok(x) => x.refusal(),
+                    Err(why) => why.clone(),
+                },
+            });
+        }
+        Sslv2Result {
+            accepted,
+            refusal,
+            ciphers,
+        }
+    }
+
     /// Runs the whole scan.
     pub async fn run(&self) -> ScanResult {
-        let answers = join_all(Version::ALL.iter().map(|&v| async move {
-            let a = self
-                .ask(
-                    &format!("{} support", v.label()),
-                    &self.hello(v, suites::candidates(v)),
-                )
-                .await;
-            (v, a)
-        }))
-        .await;
+        let (answers, sslv2) = tokio::join!(
+            join_all(Version::ALL.iter().map(|&v| async move {
+                let a = self
+                    .ask(
+                        &format!("{} support", v.label()),
+                        &self.hello(v, suites::candidates(v)),
+                    )
+                    .await;
+                (v, a)
+            })),
+            self.sslv2()
+        );
         let mut versions = BTreeMap::new();
         for (v, a) in answers {
             let (accepted, refusal) = match &a {
@@ -342,6 +394,7 @@ impl<'a> Scanner<'a> {
                 .then(|| any(|f| f.secure_renegotiation)),
             compression: (!all_flights.is_empty()).then(|| any(|f| f.compression != 0)),
             versions,
+            sslv2: Some(sslv2),
             suites: suites_by_version,
             groups,
             mismatch,

@@ -29,6 +29,9 @@ pub struct VersionOutcome {
     /// How it was refused (`alert:protocol_version`, `reset`, `timeout`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refusal: Option<String>,
+    /// SSLv2 only: the cipher kinds the SERVER-HELLO offered.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ciphers: Vec<String>,
 }
 
 /// `tls.cipher_suites`: per version label, the accepted suites.

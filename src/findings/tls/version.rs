@@ -2,9 +2,11 @@
 
 use serde::Serialize;
 
-/// SSLv3 to TLS 1.3, in increasing order.
+/// SSLv2 to TLS 1.3, in increasing order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Version {
+    /// Its own hello format (see `crate::tls::sslv2`); not in [`Version::ALL`].
+    Ssl2,
     Ssl3,
     Tls10,
     Tls11,
@@ -13,6 +15,7 @@ pub enum Version {
 }
 
 impl Version {
+    /// The versions offered with a TLS-record ClientHello.
     pub const ALL: [Version; 5] = [
         Version::Ssl3,
         Version::Tls10,
@@ -21,9 +24,20 @@ impl Version {
         Version::Tls13,
     ];
 
-    /// The two-byte code (`ProtocolVersion`).
+    /// Every version `tls.versions` reports, SSLv2 included.
+    pub const REPORTED: [Version; 6] = [
+        Version::Ssl2,
+        Version::Ssl3,
+        Version::Tls10,
+        Version::Tls11,
+        Version::Tls12,
+        Version::Tls13,
+    ];
+
+    /// The two-byte code (`ProtocolVersion`; SSLv2's SERVER-HELLO says 0x0002).
     pub fn wire(self) -> u16 {
         match self {
+            Version::Ssl2 => 0x0002,
             Version::Ssl3 => 0x0300,
             Version::Tls10 => 0x0301,
             Version::Tls11 => 0x0302,
@@ -33,12 +47,13 @@ impl Version {
     }
 
     pub fn from_wire(v: u16) -> Option<Version> {
-        Version::ALL.into_iter().find(|x| x.wire() == v)
+        Version::REPORTED.into_iter().find(|x| x.wire() == v)
     }
 
     /// The key used in the report (output contract of `tls.versions`).
     pub fn label(self) -> &'static str {
         match self {
+            Version::Ssl2 => "SSLv2",
             Version::Ssl3 => "SSLv3",
             Version::Tls10 => "TLSv1.0",
             Version::Tls11 => "TLSv1.1",
@@ -49,7 +64,7 @@ impl Version {
 
     /// The version a report label names (`TLSv1.2`).
     pub fn from_label(label: &str) -> Option<Version> {
-        Version::ALL.into_iter().find(|v| v.label() == label)
+        Version::REPORTED.into_iter().find(|v| v.label() == label)
     }
 
     /// RFC 9325 (BCP 195) and RFC 8996: everything below TLS 1.2 must not be negotiated.

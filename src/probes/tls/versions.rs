@@ -1,4 +1,5 @@
-//! `tls.versions`: which protocol versions were accepted, and how the others were refused.
+//! `tls.versions`: which protocol versions were accepted, and how the others were refused. SSLv2
+//! (its own hello, see `crate::tls::sslv2`) is judged with the others: accepted is a fail (DROWN).
 
 use crate::findings::ids;
 use crate::findings::tls::{VersionOutcome, VersionsDetails};
@@ -18,19 +19,41 @@ pub(super) fn judge(r: &ScanResult) -> Finding {
                     VersionOutcome {
                         accepted: res.accepted,
                         refusal: res.refusal.clone(),
+                        ciphers: Vec::new(),
                     },
                 )
             })
+            .chain(r.sslv2.iter().map(|x| {
+                (
+                    Version::Ssl2.label().to_string(),
+                    VersionOutcome {
+                        accepted: x.accepted,
+                        refusal: x.refusal.clone(),
+                        ciphers: x.ciphers.clone(),
+                    },
+                )
+            }))
             .collect(),
         error: None,
     };
-    let acc = r.accepted();
+    let mut acc = r.accepted();
+    if r.sslv2.as_ref().is_some_and(|x| x.accepted) {
+        acc.insert(0, Version::Ssl2);
+    }
     let names = |vs: &[Version]| vs.iter().map(|v| v.label()).collect::<Vec<_>>().join(", ");
-    let refused: Vec<String> = r
+    let refused: Vec<String> = d
         .versions
         .iter()
+        .filter_map(|(label, x)| Some((Version::from_label(label)?, x)))
         .filter(|(_, x)| !x.accepted)
-        .map(|(v, x)| format!("{} ({})", v.label(), x.refusal.clone().unwrap_or_default()))
+        .map(|(v, x)| {
+            (
+                v,
+                format!("{} ({})", v.label(), x.refusal.clone().unwrap_or_default()),
+            )
+        })
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_values()
         .collect();
     let bad: Vec<Version> = acc.iter().copied().filter(|v| v.deprecated()).collect();
     let status = if acc.is_empty() || !bad.is_empty() {
@@ -40,6 +63,17 @@ pub(super) fn judge(r: &ScanResult) -> Finding {
     };
     let summary = if acc.is_empty() {
         format!("no TLS version accepted; refused {}", refused.join(", "))
+    } else if acc.contains(&Version::Ssl2) {
+        format!(
+            "accepts {} including SSLv2, which RFC 6176 prohibits (a server speaking SSLv2 exposes its RSA key to DROWN, CVE-2016-0800, even for TLS sessions){}; refuses {}",
+            names(&acc),
+            if bad.len() > 1 {
+                format!(", and {} which RFC 9325/RFC 8996 forbid", names(&bad[1..]))
+            } else {
+                String::new()
+            },
+            refused.join(", ")
+        )
     } else if !bad.is_empty() {
         format!(
             "accepts {} including {} which RFC 9325/RFC 8996 forbid; refuses {}",

@@ -34,7 +34,7 @@ impl TryFrom<String> for TlsVersion {
         if Version::from_label(&s).is_some() {
             Ok(TlsVersion(s))
         } else {
-            let all: Vec<&str> = Version::ALL.iter().map(|v| v.label()).collect();
+            let all: Vec<&str> = Version::REPORTED.iter().map(|v| v.label()).collect();
             Err(format!(
                 "unknown TLS version {s:?} (expected one of {})",
                 all.join(", ")
