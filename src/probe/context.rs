@@ -145,18 +145,7 @@ impl Context {
 
     /// The user part of a `sip:user@host` / `sips:user@host` target, if one was given.
     pub fn target_user(&self) -> Option<String> {
-        let input = self.target.input.trim();
-        let lower = input.to_ascii_lowercase();
-        let rest = if lower.starts_with("sips:") {
-            &input[5..]
-        } else if lower.starts_with("sip:") {
-            &input[4..]
-        } else {
-            return None;
-        };
-        let hostport_user = rest.split([';', '?']).next().unwrap_or_default();
-        let (user, _) = hostport_user.rsplit_once('@')?;
-        (!user.is_empty()).then(|| user.to_string())
+        self.target.user.clone()
     }
 
     /// A new request with the run's User-Agent and domain.
