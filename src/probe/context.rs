@@ -86,6 +86,9 @@ pub struct Context {
     reached: Mutex<HashMap<String, bool>>,
     /// Finding ids of the probes selected for this run, so a heavy probe can let light ones go first.
     pub selected: Vec<&'static str>,
+    /// Flood probes that have sent their flood in this run, in order, so the next one waits for the
+    /// trunk to answer normally again and says what ran before it.
+    pub floods_done: Mutex<Vec<&'static str>>,
 }
 
 impl Context {
@@ -104,6 +107,7 @@ impl Context {
             sips_options: Mutex::new(HashMap::new()),
             reached: Mutex::new(HashMap::new()),
             selected: Vec::new(),
+            floods_done: Mutex::new(Vec::new()),
         }
     }
 
