@@ -16,6 +16,7 @@
 mod table;
 
 pub mod call;
+pub mod dns;
 pub mod robustness;
 pub mod stir;
 pub mod tls;
