@@ -52,7 +52,7 @@ enum Command {
         /// JSON reports, one per trunk.
         #[arg(num_args = 2.., required = true)]
         reports: Vec<String>,
-        /// Output format: md.
+        /// Output format: md, html.
         #[arg(long, default_value = "md")]
         format: String,
     },
@@ -142,7 +142,7 @@ struct ProbeArgs {
     /// TLS port when it differs from the default (5061, or the given port + 1).
     #[arg(long)]
     tls_port: Option<u16>,
-    /// Output format: text, json, md, junit.
+    /// Output format: text, json, md, junit, html.
     #[arg(long, default_value = "text")]
     format: String,
     /// Write the report to FILE (stdout then gets the text scorecard unless --quiet); with -f, write
@@ -348,7 +348,10 @@ fn build_options(a: &ProbeArgs, target: &str) -> Result<(ScanOptions, Format), E
     cfg.calls.max_calls = a.max_calls;
     cfg.calls.credentials = credentials(a)?;
     cfg.calls.rtp_bleed = a.rtp_bleed;
-    cfg.calls.refer_to = a.refer_to.clone().filter(|s| !s.trim().is_empty());
+    cfg.calls.refer_to = match a.refer_to.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(r) => Some(sipcheck::call::valid_refer_to(r).map_err(Error::BadOption)?),
+        None => None,
+    };
     cfg.calls.caller_id = match &a.caller_id {
         Some(c) => Some(sipcheck::call::valid_caller_id(c).map_err(Error::BadOption)?),
         None => None,
