@@ -20,6 +20,7 @@ use sipcheck::tls::answer::{Answer, Parser, Step};
 use sipcheck::tls::hello::Hello;
 use sipcheck::tls::version::Version;
 use support::kamailio::Kamailio;
+use support::sti;
 use support::{json, sipcheck};
 
 fn corpus(target: &str) -> PathBuf {
@@ -32,6 +33,14 @@ fn corpus(target: &str) -> PathBuf {
 
 fn seed(target: &str, name: &str, bytes: &[u8]) {
     std::fs::write(corpus(target).join(name), bytes).unwrap();
+}
+
+/// A SIP message seed; requests also seed the listener's answer.
+fn seed_sip(name: &str, bytes: &[u8]) {
+    seed("sip_message", name, bytes);
+    if !bytes.starts_with(b"SIP/") {
+        seed("listen_request", name, bytes);
+    }
 }
 
 /// Evidence text back to bytes: `printable` writes non-printable bytes as `\xNN`.
@@ -79,7 +88,7 @@ fn evidence(r: &Value, max: usize) -> Vec<Vec<u8>> {
 
 fn sip_seeds(source: &str, msgs: &[Vec<u8>]) {
     for (i, m) in msgs.iter().enumerate() {
-        seed("sip_message", &format!("{source}-{i:02}"), m);
+        seed_sip(&format!("{source}-{i:02}"), m);
         seed("evidence_redaction", &format!("{source}-{i:02}"), m);
         if let Some(at) = sipcheck::sip::parse::header_end(m)
             && m.len() > at + 4
@@ -246,7 +255,7 @@ fn user_files() {
         seed("catalog_template", name, case.message.as_bytes());
         let filled = sipcheck::catalog::template::fill(&case.message, &v).unwrap();
         if filled.len() <= 4096 {
-            seed("sip_message", &format!("rfc4475-{name}"), &filled);
+            seed_sip(&format!("rfc4475-{name}"), &filled);
             seed("sip_stream", &format!("rfc4475-{name}"), &filled);
         }
     }
@@ -272,6 +281,31 @@ fn media() {
         s.extend(rtp_packet(0xdead_beef, 1, 160));
         seed("srtp", &format!("suite-{i}"), &s);
     }
+}
+
+/// Signed PASSporTs and x5u bundles from the tests' STI PKI (real ES256 signatures over rcgen keys).
+fn stir() {
+    let pki = sti::StiPki::new();
+    for name in ["good", "expired", "no_tnauth", "tn_entry", "other_ca"] {
+        seed("stir_x5u_pem", name, pki.chain(name).as_bytes());
+    }
+    let url = "https://127.0.0.1:8443/good.pem";
+    let good = sti::token(
+        &sti::jose(url),
+        &sti::claims("A", 1_767_225_600),
+        &pki.leaf("good").signer,
+    );
+    let identity = sti::identity(&good, url);
+    seed("stir_identity", "shaken-full", identity.as_bytes());
+    let compact = format!("..{}", good.rsplit('.').next().unwrap());
+    seed(
+        "stir_identity",
+        "shaken-compact",
+        sti::identity(&compact, url).as_bytes(),
+    );
+    let invite = sti::invite(sti::ORIG, sti::DEST, &[format!("Identity: {identity}")]);
+    seed("stir_identity", "invite-with-identity", invite.as_bytes());
+    seed_sip("invite-with-identity", invite.as_bytes());
 }
 
 /// Written from the RFCs' examples where no test peer says it (Kamailio's challenges need a user
@@ -309,6 +343,7 @@ fn capture_fuzz_seeds() {
     user_files();
     media();
     from_rfcs();
+    stir();
     openssl();
     kamailio();
     baresip();

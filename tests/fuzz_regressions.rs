@@ -195,3 +195,20 @@ fn dns_sans_match_without_regard_to_case() {
     assert!(sipcheck::tls::cert::sip_identity(&info, "sip.example.org").matched);
     fuzzing::cert_der(&der);
 }
+
+#[test]
+fn short_srtcp_packets_are_refused_before_the_library_reads_them() {
+    // webrtc-srtp indexed the trailer and the SSRC of a short SRTCP packet and panicked; sipcheck
+    // caught the panic, printing it. The target's input: suite selector, key ‖ salt, packet.
+    let crash = [
+        94u8, 95, 92, 93, 82, 73, 79, 76, 77, 72, 78, 66, 67, 64, 65, 128, 0, 0, 1, 0, 0, 0, 160,
+        222, 173, 75, 72, 73, 78, 79, 76, 77, 66, 109, 61, 118, 105, 100, 101, 111, 32, 1, 0, 35,
+        0, 160, 222, 173, 190, 239, 255, 255,
+    ];
+    fuzzing::srtp(&crash);
+    // An 8-byte RTCP receiver report under AES_CM_128_HMAC_SHA1_80 (no room for index and tag).
+    let mut short = vec![0u8];
+    short.extend([7u8; 30]);
+    short.extend([0x80, 201, 0, 1, 0, 0, 0, 1]);
+    fuzzing::srtp(&short);
+}

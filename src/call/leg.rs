@@ -29,6 +29,10 @@ pub struct InviteOptions {
     pub ring_timeout: Duration,
     /// Exchange media on an answered call before hanging up (off: hang up at once).
     pub exchange_media: bool,
+    /// A From value (name-addr, without tag) instead of the calling user's (loop calls' caller IDs).
+    pub from: Option<String>,
+    /// Extra INVITE headers (P-Asserted-Identity, Privacy).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Default for InviteOptions {
@@ -37,6 +41,8 @@ impl Default for InviteOptions {
             cancel_on_ringing: false,
             ring_timeout: Duration::from_secs(5),
             exchange_media: true,
+            from: None,
+            headers: Vec::new(),
         }
     }
 }
@@ -155,6 +161,8 @@ pub struct CallLeg {
     /// `Authorization` and/or `Proxy-Authorization` for the next INVITE (a proxy and the far end can
     /// both challenge).
     auth_headers: Vec<(&'static str, String)>,
+    /// [`InviteOptions::headers`] of the call in progress.
+    invite_headers: Vec<(String, String)>,
     dialog: Option<Dialog>,
     ended_by_peer: bool,
     /// Methods of the requests the far end sent inside our call (bounded), in arrival order.
@@ -194,6 +202,7 @@ impl CallLeg {
             invite_cseq: 0,
             invite_to: format!("<{uri}>"),
             auth_headers: Vec::new(),
+            invite_headers: Vec::new(),
             dialog: None,
             ended_by_peer: false,
             peer_requests: Vec::new(),
@@ -366,6 +375,9 @@ impl CallLeg {
         for (n, v) in &self.auth_headers {
             r = r.header(n, v.clone());
         }
+        for (n, v) in &self.invite_headers {
+            r = r.header(n, v.clone());
+        }
         let bytes = r.render(self.endpoint.transport, self.local);
         self.send(bytes).await
     }
@@ -445,6 +457,10 @@ impl CallLeg {
         opts: &InviteOptions,
     ) -> InviteOutcome {
         let mut out = InviteOutcome::default();
+        if let Some(f) = &opts.from {
+            self.from = f.clone();
+        }
+        self.invite_headers = opts.headers.clone();
         if let Err(e) = self.send_invite(sdp).await {
             out.error = Some(e.to_string());
             return out;

@@ -19,6 +19,7 @@ pub mod auth;
 pub mod run;
 pub mod secagree;
 pub mod sip;
+pub mod stir;
 pub mod tls;
 
 use std::marker::PhantomData;

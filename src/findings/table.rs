@@ -11,6 +11,8 @@ use super::sip::{
     SipsDetails, TransportDetails, UnknownHeaderDetails, UnknownRequireDetails,
 };
 #[allow(unused_imports)]
+use super::stir::{BlockingNoticeDetails, CallRateDetails, LoopCallDetails};
+#[allow(unused_imports)]
 use super::tls::{
     CertificateDetails, CipherSuitesDetails, GroupsDetails, MismatchDetails, VersionsDetails,
 };
@@ -198,6 +200,13 @@ super::registry! {
         meaning: "Whether a transfer (REFER) inside a real call is refused, carried out, never completed, or handled by the trunk itself.",
         remedy: "If transfers matter to you, ask the carrier how REFER is handled on trunks and why it did not complete.",
     },
+    CALL_REFER_REPLACES: Untyped = "call.refer_replaces" {
+        title: "Attended transfer (REFER with Replaces)",
+        probe: "call.refer", safety: Calls, opt_in: "--allow-calls --call-to URI --refer-to URI, and --max-calls leaving two calls",
+        questions: [], rfcs: ["RFC 3891", "RFC 5589", "RFC 3515"],
+        meaning: "Whether an attended transfer works: a REFER whose Refer-To carries Replaces of a second call makes the target replace that call.",
+        remedy: "If attended transfers matter to you, ask the carrier whether Replaces (RFC 3891) is passed through and honoured.",
+    },
     ROBUSTNESS_MALFORMED: Untyped = "robustness.malformed" {
         title: "Reaction to malformed messages, with liveness after each",
         probe: "robustness.malformed", safety: Safe, opt_in: "",
@@ -253,6 +262,48 @@ super::registry! {
         questions: [], rfcs: [],
         meaning: "Whether every server of the trunk behaves like the others; one left behind is the weakest link.",
         remedy: "Ask the carrier to bring the named server in line with the others.",
+    },
+    STIR_ATTESTATION: LoopCallDetails = "stir.attestation" {
+        title: "STIR/SHAKEN attestation of your own number, as delivered",
+        probe: "stir.loop", safety: Calls, opt_in: "--allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
+        questions: [12], rfcs: ["RFC 8224", "RFC 8225", "RFC 8588", "RFC 8226"],
+        meaning: "What a call from your own number carried when it reached the far end: an Identity that verifies with attestation A, a weaker one, only the carrier's verstat, or nothing.",
+        remedy: "Ask the carrier to sign your calls with full attestation (A) for the numbers assigned to you, and to deliver Identity (or a verstat it verified) on calls to you.",
+    },
+    SPOOF_CALLER_ID: LoopCallDetails = "spoof.caller_id" {
+        title: "A caller ID you do not own (From)",
+        probe: "stir.loop", safety: Calls, opt_in: "--allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
+        questions: [11], rfcs: ["RFC 8224", "RFC 8588", "RFC 3325"],
+        meaning: "Whether the trunk lets a call out with a caller ID that is not yours, and whether the far end can tell (attestation B/C) or not (unsigned, or A).",
+        remedy: "Ask the carrier to refuse (403/608) or attest C for caller IDs not assigned to your account.",
+    },
+    SPOOF_ASSERTED_IDENTITY: LoopCallDetails = "spoof.asserted_identity" {
+        title: "A P-Asserted-Identity you do not own",
+        probe: "stir.loop", safety: Calls, opt_in: "--allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
+        questions: [11], rfcs: ["RFC 8224", "RFC 8588", "RFC 3325"],
+        meaning: "Whether the trunk trusts a P-Asserted-Identity from you that names a number you do not own.",
+        remedy: "Ask the carrier to check P-Asserted-Identity against your numbers, or to replace it.",
+    },
+    SPIT_ANONYMOUS: LoopCallDetails = "spit.anonymous" {
+        title: "Anonymous calls",
+        probe: "stir.loop", safety: Calls, opt_in: "--allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
+        questions: [13], rfcs: ["RFC 5079", "RFC 3323", "RFC 3325"],
+        meaning: "What happens to an anonymous call (Privacy: id): refused (433 Anonymity Disallowed) or delivered, and with what identity.",
+        remedy: "Ask the carrier whether anonymous-call rejection is available for your numbers.",
+    },
+    SPIT_CALL_RATE: CallRateDetails = "spit.call_rate" {
+        title: "Call-attempt rate cap",
+        probe: "stir.loop", safety: Dos, opt_in: "--dos --allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
+        questions: [13], rfcs: ["RFC 3261"],
+        meaning: "Whether the trunk caps call attempts from one account (503 + Retry-After, 403, 486), the robocall throttle.",
+        remedy: "Ask the carrier for a calls-per-second limit on your account.",
+    },
+    SPIT_BLOCKING_NOTICE: BlockingNoticeDetails = "spit.blocking_notice" {
+        title: "Blocking notices (RFC 8688, ATIS 603+, RFC 9410)",
+        probe: "stir.loop", safety: Calls, opt_in: "--allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
+        questions: [13], rfcs: ["RFC 8688", "RFC 9410"],
+        meaning: "Whether a refused call says why: 608 with a jwscard Call-Info, 603 Network Blocked, or a STIR Reason.",
+        remedy: "Ask the carrier to send RFC 8688 / RFC 9410 notices when it blocks calls, so callers can seek redress.",
     },
     LISTEN_CALL: Untyped = "listen.call" {
         title: "Identity of an inbound call",

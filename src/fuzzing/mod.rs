@@ -7,13 +7,17 @@
 //! computing the same thing (one read and byte-by-byte reads, the framer and the parser), and round
 //! trips where the code has a printer. "It did not panic" alone is not the point.
 
+mod listen;
 mod peer;
+mod stir;
 mod user;
 
+pub use listen::listen_request;
 pub use peer::{
     cert_der, digest_challenge, evidence_redaction, rtp_rtcp, sdp, sip_message, sip_stream, srtp,
     tls_answer,
 };
+pub use stir::{stir_identity, stir_x5u_pem};
 pub use user::{catalog_case, catalog_template, policy_toml, report_json};
 
 /// One property check: panics when a property fails on the input.
@@ -35,4 +39,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("catalog_case", catalog_case),
     ("catalog_template", catalog_template),
     ("report_json", report_json),
+    ("stir_identity", stir_identity),
+    ("stir_x5u_pem", stir_x5u_pem),
+    ("listen_request", listen_request),
 ];

@@ -145,7 +145,7 @@ pub fn response(m: &Message, code: u16, to_tag: Option<&str>, extra: &[String]) 
 }
 
 /// A header value as one line: an echoed value must not smuggle a CRLF into our answer.
-fn one_line(v: &str) -> String {
+pub(crate) fn one_line(v: &str) -> String {
     v.chars()
         .filter(|c| *c != '\r' && *c != '\n')
         .take(2048)

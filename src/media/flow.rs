@@ -129,6 +129,7 @@ impl FlowReport {
 }
 
 struct Crypto {
+    suite: Suite,
     tx: SrtpContext,
     rx: SrtpContext,
     /// SRTCP contexts of a separate RTCP component; else `tx`/`rx` protect RTCP too.
@@ -156,6 +157,25 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
         .unwrap_or_else(|_| Err("SRTP library panicked on this packet".into()))
 }
 
+/// SRTCP from the far end, unprotected. webrtc-srtp reads the trailer (index, tag) and the SSRC of
+/// a packet without checking its length and panics on a short one (found by the `srtp` fuzz
+/// target), so a packet shorter than header, SSRC, index and tag is refused first.
+pub(crate) fn unprotect_rtcp(s: Suite, rx: &mut SrtpContext, p: &[u8]) -> Result<Vec<u8>, String> {
+    let prof = profile(s);
+    let min = 8 + 4 + prof.rtcp_auth_tag_len().max(prof.aead_auth_tag_len());
+    if p.len() < min {
+        return Err(format!(
+            "{} bytes, shorter than the {min} of the smallest SRTCP packet",
+            p.len()
+        ));
+    }
+    guarded(|| {
+        rx.decrypt_rtcp(p)
+            .map(|b| b.to_vec())
+            .map_err(|e| e.to_string())
+    })
+}
+
 /// Runs the exchange. Stops early once every direction is proven (SRTP) or media was seen both ways
 /// (plain); never runs longer than `plan.max`.
 pub async fn exchange(socks: &MediaSockets, plan: &FlowPlan, prot: &Protection) -> FlowReport {
@@ -176,7 +196,12 @@ pub async fn exchange(socks: &MediaSockets, plan: &FlowPlan, prot: &Protection) 
                 .map(|(l, rk)| Ok::<_, String>((context(*suite, l)?, context(*suite, rk)?)))
                 .transpose();
             match (srtp_contexts(prot), rtcp) {
-                (Ok((tx, rx)), Ok(rtcp)) => Some(Crypto { tx, rx, rtcp }),
+                (Ok((tx, rx)), Ok(rtcp)) => Some(Crypto {
+                    suite: *suite,
+                    tx,
+                    rx,
+                    rtcp,
+                }),
                 (Err(e), _) | (_, Err(e)) => {
                     r.error(format!("cannot set up SRTP: {e}"));
                     return r;
@@ -307,12 +332,7 @@ fn handle(
                 r.rtcp_on_rtp_port += 1;
             }
             let plain = match crypto.as_mut() {
-                Some(c) => match guarded(|| {
-                    c.rtcp_rx()
-                        .decrypt_rtcp(p)
-                        .map(|b| b.to_vec())
-                        .map_err(|e| e.to_string())
-                }) {
+                Some(c) => match unprotect_rtcp(c.suite, c.rtcp_rx(), p) {
                     Ok(b) => {
                         r.rtcp_authenticated += 1;
                         Some(b)

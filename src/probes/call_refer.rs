@@ -13,13 +13,17 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::media::{call_endpoints, one_answered_call, unjudgeable};
+use crate::call::transfer::{self, Attended};
 use crate::call::{self, After, InviteOptions, Placed, ReferOutcome};
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Status};
+use crate::sip::digest::DigestClient;
+use crate::target::Endpoint;
 
 pub struct CallRefer;
 
 const ID: &str = "call.refer";
+const REPLACES: &str = "call.refer_replaces";
 /// How long the NOTIFYs of an accepted REFER are followed before it counts as never completed.
 pub const FOLLOW: Duration = Duration::from_secs(10);
 
@@ -57,32 +61,171 @@ fn gate(ctx: &Context) -> Result<(String, String), String> {
 async fn run(ctx: &Context) -> Vec<Finding> {
     let (to, refer_to) = match gate(ctx) {
         Ok(x) => x,
-        Err(reason) => return vec![finding(Status::Skipped, reason)],
+        Err(reason) => {
+            return vec![
+                finding(Status::Skipped, reason.clone()),
+                replaces_finding(Status::Skipped, reason),
+            ];
+        }
     };
     let Some((ep, _)) = call_endpoints(ctx).await.first().cloned() else {
-        return vec![finding(Status::Skipped, "no endpoint to call")];
+        return vec![
+            finding(Status::Skipped, "no endpoint to call"),
+            replaces_finding(Status::Skipped, "no endpoint to call"),
+        ];
     };
     let policy = &ctx.config.calls;
     let host = ctx.uri_host(&ep);
     let target = call::request_uri(&refer_to, &host, ep.port.get());
     let after = After::Refer {
-        refer_to: target,
+        refer_to: target.clone(),
         follow: FOLLOW,
     };
     let opts = InviteOptions {
         exchange_media: false,
         ..InviteOptions::default()
     };
-    match one_answered_call(ctx, &ep, &to, &opts, &after).await {
-        Ok(Some(p)) => vec![judge(&p)],
-        Ok(None) => vec![finding(
+    let mut out = vec![
+        match one_answered_call(ctx, &ep, &to, &opts, &after).await {
+            Ok(Some(p)) => judge(&p),
+            Ok(None) => finding(
+                Status::Skipped,
+                format!(
+                    "--max-calls ({}) reached before the REFER call",
+                    policy.max_calls
+                ),
+            ),
+            Err(e) => finding(Status::Error, e).endpoint(&ep),
+        },
+    ];
+    out.push(
+        attended(
+            ctx,
+            &ep,
+            &call::request_uri(&to, &host, ep.port.get()),
+            &target,
+        )
+        .await,
+    );
+    out
+}
+
+/// The attended transfer: two calls up at once (held under one turn, so nothing else overlaps them).
+async fn attended(ctx: &Context, ep: &Endpoint, to: &str, target: &str) -> Finding {
+    let policy = &ctx.config.calls;
+    let _one = policy.one_at_a_time().await;
+    if !policy.take_calls(2) {
+        return replaces_finding(
             Status::Skipped,
             format!(
-                "--max-calls ({}) reached before the REFER call",
+                "an attended transfer needs two more calls than --max-calls ({}) left",
                 policy.max_calls
             ),
-        )],
-        Err(e) => vec![finding(Status::Error, e).endpoint(&ep)],
+        );
+    }
+    let mut auth = policy.credentials.clone().map(DigestClient::new);
+    match transfer::attended(ctx, ep, to, target, auth.as_mut(), FOLLOW).await {
+        Ok(a) => judge_attended(ep, &a),
+        Err(e) => replaces_finding(Status::Error, e).endpoint(ep),
+    }
+}
+
+fn replaces_finding(status: Status, summary: impl Into<String>) -> Finding {
+    Finding::new(
+        REPLACES,
+        "Attended transfer (REFER with Replaces)",
+        status,
+        summary,
+    )
+    .rfcs(&["RFC 3891", "RFC 5589", "RFC 3515"])
+}
+
+fn judge_attended(ep: &Endpoint, a: &Attended) -> Finding {
+    let base = |st, s: String, outcome: &str| {
+        replaces_finding(st, s)
+            .endpoint(ep)
+            .details(json!({ "attended": a, "outcome": outcome, "teardown_clean": a.teardown.iter().all(|t| t.clean()) }))
+            .evidence(a.evidence.clone())
+    };
+    let line = |l: &Option<String>| {
+        l.clone()
+            .unwrap_or_else(|| "no final answer".into())
+            .trim_start_matches("SIP/2.0 ")
+            .to_string()
+    };
+    if a.transferee_outcome.answer().is_none() {
+        return base(
+            Status::Error,
+            format!(
+                "the call to --call-to was not answered (\"{}\")",
+                line(&a.transferee_call)
+            ),
+            "not_measured",
+        );
+    }
+    let Some(r) = &a.refer else {
+        return base(
+            Status::Error,
+            format!(
+                "the call to --refer-to was not answered (\"{}\"), so there was no call to replace",
+                line(&a.target_call)
+            ),
+            "not_measured",
+        );
+    };
+    let resp = line(&r.response);
+    match r.code {
+        None => base(
+            Status::Error,
+            format!(
+                "no answer to the REFER: {}",
+                r.error.clone().unwrap_or_default()
+            ),
+            "not_measured",
+        ),
+        Some(c) if c >= 300 => base(
+            Status::Info,
+            format!("REFER with Replaces refused in the dialog: \"{resp}\""),
+            "refused",
+        ),
+        Some(_) => match (r.final_notify(), a.target_call_replaced) {
+            (Some(n), true) if n.status.is_some_and(|c| (200..300).contains(&c)) => base(
+                Status::Pass,
+                format!(
+                    "attended transfer completed: REFER with Replaces accepted (\"{resp}\"), NOTIFY sipfrag \"{}\", and the target replaced our call to it (it hung that call up)",
+                    n.sipfrag
+                        .clone()
+                        .unwrap_or_default()
+                        .trim_start_matches("SIP/2.0 ")
+                ),
+                "completed",
+            ),
+            (Some(n), replaced) => base(
+                Status::Warn,
+                format!(
+                    "REFER with Replaces accepted (\"{resp}\"), NOTIFY sipfrag \"{}\", but {}",
+                    n.sipfrag
+                        .clone()
+                        .unwrap_or_default()
+                        .trim_start_matches("SIP/2.0 "),
+                    if replaced {
+                        "the transfer did not succeed although our call to the target ended"
+                    } else {
+                        "our call to the target was not replaced (Replaces ignored: the target got a second call)"
+                    }
+                ),
+                "not_replaced",
+            ),
+            (None, _) => base(
+                Status::Warn,
+                format!(
+                    "REFER with Replaces accepted (\"{resp}\") but never completed: {} NOTIFY, no final status within {} s",
+                    r.notifies.len(),
+                    r.followed_ms / 1000
+                ),
+                "accepted_not_completed",
+            ),
+        },
     }
 }
 

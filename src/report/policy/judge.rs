@@ -312,6 +312,46 @@ fn evaluate_rules(p: &Policy, r: &Report) -> Vec<(RuleOutcome, &'static [u8])> {
         });
         push("server_version_leak_allowed", json!(allowed), &[], res);
     }
+    if let Some(min) = &rules.min_owned_attestation {
+        let res = judge(r, &[ids::STIR_ATTESTATION.id], false, |f| {
+            let d = ids::STIR_ATTESTATION.read(f)?;
+            let valid = d.verdict.as_deref() == Some("valid");
+            Ok(match d.attestation.as_deref() {
+                // "A" < "B" < "C": a letter at or before the minimum is enough.
+                Some(a) if a <= min.0.as_str() && valid => Ok(format!(
+                    "own number delivered with verified attestation {a}"
+                )),
+                Some(a) if a <= min.0.as_str() => Err(format!(
+                    "own number delivered with attestation {a}, but its Identity did not fully verify"
+                )),
+                Some(a) => Err(format!("own number delivered with attestation {a}")),
+                None if d.delivered => Err("own number delivered without attestation".into()),
+                None => return Err("the owned-number loop call was not delivered".into()),
+            })
+        });
+        push("min_owned_attestation", json!(min.0), &[12], res);
+    }
+    if rules.spoofed_calls_refused == Some(true) {
+        let res = judge(
+            r,
+            &[ids::SPOOF_CALLER_ID.id, ids::SPOOF_ASSERTED_IDENTITY.id],
+            false,
+            |f| {
+                let d = ids::SPOOF_CALLER_ID
+                    .read(f)
+                    .or_else(|_| ids::SPOOF_ASSERTED_IDENTITY.read(f))?;
+                match d.spoof_went_through {
+                    Some(true) => Ok(Err(format!(
+                        "`{}`: a caller ID we do not own went through",
+                        f.id
+                    ))),
+                    Some(false) => Ok(Ok(format!("`{}`: refused or replaced", f.id))),
+                    None => Err(format!("`{}`: neither refused nor delivered", f.id)),
+                }
+            },
+        );
+        push("spoofed_calls_refused", json!(true), &[11], res);
+    }
     for (id, max) in &p.findings {
         let res = judge(r, &[id.as_str()], false, |f| {
             Ok(if f.status.badness() > max.badness() {
