@@ -4,6 +4,8 @@
 #[allow(unused_imports)]
 use super::Untyped;
 use super::auth::{ChallengeDetails, InviteUnauthenticatedDetails};
+#[allow(unused_imports)]
+use super::robustness::MalformedDetails;
 use super::run::{BaselineDetails, ParityDetails, PolicyRuleDetails};
 use super::secagree::SecAgreeDetails;
 use super::sip::{
@@ -207,7 +209,7 @@ super::registry! {
         meaning: "Whether an attended transfer works: a REFER whose Refer-To carries Replaces of a second call makes the target replace that call.",
         remedy: "If attended transfers matter to you, ask the carrier whether Replaces (RFC 3891) is passed through and honoured.",
     },
-    ROBUSTNESS_MALFORMED: Untyped = "robustness.malformed" {
+    ROBUSTNESS_MALFORMED: MalformedDetails = "robustness.malformed" {
         title: "Reaction to malformed messages, with liveness after each",
         probe: "robustness.malformed", safety: Safe, opt_in: "",
         questions: [9], rfcs: ["RFC 3261", "RFC 4475", "RFC 5118"],

@@ -276,27 +276,14 @@ fn evaluate_rules(p: &Policy, r: &Report) -> Vec<(RuleOutcome, &'static [u8])> {
         push("secagree_required", json!(true), &[15], res);
     }
     if rules.malformed_liveness_required == Some(true) {
-        let res = judge(r, &["robustness.malformed"], false, |f| {
-            untyped(f, |f| {
-                let failed = match flag(f, "liveness_failed") {
-                    Some(b) => b,
-                    None => {
-                        let cases = f.details.get("cases")?.as_array()?;
-                        let alive: Vec<bool> = cases
-                            .iter()
-                            .filter_map(|c| c.get("alive").and_then(Value::as_bool))
-                            .collect();
-                        if alive.is_empty() {
-                            return None;
-                        }
-                        alive.contains(&false)
-                    }
-                };
-                Some(if failed {
-                    Err("stopped answering OPTIONS after a malformed message".into())
-                } else {
-                    Ok("answered OPTIONS after every malformed message".into())
-                })
+        let res = judge(r, &[ids::ROBUSTNESS_MALFORMED.id], false, |f| {
+            let d = ids::ROBUSTNESS_MALFORMED.read(f)?;
+            // Reports from before the flag was written say it only per case.
+            let failed = d.liveness_failed || d.cases.iter().any(|c| !c.alive);
+            Ok(if failed {
+                Err("stopped answering OPTIONS after a malformed message".into())
+            } else {
+                Ok("answered OPTIONS after every malformed message".into())
             })
         });
         push("malformed_liveness_required", json!(true), &[9], res);
