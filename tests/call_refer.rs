@@ -231,6 +231,11 @@ async fn refer_refused_in_the_dialog_is_told_by_its_code() {
         let f = r.findings_with_id("call.refer").next().unwrap();
         assert_eq!(f.status, Status::Info, "{f:#?}");
         assert_eq!(f.details["outcome"], "refused");
+        // The details read back as their registered type.
+        let d = sipcheck::findings::ids::CALL_REFER.read(f).unwrap();
+        assert_eq!(d.outcome, sipcheck::findings::call::ReferResult::Refused);
+        assert_eq!(d.refer.as_ref().and_then(|r| r.code), Some(code));
+        assert!(d.teardown.clean, "{d:?}");
         assert!(
             f.summary
                 .contains(&format!("REFER refused in the dialog: \"{code} {reason}\"")),

@@ -107,6 +107,17 @@ pub struct Teardown {
 }
 
 impl Teardown {
+    /// As a finding reports it.
+    pub fn details(&self) -> crate::findings::call::TeardownDetails {
+        crate::findings::call::TeardownDetails {
+            established: self.established,
+            bye_response: self.bye_response,
+            ended_by_peer: self.ended_by_peer,
+            clean: self.clean(),
+            note: self.note.clone(),
+        }
+    }
+
     /// No dialog is left up as far as we can tell.
     pub fn clean(&self) -> bool {
         !self.established

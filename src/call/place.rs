@@ -4,8 +4,6 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde::Serialize;
-
 use super::{CallLeg, InviteOptions, InviteOutcome, ReferOutcome, Teardown};
 use crate::media::MediaSockets;
 use crate::media::bleed::{self, BleedReport};
@@ -17,14 +15,7 @@ use crate::sip::digest::DigestClient;
 use crate::sip::sdp::{self, Crypto, OfferKind, Sdp, Suite, random_key};
 use crate::target::Endpoint;
 
-/// Which media offer to make.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Offer {
-    Plain,
-    Sdes,
-    Dtls,
-}
+pub use crate::findings::call::Offer;
 
 /// What a call showed.
 pub struct Placed {

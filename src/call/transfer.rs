@@ -5,28 +5,19 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
-
-use super::{CallLeg, InviteOptions, InviteOutcome, ReferOutcome, Teardown, place::dial_plain};
+use super::{CallLeg, InviteOptions, InviteOutcome, Teardown, place::dial_plain};
+use crate::findings::call::AttendedTransfer;
 use crate::probe::Context;
 use crate::report::Evidence;
 use crate::sip::digest::DigestClient;
 use crate::target::Endpoint;
 
-/// What the attended transfer came to.
-#[derive(Debug, Clone, Default, Serialize)]
+/// What the attended transfer came to: what the finding reports, and how our calls ended.
+#[derive(Debug, Clone, Default)]
 pub struct Attended {
-    /// Final responses of the call to the transferee and of the call to the target.
-    pub transferee_call: Option<String>,
-    pub target_call: Option<String>,
-    pub refer: Option<ReferOutcome>,
-    /// The target ended our call to it after the REFER: the replacement took effect.
-    pub target_call_replaced: bool,
-    #[serde(skip)]
+    pub data: AttendedTransfer,
     pub teardown: Vec<Teardown>,
-    #[serde(skip)]
     pub evidence: Vec<Evidence>,
-    #[serde(skip)]
     pub transferee_outcome: InviteOutcome,
 }
 
@@ -81,7 +72,7 @@ pub async fn attended(
     let mut out = Attended::default();
     let (mut first, _media1, o1) =
         dial_plain(ctx, ep, transferee, auth.as_deref_mut(), &opts).await?;
-    out.transferee_call = o1.final_response.as_ref().map(|m| m.first_line());
+    out.data.transferee_call = o1.final_response.as_ref().map(|m| m.first_line());
     let answered = o1.answer().is_some();
     out.transferee_outcome = o1;
     if !answered {
@@ -91,7 +82,7 @@ pub async fn attended(
     let second = dial_plain(ctx, ep, target, auth.as_deref_mut(), &opts).await;
     let (mut second, _media2) = match second {
         Ok((leg, media, o2)) => {
-            out.target_call = o2.final_response.as_ref().map(|m| m.first_line());
+            out.data.target_call = o2.final_response.as_ref().map(|m| m.first_line());
             if o2.answer().is_none() {
                 end(leg, &mut out).await;
                 end(first, &mut out).await;
@@ -100,7 +91,7 @@ pub async fn attended(
             (leg, media)
         }
         Err(e) => {
-            out.target_call = Some(e);
+            out.data.target_call = Some(e);
             end(first, &mut out).await;
             return Ok(out);
         }
@@ -123,8 +114,8 @@ pub async fn attended(
     };
     // The replacing INVITE reaches the target around the final NOTIFY; give its BYE a moment.
     second.hold(Duration::from_secs(2)).await;
-    out.refer = Some(refer);
-    out.target_call_replaced = second.ended_by_peer();
+    out.data.refer = Some(refer);
+    out.data.target_call_replaced = second.ended_by_peer();
     end(second, &mut out).await;
     end(first, &mut out).await;
     Ok(out)

@@ -16,6 +16,7 @@
 mod table;
 
 pub mod auth;
+pub mod call;
 pub mod robustness;
 pub mod run;
 pub mod secagree;

@@ -5,6 +5,7 @@
 use super::Untyped;
 use super::auth::{ChallengeDetails, InviteUnauthenticatedDetails};
 #[allow(unused_imports)]
+use super::call::{CallReferDetails, ReplacesDetails, RtpBleedDetails};
 use super::robustness::MalformedDetails;
 use super::run::{BaselineDetails, ParityDetails, PolicyRuleDetails};
 use super::secagree::SecAgreeDetails;
@@ -188,21 +189,21 @@ super::registry! {
         meaning: "Whether SRTP and SRTCP packets actually flowed both ways and authenticated with the negotiated keys.",
         remedy: "Ask the carrier why media did not flow encrypted in both directions on the negotiated keys.",
     },
-    MEDIA_RTP_BLEED: Untyped = "media.rtp_bleed" {
+    MEDIA_RTP_BLEED: RtpBleedDetails = "media.rtp_bleed" {
         title: "RTP bleed (media relay latching)",
         probe: "media.rtp_bleed", safety: Calls, opt_in: "--allow-calls --call-to URI --rtp-bleed",
         questions: [], rfcs: ["RFC 3550", "RFC 4961"],
         meaning: "Whether the far end's media relay starts sending a call's audio to whoever sends it RTP from another address (RTP bleed).",
         remedy: "Ask the carrier to stop its media relay from re-latching onto new sources mid-call (rtpengine/RTPproxy strict source).",
     },
-    CALL_REFER: Untyped = "call.refer" {
+    CALL_REFER: CallReferDetails = "call.refer" {
         title: "REFER carried out in a call",
         probe: "call.refer", safety: Calls, opt_in: "--allow-calls --call-to URI --refer-to URI",
         questions: [], rfcs: ["RFC 3515", "RFC 3420", "RFC 3891", "RFC 6665"],
         meaning: "Whether a transfer (REFER) inside a real call is refused, carried out, never completed, or handled by the trunk itself.",
         remedy: "If transfers matter to you, ask the carrier how REFER is handled on trunks and why it did not complete.",
     },
-    CALL_REFER_REPLACES: Untyped = "call.refer_replaces" {
+    CALL_REFER_REPLACES: ReplacesDetails = "call.refer_replaces" {
         title: "Attended transfer (REFER with Replaces)",
         probe: "call.refer", safety: Calls, opt_in: "--allow-calls --call-to URI --refer-to URI, and --max-calls leaving two calls",
         questions: [], rfcs: ["RFC 3891", "RFC 5589", "RFC 3515"],

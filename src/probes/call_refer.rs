@@ -10,11 +10,10 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-
 use super::media::{call_endpoints, one_answered_call, unjudgeable};
 use crate::call::transfer::{self, Attended};
 use crate::call::{self, After, InviteOptions, Placed, ReferOutcome};
+use crate::findings::call::{CallReferDetails, ReferResult, ReplacesDetails, ReplacesResult};
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Status};
 use crate::sip::digest::DigestClient;
@@ -141,10 +140,15 @@ fn replaces_finding(status: Status, summary: impl Into<String>) -> Finding {
 }
 
 fn judge_attended(ep: &Endpoint, a: &Attended) -> Finding {
-    let base = |st, s: String, outcome: &str| {
+    let base = |st, s: String, outcome: ReplacesResult| {
+        let d = ReplacesDetails {
+            attended: a.data.clone(),
+            outcome,
+            teardown_clean: a.teardown.iter().all(|t| t.clean()),
+        };
         replaces_finding(st, s)
             .endpoint(ep)
-            .details(json!({ "attended": a, "outcome": outcome, "teardown_clean": a.teardown.iter().all(|t| t.clean()) }))
+            .with_details(&d)
             .evidence(a.evidence.clone())
     };
     let line = |l: &Option<String>| {
@@ -158,19 +162,19 @@ fn judge_attended(ep: &Endpoint, a: &Attended) -> Finding {
             Status::Error,
             format!(
                 "the call to --call-to was not answered (\"{}\")",
-                line(&a.transferee_call)
+                line(&a.data.transferee_call)
             ),
-            "not_measured",
+            ReplacesResult::NotMeasured,
         );
     }
-    let Some(r) = &a.refer else {
+    let Some(r) = &a.data.refer else {
         return base(
             Status::Error,
             format!(
                 "the call to --refer-to was not answered (\"{}\"), so there was no call to replace",
-                line(&a.target_call)
+                line(&a.data.target_call)
             ),
-            "not_measured",
+            ReplacesResult::NotMeasured,
         );
     };
     let resp = line(&r.response);
@@ -181,14 +185,14 @@ fn judge_attended(ep: &Endpoint, a: &Attended) -> Finding {
                 "no answer to the REFER: {}",
                 r.error.clone().unwrap_or_default()
             ),
-            "not_measured",
+            ReplacesResult::NotMeasured,
         ),
         Some(c) if c >= 300 => base(
             Status::Info,
             format!("REFER with Replaces refused in the dialog: \"{resp}\""),
-            "refused",
+            ReplacesResult::Refused,
         ),
-        Some(_) => match (r.final_notify(), a.target_call_replaced) {
+        Some(_) => match (r.final_notify(), a.data.target_call_replaced) {
             (Some(n), true) if n.status.is_some_and(|c| (200..300).contains(&c)) => base(
                 Status::Pass,
                 format!(
@@ -198,7 +202,7 @@ fn judge_attended(ep: &Endpoint, a: &Attended) -> Finding {
                         .unwrap_or_default()
                         .trim_start_matches("SIP/2.0 ")
                 ),
-                "completed",
+                ReplacesResult::Completed,
             ),
             (Some(n), replaced) => base(
                 Status::Warn,
@@ -214,7 +218,7 @@ fn judge_attended(ep: &Endpoint, a: &Attended) -> Finding {
                         "our call to the target was not replaced (Replaces ignored: the target got a second call)"
                     }
                 ),
-                "not_replaced",
+                ReplacesResult::NotReplaced,
             ),
             (None, _) => base(
                 Status::Warn,
@@ -223,7 +227,7 @@ fn judge_attended(ep: &Endpoint, a: &Attended) -> Finding {
                     r.notifies.len(),
                     r.followed_ms / 1000
                 ),
-                "accepted_not_completed",
+                ReplacesResult::AcceptedNotCompleted,
             ),
         },
     }
@@ -246,35 +250,27 @@ fn handled_by_trunk(p: &Placed, r: &ReferOutcome) -> Option<String> {
 }
 
 fn judge(p: &Placed) -> Finding {
-    let details = |extra: serde_json::Value| {
-        json!({
-            "offer": p.offer,
-            "transport": p.endpoint.transport,
-            "call": p.outcome.final_response.as_ref().map(|m| m.first_line()),
-            "call_answered_by": p.answered_by,
-            "authenticated_with": p.outcome.answered_with,
-            "refer": p.refer,
-            "teardown": {
-                "established": p.teardown.established,
-                "bye_response": p.teardown.bye_response,
-                "ended_by_peer": p.teardown.ended_by_peer,
-                "clean": p.teardown.clean(),
-                "note": p.teardown.note,
-            },
-            "outcome": extra,
-        })
-    };
-    let base = |st, s: String, outcome: &str| {
+    let base = |st, s: String, outcome: ReferResult| {
+        let d = CallReferDetails {
+            offer: p.offer,
+            transport: Some(p.endpoint.transport),
+            call: p.outcome.final_response.as_ref().map(|m| m.first_line()),
+            call_answered_by: p.answered_by.clone(),
+            authenticated_with: p.outcome.answered_with.map(|a| a.as_str().to_string()),
+            refer: p.refer.clone(),
+            teardown: p.teardown.details(),
+            outcome,
+        };
         finding(st, s)
             .endpoint(&p.endpoint)
-            .details(details(json!(outcome)))
+            .with_details(&d)
             .evidence(p.evidence.clone())
     };
     if let Some(reason) = unjudgeable(p) {
         return base(
             Status::Error,
             format!("no answered call to transfer: {reason}"),
-            "not_measured",
+            ReferResult::NotMeasured,
         );
     }
     if p.outcome.answer().is_none() {
@@ -287,14 +283,14 @@ fn judge(p: &Placed) -> Finding {
         return base(
             Status::Error,
             format!("no answered call to transfer: the call was answered \"{line}\""),
-            "not_measured",
+            ReferResult::NotMeasured,
         );
     }
     let Some(r) = &p.refer else {
         return base(
             Status::Error,
             "the far end hung up before the REFER could be sent".into(),
-            "not_measured",
+            ReferResult::NotMeasured,
         );
     };
     let Some(code) = r.code else {
@@ -304,7 +300,7 @@ fn judge(p: &Placed) -> Finding {
                 "no answer to the REFER: {}",
                 r.error.clone().unwrap_or_else(|| "unknown".into())
             ),
-            "not_measured",
+            ReferResult::NotMeasured,
         );
     };
     let line = r.response.clone().unwrap_or_default();
@@ -320,14 +316,14 @@ fn judge(p: &Placed) -> Finding {
                     "; give --user and SIPCHECK_PASSWORD or --password-file"
                 }
             ),
-            "not_measured",
+            ReferResult::NotMeasured,
         );
     }
     if code >= 300 {
         return base(
             Status::Info,
             format!("REFER refused in the dialog: \"{line}\" (whatever Allow advertises)"),
-            "refused",
+            ReferResult::Refused,
         );
     }
     let trunk = handled_by_trunk(p, r);
@@ -347,9 +343,9 @@ fn judge(p: &Placed) -> Finding {
             let frag = frag.trim_start_matches("SIP/2.0 ");
             let ok = n.status.is_some_and(|c| (200..300).contains(&c));
             let outcome = match (&trunk, ok) {
-                (Some(_), _) => "handled_by_trunk",
-                (None, true) => "completed",
-                (None, false) => "completed_unsuccessfully",
+                (Some(_), _) => ReferResult::HandledByTrunk,
+                (None, true) => ReferResult::Completed,
+                (None, false) => ReferResult::CompletedUnsuccessfully,
             };
             base(
                 if ok { Status::Pass } else { Status::Info },
@@ -388,9 +384,9 @@ fn judge(p: &Placed) -> Finding {
                     "REFER accepted (\"{line}\") but never completed: {notifies} NOTIFY{last}, {why}{by_trunk}{hung_up}"
                 ),
                 if trunk.is_some() {
-                    "handled_by_trunk"
+                    ReferResult::HandledByTrunk
                 } else {
-                    "accepted_not_completed"
+                    ReferResult::AcceptedNotCompleted
                 },
             )
         }
