@@ -235,6 +235,9 @@ struct ProbeArgs {
     /// Print nothing on stdout when writing to a file, and no progress on stderr.
     #[arg(short, long)]
     quiet: bool,
+    /// Text scorecard: one line per finding and endpoint, nothing cut (default: grouped, one screen).
+    #[arg(short, long)]
+    verbose: bool,
     /// Check the results against a policy: a built-in name (baseline, strict) or a TOML file.
     #[arg(long, value_name = "NAME|FILE")]
     policy: Option<String>,
@@ -502,13 +505,20 @@ fn probe(a: ProbeArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
             if !a.quiet {
-                let _ = stdout.write_all(report::render(&report, Format::Text, color).as_bytes());
+                let style = report::Style {
+                    color,
+                    verbose: a.verbose,
+                };
+                let _ = stdout
+                    .write_all(report::render_styled(&report, Format::Text, style).as_bytes());
             }
         }
         None => {
-            let _ = stdout.write_all(
-                report::render(&report, format, color && format == Format::Text).as_bytes(),
-            );
+            let style = report::Style {
+                color: color && format == Format::Text,
+                verbose: a.verbose,
+            };
+            let _ = stdout.write_all(report::render_styled(&report, format, style).as_bytes());
         }
     }
     if let Some(why) = &report.incomplete {

@@ -114,6 +114,21 @@ fn baresip_carries_out_a_refer_in_the_call() {
     assert_completed(f[0], &b, &t);
     // `sip.refer` (Allow) was not asked for and is not replaced by the measurement.
     assert!(findings(&r, "sip.refer").is_empty());
+    // The answer sheet's REFER question and `compare` carry the measured transfer.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.json");
+    std::fs::write(&path, r.to_string()).unwrap();
+    let p = path.display().to_string();
+    let out = sipcheck(&["compare", &p, &p, "--format", "md"]);
+    let md = String::from_utf8_lossy(&out.stdout);
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| 16 | REFER (call transfer) |"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(
+        row.contains("**pass**") && row.contains("REFER accepted"),
+        "{row}"
+    );
 }
 
 #[test]
