@@ -48,16 +48,57 @@ const STRICT: &str = r#"
         }
 "#;
 
+/// A calls-per-second cap with Kamailio's `pipelimit` (TAILDROP: past 4 INVITEs in a 10 s interval).
+const PIPELIMIT: &str = r#"
+        if (!pl_check("calls", "TAILDROP", 4)) {
+            pl_drop("10");
+            exit;
+        }
+"#;
+
 fn carrier(pki: &StiPki, x5u: &str, listen: u16, strict: bool, dir: &Path) -> Kamailio {
+    carrier_with(
+        pki,
+        x5u,
+        listen,
+        if strict {
+            Policy::Strict
+        } else {
+            Policy::Signs
+        },
+        dir,
+    )
+}
+
+#[derive(PartialEq)]
+enum Policy {
+    Signs,
+    Strict,
+    Pipelimit,
+}
+
+fn carrier_with(pki: &StiPki, x5u: &str, listen: u16, policy: Policy, dir: &Path) -> Kamailio {
+    let strict = policy == Policy::Strict;
     let key = dir.join("sp-key.pem");
     std::fs::write(&key, &pki.leaf("good").signer.key_pem).unwrap();
     let route = SIGN
-        .replace("@@POLICY@@", if strict { STRICT } else { "" })
+        .replace(
+            "@@POLICY@@",
+            match policy {
+                Policy::Strict => STRICT,
+                Policy::Pipelimit => PIPELIMIT,
+                Policy::Signs => "",
+            },
+        )
         .replace("@@X5U@@", x5u)
         .replace("@@KEY@@", &key.display().to_string())
         .replace("@@LISTEN@@", &listen.to_string());
     let mut modules = vec!["secsipid.so".to_string()];
     let mut modparams = String::new();
+    if policy == Policy::Pipelimit {
+        modules.push("pipelimit.so".into());
+        modparams.push_str("modparam(\"pipelimit\", \"timer_interval\", 10)\n");
+    }
     if strict {
         modules.push("htable.so".into());
         modparams.push_str("modparam(\"htable\", \"htable\", \"calls=>size=4;autoexpire=120\")\n");
@@ -380,4 +421,36 @@ fn verstat_carrier_reports_the_carriers_verdict_not_sipchecks() {
     let spoof = one(&r, "spoof.caller_id");
     assert_eq!(spoof["status"], "warn", "{spoof:#}");
     assert_eq!(spoof["details"]["attestation"], "C");
+}
+
+/// Kamailio's `pipelimit` as the call-rate cap: the burst is refused with 503 + Retry-After once the
+/// interval's allowance is spent (where in the burst depends on the interval's phase: at most 4 per
+/// interval, so by call 9 at the latest), and the burst stops there.
+#[test]
+fn pipelimit_cap_stops_the_burst() {
+    let pki = StiPki::new();
+    let server = X5uServer::start(&[("sp.pem", sti::ok_answer(&pki.chain("good")))]);
+    let dir = tempfile::tempdir().unwrap();
+    let listen = free_udp();
+    let k = carrier_with(
+        &pki,
+        &server.url("sp.pem"),
+        listen,
+        Policy::Pipelimit,
+        dir.path(),
+    );
+    let r = probe(&k, listen, &pki, &server.web.ca_pem, &["--dos"]);
+    let rate = one(&r, "spit.call_rate");
+    assert_eq!(rate["status"], "pass", "{rate:#}\n{}", k.log_text());
+    let calls = rate["details"]["calls"].as_u64().unwrap();
+    assert!((1..=9).contains(&calls), "{rate:#}");
+    assert_eq!(
+        rate["details"]["delivered"].as_u64().unwrap(),
+        calls - 1,
+        "{rate:#}"
+    );
+    assert!(
+        rate["summary"].as_str().unwrap().contains("Retry-After 10"),
+        "{rate:#}"
+    );
 }

@@ -17,6 +17,7 @@ mod table;
 
 pub mod auth;
 pub mod call;
+pub mod dns;
 pub mod robustness;
 pub mod run;
 pub mod secagree;

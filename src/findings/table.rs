@@ -6,6 +6,8 @@ use super::Untyped;
 use super::auth::{ChallengeDetails, InviteUnauthenticatedDetails};
 #[allow(unused_imports)]
 use super::call::{CallReferDetails, ReplacesDetails, RtpBleedDetails};
+#[allow(unused_imports)]
+use super::dns::{AaaaDetails, DnssecDetails, NaptrDetails, SrvDetails};
 use super::robustness::MalformedDetails;
 use super::run::{BaselineDetails, ParityDetails, PolicyRuleDetails};
 use super::secagree::SecAgreeDetails;
@@ -112,28 +114,28 @@ super::registry! {
         meaning: "The key-exchange groups the trunk accepts; small Diffie-Hellman primes can be broken.",
         remedy: "Ask the carrier to offer X25519 and P-256 (and a post-quantum hybrid) and DHE primes of at least 2048 bits.",
     },
-    DNS_NAPTR: Untyped = "dns.naptr" {
+    DNS_NAPTR: NaptrDetails = "dns.naptr" {
         title: "NAPTR records of the SIP domain",
         probe: "dns.naptr", safety: Safe, opt_in: "",
         questions: [4], rfcs: ["RFC 3263 §4.1", "RFC 3403", "RFC 7118"],
         meaning: "Which transports the SIP domain advertises to RFC 3263 clients, and in which preference.",
         remedy: "Ask the carrier to publish SIPS+D2T first in NAPTR, pointing at an existing _sips._tcp SRV record.",
     },
-    DNS_SRV: Untyped = "dns.srv" {
+    DNS_SRV: SrvDetails = "dns.srv" {
         title: "SRV records of the SIP domain",
         probe: "dns.srv", safety: Safe, opt_in: "",
         questions: [4], rfcs: ["RFC 3263 §4.1", "RFC 2782"],
         meaning: "The SIP servers the domain publishes per transport.",
         remedy: "Ask the carrier to publish _sips._tcp SRV records for its TLS servers.",
     },
-    DNS_AAAA: Untyped = "dns.aaaa" {
+    DNS_AAAA: AaaaDetails = "dns.aaaa" {
         title: "IPv6 (AAAA) for the SIP servers",
         probe: "dns.aaaa", safety: Safe, opt_in: "",
         questions: [], rfcs: ["RFC 3263 §4.2", "RFC 3596"],
         meaning: "Whether the SIP servers are reachable over IPv6, and whether published IPv6 addresses answer.",
         remedy: "Ask the carrier to answer on every address it publishes, or to withdraw AAAA records that do not.",
     },
-    DNS_DNSSEC: Untyped = "dns.dnssec" {
+    DNS_DNSSEC: DnssecDetails = "dns.dnssec" {
         title: "DNSSEC validation of the discovery answers",
         probe: "dns.dnssec", safety: Safe, opt_in: "",
         questions: [], rfcs: ["RFC 4033", "RFC 6840 §5.7"],
