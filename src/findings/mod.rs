@@ -18,6 +18,7 @@ mod table;
 pub mod auth;
 pub mod call;
 pub mod dns;
+pub mod dos;
 pub mod robustness;
 pub mod run;
 pub mod secagree;
