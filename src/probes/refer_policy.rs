@@ -152,29 +152,31 @@ impl Probe for ReferPolicy {
                     _ => Severity::None,
                 };
                 out.push(
-                    Finding::of(self.id(), status, summary)
-                        .severity(severity)
-                        .endpoint(&ep)
-                        .with_details(&ReferPolicyDetails {
-                            out_of_dialog: ReferAttempt {
-                                refer_to: Some(EXTERNAL_TARGET.into()),
-                                response: m.and_then(|m| m.status()),
-                                reason: m.map(|m| m.reason().to_string()),
-                                treatment: ood.as_str().into(),
-                                got_481: None,
-                            },
-                            unknown_dialog: ReferAttempt {
-                                refer_to: None,
-                                response: dcode,
-                                reason: dm.map(|m| m.reason().to_string()),
-                                treatment: unknown.as_str().into(),
-                                got_481: Some(dcode == Some(481)),
-                            },
-                            allow_refer,
-                            supported_replaces: has("replaces"),
-                            supported_norefersub: has("norefersub"),
-                        })
-                        .evidence([ctx.evidence(&ex), ctx.evidence(&dex)]),
+                    ctx.keep(
+                        Finding::of(self.id(), status, summary)
+                            .severity(severity)
+                            .endpoint(&ep)
+                            .with_details(&ReferPolicyDetails {
+                                out_of_dialog: ReferAttempt {
+                                    refer_to: Some(EXTERNAL_TARGET.into()),
+                                    response: m.and_then(|m| m.status()),
+                                    reason: m.map(|m| m.reason().to_string()),
+                                    treatment: ood.as_str().into(),
+                                    got_481: None,
+                                },
+                                unknown_dialog: ReferAttempt {
+                                    refer_to: None,
+                                    response: dcode,
+                                    reason: dm.map(|m| m.reason().to_string()),
+                                    treatment: unknown.as_str().into(),
+                                    got_481: Some(dcode == Some(481)),
+                                },
+                                allow_refer,
+                                supported_replaces: has("replaces"),
+                                supported_norefersub: has("norefersub"),
+                            })
+                            .evidence([ctx.evidence(&ex), ctx.evidence(&dex)]),
+                    ),
                 );
             }
             out
