@@ -7,6 +7,6 @@ apt-get update
 apt-get install -y --no-install-recommends \
   kamailio kamailio-tls-modules kamailio-extra-modules kamailio-secsipid-modules secsipidx \
   baresip-core sip-tester sipvicious \
-  dnsmasq-base openssl sslscan tshark \
+  dnsmasq-base openssl sslscan tshark sofia-sip-bin \
   procps time iproute2 ca-certificates \
   libssl-dev pkg-config

@@ -225,6 +225,13 @@ pub async fn dry_run(opts: ScanOptions) -> Result<String, Error> {
             gate.map(|g| format!(" (gated: {g})")).unwrap_or_default()
         );
     }
+    let planned = sipcheck::probes::loop_calls::planned(&ctx);
+    if !planned.is_empty() {
+        let _ = writeln!(s, "\nloop calls ({}):", planned.len().saturating_sub(1));
+        for p in &planned {
+            let _ = writeln!(s, "  {}", sipcheck::evidence::printable(p.as_bytes()));
+        }
+    }
     let timers = &ctx.config.timers;
     let _ = writeln!(
         s,

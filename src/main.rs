@@ -207,12 +207,37 @@ struct ProbeArgs {
     /// Calling number (From and Contact user) of test calls; default: the --user account.
     #[arg(long, value_name = "NUMBER")]
     caller_id: Option<String>,
+    /// Loop calls: a DID (number) the trunk routes back to --listen; places the stir/spoof/spit
+    /// loop calls (needs --allow-calls, --listen and --caller-id).
+    #[arg(long, value_name = "NUMBER")]
+    loop_call: Option<String>,
+    /// Where the loop-call DID is routed: ADDR:PORT (UDP), tcp:ADDR:PORT or tls:ADDR:PORT.
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<String>,
+    /// PEM certificate (chain) for a tls: --listen.
+    #[arg(long, value_name = "PEM")]
+    listen_cert: Option<String>,
+    /// PEM private key for a tls: --listen.
+    #[arg(long, value_name = "PEM")]
+    listen_key: Option<String>,
+    /// Caller ID you do not own for the spoofing loop calls (default a NANP 555-01XX fiction number).
+    #[arg(long, value_name = "NUMBER")]
+    spoof_caller_id: Option<String>,
+    /// PEM file of the STI-PA's trusted roots (loop calls' Identity chain verification).
+    #[arg(long, value_name = "PEM")]
+    sti_ca_file: Option<String>,
+    /// PEM file of trust roots for fetching x5u over HTTPS (default: the built-in web roots).
+    #[arg(long, value_name = "PEM")]
+    x5u_ca_file: Option<String>,
     /// Directory of extra malformed-message cases (*.toml), added to the built-in catalog.
     #[arg(long, value_name = "DIR")]
     catalog: Option<std::path::PathBuf>,
     /// Print nothing on stdout when writing to a file, and no progress on stderr.
     #[arg(short, long)]
     quiet: bool,
+    /// Text scorecard: one line per finding and endpoint, nothing cut (default: grouped, one screen).
+    #[arg(short, long)]
+    verbose: bool,
     /// Check the results against a policy: a built-in name (baseline, strict) or a TOML file.
     #[arg(long, value_name = "NAME|FILE")]
     policy: Option<String>,
@@ -328,9 +353,53 @@ fn build_options(a: &ProbeArgs, target: &str) -> Result<(ScanOptions, Format), E
         Some(c) => Some(sipcheck::call::valid_caller_id(c).map_err(Error::BadOption)?),
         None => None,
     };
+    cfg.loop_calls = loop_settings(a)?;
     opts.config = cfg;
     scan::select(&opts.selectors)?;
     Ok((opts, format))
+}
+
+/// `--loop-call`, `--listen` and the identity verifier; checked before any traffic.
+fn loop_settings(a: &ProbeArgs) -> Result<sipcheck::probes::loop_calls::LoopSettings, Error> {
+    use sipcheck::call::valid_caller_id;
+    let mut l = sipcheck::probes::loop_calls::LoopSettings::default();
+    let check = |flag: &str, v: &str| {
+        valid_caller_id(v).map_err(|e| Error::BadOption(e.replacen("--caller-id", flag, 1)))
+    };
+    l.number = a
+        .loop_call
+        .as_deref()
+        .map(|n| check("--loop-call", n))
+        .transpose()?;
+    l.spoof_caller_id = a
+        .spoof_caller_id
+        .as_deref()
+        .map(|n| check("--spoof-caller-id", n))
+        .transpose()?;
+    l.listen = a
+        .listen
+        .as_deref()
+        .map(|at| listen_cli::config(at, a.listen_cert.as_deref(), a.listen_key.as_deref()))
+        .transpose()?;
+    if let Some(cfg) = &l.listen
+        && cfg.at.transport == Transport::Tls
+    {
+        // A broken certificate stops the run here, not after the first call.
+        sipcheck::listen::check_tls(cfg)?;
+    }
+    if l.number.is_some() != l.listen.is_some() {
+        return Err(Error::BadOption(
+            "--loop-call and --listen go together (the DID and where it is routed)".into(),
+        ));
+    }
+    if l.number.is_some() {
+        l.verify = Some(verify_cli::context(
+            a.sti_ca_file.as_deref(),
+            a.x5u_ca_file.as_deref(),
+            None,
+        )?);
+    }
+    Ok(l)
 }
 
 /// `--user` with the password from `--password-file` or `SIPCHECK_PASSWORD` (never from the command
@@ -440,13 +509,20 @@ fn probe(a: ProbeArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
             if !a.quiet {
-                let _ = stdout.write_all(report::render(&report, Format::Text, color).as_bytes());
+                let style = report::Style {
+                    color,
+                    verbose: a.verbose,
+                };
+                let _ = stdout
+                    .write_all(report::render_styled(&report, Format::Text, style).as_bytes());
             }
         }
         None => {
-            let _ = stdout.write_all(
-                report::render(&report, format, color && format == Format::Text).as_bytes(),
-            );
+            let style = report::Style {
+                color: color && format == Format::Text,
+                verbose: a.verbose,
+            };
+            let _ = stdout.write_all(report::render_styled(&report, format, style).as_bytes());
         }
     }
     if let Some(why) = &report.incomplete {

@@ -280,6 +280,52 @@ fn auth_check_with_the_from_user_check_lets_the_account_user_call() {
     );
 }
 
+/// DTLS-SRTP through the same authenticating proxy: the DTLS handshake runs on the media path (not
+/// through Kamailio), the fingerprint from the relayed answer matches, SRTP flows on the exporter's keys.
+#[test]
+fn dtls_srtp_through_the_authenticating_proxy() {
+    let b = Baresip::start_with(MediaMode::Dtls, "127.0.0.12", true);
+    let k = kamailio_checking(&b, "SHA-256", "1");
+    let out = sipcheck_env(
+        &[
+            "probe",
+            &k.target(),
+            "--transport",
+            "udp",
+            "--probes",
+            "media.dtls_srtp,media.srtp_flow",
+            "--call-to",
+            &b.user,
+            "--allow-calls",
+            "--max-calls",
+            "2",
+            "--user",
+            USER,
+            "--timeout",
+            "3s",
+            "--format",
+            "json",
+        ],
+        &[("SIPCHECK_PASSWORD", PASSWORD)],
+    );
+    let r = support::json(&out);
+    let d = findings(&r, "media.dtls_srtp");
+    assert_eq!(d[0]["status"], "pass", "{:#}\n{}", d[0], k.log_text());
+    assert_eq!(d[0]["details"]["authenticated_with"], "SHA-256");
+    assert_eq!(d[0]["details"]["dtls"]["fingerprint_matches"], true);
+    let flow = findings(&r, "media.srtp_flow");
+    assert_eq!(flow[0]["status"], "pass", "{:#}", flow[0]);
+    assert_eq!(flow[0]["details"]["keys"], "DTLS-SRTP keys");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while b.calls_answered_and_closed().0 != b.calls_answered_and_closed().1
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (a, c) = b.calls_answered_and_closed();
+    assert_eq!(a, c, "a call was left up:\n{}", b.log_text());
+}
+
 #[test]
 fn wrong_password_is_reported_not_hidden() {
     let b = Baresip::start(MediaMode::SdesMandatory, "127.0.0.3");

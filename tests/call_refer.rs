@@ -35,6 +35,10 @@ fn all_closed(b: &Baresip) -> (usize, usize) {
 }
 
 fn refer_run(target: &str, refer_to: &str) -> serde_json::Value {
+    refer_run_to(target, "bob", refer_to, "1")
+}
+
+fn refer_run_to(target: &str, to: &str, refer_to: &str, max_calls: &str) -> serde_json::Value {
     let out = sipcheck(&[
         "probe",
         target,
@@ -42,8 +46,10 @@ fn refer_run(target: &str, refer_to: &str) -> serde_json::Value {
         "udp",
         "--probes",
         "call.refer",
+        "--max-calls",
+        max_calls,
         "--call-to",
-        "bob",
+        to,
         "--refer-to",
         refer_to,
         "--allow-calls",
@@ -108,6 +114,21 @@ fn baresip_carries_out_a_refer_in_the_call() {
     assert_completed(f[0], &b, &t);
     // `sip.refer` (Allow) was not asked for and is not replaced by the measurement.
     assert!(findings(&r, "sip.refer").is_empty());
+    // The answer sheet's REFER question and `compare` carry the measured transfer.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.json");
+    std::fs::write(&path, r.to_string()).unwrap();
+    let p = path.display().to_string();
+    let out = sipcheck(&["compare", &p, &p, "--format", "md"]);
+    let md = String::from_utf8_lossy(&out.stdout);
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| 16 | REFER (call transfer) |"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(
+        row.contains("**pass**") && row.contains("REFER accepted"),
+        "{row}"
+    );
 }
 
 #[test]
@@ -168,6 +189,8 @@ fn config() -> Config {
     cfg.calls.call_to = Some("bob".into());
     cfg.calls.allow = true;
     cfg.calls.refer_to = Some("carol".into());
+    // One call: the blind REFER only (the attended transfer needs two more and is skipped).
+    cfg.calls.max_calls = 1;
     cfg
 }
 
@@ -223,6 +246,11 @@ async fn refer_refused_in_the_dialog_is_told_by_its_code() {
         let f = r.findings_with_id("call.refer").next().unwrap();
         assert_eq!(f.status, Status::Info, "{f:#?}");
         assert_eq!(f.details["outcome"], "refused");
+        // The details read back as their registered type.
+        let d = sipcheck::findings::ids::CALL_REFER.read(f).unwrap();
+        assert_eq!(d.outcome, sipcheck::findings::call::ReferResult::Refused);
+        assert_eq!(d.refer.as_ref().and_then(|r| r.code), Some(code));
+        assert!(d.teardown.clean, "{d:?}");
         assert!(
             f.summary
                 .contains(&format!("REFER refused in the dialog: \"{code} {reason}\"")),
@@ -294,4 +322,67 @@ fn refer_needs_refer_to() {
     let text =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(text.contains("--refer-to"), "{text}");
+}
+
+/// Attended transfer through a Kamailio that routes by Request-URI: the call to the transferee and the
+/// call to the target both go through it, the REFER names the target with Replaces of our second call.
+/// Measured with baresip 1.0.0: it calls the target but without replacing our call (warn).
+#[test]
+fn attended_transfer_through_kamailio_is_measured() {
+    let a = Baresip::start(MediaMode::Plain, "127.0.0.10");
+    let t = Baresip::start(MediaMode::Plain, "127.0.0.11");
+    let route = r#"
+    if (is_method("CANCEL")) {
+        if (t_check_trans()) { t_relay(); }
+        exit;
+    }
+    if (has_totag()) {
+        if (loose_route()) { t_relay(); exit; }
+        if (is_method("ACK")) { if (t_check_trans()) { t_relay(); } exit; }
+        sl_send_reply("404", "Not here");
+        exit;
+    }
+    if (is_method("INVITE")) {
+        record_route();
+        t_relay();
+        exit;
+    }
+"#;
+    let k = Kamailio::start_with(KamailioOptions {
+        modules: vec!["rr.so".into()],
+        route: route.into(),
+        ipv6: false,
+        ..KamailioOptions::default()
+    });
+    let r = refer_run_to(
+        &k.target(),
+        &format!("sip:bob@{}", a.addr),
+        &format!("sip:bob@{}", t.addr),
+        "3",
+    );
+    assert_eq!(findings(&r, "call.refer")[0]["status"], "pass", "{r:#}");
+    let f = findings(&r, "call.refer_replaces")[0];
+    let att = &f["details"]["attended"];
+    assert_eq!(att["transferee_call"], "SIP/2.0 200 Answering", "{f:#}");
+    assert_eq!(att["target_call"], "SIP/2.0 200 Answering", "{f:#}");
+    let refer_to = att["refer"]["refer_to"].as_str().unwrap();
+    assert!(refer_to.contains("?Replaces="), "{refer_to}");
+    assert!(
+        refer_to.contains("%3Bto-tag%3D") && refer_to.contains("%3Bfrom-tag%3D"),
+        "{refer_to}"
+    );
+    assert_eq!(att["refer"]["code"], 202, "{f:#}");
+    // What baresip 1.0.0 does with it: a new call to the target, ours left in place (then ended by us).
+    assert_eq!(f["status"], "warn", "{f:#}\n{}", t.log_text());
+    assert_eq!(f["details"]["outcome"], "not_replaced");
+    assert_eq!(att["target_call_replaced"], false);
+    assert_eq!(f["details"]["teardown_clean"], true, "{f:#}");
+    // Both of our calls were ended with a BYE in the evidence.
+    let byes = f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["sent"].as_str().unwrap().starts_with("BYE "))
+        .count();
+    assert_eq!(byes, 2, "{f:#}");
 }

@@ -101,10 +101,7 @@ async fn every_dialog_gets_bye_or_cancel() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    let invites: Vec<_> = calls
-        .iter()
-        .filter(|(_, c)| c.0)
-        .collect();
+    let invites: Vec<_> = calls.iter().filter(|(_, c)| c.0).collect();
     assert!(invites.len() >= 5, "{calls:?}");
     for (id, (_, answered, bye, cancel)) in invites {
         if *answered {

@@ -16,9 +16,13 @@ use sipcheck::scan::{ScanOptions, scan};
 use sipcheck::sip::Message;
 use sipcheck::{Status, Target, Transport};
 
-/// Answers a DTLS-SRTP offer with `a=setup:active` and the fingerprint of `advertised`, then runs the
-/// DTLS client with `presented` toward the offer's media address.
+/// Answers a DTLS-SRTP offer with `a=setup:active` (or `passive`) and the fingerprint of `advertised`,
+/// then runs the DTLS client (or server) with `presented` toward the offer's media address.
 fn dtls_trunk(advertised: String, presented: Arc<Identity>) -> media_fake::Handler {
+    dtls_trunk_as(advertised, presented, Role::Client)
+}
+
+fn dtls_trunk_as(advertised: String, presented: Arc<Identity>, role: Role) -> media_fake::Handler {
     Arc::new(move |m: &Message| match m.method().unwrap_or_default() {
         "OPTIONS" | "BYE" | "CANCEL" => vec![response(m, 200, "OK", &[], None)],
         "INVITE" => {
@@ -32,14 +36,19 @@ fn dtls_trunk(advertised: String, presented: Arc<Identity>) -> media_fake::Handl
             let id = presented.clone();
             tokio::spawn(async move {
                 let sock = tokio::net::UdpSocket::from_std(sock).unwrap();
-                let _ = handshake(&sock, to, Role::Client, &id, None).await;
+                let _ = handshake(&sock, to, role, &id, None).await;
                 // Kept open for the rest of the call so our SRTP (if any) would not draw ICMP errors.
                 tokio::time::sleep(Duration::from_secs(8)).await;
             });
             let sdp = format!(
                 "v=0\r\no=fake 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
                  m=audio {port} UDP/TLS/RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=rtcp-mux\r\n\
-                 a=setup:active\r\na=fingerprint:sha-256 {advertised}\r\n"
+                 a=setup:{setup}\r\na=fingerprint:sha-256 {advertised}\r\n",
+                setup = if role == Role::Client {
+                    "active"
+                } else {
+                    "passive"
+                }
             );
             vec![response(
                 m,
@@ -104,4 +113,22 @@ async fn the_advertised_certificate_passes() {
     assert_eq!(d.details["dtls"]["fingerprint_matches"], true);
     assert_eq!(d.details["dtls"]["version"], "DTLSv1.2");
     assert!(d.details["media"]["rtp_sent"].as_u64().unwrap() > 0);
+}
+
+/// `a=setup:passive`: sipcheck is the DTLS client, and the fingerprint check holds in that role too.
+#[tokio::test(flavor = "multi_thread")]
+async fn as_the_client_a_wrong_certificate_fails_too() {
+    let advertised = Identity::new().unwrap().fingerprint;
+    let fake = CallFake::start(dtls_trunk_as(
+        advertised,
+        Arc::new(Identity::new().unwrap()),
+        Role::Server,
+    ))
+    .await;
+    let r = run(&fake).await;
+    let d = r.findings_with_id("media.dtls_srtp").next().unwrap();
+    assert_eq!(d.status, Status::Fail, "{d:#?}");
+    assert_eq!(d.details["dtls"]["role"], "client");
+    assert_eq!(d.details["dtls"]["completed"], true);
+    assert_eq!(d.details["dtls"]["fingerprint_matches"], false);
 }

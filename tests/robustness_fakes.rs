@@ -4,9 +4,9 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use sipcheck::probe::Config;
 use sipcheck::scan::{ScanOptions, scan};
@@ -139,32 +139,45 @@ async fn sec_agree_refused_with_420_is_reported_as_unsupported() {
     );
 }
 
-/// Answers normally until it receives a request with protocol version `SIP/7.0`, then never again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_trunk_that_dies_after_one_case_is_named_and_the_catalog_stops() {
-    let dead = Arc::new(AtomicBool::new(false));
-    let d = dead.clone();
-    let f = fake::udp(
-        "127.0.0.1:0",
-        Arc::new(move |m: &Message| {
-            if let StartLine::Request { version, .. } = &m.start
-                && version == "SIP/7.0"
-            {
-                d.store(true, Ordering::SeqCst);
-            }
-            if d.load(Ordering::SeqCst) {
-                Reply::Silence
-            } else {
-                Reply::Send(respond(m, 200, "OK", &[]))
-            }
-        }),
-    )
-    .await;
-    let r = run(options(&f.addr.to_string(), &["robustness.malformed"])).await;
-    assert!(dead.load(Ordering::SeqCst));
+/// Answers normally until it receives a request with protocol version `SIP/7.0`, then stays silent
+/// for `down` (a crash and a restart), or for ever. Counts how often the fatal case arrived.
+fn dies_after_sip7(down: Option<Duration>, hits: Arc<AtomicU32>) -> fake::Handler {
+    let dead_until: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
+    Arc::new(move |m: &Message| {
+        let now = Instant::now();
+        let mut until = dead_until.lock().unwrap();
+        let dead = until.is_some_and(|t| now < t);
+        if let StartLine::Request { version, .. } = &m.start
+            && version == "SIP/7.0"
+            && !dead
+        {
+            hits.fetch_add(1, Ordering::SeqCst);
+            *until = Some(now + down.unwrap_or(Duration::from_secs(3600)));
+        }
+        if until.is_some_and(|t| now < t) {
+            Reply::Silence
+        } else {
+            Reply::Send(respond(m, 200, "OK", &[]))
+        }
+    })
+}
+
+/// The killer is named exactly: the unanswered cases of its window are replayed one at a time once
+/// the trunk is back, and the catalog stops at the circuit breaker.
+async fn killer_is_named(transport: Transport) {
+    let hits = Arc::new(AtomicU32::new(0));
+    let handler = dies_after_sip7(Some(Duration::from_secs(3)), hits.clone());
+    let f = match transport {
+        Transport::Udp => fake::udp("127.0.0.1:0", handler).await,
+        _ => fake::tcp("127.0.0.1:0", handler).await,
+    };
+    let mut o = options(&f.addr.to_string(), &["robustness.malformed"]);
+    o.transports = Some(vec![transport]);
+    let r = run(o).await;
     let m = one(&r, "robustness.malformed");
     assert_eq!(m.status, Status::Fail, "{m:#?}");
-    assert_eq!(m.details["stopped_after"], "unknown-version-sip7");
+    assert_eq!(m.details["stopped_after"], "unknown-version-sip7", "{m:#?}");
+    assert_eq!(m.details["suspects"], serde_json::json!([]), "{m:#?}");
     assert!(
         m.summary
             .contains("did not answer a normal OPTIONS after case `unknown-version-sip7`"),
@@ -173,23 +186,73 @@ async fn a_trunk_that_dies_after_one_case_is_named_and_the_catalog_stops() {
     );
     assert_eq!(m.details["liveness_failures"], 2);
     assert_eq!(m.details["liveness_failed"], true);
+    // Sent in its window, and once more in the replay that named it.
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
     let cases = m.details["cases"].as_array().unwrap();
     let last = cases.last().unwrap();
     assert_eq!(last["id"], "unknown-version-sip7");
     assert_eq!(last["status"], "fail");
-    // Cases before it ran with liveness ok; none after it was sent.
+    assert_eq!(last["alive"], false);
     assert!(
         cases[..cases.len() - 1]
             .iter()
-            .all(|c| c["liveness"] == "ok")
+            .all(|c| c["liveness"].as_str().unwrap().starts_with("ok")),
+        "{cases:#?}"
     );
     let skipped = m.details["skipped"].as_array().unwrap();
     assert!(
         skipped
             .iter()
-            .any(|s| s["id"] == "request-line-multiple-sp")
+            .any(|s| s["reason"] == "not run: the catalog stopped"),
+        "{skipped:?}"
     );
-    // The fake received nothing but liveness OPTIONS after the fatal case.
+    // Cases sent with it in flight are listed, not judged; there are fewer than a window.
+    let in_flight = skipped
+        .iter()
+        .filter(|s| s["reason"].as_str().unwrap().contains("same window"))
+        .count();
+    assert!(in_flight < 8, "{skipped:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_case_that_kills_a_udp_trunk_is_named_and_the_catalog_stops() {
+    killer_is_named(Transport::Udp).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_case_that_kills_a_tcp_trunk_is_named_and_the_catalog_stops() {
+    killer_is_named(Transport::Tcp).await;
+}
+
+/// A trunk that never comes back cannot be replayed: the case sent first after its last answer is
+/// named, the others of the window are listed as suspects, and the fatal one is among them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trunk_that_never_comes_back_is_named_with_its_suspects() {
+    let hits = Arc::new(AtomicU32::new(0));
+    let f = fake::udp("127.0.0.1:0", dies_after_sip7(None, hits.clone())).await;
+    let r = run(options(&f.addr.to_string(), &["robustness.malformed"])).await;
+    let m = one(&r, "robustness.malformed");
+    assert_eq!(m.status, Status::Fail, "{m:#?}");
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    let named = m.details["stopped_after"].as_str().unwrap().to_string();
+    let suspects: Vec<&str> = m.details["suspects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        named == "unknown-version-sip7" || suspects.contains(&"unknown-version-sip7"),
+        "{m:#?}"
+    );
+    if !suspects.is_empty() {
+        assert!(
+            m.summary.contains("or one of the cases sent with it"),
+            "{}",
+            m.summary
+        );
+    }
+    // After the fatal case the fake received at most the rest of its window, then only OPTIONS.
     let after: Vec<String> = f
         .received
         .lock()
@@ -199,13 +262,17 @@ async fn a_trunk_that_dies_after_one_case_is_named_and_the_catalog_stops() {
         .skip_while(|s| !s.contains("SIP/7.0"))
         .skip(1)
         .collect();
-    assert!(!after.is_empty());
-    assert!(
-        after.iter().all(|s| s.starts_with("OPTIONS sip:")
-            && !s.contains("SIP/7.0")
-            && !s.contains("SIP/3.0")),
-        "{after:?}"
-    );
+    let cases_after: std::collections::HashSet<&String> = after
+        .iter()
+        .filter(|s| !s.starts_with("OPTIONS sip:"))
+        .collect();
+    assert!(cases_after.len() < 8, "{after:?}");
+    let options_at_end = after
+        .iter()
+        .rev()
+        .take_while(|s| s.starts_with("OPTIONS sip:"))
+        .count();
+    assert!(options_at_end >= 2, "{after:?}");
 }
 
 /// A lenient trunk answers everything, even a request with no Call-ID, with 200 (and an unknown
@@ -331,7 +398,9 @@ async fn a_slow_catalog_stops_at_the_time_budget_with_a_partial_table() {
     )
     .await;
     let mut o = options(&f.addr.to_string(), &["robustness.malformed"]);
-    o.config.probe_timeout = Duration::from_secs(4);
+    // Silent cases share one wait per window, so the whole catalog fits in a few seconds: a second
+    // of probe time is what leaves part of it unrun.
+    o.config.probe_timeout = Duration::from_secs(2);
     let r = run(o).await;
     let m = one(&r, "robustness.malformed");
     assert_ne!(m.status, Status::Error, "{m:#?}");
@@ -384,4 +453,50 @@ async fn the_catalog_runs_over_tls_when_only_tls_answers() {
         .find(|c| c["id"] == "cseq-method-mismatch")
         .unwrap();
     assert_eq!(c["verdict"], "accepted_invalid");
+}
+
+/// Cases in flight together still respect the address's politeness budget, shared by UDP and TCP:
+/// counted at the trunk, no second holds more new requests than the rate plus the burst.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalog_never_exceeds_the_rate_budget_of_the_address() {
+    // Every case answered except what cannot be parsed, so nothing is retransmitted.
+    let udp = fake::udp("127.0.0.1:0", fake::ok_with(&[])).await;
+    let tcp = fake::tcp(&udp.addr.to_string(), fake::ok_with(&[])).await;
+    let mut o = options(&udp.addr.to_string(), &["robustness.malformed"]);
+    o.transports = Some(vec![Transport::Udp, Transport::Tcp]);
+    o.config.rate = 20.0;
+    o.config.burst = 10;
+    let r = run(o).await;
+    let runs: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.id == "robustness.malformed")
+        .collect();
+    assert_eq!(runs.len(), 2, "{r:#?}");
+    // UDP retransmissions are not new requests: count each distinct datagram once.
+    let mut seen = std::collections::HashSet::new();
+    let mut times: Vec<Instant> = Vec::new();
+    for f in [&udp, &tcp] {
+        let bytes = f.received.lock().unwrap().clone();
+        let at = f.arrived.lock().unwrap().clone();
+        for (b, t) in bytes.into_iter().zip(at) {
+            if seen.insert(b) {
+                times.push(t);
+            }
+        }
+    }
+    times.sort();
+    assert!(times.len() > 60, "{}", times.len());
+    let window = Duration::from_secs(1);
+    let busiest = (0..times.len())
+        .map(|i| {
+            times[i..]
+                .iter()
+                .take_while(|t| **t - times[i] < window)
+                .count()
+        })
+        .max()
+        .unwrap();
+    // 20 per second after a burst of 10, with a little slack for scheduling at the edges.
+    assert!(busiest <= 31, "{busiest} requests within one second");
 }

@@ -32,6 +32,14 @@ fn rig() -> Rig {
             "missing.pem",
             "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n".into(),
         ),
+        (
+            "no-store.pem",
+            sti::ok_answer(&pki.chain("good")).replacen(
+                "\r\n",
+                "\r\nCache-Control: no-store\r\n",
+                1,
+            ),
+        ),
     ];
     for name in ["other_ca", "expired", "not_yet", "no_tnauth", "tn_entry"] {
         files.push((
@@ -544,4 +552,77 @@ fn secsipidx_signs_what_sipcheck_verifies_and_cross_checks_the_tamper_rows() {
             if theirs { "accepts" } else { "rejects" }
         );
     }
+}
+
+/// Several Identity headers are each verified; a second fetch of the same x5u in one run comes from
+/// the cache unless the server said `Cache-Control: no-store`; a diverted call's `ppt=div` PASSporT
+/// carries `div` instead of `attest`/`origid`.
+#[test]
+fn several_identities_each_verified_with_a_per_run_cache() {
+    let rig = rig();
+    let dir = tempfile::tempdir().unwrap();
+    let now = sti::now();
+    let good = &rig.pki.leaf("good").signer;
+    let id = |x5u: &str| {
+        sti::identity(
+            &sti::token(&sti::jose(x5u), &sti::claims("A", now), good),
+            x5u,
+        )
+    };
+    let (cached, fresh) = (rig.server.url("good.pem"), rig.server.url("no-store.pem"));
+    let mut div_hdr = sti::jose(&cached);
+    div_hdr["ppt"] = "div".into();
+    let div_claims = serde_json::json!({
+        "dest": {"tn": [DEST]}, "div": {"tn": "12155550150"}, "iat": now, "orig": {"tn": ORIG}
+    });
+    let div = format!(
+        "{};info=<{cached}>;alg=ES256;ppt=div",
+        sti::token(&div_hdr, &div_claims, good)
+    );
+    let req = sti::invite(
+        ORIG,
+        DEST,
+        &[
+            format!("Identity: {}", id(&cached)),
+            format!("Identity: {}", id(&cached)),
+            format!("Identity: {}", id(&fresh)),
+            format!("Identity: {}", id(&fresh)),
+            format!("Identity: {div}"),
+        ],
+    );
+    let (code, json) = run(&rig, dir.path(), "several", &req, true);
+    let ids = json["identities"].as_array().unwrap();
+    assert_eq!(ids.len(), 5, "{json:#}");
+    assert_eq!(code, 0, "{json:#}");
+    assert!(ids.iter().all(|i| i["verdict"] == "valid"), "{json:#}");
+    let cached_flags: Vec<bool> = ids
+        .iter()
+        .map(|i| i["x5u_cached"].as_bool().unwrap())
+        .collect();
+    assert_eq!(cached_flags, [false, true, false, false, true]);
+    let attest = ids[4]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "attest")
+        .unwrap();
+    assert_eq!(attest["outcome"], "skipped", "ppt=div carries no attest");
+    // One bad Identity among good ones makes the request invalid (exit 1), and names which.
+    let mut bad = sti::claims("A", now);
+    bad["attest"] = "D".into();
+    let req = sti::invite(
+        ORIG,
+        DEST,
+        &[
+            format!("Identity: {}", id(&cached)),
+            format!(
+                "Identity: {}",
+                sti::identity(&sti::token(&sti::jose(&cached), &bad, good), &cached)
+            ),
+        ],
+    );
+    let (code, json) = run(&rig, dir.path(), "onebad", &req, true);
+    assert_eq!(code, 1);
+    assert_eq!(json["identities"][0]["verdict"], "valid");
+    assert_eq!(json["identities"][1]["failure"]["check"], "attest");
 }

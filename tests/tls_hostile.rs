@@ -284,6 +284,12 @@ fn server_hello(legacy: u16, suite: u16, random: [u8; 32], exts: &[u8]) -> Vec<u
 /// A TLS 1.2 + 1.3 server that ignores TLS_FALLBACK_SCSV and omits the downgrade sentinel: both are
 /// RFC violations no real server under test shows, so an in-process fake plays them.
 async fn careless_tls13_server() -> SocketAddr {
+    fake_tls13_server(false).await
+}
+
+/// The same server, but with `close_on_scsv` a hello carrying TLS_FALLBACK_SCSV is answered by closing
+/// the connection without an alert (some load balancers refuse a fallback this way).
+async fn fake_tls13_server(close_on_scsv: bool) -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move {
@@ -303,6 +309,7 @@ async fn careless_tls13_server() -> SocketAddr {
                 let alert = |d: u8| vec![21, 3, 3, 0, 2, 2, d];
                 let reply = match parse_offer(&buf[..n]) {
                     None => alert(50),
+                    Some(o) if close_on_scsv && o.suites.contains(&0x5600) => return,
                     Some(o) if o.tls13 => {
                         if !o.suites.contains(&0x1301) {
                             alert(40)
@@ -331,7 +338,14 @@ async fn careless_tls13_server() -> SocketAddr {
                     }
                     Some(o) if o.version < 0x0303 => alert(70),
                     Some(o) => match o.suites.iter().find(|c| [0xC02F, 0x009C].contains(*c)) {
-                        Some(&c) => server_hello(0x0303, c, [9; 32], &[0xFF, 0x01, 0, 1, 0]),
+                        Some(&c) => {
+                            let mut random = [9; 32];
+                            if close_on_scsv {
+                                // This one also writes the RFC 8446 §4.1.3 sentinel ("DOWNGRD" 01).
+                                random[24..].copy_from_slice(b"DOWNGRD\x01");
+                            }
+                            server_hello(0x0303, c, random, &[0xFF, 0x01, 0, 1, 0])
+                        }
                         None => alert(40),
                     },
                 };
@@ -387,5 +401,48 @@ fn mismatch_finding_fails_on_ignored_scsv_and_missing_sentinel() {
         "{s}"
     );
     assert_eq!(tls_support::finding(&r, "tls.versions")["status"], "pass");
+    drop(rt);
+}
+
+/// Class 8 of issue 11: a close without an alert on the fallback hello, while the same hello without
+/// the SCSV completes, is fallback protection (RFC 7507), not "honoured: null".
+#[tokio::test]
+async fn fallback_refused_by_a_close_without_an_alert_is_honoured() {
+    let r = scan(fake_tls13_server(true).await, Duration::from_secs(2)).await;
+    assert_eq!(r.accepted(), vec![Version::Tls12, Version::Tls13]);
+    assert_eq!(
+        r.mismatch.fallback_scsv_honoured,
+        Some(true),
+        "{:?}",
+        r.mismatch
+    );
+    let how = r.mismatch.fallback_scsv_how.clone().unwrap_or_default();
+    assert!(
+        how.contains("closed without an alert") && how.contains("answered with ServerHello"),
+        "{how}"
+    );
+}
+
+#[test]
+fn fallback_close_without_alert_shows_in_the_mismatch_finding() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let addr = rt.block_on(fake_tls13_server(true));
+    let target = addr.to_string();
+    let out = support::sipcheck(&[
+        "probe",
+        &target,
+        "--transport",
+        "tls",
+        "--probes",
+        "tls",
+        "--format",
+        "json",
+    ]);
+    let r = support::json(&out);
+    let m = tls_support::finding(&r, "tls.mismatch");
+    assert_eq!(m["details"]["fallback_scsv"]["honoured"], true, "{m:#}");
+    let s = m["summary"].as_str().unwrap();
+    assert!(s.contains("TLS_FALLBACK_SCSV honoured (the hello"), "{s}");
+    assert!(!s.contains("TLS_FALLBACK_SCSV ignored"), "{s}");
     drop(rt);
 }

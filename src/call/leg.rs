@@ -29,6 +29,10 @@ pub struct InviteOptions {
     pub ring_timeout: Duration,
     /// Exchange media on an answered call before hanging up (off: hang up at once).
     pub exchange_media: bool,
+    /// A From value (name-addr, without tag) instead of the calling user's (loop calls' caller IDs).
+    pub from: Option<String>,
+    /// Extra INVITE headers (P-Asserted-Identity, Privacy).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Default for InviteOptions {
@@ -37,6 +41,8 @@ impl Default for InviteOptions {
             cancel_on_ringing: false,
             ring_timeout: Duration::from_secs(5),
             exchange_media: true,
+            from: None,
+            headers: Vec::new(),
         }
     }
 }
@@ -101,6 +107,17 @@ pub struct Teardown {
 }
 
 impl Teardown {
+    /// As a finding reports it.
+    pub fn details(&self) -> crate::findings::call::TeardownDetails {
+        crate::findings::call::TeardownDetails {
+            established: self.established,
+            bye_response: self.bye_response,
+            ended_by_peer: self.ended_by_peer,
+            clean: self.clean(),
+            note: self.note.clone(),
+        }
+    }
+
     /// No dialog is left up as far as we can tell.
     pub fn clean(&self) -> bool {
         !self.established
@@ -155,6 +172,8 @@ pub struct CallLeg {
     /// `Authorization` and/or `Proxy-Authorization` for the next INVITE (a proxy and the far end can
     /// both challenge).
     auth_headers: Vec<(&'static str, String)>,
+    /// [`InviteOptions::headers`] of the call in progress.
+    invite_headers: Vec<(String, String)>,
     dialog: Option<Dialog>,
     ended_by_peer: bool,
     /// Methods of the requests the far end sent inside our call (bounded), in arrival order.
@@ -194,6 +213,7 @@ impl CallLeg {
             invite_cseq: 0,
             invite_to: format!("<{uri}>"),
             auth_headers: Vec::new(),
+            invite_headers: Vec::new(),
             dialog: None,
             ended_by_peer: false,
             peer_requests: Vec::new(),
@@ -366,6 +386,9 @@ impl CallLeg {
         for (n, v) in &self.auth_headers {
             r = r.header(n, v.clone());
         }
+        for (n, v) in &self.invite_headers {
+            r = r.header(n, v.clone());
+        }
         let bytes = r.render(self.endpoint.transport, self.local);
         self.send(bytes).await
     }
@@ -445,6 +468,10 @@ impl CallLeg {
         opts: &InviteOptions,
     ) -> InviteOutcome {
         let mut out = InviteOutcome::default();
+        if let Some(f) = &opts.from {
+            self.from = f.clone();
+        }
+        self.invite_headers = opts.headers.clone();
         if let Err(e) = self.send_invite(sdp).await {
             out.error = Some(e.to_string());
             return out;

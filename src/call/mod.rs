@@ -3,11 +3,13 @@
 //!
 //! A call costs the trunk owner money and rings a phone, so nothing here dials unless the user named the
 //! destination (`--call-to`) and allowed calls (`--allow-calls`); every call counts against a run-wide
-//! bound (`--max-calls`), calls never overlap, and every call is torn down before the probe moves on.
+//! bound (`--max-calls`), calls never overlap (but for the two calls of an attended transfer, held under
+//! one turn), and every call is torn down before the probe moves on.
 
 pub mod leg;
 pub mod place;
 pub mod refer;
+pub mod transfer;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -92,6 +94,15 @@ impl CallPolicy {
             .unwrap_or("sipcheck")
     }
 
+    /// Takes `n` calls at once (for calls that must be up together), or none when fewer are left.
+    pub fn take_calls(&self, n: u32) -> bool {
+        self.placed
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |p| {
+                (p.saturating_add(n) <= self.max_calls).then_some(p + n)
+            })
+            .is_ok()
+    }
+
     /// Calls placed so far.
     pub fn placed(&self) -> u32 {
         self.placed.load(Ordering::SeqCst)
@@ -143,11 +154,14 @@ mod tests {
         p.allow = true;
         assert_eq!(p.permitted(), Ok("bob"));
         p.max_calls = 2;
-        let q = p.clone();
+        let mut q = p.clone();
         assert!(p.take_call());
         assert!(q.take_call());
         assert!(!p.take_call());
         assert_eq!(q.placed(), 2);
+        q.max_calls = 3;
+        assert!(!q.take_calls(2), "one call left, two asked");
+        assert!(q.take_calls(1));
         assert_eq!(
             request_uri("bob", "127.0.0.1", 5060),
             "sip:bob@127.0.0.1:5060"

@@ -1,9 +1,8 @@
 //! One complete test call: bind media sockets, offer, wait for the answer, exchange a little media while
 //! the call is up, hang up, and keep the transcript as evidence.
 
+use std::net::SocketAddr;
 use std::time::Duration;
-
-use serde::Serialize;
 
 use super::{CallLeg, InviteOptions, InviteOutcome, ReferOutcome, Teardown};
 use crate::media::MediaSockets;
@@ -16,14 +15,7 @@ use crate::sip::digest::DigestClient;
 use crate::sip::sdp::{self, Crypto, OfferKind, Sdp, Suite, random_key};
 use crate::target::Endpoint;
 
-/// Which media offer to make.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Offer {
-    Plain,
-    Sdes,
-    Dtls,
-}
+pub use crate::findings::call::Offer;
 
 /// What a call showed.
 pub struct Placed {
@@ -81,6 +73,39 @@ pub async fn place(
     place_then(ctx, ep, uri, offer, auth, opts, &After::Nothing).await
 }
 
+/// A call leg to `uri` and the media sockets (with their addresses) its offer will name.
+async fn open_with_media(
+    ctx: &Context,
+    ep: &Endpoint,
+    uri: &str,
+) -> Result<(CallLeg, MediaSockets, SocketAddr, SocketAddr), String> {
+    let leg = CallLeg::open(ctx, ep, uri)
+        .await
+        .map_err(|e| format!("cannot reach {ep}: {e}"))?;
+    let socks = MediaSockets::bind(leg.local.ip())
+        .await
+        .map_err(|e| format!("cannot bind media sockets: {e}"))?;
+    match (socks.rtp_addr(), socks.rtcp_addr()) {
+        (Ok(a), Ok(b)) => Ok((leg, socks, a, b)),
+        _ => Err("media sockets have no local address".into()),
+    }
+}
+
+/// A plain-RTP call to `uri`, left up (no media is sent): for a transfer that needs two calls at once.
+/// The caller hangs it up. `Err` when no call could be placed.
+pub async fn dial_plain(
+    ctx: &Context,
+    ep: &Endpoint,
+    uri: &str,
+    auth: Option<&mut DigestClient>,
+    opts: &InviteOptions,
+) -> Result<(CallLeg, MediaSockets, InviteOutcome), String> {
+    let (mut leg, socks, rtp, rtcp) = open_with_media(ctx, ep, uri).await?;
+    let offer = sdp::offer(&OfferKind::Plain, rtp, rtcp, super::leg::session_id());
+    let outcome = leg.invite(&offer, auth, opts).await;
+    Ok((leg, socks, outcome))
+}
+
 /// As [`place`], then `after` on the answered call.
 pub async fn place_then(
     ctx: &Context,
@@ -91,16 +116,7 @@ pub async fn place_then(
     opts: &InviteOptions,
     after: &After,
 ) -> Result<Placed, String> {
-    let mut leg = CallLeg::open(ctx, ep, uri)
-        .await
-        .map_err(|e| format!("cannot reach {ep}: {e}"))?;
-    let socks = MediaSockets::bind(leg.local.ip())
-        .await
-        .map_err(|e| format!("cannot bind media sockets: {e}"))?;
-    let (rtp, rtcp) = match (socks.rtp_addr(), socks.rtcp_addr()) {
-        (Ok(a), Ok(b)) => (a, b),
-        _ => return Err("media sockets have no local address".into()),
-    };
+    let (mut leg, socks, rtp, rtcp) = open_with_media(ctx, ep, uri).await?;
     let keys: Vec<(Suite, Vec<u8>)> = Suite::OFFERED
         .iter()
         .map(|s| (*s, random_key(*s)))

@@ -7,8 +7,9 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::time::Instant;
+
+pub use crate::findings::call::{Notify, ReferOutcome};
 
 use super::CallLeg;
 use crate::sip::Message;
@@ -20,76 +21,21 @@ const MAX_NOTIFIES: usize = 16;
 /// At most this many messages are read while waiting for the transfer's outcome.
 const MAX_MESSAGES: usize = 200;
 
-/// One NOTIFY of the refer subscription.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Notify {
-    /// Milliseconds after the REFER was sent.
-    pub after_ms: u64,
-    pub event: Option<String>,
-    pub subscription_state: Option<String>,
-    pub content_type: Option<String>,
-    /// The sipfrag's status line (`SIP/2.0 100 Trying`), when the body is one.
-    pub sipfrag: Option<String>,
-    /// Its status code.
-    pub status: Option<u16>,
-}
-
-impl Notify {
-    fn from_message(m: &Message, after: Duration) -> Notify {
-        let body = String::from_utf8_lossy(&m.body);
-        let first = body.lines().next().unwrap_or_default().trim();
-        let status = first
-            .strip_prefix("SIP/2.0 ")
-            .and_then(|r| r.get(..3))
-            .and_then(|c| c.parse::<u16>().ok())
-            .filter(|c| (100..700).contains(c));
-        Notify {
-            after_ms: after.as_millis() as u64,
-            event: m.header("Event").map(str::to_string),
-            subscription_state: m.header("Subscription-State").map(str::to_string),
-            content_type: m.header("Content-Type").map(str::to_string),
-            sipfrag: status.map(|_| first.chars().take(120).collect()),
-            status,
-        }
-    }
-
-    /// The subscription ended (RFC 6665 §4.1.3): no more NOTIFYs will come.
-    pub fn terminated(&self) -> bool {
-        self.subscription_state
-            .as_deref()
-            .is_some_and(|s| s.trim().to_ascii_lowercase().starts_with("terminated"))
-    }
-}
-
-/// What one REFER came to.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct ReferOutcome {
-    /// The Refer-To we sent.
-    pub refer_to: String,
-    /// The final response to the REFER (its status line), and its code.
-    pub response: Option<String>,
-    pub code: Option<u16>,
-    /// `Server`/`User-Agent` of the REFER's answer.
-    pub answered_by: Option<String>,
-    /// The REFER was challenged and answered with credentials.
-    pub authenticated: bool,
-    pub notifies: Vec<Notify>,
-    /// How long the subscription was followed, in ms after the REFER.
-    pub followed_ms: u64,
-    /// The far end hung up our call while (or after) transferring it.
-    pub peer_hung_up: bool,
-    /// Requests the far end sent inside the call during the transfer (a re-INVITE means something
-    /// between us and the called party is reconnecting our media itself).
-    pub peer_requests: Vec<String>,
-    pub error: Option<String>,
-}
-
-impl ReferOutcome {
-    /// The sipfrag of the first NOTIFY reporting a final status (≥ 200).
-    pub fn final_notify(&self) -> Option<&Notify> {
-        self.notifies
-            .iter()
-            .find(|n| n.status.is_some_and(|c| c >= 200))
+fn notify_of(m: &Message, after: Duration) -> Notify {
+    let body = String::from_utf8_lossy(&m.body);
+    let first = body.lines().next().unwrap_or_default().trim();
+    let status = first
+        .strip_prefix("SIP/2.0 ")
+        .and_then(|r| r.get(..3))
+        .and_then(|c| c.parse::<u16>().ok())
+        .filter(|c| (100..700).contains(c));
+    Notify {
+        after_ms: after.as_millis() as u64,
+        event: m.header("Event").map(str::to_string),
+        subscription_state: m.header("Subscription-State").map(str::to_string),
+        content_type: m.header("Content-Type").map(str::to_string),
+        sipfrag: status.map(|_| first.chars().take(120).collect()),
+        status,
     }
 }
 
@@ -194,7 +140,7 @@ impl CallLeg {
     fn collect_notifies(&mut self, out: &mut ReferOutcome, seen: &mut usize, start: Instant) {
         for m in self.notifies_since(*seen) {
             if out.notifies.len() < MAX_NOTIFIES {
-                out.notifies.push(Notify::from_message(&m, start.elapsed()));
+                out.notifies.push(notify_of(&m, start.elapsed()));
             }
         }
         *seen = self.notify_count();
@@ -218,23 +164,23 @@ mod tests {
 
     #[test]
     fn sipfrag_status_and_subscription_end() {
-        let n = Notify::from_message(
+        let n = notify_of(
             &notify("active;expires=60", "SIP/2.0 100 Trying\r\n"),
             Duration::ZERO,
         );
         assert_eq!(n.status, Some(100));
         assert_eq!(n.sipfrag.as_deref(), Some("SIP/2.0 100 Trying"));
         assert!(!n.terminated());
-        let n = Notify::from_message(
+        let n = notify_of(
             &notify("terminated;reason=noresource", "SIP/2.0 486 Busy Here"),
             Duration::ZERO,
         );
         assert_eq!(n.status, Some(486));
         assert!(n.terminated());
         // Not a sipfrag: no status is made up.
-        let n = Notify::from_message(&notify("active", "hello"), Duration::ZERO);
+        let n = notify_of(&notify("active", "hello"), Duration::ZERO);
         assert_eq!((n.status, n.sipfrag), (None, None));
-        let n = Notify::from_message(&notify("active", "SIP/2.0 999 Odd"), Duration::ZERO);
+        let n = notify_of(&notify("active", "SIP/2.0 999 Odd"), Duration::ZERO);
         assert_eq!(n.status, None);
     }
 }

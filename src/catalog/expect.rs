@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use serde::Serialize;
-
 /// One acceptable reaction, as written in a case file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expect {
@@ -122,33 +120,7 @@ impl fmt::Display for Reaction {
     }
 }
 
-/// How one case came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// The reaction is one the case lists.
-    Expected,
-    /// Not what the RFC asks for, but the message was refused or ignored: nothing unsafe happened.
-    DifferentSafe,
-    /// An invalid message was answered with 2xx: the trunk acted on something it should have refused.
-    AcceptedInvalid,
-    /// A valid message was refused or ignored.
-    RejectedValid,
-    /// The case could not be sent.
-    NotSent,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Expected => "as expected",
-            Verdict::DifferentSafe => "handled differently but safely",
-            Verdict::AcceptedInvalid => "accepted something invalid",
-            Verdict::RejectedValid => "valid message not accepted",
-            Verdict::NotSent => "not sent",
-        }
-    }
-}
+pub use crate::findings::robustness::Verdict;
 
 /// Compares a reaction with a case's expectations. `valid` says whether the message is a valid one
 /// (which must be accepted) or an invalid one (which must not be).

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::target::{Endpoint, Transport};
+use crate::target::Endpoint;
 
 /// How the endpoints were obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,54 +21,7 @@ pub enum Mode {
     Rfc3263,
 }
 
-/// One NAPTR record of the SIP domain (or of a name a non-terminal NAPTR led to).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NaptrRecord {
-    pub owner: String,
-    pub order: u16,
-    pub preference: u16,
-    pub flags: String,
-    pub service: String,
-    pub regexp: String,
-    pub replacement: String,
-    /// What sipcheck did with it (`followed`, `not selected`, `unsupported transport`, …).
-    pub used: String,
-}
-
-/// One SRV record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SrvRecord {
-    /// `_sips._tcp.example.com`
-    pub owner: String,
-    pub transport: Transport,
-    pub priority: u16,
-    pub weight: u16,
-    pub port: u16,
-    pub target: String,
-}
-
-/// One A or AAAA answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AddressRecord {
-    pub name: String,
-    /// `A` or `AAAA`.
-    pub kind: String,
-    pub address: std::net::IpAddr,
-}
-
-/// One query as it happened, for the record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QueryLog {
-    pub name: String,
-    pub kind: String,
-    /// `answer`, `nodata`, `nxdomain`, `error: …`, `skipped: …`
-    pub outcome: String,
-    pub records: usize,
-    /// How long the answer took.
-    pub elapsed_ms: u64,
-    /// The resolver set the AD bit: it validated the answer with DNSSEC.
-    pub authenticated: bool,
-}
+pub use crate::findings::dns::{AddressRecord, NaptrRecord, Outcome, QueryLog, SrvRecord};
 
 /// Everything discovery learnt about a target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,6 +62,13 @@ impl Discovery {
             queries: Vec::new(),
             endpoints: Vec::new(),
         }
+    }
+
+    /// The queries made (or recorded as not made) for `name` and `kind`.
+    pub fn asked<'a>(&'a self, name: &'a str, kind: &'a str) -> impl Iterator<Item = &'a QueryLog> {
+        self.queries
+            .iter()
+            .filter(move |q| q.kind == kind && q.name == name)
     }
 
     /// Whether every answer that carried records was DNSSEC-validated by the resolver

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::model::{AddressRecord, Discovery, Mode, NaptrRecord, QueryLog, SrvRecord};
+use super::model::{AddressRecord, Discovery, Mode, NaptrRecord, Outcome, QueryLog, SrvRecord};
 use super::source::{Answer, Kind, Rdata, Source, normalise};
 use crate::error::{Error, Result};
 use crate::target::{Endpoint, Port, Target, Transport};
@@ -93,9 +93,31 @@ impl Walk<'_> {
         }
     }
 
-    /// One query under the query cap and the time budget, logged.
+    /// Records a query that discovery decided not to make, and why: a finding may only describe
+    /// queries that were made.
+    fn not_asked(&mut self, name: &str, kind: Kind, transport: Option<Transport>, why: String) {
+        self.d.queries.push(QueryLog {
+            name: name.to_string(),
+            kind: kind.as_str().to_string(),
+            transport,
+            reason: Some(why),
+            ..QueryLog::default()
+        });
+    }
+
     async fn ask(&mut self, name: &str, kind: Kind) -> Answer {
-        let skipped = if self.d.queries.len() >= self.bounds.max_queries {
+        self.ask_for(name, kind, None).await
+    }
+
+    /// One query under the query cap and the time budget, logged with what came back.
+    async fn ask_for(&mut self, name: &str, kind: Kind, transport: Option<Transport>) -> Answer {
+        let asked = self
+            .d
+            .queries
+            .iter()
+            .filter(|q| q.outcome != Outcome::NotAsked)
+            .count();
+        let skipped = if asked >= self.bounds.max_queries {
             Some(format!(
                 "query cap of {} reached: later lookups were not made",
                 self.bounds.max_queries
@@ -110,9 +132,14 @@ impl Walk<'_> {
         };
         if let Some(why) = skipped {
             self.cut(why.clone());
-            return Answer::Failed(why);
+            self.not_asked(name, kind, transport, why.clone());
+            return Answer::Failed {
+                rcode: None,
+                reason: why,
+            };
         }
         let started = Instant::now();
+        let mut reason = None;
         let answer = match tokio::time::timeout_at(self.deadline, self.src.query(name, kind)).await
         {
             Ok(a) => a,
@@ -123,26 +150,42 @@ impl Walk<'_> {
                     kind.as_str()
                 );
                 self.cut(why.clone());
-                Answer::Failed(why)
+                reason = Some(why);
+                Answer::Timeout
             }
         };
-        let (outcome, records, authenticated) = match &answer {
+        let mut log = QueryLog {
+            name: name.to_string(),
+            kind: kind.as_str().to_string(),
+            transport,
+            server: self.src.describe(),
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            reason,
+            ..QueryLog::default()
+        };
+        match &answer {
             Answer::Records {
                 records,
                 authenticated,
-            } => ("answer".to_string(), records.len(), *authenticated),
-            Answer::NoData => ("nodata".to_string(), 0, false),
-            Answer::NxDomain => ("nxdomain".to_string(), 0, false),
-            Answer::Failed(e) => (format!("error: {e}"), 0, false),
-        };
-        self.d.queries.push(QueryLog {
-            name: name.to_string(),
-            kind: kind.as_str().to_string(),
-            outcome,
-            records,
-            elapsed_ms: started.elapsed().as_millis() as u64,
-            authenticated,
-        });
+            } => {
+                log.outcome = Outcome::Answer;
+                log.records = records.len();
+                log.authenticated = *authenticated;
+            }
+            Answer::NoData => log.outcome = Outcome::Nodata,
+            Answer::NxDomain => log.outcome = Outcome::Nxdomain,
+            Answer::Failed { rcode, reason } => {
+                log.outcome = Outcome::Failed;
+                log.rcode = rcode.clone();
+                log.reason = Some(reason.clone());
+            }
+            Answer::Timeout => {
+                log.outcome = Outcome::Timeout;
+                log.reason
+                    .get_or_insert_with(|| "no answer before the per-query deadline".into());
+            }
+        }
+        self.d.queries.push(log);
         answer
     }
 
@@ -185,7 +228,12 @@ impl Walk<'_> {
                     // The name does not exist: asking for AAAA as well adds nothing.
                     break;
                 }
-                Answer::Failed(e) => reasons.push(format!("{} lookup failed: {e}", kind.as_str())),
+                Answer::Failed { rcode, reason } => reasons.push(format!(
+                    "{} lookup failed: {}",
+                    kind.as_str(),
+                    rcode.unwrap_or(reason)
+                )),
+                Answer::Timeout => reasons.push(format!("{} lookup timed out", kind.as_str())),
             }
         }
         for (kind, ip) in &out {
@@ -249,18 +297,38 @@ impl Walk<'_> {
                     }
                     continue;
                 }
-                Answer::Failed(e) => {
+                Answer::Failed { rcode, reason } => {
+                    self.d.notes.push(format!(
+                        "NAPTR lookup for {name} failed: {}",
+                        rcode.unwrap_or(reason)
+                    ));
+                    continue;
+                }
+                Answer::Timeout => {
                     self.d
                         .notes
-                        .push(format!("NAPTR lookup for {name} failed: {e}"));
+                        .push(format!("NAPTR lookup for {name} timed out"));
                     continue;
                 }
             };
+            // Equal order and preference prefer neither (RFC 3403 §4.1): list TLS first among
+            // equals so the report does not depend on the order the server sent them in.
             recs.sort_by_key(|r| match r {
                 Rdata::Naptr {
-                    order, preference, ..
-                } => (*order, *preference),
-                _ => (u16::MAX, u16::MAX),
+                    order,
+                    preference,
+                    service,
+                    ..
+                } => (
+                    *order,
+                    *preference,
+                    naptr_transport(service).map_or(3, |t| match t {
+                        Transport::Tls => 0,
+                        Transport::Tcp => 1,
+                        Transport::Udp => 2,
+                    }),
+                ),
+                _ => (u16::MAX, u16::MAX, 3),
             });
             if recs.len() > self.bounds.max_naptr {
                 self.cut(format!(
@@ -348,30 +416,38 @@ impl Walk<'_> {
 
     /// SRV records of one owner name, ordered by priority then weight (highest first), as hops.
     async fn srv(&mut self, t: Transport, name: &str, chain: &[String]) -> Vec<Hop> {
-        let mut recs: Vec<(u16, u16, u16, String)> = match self.ask(name, Kind::Srv).await {
-            Answer::Records { records, .. } => records
-                .into_iter()
-                .filter_map(|r| match r {
-                    Rdata::Srv {
-                        priority,
-                        weight,
-                        port,
-                        target,
-                    } => Some((priority, weight, port, target)),
-                    _ => None,
-                })
-                .collect(),
-            Answer::NoData | Answer::NxDomain => {
-                self.d.srv_absent.push(name.to_string());
-                return Vec::new();
-            }
-            Answer::Failed(e) => {
-                self.d
-                    .notes
-                    .push(format!("SRV lookup for {name} failed: {e}"));
-                return Vec::new();
-            }
-        };
+        let mut recs: Vec<(u16, u16, u16, String)> =
+            match self.ask_for(name, Kind::Srv, Some(t)).await {
+                Answer::Records { records, .. } => records
+                    .into_iter()
+                    .filter_map(|r| match r {
+                        Rdata::Srv {
+                            priority,
+                            weight,
+                            port,
+                            target,
+                        } => Some((priority, weight, port, target)),
+                        _ => None,
+                    })
+                    .collect(),
+                Answer::NoData | Answer::NxDomain => {
+                    self.d.srv_absent.push(name.to_string());
+                    return Vec::new();
+                }
+                Answer::Failed { rcode, reason } => {
+                    self.d.notes.push(format!(
+                        "SRV lookup for {name} failed: {}",
+                        rcode.unwrap_or(reason)
+                    ));
+                    return Vec::new();
+                }
+                Answer::Timeout => {
+                    self.d
+                        .notes
+                        .push(format!("SRV lookup for {name} timed out"));
+                    return Vec::new();
+                }
+            };
         // RFC 2782 picks among equal priorities at random by weight; a report must be reproducible,
         // and every target is probed anyway, so heavier targets simply come first.
         recs.sort_by_key(|(p, w, _, _)| (*p, std::cmp::Reverse(*w)));
@@ -458,6 +534,24 @@ impl Walk<'_> {
     }
 }
 
+/// Why a transport is not part of this run.
+fn not_selected(target: &Target, t: Transport, transports: &[Transport]) -> String {
+    if target.sips {
+        format!("a sips: URI asks for TLS only, not {t} (RFC 3263 §4.1)")
+    } else if let Some(p) = target.transport_param {
+        format!("the URI says ;transport={p}")
+    } else {
+        format!(
+            "--transport {} excludes {t}",
+            transports
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+    }
+}
+
 /// Discovery for a host name: the full RFC 3263 walk in [`Mode::Rfc3263`], A/AAAA only otherwise.
 /// `port_for` gives the port when DNS does not (explicit port, no SRV).
 pub async fn walk(
@@ -483,6 +577,12 @@ pub async fn walk(
         let (mut srv_names, naptr_hops) = if target.transport_param.is_none() {
             w.naptr(&name, transports).await?
         } else {
+            w.not_asked(
+                &name,
+                Kind::Naptr,
+                None,
+                "the URI names a transport (;transport=): RFC 3263 §4.1 skips NAPTR".into(),
+            );
             w.d.notes.push(format!(
                 "transport given in the URI: NAPTR skipped (RFC 3263 §4.1), SRV for {} only",
                 transports
@@ -508,9 +608,28 @@ pub async fn walk(
                 .map(|t| (t, srv_name(t, &name), Vec::new()))
                 .collect();
         }
+        let via_naptr = !srv_names.is_empty() || !hops.is_empty();
+        let direct_hosts: Vec<Transport> = hops.iter().map(|h| h.transport).collect();
         for (t, owner, chain) in srv_names {
             let got = w.srv(t, &owner, &chain).await;
             hops.extend(got);
+        }
+        for t in Transport::ALL {
+            if w.d.queries.iter().any(|q| q.transport == Some(t)) {
+                continue;
+            }
+            let why = if !transports.contains(&t) {
+                not_selected(target, t, transports)
+            } else if direct_hosts.contains(&t) {
+                format!("a NAPTR record with flag \"A\" points straight at hosts for {t}")
+            } else if via_naptr {
+                format!(
+                    "NAPTR advertises no service for {t} (RFC 3263 §4.1: only the NAPTR services are used)"
+                )
+            } else {
+                "not reached".to_string()
+            };
+            w.not_asked(&srv_name(t, &name), Kind::Srv, Some(t), why);
         }
         from_dns = !hops.is_empty() || !w.d.srv.is_empty();
     }
@@ -559,6 +678,13 @@ pub async fn walk(
                 ));
             }
             why.extend(w.d.cut.iter().cloned());
+            if why.is_empty() && !w.d.srv.is_empty() && w.d.srv.iter().all(|r| r.target.is_empty())
+            {
+                why.push(
+                    "every SRV record has the target \".\": the domain declares SIP decidedly not available (RFC 2782), and sipcheck does not fall back to A/AAAA"
+                        .into(),
+                );
+            }
             if why.is_empty() {
                 why.push("the published records lead to no usable server".into());
             }

@@ -9,6 +9,8 @@ use hickory_resolver::config::{
     ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
 };
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError};
+use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{RData, RecordType};
 
 use crate::error::{Error, Result};
@@ -66,8 +68,13 @@ pub enum Answer {
     NoData,
     /// The name does not exist.
     NxDomain,
-    /// No usable answer (timeout, SERVFAIL, refused, …).
-    Failed(String),
+    /// An error answer (`rcode`: SERVFAIL, REFUSED, …) or a failed exchange (`rcode` `None`).
+    Failed {
+        rcode: Option<String>,
+        reason: String,
+    },
+    /// No answer before the deadline.
+    Timeout,
 }
 
 /// A DNS source.
@@ -135,6 +142,33 @@ impl Hickory {
     }
 }
 
+/// A failed lookup, with its response code when the server sent one.
+fn failure(e: &NetError) -> Answer {
+    match e {
+        NetError::Timeout => Answer::Timeout,
+        NetError::Dns(DnsError::ResponseCode(code)) => Answer::Failed {
+            rcode: Some(rcode_name(*code)),
+            reason: e.to_string(),
+        },
+        _ => Answer::Failed {
+            rcode: None,
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// The RFC 1035 mnemonic (`SERVFAIL`), as dig and resolvers' logs print it.
+fn rcode_name(code: ResponseCode) -> String {
+    match code {
+        ResponseCode::FormErr => "FORMERR".into(),
+        ResponseCode::ServFail => "SERVFAIL".into(),
+        ResponseCode::NXDomain => "NXDOMAIN".into(),
+        ResponseCode::NotImp => "NOTIMP".into(),
+        ResponseCode::Refused => "REFUSED".into(),
+        other => format!("rcode {}", u16::from(other)),
+    }
+}
+
 fn txt(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -157,7 +191,7 @@ impl Source for Hickory {
                 Ok(l) => l,
                 Err(e) if e.is_nx_domain() => return Answer::NxDomain,
                 Err(e) if e.is_no_records_found() => return Answer::NoData,
-                Err(e) => return Answer::Failed(e.to_string()),
+                Err(e) => return failure(&e),
             };
             let authenticated = lookup.message().metadata.authentic_data;
             let records: Vec<Rdata> = lookup

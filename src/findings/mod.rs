@@ -15,6 +15,10 @@
 
 mod table;
 
+pub mod call;
+pub mod dns;
+pub mod robustness;
+pub mod stir;
 pub mod tls;
 
 use std::marker::PhantomData;

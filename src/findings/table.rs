@@ -4,6 +4,13 @@
 #[allow(unused_imports)]
 use super::Untyped;
 #[allow(unused_imports)]
+use super::call::{CallReferDetails, ReplacesDetails, RtpBleedDetails};
+#[allow(unused_imports)]
+use super::dns::{AaaaDetails, DnssecDetails, NaptrDetails, SrvDetails};
+use super::robustness::MalformedDetails;
+#[allow(unused_imports)]
+use super::stir::{BlockingNoticeDetails, CallRateDetails, LoopCallDetails};
+#[allow(unused_imports)]
 use super::tls::{
     CertificateDetails, CipherSuitesDetails, GroupsDetails, MismatchDetails, VersionsDetails,
 };
@@ -100,28 +107,28 @@ super::registry! {
         meaning: "The key-exchange groups the trunk accepts; small Diffie-Hellman primes can be broken.",
         remedy: "Ask the carrier to offer X25519 and P-256 (and a post-quantum hybrid) and DHE primes of at least 2048 bits.",
     },
-    DNS_NAPTR: Untyped = "dns.naptr" {
+    DNS_NAPTR: NaptrDetails = "dns.naptr" {
         title: "NAPTR records of the SIP domain",
         probe: "dns.naptr", safety: Safe, opt_in: "",
         questions: [4], rfcs: ["RFC 3263 §4.1", "RFC 3403", "RFC 7118"],
         meaning: "Which transports the SIP domain advertises to RFC 3263 clients, and in which preference.",
         remedy: "Ask the carrier to publish SIPS+D2T first in NAPTR, pointing at an existing _sips._tcp SRV record.",
     },
-    DNS_SRV: Untyped = "dns.srv" {
+    DNS_SRV: SrvDetails = "dns.srv" {
         title: "SRV records of the SIP domain",
         probe: "dns.srv", safety: Safe, opt_in: "",
         questions: [4], rfcs: ["RFC 3263 §4.1", "RFC 2782"],
         meaning: "The SIP servers the domain publishes per transport.",
         remedy: "Ask the carrier to publish _sips._tcp SRV records for its TLS servers.",
     },
-    DNS_AAAA: Untyped = "dns.aaaa" {
+    DNS_AAAA: AaaaDetails = "dns.aaaa" {
         title: "IPv6 (AAAA) for the SIP servers",
         probe: "dns.aaaa", safety: Safe, opt_in: "",
         questions: [], rfcs: ["RFC 3263 §4.2", "RFC 3596"],
         meaning: "Whether the SIP servers are reachable over IPv6, and whether published IPv6 addresses answer.",
         remedy: "Ask the carrier to answer on every address it publishes, or to withdraw AAAA records that do not.",
     },
-    DNS_DNSSEC: Untyped = "dns.dnssec" {
+    DNS_DNSSEC: DnssecDetails = "dns.dnssec" {
         title: "DNSSEC validation of the discovery answers",
         probe: "dns.dnssec", safety: Safe, opt_in: "",
         questions: [], rfcs: ["RFC 4033", "RFC 6840 §5.7"],
@@ -177,21 +184,28 @@ super::registry! {
         meaning: "Whether SRTP and SRTCP packets actually flowed both ways and authenticated with the negotiated keys.",
         remedy: "Ask the carrier why media did not flow encrypted in both directions on the negotiated keys.",
     },
-    MEDIA_RTP_BLEED: Untyped = "media.rtp_bleed" {
+    MEDIA_RTP_BLEED: RtpBleedDetails = "media.rtp_bleed" {
         title: "RTP bleed (media relay latching)",
         probe: "media.rtp_bleed", safety: Calls, opt_in: "--allow-calls --call-to URI --rtp-bleed",
         questions: [], rfcs: ["RFC 3550", "RFC 4961"],
         meaning: "Whether the far end's media relay starts sending a call's audio to whoever sends it RTP from another address (RTP bleed).",
         remedy: "Ask the carrier to stop its media relay from re-latching onto new sources mid-call (rtpengine/RTPproxy strict source).",
     },
-    CALL_REFER: Untyped = "call.refer" {
+    CALL_REFER: CallReferDetails = "call.refer" {
         title: "REFER carried out in a call",
         probe: "call.refer", safety: Calls, opt_in: "--allow-calls --call-to URI --refer-to URI",
         questions: [], rfcs: ["RFC 3515", "RFC 3420", "RFC 3891", "RFC 6665"],
         meaning: "Whether a transfer (REFER) inside a real call is refused, carried out, never completed, or handled by the trunk itself.",
         remedy: "If transfers matter to you, ask the carrier how REFER is handled on trunks and why it did not complete.",
     },
-    ROBUSTNESS_MALFORMED: Untyped = "robustness.malformed" {
+    CALL_REFER_REPLACES: ReplacesDetails = "call.refer_replaces" {
+        title: "Attended transfer (REFER with Replaces)",
+        probe: "call.refer", safety: Calls, opt_in: "--allow-calls --call-to URI --refer-to URI, and --max-calls leaving two calls",
+        questions: [], rfcs: ["RFC 3891", "RFC 5589", "RFC 3515"],
+        meaning: "Whether an attended transfer works: a REFER whose Refer-To carries Replaces of a second call makes the target replace that call.",
+        remedy: "If attended transfers matter to you, ask the carrier whether Replaces (RFC 3891) is passed through and honoured.",
+    },
+    ROBUSTNESS_MALFORMED: MalformedDetails = "robustness.malformed" {
         title: "Reaction to malformed messages, with liveness after each",
         probe: "robustness.malformed", safety: Safe, opt_in: "",
         questions: [9], rfcs: ["RFC 3261", "RFC 4475", "RFC 5118"],
@@ -246,6 +260,48 @@ super::registry! {
         questions: [], rfcs: [],
         meaning: "Whether every server of the trunk behaves like the others; one left behind is the weakest link.",
         remedy: "Ask the carrier to bring the named server in line with the others.",
+    },
+    STIR_ATTESTATION: LoopCallDetails = "stir.attestation" {
+        title: "STIR/SHAKEN attestation of your own number, as delivered",
+        probe: "stir.loop", safety: Calls, opt_in: "--allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
+        questions: [12], rfcs: ["RFC 8224", "RFC 8225", "RFC 8588", "RFC 8226"],
+        meaning: "What a call from your own number carried when it reached the far end: an Identity that verifies with attestation A, a weaker one, only the carrier's verstat, or nothing.",
+        remedy: "Ask the carrier to sign your calls with full attestation (A) for the numbers assigned to you, and to deliver Identity (or a verstat it verified) on calls to you.",
+    },
+    SPOOF_CALLER_ID: LoopCallDetails = "spoof.caller_id" {
+        title: "A caller ID you do not own (From)",
+        probe: "stir.loop", safety: Calls, opt_in: "--allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
+        questions: [11], rfcs: ["RFC 8224", "RFC 8588", "RFC 3325"],
+        meaning: "Whether the trunk lets a call out with a caller ID that is not yours, and whether the far end can tell (attestation B/C) or not (unsigned, or A).",
+        remedy: "Ask the carrier to refuse (403/608) or attest C for caller IDs not assigned to your account.",
+    },
+    SPOOF_ASSERTED_IDENTITY: LoopCallDetails = "spoof.asserted_identity" {
+        title: "A P-Asserted-Identity you do not own",
+        probe: "stir.loop", safety: Calls, opt_in: "--allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
+        questions: [11], rfcs: ["RFC 8224", "RFC 8588", "RFC 3325"],
+        meaning: "Whether the trunk trusts a P-Asserted-Identity from you that names a number you do not own.",
+        remedy: "Ask the carrier to check P-Asserted-Identity against your numbers, or to replace it.",
+    },
+    SPIT_ANONYMOUS: LoopCallDetails = "spit.anonymous" {
+        title: "Anonymous calls",
+        probe: "stir.loop", safety: Calls, opt_in: "--allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
+        questions: [13], rfcs: ["RFC 5079", "RFC 3323", "RFC 3325"],
+        meaning: "What happens to an anonymous call (Privacy: id): refused (433 Anonymity Disallowed) or delivered, and with what identity.",
+        remedy: "Ask the carrier whether anonymous-call rejection is available for your numbers.",
+    },
+    SPIT_CALL_RATE: CallRateDetails = "spit.call_rate" {
+        title: "Call-attempt rate cap",
+        probe: "stir.loop", safety: Dos, opt_in: "--dos --allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
+        questions: [13], rfcs: ["RFC 3261"],
+        meaning: "Whether the trunk caps call attempts from one account (503 + Retry-After, 403, 486), the robocall throttle.",
+        remedy: "Ask the carrier for a calls-per-second limit on your account.",
+    },
+    SPIT_BLOCKING_NOTICE: BlockingNoticeDetails = "spit.blocking_notice" {
+        title: "Blocking notices (RFC 8688, ATIS 603+, RFC 9410)",
+        probe: "stir.loop", safety: Calls, opt_in: "--allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
+        questions: [13], rfcs: ["RFC 8688", "RFC 9410"],
+        meaning: "Whether a refused call says why: 608 with a jwscard Call-Info, 603 Network Blocked, or a STIR Reason.",
+        remedy: "Ask the carrier to send RFC 8688 / RFC 9410 notices when it blocks calls, so callers can seek redress.",
     },
     LISTEN_CALL: Untyped = "listen.call" {
         title: "Identity of an inbound call",

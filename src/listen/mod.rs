@@ -227,6 +227,11 @@ pub fn now_unix() -> i64 {
         .unwrap_or(0)
 }
 
+/// Loads a `tls:` listener's certificate and key, for errors before any traffic.
+pub fn check_tls(cfg: &ListenConfig) -> Result<()> {
+    stream::acceptor(cfg.tls.as_ref()).map(|_| ())
+}
+
 /// A running listener.
 pub struct Listener {
     shared: Arc<Shared>,

@@ -7,9 +7,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
+
+pub use crate::findings::call::BleedReport;
 
 use super::MediaSockets;
 use super::flow::{FlowPlan, Protection, srtp_contexts};
@@ -23,31 +24,6 @@ pub const BLEED_PACKETS: u32 = 10;
 const SETTLE: Duration = Duration::from_secs(3);
 /// How long the second port listens after its last packet.
 const LISTEN: Duration = Duration::from_secs(2);
-
-/// What the test showed.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct BleedReport {
-    /// The second local port's address.
-    pub second_port: Option<String>,
-    pub sent_from_call_port: u32,
-    pub sent_from_second_port: u32,
-    /// RTP from the far end on the call's port before, and after, the second port spoke.
-    pub received_on_call_port_before: u32,
-    pub received_on_call_port_after: u32,
-    /// RTP from the far end on the second port: media that leaked.
-    pub received_on_second_port: u32,
-    pub first_leak_from: Option<String>,
-    pub ssrc: u32,
-    pub duration_ms: u64,
-    pub error: Option<String>,
-}
-
-impl BleedReport {
-    /// Media flowed before the test, so its outcome means something.
-    pub fn media_flowed(&self) -> bool {
-        self.received_on_call_port_before > 0
-    }
-}
 
 /// Runs the test on an answered call whose media goes to `plan`, protected as `prot` (plain or SDES).
 pub async fn probe(socks: &MediaSockets, plan: &FlowPlan, prot: &Protection) -> BleedReport {

@@ -22,8 +22,8 @@ use crate::sip::sdp::Suite;
 #[derive(Clone)]
 pub enum Protection {
     Plain,
-    /// Send nothing, only count what arrives (a DTLS-SRTP answer: sipcheck does not run the DTLS
-    /// handshake, and must not put plain RTP into a session that negotiated SRTP).
+    /// Send nothing, only count what arrives (a DTLS-SRTP offer answered without a usable DTLS media
+    /// line: no keys, and plain RTP must not go into a session that may have negotiated SRTP).
     ListenOnly,
     /// SDES: we send with our offered key for the chosen suite, the far end with the key in its answer.
     /// DTLS-SRTP: the keys from the handshake's exporter.

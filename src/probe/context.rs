@@ -43,6 +43,8 @@ pub struct Config {
     pub calls: crate::call::CallPolicy,
     /// Extra malformed-message cases (`--catalog DIR`), added to the built-in catalog at run time.
     pub catalog_dir: Option<std::path::PathBuf>,
+    /// Loop calls: `--loop-call`, `--listen`, `--spoof-caller-id`, the identity verifier.
+    pub loop_calls: crate::probes::loop_calls::LoopSettings,
 }
 
 impl Default for Config {
@@ -63,6 +65,7 @@ impl Default for Config {
             discovery: crate::discover::Settings::default(),
             calls: crate::call::CallPolicy::default(),
             catalog_dir: None,
+            loop_calls: Default::default(),
         }
     }
 }

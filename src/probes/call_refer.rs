@@ -10,16 +10,19 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-
 use super::media::{call_endpoints, one_answered_call, unjudgeable};
+use crate::call::transfer::{self, Attended};
 use crate::call::{self, After, InviteOptions, Placed, ReferOutcome};
+use crate::findings::call::{CallReferDetails, ReferResult, ReplacesDetails, ReplacesResult};
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Status};
+use crate::sip::digest::DigestClient;
+use crate::target::Endpoint;
 
 pub struct CallRefer;
 
 const ID: &str = "call.refer";
+const REPLACES: &str = "call.refer_replaces";
 /// How long the NOTIFYs of an accepted REFER are followed before it counts as never completed.
 pub const FOLLOW: Duration = Duration::from_secs(10);
 
@@ -57,32 +60,176 @@ fn gate(ctx: &Context) -> Result<(String, String), String> {
 async fn run(ctx: &Context) -> Vec<Finding> {
     let (to, refer_to) = match gate(ctx) {
         Ok(x) => x,
-        Err(reason) => return vec![finding(Status::Skipped, reason)],
+        Err(reason) => {
+            return vec![
+                finding(Status::Skipped, reason.clone()),
+                replaces_finding(Status::Skipped, reason),
+            ];
+        }
     };
     let Some((ep, _)) = call_endpoints(ctx).await.first().cloned() else {
-        return vec![finding(Status::Skipped, "no endpoint to call")];
+        return vec![
+            finding(Status::Skipped, "no endpoint to call"),
+            replaces_finding(Status::Skipped, "no endpoint to call"),
+        ];
     };
     let policy = &ctx.config.calls;
     let host = ctx.uri_host(&ep);
     let target = call::request_uri(&refer_to, &host, ep.port.get());
     let after = After::Refer {
-        refer_to: target,
+        refer_to: target.clone(),
         follow: FOLLOW,
     };
     let opts = InviteOptions {
         exchange_media: false,
         ..InviteOptions::default()
     };
-    match one_answered_call(ctx, &ep, &to, &opts, &after).await {
-        Ok(Some(p)) => vec![judge(&p)],
-        Ok(None) => vec![finding(
+    let mut out = vec![
+        match one_answered_call(ctx, &ep, &to, &opts, &after).await {
+            Ok(Some(p)) => judge(&p),
+            Ok(None) => finding(
+                Status::Skipped,
+                format!(
+                    "--max-calls ({}) reached before the REFER call",
+                    policy.max_calls
+                ),
+            ),
+            Err(e) => finding(Status::Error, e).endpoint(&ep),
+        },
+    ];
+    out.push(
+        attended(
+            ctx,
+            &ep,
+            &call::request_uri(&to, &host, ep.port.get()),
+            &target,
+        )
+        .await,
+    );
+    out
+}
+
+/// The attended transfer: two calls up at once (held under one turn, so nothing else overlaps them).
+async fn attended(ctx: &Context, ep: &Endpoint, to: &str, target: &str) -> Finding {
+    let policy = &ctx.config.calls;
+    let _one = policy.one_at_a_time().await;
+    if !policy.take_calls(2) {
+        return replaces_finding(
             Status::Skipped,
             format!(
-                "--max-calls ({}) reached before the REFER call",
+                "an attended transfer needs two more calls than --max-calls ({}) left",
                 policy.max_calls
             ),
-        )],
-        Err(e) => vec![finding(Status::Error, e).endpoint(&ep)],
+        );
+    }
+    let mut auth = policy.credentials.clone().map(DigestClient::new);
+    match transfer::attended(ctx, ep, to, target, auth.as_mut(), FOLLOW).await {
+        Ok(a) => judge_attended(ep, &a),
+        Err(e) => replaces_finding(Status::Error, e).endpoint(ep),
+    }
+}
+
+fn replaces_finding(status: Status, summary: impl Into<String>) -> Finding {
+    Finding::new(
+        REPLACES,
+        "Attended transfer (REFER with Replaces)",
+        status,
+        summary,
+    )
+    .rfcs(&["RFC 3891", "RFC 5589", "RFC 3515"])
+}
+
+fn judge_attended(ep: &Endpoint, a: &Attended) -> Finding {
+    let base = |st, s: String, outcome: ReplacesResult| {
+        let d = ReplacesDetails {
+            attended: a.data.clone(),
+            outcome,
+            teardown_clean: a.teardown.iter().all(|t| t.clean()),
+        };
+        replaces_finding(st, s)
+            .endpoint(ep)
+            .with_details(&d)
+            .evidence(a.evidence.clone())
+    };
+    let line = |l: &Option<String>| {
+        l.clone()
+            .unwrap_or_else(|| "no final answer".into())
+            .trim_start_matches("SIP/2.0 ")
+            .to_string()
+    };
+    if a.transferee_outcome.answer().is_none() {
+        return base(
+            Status::Error,
+            format!(
+                "the call to --call-to was not answered (\"{}\")",
+                line(&a.data.transferee_call)
+            ),
+            ReplacesResult::NotMeasured,
+        );
+    }
+    let Some(r) = &a.data.refer else {
+        return base(
+            Status::Error,
+            format!(
+                "the call to --refer-to was not answered (\"{}\"), so there was no call to replace",
+                line(&a.data.target_call)
+            ),
+            ReplacesResult::NotMeasured,
+        );
+    };
+    let resp = line(&r.response);
+    match r.code {
+        None => base(
+            Status::Error,
+            format!(
+                "no answer to the REFER: {}",
+                r.error.clone().unwrap_or_default()
+            ),
+            ReplacesResult::NotMeasured,
+        ),
+        Some(c) if c >= 300 => base(
+            Status::Info,
+            format!("REFER with Replaces refused in the dialog: \"{resp}\""),
+            ReplacesResult::Refused,
+        ),
+        Some(_) => match (r.final_notify(), a.data.target_call_replaced) {
+            (Some(n), true) if n.status.is_some_and(|c| (200..300).contains(&c)) => base(
+                Status::Pass,
+                format!(
+                    "attended transfer completed: REFER with Replaces accepted (\"{resp}\"), NOTIFY sipfrag \"{}\", and the target replaced our call to it (it hung that call up)",
+                    n.sipfrag
+                        .clone()
+                        .unwrap_or_default()
+                        .trim_start_matches("SIP/2.0 ")
+                ),
+                ReplacesResult::Completed,
+            ),
+            (Some(n), replaced) => base(
+                Status::Warn,
+                format!(
+                    "REFER with Replaces accepted (\"{resp}\"), NOTIFY sipfrag \"{}\", but {}",
+                    n.sipfrag
+                        .clone()
+                        .unwrap_or_default()
+                        .trim_start_matches("SIP/2.0 "),
+                    if replaced {
+                        "the transfer did not succeed although our call to the target ended"
+                    } else {
+                        "our call to the target was not replaced (Replaces ignored: the target got a second call)"
+                    }
+                ),
+                ReplacesResult::NotReplaced,
+            ),
+            (None, _) => base(
+                Status::Warn,
+                format!(
+                    "REFER with Replaces accepted (\"{resp}\") but never completed: {} NOTIFY, no final status within {} s",
+                    r.notifies.len(),
+                    r.followed_ms / 1000
+                ),
+                ReplacesResult::AcceptedNotCompleted,
+            ),
+        },
     }
 }
 
@@ -103,35 +250,27 @@ fn handled_by_trunk(p: &Placed, r: &ReferOutcome) -> Option<String> {
 }
 
 fn judge(p: &Placed) -> Finding {
-    let details = |extra: serde_json::Value| {
-        json!({
-            "offer": p.offer,
-            "transport": p.endpoint.transport,
-            "call": p.outcome.final_response.as_ref().map(|m| m.first_line()),
-            "call_answered_by": p.answered_by,
-            "authenticated_with": p.outcome.answered_with,
-            "refer": p.refer,
-            "teardown": {
-                "established": p.teardown.established,
-                "bye_response": p.teardown.bye_response,
-                "ended_by_peer": p.teardown.ended_by_peer,
-                "clean": p.teardown.clean(),
-                "note": p.teardown.note,
-            },
-            "outcome": extra,
-        })
-    };
-    let base = |st, s: String, outcome: &str| {
+    let base = |st, s: String, outcome: ReferResult| {
+        let d = CallReferDetails {
+            offer: p.offer,
+            transport: Some(p.endpoint.transport),
+            call: p.outcome.final_response.as_ref().map(|m| m.first_line()),
+            call_answered_by: p.answered_by.clone(),
+            authenticated_with: p.outcome.answered_with.map(|a| a.as_str().to_string()),
+            refer: p.refer.clone(),
+            teardown: p.teardown.details(),
+            outcome,
+        };
         finding(st, s)
             .endpoint(&p.endpoint)
-            .details(details(json!(outcome)))
+            .with_details(&d)
             .evidence(p.evidence.clone())
     };
     if let Some(reason) = unjudgeable(p) {
         return base(
             Status::Error,
             format!("no answered call to transfer: {reason}"),
-            "not_measured",
+            ReferResult::NotMeasured,
         );
     }
     if p.outcome.answer().is_none() {
@@ -144,14 +283,14 @@ fn judge(p: &Placed) -> Finding {
         return base(
             Status::Error,
             format!("no answered call to transfer: the call was answered \"{line}\""),
-            "not_measured",
+            ReferResult::NotMeasured,
         );
     }
     let Some(r) = &p.refer else {
         return base(
             Status::Error,
             "the far end hung up before the REFER could be sent".into(),
-            "not_measured",
+            ReferResult::NotMeasured,
         );
     };
     let Some(code) = r.code else {
@@ -161,7 +300,7 @@ fn judge(p: &Placed) -> Finding {
                 "no answer to the REFER: {}",
                 r.error.clone().unwrap_or_else(|| "unknown".into())
             ),
-            "not_measured",
+            ReferResult::NotMeasured,
         );
     };
     let line = r.response.clone().unwrap_or_default();
@@ -177,14 +316,14 @@ fn judge(p: &Placed) -> Finding {
                     "; give --user and SIPCHECK_PASSWORD or --password-file"
                 }
             ),
-            "not_measured",
+            ReferResult::NotMeasured,
         );
     }
     if code >= 300 {
         return base(
             Status::Info,
             format!("REFER refused in the dialog: \"{line}\" (whatever Allow advertises)"),
-            "refused",
+            ReferResult::Refused,
         );
     }
     let trunk = handled_by_trunk(p, r);
@@ -204,9 +343,9 @@ fn judge(p: &Placed) -> Finding {
             let frag = frag.trim_start_matches("SIP/2.0 ");
             let ok = n.status.is_some_and(|c| (200..300).contains(&c));
             let outcome = match (&trunk, ok) {
-                (Some(_), _) => "handled_by_trunk",
-                (None, true) => "completed",
-                (None, false) => "completed_unsuccessfully",
+                (Some(_), _) => ReferResult::HandledByTrunk,
+                (None, true) => ReferResult::Completed,
+                (None, false) => ReferResult::CompletedUnsuccessfully,
             };
             base(
                 if ok { Status::Pass } else { Status::Info },
@@ -245,9 +384,9 @@ fn judge(p: &Placed) -> Finding {
                     "REFER accepted (\"{line}\") but never completed: {notifies} NOTIFY{last}, {why}{by_trunk}{hung_up}"
                 ),
                 if trunk.is_some() {
-                    "handled_by_trunk"
+                    ReferResult::HandledByTrunk
                 } else {
-                    "accepted_not_completed"
+                    ReferResult::AcceptedNotCompleted
                 },
             )
         }

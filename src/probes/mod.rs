@@ -8,6 +8,7 @@ pub mod auth;
 pub mod call_refer;
 pub mod dns;
 pub mod dos;
+pub mod loop_calls;
 pub mod media;
 pub mod parity;
 pub mod plaintext;
@@ -42,6 +43,7 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(auth::Auth),
         Arc::new(media::Media),
         Arc::new(call_refer::CallRefer),
+        Arc::new(loop_calls::LoopCalls),
         Arc::new(rtp_bleed::RtpBleed),
         Arc::new(robustness::malformed::Malformed),
         Arc::new(robustness::unknown::UnknownHeader),

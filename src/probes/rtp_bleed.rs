@@ -2,10 +2,9 @@
 //! media follow a second source? See [`crate::media::bleed`] for the test; this judges it. A relay that
 //! sends the call's media to whoever sent RTP last (or first) leaks calls to anyone who can reach it.
 
-use serde_json::json;
-
 use super::media::{call_endpoints, one_answered_call, unjudgeable};
 use crate::call::{After, InviteOptions, Placed};
+use crate::findings::call::RtpBleedDetails;
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 
@@ -64,21 +63,17 @@ async fn run(ctx: &Context) -> Vec<Finding> {
 
 fn judge(p: &Placed) -> Finding {
     let base = |st, s: String| {
+        let d = RtpBleedDetails {
+            offer: p.offer,
+            transport: Some(p.endpoint.transport),
+            call: p.outcome.final_response.as_ref().map(|m| m.first_line()),
+            call_answered_by: p.answered_by.clone(),
+            bleed: p.bleed.clone(),
+            teardown: p.teardown.details(),
+        };
         finding(st, s)
             .endpoint(&p.endpoint)
-            .details(json!({
-                "offer": p.offer,
-                "transport": p.endpoint.transport,
-                "call": p.outcome.final_response.as_ref().map(|m| m.first_line()),
-                "call_answered_by": p.answered_by,
-                "bleed": p.bleed,
-                "teardown": {
-                    "established": p.teardown.established,
-                    "bye_response": p.teardown.bye_response,
-                    "ended_by_peer": p.teardown.ended_by_peer,
-                    "clean": p.teardown.clean(),
-                },
-            }))
+            .with_details(&d)
             .evidence(p.evidence.clone())
     };
     if let Some(reason) = unjudgeable(p) {

@@ -10,7 +10,18 @@ fn cell(v: &serde_json::Value) -> String {
         serde_json::Value::Null => String::new(),
         other => other.to_string(),
     };
-    s.replace('|', "\\|").replace('\n', " ")
+    super::escape::md(&s)
+}
+
+/// A catalog case id as inline code; ids are sipcheck's own, anything else in them is dropped.
+fn code_id(v: &serde_json::Value) -> String {
+    let id: String = v
+        .as_str()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
+        .collect();
+    format!("`{id}`")
 }
 
 /// The table for a finding whose details hold one, or `None`.
@@ -35,8 +46,8 @@ pub fn render(f: &Finding) -> Option<String> {
         };
         let _ = writeln!(
             s,
-            "| `{}` {} | {} | {} | {} | {} | {} | {} |",
-            cell(&c["id"]),
+            "| {} {} | {} | {} | {} | {} | {} | {} |",
+            code_id(&c["id"]),
             cell(&c["title"]),
             cell(&c["rfc"]),
             cell(&c["expected"]),
@@ -51,7 +62,7 @@ pub fn render(f: &Finding) -> Option<String> {
     {
         let list: Vec<String> = skipped
             .iter()
-            .map(|x| format!("`{}` ({})", cell(&x["id"]), cell(&x["reason"])))
+            .map(|x| format!("{} ({})", code_id(&x["id"]), cell(&x["reason"])))
             .collect();
         let _ = writeln!(s, "\nNot run: {}.", list.join(", "));
     }

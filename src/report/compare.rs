@@ -13,7 +13,7 @@ use super::{Report, Status};
 const CELL_CHARS: usize = 200;
 
 fn cut(s: &str) -> String {
-    let s = s.replace('|', "\\|").replace('\n', " ");
+    let s = super::escape::md(s);
     if s.chars().count() <= CELL_CHARS {
         s
     } else {
@@ -39,25 +39,12 @@ pub fn columns(reports: &[Report]) -> Vec<String> {
         .collect()
 }
 
-/// One cell: the verdict (or `None` when not measured) and its text.
+/// One cell: the verdict (or `None` when not measured) and its short measured answer, escaped.
 pub fn cell(r: &Report, q: &Question) -> (Option<Status>, String) {
-    let (fs, worst) = answer(r, q);
-    match worst {
+    let a = super::answers::answer(r, q.clone());
+    match a.verdict {
         None => (None, "not measured".into()),
-        Some(w) => {
-            let mut measured: Vec<_> = fs.iter().filter(|f| f.status != Status::Skipped).collect();
-            // The finding that decides the verdict comes first, so a cut cell still shows why.
-            measured.sort_by_key(|f| std::cmp::Reverse(f.status.badness()));
-            let text = measured
-                .iter()
-                .map(|f| match &f.endpoint {
-                    Some(e) => format!("{} ({e})", f.summary),
-                    None => f.summary.clone(),
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
-            (Some(w), format!("**{w}**: {}", cut(&text)))
-        }
+        Some(w) => (Some(w), format!("**{w}**: {}", cut(&a.text))),
     }
 }
 
@@ -103,7 +90,7 @@ pub fn strongest(reports: &[Report], q: &Question) -> String {
 /// Renders the comparison in markdown.
 pub fn render_md(reports: &[Report]) -> String {
     let cols = columns(reports);
-    let qs = questions::builtin();
+    let qs = questions::sheet();
     let mut s = String::from("# SIP trunk comparison\n\n");
     for (c, r) in cols.iter().zip(reports) {
         let _ = writeln!(

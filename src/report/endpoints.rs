@@ -67,7 +67,7 @@ pub fn render_md(r: &Report) -> String {
                 s,
                 "- `{}`: {}",
                 e.label(),
-                e.discovered_by.join(" ⇒ ").replace('|', "\\|")
+                super::escape::md(&e.discovered_by.join(" ⇒ "))
             );
         }
         s.push('\n');
@@ -120,7 +120,7 @@ mod tests {
         assert!(md.contains("| 4 | pass | warn |"), "{md}");
         assert!(
             md.contains(
-                "- `tls:127.0.0.3:5061`: SRV _sips._tcp.sip.test 20 10 5061 → b ⇒ A b → 127.0.0.3"
+                "- `tls:127.0.0.3:5061`: SRV \\_sips.\\_tcp.sip.test 20 10 5061 → b ⇒ A b → 127.0.0.3"
             ),
             "{md}"
         );

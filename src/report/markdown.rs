@@ -3,7 +3,9 @@
 
 use std::fmt::Write;
 
-use super::questions::{self, Question};
+use super::escape::{md as esc, md_fenced as fenced};
+use super::group;
+use super::questions::Question;
 use super::{Finding, Report, Status};
 
 /// The measured findings that answer a question, and the worst status among them.
@@ -17,29 +19,30 @@ pub fn answer<'a>(r: &'a Report, q: &Question) -> (Vec<&'a Finding>, Option<Stat
     (fs, worst)
 }
 
-/// A code block whose fence is longer than any backtick run inside, so a hostile peer's bytes cannot
-/// close it and inject markdown into the report.
-fn fenced(text: &str) -> String {
-    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest.max(2) + 1);
-    format!("{fence}\n{}\n{fence}", text.trim_end())
-}
-
-fn escape_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+/// The link target of a finding id's first section (ids are lower-case, dotted, with underscores).
+pub fn anchor(id: &str) -> String {
+    let id: String = id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    format!("f-{id}")
 }
 
 /// Renders the markdown report.
 pub fn render(r: &Report) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "# SIP trunk security report: {}\n", r.target);
+    let _ = writeln!(s, "# SIP trunk security report: {}\n", esc(&r.target));
     let _ = writeln!(
         s,
-        "Measured by {} {} on {} in {} ms. SIP domain checked: `{}`.\n",
-        r.tool.name, r.tool.version, r.started_at, r.duration_ms, r.domain
+        "Measured by {} {} on {} in {} ms. SIP domain checked: {}.\n",
+        r.tool.name,
+        r.tool.version,
+        r.started_at,
+        r.duration_ms,
+        esc(&r.domain)
     );
     if let Some(why) = &r.incomplete {
-        let _ = writeln!(s, "> **Incomplete:** {why}\n");
+        let _ = writeln!(s, "> **Incomplete:** {}\n", esc(why));
     }
     let _ = writeln!(s, "## Summary\n");
     let _ = writeln!(s, "Findings: {}.\n", r.counts_text());
@@ -58,25 +61,45 @@ pub fn render(r: &Report) -> String {
         );
     }
     s.push('\n');
-    let notable: Vec<&Finding> = r
-        .findings
-        .iter()
-        .filter(|f| {
+    let notable: Vec<group::Group> = group::measured(r)
+        .into_iter()
+        .filter(|g| {
             matches!(
-                f.status,
+                g.status,
                 Status::Fail | Status::Warn | Status::Error | Status::Blocked
             )
         })
         .collect();
     if !notable.is_empty() {
         let _ = writeln!(s, "Needs attention:\n");
-        for f in notable {
-            let ep = f
-                .endpoint
-                .as_deref()
-                .map(|e| format!(" ({e})"))
-                .unwrap_or_default();
-            let _ = writeln!(s, "- **{}** `{}`{ep}: {}", f.status, f.id, f.summary);
+        let mut explained: Vec<String> = Vec::new();
+        for g in notable {
+            let scope = g.scope(r);
+            let scope = if scope.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", esc(&scope))
+            };
+            let _ = writeln!(
+                s,
+                "- **{}** `{}`{scope}: {}",
+                g.status,
+                g.id,
+                esc(&g.summary)
+            );
+            if let Some(spec) = crate::findings::spec(&g.id)
+                && matches!(g.status, Status::Fail | Status::Warn)
+                && !spec.remedy.is_empty()
+                && !explained.contains(&g.id)
+            {
+                explained.push(g.id.clone());
+                let _ = writeln!(
+                    s,
+                    "  - *Means:* {} *Remedy:* {}",
+                    esc(spec.meaning),
+                    esc(spec.remedy)
+                );
+            }
         }
         s.push('\n');
     }
@@ -87,66 +110,61 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(s, "## RFP answer sheet\n");
     let _ = writeln!(
         s,
-        "The fifteen questions of the SIP security challenge, answered from measurements of this trunk.\n"
+        "The fifteen questions of the SIP security challenge, and the article's own REFER question, answered from measurements of this trunk.\n"
     );
     let _ = writeln!(
         s,
-        "| # | Question | Verdict | Measured answer |\n|---|---|---|---|"
+        "| # | Question | Verdict | Measured answer | Evidence |\n|---|---|---|---|---|"
     );
-    for q in questions::builtin() {
-        let (fs, worst) = answer(r, &q);
-        let measured: Vec<&&Finding> = fs.iter().filter(|f| f.status != Status::Skipped).collect();
-        let (verdict, text) = match worst {
-            None => {
-                let why = fs
-                    .first()
-                    .map(|f| format!("not measured: {}", f.summary))
-                    .unwrap_or_else(|| match q.probe.strip_prefix("none yet: ") {
-                        Some(why) => format!("not measured: {why}"),
-                        None => format!("not measured yet — probe `{}`", q.probe),
-                    });
-                ("not measured".to_string(), why)
-            }
-            Some(w) => (
-                w.to_string(),
-                measured
-                    .iter()
-                    .map(|f| match &f.endpoint {
-                        Some(e) => format!("{} (`{}` {e})", f.summary, f.id),
-                        None => format!("{} (`{}`)", f.summary, f.id),
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-        };
+    for a in super::answers::all(r) {
+        let verdict = a
+            .verdict
+            .map_or_else(|| "not measured".to_string(), |v| format!("**{v}**"));
+        let links: Vec<String> = a
+            .ids
+            .iter()
+            .filter(|id| r.findings.iter().any(|f| &f.id == *id))
+            .map(|id| format!("[{}](#{})", esc(id), anchor(id)))
+            .collect();
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} |",
-            q.number,
-            escape_cell(&q.text),
+            "| {} | {} | {} | {} | {} |",
+            a.question.number,
+            esc(&a.question.text),
             verdict,
-            escape_cell(&text)
+            esc(&a.text),
+            links.join(", ")
         );
     }
     s.push('\n');
     s.push_str(&super::endpoints::render_md(r));
 
-    let _ = writeln!(s, "## Findings and evidence\n");
-    for f in &r.findings {
+    let _ = writeln!(s, "## Appendix: findings and evidence\n");
+    for (i, f) in r.findings.iter().enumerate() {
+        if !r.findings[..i].iter().any(|o| o.id == f.id) {
+            let _ = writeln!(s, "<a id=\"{}\"></a>\n", anchor(&f.id));
+        }
         let ep = f
             .endpoint
             .as_deref()
             .map(|e| format!(" — `{e}`"))
             .unwrap_or_default();
-        let _ = writeln!(s, "### `{}` {}{ep}\n", f.id, f.title);
-        let _ = writeln!(s, "- Status: **{}** (severity {:?})", f.status, f.severity);
-        let _ = writeln!(s, "- {}", f.summary);
+        let _ = writeln!(s, "### `{}` {}{ep}\n", f.id, esc(&f.title));
+        match f.severity {
+            super::Severity::None => {
+                let _ = writeln!(s, "- Status: **{}**", f.status);
+            }
+            sev => {
+                let _ = writeln!(s, "- Status: **{}** (severity {})", f.status, sev.as_str());
+            }
+        }
+        let _ = writeln!(s, "- {}", esc(&f.summary));
         if !f.questions.is_empty() {
             let qs: Vec<String> = f.questions.iter().map(|q| q.to_string()).collect();
             let _ = writeln!(s, "- Answers seed question(s): {}", qs.join(", "));
         }
         if !f.rfcs.is_empty() {
-            let _ = writeln!(s, "- Rests on: {}", f.rfcs.join(", "));
+            let _ = writeln!(s, "- Rests on: {}", esc(&f.rfcs.join(", ")));
         }
         // A table-shaped finding shows its table instead of the JSON it is made from.
         let table = super::case_table::render(f);
@@ -155,8 +173,11 @@ pub fn render(r: &Report) -> String {
         } else if f.details.as_object().is_some_and(|o| !o.is_empty()) {
             let _ = writeln!(
                 s,
-                "\n<details><summary>Details</summary>\n\n```json\n{}\n```\n</details>",
-                serde_json::to_string_pretty(&f.details).unwrap_or_default()
+                "\n<details><summary>Details</summary>\n\n{}\n</details>",
+                fenced(
+                    &serde_json::to_string_pretty(&f.details).unwrap_or_default(),
+                    "json"
+                )
             );
         }
         for (i, e) in f.evidence.iter().enumerate() {
@@ -172,26 +193,16 @@ pub fn render(r: &Report) -> String {
                     .unwrap_or_default(),
                 e.note
                     .as_deref()
-                    .map(|n| format!(" — {n}"))
+                    .map(|n| format!(" — {}", super::escape::html(n)))
                     .unwrap_or_default()
             );
-            let _ = writeln!(s, "Sent:\n\n{}\n", fenced(&e.sent));
+            let _ = writeln!(s, "Sent:\n\n{}\n", fenced(&e.sent, ""));
             if !e.received.is_empty() {
-                let _ = writeln!(s, "Received:\n\n{}\n", fenced(&e.received));
+                let _ = writeln!(s, "Received:\n\n{}\n", fenced(&e.received, ""));
             }
             let _ = writeln!(s, "</details>");
         }
         s.push('\n');
     }
     s
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn fences_outgrow_backticks_in_evidence() {
-        let f = super::fenced("a ```` b");
-        assert!(f.starts_with("`````\n") && f.ends_with("\n`````"), "{f}");
-        assert_eq!(super::fenced("x"), "```\nx\n```");
-    }
 }

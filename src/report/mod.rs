@@ -1,9 +1,12 @@
 //! The scorecard model and its renderings.
 
+pub mod answers;
 mod case_table;
 pub mod compare;
 pub mod diff;
 pub mod endpoints;
+pub mod escape;
+pub mod group;
 pub mod junit;
 pub mod markdown;
 mod model;
@@ -39,10 +42,32 @@ impl std::str::FromStr for Format {
     }
 }
 
+/// How a report is rendered beyond its format.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    /// ANSI colours (text only).
+    pub color: bool,
+    /// The text scorecard one line per finding and endpoint instead of grouped.
+    pub verbose: bool,
+}
+
 /// Renders a report in a format; `color` only affects text.
 pub fn render(report: &Report, format: Format, color: bool) -> String {
+    render_styled(
+        report,
+        format,
+        Style {
+            color,
+            verbose: false,
+        },
+    )
+}
+
+/// Renders a report in a format with a [`Style`].
+pub fn render_styled(report: &Report, format: Format, style: Style) -> String {
+    let color = style.color;
     match format {
-        Format::Text => text::render(report, color),
+        Format::Text => text::render(report, color, style.verbose),
         Format::Json => {
             let mut s = serde_json::to_string_pretty(report).expect("reports always serialise");
             s.push('\n');

@@ -107,6 +107,19 @@ pub enum Severity {
     Critical,
 }
 
+impl Severity {
+    /// The lower-case name used in JSON and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::None => "none",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
 /// One exchange that backs a finding: what went out, what came back, when, and where.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Evidence {

@@ -15,11 +15,18 @@ pub struct Question {
     pub text: String,
     /// What to run when nothing measured it.
     pub probe: String,
+    /// For a question beyond the fifteen: the finding ids that answer it (the registry maps the
+    /// fifteen).
+    #[serde(default)]
+    pub findings: Vec<String>,
 }
 
 impl Question {
     /// Whether a finding with this id answers the question, by the finding registry.
     pub fn answered_by(&self, finding_id: &str) -> bool {
+        if !self.findings.is_empty() {
+            return self.findings.iter().any(|f| f == finding_id);
+        }
         crate::findings::spec(finding_id).is_some_and(|s| s.questions.contains(&self.number))
     }
 }
@@ -27,15 +34,27 @@ impl Question {
 #[derive(Deserialize)]
 struct File {
     question: Vec<Question>,
+    #[serde(default)]
+    extra: Vec<Question>,
+}
+
+fn parse_file(text: &str, path: &str) -> Result<File> {
+    toml::from_str(text).map_err(|e| Error::BadFile {
+        path: path.into(),
+        reason: e.to_string(),
+    })
 }
 
 /// Parses a questions file.
 pub fn parse(text: &str, path: &str) -> Result<Vec<Question>> {
-    let f: File = toml::from_str(text).map_err(|e| Error::BadFile {
-        path: path.into(),
-        reason: e.to_string(),
-    })?;
-    Ok(f.question)
+    Ok(parse_file(text, path)?.question)
+}
+
+/// The answer sheet's rows: the fifteen, then the article's own REFER question.
+pub fn sheet() -> Vec<Question> {
+    let f = parse_file(BUILTIN, "probes/questions.toml")
+        .expect("the built-in questions file is valid (tested)");
+    f.question.into_iter().chain(f.extra).collect()
 }
 
 /// The built-in fifteen questions.
@@ -53,6 +72,15 @@ mod tests {
             assert_eq!(q.number as usize, i + 1);
         }
         assert!(q[14].text.contains("RFC 3329"));
+        let sheet = super::sheet();
+        let refer = &sheet[15];
+        assert_eq!(sheet.len(), 16);
+        assert!(refer.answered_by("call.refer") && refer.answered_by("call.refer_replaces"));
+        assert!(
+            !refer.answered_by("sip.refer"),
+            "advertising REFER is not doing a transfer"
+        );
+        assert!(!q[14].answered_by("call.refer"));
         assert!(q[4].answered_by("media.sdes"));
         assert!(
             !q[4].answered_by("media.sdes_cleartext"),

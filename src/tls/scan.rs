@@ -78,6 +78,8 @@ pub struct Mismatch {
     pub fallback_scsv_tested_with: Option<String>,
     pub fallback_scsv_answer: Option<String>,
     pub fallback_scsv_honoured: Option<bool>,
+    /// How `fallback_scsv_honoured` was decided, when the answer was not an alert.
+    pub fallback_scsv_how: Option<String>,
     /// For each version below TLS 1.3 that was accepted, the sentinel seen (or none); only filled when
     /// TLS 1.3 is accepted.
     pub downgrade_sentinel: BTreeMap<String, Option<String>>,
@@ -145,6 +147,37 @@ fn describe(h: &Hello) -> String {
         },
         h.groups.len()
     )
+}
+
+/// Whether the fallback hello was refused because of the SCSV, and how that was decided when it was
+/// not the `inappropriate_fallback` alert.
+fn fallback_verdict(a: &Answer, control: Option<&Answer>) -> (Option<bool>, Option<String>) {
+    match (a, control) {
+        (
+            Answer::Alert {
+                description: 86, ..
+            },
+            _,
+        ) => (Some(true), None),
+        (Answer::Hello(_), _) => (Some(false), None),
+        (Answer::Closed | Answer::Reset, Some(Answer::Hello(h))) => (
+            Some(true),
+            Some(format!(
+                "the hello with TLS_FALLBACK_SCSV was {} without an alert, the same hello without it was answered with {}",
+                a.refusal(),
+                describe_answer(&Answer::Hello(h.clone()))
+            )),
+        ),
+        (Answer::Closed | Answer::Reset, Some(c)) => (
+            None,
+            Some(format!(
+                "the hello with TLS_FALLBACK_SCSV was {}, and so was the same hello without it ({}): the refusal says nothing about the SCSV",
+                a.refusal(),
+                c.refusal()
+            )),
+        ),
+        _ => (None, None),
+    }
 }
 
 fn describe_answer(a: &Answer) -> String {
@@ -494,13 +527,25 @@ impl<'a> Scanner<'a> {
             .await;
         m.fallback_scsv_tested_with = Some(lower.label().to_string());
         m.fallback_scsv_answer = Some(describe_answer(&a));
-        m.fallback_scsv_honoured = match &a {
-            Answer::Alert {
-                description: 86, ..
-            } => Some(true),
-            Answer::Hello(_) => Some(false),
-            _ => None,
+        // A server may refuse the fallback by closing without an alert (RFC 7507 §3 asks for one,
+        // but the refusal is what protects). That is only a refusal of the SCSV if the same hello
+        // without it completes: send it once more as the control.
+        let control = if matches!(a, Answer::Closed | Answer::Reset) {
+            h.fallback_scsv = false;
+            let c = self
+                .ask(
+                    &format!(
+                        "control: the same {} hello without TLS_FALLBACK_SCSV",
+                        lower.label()
+                    ),
+                    &h,
+                )
+                .await;
+            Some(c)
+        } else {
+            None
         };
+        (m.fallback_scsv_honoured, m.fallback_scsv_how) = fallback_verdict(&a, control.as_ref());
         m
     }
 }

@@ -35,6 +35,8 @@ pub enum Rr {
         name: String,
         addresses: Vec<String>,
     },
+    /// Any other dnsmasq record option, verbatim (`--cname=a,b`, `--srv-host=_sips._tcp.x` for ".").
+    Raw(String),
 }
 
 impl Rr {
@@ -88,6 +90,7 @@ impl Rr {
             Rr::Host { name, addresses } => {
                 format!("--host-record={name},{}", addresses.join(","))
             }
+            Rr::Raw(arg) => arg.clone(),
         }
     }
 }

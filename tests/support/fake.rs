@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sipcheck::sip::{Limits, Message};
 use sipcheck::transport::framing::{Frame, next_frame};
@@ -35,6 +35,8 @@ pub struct Fake {
     pub addr: SocketAddr,
     /// Raw bytes of every request received, in order.
     pub received: Arc<Mutex<Vec<Vec<u8>>>>,
+    /// When each of them arrived (same order), to count what a politeness budget let through.
+    pub arrived: Arc<Mutex<Vec<Instant>>>,
     task: JoinHandle<()>,
 }
 
@@ -128,6 +130,8 @@ pub async fn udp(addr: &str, handler: Handler) -> Fake {
     let local = sock.local_addr().unwrap();
     let received = Arc::new(Mutex::new(Vec::new()));
     let rec = received.clone();
+    let arrived = Arc::new(Mutex::new(Vec::new()));
+    let arr = arrived.clone();
     let task = tokio::spawn(async move {
         let mut buf = vec![0u8; 70_000];
         // Bounded: a test fake never needs more than this many datagrams.
@@ -136,6 +140,7 @@ pub async fn udp(addr: &str, handler: Handler) -> Fake {
                 return;
             };
             rec.lock().unwrap().push(buf[..n].to_vec());
+            arr.lock().unwrap().push(Instant::now());
             let Ok(m) = Message::parse(&buf[..n], &Limits::default()) else {
                 continue;
             };
@@ -150,6 +155,7 @@ pub async fn udp(addr: &str, handler: Handler) -> Fake {
     Fake {
         addr: local,
         received,
+        arrived,
         task,
     }
 }
@@ -186,6 +192,8 @@ async fn stream(addr: &str, handler: Handler, tls: Option<tokio_rustls::TlsAccep
     let local = listener.local_addr().unwrap();
     let received = Arc::new(Mutex::new(Vec::new()));
     let rec = received.clone();
+    let arrived = Arc::new(Mutex::new(Vec::new()));
+    let arr = arrived.clone();
     let task = tokio::spawn(async move {
         for _ in 0..1_000 {
             let Ok((sock, _)) = listener.accept().await else {
@@ -193,6 +201,7 @@ async fn stream(addr: &str, handler: Handler, tls: Option<tokio_rustls::TlsAccep
             };
             let handler = handler.clone();
             let rec = rec.clone();
+            let arr = arr.clone();
             let tls = tls.clone();
             tokio::spawn(async move {
                 match tls {
@@ -200,10 +209,10 @@ async fn stream(addr: &str, handler: Handler, tls: Option<tokio_rustls::TlsAccep
                         if let Ok(Ok(s)) =
                             tokio::time::timeout(Duration::from_secs(5), acc.accept(sock)).await
                         {
-                            serve_stream(s, handler, rec).await;
+                            serve_stream(s, handler, rec, arr).await;
                         }
                     }
-                    None => serve_stream(sock, handler, rec).await,
+                    None => serve_stream(sock, handler, rec, arr).await,
                 }
             });
         }
@@ -211,6 +220,7 @@ async fn stream(addr: &str, handler: Handler, tls: Option<tokio_rustls::TlsAccep
     Fake {
         addr: local,
         received,
+        arrived,
         task,
     }
 }
@@ -219,6 +229,7 @@ async fn serve_stream<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     mut s: S,
     handler: Handler,
     rec: Arc<Mutex<Vec<Vec<u8>>>>,
+    arr: Arc<Mutex<Vec<Instant>>>,
 ) {
     let limits = Limits::default();
     let mut buf = Vec::new();
@@ -227,6 +238,7 @@ async fn serve_stream<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             Frame::Message(n) => {
                 let msg: Vec<u8> = buf.drain(..n).collect();
                 rec.lock().unwrap().push(msg.clone());
+                arr.lock().unwrap().push(Instant::now());
                 let Ok(m) = Message::parse(&msg, &limits) else {
                     continue;
                 };

@@ -31,6 +31,8 @@ pub struct KamailioOptions {
     pub modparams: String,
     /// Extra global config lines (before listen lines).
     pub globals: String,
+    /// Extra environment for the Kamailio process (e.g. SSL_CERT_FILE for secsipid's HTTPS fetches).
+    pub env: Vec<(String, String)>,
 }
 
 impl Default for KamailioOptions {
@@ -44,6 +46,7 @@ impl Default for KamailioOptions {
             modules: Vec::new(),
             modparams: String::new(),
             globals: String::new(),
+            env: Vec::new(),
         }
     }
 }
@@ -172,6 +175,7 @@ impl Kamailio {
             .arg(dir.path())
             .arg("-w")
             .arg(dir.path())
+            .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(logf.try_clone().unwrap())
             .stderr(logf)

@@ -77,6 +77,10 @@ pub struct FallbackScsv {
     pub tested_with: Option<String>,
     pub answer: Option<String>,
     pub honoured: Option<bool>,
+    /// How `honoured` was decided when the answer was not the `inappropriate_fallback` alert (a close
+    /// without an alert, checked against the same hello without the SCSV).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub how: Option<String>,
 }
 
 /// RFC 8446 §4.1.3 downgrade sentinel in ServerHello.random.

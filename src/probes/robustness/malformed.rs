@@ -1,19 +1,24 @@
 //! `robustness.malformed`: the catalog run. Each case is sent, its reaction compared with what the
-//! case expects, and a normal OPTIONS must be answered before the next case goes out.
+//! case expects, and the trunk must still answer after it.
 //!
-//! Pacing: cases run one at a time per endpoint; each case and each liveness OPTIONS is one request
-//! under the run's `--rate` budget (default 20/s, burst 10, per address), so the catalog costs two
-//! requests per case. A case with no answer costs the case wait (see [`super::case_wait`]).
+//! Pacing: cases go out in windows of [`WINDOW`], in flight together (each on its own socket, so an
+//! answer can only belong to its case), every case one request under the run's `--rate` budget
+//! (default 20/s, burst 10, per address, shared by UDP and TCP) and the address's connection cap.
+//! Silent cases of a window share one wait (see [`super::case_wait`]).
+//! Liveness: an answer to a case proves the trunk survived every case sent before it, so a normal
+//! OPTIONS is sent only when a window ends with unanswered cases.
 //! Circuit breaker: the catalog stops at the second failed liveness check (a failure is retried once
-//! after a short pause; the retry counts), and names the case sent just before.
+//! after a short pause; the retry counts). The case named is the one sent first after the last
+//! answer; when several were unanswered, they are replayed one at a time if the trunk comes back,
+//! so the killer is named exactly, and otherwise the others are listed as suspects.
 
 use std::time::Duration;
 
-use serde::Serialize;
-use serde_json::json;
-
-use super::{case_wait, liveness, send_raw, targets};
-use crate::catalog::{self, Case, Values, Verdict, classify, fill};
+use super::{Liveness, case_wait, liveness, send_raw, targets};
+use crate::catalog::{self, Case, Reaction, Values, Verdict, classify, fill};
+use crate::evidence;
+use crate::findings::ids;
+use crate::findings::robustness::{CaseRow, MalformedCounts, MalformedDetails, SkippedCase};
 use crate::probe::{BoxFuture, Context, Probe, Safety};
 use crate::report::{Evidence, Finding, Severity, Status};
 use crate::sip::request::{new_branch, token};
@@ -24,28 +29,13 @@ use crate::transport::Exchange;
 const MAX_EVIDENCE: usize = 12;
 /// Pause before retrying a failed liveness check.
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
+/// Pause before asking a trunk that failed both checks whether it came back (for a replay).
+const RECOVERY_PAUSE: Duration = Duration::from_secs(1);
+/// Cases in flight together. A trunk killed by one case receives at most this many minus one
+/// cases after it; the connection cap of the address still bounds how many wait at once.
+const WINDOW: usize = 8;
 
 pub struct Malformed;
-
-/// One line of the case table.
-#[derive(Debug, Clone, Serialize)]
-pub struct Row {
-    pub id: String,
-    pub title: String,
-    pub rfc: String,
-    pub category: String,
-    pub valid: bool,
-    pub expected: String,
-    pub observed: String,
-    pub verdict: Verdict,
-    pub status: Status,
-    pub liveness: String,
-    /// Whether the trunk answered a normal OPTIONS after the case (possibly on the retry).
-    pub alive: bool,
-    /// Only for cases from `--catalog`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-}
 
 /// The placeholder values for one case on one socket.
 pub fn values(ctx: &Context, ep: &Endpoint, local: std::net::SocketAddr) -> Values {
@@ -83,65 +73,40 @@ pub fn values(ctx: &Context, ep: &Endpoint, local: std::net::SocketAddr) -> Valu
 
 /// What one endpoint's run produced.
 struct Run {
-    rows: Vec<Row>,
+    rows: Vec<CaseRow>,
     skipped: Vec<(String, String)>,
     stopped_after: Option<(String, String)>,
+    /// Cases sent in the same window after the last answer, which the run could not tell apart
+    /// from the one it names (the trunk never came back for a replay).
+    suspects: Vec<String>,
     liveness_failures: u32,
     evidence: Vec<Evidence>,
     total: usize,
 }
 
-async fn run_endpoint(ctx: &Context, ep: &Endpoint, base: &Exchange, cases: &[Case]) -> Run {
-    let wait = case_wait(ctx, base);
-    let applicable: Vec<&Case> = cases
-        .iter()
-        .filter(|c| c.applies_to(ep.transport, ep.address.is_ipv6()))
-        .collect();
-    let mut run = Run {
-        rows: Vec::new(),
-        skipped: Vec::new(),
-        stopped_after: None,
-        liveness_failures: 0,
-        evidence: Vec::new(),
-        total: applicable.len(),
-    };
-    // Leave a fifth of the probe's time for the last case and the report, so a slow trunk yields a
-    // partial table instead of a probe killed by the runner.
-    let budget = tokio::time::Instant::now() + ctx.config.probe_timeout.mul_f64(0.8);
-    for case in applicable {
-        if tokio::time::Instant::now() > budget {
-            run.skipped.push((
-                case.id.clone(),
-                "not run: the probe's time budget was spent".into(),
-            ));
-            continue;
-        }
-        if run.stopped_after.is_some() {
-            run.skipped
-                .push((case.id.clone(), "not run: the catalog stopped".into()));
-            continue;
-        }
-        if case.safety == Safety::Intrusive && !ctx.config.intrusive {
-            run.skipped.push((
-                case.id.clone(),
-                "intrusive: runs only with --intrusive".into(),
-            ));
-            continue;
-        }
-        let (ex, reaction) = send_raw(
-            ctx,
-            ep,
-            |local| fill(&case.message, &values(ctx, ep, local)).map_err(|e| e.to_string()),
-            wait,
-        )
-        .await;
-        let mut verdict = classify(&case.expect, case.valid, &reaction);
-        let mut observed = reaction.to_string();
+/// One case sent and its reaction judged (liveness not yet known).
+struct Sent<'c> {
+    case: &'c Case,
+    ex: Exchange,
+    reaction: Reaction,
+}
+
+impl Sent<'_> {
+    /// An answer from the SIP stack, which proves it alive after every case sent before this one.
+    fn answered(&self) -> bool {
+        matches!(self.reaction, Reaction::Response { .. })
+    }
+
+    fn row(&self, liveness: String, alive: bool) -> CaseRow {
+        let case = self.case;
+        let mut verdict = classify(&case.expect, case.valid, &self.reaction);
+        let mut observed = self.reaction.to_string();
         let missing: Vec<&str> = case
             .expect_headers
             .iter()
             .filter(|h| {
-                ex.best_response()
+                self.ex
+                    .best_response()
                     .is_some_and(|m| m.header(h.as_str()).is_none())
             })
             .map(String::as_str)
@@ -150,45 +115,13 @@ async fn run_endpoint(ctx: &Context, ep: &Endpoint, base: &Exchange, cases: &[Ca
             verdict = Verdict::DifferentSafe;
             observed = format!("{observed} (without {})", missing.join(", "));
         }
-        let mut status = match verdict {
+        let status = match verdict {
             Verdict::Expected => Status::Pass,
             Verdict::DifferentSafe | Verdict::RejectedValid => Status::Warn,
             Verdict::AcceptedInvalid => case.on_accept,
             Verdict::NotSent => Status::Error,
         };
-        let mut case_evidence = vec![ctx.evidence(&ex)];
-        let live = liveness(ctx, ep).await;
-        let mut alive = live.alive;
-        let mut live_text = if live.alive {
-            "ok".to_string()
-        } else {
-            String::new()
-        };
-        if !live.alive {
-            run.liveness_failures += 1;
-            case_evidence.push(ctx.evidence(&live.exchange));
-            if run.liveness_failures < 2 {
-                tokio::time::sleep(RETRY_PAUSE).await;
-                let again = liveness(ctx, ep).await;
-                if again.alive {
-                    alive = true;
-                    live_text = format!("no answer ({}), then {} on retry", live.text, again.text);
-                    status = status.worst(Status::Warn);
-                } else {
-                    run.liveness_failures += 1;
-                    case_evidence.push(ctx.evidence(&again.exchange));
-                }
-            }
-            if run.liveness_failures >= 2 {
-                live_text = format!("no answer to a normal OPTIONS ({})", live.text);
-                status = Status::Fail;
-                run.stopped_after = Some((case.id.clone(), case.title.clone()));
-            }
-        }
-        if status != Status::Pass && run.evidence.len() < MAX_EVIDENCE {
-            run.evidence.extend(case_evidence);
-        }
-        run.rows.push(Row {
+        CaseRow {
             id: case.id.clone(),
             title: case.title.clone(),
             rfc: case.rfc.clone(),
@@ -198,19 +131,219 @@ async fn run_endpoint(ctx: &Context, ep: &Endpoint, base: &Exchange, cases: &[Ca
             observed,
             verdict,
             status,
-            liveness: live_text,
+            liveness,
             alive,
             source: (!case.source.starts_with("builtin:")).then(|| case.source.clone()),
-        });
+        }
+    }
+}
+
+async fn send_case<'c>(ctx: &Context, ep: &Endpoint, case: &'c Case, wait: Duration) -> Sent<'c> {
+    let (ex, reaction) = send_raw(
+        ctx,
+        ep,
+        |local| fill(&case.message, &values(ctx, ep, local)).map_err(|e| e.to_string()),
+        wait,
+    )
+    .await;
+    Sent { case, ex, reaction }
+}
+
+impl Run {
+    fn keep(&mut self, sent: &Sent, row: CaseRow, extra: Vec<Evidence>) {
+        if row.status != Status::Pass && self.evidence.len() < MAX_EVIDENCE {
+            self.evidence.push(evidence::from_exchange(&sent.ex));
+            self.evidence.extend(extra);
+        }
+        self.rows.push(row);
+    }
+
+    /// A failed normal OPTIONS: counted and kept as evidence.
+    fn failed(&mut self, live: &Liveness) {
+        self.liveness_failures += 1;
+        if self.evidence.len() < MAX_EVIDENCE {
+            self.evidence.push(evidence::from_exchange(&live.exchange));
+        }
+    }
+}
+
+/// Sends `cases` one at a time, each followed by a liveness check, and returns the index of the
+/// first one after which the trunk stopped answering (with that check). Used only to replay a
+/// window once the trunk has come back, so the killer is named exactly.
+async fn replay(
+    ctx: &Context,
+    ep: &Endpoint,
+    cases: &[&Case],
+    wait: Duration,
+) -> Option<(usize, Liveness)> {
+    for (i, case) in cases.iter().enumerate() {
+        send_case(ctx, ep, case, wait).await;
+        let live = liveness(ctx, ep).await;
+        if !live.alive {
+            tokio::time::sleep(RETRY_PAUSE).await;
+            let again = liveness(ctx, ep).await;
+            if !again.alive {
+                return Some((i, again));
+            }
+        }
+    }
+    None
+}
+
+async fn run_endpoint(ctx: &Context, ep: &Endpoint, base: &Exchange, cases: &[Case]) -> Run {
+    let wait = case_wait(ctx, base);
+    let mut run = Run {
+        rows: Vec::new(),
+        skipped: Vec::new(),
+        stopped_after: None,
+        suspects: Vec::new(),
+        liveness_failures: 0,
+        evidence: Vec::new(),
+        total: 0,
+    };
+    let mut queue: Vec<&Case> = Vec::new();
+    for case in cases
+        .iter()
+        .filter(|c| c.applies_to(ep.transport, ep.address.is_ipv6()))
+    {
+        run.total += 1;
+        if case.safety == Safety::Intrusive && !ctx.config.intrusive {
+            run.skipped.push((
+                case.id.clone(),
+                "intrusive: runs only with --intrusive".into(),
+            ));
+        } else {
+            queue.push(case);
+        }
+    }
+    // A window is started only if its worst case (every case silent, waiting in turns for the
+    // address's connections, then a liveness check) ends within nine tenths of the probe's time, so a
+    // slow trunk yields a partial table instead of a probe killed by the runner.
+    let budget = tokio::time::Instant::now() + ctx.config.probe_timeout.mul_f64(0.9);
+    let turns = WINDOW.div_ceil(ctx.config.max_connections.max(1)) as u32;
+    let window_cost = wait * (turns + 1);
+    let mut next = 0;
+    while next < queue.len() {
+        if tokio::time::Instant::now() + window_cost > budget {
+            for case in &queue[next..] {
+                run.skipped.push((
+                    case.id.clone(),
+                    "not run: the probe's time budget was spent".into(),
+                ));
+            }
+            break;
+        }
+        let window = &queue[next..(next + WINDOW).min(queue.len())];
+        next += window.len();
+        // In flight together, in order, each on its own socket under the address's budget: silent
+        // cases share one wait instead of waiting one after another.
+        let sent: Vec<Sent> =
+            futures_util::future::join_all(window.iter().map(|c| send_case(ctx, ep, c, wait)))
+                .await;
+        // Every case up to the last answered one is proven survived; the rest needs an OPTIONS.
+        let proven = sent.iter().rposition(Sent::answered).map_or(0, |i| i + 1);
+        let mut tail_text = "ok".to_string();
+        let mut tail_status = Status::Pass;
+        if proven < sent.len() {
+            let live = liveness(ctx, ep).await;
+            if !live.alive {
+                run.failed(&live);
+                tokio::time::sleep(RETRY_PAUSE).await;
+                let again = liveness(ctx, ep).await;
+                if again.alive {
+                    tail_text = format!("no answer ({}), then {} on retry", live.text, again.text);
+                    tail_status = Status::Warn;
+                } else {
+                    run.failed(&again);
+                    stop(ctx, ep, &mut run, &sent, proven, wait, &live).await;
+                }
+            }
+        }
+        for (i, s) in sent.iter().enumerate() {
+            if run.stopped_after.is_some() {
+                break;
+            }
+            let (text, worst) = if i < proven {
+                ("ok".to_string(), Status::Pass)
+            } else {
+                (tail_text.clone(), tail_status)
+            };
+            let mut row = s.row(text, true);
+            row.status = row.status.worst(worst);
+            run.keep(s, row, Vec::new());
+        }
+        if run.stopped_after.is_some() {
+            for case in &queue[next..] {
+                run.skipped
+                    .push((case.id.clone(), "not run: the catalog stopped".into()));
+            }
+            break;
+        }
     }
     run
 }
 
-fn count(rows: &[Row], v: Verdict) -> usize {
+/// The trunk stopped answering after the window's last answer: name the case. One unanswered case
+/// is the killer; several are replayed one at a time if the trunk comes back, else the first is
+/// named and the others are kept as suspects.
+async fn stop(
+    ctx: &Context,
+    ep: &Endpoint,
+    run: &mut Run,
+    sent: &[Sent<'_>],
+    proven: usize,
+    wait: Duration,
+    live: &Liveness,
+) {
+    for s in &sent[..proven] {
+        let row = s.row("ok".into(), true);
+        run.keep(s, row, Vec::new());
+    }
+    let tail = &sent[proven..];
+    let mut killer = 0;
+    let mut suspects: Vec<usize> = (1..tail.len()).collect();
+    if tail.len() > 1 {
+        tokio::time::sleep(RECOVERY_PAUSE).await;
+        if liveness(ctx, ep).await.alive {
+            let cases: Vec<&Case> = tail.iter().map(|s| s.case).collect();
+            if let Some((i, _)) = replay(ctx, ep, &cases, wait).await {
+                killer = i;
+                suspects.clear();
+            }
+        }
+    }
+    for s in &tail[..killer] {
+        let row = s.row("ok (replayed one at a time)".into(), true);
+        run.keep(s, row, Vec::new());
+    }
+    let k = &tail[killer];
+    let mut row = k.row(
+        format!("no answer to a normal OPTIONS ({})", live.text),
+        false,
+    );
+    row.status = Status::Fail;
+    run.keep(k, row, Vec::new());
+    for s in &tail[killer + 1..] {
+        run.skipped.push((
+            s.case.id.clone(),
+            format!(
+                "sent in the same window as `{}`; not judged: the trunk had stopped answering",
+                k.case.id
+            ),
+        ));
+    }
+    run.suspects = suspects
+        .into_iter()
+        .map(|i| tail[i].case.id.clone())
+        .collect();
+    run.stopped_after = Some((k.case.id.clone(), k.case.title.clone()));
+}
+
+fn count(rows: &[CaseRow], v: Verdict) -> usize {
     rows.iter().filter(|r| r.verdict == v).count()
 }
 
-fn ids(rows: &[Row], v: Verdict) -> String {
+fn ids(rows: &[CaseRow], v: Verdict) -> String {
     rows.iter()
         .filter(|r| r.verdict == v)
         .map(|r| r.id.as_str())
@@ -218,7 +351,7 @@ fn ids(rows: &[Row], v: Verdict) -> String {
         .join(", ")
 }
 
-fn finding(p: &Malformed, ep: &Endpoint, run: Run) -> Finding {
+fn finding(ep: &Endpoint, run: Run) -> Finding {
     let t = ep.transport.via_token();
     let rows = &run.rows;
     let expected = count(rows, Verdict::Expected);
@@ -254,7 +387,15 @@ fn finding(p: &Malformed, ep: &Endpoint, run: Run) -> Finding {
         Some((id, title)) => (
             Status::Fail,
             format!(
-                "{t}: the trunk did not answer a normal OPTIONS after case `{id}` ({title}); the catalog stopped after {} of {} cases",
+                "{t}: the trunk did not answer a normal OPTIONS after case `{id}` ({title}){}; the catalog stopped after {} of {} cases",
+                if run.suspects.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " or one of the cases sent with it ({}), which the trunk never came back to tell apart",
+                        run.suspects.join(", ")
+                    )
+                },
                 rows.len(),
                 run.total
             ),
@@ -313,26 +454,36 @@ fn finding(p: &Malformed, ep: &Endpoint, run: Run) -> Finding {
         Status::Error => Severity::Low,
         _ => Severity::None,
     };
-    Finding::of(p.id(), status, summary)
+    let details = MalformedDetails {
+        transport: Some(ep.transport),
+        cases_total: run.total,
+        cases_run: rows.len(),
+        counts: MalformedCounts {
+            expected,
+            different_safe: different,
+            accepted_invalid: accepted,
+            rejected_valid: rejected,
+            not_sent,
+        },
+        liveness_failures: run.liveness_failures,
+        liveness_failed: run.stopped_after.is_some(),
+        stopped_after: run.stopped_after.as_ref().map(|(id, _)| id.clone()),
+        suspects: run.suspects.clone(),
+        cases: run.rows.clone(),
+        skipped: run
+            .skipped
+            .iter()
+            .map(|(id, reason)| SkippedCase {
+                id: id.clone(),
+                reason: reason.clone(),
+            })
+            .collect(),
+    };
+    ids::ROBUSTNESS_MALFORMED
+        .finding(status, summary)
         .severity(severity)
         .endpoint(ep)
-        .details(json!({
-            "transport": ep.transport,
-            "cases_total": run.total,
-            "cases_run": rows.len(),
-            "counts": {
-                "expected": expected,
-                "different_safe": different,
-                "accepted_invalid": accepted,
-                "rejected_valid": rejected,
-                "not_sent": not_sent,
-            },
-            "liveness_failures": run.liveness_failures,
-            "liveness_failed": run.stopped_after.is_some(),
-            "stopped_after": run.stopped_after.as_ref().map(|(id, _)| id),
-            "cases": rows,
-            "skipped": run.skipped.iter().map(|(id, why)| json!({"id": id, "reason": why})).collect::<Vec<_>>(),
-        }))
+        .with_details(&details)
         .evidence(run.evidence)
 }
 
@@ -369,7 +520,7 @@ impl Probe for Malformed {
             .await;
             eps.iter()
                 .zip(runs)
-                .map(|((ep, _), run)| finding(self, ep, run))
+                .map(|((ep, _), run)| finding(ep, run))
                 .collect()
         })
     }

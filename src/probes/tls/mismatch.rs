@@ -29,6 +29,7 @@ pub(super) fn judge(r: &ScanResult) -> Finding {
         tested_with: m.fallback_scsv_tested_with.clone(),
         answer: m.fallback_scsv_answer.clone(),
         honoured: m.fallback_scsv_honoured,
+        how: m.fallback_scsv_how.clone(),
     };
     d.downgrade_sentinel = DowngradeSentinel {
         applicable: !m.downgrade_sentinel.is_empty(),
@@ -60,11 +61,18 @@ pub(super) fn judge(r: &ScanResult) -> Finding {
         Status::Pass
     };
     let fallback = match m.fallback_scsv_honoured {
-        Some(true) => "TLS_FALLBACK_SCSV honoured".to_string(),
+        Some(true) => match &m.fallback_scsv_how {
+            Some(how) => format!("TLS_FALLBACK_SCSV honoured ({how})"),
+            None => "TLS_FALLBACK_SCSV honoured".to_string(),
+        },
         Some(false) => "TLS_FALLBACK_SCSV ignored".to_string(),
         None if m.fallback_scsv_tested_with.is_some() => format!(
-            "TLS_FALLBACK_SCSV answered {}",
-            m.fallback_scsv_answer.clone().unwrap_or_default()
+            "TLS_FALLBACK_SCSV answered {}{}",
+            m.fallback_scsv_answer.clone().unwrap_or_default(),
+            m.fallback_scsv_how
+                .as_ref()
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default()
         ),
         None => "TLS_FALLBACK_SCSV not applicable (one version)".to_string(),
     };

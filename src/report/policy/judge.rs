@@ -283,27 +283,14 @@ fn evaluate_rules(p: &Policy, r: &Report) -> Vec<(RuleOutcome, &'static [u8])> {
         push("secagree_required", json!(true), &[15], res);
     }
     if rules.malformed_liveness_required == Some(true) {
-        let res = judge(r, &["robustness.malformed"], false, |f| {
-            untyped(f, |f| {
-                let failed = match flag(f, "liveness_failed") {
-                    Some(b) => b,
-                    None => {
-                        let cases = f.details.get("cases")?.as_array()?;
-                        let alive: Vec<bool> = cases
-                            .iter()
-                            .filter_map(|c| c.get("alive").and_then(Value::as_bool))
-                            .collect();
-                        if alive.is_empty() {
-                            return None;
-                        }
-                        alive.contains(&false)
-                    }
-                };
-                Some(if failed {
-                    Err("stopped answering OPTIONS after a malformed message".into())
-                } else {
-                    Ok("answered OPTIONS after every malformed message".into())
-                })
+        let res = judge(r, &[ids::ROBUSTNESS_MALFORMED.id], false, |f| {
+            let d = ids::ROBUSTNESS_MALFORMED.read(f)?;
+            // Reports from before the flag was written say it only per case.
+            let failed = d.liveness_failed || d.cases.iter().any(|c| !c.alive);
+            Ok(if failed {
+                Err("stopped answering OPTIONS after a malformed message".into())
+            } else {
+                Ok("answered OPTIONS after every malformed message".into())
             })
         });
         push("malformed_liveness_required", json!(true), &[9], res);
@@ -319,6 +306,46 @@ fn evaluate_rules(p: &Policy, r: &Report) -> Vec<(RuleOutcome, &'static [u8])> {
             })
         });
         push("server_version_leak_allowed", json!(allowed), &[], res);
+    }
+    if let Some(min) = &rules.min_owned_attestation {
+        let res = judge(r, &[ids::STIR_ATTESTATION.id], false, |f| {
+            let d = ids::STIR_ATTESTATION.read(f)?;
+            let valid = d.verdict.as_deref() == Some("valid");
+            Ok(match d.attestation.as_deref() {
+                // "A" < "B" < "C": a letter at or before the minimum is enough.
+                Some(a) if a <= min.0.as_str() && valid => Ok(format!(
+                    "own number delivered with verified attestation {a}"
+                )),
+                Some(a) if a <= min.0.as_str() => Err(format!(
+                    "own number delivered with attestation {a}, but its Identity did not fully verify"
+                )),
+                Some(a) => Err(format!("own number delivered with attestation {a}")),
+                None if d.delivered => Err("own number delivered without attestation".into()),
+                None => return Err("the owned-number loop call was not delivered".into()),
+            })
+        });
+        push("min_owned_attestation", json!(min.0), &[12], res);
+    }
+    if rules.spoofed_calls_refused == Some(true) {
+        let res = judge(
+            r,
+            &[ids::SPOOF_CALLER_ID.id, ids::SPOOF_ASSERTED_IDENTITY.id],
+            false,
+            |f| {
+                let d = ids::SPOOF_CALLER_ID
+                    .read(f)
+                    .or_else(|_| ids::SPOOF_ASSERTED_IDENTITY.read(f))?;
+                match d.spoof_went_through {
+                    Some(true) => Ok(Err(format!(
+                        "`{}`: a caller ID we do not own went through",
+                        f.id
+                    ))),
+                    Some(false) => Ok(Ok(format!("`{}`: refused or replaced", f.id))),
+                    None => Err(format!("`{}`: neither refused nor delivered", f.id)),
+                }
+            },
+        );
+        push("spoofed_calls_refused", json!(true), &[11], res);
     }
     for (id, max) in &p.findings {
         let res = judge(r, &[id.as_str()], false, |f| {

@@ -131,6 +131,34 @@ pub struct Rules {
     /// Reads `sip.server_header` details `version_disclosed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_version_leak_allowed: Option<bool>,
+    /// Reads `stir.attestation` details `attestation` (A, B or C) and `verdict`: the owned-number loop
+    /// call must be delivered with at least this attestation and an Identity that verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_owned_attestation: Option<Attestation>,
+    /// Reads `spoof.caller_id` / `spoof.asserted_identity` details `spoof_went_through`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spoofed_calls_refused: Option<bool>,
+}
+
+/// A SHAKEN attestation level, `A` (full) to `C` (gateway).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(try_from = "String", into = "String")]
+pub struct Attestation(pub String);
+
+impl TryFrom<String> for Attestation {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Attestation, String> {
+        match s.as_str() {
+            "A" | "B" | "C" => Ok(Attestation(s)),
+            _ => Err(format!("unknown attestation {s:?} (expected A, B or C)")),
+        }
+    }
+}
+
+impl From<Attestation> for String {
+    fn from(a: Attestation) -> String {
+        a.0
+    }
 }
 
 /// A loaded policy.

@@ -20,7 +20,7 @@ pub fn render_md(p: &PolicyOutcome) -> String {
             r.rule,
             r.setting,
             r.outcome.as_str(),
-            r.summary.replace('|', "\\|").replace('\n', " ")
+            crate::report::escape::md(&r.summary)
         ));
     }
     s.push('\n');

@@ -1,0 +1,788 @@
+//! Loop calls: the far side of a call. Test calls go out through the trunk to a DID (`--loop-call`)
+//! that the trunk routes back to sipcheck's own listener (`--listen`); the INVITE that arrives shows
+//! what the trunk delivers: the STIR/SHAKEN Identity it signed for our own number (question 12), what
+//! it does with a caller ID we do not own (question 11), and with anonymous calls and call bursts
+//! (question 13).
+//!
+//! Only with `--allow-calls`; every call counts against `--max-calls`, calls never overlap, each is
+//! CANCELled when no final answer arrives in time, and the listener answers 486 so no call is ever
+//! set up. The spoofed number defaults to one reserved for fiction (NANP 555-01XX), never a third
+//! party's.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::media::call_endpoints;
+use crate::call::{self, InviteOptions, Offer};
+use crate::findings::stir::{BlockingNoticeDetails, CallRateDetails, LoopCallDetails, Notice};
+use crate::listen::{Inbound, ListenConfig, Listener};
+use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::report::{Evidence, Finding, Severity, Status};
+use crate::sip::Message;
+use crate::sip::digest::DigestClient;
+use crate::stir::{self, RequestIdentity, Verdict, VerifyContext, passport::canonical_tn};
+
+/// `--spoof-caller-id` default: 202-555-0123 lies in 555-0100…0199, reserved for fiction by NANPA.
+pub const DEFAULT_SPOOF: &str = "+12025550123";
+/// A loop call that gets no final answer within this is CANCELled.
+pub const RING: Duration = Duration::from_secs(8);
+/// How long after a call's final answer its inbound INVITE may still be matched.
+const GRACE: Duration = Duration::from_secs(1);
+/// `--dos` burst: at most this many calls, stopping at the first refusal.
+pub const BURST: u32 = 20;
+
+pub const ATTESTATION: &str = "stir.attestation";
+pub const SPOOF_FROM: &str = "spoof.caller_id";
+pub const SPOOF_PAI: &str = "spoof.asserted_identity";
+pub const ANONYMOUS: &str = "spit.anonymous";
+pub const RATE: &str = "spit.call_rate";
+pub const NOTICE: &str = "spit.blocking_notice";
+
+/// What the loop calls need besides the call policy.
+#[derive(Clone, Default)]
+pub struct LoopSettings {
+    /// `--loop-call`: the DID routed back to the listener.
+    pub number: Option<String>,
+    /// `--listen` (with `--listen-cert/--listen-key`).
+    pub listen: Option<ListenConfig>,
+    /// `--spoof-caller-id`, else [`DEFAULT_SPOOF`].
+    pub spoof_caller_id: Option<String>,
+    /// STI roots and the x5u client (`--sti-ca-file`, `--x5u-ca-file`).
+    pub verify: Option<VerifyContext>,
+}
+
+impl fmt::Debug for LoopSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoopSettings")
+            .field("number", &self.number)
+            .field("listen", &self.listen.as_ref().map(|l| l.at.to_string()))
+            .field("spoof_caller_id", &self.spoof_caller_id)
+            .finish()
+    }
+}
+
+impl LoopSettings {
+    pub fn spoof(&self) -> &str {
+        self.spoof_caller_id.as_deref().unwrap_or(DEFAULT_SPOOF)
+    }
+}
+
+/// One loop-call case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Case {
+    Owned,
+    SpoofedCallerId,
+    SpoofedAssertedIdentity,
+    Anonymous,
+    Burst,
+}
+
+/// The From and extra headers of a case.
+pub fn identity_of(
+    case: Case,
+    owned: &str,
+    spoof: &str,
+    domain: &str,
+) -> (String, Vec<(String, String)>) {
+    let addr = |n: &str| format!("<sip:{n}@{domain}>");
+    let pai = |n: &str| ("P-Asserted-Identity".to_string(), addr(n));
+    match case {
+        Case::Owned | Case::Burst => (addr(owned), vec![pai(owned)]),
+        Case::SpoofedCallerId => (addr(spoof), vec![pai(spoof)]),
+        Case::SpoofedAssertedIdentity => (addr(owned), vec![pai(spoof)]),
+        Case::Anonymous => (
+            "\"Anonymous\" <sip:anonymous@anonymous.invalid>".into(),
+            vec![pai(owned), ("Privacy".into(), "id".into())],
+        ),
+    }
+}
+
+/// What `--dry-run` lists: the calls that would be placed, in order.
+pub fn planned(ctx: &Context) -> Vec<String> {
+    let Ok(r) = gate(ctx) else {
+        return Vec::new();
+    };
+    let mut v: Vec<String> = [
+        Case::Owned,
+        Case::SpoofedCallerId,
+        Case::SpoofedAssertedIdentity,
+        Case::Anonymous,
+    ]
+    .iter()
+    .map(|c| {
+        let (from, h) = identity_of(*c, &r.owned, &r.spoof, &ctx.config.domain);
+        let extra: Vec<String> = h.iter().map(|(n, v)| format!("{n}: {v}")).collect();
+        format!(
+            "{c:?} call to {}: From {from}; {}",
+            r.number,
+            extra.join("; ")
+        )
+    })
+    .collect();
+    if ctx.config.dos {
+        v.push(format!(
+            "Burst: up to {BURST} calls to {} back to back, stopping at the first refusal",
+            r.number
+        ));
+    }
+    v.push(format!(
+        "each counted against --max-calls ({}); the listener on {} answers 486",
+        ctx.config.calls.max_calls, r.listen.at
+    ));
+    v
+}
+
+struct Ready {
+    number: String,
+    owned: String,
+    spoof: String,
+    listen: ListenConfig,
+}
+
+fn gate(ctx: &Context) -> Result<Ready, String> {
+    let l = &ctx.config.loop_calls;
+    let number = l
+        .number
+        .clone()
+        .ok_or("places loop calls: give --loop-call NUMBER (a DID the trunk routes to --listen)")?;
+    let listen = l
+        .listen
+        .clone()
+        .ok_or("places loop calls: give --listen ADDR:PORT (where the DID is routed)")?;
+    if !ctx.config.calls.allow {
+        return Err("places loop calls: --allow-calls was not given".into());
+    }
+    let owned = ctx
+        .config
+        .calls
+        .caller_id
+        .clone()
+        .ok_or("places loop calls: give --caller-id (a number you own on the trunk)")?;
+    Ok(Ready {
+        number,
+        owned,
+        spoof: l.spoof().to_string(),
+        listen,
+    })
+}
+
+pub struct LoopCalls;
+
+impl Probe for LoopCalls {
+    fn id(&self) -> &'static str {
+        "stir.loop"
+    }
+    fn title(&self) -> &'static str {
+        "Loop calls: STIR/SHAKEN attestation, caller-ID spoofing, anonymous calls, call rate"
+    }
+    /// It places calls; its burst (`spit.call_rate`, a dos-class finding) runs only with `--dos`, so the
+    /// probe as a whole is not held back to the dos phase.
+    fn safety(&self) -> Safety {
+        Safety::Calls
+    }
+    fn gate(&self, ctx: &Context) -> Option<String> {
+        gate(ctx).err()
+    }
+    fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
+        Box::pin(run(ctx))
+    }
+}
+
+/// One loop call and what arrived.
+pub struct Outcome {
+    pub case: Case,
+    pub from: String,
+    pub headers: Vec<(String, String)>,
+    /// The trunk's final answer to our INVITE.
+    pub answer: Option<Message>,
+    pub cancelled: Option<String>,
+    pub error: Option<String>,
+    /// The INVITE the listener received for this call.
+    pub inbound: Option<Inbound>,
+    pub identity: Option<RequestIdentity>,
+    pub elapsed: Duration,
+    pub evidence: Vec<Evidence>,
+}
+
+impl Outcome {
+    fn code(&self) -> Option<u16> {
+        self.answer.as_ref().and_then(Message::status)
+    }
+    fn answer_line(&self) -> String {
+        self.answer
+            .as_ref()
+            .map(|m| m.first_line())
+            .or_else(|| self.error.clone())
+            .unwrap_or_else(|| "no answer".into())
+    }
+    /// Refused by the trunk: a final error and nothing delivered.
+    fn refused(&self) -> bool {
+        self.inbound.is_none() && self.code().is_some_and(|c| c >= 300)
+    }
+    /// The attestation the delivered call carried (the PASSporT's claim, else the carrier's verstat).
+    fn attestation(&self) -> Option<String> {
+        let id = self.identity.as_ref()?;
+        id.first()
+            .and_then(|i| i.passport.as_ref())
+            .and_then(|p| p.attest.clone())
+            .or_else(|| id.carrier_attestation().map(str::to_string))
+    }
+    fn delivered_caller(&self) -> Option<String> {
+        self.identity.as_ref().and_then(|i| i.caller.clone())
+    }
+    fn details(&self) -> LoopCallDetails {
+        let name = |v: serde_json::Value| v.as_str().map(str::to_string).unwrap_or_default();
+        LoopCallDetails {
+            case: name(json!(self.case)),
+            from: self.from.clone(),
+            headers: self
+                .headers
+                .iter()
+                .map(|(n, v)| format!("{n}: {v}"))
+                .collect(),
+            answer: self.answer.as_ref().map(|m| m.first_line()),
+            cancelled: self.cancelled.clone(),
+            error: self.error.clone(),
+            delivered: self.inbound.is_some(),
+            delivered_caller: self.delivered_caller(),
+            attestation: self.attestation(),
+            verdict: self
+                .identity
+                .as_ref()
+                .and_then(|i| i.first())
+                .map(|i| name(json!(i.verdict))),
+            spoof_went_through: None,
+            identity: self
+                .identity
+                .as_ref()
+                .and_then(|i| serde_json::to_value(i).ok()),
+            elapsed_ms: self.elapsed.as_millis() as u64,
+        }
+    }
+}
+
+/// Same number, allowing for a trunk that adds or drops a country code.
+fn same_number(a: &str, b: &str) -> bool {
+    match (canonical_tn(a), canonical_tn(b)) {
+        (Some(x), Some(y)) => {
+            let (s, l) = if x.len() <= y.len() {
+                (&x, &y)
+            } else {
+                (&y, &x)
+            };
+            s == l || (s.len() >= 7 && l.ends_with(s.as_str()))
+        }
+        _ => false,
+    }
+}
+
+fn called_number(m: &Message) -> Option<String> {
+    stir::verify::called_number(m).or_else(|| match &m.start {
+        crate::sip::StartLine::Request { uri, .. } => stir::passport::uri_user(uri),
+        _ => None,
+    })
+}
+
+async fn run(ctx: &Context) -> Vec<Finding> {
+    let ids = [ATTESTATION, SPOOF_FROM, SPOOF_PAI, ANONYMOUS, RATE, NOTICE];
+    let all = |status: Status, why: String| -> Vec<Finding> {
+        ids.iter()
+            .map(|id| Finding::of(id, status, why.clone()))
+            .collect()
+    };
+    let r = match gate(ctx) {
+        Ok(r) => r,
+        Err(why) => return all(Status::Skipped, why),
+    };
+    let Some((ep, _)) = call_endpoints(ctx).await.first().cloned() else {
+        return all(Status::Skipped, "no endpoint to call".into());
+    };
+    let listener = match Listener::start(r.listen.clone()).await {
+        Ok(l) => l,
+        Err(e) => {
+            return all(
+                Status::Error,
+                format!("the loop-call listener could not start: {e}"),
+            );
+        }
+    };
+    let verify = ctx
+        .config
+        .loop_calls
+        .verify
+        .clone()
+        .unwrap_or_else(|| VerifyContext {
+            now: 0,
+            sti_roots: None,
+            fetcher: stir::X5uFetcher::with_web_roots(),
+        });
+    let uri = call::request_uri(&r.number, &ctx.uri_host(&ep), ep.port.get());
+    let mut auth = ctx.config.calls.credentials.clone().map(DigestClient::new);
+    let mut outcomes = Vec::new();
+    for case in [
+        Case::Owned,
+        Case::SpoofedCallerId,
+        Case::SpoofedAssertedIdentity,
+        Case::Anonymous,
+    ] {
+        outcomes.push(one(ctx, &ep, &uri, &listener, &verify, &r, case, auth.as_mut()).await);
+    }
+    let mut burst = Vec::new();
+    if ctx.config.dos {
+        for _ in 0..BURST {
+            let o = one(
+                ctx,
+                &ep,
+                &uri,
+                &listener,
+                &verify,
+                &r,
+                Case::Burst,
+                auth.as_mut(),
+            )
+            .await;
+            let stop = o.refused() || o.error.is_some();
+            burst.push(o);
+            if stop {
+                break;
+            }
+        }
+    }
+    listener.stop().await;
+    [
+        attestation(&outcomes[0], &r),
+        spoof(SPOOF_FROM, &outcomes[1], &r),
+        spoof(SPOOF_PAI, &outcomes[2], &r),
+        anonymous(&outcomes[3]),
+        rate(ctx, &burst),
+        notice(outcomes.iter().chain(burst.iter())),
+    ]
+    .into_iter()
+    .map(|f| f.endpoint(&ep))
+    .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn one(
+    ctx: &Context,
+    ep: &crate::Endpoint,
+    uri: &str,
+    listener: &Listener,
+    verify: &VerifyContext,
+    r: &Ready,
+    case: Case,
+    auth: Option<&mut DigestClient>,
+) -> Outcome {
+    let (from, headers) = identity_of(case, &r.owned, &r.spoof, &ctx.config.domain);
+    let mut out = Outcome {
+        case,
+        from: from.clone(),
+        headers: headers.clone(),
+        answer: None,
+        cancelled: None,
+        error: None,
+        inbound: None,
+        identity: None,
+        elapsed: Duration::ZERO,
+        evidence: Vec::new(),
+    };
+    let policy = &ctx.config.calls;
+    let _one = policy.one_at_a_time().await;
+    if !policy.take_call() {
+        out.error = Some(format!("--max-calls ({}) reached", policy.max_calls));
+        return out;
+    }
+    let seq = listener.last_seq();
+    let started = Instant::now();
+    let opts = InviteOptions {
+        cancel_on_ringing: false,
+        ring_timeout: RING,
+        exchange_media: false,
+        from: Some(from),
+        headers,
+    };
+    match call::place(ctx, ep, uri, Offer::Plain, auth, &opts).await {
+        Ok(p) => {
+            out.answer = p.outcome.final_response.clone();
+            out.cancelled = p.outcome.cancelled.clone();
+            out.error = p.outcome.error.clone();
+            out.evidence = p.evidence;
+        }
+        Err(e) => out.error = Some(e),
+    }
+    out.elapsed = started.elapsed();
+    let number = r.number.clone();
+    out.inbound = listener
+        .wait_for(seq, Instant::now() + GRACE, move |rec| {
+            rec.method() == Some("INVITE")
+                && rec
+                    .message
+                    .as_ref()
+                    .and_then(called_number)
+                    .is_some_and(|c| same_number(&c, &number))
+        })
+        .await;
+    if let Some(rec) = &out.inbound
+        && let Some(m) = &rec.message
+    {
+        let mut c = verify.clone();
+        c.now = rec.unix;
+        out.identity = Some(stir::verify_request(m, &c).await);
+        out.evidence.push(rec.evidence());
+    }
+    out
+}
+
+fn finding(id: &str, status: Status, summary: String, o: Option<&Outcome>) -> Finding {
+    let f = Finding::of(id, status, summary).severity(match status {
+        Status::Fail => Severity::High,
+        Status::Warn => Severity::Medium,
+        _ => Severity::None,
+    });
+    match o {
+        Some(o) => f.with_details(&o.details()).evidence(o.evidence.clone()),
+        None => f,
+    }
+}
+
+/// Not delivered, or no verdict to give: the sentence for it.
+fn undelivered(o: &Outcome) -> (Status, String) {
+    match (&o.error, o.code()) {
+        (Some(e), None) => (
+            Status::Error,
+            format!("the call was not placed or not answered: {e}"),
+        ),
+        (_, Some(401 | 407)) => (
+            Status::Blocked,
+            format!(
+                "the trunk wants credentials ({}); give --user",
+                o.answer_line()
+            ),
+        ),
+        _ => (
+            Status::Error,
+            format!(
+                "no INVITE reached the listener; the trunk answered {}",
+                o.answer_line()
+            ),
+        ),
+    }
+}
+
+fn attestation(o: &Outcome, r: &Ready) -> Finding {
+    let Some(id) = &o.identity else {
+        let (s, why) = undelivered(o);
+        return finding(
+            ATTESTATION,
+            s,
+            format!("call from your number {}: {why}", r.owned),
+            Some(o),
+        );
+    };
+    let first = id.first();
+    let att = o.attestation();
+    let (status, summary) = match first.map(|f| (f.verdict, f.failure.clone())) {
+        Some((Verdict::Valid, _)) if att.as_deref() == Some("A") => (
+            Status::Pass,
+            "delivered with attestation A and every Identity check passed".to_string(),
+        ),
+        Some((Verdict::Valid, _)) => (
+            Status::Warn,
+            format!(
+                "delivered with a valid Identity but attestation {} (A is full attestation of your own number)",
+                att.clone().unwrap_or_default()
+            ),
+        ),
+        Some((Verdict::ChainNotVerified, _)) => (
+            Status::Warn,
+            format!(
+                "delivered with attestation {}; signature valid, chain not verified: no STI roots given (--sti-ca-file)",
+                att.clone().unwrap_or_default()
+            ),
+        ),
+        Some((Verdict::Invalid, Some(fl))) if fl.check == stir::Check::Present => {
+            match id.carrier.first() {
+                Some(c) => (
+                    Status::Info,
+                    format!(
+                        "delivered without Identity; the carrier says {}={} (verified by the carrier, not by sipcheck)",
+                        c.name, c.value
+                    ),
+                ),
+                None => (
+                    Status::Fail,
+                    "delivered without Identity and without any verification indication".into(),
+                ),
+            }
+        }
+        Some((_, fl)) => (
+            Status::Fail,
+            format!(
+                "delivered with an Identity that fails verification: {}",
+                fl.map(|f| format!("{} ({} {}): {}", f.check.id(), f.code, f.reason, f.detail))
+                    .unwrap_or_default()
+            ),
+        ),
+        None => (Status::Error, "no verdict".into()),
+    };
+    finding(
+        ATTESTATION,
+        status,
+        format!("call from your number {}: {summary}", r.owned),
+        Some(o),
+    )
+}
+
+fn spoof(id: &str, o: &Outcome, r: &Ready) -> Finding {
+    let what = if id == SPOOF_FROM {
+        format!(
+            "caller ID {} (not yours) in From and P-Asserted-Identity",
+            r.spoof
+        )
+    } else {
+        format!(
+            "your number in From with P-Asserted-Identity {} (not yours)",
+            r.spoof
+        )
+    };
+    let (status, summary) = if o.refused() {
+        (Status::Pass, format!("refused: {}", o.answer_line()))
+    } else if o.inbound.is_some() {
+        let caller = o.delivered_caller().unwrap_or_default();
+        if !same_number(&caller, &r.spoof) {
+            (
+                Status::Pass,
+                format!("delivered, but with the caller ID replaced by {caller:?}"),
+            )
+        } else {
+            match o.attestation().as_deref() {
+                Some(a @ ("B" | "C")) => (
+                    Status::Warn,
+                    format!(
+                        "delivered with attestation {a}: the far end can tell, but the call went through"
+                    ),
+                ),
+                Some("A") => (
+                    Status::Fail,
+                    "delivered with attestation A: the trunk vouches for a number you do not own"
+                        .into(),
+                ),
+                _ => (
+                    Status::Fail,
+                    "delivered unsigned: nothing tells the far end the caller ID is not yours"
+                        .into(),
+                ),
+            }
+        }
+    } else {
+        undelivered(o)
+    };
+    let went_through = o.inbound.is_some()
+        && o.delivered_caller()
+            .is_some_and(|c| same_number(&c, &r.spoof));
+    let mut details = o.details();
+    if o.inbound.is_some() || o.refused() {
+        details.spoof_went_through = Some(went_through);
+    }
+    finding(id, status, format!("{what}: {summary}"), None)
+        .with_details(&details)
+        .evidence(o.evidence.clone())
+}
+
+fn anonymous(o: &Outcome) -> Finding {
+    let (status, summary) = if o.refused() {
+        match o.code() {
+            Some(433) => (
+                Status::Pass,
+                format!("refused with {} (RFC 5079)", o.answer_line()),
+            ),
+            _ => (Status::Pass, format!("refused: {}", o.answer_line())),
+        }
+    } else if let Some(rec) = &o.inbound {
+        let m = rec.message.as_ref();
+        let h = |n: &str| m.and_then(|m| m.header(n)).unwrap_or("(none)").to_string();
+        (
+            Status::Info,
+            format!(
+                "delivered with From {}, P-Asserted-Identity {}, Privacy {}, attestation {}",
+                h("From"),
+                h("P-Asserted-Identity"),
+                h("Privacy"),
+                o.attestation().unwrap_or_else(|| "none".into())
+            ),
+        )
+    } else {
+        undelivered(o)
+    };
+    finding(
+        ANONYMOUS,
+        status,
+        format!("anonymous call: {summary}"),
+        Some(o),
+    )
+}
+
+fn rate(ctx: &Context, burst: &[Outcome]) -> Finding {
+    if !ctx.config.dos {
+        return finding(
+            RATE,
+            Status::Skipped,
+            "the call burst needs --dos".into(),
+            None,
+        );
+    }
+    let n = burst.len();
+    let secs: f64 = burst
+        .iter()
+        .map(|o| o.elapsed.as_secs_f64())
+        .sum::<f64>()
+        .max(0.001);
+    let delivered = burst.iter().filter(|o| o.inbound.is_some()).count();
+    let last = burst.last();
+    let (status, summary) = match last {
+        None => (Status::Skipped, "no burst call could be placed".to_string()),
+        Some(o) if o.refused() => {
+            let retry = o
+                .answer
+                .as_ref()
+                .and_then(|m| m.header("Retry-After"))
+                .map(|r| format!(", Retry-After {r}"))
+                .unwrap_or_default();
+            (
+                Status::Pass,
+                format!(
+                    "capped: call {n} of a burst ({delivered} delivered, {:.1} calls/s) was refused with {}{retry}",
+                    n as f64 / secs,
+                    o.answer_line()
+                ),
+            )
+        }
+        Some(o) if o.error.is_some() => (
+            Status::Info,
+            format!(
+                "the burst stopped after {n} calls ({delivered} delivered): {}",
+                o.error.clone().unwrap_or_default()
+            ),
+        ),
+        Some(_) => (
+            Status::Warn,
+            format!(
+                "no cap seen: all {delivered} of {n} calls delivered at {:.1} calls/s",
+                n as f64 / secs
+            ),
+        ),
+    };
+    let details = CallRateDetails {
+        calls: n,
+        delivered,
+        calls_per_second: (n as f64 / secs * 10.0).round() / 10.0,
+        answers: burst.iter().map(Outcome::answer_line).collect(),
+    };
+    let ev: Vec<Evidence> = last.map(|o| o.evidence.clone()).unwrap_or_default();
+    finding(RATE, status, summary, None)
+        .with_details(&details)
+        .evidence(ev)
+}
+
+/// A notice in an answer: RFC 8688 (608 + Call-Info purpose=jwscard), ATIS-1000085 "603+"
+/// (603 Network Blocked), RFC 9410 (Reason: STIR;cause=43x).
+pub fn notices(m: &Message) -> Vec<String> {
+    let mut v = Vec::new();
+    let code = m.status();
+    if code == Some(608)
+        && m.headers_named("Call-Info")
+            .any(|c| c.to_ascii_lowercase().contains("purpose=jwscard"))
+    {
+        v.push("608 with Call-Info purpose=jwscard (RFC 8688)".into());
+    }
+    if code == Some(603) && m.reason().eq_ignore_ascii_case("Network Blocked") {
+        v.push("603 Network Blocked (ATIS 603+)".into());
+    }
+    for r in m.headers_named("Reason").take(8) {
+        let l = r.to_ascii_lowercase();
+        if l.trim_start().starts_with("stir")
+            && let Some(c) = crate::sip::parse::param(r, "cause")
+            && c.starts_with("43")
+        {
+            v.push(format!("Reason: STIR;cause={c} (RFC 9410)"));
+        }
+    }
+    v
+}
+
+fn notice<'a>(all: impl Iterator<Item = &'a Outcome>) -> Finding {
+    let mut seen = Vec::new();
+    let mut answers = 0;
+    let mut ev = Vec::new();
+    for o in all {
+        if let Some(m) = &o.answer {
+            answers += 1;
+            let n = notices(m);
+            if !n.is_empty() {
+                ev.extend(o.evidence.iter().take(2).cloned());
+                seen.push(Notice {
+                    case: json!(o.case).as_str().unwrap_or_default().to_string(),
+                    answer: m.first_line(),
+                    notices: n,
+                });
+            }
+        }
+    }
+    let (status, summary) = if seen.is_empty() {
+        (
+            Status::Info,
+            format!("no blocking notice in the {answers} answers to the loop calls"),
+        )
+    } else {
+        (
+            Status::Pass,
+            format!("{} answers carried a blocking notice", seen.len()),
+        )
+    };
+    finding(NOTICE, status, summary, None)
+        .with_details(&BlockingNoticeDetails {
+            answers,
+            notices: seen,
+        })
+        .evidence(ev)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::Limits;
+
+    #[test]
+    fn numbers_match_across_country_codes() {
+        assert!(same_number("+12155550100", "2155550100"));
+        assert!(same_number("12155550100", "+1 215 555 0100"));
+        assert!(!same_number("12155550100", "12155550101"));
+        assert!(!same_number("0100", "12155550100"));
+        assert!(!same_number("anonymous", "anonymous"));
+    }
+
+    #[test]
+    fn recognises_blocking_notices() {
+        let m = Message::parse(
+            b"SIP/2.0 608 Rejected\r\nCall-Info: <https://x.test/j>;purpose=jwscard\r\nReason: STIR;cause=436;text=\"Bad Identity Info\"\r\nContent-Length: 0\r\n\r\n",
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(notices(&m).len(), 2);
+        let b = Message::parse(
+            b"SIP/2.0 603 Network Blocked\r\nContent-Length: 0\r\n\r\n",
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(notices(&b), ["603 Network Blocked (ATIS 603+)"]);
+        let plain = Message::parse(
+            b"SIP/2.0 403 Forbidden\r\nReason: Q.850;cause=21\r\n\r\n",
+            &Limits::default(),
+        )
+        .unwrap();
+        assert!(notices(&plain).is_empty());
+    }
+}
