@@ -132,6 +132,9 @@ pub struct Target {
     pub sips: bool,
     /// A `;transport=` URI parameter, if any.
     pub transport_param: Option<Transport>,
+    /// The user part of a `sip:user@host` URI (it may carry `;` parameters, `+15551234;npdi`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
 }
 
 impl Target {
@@ -159,31 +162,42 @@ impl Target {
             (false, s)
         };
         let is_uri = rest.len() != s.len();
-        // Strip URI headers and parameters, keeping ;transport=.
-        let (hostport_user, params) = match rest.split_once(';') {
-            Some((a, b)) => (a, Some(b)),
-            None => (rest, None),
-        };
-        let hostport_user = hostport_user.split('?').next().unwrap_or_default();
-        let hostport = match hostport_user.rsplit_once('@') {
-            Some((user, hp)) => {
+        // RFC 3261 §25.1: `@` appears only between userinfo and host (parameters and headers must
+        // escape it), while the user part may contain `;` and `?` (user-unreserved), as in
+        // `sip:+15551234;npdi@host`. So the user part is split off first, then the parameters at the
+        // first `;` and the headers at the first `?` after the host.
+        let mut user_part = None;
+        let after_user = match rest.split_once('@') {
+            Some((user, after)) => {
                 if !is_uri {
                     return Err(bad("a user part is only allowed in a sip: URI"));
                 }
-                if user.is_empty() || user.contains('@') {
+                if user.is_empty() || after.contains('@') {
                     return Err(bad("malformed user part"));
                 }
-                hp
+                user_part = Some(user.to_string());
+                after
             }
-            None => hostport_user,
+            None => rest,
+        };
+        let without_headers = after_user.split('?').next().unwrap_or_default();
+        let (hostport, params) = match without_headers.split_once(';') {
+            Some((a, b)) => (a, Some(b)),
+            None => (without_headers, None),
         };
         let mut transport_param = None;
         if let Some(params) = params {
             for p in params.split(';') {
-                if let Some((k, v)) = p.split_once('=')
-                    && k.eq_ignore_ascii_case("transport")
-                {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                if k.eq_ignore_ascii_case("transport") {
                     transport_param = Some(v.parse().map_err(|_| bad("unknown ;transport="))?);
+                } else if k.eq_ignore_ascii_case("maddr") {
+                    // RFC 3261 §19.1.1: maddr overrides the address derived from the host, which
+                    // would silently send the scan somewhere other than the target named. Refused
+                    // rather than ignored.
+                    return Err(bad(&format!(
+                        "maddr={v} is not supported: it would override the host (RFC 3261 §19.1.1); give {v} as the target instead"
+                    )));
                 }
             }
         }
@@ -194,6 +208,7 @@ impl Target {
             port,
             sips,
             transport_param,
+            user: user_part,
         })
     }
 
@@ -360,6 +375,26 @@ mod tests {
         assert_eq!(t.host, Host::Name("example.com".into()));
         assert_eq!(t.default_transports(), vec![Transport::Tls]);
 
+        // Issue 11 class 10: URI headers, a user part with `;`, and maddr refused with the reason.
+        let t = Target::parse("sip:host.example;transport=tcp?Subject=x").unwrap();
+        assert_eq!(t.transport_param, Some(Transport::Tcp));
+        assert_eq!(t.host, Host::Name("host.example".into()));
+        let t = Target::parse("sip:+15551234;npdi@host.example").unwrap();
+        assert_eq!(t.host, Host::Name("host.example".into()));
+        assert_eq!(t.user.as_deref(), Some("+15551234;npdi"));
+        assert_eq!(t.transport_param, None);
+        let t =
+            Target::parse("sip:+15551234;npdi;rn=+1555@host.example:5070;transport=udp").unwrap();
+        assert_eq!(t.port.map(|p| p.get()), Some(5070));
+        assert_eq!(t.transport_param, Some(Transport::Udp));
+        let e = Target::parse("sip:host.example;maddr=127.0.0.9")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("maddr=127.0.0.9 is not supported") && e.contains("§19.1.1"),
+            "{e}"
+        );
+        assert!(Target::parse("sip:a@b@host.example").is_err());
         let t = Target::parse("sip:example.com;transport=udp").unwrap();
         assert_eq!(t.default_transports(), vec![Transport::Udp]);
     }

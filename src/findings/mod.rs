@@ -17,6 +17,7 @@ mod table;
 
 pub mod call;
 pub mod dns;
+pub mod dos;
 pub mod robustness;
 pub mod stir;
 pub mod tls;

@@ -7,6 +7,8 @@ use super::Untyped;
 use super::call::{CallReferDetails, ReplacesDetails, RtpBleedDetails};
 #[allow(unused_imports)]
 use super::dns::{AaaaDetails, DnssecDetails, NaptrDetails, SrvDetails};
+use super::dos::FloodDetails;
+#[allow(unused_imports)]
 use super::robustness::MalformedDetails;
 #[allow(unused_imports)]
 use super::stir::{BlockingNoticeDetails, CallRateDetails, LoopCallDetails};
@@ -240,14 +242,14 @@ super::registry! {
         meaning: "Whether an out-of-dialog REFER to an outside number is refused; accepting it enables toll fraud.",
         remedy: "Ask the carrier to refuse REFER outside a dialog and to answer unknown dialogs with 481.",
     },
-    DOS_OPTIONS_FLOOD: Untyped = "dos.options_flood" {
+    DOS_OPTIONS_FLOOD: FloodDetails = "dos.options_flood" {
         title: "Rate limiting of an OPTIONS flood from one source",
         probe: "dos.options_flood", safety: Dos, opt_in: "--dos",
         questions: [8], rfcs: ["RFC 5390", "RFC 7339", "RFC 3261 §21.5.4"],
         meaning: "Whether, and at which rate, the trunk starts limiting a flood of requests from one source.",
         remedy: "Ask the carrier how floods are detected and limited, and how fast.",
     },
-    DOS_REGISTER_STORM: Untyped = "dos.register_storm" {
+    DOS_REGISTER_STORM: FloodDetails = "dos.register_storm" {
         title: "Rate limiting of a registration storm from one source",
         probe: "dos.register_storm", safety: Dos, opt_in: "--dos",
         questions: [6], rfcs: ["RFC 5390", "RFC 7339", "RFC 3261 §21.5.4"],

@@ -86,6 +86,9 @@ pub struct Context {
     reached: Mutex<HashMap<String, bool>>,
     /// Finding ids of the probes selected for this run, so a heavy probe can let light ones go first.
     pub selected: Vec<&'static str>,
+    /// Flood probes that have sent their flood in this run, in order, so the next one waits for the
+    /// trunk to answer normally again and says what ran before it.
+    pub floods_done: Mutex<Vec<&'static str>>,
 }
 
 impl Context {
@@ -104,6 +107,7 @@ impl Context {
             sips_options: Mutex::new(HashMap::new()),
             reached: Mutex::new(HashMap::new()),
             selected: Vec::new(),
+            floods_done: Mutex::new(Vec::new()),
         }
     }
 
@@ -145,18 +149,7 @@ impl Context {
 
     /// The user part of a `sip:user@host` / `sips:user@host` target, if one was given.
     pub fn target_user(&self) -> Option<String> {
-        let input = self.target.input.trim();
-        let lower = input.to_ascii_lowercase();
-        let rest = if lower.starts_with("sips:") {
-            &input[5..]
-        } else if lower.starts_with("sip:") {
-            &input[4..]
-        } else {
-            return None;
-        };
-        let hostport_user = rest.split([';', '?']).next().unwrap_or_default();
-        let (user, _) = hostport_user.rsplit_once('@')?;
-        (!user.is_empty()).then(|| user.to_string())
+        self.target.user.clone()
     }
 
     /// A new request with the run's User-Agent and domain.

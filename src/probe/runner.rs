@@ -18,15 +18,20 @@ pub struct Outcome {
 
 /// Runs every probe concurrently on `ctx`. Each probe is bounded by `config.probe_timeout`; one that
 /// panics or overruns becomes an `error` finding and the others carry on. Probes of the `dos` class run
-/// last, alone, so a trunk that defends itself by blocking us cannot spoil the other measurements.
-/// Ctrl-C stops the run and keeps what has been measured.
+/// last, alone, so a trunk that defends itself by blocking us cannot spoil the other measurements, and
+/// one after another, so one flood's ban is never credited to the next (each waits for the trunk to
+/// answer normally again, see `crate::probes::dos`). Ctrl-C stops the run and keeps what has been
+/// measured.
 pub async fn run(ctx: Arc<Context>, probes: Vec<Arc<dyn Probe>>) -> Outcome {
     let mut slots: Vec<Option<Vec<Finding>>> = vec![None; probes.len()];
     let (last, first): (Vec<usize>, Vec<usize>) =
         (0..probes.len()).partition(|i| probes[*i].safety() == Safety::Dos);
     let mut interrupted = run_phase(&ctx, &probes, &first, &mut slots).await;
-    if interrupted.is_none() && !last.is_empty() {
-        interrupted = run_phase(&ctx, &probes, &last, &mut slots).await;
+    for i in last {
+        if interrupted.is_some() {
+            break;
+        }
+        interrupted = run_phase(&ctx, &probes, &[i], &mut slots).await;
     }
     let mut findings = Vec::new();
     for (i, slot) in slots.into_iter().enumerate() {

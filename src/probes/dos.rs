@@ -5,15 +5,19 @@
 //! ramp from 10 to 200 requests per second, one second per step), and stopped at the first step in which
 //! the trunk limits us: the aim is to see the defence engage, not to hurt the trunk. Only one source is
 //! tested, so distributed attacks are out of reach; the summary says so.
+//!
+//! The runner runs the flood probes one after another. A flood that follows another first waits
+//! (up to [`RECOVERY_WAIT`]) for the trunk to answer a normal OPTIONS again, and its finding names the
+//! floods before it: a ban earned by the REGISTER storm must not be credited to the OPTIONS flood.
+//! When the trunk never answered again, a limit seen is reported as `info`, not as a pass.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Serialize;
-use serde_json::json;
 use tokio::time::Instant;
 
 use crate::evidence;
+use crate::findings::dos::{FloodDetails, FloodStep, Settle};
+use crate::findings::ids;
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Evidence, Finding, Severity, Status};
 use crate::target::{Endpoint, Transport};
@@ -34,19 +38,11 @@ pub enum Kind {
 
 pub struct Flood(pub Kind);
 
-#[derive(Debug, Default, Serialize)]
-struct Step {
-    rate: u32,
-    sent: u32,
-    answered: u32,
-    /// 503 / 429 answers: explicit overload or rate-limit signals.
-    refused: u32,
-    /// No answer at all (silent drop is the commonest defence).
-    silent: u32,
-    codes: BTreeMap<u16, u32>,
+trait Limited {
+    fn limited(&self) -> bool;
 }
 
-impl Step {
+impl Limited for FloodStep {
     fn limited(&self) -> bool {
         self.sent > 0
             && f64::from(self.refused + self.silent) / f64::from(self.sent) >= LIMITED_SHARE
@@ -145,9 +141,40 @@ impl Flood {
     }
 
     async fn flood(&self, ctx: &Context, ep: &Endpoint) -> Finding {
+        let before: Vec<String> = ctx
+            .floods_done
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let settle = if before.is_empty() {
+            None
+        } else {
+            let again = self.recovery(ctx, ep).await;
+            Some(Settle {
+                answered_again_after_ms: again.map(|d| d.as_millis() as u64),
+                waited_up_to_ms: RECOVERY_WAIT.as_millis() as u64,
+            })
+        };
+        let finding = self.ramp(ctx, ep, before, settle).await;
+        ctx.floods_done
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(self.id());
+        finding
+    }
+
+    async fn ramp(
+        &self,
+        ctx: &Context,
+        ep: &Endpoint,
+        before: Vec<String>,
+        settle: Option<Settle>,
+    ) -> Finding {
         let timeout = ctx.config.timers.timeout.min(Duration::from_secs(1));
         let budget = ctx.config.dos_max_requests;
-        let mut steps: Vec<Step> = Vec::new();
+        let mut steps: Vec<FloodStep> = Vec::new();
         let mut total = 0u32;
         let mut evidence: Vec<Evidence> = Vec::new();
         let mut open_registrar = 0u32;
@@ -165,10 +192,10 @@ impl Flood {
             }))
             .await;
             total += n;
-            let mut step = Step {
+            let mut step = FloodStep {
                 rate,
                 sent: n,
-                ..Step::default()
+                ..FloodStep::default()
             };
             for ex in &exchanges {
                 match ex.final_response().and_then(|m| m.status()) {
@@ -209,15 +236,23 @@ impl Flood {
             Some(_) => Some(self.recovery(ctx, ep).await),
             None => None,
         };
-        self.verdict(
-            ep,
+        let details = FloodDetails {
+            method: if self.0 == Kind::Options {
+                "OPTIONS"
+            } else {
+                "REGISTER"
+            }
+            .into(),
+            requests: total,
+            limited_at_rate: detected,
+            defence: None,
+            recovered_after_ms: recovery.flatten().map(|d| d.as_millis() as u64),
+            accepted_without_credentials: open_registrar,
             steps,
-            total,
-            detected,
-            recovery,
-            open_registrar,
-            evidence,
-        )
+            ran_after: before,
+            settle,
+        };
+        self.verdict(ep, details, evidence)
     }
 
     /// How long until a plain OPTIONS is answered again, polled once a second up to RECOVERY_WAIT.
@@ -243,17 +278,14 @@ impl Flood {
         None
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn verdict(
-        &self,
-        ep: &Endpoint,
-        steps: Vec<Step>,
-        total: u32,
-        detected: Option<u32>,
-        recovery: Option<Option<Duration>>,
-        open_registrar: u32,
-        evidence: Vec<Evidence>,
-    ) -> Finding {
+    fn verdict(&self, ep: &Endpoint, mut d: FloodDetails, evidence: Vec<Evidence>) -> Finding {
+        let (steps, total, detected, open_registrar) = (
+            &d.steps,
+            d.requests,
+            d.limited_at_rate,
+            d.accepted_without_credentials,
+        );
+        let recovery = d.recovered_after_ms.map(Duration::from_millis);
         let what = match self.0 {
             Kind::Options => "OPTIONS flood",
             Kind::Register => "unauthenticated REGISTER storm",
@@ -274,7 +306,7 @@ impl Flood {
                 Severity::None,
                 format!(
                     "{what} from one source was {how} at {rate} requests/s after {total} requests; {}",
-                    match recovery.flatten() {
+                    match recovery {
                         Some(d) => format!("answering again after {:.1} s", d.as_secs_f64()),
                         None => format!("still not answering {} s later", RECOVERY_WAIT.as_secs()),
                     }
@@ -289,6 +321,17 @@ impl Flood {
                 ),
             ),
         };
+        // A flood after another one, on a trunk that never answered normally again: a limit seen
+        // here may be the earlier flood's ban.
+        let unsettled = d
+            .settle
+            .as_ref()
+            .is_some_and(|s| s.answered_again_after_ms.is_none());
+        let (status, severity) = if unsettled && detected.is_some() {
+            (Status::Info, Severity::None)
+        } else {
+            (status, severity)
+        };
         let (status, severity) = if open_registrar > 0 {
             summary = format!(
                 "{open_registrar} REGISTERs for random users were accepted without credentials; {summary}"
@@ -298,18 +341,28 @@ impl Flood {
             (status, severity)
         };
         summary.push_str(" (one source only: distributed attacks are not measured)");
-        Finding::of(self.id(), status, summary)
+        if !d.ran_after.is_empty() {
+            let earlier = d.ran_after.join(", ");
+            summary.push_str(&match d.settle.as_ref().and_then(|s| s.answered_again_after_ms) {
+                Some(ms) => format!(
+                    "; ran after {earlier}, once the trunk answered a normal OPTIONS again ({:.1} s later)",
+                    ms as f64 / 1000.0
+                ),
+                None => format!(
+                    "; ran after {earlier}, and the trunk had not answered a normal OPTIONS again within {} s, so a limit seen here cannot be told apart from that probe's",
+                    RECOVERY_WAIT.as_secs()
+                ),
+            });
+        }
+        d.defence = detected.map(|_| how.to_string());
+        let id = match self.0 {
+            Kind::Options => ids::DOS_OPTIONS_FLOOD,
+            Kind::Register => ids::DOS_REGISTER_STORM,
+        };
+        id.finding(status, summary)
             .severity(severity)
             .endpoint(ep)
-            .details(json!({
-                "method": if self.0 == Kind::Options { "OPTIONS" } else { "REGISTER" },
-                "requests": total,
-                "limited_at_rate": detected,
-                "defence": detected.map(|_| how),
-                "recovered_after_ms": recovery.flatten().map(|d| d.as_millis() as u64),
-                "accepted_without_credentials": open_registrar,
-                "steps": steps,
-            }))
+            .with_details(&d)
             .evidence(evidence)
     }
 }
