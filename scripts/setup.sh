@@ -9,4 +9,5 @@ apt-get install -y --no-install-recommends \
   baresip-core sip-tester sipvicious \
   dnsmasq-base openssl sslscan tshark sofia-sip-bin \
   procps time iproute2 ca-certificates \
-  libssl-dev pkg-config
+  libssl-dev pkg-config \
+  chromium pandoc

@@ -65,6 +65,7 @@ pub fn run(a: &ProbeArgs, file: &str) -> ExitCode {
         Format::Markdown => "md",
         Format::Text => "txt",
         Format::Junit => "xml",
+        Format::Html => "html",
     };
     let dir = a.output.clone();
     let quiet = a.quiet;

@@ -59,9 +59,9 @@ pub fn diff_cmd(baseline: &str, new: &str, format: &str) -> ExitCode {
 
 /// `sipcheck compare A B C --format md`.
 pub fn compare_cmd(files: &[String], format: &str) -> ExitCode {
-    if !matches!(format, "md" | "markdown") {
+    if !matches!(format, "md" | "markdown" | "html") {
         return fail(&Error::BadOption(format!(
-            "unknown format {format:?} (compare writes md)"
+            "unknown format {format:?} (compare writes md or html)"
         )));
     }
     let mut reports = Vec::new();
@@ -71,7 +71,11 @@ pub fn compare_cmd(files: &[String], format: &str) -> ExitCode {
             Err(e) => return fail(&e),
         }
     }
-    print!("{}", compare::render_md(&reports));
+    if format == "html" {
+        print!("{}", report::html::render_compare(&reports));
+    } else {
+        print!("{}", compare::render_md(&reports));
+    }
     ExitCode::SUCCESS
 }
 

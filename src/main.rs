@@ -52,7 +52,7 @@ enum Command {
         /// JSON reports, one per trunk.
         #[arg(num_args = 2.., required = true)]
         reports: Vec<String>,
-        /// Output format: md.
+        /// Output format: md, html.
         #[arg(long, default_value = "md")]
         format: String,
     },
@@ -142,7 +142,7 @@ struct ProbeArgs {
     /// TLS port when it differs from the default (5061, or the given port + 1).
     #[arg(long)]
     tls_port: Option<u16>,
-    /// Output format: text, json, md, junit.
+    /// Output format: text, json, md, junit, html.
     #[arg(long, default_value = "text")]
     format: String,
     /// Write the report to FILE (stdout then gets the text scorecard unless --quiet); with -f, write

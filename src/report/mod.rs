@@ -7,6 +7,7 @@ pub mod diff;
 pub mod endpoints;
 pub mod escape;
 pub mod group;
+pub mod html;
 pub mod junit;
 pub mod markdown;
 mod model;
@@ -25,6 +26,7 @@ pub enum Format {
     Json,
     Markdown,
     Junit,
+    Html,
 }
 
 impl std::str::FromStr for Format {
@@ -35,8 +37,9 @@ impl std::str::FromStr for Format {
             "json" => Ok(Format::Json),
             "md" | "markdown" => Ok(Format::Markdown),
             "junit" => Ok(Format::Junit),
+            "html" => Ok(Format::Html),
             other => Err(crate::Error::BadOption(format!(
-                "unknown format {other:?} (expected text, json, md or junit)"
+                "unknown format {other:?} (expected text, json, md, junit or html)"
             ))),
         }
     }
@@ -75,6 +78,7 @@ pub fn render_styled(report: &Report, format: Format, style: Style) -> String {
         }
         Format::Markdown => markdown::render(report),
         Format::Junit => junit::render(report),
+        Format::Html => html::render(report),
     }
 }
 

@@ -1,0 +1,460 @@
+//! The self-contained HTML report (`--format html`) and comparison (`compare --format html`): one file
+//! with inline CSS and nothing else (no scripts, fonts, images or links out; a CSP forbids them), so it
+//! opens offline and from an e-mail attachment and prints to a clean PDF. Every string that came from
+//! the trunk goes through [`escape::html`](super::escape::html).
+
+use std::fmt::Write;
+
+use super::answers::{self, Answer};
+use super::escape::html as esc;
+use super::group;
+use super::markdown::anchor;
+use super::{Finding, Report, Status};
+use crate::findings::ids;
+use crate::findings::tls::{Grade, version::Version};
+
+const STYLE: &str = "
+body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1f24;margin:2em auto;max-width:1100px;padding:0 1em}
+h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:2px solid #d0d7de;padding-bottom:.2em}
+table{border-collapse:collapse;width:100%;margin:.6em 0}th,td{border:1px solid #d0d7de;padding:.35em .5em;vertical-align:top;text-align:left}
+th{background:#f3f5f7}.meta{color:#57606a}code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
+pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
+.v{font-weight:600;text-transform:uppercase;font-size:12px;white-space:nowrap}
+.pass{background:#dafbe1}.warn{background:#fff3c4}.fail{background:#ffd7d5}.info{background:#ddf4ff}
+.skipped,.none{background:#eef0f2;color:#57606a}.error,.blocked{background:#f3e1ff}
+.recommended{background:#dafbe1}.secure{background:#e9f7ec}.weak{background:#fff3c4}.insecure{background:#ffd7d5}
+.suite{display:inline-block;margin:1px 2px;padding:0 4px;border-radius:3px;font-family:ui-monospace,monospace;font-size:11px}
+.remedy{margin:.2em 0 .6em 1em;color:#333}details{margin:.3em 0}summary{cursor:pointer}
+.best{outline:2px solid #1a7f37;outline-offset:-2px}
+@media print{body{margin:0;max-width:none;font-size:11px}details{display:block}details>summary{list-style:none}
+details:not([open])>*:not(summary){display:none}h2{break-after:avoid}tr,li{break-inside:avoid}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+";
+
+fn head(s: &mut String, title: &str) {
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>{}</title><style>{STYLE}</style></head><body>\n",
+        esc(title)
+    );
+}
+
+fn verdict_cell(v: Option<Status>) -> String {
+    match v {
+        Some(v) => format!("<td class=\"v {v}\">{v}</td>"),
+        None => "<td class=\"v none\">not measured</td>".into(),
+    }
+}
+
+fn links(r: &Report, a: &Answer) -> String {
+    a.ids
+        .iter()
+        .filter(|id| r.findings.iter().any(|f| &f.id == *id))
+        .map(|id| format!("<a href=\"#{}\"><code>{}</code></a>", anchor(id), esc(id)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Renders one report.
+pub fn render(r: &Report) -> String {
+    let mut s = String::new();
+    head(&mut s, &format!("SIP trunk security report: {}", r.target));
+    let _ = writeln!(
+        s,
+        "<h1>SIP trunk security report: {}</h1>\n<p class=\"meta\">Measured by {} {} on {} in {} ms. SIP domain checked: {}. Endpoints: {}.</p>",
+        esc(&r.target),
+        esc(&r.tool.name),
+        esc(&r.tool.version),
+        esc(&r.started_at),
+        r.duration_ms,
+        esc(&r.domain),
+        esc(&r
+            .endpoints
+            .iter()
+            .map(|e| e.label())
+            .collect::<Vec<_>>()
+            .join(", "))
+    );
+    if let Some(why) = &r.incomplete {
+        let _ = writeln!(s, "<p class=\"v fail\">Incomplete: {}</p>", esc(why));
+    }
+    let _ = writeln!(s, "<p>Findings: {}.</p>", esc(&r.counts_text()));
+    if let Some(p) = &r.policy {
+        let _ = writeln!(s, "<p>{}</p>", esc(&super::policy::render_line(p)));
+    }
+
+    let _ = writeln!(
+        s,
+        "<h2>RFP answer sheet</h2>\n<table><tr><th>#</th><th>Question</th><th>Verdict</th><th>Measured answer</th><th>Evidence</th></tr>"
+    );
+    for a in answers::all(r) {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td>{}<td>{}</td><td>{}</td></tr>",
+            a.question.number,
+            esc(&a.question.text),
+            verdict_cell(a.verdict),
+            esc(&a.text),
+            links(r, &a)
+        );
+    }
+    s.push_str("</table>\n");
+
+    attention(&mut s, r);
+    tls_matrix(&mut s, r);
+    certificate(&mut s, r);
+    per_endpoint(&mut s, r);
+    appendix(&mut s, r);
+    s.push_str("</body></html>\n");
+    s
+}
+
+fn attention(s: &mut String, r: &Report) {
+    let notable: Vec<group::Group> = group::measured(r)
+        .into_iter()
+        .filter(|g| g.status.badness() >= Status::Warn.badness())
+        .collect();
+    if notable.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "<h2>Needs attention</h2>\n<ul>");
+    let mut explained: Vec<&str> = Vec::new();
+    for g in &notable {
+        let scope = g.scope(r);
+        let _ = write!(
+            s,
+            "<li><span class=\"v {}\">{}</span> <code>{}</code>{}: {}",
+            g.status,
+            g.status,
+            esc(&g.id),
+            if scope.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", esc(&scope))
+            },
+            esc(&g.summary)
+        );
+        if let Some(spec) = crate::findings::spec(&g.id)
+            && matches!(g.status, Status::Fail | Status::Warn)
+            && !explained.contains(&g.id.as_str())
+        {
+            explained.push(&g.id);
+            let _ = write!(
+                s,
+                "<div class=\"remedy\"><b>What this means:</b> {} <b>What to ask:</b> {}</div>",
+                esc(spec.meaning),
+                esc(spec.remedy)
+            );
+        }
+        s.push_str("</li>\n");
+    }
+    s.push_str("</ul>\n");
+}
+
+fn grade_class(g: Grade) -> &'static str {
+    match g {
+        Grade::Recommended => "recommended",
+        Grade::Secure => "secure",
+        Grade::Weak => "weak",
+        Grade::Insecure => "insecure",
+    }
+}
+
+/// Per TLS endpoint: each version accepted or refused (with the alert), and its suites in server order.
+fn tls_matrix(s: &mut String, r: &Report) {
+    let versions: Vec<&Finding> = r.findings_with_id(ids::TLS_VERSIONS.id).collect();
+    let rows: Vec<_> = versions
+        .iter()
+        .filter_map(|f| ids::TLS_VERSIONS.read(f).ok().map(|d| (f, d)))
+        .filter(|(_, d)| !d.versions.is_empty())
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "<h2>TLS matrix</h2>");
+    for (f, d) in rows {
+        let suites = r
+            .findings_with_id(ids::TLS_CIPHER_SUITES.id)
+            .find(|c| c.endpoint == f.endpoint)
+            .and_then(|c| ids::TLS_CIPHER_SUITES.read(c).ok())
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "<h3>{}</h3>\n<table><tr><th>Version</th><th>Outcome</th><th>Cipher suites (server order when it has one), by RFC 9325 class</th></tr>",
+            esc(f.endpoint.as_deref().unwrap_or("trunk"))
+        );
+        for v in Version::ALL.iter().rev() {
+            let Some(o) = d.versions.get(v.label()) else {
+                continue;
+            };
+            let (class, outcome) = match (o.accepted, v.deprecated()) {
+                (true, true) => ("fail", "accepted".to_string()),
+                (true, false) => ("pass", "accepted".to_string()),
+                (false, _) => (
+                    if v.deprecated() { "pass" } else { "info" },
+                    format!(
+                        "refused ({})",
+                        o.refusal.as_deref().unwrap_or("no reason recorded")
+                    ),
+                ),
+            };
+            let list = suites
+                .versions
+                .get(v.label())
+                .map(|l| {
+                    let mut cells: Vec<String> = l
+                        .suites
+                        .iter()
+                        .map(|name| {
+                            let c = l.classification.get(name);
+                            let why = c.map(|c| c.reasons.join(", ")).unwrap_or_default();
+                            format!(
+                                "<span class=\"suite {}\" title=\"{}\">{}</span>",
+                                c.map_or("none", |c| grade_class(c.grade)),
+                                esc(&why),
+                                esc(name)
+                            )
+                        })
+                        .collect();
+                    if l.order_tested {
+                        cells.push(format!(
+                            "<span class=\"meta\">({})</span>",
+                            if l.server_order {
+                                "server order"
+                            } else {
+                                "client order"
+                            }
+                        ));
+                    }
+                    cells.join(" ")
+                })
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "<tr><td>{}</td><td class=\"{class}\">{}</td><td>{list}</td></tr>",
+                v.label(),
+                esc(&outcome)
+            );
+        }
+        s.push_str("</table>\n");
+    }
+}
+
+fn certificate(s: &mut String, r: &Report) {
+    for f in r.findings_with_id(ids::TLS_CERTIFICATE.id) {
+        let Ok(d) = ids::TLS_CERTIFICATE.read(f) else {
+            continue;
+        };
+        if d.chains.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "<h2>Certificate — {}</h2>\n<table><tr><th>Key</th><th>Subject</th><th>Issuer</th><th>Valid until</th><th>Names</th><th>Domain identity</th></tr>",
+            esc(f.endpoint.as_deref().unwrap_or("trunk"))
+        );
+        for (key, chain) in &d.chains {
+            let Some(leaf) = chain.certificates.first() else {
+                continue;
+            };
+            let names: Vec<&String> = leaf
+                .dns_sans
+                .iter()
+                .chain(&leaf.uri_sans)
+                .chain(&leaf.ip_sans)
+                .collect();
+            let (idc, idt) = match &chain.identity {
+                Some(i) if i.matched => ("pass", format!("{} proved ({})", i.domain, i.how)),
+                Some(i) => ("fail", format!("{} not proved", i.domain)),
+                None => ("none", "not checked".to_string()),
+            };
+            let _ = writeln!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{} ({} days left)</td><td>{}</td><td class=\"{idc}\">{}</td></tr>",
+                esc(key),
+                esc(&leaf.subject),
+                esc(&leaf.issuer),
+                if leaf.days_left < 0 {
+                    "fail"
+                } else if leaf.days_left < 30 {
+                    "warn"
+                } else {
+                    "pass"
+                },
+                esc(&leaf.not_after),
+                leaf.days_left,
+                esc(&names
+                    .iter()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")),
+                esc(&idt)
+            );
+        }
+        s.push_str("</table>\n");
+        let _ = writeln!(
+            s,
+            "<p>Client certificate requested: {}. OCSP stapled: {}.{}</p>",
+            if d.client_certificate_requested {
+                "yes"
+            } else {
+                "no"
+            },
+            if d.ocsp_stapled { "yes" } else { "no" },
+            if d.problems.is_empty() {
+                String::new()
+            } else {
+                format!(" Problems: {}.", esc(&d.problems.join("; ")))
+            }
+        );
+    }
+}
+
+/// Each question's verdict per endpoint, for a trunk whose DNS names several servers.
+fn per_endpoint(s: &mut String, r: &Report) {
+    if !group::several_servers(r) {
+        return;
+    }
+    let labels: Vec<String> = r.endpoints.iter().map(|e| e.label()).collect();
+    let _ = write!(
+        s,
+        "<h2>Per endpoint</h2>\n<p>The answer sheet shows the weakest endpoint; here is each one's own verdict.</p>\n<table><tr><th>#</th>"
+    );
+    for l in &labels {
+        let _ = write!(s, "<th>{}</th>", esc(l));
+    }
+    s.push_str("</tr>\n");
+    for q in super::questions::sheet() {
+        let cells: Vec<Option<Status>> = labels
+            .iter()
+            .map(|l| {
+                r.findings
+                    .iter()
+                    .filter(|f| f.endpoint.as_deref() == Some(l.as_str()))
+                    .filter(|f| f.status != Status::Skipped && q.answered_by(&f.id))
+                    .map(|f| f.status)
+                    .max_by_key(|s| s.badness())
+            })
+            .collect();
+        if cells.iter().all(Option::is_none) {
+            continue;
+        }
+        let _ = write!(s, "<tr><td>{}</td>", q.number);
+        for c in cells {
+            s.push_str(&verdict_cell(c));
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</table>\n");
+}
+
+fn appendix(s: &mut String, r: &Report) {
+    let _ = writeln!(s, "<h2>Appendix: findings and evidence</h2>");
+    for (i, f) in r.findings.iter().enumerate() {
+        let first = !r.findings[..i].iter().any(|o| o.id == f.id);
+        let _ = writeln!(
+            s,
+            "<details{}><summary><span class=\"v {}\">{}</span> <code>{}</code> {}{} — {}</summary>",
+            if first {
+                format!(" id=\"{}\"", anchor(&f.id))
+            } else {
+                String::new()
+            },
+            f.status,
+            f.status,
+            esc(&f.id),
+            esc(&f.title),
+            f.endpoint
+                .as_deref()
+                .map(|e| format!(" [{}]", esc(e)))
+                .unwrap_or_default(),
+            esc(&f.summary)
+        );
+        if !f.rfcs.is_empty() {
+            let _ = writeln!(s, "<p>Rests on: {}</p>", esc(&f.rfcs.join(", ")));
+        }
+        if f.details.as_object().is_some_and(|o| !o.is_empty()) {
+            let _ = writeln!(
+                s,
+                "<pre>{}</pre>",
+                esc(&serde_json::to_string_pretty(&f.details).unwrap_or_default())
+            );
+        }
+        for (n, e) in f.evidence.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "<details><summary>Evidence {}: {} {} at +{} ms{}</summary><p>Sent:</p><pre>{}</pre>{}</details>",
+                n + 1,
+                e.transport,
+                esc(&e.remote),
+                e.at_ms,
+                e.note
+                    .as_deref()
+                    .map(|n| format!(" — {}", esc(n)))
+                    .unwrap_or_default(),
+                esc(&e.sent),
+                if e.received.is_empty() {
+                    String::new()
+                } else {
+                    format!("<p>Received:</p><pre>{}</pre>", esc(&e.received))
+                }
+            );
+        }
+        s.push_str("</details>\n");
+    }
+}
+
+/// Renders the comparison: carriers as columns, questions as rows, the strongest per question marked.
+pub fn render_compare(reports: &[Report]) -> String {
+    let cols = super::compare::columns(reports);
+    let mut s = String::new();
+    head(&mut s, "SIP trunk comparison");
+    let _ = writeln!(s, "<h1>SIP trunk comparison</h1>\n<ul>");
+    for (c, r) in cols.iter().zip(reports) {
+        let _ = writeln!(
+            s,
+            "<li><b>{}</b>: measured by {} {} on {}{}</li>",
+            esc(c),
+            esc(&r.tool.name),
+            esc(&r.tool.version),
+            esc(&r.started_at),
+            r.incomplete
+                .as_deref()
+                .map(|w| format!(" — incomplete: {}", esc(w)))
+                .unwrap_or_default()
+        );
+    }
+    let _ = write!(s, "</ul>\n<table><tr><th>#</th><th>Question</th>");
+    for c in &cols {
+        let _ = write!(s, "<th>{}</th>", esc(c));
+    }
+    s.push_str("<th>Strongest</th></tr>\n");
+    for q in super::questions::sheet() {
+        let (_, win, _) = super::compare::winners(reports, &q);
+        let _ = write!(s, "<tr><td>{}</td><td>{}</td>", q.number, esc(&q.short));
+        for (i, r) in reports.iter().enumerate() {
+            let a = answers::answer(r, q.clone());
+            let class = a.verdict.map_or("none", Status::as_str);
+            let best = if win.contains(&i) && win.len() < reports.len() {
+                " best"
+            } else {
+                ""
+            };
+            let _ = write!(
+                s,
+                "<td class=\"{class}{best}\"><span class=\"v\">{}</span> {}</td>",
+                a.verdict.map_or("not measured", Status::as_str),
+                esc(&a.text)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "<td>{}</td></tr>",
+            esc(&super::compare::strongest(reports, &q))
+        );
+    }
+    s.push_str("</table>\n</body></html>\n");
+    s
+}
