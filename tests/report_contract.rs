@@ -121,3 +121,58 @@ fn a_report_diffed_against_itself_has_no_change() {
     let d = sipcheck::report::diff::diff(&r, &r.clone());
     assert!(d.changes.is_empty(), "{:?}", d.changes);
 }
+
+/// The report model and its renderers depend on findings and report types only: no module under
+/// src/report/ imports probe, transport, discovery, call, media, listener, STIR or TLS-scan code.
+#[test]
+fn the_report_model_imports_no_network_code() {
+    let forbidden = [
+        "crate::probes",
+        "crate::probe::",
+        "crate::transport",
+        "crate::discover",
+        "crate::call",
+        "crate::media",
+        "crate::listen",
+        "crate::stir",
+        "crate::tls",
+        "crate::scan",
+    ];
+    let mut stack = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/report"
+    ))];
+    let mut files = 0;
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                files += 1;
+                let text = std::fs::read_to_string(&p).unwrap();
+                for f in forbidden {
+                    assert!(!text.contains(f), "{} uses {f}", p.display());
+                }
+            }
+        }
+    }
+    assert!(files > 5, "{files} files under src/report");
+}
+
+/// `--list-probes` lists the finding ids users select, gate on and diff, not only probe ids.
+#[test]
+fn list_probes_lists_finding_ids() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sipcheck"))
+        .args(["probe", "--list-probes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for id in ["tls.mismatch", "media.sdes", "auth.challenge"] {
+        assert!(
+            text.contains(id),
+            "{id} missing from --list-probes:\n{text}"
+        );
+    }
+}
