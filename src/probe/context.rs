@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::Limiter;
 use crate::evidence;
-use crate::report::Evidence;
+use crate::report::{Evidence, Finding};
 use crate::sip::{Limits, Request};
 use crate::target::{Endpoint, Host, Target, Transport};
 use crate::transport::{Connection, Exchange, Timers, TlsSettings, TxError, TxKey, transaction};
@@ -92,6 +92,9 @@ pub struct Context {
     /// Flood probes that have sent their flood in this run, in order, so the next one waits for the
     /// trunk to answer normally again and says what ran before it.
     pub floods_done: Mutex<Vec<&'static str>>,
+    /// Findings probes finished before they were done (per endpoint), so that a probe stopped at its
+    /// time limit loses only what it had not measured yet (see [`Context::keep`]).
+    kept: Mutex<Vec<Finding>>,
 }
 
 impl Context {
@@ -111,6 +114,7 @@ impl Context {
             reached: Mutex::new(HashMap::new()),
             selected: Vec::new(),
             floods_done: Mutex::new(Vec::new()),
+            kept: Mutex::new(Vec::new()),
         }
     }
 
@@ -153,6 +157,27 @@ impl Context {
     /// The user part of a `sip:user@host` / `sips:user@host` target, if one was given.
     pub fn target_user(&self) -> Option<String> {
         self.target.user.clone()
+    }
+
+    /// Records a finished per-endpoint finding as it is made, and returns it: if the probe then hits
+    /// its time limit, the runner keeps what was recorded and reports only the rest as unfinished.
+    pub fn keep(&self, f: Finding) -> Finding {
+        self.kept
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(f.clone());
+        f
+    }
+
+    /// The findings [`keep`](Context::keep) recorded with one of these ids.
+    pub fn kept(&self, ids: &[&str]) -> Vec<Finding> {
+        self.kept
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|f| ids.contains(&f.id.as_str()))
+            .cloned()
+            .collect()
     }
 
     /// A new request with the run's User-Agent and domain.

@@ -107,7 +107,11 @@ async fn run_phase(
                         sort_findings(ctx, probes[i].as_ref(), &mut findings);
                         slots[i] = Some(findings);
                     }
-                    Ok((i, Err(reason))) => slots[i] = Some(error_findings(probes[i].as_ref(), &reason)),
+                    Ok((i, Err(reason))) => {
+                        let mut findings = partial_findings(ctx, probes[i].as_ref(), &reason);
+                        sort_findings(ctx, probes[i].as_ref(), &mut findings);
+                        slots[i] = Some(findings);
+                    }
                     Err(e) => {
                         let reason = if e.is_panic() { "probe panicked (a bug in sipcheck)" } else { "probe cancelled" };
                         if let Some(&i) = ids.get(&e.id()) {
@@ -138,6 +142,37 @@ fn sort_findings(ctx: &Context, probe: &dyn Probe, findings: &mut [Finding]) {
                 .map_or(0, |p| p + 1),
         )
     });
+}
+
+/// What a probe that hit its time limit had finished (the findings it [kept](Context::keep)), and an
+/// `error` finding for the rest: per endpoint for an id it had already written per endpoint, once for
+/// an id it had not written at all.
+fn partial_findings(ctx: &Context, p: &dyn Probe, reason: &str) -> Vec<Finding> {
+    let ids = p.finding_ids();
+    let kept = ctx.kept(&ids);
+    let mut out = Vec::new();
+    for id in ids {
+        let done: Vec<&Finding> = kept.iter().filter(|f| f.id == id).collect();
+        if done.is_empty() {
+            out.push(unfinished(id, reason.to_string()));
+            continue;
+        }
+        for ep in &ctx.endpoints {
+            let label = ep.label();
+            if !done
+                .iter()
+                .any(|f| f.endpoint.as_deref() == Some(label.as_str()))
+            {
+                out.push(unfinished(id, format!("not measured at {label}: {reason}")).endpoint(ep));
+            }
+        }
+        out.extend(done.into_iter().cloned());
+    }
+    out
+}
+
+fn unfinished(id: &str, reason: String) -> Finding {
+    Finding::of(id, Status::Error, reason).severity(Severity::Low)
 }
 
 /// An `error` finding for every id the probe writes.

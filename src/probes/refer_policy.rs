@@ -152,27 +152,29 @@ impl Probe for ReferPolicy {
                     _ => Severity::None,
                 };
                 out.push(
-                    Finding::of(self.id(), status, summary)
-                        .severity(severity)
-                        .endpoint(&ep)
-                        .details(json!({
-                            "out_of_dialog": {
-                                "refer_to": EXTERNAL_TARGET,
-                                "response": m.and_then(|m| m.status()),
-                                "reason": m.map(|m| m.reason().to_string()),
-                                "treatment": ood.as_str(),
-                            },
-                            "unknown_dialog": {
-                                "response": dcode,
-                                "reason": dm.map(|m| m.reason().to_string()),
-                                "treatment": unknown.as_str(),
-                                "got_481": dcode == Some(481),
-                            },
-                            "allow_refer": allow_refer,
-                            "supported_replaces": has("replaces"),
-                            "supported_norefersub": has("norefersub"),
-                        }))
-                        .evidence([ctx.evidence(&ex), ctx.evidence(&dex)]),
+                    ctx.keep(
+                        Finding::of(self.id(), status, summary)
+                            .severity(severity)
+                            .endpoint(&ep)
+                            .details(json!({
+                                "out_of_dialog": {
+                                    "refer_to": EXTERNAL_TARGET,
+                                    "response": m.and_then(|m| m.status()),
+                                    "reason": m.map(|m| m.reason().to_string()),
+                                    "treatment": ood.as_str(),
+                                },
+                                "unknown_dialog": {
+                                    "response": dcode,
+                                    "reason": dm.map(|m| m.reason().to_string()),
+                                    "treatment": unknown.as_str(),
+                                    "got_481": dcode == Some(481),
+                                },
+                                "allow_refer": allow_refer,
+                                "supported_replaces": has("replaces"),
+                                "supported_norefersub": has("norefersub"),
+                            }))
+                            .evidence([ctx.evidence(&ex), ctx.evidence(&dex)]),
+                    ),
                 );
             }
             out
