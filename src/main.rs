@@ -348,7 +348,10 @@ fn build_options(a: &ProbeArgs, target: &str) -> Result<(ScanOptions, Format), E
     cfg.calls.max_calls = a.max_calls;
     cfg.calls.credentials = credentials(a)?;
     cfg.calls.rtp_bleed = a.rtp_bleed;
-    cfg.calls.refer_to = a.refer_to.clone().filter(|s| !s.trim().is_empty());
+    cfg.calls.refer_to = match a.refer_to.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(r) => Some(sipcheck::call::valid_refer_to(r).map_err(Error::BadOption)?),
+        None => None,
+    };
     cfg.calls.caller_id = match &a.caller_id {
         Some(c) => Some(sipcheck::call::valid_caller_id(c).map_err(Error::BadOption)?),
         None => None,

@@ -69,7 +69,8 @@ async fn refer_policy_overrun_keeps_the_endpoints_it_finished() {
         .unwrap_or_else(|| panic!("{:#?}", out.findings));
     assert_eq!(f.status, Status::Pass, "{f:#?}");
     assert!(
-        f.summary.contains("out-of-dialog REFER refused (SIP/2.0 403"),
+        f.summary
+            .contains("out-of-dialog REFER refused (SIP/2.0 403"),
         "{}",
         f.summary
     );

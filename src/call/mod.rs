@@ -131,6 +131,24 @@ pub fn valid_caller_id(s: &str) -> Result<String, String> {
     }
 }
 
+/// Checks a `--refer-to`: it goes into a `Refer-To` header, so no whitespace, control characters,
+/// angle brackets or quotes.
+pub fn valid_refer_to(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    let ok = !t.is_empty()
+        && t.len() <= 256
+        && !t
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>\"".contains(c));
+    if ok {
+        Ok(t.to_string())
+    } else {
+        Err(format!(
+            "--refer-to {s:?}: give a number or a sip: URI (no spaces, <, > or quotes; at most 256 characters)"
+        ))
+    }
+}
+
 /// The Request-URI for `--call-to`: a full URI as given, else `sip:USER@host:port`.
 pub fn request_uri(call_to: &str, host: &str, port: u16) -> String {
     let t = call_to.trim();
@@ -180,6 +198,10 @@ mod tests {
         assert_eq!(valid_caller_id(" +1555 ").unwrap(), "+1555");
         for bad in ["", "a b", "x@y", "<sip:x>", "a;b", &"9".repeat(65)] {
             assert!(valid_caller_id(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(valid_refer_to(" sip:carol@x ").unwrap(), "sip:carol@x");
+        for bad in ["", "sip:a b@x", "sip:x>\r\nVia: evil", "<sip:x>", "\"x\""] {
+            assert!(valid_refer_to(bad).is_err(), "{bad:?}");
         }
     }
 }

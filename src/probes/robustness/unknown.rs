@@ -110,8 +110,47 @@ impl Probe for UnknownHeader {
 
 pub struct UnknownRequire;
 
-/// How a response to a request with an unknown `Require` tag measures up.
-pub fn judge_require(m: Option<&Message>) -> (Status, String) {
+/// How a response to a request with an unknown `Require` tag measures up, with the same server's
+/// answer to `Proxy-Require` as the witness when the request was refused for want of credentials:
+/// a 401/403/407 says nothing about the extension check (RFC 3261 §8.2.2.3 runs after authentication).
+pub fn judge_require(m: Option<&Message>, proxy: Option<&Message>) -> (Status, String) {
+    if let Some(code @ (401 | 403 | 407)) = m.and_then(|m| m.status()) {
+        let first = m.map(|m| m.first_line()).unwrap_or_default();
+        let proxy_420 = proxy.filter(|p| p.status() == Some(420));
+        return match proxy_420 {
+            Some(p) => (
+                Status::Pass,
+                format!(
+                    "Require not judged: the OPTIONS was refused with {first} before any extension check ({}); the same server refused Proxy-Require with {}{}",
+                    if code == 403 {
+                        "not permitted"
+                    } else {
+                        "credentials needed"
+                    },
+                    p.first_line(),
+                    if p.list_header("Unsupported")
+                        .iter()
+                        .any(|t| t.eq_ignore_ascii_case(UNKNOWN_TAG))
+                    {
+                        ", listing the tag in Unsupported"
+                    } else {
+                        " (without the tag in Unsupported)"
+                    }
+                ),
+            ),
+            None => (
+                Status::Info,
+                format!(
+                    "could not be judged: the OPTIONS was refused with {first} before any extension check{}",
+                    if code == 403 {
+                        ""
+                    } else {
+                        " (credentials needed; --user answers the challenge)"
+                    }
+                ),
+            ),
+        };
+    }
     let Some(m) = m else {
         return (
             Status::Warn,
@@ -178,7 +217,7 @@ impl Probe for UnknownRequire {
                     .header("Proxy-Require", UNKNOWN_TAG);
                 let pex = ctx.exchange(&ep, &preq).await;
                 let got = ex.final_response();
-                let (status, summary) = judge_require(got);
+                let (status, summary) = judge_require(got, pex.final_response());
                 out.push(
                     finding(self, &ep, status, summary)
                         .details(json!({
@@ -194,5 +233,42 @@ impl Probe for UnknownRequire {
             }
             out
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::Limits;
+
+    fn msg(b: &str) -> Message {
+        Message::parse(b.as_bytes(), &Limits::default()).unwrap()
+    }
+
+    /// Issue 11 class 7: a 407 to the Require probe is "credentials needed", not "ignored an
+    /// unknown Require"; the 420 the same server gave to Proxy-Require is what can be judged.
+    #[test]
+    fn a_challenge_is_not_an_ignored_require() {
+        let challenged =
+            msg("SIP/2.0 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n");
+        let bad_ext = msg(&format!(
+            "SIP/2.0 420 Bad Extension\r\nUnsupported: {UNKNOWN_TAG}\r\nContent-Length: 0\r\n\r\n"
+        ));
+        let (s, m) = judge_require(Some(&challenged), Some(&bad_ext));
+        assert_eq!(s, Status::Pass, "{m}");
+        assert!(
+            m.contains("Require not judged") && m.contains("420 Bad Extension"),
+            "{m}"
+        );
+        assert!(!m.contains("ignored"), "{m}");
+        let forbidden = msg("SIP/2.0 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+        let (s, m) = judge_require(Some(&forbidden), Some(&forbidden));
+        assert_eq!(s, Status::Info, "{m}");
+        assert!(
+            m.contains("could not be judged") && !m.contains("ignored"),
+            "{m}"
+        );
+        let ok = msg("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(judge_require(Some(&ok), None).0, Status::Warn);
     }
 }
