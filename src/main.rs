@@ -489,18 +489,14 @@ fn probe(a: ProbeArgs) -> ExitCode {
     if let Some(pb) = spinner {
         pb.finish_and_clear();
     }
-    let mut report = match scanned {
+    let report = match scanned {
         Ok(r) => r,
-        Err(e @ Error::Resolve { .. }) => {
-            eprintln!("sipcheck: {e}");
-            return ExitCode::from(3);
-        }
         Err(e) => {
             eprintln!("sipcheck: {e}");
             return ExitCode::from(2);
         }
     };
-    for note in cli::finish(&mut report, &extras) {
+    for note in cli::finish(&report, &extras) {
         eprint!("{note}");
         if !note.ends_with('\n') {
             eprintln!();
