@@ -243,17 +243,39 @@ pub async fn dry_run(opts: ScanOptions) -> Result<String, Error> {
     Ok(s)
 }
 
-/// A spinner on stderr while the scan runs, only when stderr is a terminal.
+/// A progress bar on stderr while the scan runs (probes done / total and the probes running now), only
+/// when stderr is a terminal and not `--quiet`; files and pipes never see it.
 pub fn progress(target: &str, quiet: bool) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     if quiet || !std::io::stderr().is_terminal() {
         return None;
     }
     let pb = indicatif::ProgressBar::new_spinner();
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} {pos}/{len} probes [{elapsed}] {wide_msg}",
+    ) {
         pb.set_style(style);
     }
     pb.set_message(format!("probing {target}"));
     pb.enable_steady_tick(Duration::from_millis(120));
     Some(pb)
+}
+
+/// The library's progress hook drawing on `pb`.
+pub fn progress_hook(pb: indicatif::ProgressBar) -> sipcheck::probe::Progress {
+    use sipcheck::probe::ProgressEvent;
+    let running = std::sync::Mutex::new(Vec::<&'static str>::new());
+    sipcheck::probe::Progress::new(move |e| {
+        let mut running = running.lock().unwrap_or_else(|p| p.into_inner());
+        match e {
+            ProgressEvent::Planned { total } => pb.set_length(total as u64),
+            ProgressEvent::Started { probe } => running.push(probe),
+            ProgressEvent::Finished { probe, done, total } => {
+                running.retain(|p| *p != probe);
+                pb.set_length(total as u64);
+                pb.set_position(done as u64);
+            }
+        }
+        pb.set_message(format!("running {}", running.join(", ")));
+    })
 }

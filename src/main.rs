@@ -482,6 +482,9 @@ fn probe(a: ProbeArgs) -> ExitCode {
         };
     };
     let spinner = cli::progress(a.target.as_deref().unwrap_or_default(), a.quiet);
+    if let Some(pb) = &spinner {
+        opts.config.progress = cli::progress_hook(pb.clone());
+    }
     let scanned = rt.block_on(scan::scan(opts));
     if let Some(pb) = spinner {
         pb.finish_and_clear();
