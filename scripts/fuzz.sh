@@ -4,7 +4,8 @@
 # (git-ignored) so the committed corpus stays small. Prints each target's "Done N runs in S s".
 # Without a nightly toolchain it says it skips: tests/fuzz_corpus.rs already ran the same properties
 # over the seeds in `cargo test`. Without cargo-fuzz it installs it (`cargo install cargo-fuzz
-# --locked`, about 2 minutes once) unless SIPCHECK_FUZZ_INSTALL=0.
+# --locked`, about 2 minutes once) unless SIPCHECK_FUZZ_INSTALL=0. SIPCHECK_FUZZ_SANITIZER (default
+# address) is passed to cargo fuzz: CI's smoke run uses `none`, which builds and runs faster.
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
@@ -24,7 +25,8 @@ fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo +nightly fuzz list)
 # Debug assertions on: an arithmetic overflow is a finding, as it is in the debug build of cargo test.
-nice -n 19 cargo +nightly fuzz build --debug-assertions
+san="${SIPCHECK_FUZZ_SANITIZER:-address}"
+nice -n 19 cargo +nightly fuzz build --debug-assertions --sanitizer "$san"
 dict_of() {
     case "$1" in
         tls_answer | cert_der) echo dict/tls.dict ;;
@@ -36,8 +38,9 @@ run_one() {
     local t="$1" dict
     dict="$(dict_of "$t")"
     mkdir -p "work/$t"
-    if nice -n 19 cargo +nightly fuzz run --debug-assertions "$t" "work/$t" "corpus/$t" -- \
-        -max_total_time="$secs" -timeout=10 ${dict:+-dict=$dict} >"work/$t.log" 2>&1; then
+    if nice -n 19 cargo +nightly fuzz run --debug-assertions --sanitizer "$san" "$t" "work/$t" "corpus/$t" -- \
+        -max_total_time="$secs" -timeout=10 -rss_limit_mb="${SIPCHECK_FUZZ_RSS_MB:-1024}" \
+        ${dict:+-dict=$dict} >"work/$t.log" 2>&1; then
         echo "fuzz $t: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "work/$t.log" | tail -1)"
     else
         echo "fuzz $t: FAILED (fuzz/work/$t.log; the input is under fuzz/artifacts/$t/)"
@@ -46,5 +49,5 @@ run_one() {
     fi
 }
 export -f run_one dict_of
-export secs
+export secs san
 printf '%s\n' "${targets[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one "$@"' _ {}

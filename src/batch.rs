@@ -116,7 +116,7 @@ pub async fn scan_all(
                             Ok(r) => Item {
                                 target: input,
                                 exit_code: r.exit_code(),
-                                error: None,
+                                error: r.incomplete.clone(),
                                 report: Some(r),
                             },
                             Err(e) => Item::failed(input, &e),

@@ -5,11 +5,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sipcheck::analysis::{Baseline, baseline};
 use sipcheck::capture::{KeyLogFile, PcapWriter};
+use sipcheck::findings::ids;
 use sipcheck::probe::Context;
-use sipcheck::report::diff::{self, Diff};
-use sipcheck::report::policy::{self, Policy};
-use sipcheck::report::{self, Finding, Report, Severity, Status, compare};
+use sipcheck::report::diff;
+use sipcheck::report::policy;
+use sipcheck::report::{self, Report, compare};
 use sipcheck::scan::{self, ScanOptions};
 use sipcheck::{Error, Transport};
 
@@ -80,10 +82,9 @@ pub fn compare_cmd(files: &[String], format: &str) -> ExitCode {
 }
 
 /// What `probe` needs prepared before the scan: everything that can fail with exit 2 fails here,
-/// before a single packet is sent.
+/// before a single packet is sent. The policy and baseline go into the options (the library applies
+/// them); the pcap writer stays here to be finished after the scan.
 pub struct Extras {
-    pub policy: Option<Policy>,
-    pub baseline: Option<(String, Report)>,
     pub pcap: Option<Arc<PcapWriter>>,
 }
 
@@ -94,9 +95,12 @@ pub fn prepare(
     pcap: Option<&str>,
     keylog: Option<&str>,
 ) -> Result<Extras, Error> {
-    let policy = policy.map(policy::load).transpose()?;
-    let baseline = match baseline {
-        Some(p) => Some((p.to_string(), report::read_json(p)?)),
+    opts.policy = policy.map(policy::load).transpose()?;
+    opts.baseline = match baseline {
+        Some(p) => Some(Baseline {
+            path: p.to_string(),
+            report: report::read_json(p)?,
+        }),
         None => None,
     };
     if let Some(k) = keylog {
@@ -110,24 +114,21 @@ pub fn prepare(
         }
         None => None,
     };
-    Ok(Extras {
-        policy,
-        baseline,
-        pcap,
-    })
+    Ok(Extras { pcap })
 }
 
-/// Applies the policy and the baseline to a finished report; returns a warning for stderr when the
-/// pcap could not be written completely.
-pub fn finish(report: &mut Report, extras: &Extras) -> Vec<String> {
+/// Notes for stderr after the scan: the baseline diff, and a pcap that could not be written completely.
+pub fn finish(report: &Report, extras: &Extras) -> Vec<String> {
     let mut notes = Vec::new();
-    if let Some(p) = &extras.policy {
-        policy::apply(p, report);
-    }
-    if let Some((path, base)) = &extras.baseline {
-        let d = diff::diff(base, report);
-        notes.push(d.render_text());
-        report.findings.push(baseline_finding(path, &d));
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.id == ids::BASELINE_DIFF.id)
+    {
+        match baseline::diff_of(f, report) {
+            Ok(d) => notes.push(d.render_text()),
+            Err(e) => notes.push(format!("sipcheck: {e}")),
+        }
     }
     if let Some(w) = &extras.pcap
         && let Err(e) = w.finish()
@@ -135,44 +136,6 @@ pub fn finish(report: &mut Report, extras: &Extras) -> Vec<String> {
         notes.push(format!("sipcheck: {e}"));
     }
     notes
-}
-
-/// The diff against the baseline as a finding, so JUnit and the exit code carry it.
-fn baseline_finding(path: &str, d: &Diff) -> Finding {
-    let count = |k| d.of(k).count();
-    let (worse, better, new, gone) = (
-        count(diff::Kind::Worse),
-        count(diff::Kind::Better),
-        count(diff::Kind::New),
-        count(diff::Kind::Gone),
-    );
-    let status = if worse > 0 {
-        Status::Fail
-    } else {
-        Status::Pass
-    };
-    let mut summary =
-        format!("against baseline {path}: {worse} worse, {better} better, {new} new, {gone} gone");
-    if worse > 0 {
-        let first: Vec<String> = d
-            .of(diff::Kind::Worse)
-            .take(3)
-            .map(|c| format!("{} {}", c.id, c.what))
-            .collect();
-        summary.push_str(&format!(" ({})", first.join("; ")));
-    }
-    Finding::new(
-        "baseline.diff",
-        "Changes since the baseline report",
-        status,
-        summary,
-    )
-    .severity(if worse > 0 {
-        Severity::High
-    } else {
-        Severity::None
-    })
-    .details(serde_json::json!({ "baseline": path, "changes": d.changes }))
 }
 
 /// How many datagrams one UDP transaction sends at most: the request and its Timer A/E retransmissions.
@@ -280,17 +243,39 @@ pub async fn dry_run(opts: ScanOptions) -> Result<String, Error> {
     Ok(s)
 }
 
-/// A spinner on stderr while the scan runs, only when stderr is a terminal.
+/// A progress bar on stderr while the scan runs (probes done / total and the probes running now), only
+/// when stderr is a terminal and not `--quiet`; files and pipes never see it.
 pub fn progress(target: &str, quiet: bool) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     if quiet || !std::io::stderr().is_terminal() {
         return None;
     }
     let pb = indicatif::ProgressBar::new_spinner();
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} {pos}/{len} probes [{elapsed}] {wide_msg}",
+    ) {
         pb.set_style(style);
     }
     pb.set_message(format!("probing {target}"));
     pb.enable_steady_tick(Duration::from_millis(120));
     Some(pb)
+}
+
+/// The library's progress hook drawing on `pb`.
+pub fn progress_hook(pb: indicatif::ProgressBar) -> sipcheck::probe::Progress {
+    use sipcheck::probe::ProgressEvent;
+    let running = std::sync::Mutex::new(Vec::<&'static str>::new());
+    sipcheck::probe::Progress::new(move |e| {
+        let mut running = running.lock().unwrap_or_else(|p| p.into_inner());
+        match e {
+            ProgressEvent::Planned { total } => pb.set_length(total as u64),
+            ProgressEvent::Started { probe } => running.push(probe),
+            ProgressEvent::Finished { probe, done, total } => {
+                running.retain(|p| *p != probe);
+                pb.set_length(total as u64);
+                pb.set_position(done as u64);
+            }
+        }
+        pb.set_message(format!("running {}", running.join(", ")));
+    })
 }

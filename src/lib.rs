@@ -35,6 +35,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod analysis;
 pub mod batch;
 pub mod call;
 pub mod capture;

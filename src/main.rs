@@ -482,22 +482,21 @@ fn probe(a: ProbeArgs) -> ExitCode {
         };
     };
     let spinner = cli::progress(a.target.as_deref().unwrap_or_default(), a.quiet);
+    if let Some(pb) = &spinner {
+        opts.config.progress = cli::progress_hook(pb.clone());
+    }
     let scanned = rt.block_on(scan::scan(opts));
     if let Some(pb) = spinner {
         pb.finish_and_clear();
     }
-    let mut report = match scanned {
+    let report = match scanned {
         Ok(r) => r,
-        Err(e @ Error::Resolve { .. }) => {
-            eprintln!("sipcheck: {e}");
-            return ExitCode::from(3);
-        }
         Err(e) => {
             eprintln!("sipcheck: {e}");
             return ExitCode::from(2);
         }
     };
-    for note in cli::finish(&mut report, &extras) {
+    for note in cli::finish(&report, &extras) {
         eprint!("{note}");
         if !note.ends_with('\n') {
             eprintln!();

@@ -2,9 +2,12 @@
 
 use std::sync::Arc;
 
+use crate::analysis::{self, Analyses, Baseline};
 use crate::discover;
 use crate::error::{Error, Result};
+use crate::findings::ids;
 use crate::probe::{self, Config, Context, Probe, is_selected};
+use crate::report::policy::Policy;
 use crate::report::{Report, SCHEMA_VERSION, Tool};
 use crate::target::{Port, Target, Transport};
 
@@ -18,6 +21,10 @@ pub struct ScanOptions {
     /// Probe selectors (`--probes`); empty means every probe.
     pub selectors: Vec<String>,
     pub config: Config,
+    /// A policy to judge the report by (`--policy`): adds `policy.*` findings and `report.policy`.
+    pub policy: Option<Policy>,
+    /// A report to diff against (`--baseline`): adds the `baseline.diff` finding.
+    pub baseline: Option<Baseline>,
 }
 
 impl ScanOptions {
@@ -28,6 +35,8 @@ impl ScanOptions {
             tls_port: None,
             selectors: Vec::new(),
             config: Config::default(),
+            policy: None,
+            baseline: None,
         }
     }
 }
@@ -60,8 +69,9 @@ pub fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-/// Runs a scan. Errors are only for what stops a scan from starting (bad selection, unresolvable name);
-/// anything the trunk does is in the report.
+/// Runs a scan and returns the complete report: the probes' findings, then the post-run analyses
+/// (parity, policy, baseline). Errors are only for what stops a scan from starting (a bad selection);
+/// a target that cannot be resolved or reached still gets a report, with the reason in `incomplete`.
 pub async fn scan(opts: ScanOptions) -> Result<Report> {
     let probes = select(&opts.selectors)?;
     let transports = opts
@@ -69,28 +79,50 @@ pub async fn scan(opts: ScanOptions) -> Result<Report> {
         .clone()
         .unwrap_or_else(|| opts.target.default_transports());
     let started_at = now_rfc3339();
-    let found = discover::discover(
+    let clock = std::time::Instant::now();
+    let selected: Vec<&'static str> = probes.iter().flat_map(|p| p.finding_ids()).collect();
+    let analyses = Analyses {
+        parity: selected.contains(&ids::ENDPOINTS_PARITY.id),
+        policy: opts.policy.clone(),
+        baseline: opts.baseline.clone(),
+    };
+    let found = match discover::discover(
         &opts.target,
         &transports,
         opts.tls_port,
         &opts.config.discovery,
     )
-    .await?;
+    .await
+    {
+        Ok(found) => found,
+        Err(e @ Error::Resolve { .. }) => {
+            let mut report = Report {
+                schema_version: SCHEMA_VERSION,
+                tool: Tool::default(),
+                target: opts.target.input.clone(),
+                domain: opts.config.domain.clone(),
+                started_at,
+                duration_ms: clock.elapsed().as_millis() as u64,
+                endpoints: Vec::new(),
+                findings: Vec::new(),
+                incomplete: Some(format!("no endpoint to probe: {e}")),
+                policy: None,
+            };
+            analysis::finish(&mut report, &analyses);
+            return Ok(report);
+        }
+        Err(e) => return Err(e),
+    };
     let mut ctx = Context::new(opts.target.clone(), found.endpoints.clone(), opts.config);
     ctx.discovery = Some(Arc::new(found));
-    ctx.selected = probes.iter().flat_map(|p| p.finding_ids()).collect();
+    ctx.selected = selected;
     let ctx = Arc::new(ctx);
-    let parity = probes.iter().any(|p| p.id() == crate::probes::parity::ID);
-    let mut outcome = probe::run(ctx.clone(), probes).await;
-    if parity {
-        let extra = crate::probes::parity::compare(&outcome.findings);
-        outcome.findings.extend(extra);
-    }
+    let outcome = probe::run(ctx.clone(), probes).await;
     let incomplete = outcome.interrupted.or_else(|| match ctx.any_reached() {
         Some(false) => Some("target unreachable on every transport probed".to_string()),
         _ => None,
     });
-    Ok(Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
         tool: Tool::default(),
         target: opts.target.input.clone(),
@@ -101,5 +133,7 @@ pub async fn scan(opts: ScanOptions) -> Result<Report> {
         findings: outcome.findings,
         incomplete,
         policy: None,
-    })
+    };
+    analysis::finish(&mut report, &analyses);
+    Ok(report)
 }

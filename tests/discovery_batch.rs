@@ -112,7 +112,16 @@ fn one_combined_json_on_stdout() {
     assert_eq!(ts.len(), 4);
     assert_eq!(ts[0]["report"]["target"], "a.batch.test");
     assert_eq!(ts[1]["report"]["endpoints"][0]["transport"], "tcp");
-    assert!(ts[2]["report"].is_null() && ts[2]["error"].is_string());
+    // An unresolvable target still has its report, with the reason in `incomplete`.
+    assert!(ts[2]["error"].is_string());
+    assert!(
+        ts[2]["report"]["incomplete"]
+            .as_str()
+            .unwrap()
+            .contains("NXDOMAIN"),
+        "{:#}",
+        ts[2]
+    );
 }
 
 #[test]

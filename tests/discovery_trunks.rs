@@ -238,7 +238,61 @@ fn nxdomain_exits_3_with_one_clear_line() {
         err.contains("nothere.sip.test") && err.contains("NXDOMAIN"),
         "{err}"
     );
-    assert!(out.stdout.is_empty());
+}
+
+/// Issue 11 class 6: a target with no endpoint still gets its report file, the reason in
+/// `incomplete`, and exit 3 (NXDOMAIN, every SRV target unresolvable, a resolver that never answers).
+#[test]
+fn unresolvable_targets_still_get_their_report_written() {
+    let dns = Dnsmasq::start(
+        DOMAIN,
+        &[
+            Rr::naptr(DOMAIN, 10, 10, "S", "SIP+D2T", "_sip._tcp.sip.test"),
+            Rr::srv("_sip._tcp.sip.test", 10, 10, 5060, "gone.sip.test"),
+        ],
+    );
+    // A UDP socket that never answers: a silent resolver.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let silent_addr = silent.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    for (target, server, why) in [
+        ("nothere.sip.test", dns.server(), "NXDOMAIN"),
+        (DOMAIN, dns.server(), "gone.sip.test"),
+        (DOMAIN, silent_addr.clone(), ""),
+    ] {
+        let path = dir.path().join("r.json");
+        let _ = std::fs::remove_file(&path);
+        let out = support::sipcheck(&[
+            "probe",
+            target,
+            "--dns-server",
+            &server,
+            "--probes",
+            "transport",
+            "--format",
+            "json",
+            "-o",
+            path.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{target} via {server}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: Value = serde_json::from_slice(
+            &std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("{target} via {server}: no report: {e}")),
+        )
+        .unwrap();
+        let incomplete = r["incomplete"].as_str().unwrap_or_default();
+        assert!(
+            !incomplete.is_empty() && incomplete.contains(why),
+            "{target} via {server}: {r:#}"
+        );
+        assert_eq!(r["target"], target);
+    }
 }
 
 #[test]

@@ -184,16 +184,17 @@ fn md5_only_digest_both_sides() {
         outcome(rule, vec![auth(&["MD5", "SHA-256"])]),
         RuleStatus::Pass
     );
+    // What the probe writes when nothing was challenged: no algorithm to judge, so not measured.
     assert_eq!(
         outcome(
             rule,
             vec![finding(
                 "auth.challenge",
-                Status::Warn,
-                json!({ "md5_only": true })
+                Status::Info,
+                json!({ "source": null, "challenges": [] })
             )]
         ),
-        RuleStatus::Fail
+        RuleStatus::NotMeasured
     );
 }
 

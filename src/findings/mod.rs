@@ -15,10 +15,14 @@
 
 mod table;
 
+pub mod auth;
 pub mod call;
 pub mod dns;
 pub mod dos;
 pub mod robustness;
+pub mod run;
+pub mod secagree;
+pub mod sip;
 pub mod stir;
 pub mod tls;
 
@@ -154,7 +158,7 @@ impl<D: Serialize + DeserializeOwned> FindingId<D> {
 
     /// The details of a finding of this id, parsed as `D`; the reason when they cannot be.
     pub fn read(&self, f: &Finding) -> Result<D, String> {
-        if f.id != self.id {
+        if f.id != self.id && !self.spec().describes(&f.id) {
             return Err(format!("`{}` is not a `{}` finding", f.id, self.id));
         }
         D::deserialize(&f.details).map_err(|e| format!("`{}` details cannot be read: {e}", self.id))

@@ -3,6 +3,7 @@
 
 #[allow(unused_imports)]
 use super::Untyped;
+use super::auth::{ChallengeDetails, InviteUnauthenticatedDetails};
 #[allow(unused_imports)]
 use super::call::{CallReferDetails, ReplacesDetails, RtpBleedDetails};
 #[allow(unused_imports)]
@@ -10,6 +11,12 @@ use super::dns::{AaaaDetails, DnssecDetails, NaptrDetails, SrvDetails};
 use super::dos::FloodDetails;
 #[allow(unused_imports)]
 use super::robustness::MalformedDetails;
+use super::run::{BaselineDetails, ParityDetails, PolicyRuleDetails};
+use super::secagree::SecAgreeDetails;
+use super::sip::{
+    AllowDetails, PlaintextDetails, ReferDetails, ReferPolicyDetails, ServerHeaderDetails,
+    SipsDetails, TransportDetails, UnknownHeaderDetails, UnknownRequireDetails,
+};
 #[allow(unused_imports)]
 use super::stir::{BlockingNoticeDetails, CallRateDetails, LoopCallDetails};
 #[allow(unused_imports)]
@@ -18,56 +25,56 @@ use super::tls::{
 };
 
 super::registry! {
-    TRANSPORT_UDP: Untyped = "transport.udp" {
+    TRANSPORT_UDP: TransportDetails = "transport.udp" {
         title: "SIP over UDP answers OPTIONS",
         probe: "transport.udp", safety: Safe, opt_in: "",
         questions: [], rfcs: ["RFC 3261 §11", "RFC 3261 §18"],
         meaning: "Whether the trunk answers plain SIP over UDP, and how fast.",
         remedy: "Ask which transports the carrier supports and whether plaintext UDP can be turned off for your account.",
     },
-    TRANSPORT_TCP: Untyped = "transport.tcp" {
+    TRANSPORT_TCP: TransportDetails = "transport.tcp" {
         title: "SIP over TCP answers OPTIONS",
         probe: "transport.tcp", safety: Safe, opt_in: "",
         questions: [], rfcs: ["RFC 3261 §11", "RFC 3261 §18"],
         meaning: "Whether the trunk answers plain SIP over TCP, and how fast.",
         remedy: "Ask which transports the carrier supports and whether plaintext TCP can be turned off for your account.",
     },
-    TRANSPORT_TLS: Untyped = "transport.tls" {
+    TRANSPORT_TLS: TransportDetails = "transport.tls" {
         title: "SIP over TLS answers OPTIONS",
         probe: "transport.tls", safety: Safe, opt_in: "",
         questions: [1, 4, 10, 14], rfcs: ["RFC 3261 §11", "RFC 3261 §18", "RFC 3261 §26.2"],
         meaning: "Whether the trunk answers SIP over TLS, with the TLS version and suite it negotiated.",
         remedy: "Ask the carrier to offer SIP over TLS (port 5061) on every signalling address.",
     },
-    TRANSPORT_PLAINTEXT_OPEN: Untyped = "transport.plaintext_open" {
+    TRANSPORT_PLAINTEXT_OPEN: PlaintextDetails = "transport.plaintext_open" {
         title: "Plaintext SIP still accepted",
         probe: "transport.plaintext_open", safety: Safe, opt_in: "",
         questions: [14], rfcs: ["RFC 3261 §26.2", "RFC 5630", "RFC 9325"],
         meaning: "TLS is offered but plaintext SIP still answers: an attacker on the path can downgrade or tamper with signalling.",
         remedy: "Ask the carrier to refuse plaintext SIP for TLS customers, or to restrict it to your own addresses.",
     },
-    SIP_ALLOW: Untyped = "sip.allow" {
+    SIP_ALLOW: AllowDetails = "sip.allow" {
         title: "Methods allowed and extensions supported",
         probe: "sip.allow", safety: Safe, opt_in: "",
         questions: [], rfcs: ["RFC 3261 §11.2", "RFC 3261 §20.5", "RFC 3261 §20.37"],
         meaning: "The SIP methods and extensions the trunk advertises.",
         remedy: "Compare with the methods your PBX needs; ask the carrier about any that are missing.",
     },
-    SIP_REFER: Untyped = "sip.refer" {
+    SIP_REFER: ReferDetails = "sip.refer" {
         title: "REFER (call transfer) advertised",
         probe: "sip.refer", safety: Safe, opt_in: "",
         questions: [], rfcs: ["RFC 3515", "RFC 3891", "RFC 4488"],
         meaning: "Whether the trunk advertises REFER (call transfer) and Replaces; advertising is not performing a transfer.",
         remedy: "If you need transfers, ask the carrier whether REFER is honoured in a dialog or handled by their B2BUA.",
     },
-    SIP_SERVER_HEADER: Untyped = "sip.server_header" {
+    SIP_SERVER_HEADER: ServerHeaderDetails = "sip.server_header" {
         title: "Server software disclosure",
         probe: "sip.server_header", safety: Safe, opt_in: "",
         questions: [], rfcs: ["RFC 3261 §20.35", "RFC 3261 §26.4.4"],
         meaning: "The product and version the trunk discloses help an attacker pick known exploits.",
         remedy: "Ask the carrier to remove or genericise the Server and User-Agent headers on its SBCs.",
     },
-    SIPS_OPTIONS: Untyped = "sips.options" {
+    SIPS_OPTIONS: SipsDetails = "sips.options" {
         title: "SIPS (SIP over TLS) with a certificate for the SIP domain",
         probe: "sips.options", safety: Safe, opt_in: "",
         questions: [4, 14], rfcs: ["RFC 3261 §26.2.2", "RFC 5630", "RFC 5922 §7"],
@@ -137,14 +144,14 @@ super::registry! {
         meaning: "Whether the discovery answers were DNSSEC-validated; without it a DNS attacker can redirect signalling.",
         remedy: "Ask the carrier to sign its SIP domain with DNSSEC.",
     },
-    AUTH_CHALLENGE: Untyped = "auth.challenge" {
+    AUTH_CHALLENGE: ChallengeDetails = "auth.challenge" {
         title: "Digest challenge",
         probe: "auth", safety: Safe, opt_in: "",
         questions: [11], rfcs: ["RFC 3261", "RFC 7616", "RFC 8760"],
         meaning: "How the trunk challenges for credentials, and with which digest algorithms; MD5 alone is weak.",
         remedy: "Ask the carrier to offer SHA-256 digest (RFC 8760) and to challenge every request from unknown sources.",
     },
-    AUTH_INVITE_UNAUTHENTICATED: Untyped = "auth.invite_unauthenticated" {
+    AUTH_INVITE_UNAUTHENTICATED: InviteUnauthenticatedDetails = "auth.invite_unauthenticated" {
         title: "Unauthenticated INVITE refused",
         probe: "auth", safety: Calls, opt_in: "--allow-calls --call-to URI",
         questions: [11], rfcs: ["RFC 3261", "RFC 7616", "RFC 8760"],
@@ -214,28 +221,28 @@ super::registry! {
         meaning: "How the trunk answers malformed SIP (RFC 4475 torture cases), and whether it stays alive.",
         remedy: "Ask the carrier to reject invalid messages with 400 and to patch any SBC that stopped answering.",
     },
-    ROBUSTNESS_UNKNOWN_HEADER: Untyped = "robustness.unknown_header" {
+    ROBUSTNESS_UNKNOWN_HEADER: UnknownHeaderDetails = "robustness.unknown_header" {
         title: "Unknown header fields are ignored",
         probe: "robustness.unknown_header", safety: Safe, opt_in: "",
         questions: [9], rfcs: ["RFC 3261 §7.3", "RFC 3261 §8.2.2"],
         meaning: "Whether the trunk ignores header fields it does not know, as RFC 3261 requires.",
         remedy: "Ask the carrier why a request with an unknown header was refused.",
     },
-    ROBUSTNESS_UNKNOWN_REQUIRE: Untyped = "robustness.unknown_require" {
+    ROBUSTNESS_UNKNOWN_REQUIRE: UnknownRequireDetails = "robustness.unknown_require" {
         title: "Unknown Require option tags are refused with 420",
         probe: "robustness.unknown_require", safety: Safe, opt_in: "",
         questions: [9], rfcs: ["RFC 3261 §8.2.2.3", "RFC 3261 §20.32", "RFC 3261 §16.3"],
         meaning: "Whether the trunk refuses extensions it does not support with 420, instead of silently ignoring them.",
         remedy: "Ask the carrier to answer unsupported Require option tags with 420 Bad Extension.",
     },
-    SECAGREE_RFC3329: Untyped = "secagree.rfc3329" {
+    SECAGREE_RFC3329: SecAgreeDetails = "secagree.rfc3329" {
         title: "RFC 3329 security agreement",
         probe: "secagree.rfc3329", safety: Safe, opt_in: "",
         questions: [15], rfcs: ["RFC 3329", "3GPP TS 33.203", "3GPP TS 24.229"],
         meaning: "Whether the trunk supports RFC 3329 security agreement (Security-Client / Security-Server).",
         remedy: "Ask the carrier whether sec-agree is supported, and if not, that it answer Require: sec-agree with 420.",
     },
-    SIP_REFER_POLICY: Untyped = "sip.refer_policy" {
+    SIP_REFER_POLICY: ReferPolicyDetails = "sip.refer_policy" {
         title: "REFER to an outside URI is refused; unknown dialogs get 481",
         probe: "sip.refer_policy", safety: Safe, opt_in: "",
         questions: [11], rfcs: ["RFC 3515", "RFC 3891 §3", "RFC 3261 §12.2.2", "RFC 4488"],
@@ -256,7 +263,7 @@ super::registry! {
         meaning: "Whether, and at which rate, the trunk starts limiting a burst of REGISTER requests from one source.",
         remedy: "Ask the carrier how registration storms are detected and remediated.",
     },
-    ENDPOINTS_PARITY: Untyped = "endpoints.parity" {
+    ENDPOINTS_PARITY: ParityDetails = "endpoints.parity" {
         title: "Endpoints of the trunk behave alike",
         probe: "endpoints.parity", safety: Safe, opt_in: "",
         questions: [], rfcs: [],
@@ -319,14 +326,14 @@ super::registry! {
         meaning: "How many requests reached the listener, and of which kinds.",
         remedy: "If nothing arrived, check that the DID routes to the listener and the firewall lets SIP in.",
     },
-    POLICY_RULE: Untyped = "policy.*" {
+    POLICY_RULE: PolicyRuleDetails = "policy.*" {
         title: "Policy rule",
         probe: "policy", safety: Safe, opt_in: "--policy",
         questions: [], rfcs: [],
         meaning: "A rule of the policy given with --policy was violated.",
         remedy: "Fix the finding the rule names, or change the policy.",
     },
-    BASELINE_DIFF: Untyped = "baseline.diff" {
+    BASELINE_DIFF: BaselineDetails = "baseline.diff" {
         title: "Changes since the baseline report",
         probe: "baseline", safety: Safe, opt_in: "--baseline",
         questions: [], rfcs: [],

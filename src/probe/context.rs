@@ -45,6 +45,8 @@ pub struct Config {
     pub catalog_dir: Option<std::path::PathBuf>,
     /// Loop calls: `--loop-call`, `--listen`, `--spoof-caller-id`, the identity verifier.
     pub loop_calls: crate::probes::loop_calls::LoopSettings,
+    /// Told when each probe starts and ends (a terminal's progress bar); nothing when unset.
+    pub progress: super::Progress,
 }
 
 impl Default for Config {
@@ -66,6 +68,7 @@ impl Default for Config {
             calls: crate::call::CallPolicy::default(),
             catalog_dir: None,
             loop_calls: Default::default(),
+            progress: Default::default(),
         }
     }
 }

@@ -7,6 +7,7 @@
 
 mod context;
 mod limiter;
+pub mod progress;
 mod runner;
 
 use std::future::Future;
@@ -14,6 +15,7 @@ use std::pin::Pin;
 
 pub use context::{Config, Context};
 pub use limiter::Limiter;
+pub use progress::{Progress, ProgressEvent};
 pub use runner::run;
 
 use crate::report::{Finding, Status};

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
-use super::{Context, Probe, Safety};
+use super::{Context, Probe, ProgressEvent, Safety};
 use crate::report::{Finding, Severity, Status};
 
 /// What a run produced, and why it stopped early if it did.
@@ -24,6 +24,9 @@ pub struct Outcome {
 /// measured.
 pub async fn run(ctx: Arc<Context>, probes: Vec<Arc<dyn Probe>>) -> Outcome {
     let mut slots: Vec<Option<Vec<Finding>>> = vec![None; probes.len()];
+    ctx.config.progress.emit(ProgressEvent::Planned {
+        total: probes.len(),
+    });
     let (last, first): (Vec<usize>, Vec<usize>) =
         (0..probes.len()).partition(|i| probes[*i].safety() == Safety::Dos);
     let mut interrupted = run_phase(&ctx, &probes, &first, &mut slots).await;
@@ -62,6 +65,9 @@ async fn run_phase(
     for &i in which {
         let p = probes[i].clone();
         let ctx = ctx.clone();
+        ctx.config
+            .progress
+            .emit(ProgressEvent::Started { probe: p.id() });
         let handle = set.spawn(async move {
             let out = tokio::time::timeout(limit, p.run(&ctx)).await;
             (
@@ -77,6 +83,19 @@ async fn run_phase(
         tokio::select! {
             joined = set.join_next() => {
                 let joined = joined?;
+                let finished = match &joined {
+                    Ok((i, _)) => Some(*i),
+                    Err(e) => ids.get(&e.id()).copied(),
+                };
+                if let Some(i) = finished {
+                    // Slots filled before this one, plus this one.
+                    let done = slots.iter().filter(|s| s.is_some()).count() + 1;
+                    ctx.config.progress.emit(ProgressEvent::Finished {
+                        probe: probes[i].id(),
+                        done,
+                        total: slots.len(),
+                    });
+                }
                 match joined {
                     Ok((i, Ok(mut findings))) => {
                         debug_assert!(

@@ -7,10 +7,11 @@
 //! `--call-to` and `--allow-calls`; a provisional other than 100 is cancelled at once, a 2xx is ACKed
 //! and hung up at once.
 
-use serde_json::json;
-
 use super::media::call_endpoints;
 use crate::call::{self, InviteOptions, Offer};
+use crate::findings::auth::{
+    ChallengeDetails, ChallengeSeen, InviteUnauthenticatedDetails, Teardown,
+};
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Evidence, Finding, Severity, Status};
 use crate::sip::Message;
@@ -57,17 +58,20 @@ impl Probe for Auth {
 /// A challenge seen during the unauthenticated INVITE: where, the response, and the evidence.
 type InviteChallenge = Option<(Endpoint, Message, Vec<Evidence>)>;
 
-fn describe(chs: &[Challenge]) -> Vec<serde_json::Value> {
+fn describe(chs: &[Challenge]) -> Vec<ChallengeSeen> {
     chs.iter()
-        .map(|c| {
-            json!({
-                "header": if c.proxy { "Proxy-Authenticate" } else { "WWW-Authenticate" },
-                "realm": c.realm,
-                "algorithm": c.algorithm_name,
-                "qop": c.qop,
-                "stale": c.stale,
-                "opaque": c.opaque.is_some(),
-            })
+        .map(|c| ChallengeSeen {
+            header: if c.proxy {
+                "Proxy-Authenticate"
+            } else {
+                "WWW-Authenticate"
+            }
+            .into(),
+            realm: c.realm.clone(),
+            algorithm: c.algorithm_name.clone(),
+            qop: c.qop.clone(),
+            stale: c.stale,
+            opaque: c.opaque.is_some(),
         })
         .collect()
 }
@@ -126,14 +130,14 @@ fn judge(ep: &Endpoint, source: &str, m: &Message, ev: Vec<Evidence>) -> Finding
             Severity::None
         })
         .endpoint(ep)
-        .details(json!({
-            "source": source,
-            "response": m.first_line(),
-            "challenges": describe(&chs),
-            "algorithms": algs,
-            "md5_only": !algs.is_empty() && algs.iter().all(|a| *a == Algorithm::Md5),
-            "plaintext_transport": ep.transport != Transport::Tls,
-        }))
+        .with_details(&ChallengeDetails {
+            source: Some(source.into()),
+            response: Some(m.first_line()),
+            challenges: describe(&chs),
+            md5_only: !algs.is_empty() && algs.iter().all(|a| *a == Algorithm::Md5),
+            algorithms: algs.iter().map(|a| a.as_str().to_string()).collect(),
+            plaintext_transport: ep.transport != Transport::Tls,
+        })
         .evidence(ev)
 }
 
@@ -204,7 +208,11 @@ async fn challenges(ctx: &Context, from_invite: InviteChallenge) -> Vec<Finding>
         out.push(
             Finding::of("auth.challenge", status, summary)
                 .endpoint(&ep)
-                .details(json!({"source": serde_json::Value::Null, "challenges": []}))
+                // Nothing was challenged: no source, no challenge.
+                .with_details(&ChallengeDetails {
+                    plaintext_transport: ep.transport != Transport::Tls,
+                    ..ChallengeDetails::default()
+                })
                 .evidence([ctx.evidence(&opt), ctx.evidence(&ex)]),
         );
     }
@@ -312,20 +320,23 @@ async fn invite_unauthenticated(ctx: &Context) -> Option<(Finding, InviteChallen
         } else {
             crate::report::Severity::None
         })
-        .details(json!({
-            "request_uri": uri,
-            "offer": placed.offer,
-            "provisional": o.provisional,
-            "final": o.final_response.as_ref().map(|m| m.first_line()),
-            "challenges": describe(&o.challenges),
-            "cancelled": o.cancelled,
-            "teardown": {
-                "established": placed.teardown.established,
-                "bye_response": placed.teardown.bye_response,
-                "ended_by_peer": placed.teardown.ended_by_peer,
-                "clean": placed.teardown.clean(),
+        .with_details(&InviteUnauthenticatedDetails {
+            request_uri: uri,
+            offer: serde_json::to_value(placed.offer)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            provisional: o.provisional.clone(),
+            final_response: o.final_response.as_ref().map(|m| m.first_line()),
+            challenges: describe(&o.challenges),
+            cancelled: o.cancelled.clone(),
+            teardown: Teardown {
+                established: placed.teardown.established,
+                bye_response: placed.teardown.bye_response,
+                ended_by_peer: placed.teardown.ended_by_peer,
+                clean: placed.teardown.clean(),
             },
-        }))
+        })
         .evidence(evidence);
     Some((finding, challenge))
 }

@@ -1,6 +1,6 @@
 //! `transport.plaintext_open`: SIP without TLS has no integrity or confidentiality (seed question 14).
 
-use serde_json::json;
+use crate::findings::sip::PlaintextDetails;
 
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
@@ -71,7 +71,10 @@ impl Probe for PlaintextOpen {
             vec![
                 Finding::of(self.id(), status, summary)
                     .severity(severity)
-                    .details(json!({ "tls_answering": tls_ok, "plaintext_answering": plain_ok }))
+                    .with_details(&PlaintextDetails {
+                        tls_answering: tls_ok,
+                        plaintext_answering: plain_ok,
+                    })
                     .evidence(evidence),
             ]
         })

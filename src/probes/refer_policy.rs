@@ -6,7 +6,7 @@
 //! Only these unauthenticated, unknown-dialog checks run: none can transfer a real call. The outside
 //! URI is in `.invalid` (RFC 2606), so even a trunk that accepts cannot reach anyone.
 
-use serde_json::json;
+use crate::findings::sip::{ReferAttempt, ReferPolicyDetails};
 
 use super::{answered, unanswered};
 use crate::probe::{BoxFuture, Context, Probe};
@@ -156,23 +156,25 @@ impl Probe for ReferPolicy {
                         Finding::of(self.id(), status, summary)
                             .severity(severity)
                             .endpoint(&ep)
-                            .details(json!({
-                                "out_of_dialog": {
-                                    "refer_to": EXTERNAL_TARGET,
-                                    "response": m.and_then(|m| m.status()),
-                                    "reason": m.map(|m| m.reason().to_string()),
-                                    "treatment": ood.as_str(),
+                            .with_details(&ReferPolicyDetails {
+                                out_of_dialog: ReferAttempt {
+                                    refer_to: Some(EXTERNAL_TARGET.into()),
+                                    response: m.and_then(|m| m.status()),
+                                    reason: m.map(|m| m.reason().to_string()),
+                                    treatment: ood.as_str().into(),
+                                    got_481: None,
                                 },
-                                "unknown_dialog": {
-                                    "response": dcode,
-                                    "reason": dm.map(|m| m.reason().to_string()),
-                                    "treatment": unknown.as_str(),
-                                    "got_481": dcode == Some(481),
+                                unknown_dialog: ReferAttempt {
+                                    refer_to: None,
+                                    response: dcode,
+                                    reason: dm.map(|m| m.reason().to_string()),
+                                    treatment: unknown.as_str().into(),
+                                    got_481: Some(dcode == Some(481)),
                                 },
-                                "allow_refer": allow_refer,
-                                "supported_replaces": has("replaces"),
-                                "supported_norefersub": has("norefersub"),
-                            }))
+                                allow_refer,
+                                supported_replaces: has("replaces"),
+                                supported_norefersub: has("norefersub"),
+                            })
                             .evidence([ctx.evidence(&ex), ctx.evidence(&dex)]),
                     ),
                 );

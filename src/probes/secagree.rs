@@ -2,10 +2,9 @@
 //! offer, and does it refuse a request whose `Security-Verify` does not echo its own list (the
 //! protection against a man in the middle downgrading the mechanism)?
 
-use serde::Serialize;
-use serde_json::json;
-
 use super::{answered, unanswered};
+pub use crate::findings::secagree::Mechanism;
+use crate::findings::secagree::{Downgrade, SecAgreeDetails};
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 use crate::sip::Message;
@@ -16,16 +15,6 @@ mod register;
 pub const SECURITY_CLIENT: &str = "tls;q=0.2, digest;d-alg=md5;q=0.1, ipsec-3gpp;q=0.1;alg=hmac-sha-1-96;spi-c=1111;spi-s=2222;port-c=5062;port-s=5064";
 /// A `Security-Verify` that cannot be the server's list: what a downgrading attacker would leave.
 pub const MISMATCHED_VERIFY: &str = "digest;d-alg=md5;q=0.1";
-
-/// One mechanism of a `Security-Server` list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Mechanism {
-    pub mechanism: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub q: Option<f64>,
-    /// The other parameters, as written.
-    pub params: Vec<String>,
-}
 
 /// The mechanisms of every `Security-Server` header of a response, in order.
 pub fn mechanisms(m: &Message) -> Vec<Mechanism> {
@@ -113,7 +102,7 @@ impl Probe for SecAgree {
                 let media = m.is_some_and(|m| mediasec(m, &mechs));
                 let supported = code == Some(494) && !mechs.is_empty();
                 let mut evidence = vec![ctx.evidence(&ex)];
-                let mut downgrade = serde_json::Value::Null;
+                let mut downgrade = None;
                 let (status, summary) = if supported {
                     let dex = ctx.exchange(&ep, &offer(Some(MISMATCHED_VERIFY))).await;
                     let dm = dex.final_response();
@@ -128,10 +117,10 @@ impl Probe for SecAgree {
                         .collect::<Vec<_>>()
                         .join(", ");
                     let refused = dcode.is_some_and(|c| c >= 300);
-                    downgrade = json!({
-                        "security_verify": MISMATCHED_VERIFY,
-                        "response": dcode,
-                        "refused": refused,
+                    downgrade = Some(Downgrade {
+                        security_verify: MISMATCHED_VERIFY.into(),
+                        response: dcode,
+                        refused,
                     });
                     match dcode {
                         Some(c) if c >= 300 => (
@@ -203,11 +192,11 @@ impl Probe for SecAgree {
                 };
                 // With credentials the agreement is also tried where it matters most, on REGISTER.
                 let mut summary = summary;
-                let mut reg = serde_json::Value::Null;
+                let mut reg = None;
                 if let Some(creds) = &ctx.config.calls.credentials {
                     let o = register::register(ctx, &ep, creds).await;
                     summary = format!("{summary}; {}", o.summary);
-                    reg = o.details;
+                    reg = Some(o.details);
                     evidence.extend(o.evidence);
                 }
                 let severity = match status {
@@ -220,16 +209,16 @@ impl Probe for SecAgree {
                     Finding::of(self.id(), status, summary)
                         .severity(severity)
                         .endpoint(&ep)
-                        .details(json!({
-                            "supported": supported,
-                            "mechanisms": mechs,
-                            "response": code_text(m),
-                            "unsupported": unsupported,
-                            "downgrade": downgrade,
-                            "mediasec": media,
-                            "security_client": SECURITY_CLIENT,
-                            "register": reg,
-                        }))
+                        .with_details(&SecAgreeDetails {
+                            supported,
+                            mechanisms: mechs,
+                            response: code_text(m),
+                            unsupported,
+                            downgrade,
+                            mediasec: media,
+                            security_client: SECURITY_CLIENT.into(),
+                            register: reg,
+                        })
                         .evidence(evidence),
                 );
             }

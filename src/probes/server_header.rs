@@ -1,6 +1,6 @@
 //! `sip.server_header`: does the trunk tell strangers which product and version it runs?
 
-use serde_json::json;
+use crate::findings::sip::ServerHeaderDetails;
 
 use super::per_answer;
 use crate::probe::{BoxFuture, Context, Probe};
@@ -57,11 +57,11 @@ impl Probe for ServerHeader {
             };
             Finding::of(self.id(), status, summary)
                 .severity(severity)
-                .details(json!({
-                    "header": header,
-                    "product": product,
-                    "version_disclosed": product.is_some_and(leaks_version),
-                }))
+                .with_details(&ServerHeaderDetails {
+                    version_disclosed: product.is_some_and(leaks_version),
+                    product: product.map(str::to_string),
+                    header,
+                })
         }))
     }
 }

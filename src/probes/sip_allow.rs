@@ -1,6 +1,6 @@
 //! `sip.allow`: the methods a trunk accepts (`Allow`) and the extensions it supports (`Supported`).
 
-use serde_json::json;
+use crate::findings::sip::AllowDetails;
 
 use super::per_answer;
 use crate::probe::{BoxFuture, Context, Probe};
@@ -32,13 +32,13 @@ impl Probe for Allow {
                     }
                 )
             };
-            Finding::of(self.id(), Status::Info, summary).details(json!({
-                "response": m.first_line(),
-                "allow": allow,
-                "supported": supported,
-                "allow_header": m.quote_header("Allow"),
-                "supported_header": m.quote_header("Supported"),
-            }))
+            Finding::of(self.id(), Status::Info, summary).with_details(&AllowDetails {
+                response: m.first_line(),
+                allow_header: m.quote_header("Allow"),
+                supported_header: m.quote_header("Supported"),
+                allow,
+                supported,
+            })
         }))
     }
 }

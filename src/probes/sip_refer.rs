@@ -1,7 +1,7 @@
 //! `sip.refer`: does the trunk advertise REFER (RFC 3515) and Replaces (RFC 3891)? The answer names the
 //! response and header it came from, because carriers' documents rarely say.
 
-use serde_json::json;
+use crate::findings::sip::{ReferDetails, ReferSource};
 
 use super::per_answer;
 use crate::probe::{BoxFuture, Context, Probe};
@@ -45,17 +45,17 @@ impl Probe for Refer {
                     m.first_line()
                 ),
             };
-            Finding::of(self.id(), Status::Info, summary).details(json!({
-                "advertised": source.as_ref().map(|_| refer),
-                "replaces": replaces,
-                "norefersub": norefersub,
-                "source": {
-                    "transport": ep.transport,
-                    "response": m.first_line(),
-                    "header": source,
-                    "supported_header": m.quote_header("Supported"),
-                }
-            }))
+            Finding::of(self.id(), Status::Info, summary).with_details(&ReferDetails {
+                advertised: source.as_ref().map(|_| refer),
+                replaces,
+                norefersub,
+                source: ReferSource {
+                    transport: Some(ep.transport),
+                    response: m.first_line(),
+                    header: source,
+                    supported_header: m.quote_header("Supported"),
+                },
+            })
         }))
     }
 }

@@ -1,7 +1,7 @@
 //! `sips.options`: OPTIONS to a `sips:` Request-URI over TLS, with the certificate the trunk presents
 //! and whether it proves the SIP domain (RFC 5922).
 
-use serde_json::json;
+use crate::findings::sip::SipsDetails;
 
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
@@ -39,13 +39,19 @@ impl Probe for SipsOptions {
                         .as_ref()
                         .map(|e| e.to_string())
                         .unwrap_or_else(|| "no TLS session".into());
-                    out.push(Finding {
-                        status: Status::Warn,
-                        severity: Severity::Medium,
-                        summary: format!("SIPS not available: {why}"),
-                        details: json!({ "offered": false, "error": ex.error.as_ref().map(|e| e.kind()) }),
-                        ..base
-                    });
+                    out.push(
+                        Finding {
+                            status: Status::Warn,
+                            severity: Severity::Medium,
+                            summary: format!("SIPS not available: {why}"),
+                            ..base
+                        }
+                        .with_details(&SipsDetails {
+                            offered: false,
+                            error: ex.error.as_ref().map(|e| e.kind().to_string()),
+                            ..SipsDetails::default()
+                        }),
+                    );
                     continue;
                 };
                 let now = cert::now_unix();
@@ -121,29 +127,32 @@ impl Probe for SipsOptions {
                         problems.join("; ")
                     )
                 };
-                out.push(Finding {
-                    status: worst,
-                    severity: match worst {
-                        Status::Fail => Severity::High,
-                        Status::Warn => Severity::Medium,
-                        _ => Severity::None,
-                    },
-                    summary,
-                    details: json!({
-                        "offered": true,
-                        "response": response.map(|m| m.first_line()),
-                        "tls_version": tls.version,
-                        "cipher_suite": tls.cipher_suite,
-                        "server_name": tls.server_name,
-                        "trusted": verified.is_ok(),
-                        "trust_error": verified.err(),
-                        "trust_roots": ctx.config.tls.roots_source,
-                        "identity": identity,
-                        "chain": chain,
-                        "problems": problems,
+                out.push(
+                    Finding {
+                        status: worst,
+                        severity: match worst {
+                            Status::Fail => Severity::High,
+                            Status::Warn => Severity::Medium,
+                            _ => Severity::None,
+                        },
+                        summary,
+                        ..base
+                    }
+                    .with_details(&SipsDetails {
+                        offered: true,
+                        error: None,
+                        response: response.map(|m| m.first_line()),
+                        tls_version: Some(tls.version.clone()),
+                        cipher_suite: Some(tls.cipher_suite.clone()),
+                        server_name: Some(tls.server_name.clone()),
+                        trusted: Some(verified.is_ok()),
+                        trust_error: verified.err(),
+                        trust_roots: Some(ctx.config.tls.roots_source.clone()),
+                        identity,
+                        chain,
+                        problems,
                     }),
-                    ..base
-                });
+                );
             }
             out
         })

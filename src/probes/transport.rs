@@ -1,6 +1,6 @@
 //! `transport.udp`, `transport.tcp`, `transport.tls`: does each transport answer a plain OPTIONS?
 
-use serde_json::json;
+use crate::findings::sip::TransportDetails;
 
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
@@ -101,17 +101,17 @@ impl Probe for Reachability {
                     Finding::of(self.id(), status, summary)
                         .severity(severity)
                         .endpoint(&ep)
-                        .details(json!({
-                            "reachable": ex.best_response().is_some(),
-                            "connected": ex.reached,
-                            "status": ex.best_response().and_then(|m| m.status()),
-                            "reason": ex.best_response().map(|m| m.reason().to_string()),
-                            "rtt_ms": rtt,
-                            "retransmissions": ex.retransmissions,
-                            "error": ex.error.as_ref().map(|e| e.kind()),
-                            "tls_version": ex.tls.as_ref().map(|t| t.version.clone()),
-                            "tls_cipher_suite": ex.tls.as_ref().map(|t| t.cipher_suite.clone()),
-                        }))
+                        .with_details(&TransportDetails {
+                            reachable: ex.best_response().is_some(),
+                            connected: ex.reached,
+                            status: ex.best_response().and_then(|m| m.status()),
+                            reason: ex.best_response().map(|m| m.reason().to_string()),
+                            rtt_ms: rtt,
+                            retransmissions: ex.retransmissions,
+                            error: ex.error.as_ref().map(|e| e.kind().to_string()),
+                            tls_version: ex.tls.as_ref().map(|t| t.version.clone()),
+                            tls_cipher_suite: ex.tls.as_ref().map(|t| t.cipher_suite.clone()),
+                        })
                         .evidence([ctx.evidence(&ex)]),
                 );
             }

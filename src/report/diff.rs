@@ -18,41 +18,7 @@ use crate::findings::ids;
 use crate::findings::tls::suites::classes;
 use crate::findings::tls::version::Version;
 
-/// The direction of one change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Worse,
-    Better,
-    New,
-    Gone,
-    /// Measured on one side only (skipped on the other): no verdict.
-    NotComparable,
-}
-
-impl Kind {
-    pub fn heading(self) -> &'static str {
-        match self {
-            Kind::Worse => "Worse",
-            Kind::Better => "Better",
-            Kind::New => "New",
-            Kind::Gone => "Gone",
-            Kind::NotComparable => "Not comparable",
-        }
-    }
-}
-
-/// One change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Change {
-    pub kind: Kind,
-    /// Finding id, or `endpoint` for an endpoint added or gone.
-    pub id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-    /// What changed, in one line.
-    pub what: String,
-}
+pub use crate::findings::run::{Change, Kind};
 
 /// All changes from a baseline to a new report.
 #[derive(Debug, Clone, Default, Serialize)]

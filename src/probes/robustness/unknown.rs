@@ -2,7 +2,7 @@
 //! header fields it does not know (§8.2.2, §7.3) but to refuse option tags it does not know in
 //! `Require` with 420 Bad Extension listing them in `Unsupported` (§8.2.2.3).
 
-use serde_json::json;
+use crate::findings::sip::{UnknownHeaderDetails, UnknownRequireDetails};
 
 use super::targets;
 use crate::probe::{BoxFuture, Context, Probe};
@@ -95,11 +95,14 @@ impl Probe for UnknownHeader {
                 };
                 out.push(
                     finding(self, &ep, status, summary)
-                        .details(json!({
-                            "response": code,
-                            "baseline_response": base_code,
-                            "headers_sent": ["X-Sipcheck-Unknown", "Sipcheck-Unknown-Header"],
-                        }))
+                        .with_details(&UnknownHeaderDetails {
+                            response: code,
+                            baseline_response: base_code,
+                            headers_sent: vec![
+                                "X-Sipcheck-Unknown".into(),
+                                "Sipcheck-Unknown-Header".into(),
+                            ],
+                        })
                         .evidence([ctx.evidence(&ex)]),
                 );
             }
@@ -220,14 +223,19 @@ impl Probe for UnknownRequire {
                 let (status, summary) = judge_require(got, pex.final_response());
                 out.push(
                     finding(self, &ep, status, summary)
-                        .details(json!({
-                            "option_tag": UNKNOWN_TAG,
-                            "response": got.and_then(|m| m.status()),
-                            "reason": got.map(|m| m.reason().to_string()),
-                            "unsupported": got.map(|m| m.list_header("Unsupported")).unwrap_or_default(),
-                            "proxy_require_response": pex.final_response().and_then(|m| m.status()),
-                            "proxy_require_unsupported": pex.final_response().map(|m| m.list_header("Unsupported")).unwrap_or_default(),
-                        }))
+                        .with_details(&UnknownRequireDetails {
+                            option_tag: UNKNOWN_TAG.into(),
+                            response: got.and_then(|m| m.status()),
+                            reason: got.map(|m| m.reason().to_string()),
+                            unsupported: got
+                                .map(|m| m.list_header("Unsupported"))
+                                .unwrap_or_default(),
+                            proxy_require_response: pex.final_response().and_then(|m| m.status()),
+                            proxy_require_unsupported: pex
+                                .final_response()
+                                .map(|m| m.list_header("Unsupported"))
+                                .unwrap_or_default(),
+                        })
                         .evidence([ctx.evidence(&ex), ctx.evidence(&pex)]),
                 );
             }

@@ -3,9 +3,8 @@
 //! server's `Security-Server` list (§2.3.1 steps 3-4). `Expires: 0` means the request can only remove a
 //! binding (ours, if any), never create one.
 
-use serde_json::{Value, json};
-
 use super::{SECURITY_CLIENT, mechanisms};
+use crate::findings::secagree::{Register, RegisterStep};
 use crate::probe::Context;
 use crate::report::Evidence;
 use crate::sip::Message;
@@ -18,7 +17,7 @@ const MAX_REQUESTS: u32 = 3;
 
 /// What the REGISTER agreement showed.
 pub struct Outcome {
-    pub details: Value,
+    pub details: Register,
     pub evidence: Vec<Evidence>,
     /// One sentence for the finding's summary.
     pub summary: String,
@@ -52,7 +51,7 @@ pub async fn register(ctx: &Context, ep: &Endpoint, creds: &Credentials) -> Outc
     let mut authorization: Option<(&'static str, String)> = None;
     let mut digest_answered = false;
     let mut mechs = Vec::new();
-    let mut trail: Vec<Value> = Vec::new();
+    let mut trail: Vec<RegisterStep> = Vec::new();
     let mut evidence = Vec::new();
     let mut last: Option<u16> = None;
     let mut note: Option<&str> = None;
@@ -72,11 +71,11 @@ pub async fn register(ctx: &Context, ep: &Endpoint, creds: &Credentials) -> Outc
         let m = ex.final_response();
         let code = m.and_then(|m| m.status());
         last = code;
-        trail.push(json!({
-            "response": code,
-            "security_verify": verify.is_some(),
-            "digest": authorization.is_some(),
-        }));
+        trail.push(RegisterStep {
+            response: code,
+            security_verify: verify.is_some(),
+            digest: authorization.is_some(),
+        });
         let Some(m) = m else {
             note = Some("no final answer");
             break;
@@ -111,7 +110,7 @@ pub async fn register(ctx: &Context, ep: &Endpoint, creds: &Credentials) -> Outc
     let accepted = last.is_some_and(|c| (200..300).contains(&c));
     let codes = trail
         .iter()
-        .map(|t| match t["response"].as_u64() {
+        .map(|t| match t.response {
             Some(c) => c.to_string(),
             None => "none".into(),
         })
@@ -137,17 +136,17 @@ pub async fn register(ctx: &Context, ep: &Endpoint, creds: &Credentials) -> Outc
         ),
     };
     Outcome {
-        details: json!({
-            "user": creds.user,
-            "expires": 0,
-            "responses": trail,
-            "security_server": mechs,
-            "security_verify": verify,
-            "digest_answered": authorization.is_some(),
-            "final": last,
-            "accepted": accepted,
-            "completed": accepted && verify.is_some(),
-        }),
+        details: Register {
+            user: creds.user.clone(),
+            expires: 0,
+            responses: trail,
+            security_server: mechs,
+            completed: accepted && verify.is_some(),
+            security_verify: verify,
+            digest_answered: authorization.is_some(),
+            final_code: last,
+            accepted,
+        },
         evidence,
         summary,
     }

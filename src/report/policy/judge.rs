@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use super::{ClassName, Policy, PolicyOutcome, RuleOutcome, RuleStatus, TlsVersion};
 use crate::findings::ids;
+use crate::findings::run::PolicyRuleDetails;
 use crate::findings::tls::suites;
 use crate::findings::tls::version::Version;
 use crate::report::{Finding, Report, Severity, Status};
@@ -143,13 +144,12 @@ fn leaf_days(f: &Finding) -> std::result::Result<Vec<(String, i64)>, String> {
             Ok(v)
         };
     }
-    f.details
-        .get("chain")
-        .and_then(|c| c.get(0))
-        .and_then(|l| l.get("days_left"))
-        .and_then(Value::as_i64)
-        .map(|d| vec![(String::new(), d)])
-        .ok_or_else(|| format!("`{}` has no usable details", f.id))
+    let d = ids::SIPS_OPTIONS.read(f)?;
+    match d.chain.first() {
+        Some(leaf) => Ok(vec![(String::new(), leaf.days_left)]),
+        None if !d.offered => Err(format!("`{}`: SIPS not offered, no certificate", f.id)),
+        None => Err(format!("`{}` holds no certificate", f.id)),
+    }
 }
 
 fn cert_days(r: &Report, min: i64) -> (RuleStatus, String, Vec<String>) {
@@ -251,33 +251,26 @@ fn evaluate_rules(p: &Policy, r: &Report) -> Vec<(RuleOutcome, &'static [u8])> {
         push("plain_rtp_forbidden", json!(true), &[5], res);
     }
     if rules.md5_only_forbidden == Some(true) {
-        let res = judge(r, &["auth.challenge"], false, |f| {
-            untyped(f, |f| {
-                let md5_only = match f.details.get("algorithms").and_then(Value::as_array) {
-                    Some(a) if !a.is_empty() => a.iter().all(|x| {
-                        x.as_str().is_some_and(|s| {
-                            s.eq_ignore_ascii_case("md5") || s.eq_ignore_ascii_case("md5-sess")
-                        })
-                    }),
-                    _ => flag(f, "md5_only")?,
-                };
-                Some(if md5_only {
-                    Err("digest challenges offer MD5 only".into())
-                } else {
-                    Ok("digest challenges offer more than MD5".into())
-                })
+        let res = judge(r, &[ids::AUTH_CHALLENGE.id], false, |f| {
+            let d = ids::AUTH_CHALLENGE.read(f)?;
+            let md5_only = d
+                .offers_md5_only()
+                .ok_or_else(|| format!("`{}`: no digest challenge was seen", f.id))?;
+            Ok(if md5_only {
+                Err("digest challenges offer MD5 only".into())
+            } else {
+                Ok("digest challenges offer more than MD5".into())
             })
         });
         push("md5_only_forbidden", json!(true), &[], res);
     }
     if rules.secagree_required == Some(true) {
-        let res = judge(r, &["secagree.rfc3329"], false, |f| {
-            untyped(f, |f| {
-                Some(if flag(f, "supported")? {
-                    Ok("RFC 3329 sec-agree supported".into())
-                } else {
-                    Err("RFC 3329 sec-agree not supported".into())
-                })
+        let res = judge(r, &[ids::SECAGREE_RFC3329.id], false, |f| {
+            let d = ids::SECAGREE_RFC3329.read(f)?;
+            Ok(if d.supported {
+                Ok("RFC 3329 sec-agree supported".into())
+            } else {
+                Err("RFC 3329 sec-agree not supported".into())
             })
         });
         push("secagree_required", json!(true), &[15], res);
@@ -296,13 +289,12 @@ fn evaluate_rules(p: &Policy, r: &Report) -> Vec<(RuleOutcome, &'static [u8])> {
         push("malformed_liveness_required", json!(true), &[9], res);
     }
     if let Some(allowed) = rules.server_version_leak_allowed {
-        let res = judge(r, &["sip.server_header"], false, |f| {
-            untyped(f, |f| {
-                Some(match (flag(f, "version_disclosed")?, allowed) {
-                    (true, false) => Err("Server/User-Agent header discloses a version".into()),
-                    (true, true) => Ok("version disclosed (allowed)".into()),
-                    (false, _) => Ok("no version disclosed".into()),
-                })
+        let res = judge(r, &[ids::SIP_SERVER_HEADER.id], false, |f| {
+            let d = ids::SIP_SERVER_HEADER.read(f)?;
+            Ok(match (d.version_disclosed, allowed) {
+                (true, false) => Err("Server/User-Agent header discloses a version".into()),
+                (true, true) => Ok("version disclosed (allowed)".into()),
+                (false, _) => Ok("no version disclosed".into()),
             })
         });
         push("server_version_leak_allowed", json!(allowed), &[], res);
@@ -349,12 +341,10 @@ fn evaluate_rules(p: &Policy, r: &Report) -> Vec<(RuleOutcome, &'static [u8])> {
     }
     for (id, max) in &p.findings {
         let res = judge(r, &[id.as_str()], false, |f| {
-            untyped(f, |f| {
-                Some(if f.status.badness() > max.badness() {
-                    Err(format!("`{id}` is {} (at most {max} allowed)", f.status))
-                } else {
-                    Ok(format!("`{id}` is {}", f.status))
-                })
+            Ok(if f.status.badness() > max.badness() {
+                Err(format!("`{id}` is {} (at most {max} allowed)", f.status))
+            } else {
+                Ok(format!("`{id}` is {}", f.status))
             })
         });
         push(&format!("findings.{id}"), json!(max.as_str()), &[], res);
@@ -379,12 +369,12 @@ pub fn apply(p: &Policy, report: &mut Report) {
         )
         .severity(Severity::High)
         .questions(questions)
-        .details(json!({
-            "policy": p.name,
-            "rule": o.rule,
-            "setting": o.setting,
-            "violations": o.violations,
-        }));
+        .with_details(&PolicyRuleDetails {
+            policy: p.name.clone(),
+            rule: o.rule.clone(),
+            setting: o.setting.clone(),
+            violations: o.violations.clone(),
+        });
         report.findings.push(f);
     }
     report.policy = Some(PolicyOutcome {
