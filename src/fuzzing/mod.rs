@@ -1,5 +1,5 @@
 //! Property checks over every parser of peer bytes and user files, for the cargo-fuzz targets in
-//! `fuzz/` and for the corpus test (`tests/fuzz_corpus.rs`) that runs the same checks under a plain
+//! `fuzz/` and for the corpus test (`tests/offline/fuzz_corpus.rs`) that runs the same checks under a plain
 //! `cargo test`. Not a stable API: it exists so the targets stay a few lines each and internals stay
 //! private (like rustls's `internal::fuzzing`).
 //!

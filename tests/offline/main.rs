@@ -1,0 +1,34 @@
+//! Offline tests, one binary: parsers, in-process fake trunks, renderers, user files. They start no
+//! real server.
+
+#[path = "../handmade/mod.rs"]
+mod handmade;
+#[path = "../support/media_fake.rs"]
+mod media_fake;
+#[allow(dead_code)]
+#[path = "../support/mutate.rs"]
+mod mutate;
+#[path = "../support/mod.rs"]
+mod support;
+
+mod call_identity;
+mod call_teardown;
+mod cli_progress;
+mod dtls_fake;
+mod fuzz_corpus;
+mod fuzz_regressions;
+mod media_fake_tests;
+mod parser_robustness;
+mod partial_results;
+mod peer_parsers_robustness;
+mod report_compare;
+mod report_contract;
+mod report_diff;
+mod report_junit;
+mod report_policy;
+mod report_schema;
+mod robustness_fakes;
+mod rsip_measurement;
+mod secagree_register;
+mod tls_sslv2;
+mod user_files_robustness;

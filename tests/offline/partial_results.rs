@@ -1,0 +1,109 @@
+//! Issue 11 class 9: a probe that hits its time limit keeps, per endpoint, what it measured before;
+//! only the endpoints it did not finish become `error`. `sip.refer_policy` on many endpoints against
+//! a fake that answers OPTIONS and drops every REFER but the first endpoint's.
+
+#[allow(unused_imports)]
+use crate::support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sipcheck::probe::{self, Config, Context, Probe};
+use sipcheck::probes::refer_policy::ReferPolicy;
+use sipcheck::report::Status;
+use sipcheck::sip::Message;
+use sipcheck::{Target, Transport};
+use support::fake::{self, Reply};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refer_policy_overrun_keeps_the_endpoints_it_finished() {
+    let answering = fake::udp(
+        "127.0.0.1:0",
+        Arc::new(|m: &Message| match m.method() {
+            Some("REFER") => Reply::Send(fake::respond(m, 403, "Forbidden", &[])),
+            _ => Reply::Send(fake::respond(m, 200, "OK", &[])),
+        }),
+    )
+    .await;
+    let mut fakes = Vec::new();
+    for _ in 0..12 {
+        fakes.push(
+            fake::udp(
+                "127.0.0.1:0",
+                Arc::new(|m: &Message| match m.method() {
+                    Some("REFER") => Reply::Silence,
+                    _ => Reply::Send(fake::respond(m, 200, "OK", &[])),
+                }),
+            )
+            .await,
+        );
+    }
+    let mut config = Config::default();
+    config.timers.timeout = Duration::from_millis(400);
+    config.probe_timeout = Duration::from_secs(2);
+    config.rate = 1000.0;
+    config.burst = 100;
+    let endpoints: Vec<sipcheck::Endpoint> = std::iter::once(&answering)
+        .chain(&fakes)
+        .map(|f| {
+            sipcheck::Endpoint::new(
+                Transport::Udp,
+                f.addr.ip(),
+                sipcheck::Port::new(f.addr.port()).unwrap(),
+            )
+        })
+        .collect();
+    let ctx = Arc::new(Context::new(
+        Target::parse("127.0.0.1").unwrap(),
+        endpoints.clone(),
+        config,
+    ));
+    let probe: Arc<dyn Probe> = Arc::new(ReferPolicy);
+    let out = tokio::time::timeout(Duration::from_secs(60), probe::run(ctx, vec![probe]))
+        .await
+        .expect("the runner is bounded by the probe limit");
+    let first = endpoints[0].label();
+    let f = out
+        .findings
+        .iter()
+        .find(|f| f.endpoint.as_deref() == Some(first.as_str()))
+        .unwrap_or_else(|| panic!("{:#?}", out.findings));
+    assert_eq!(f.status, Status::Pass, "{f:#?}");
+    assert!(
+        f.summary
+            .contains("out-of-dialog REFER refused (SIP/2.0 403"),
+        "{}",
+        f.summary
+    );
+    let errors: Vec<_> = out
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Error)
+        .collect();
+    assert!(
+        !errors.is_empty(),
+        "some endpoints cannot finish in 2 s: {:#?}",
+        out.findings
+    );
+    for e in &errors {
+        let ep = e
+            .endpoint
+            .as_deref()
+            .expect("an unfinished endpoint is named");
+        assert_ne!(ep, first);
+        assert!(
+            e.summary.contains("not measured at") && e.summary.contains("did not finish"),
+            "{}",
+            e.summary
+        );
+    }
+    // Every endpoint has exactly one finding: kept or unfinished.
+    for ep in &endpoints {
+        let n = out
+            .findings
+            .iter()
+            .filter(|f| f.endpoint.as_deref() == Some(ep.label().as_str()))
+            .count();
+        assert_eq!(n, 1, "{}: {:#?}", ep.label(), out.findings);
+    }
+}

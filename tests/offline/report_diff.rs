@@ -1,0 +1,172 @@
+//! Baseline diff on hand-made pairs: worse, better, new and gone, by status and by details.
+
+#[allow(unused_imports)]
+use crate::handmade;
+
+use handmade::*;
+use serde_json::json;
+use sipcheck::Transport;
+use sipcheck::report::Status;
+use sipcheck::report::diff::{Kind, diff};
+
+fn kinds(d: &sipcheck::report::diff::Diff, kind: Kind) -> Vec<String> {
+    d.of(kind).map(|c| format!("{} {}", c.id, c.what)).collect()
+}
+
+#[test]
+fn identical_reports_have_no_changes() {
+    let a = report("t", vec![versions(&["TLSv1.2"]), sips(100)]);
+    let d = diff(&a, &a.clone());
+    assert!(d.changes.is_empty(), "{:?}", d.changes);
+    assert!(!d.worse());
+}
+
+#[test]
+fn tls_version_re_enabled_is_worse_and_disabled_is_better() {
+    let old = report("t", vec![versions(&["TLSv1.2", "TLSv1.3"])]);
+    let new = report("t", vec![versions(&["TLSv1.0", "TLSv1.2", "TLSv1.3"])]);
+    let d = diff(&old, &new);
+    assert!(d.worse());
+    let w = kinds(&d, Kind::Worse);
+    assert!(w.iter().any(|c| c.contains("TLSv1.0 re-enabled")), "{w:?}");
+    assert!(w.iter().any(|c| c.contains("pass → fail")), "{w:?}");
+    let back = diff(&new, &old);
+    assert!(!back.worse());
+    assert!(
+        kinds(&back, Kind::Better)
+            .iter()
+            .any(|c| c.contains("TLSv1.0 disabled"))
+    );
+}
+
+#[test]
+fn a_new_weak_suite_is_worse_a_new_strong_one_is_new() {
+    let old = report(
+        "t",
+        vec![suites(&["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"])],
+    );
+    let weak = report(
+        "t",
+        vec![suites(&[
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+        ])],
+    );
+    let d = diff(&old, &weak);
+    assert!(d.worse());
+    let w = kinds(&d, Kind::Worse);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("weak suite TLS_RSA_WITH_3DES_EDE_CBC_SHA"),
+        "{w:?}"
+    );
+    assert!(w[0].contains("3des"), "{w:?}");
+
+    let strong = report(
+        "t",
+        vec![suites(&[
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        ])],
+    );
+    let d = diff(&old, &strong);
+    assert!(!d.worse(), "{:?}", d.changes);
+    assert_eq!(kinds(&d, Kind::New).len(), 1);
+    // Dropping the weak suite again is better.
+    let d = diff(&weak, &old);
+    assert!(!d.worse());
+    assert_eq!(kinds(&d, Kind::Better).len(), 1);
+}
+
+#[test]
+fn srtp_no_longer_required_and_plain_rtp_accepted_are_worse() {
+    let sdes = |acc, req| {
+        finding(
+            "media.sdes",
+            Status::Info,
+            json!({ "accepted": acc, "required": req }),
+        )
+    };
+    let rtp = |acc| finding("media.rtp_plain", Status::Info, json!({ "accepted": acc }));
+    let old = report("t", vec![sdes(true, true), rtp(false)]);
+    let new = report("t", vec![sdes(true, false), rtp(true)]);
+    let d = diff(&old, &new);
+    let w = kinds(&d, Kind::Worse);
+    assert!(
+        w.iter().any(|c| c.contains("SRTP no longer required")),
+        "{w:?}"
+    );
+    assert!(
+        w.iter().any(|c| c.contains("plain RTP now accepted")),
+        "{w:?}"
+    );
+    assert!(kinds(&diff(&new, &old), Kind::Better).len() >= 2);
+}
+
+#[test]
+fn status_ordering_and_skipped_is_not_comparable() {
+    let f = |s| finding("sip.refer", s, json!({}));
+    let pairs = [
+        (Status::Pass, Status::Warn, Some(Kind::Worse)),
+        (Status::Warn, Status::Fail, Some(Kind::Worse)),
+        (Status::Info, Status::Blocked, Some(Kind::Worse)),
+        (Status::Fail, Status::Pass, Some(Kind::Better)),
+        (Status::Pass, Status::Info, None),
+        (Status::Pass, Status::Skipped, Some(Kind::NotComparable)),
+        (Status::Skipped, Status::Fail, Some(Kind::NotComparable)),
+    ];
+    for (a, b, want) in pairs {
+        let d = diff(&report("t", vec![f(a)]), &report("t", vec![f(b)]));
+        let got = d.changes.first().map(|c| c.kind);
+        assert_eq!(got, want, "{a} → {b}: {:?}", d.changes);
+    }
+}
+
+#[test]
+fn endpoints_and_findings_new_and_gone() {
+    let old = report("t", vec![server_header(false)]);
+    let mut new = report(
+        "t",
+        vec![
+            at(
+                finding("sip.server_header", Status::Info, json!({})),
+                Transport::Udp,
+                5080,
+            ),
+            finding("sips.options", Status::Fail, json!({})),
+            finding("policy.min_tls_version", Status::Fail, json!({})),
+        ],
+    );
+    new.endpoints.remove(0);
+    new.endpoints.push(endpoint(Transport::Udp, 5080));
+    let d = diff(&old, &new);
+    let newk = kinds(&d, Kind::New);
+    let gone = kinds(&d, Kind::Gone);
+    assert!(
+        newk.iter().any(|c| c == "endpoint endpoint added"),
+        "{newk:?}"
+    );
+    assert!(
+        gone.iter().any(|c| c == "endpoint endpoint gone"),
+        "{gone:?}"
+    );
+    assert!(
+        newk.iter()
+            .any(|c| c.starts_with("sip.server_header new finding"))
+    );
+    assert!(
+        gone.iter()
+            .any(|c| c.starts_with("sip.server_header finding gone"))
+    );
+    // A new failing finding is worse, not merely new; policy findings are not measurements.
+    let worse = kinds(&d, Kind::Worse);
+    assert!(
+        worse.iter().any(|c| c.starts_with("sips.options")),
+        "{worse:?}"
+    );
+    assert!(!d.changes.iter().any(|c| c.id.starts_with("policy.")));
+    let text = d.render_text();
+    assert!(text.contains("WORSE"), "{text}");
+    let md = d.render_md();
+    assert!(md.contains("## Worse") && md.contains("## Gone"), "{md}");
+}

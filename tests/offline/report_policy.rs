@@ -1,0 +1,352 @@
+//! Policy rules on both sides of their thresholds, "not measured" when the finding is absent or
+//! skipped, and malformed policies rejected with file, line and reason.
+
+#[allow(unused_imports)]
+use crate::handmade;
+
+use handmade::*;
+use serde_json::json;
+use sipcheck::Transport;
+use sipcheck::report::policy::{self, Policy, RuleStatus};
+use sipcheck::report::{Finding, Report, Status};
+
+fn policy(rules: &str) -> Policy {
+    policy::parse(rules, "test.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Applies `rules` to a report with `findings`; returns the outcome of the single rule and the report.
+fn judge(rules: &str, findings: Vec<Finding>) -> (RuleStatus, Report) {
+    let p = policy(rules);
+    let mut r = report("t", findings);
+    policy::apply(&p, &mut r);
+    let o = r.policy.clone().unwrap();
+    assert_eq!(o.rules.len(), 1, "{o:?}");
+    (o.rules[0].outcome, r)
+}
+
+fn outcome(rules: &str, findings: Vec<Finding>) -> RuleStatus {
+    judge(rules, findings).0
+}
+
+#[test]
+fn min_tls_version_both_sides() {
+    let rule = "[rules]\nmin_tls_version = \"TLSv1.2\"\n";
+    let (o, r) = judge(rule, vec![versions(&["TLSv1.1", "TLSv1.2", "TLSv1.3"])]);
+    assert_eq!(o, RuleStatus::Fail);
+    let f: Vec<_> = r.findings_with_id("policy.min_tls_version").collect();
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].status, Status::Fail);
+    assert!(f[0].summary.contains("TLSv1.1"), "{}", f[0].summary);
+    assert_eq!(r.exit_code(), 1);
+
+    let (o, r) = judge(rule, vec![versions(&["TLSv1.2", "TLSv1.3"])]);
+    assert_eq!(o, RuleStatus::Pass);
+    assert_eq!(r.findings_with_id("policy.min_tls_version").count(), 0);
+    assert_eq!(r.exit_code(), 0);
+
+    // The threshold itself: TLS 1.3 minimum fails a TLS 1.2 server.
+    assert_eq!(
+        outcome(
+            "[rules]\nmin_tls_version = \"TLSv1.3\"\n",
+            vec![versions(&["TLSv1.2", "TLSv1.3"])]
+        ),
+        RuleStatus::Fail
+    );
+}
+
+#[test]
+fn absent_or_skipped_findings_are_not_measured() {
+    let rule = "[rules]\nmin_tls_version = \"TLSv1.2\"\n";
+    let (o, r) = judge(rule, vec![]);
+    assert_eq!(o, RuleStatus::NotMeasured);
+    assert_eq!(r.exit_code(), 0);
+    assert_eq!(
+        outcome(rule, vec![skipped("tls.versions")]),
+        RuleStatus::NotMeasured
+    );
+    // Measured but without the documented detail keys: still not measured, never pass.
+    assert_eq!(
+        outcome(
+            rule,
+            vec![tls(finding("tls.versions", Status::Pass, json!({})))]
+        ),
+        RuleStatus::NotMeasured
+    );
+    let p = policy("[rules]\nsecagree_required = true\nsrtp_required = true\n");
+    let mut r = report("t", vec![]);
+    policy::apply(&p, &mut r);
+    let o = r.policy.unwrap();
+    assert!(o.rules.iter().all(|r| r.outcome == RuleStatus::NotMeasured));
+}
+
+#[test]
+fn forbidden_suite_classes_both_sides() {
+    let rule = "[rules]\nforbidden_suite_classes = [\"cbc\", \"rc4\"]\n";
+    assert_eq!(
+        outcome(
+            rule,
+            vec![suites(&[
+                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"
+            ])]
+        ),
+        RuleStatus::Fail
+    );
+    assert_eq!(
+        outcome(
+            rule,
+            vec![suites(&[
+                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                "TLS_RSA_WITH_AES_256_GCM_SHA384"
+            ])]
+        ),
+        RuleStatus::Pass,
+        "static RSA is not in the forbidden classes cbc, rc4"
+    );
+    assert_eq!(
+        outcome(
+            "[rules]\nforbidden_suite_classes = [\"no_forward_secrecy\"]\n",
+            vec![suites(&["TLS_RSA_WITH_AES_256_GCM_SHA384"])]
+        ),
+        RuleStatus::Fail
+    );
+}
+
+#[test]
+fn certificate_days_both_sides() {
+    let rule = "[rules]\nmin_cert_days_left = 30\n";
+    assert_eq!(outcome(rule, vec![sips(29)]), RuleStatus::Fail);
+    assert_eq!(outcome(rule, vec![sips(30)]), RuleStatus::Pass);
+    assert_eq!(outcome(rule, vec![sips(-1)]), RuleStatus::Fail);
+    // tls.certificate is read too, and the worst endpoint decides.
+    let cert = tls(finding(
+        "tls.certificate",
+        Status::Pass,
+        json!({ "chains": { "RSA": { "certificates": [{ "days_left": 10 }] } } }),
+    ));
+    assert_eq!(outcome(rule, vec![sips(400), cert]), RuleStatus::Fail);
+}
+
+#[test]
+fn srtp_required_and_plain_rtp_forbidden_both_sides() {
+    let srtp = "[rules]\nsrtp_required = true\n";
+    let sdes = |accepted| finding("media.sdes", Status::Info, json!({ "accepted": accepted }));
+    let dtls = |accepted| {
+        finding(
+            "media.dtls_srtp",
+            Status::Info,
+            json!({ "accepted": accepted }),
+        )
+    };
+    assert_eq!(outcome(srtp, vec![sdes(false)]), RuleStatus::Fail);
+    assert_eq!(outcome(srtp, vec![sdes(true)]), RuleStatus::Pass);
+    assert_eq!(
+        outcome(srtp, vec![sdes(false), dtls(true)]),
+        RuleStatus::Pass,
+        "DTLS-SRTP alone satisfies SRTP"
+    );
+    // Without the `accepted` key the status decides: pass means accepted.
+    assert_eq!(
+        outcome(srtp, vec![finding("media.sdes", Status::Pass, json!({}))]),
+        RuleStatus::Pass
+    );
+
+    let plain = "[rules]\nplain_rtp_forbidden = true\n";
+    let rtp = |accepted| {
+        finding(
+            "media.rtp_plain",
+            Status::Info,
+            json!({ "accepted": accepted }),
+        )
+    };
+    assert_eq!(outcome(plain, vec![rtp(true)]), RuleStatus::Fail);
+    assert_eq!(outcome(plain, vec![rtp(false)]), RuleStatus::Pass);
+    assert_eq!(
+        outcome(
+            plain,
+            vec![finding("media.rtp_plain", Status::Warn, json!({}))]
+        ),
+        RuleStatus::Fail
+    );
+}
+
+#[test]
+fn md5_only_digest_both_sides() {
+    let rule = "[rules]\nmd5_only_forbidden = true\n";
+    let auth = |algs: &[&str]| {
+        finding(
+            "auth.challenge",
+            Status::Info,
+            json!({ "algorithms": algs }),
+        )
+    };
+    assert_eq!(outcome(rule, vec![auth(&["MD5"])]), RuleStatus::Fail);
+    assert_eq!(
+        outcome(rule, vec![auth(&["MD5", "SHA-256"])]),
+        RuleStatus::Pass
+    );
+    // What the probe writes when nothing was challenged: no algorithm to judge, so not measured.
+    assert_eq!(
+        outcome(
+            rule,
+            vec![finding(
+                "auth.challenge",
+                Status::Info,
+                json!({ "source": null, "challenges": [] })
+            )]
+        ),
+        RuleStatus::NotMeasured
+    );
+}
+
+#[test]
+fn secagree_required_both_sides() {
+    let rule = "[rules]\nsecagree_required = true\n";
+    let sa = |s| {
+        at(
+            finding(
+                "secagree.rfc3329",
+                Status::Info,
+                json!({ "supported": s, "mechanisms": [], "response": "420" }),
+            ),
+            Transport::Udp,
+            5060,
+        )
+    };
+    assert_eq!(outcome(rule, vec![sa(false)]), RuleStatus::Fail);
+    assert_eq!(outcome(rule, vec![sa(true)]), RuleStatus::Pass);
+}
+
+#[test]
+fn malformed_liveness_both_sides() {
+    let rule = "[rules]\nmalformed_liveness_required = true\n";
+    let m = |d| finding("robustness.malformed", Status::Warn, d);
+    assert_eq!(
+        outcome(rule, vec![m(json!({ "liveness_failed": true }))]),
+        RuleStatus::Fail
+    );
+    assert_eq!(
+        outcome(rule, vec![m(json!({ "liveness_failed": false }))]),
+        RuleStatus::Pass
+    );
+    assert_eq!(
+        outcome(
+            rule,
+            vec![m(
+                json!({ "cases": [{ "id": "a", "alive": true }, { "id": "b", "alive": false }] })
+            )]
+        ),
+        RuleStatus::Fail
+    );
+    assert_eq!(
+        outcome(
+            rule,
+            vec![m(json!({ "cases": [{ "id": "a", "alive": true }] }))]
+        ),
+        RuleStatus::Pass
+    );
+}
+
+#[test]
+fn server_version_leak_both_sides() {
+    let forbid = "[rules]\nserver_version_leak_allowed = false\n";
+    assert_eq!(outcome(forbid, vec![server_header(true)]), RuleStatus::Fail);
+    assert_eq!(
+        outcome(forbid, vec![server_header(false)]),
+        RuleStatus::Pass
+    );
+    let allow = "[rules]\nserver_version_leak_allowed = true\n";
+    assert_eq!(outcome(allow, vec![server_header(true)]), RuleStatus::Pass);
+}
+
+#[test]
+fn finding_worst_status_both_sides() {
+    let rule = "[findings]\n\"transport.plaintext_open\" = \"pass\"\n";
+    let (o, r) = judge(
+        rule,
+        vec![finding("transport.plaintext_open", Status::Warn, json!({}))],
+    );
+    assert_eq!(o, RuleStatus::Fail);
+    assert_eq!(
+        r.findings_with_id("policy.max_status.transport.plaintext_open")
+            .count(),
+        1
+    );
+    let rule = "[findings]\n\"transport.plaintext_open\" = \"warn\"\n";
+    assert_eq!(
+        outcome(
+            rule,
+            vec![finding("transport.plaintext_open", Status::Warn, json!({}))]
+        ),
+        RuleStatus::Pass
+    );
+}
+
+#[test]
+fn builtin_profiles_load_and_strict_is_stricter() {
+    let b = policy::load("baseline").unwrap();
+    let s = policy::load("strict").unwrap();
+    assert_eq!(b.name, "baseline");
+    assert_eq!(s.source, "builtin");
+    // A TLS 1.2 server with a CBC/SHA-1 suite: baseline accepts, strict refuses.
+    let findings = || {
+        vec![
+            versions(&["TLSv1.2"]),
+            suites(&["TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"]),
+            sips(100),
+        ]
+    };
+    let mut r = report("t", findings());
+    policy::apply(&b, &mut r);
+    assert_eq!(r.exit_code(), 0, "{:#?}", r.policy);
+    let mut r = report("t", findings());
+    policy::apply(&s, &mut r);
+    assert_eq!(r.exit_code(), 1);
+    assert!(r.findings_with_id("policy.forbidden_suite_classes").count() == 1);
+    // The outcome travels in the JSON report and old reports without it still parse.
+    let text = serde_json::to_string(&r).unwrap();
+    let back: Report = serde_json::from_str(&text).unwrap();
+    assert_eq!(back.policy.unwrap().name, "strict");
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v.as_object_mut().unwrap().remove("policy");
+    let old: Report = serde_json::from_value(v).unwrap();
+    assert!(old.policy.is_none());
+}
+
+fn rejected(text: &str) -> String {
+    policy::parse(text, "bad.toml")
+        .expect_err("must be rejected")
+        .to_string()
+}
+
+#[test]
+fn malformed_policies_name_file_line_and_reason() {
+    let e = rejected("name = \"x\"\n\n[rules]\nmin_tls = \"TLSv1.2\"\n");
+    assert!(e.starts_with("bad.toml:4: unknown field `min_tls`"), "{e}");
+    let e = rejected("[rules]\nmin_tls_version = \"TLSv1.4\"\n");
+    assert!(e.starts_with("bad.toml:2: unknown TLS version"), "{e}");
+    let e = rejected("[rules]\nforbidden_suite_classes = [\"cbc\", \"weak\"]\n");
+    assert!(
+        e.starts_with("bad.toml:2: unknown suite class \"weak\""),
+        "{e}"
+    );
+    let e = rejected("[rules]\n\n[findings]\n\"tls.nope\" = \"pass\"\n");
+    assert!(
+        e.starts_with("bad.toml:4: unknown finding \"tls.nope\""),
+        "{e}"
+    );
+    let e = rejected("[findings]\n\"sip.refer\" = \"fail\"\n");
+    assert!(
+        e.starts_with("bad.toml:2: \"fail\" is not a worst allowed status"),
+        "{e}"
+    );
+    let e = rejected("[rules\nmin_tls_version = 1\n");
+    assert!(e.starts_with("bad.toml:1: "), "{e}");
+    let e = rejected("[rules]\nsrtp_required = \"yes\"\n");
+    assert!(e.starts_with("bad.toml:2: "), "{e}");
+    assert!(!e.contains('\n'), "one line: {e}");
+    let e = policy::load("/nonexistent/policy.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no built-in policy has that name"), "{e}");
+}

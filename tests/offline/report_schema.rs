@@ -1,0 +1,70 @@
+//! The committed JSON Schema is what the Rust types generate, and reports validate against it.
+
+#[allow(unused_imports)]
+use crate::handmade;
+
+use handmade::*;
+use serde_json::json;
+use sipcheck::report::policy;
+use sipcheck::report::schema::{PATH, json_schema};
+
+fn committed() -> String {
+    std::fs::read_to_string(PATH).unwrap_or_default()
+}
+
+#[test]
+fn committed_schema_matches_the_types() {
+    let generated = json_schema();
+    if std::env::var_os("SIPCHECK_UPDATE_SCHEMA").is_some() {
+        std::fs::write(PATH, &generated).unwrap();
+    }
+    assert!(
+        committed() == generated,
+        "{PATH} is out of date: regenerate it with `SIPCHECK_UPDATE_SCHEMA=1 cargo test --test offline report_schema`"
+    );
+}
+
+pub fn validate(report: &serde_json::Value) {
+    let schema: serde_json::Value = serde_json::from_str(&json_schema()).unwrap();
+    let v = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = v
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match the schema: {errors:#?}"
+    );
+}
+
+#[test]
+fn handmade_reports_with_policy_validate() {
+    let mut r = report(
+        "t",
+        vec![
+            versions(&["TLSv1.0", "TLSv1.2"]),
+            sips(5),
+            server_header(true),
+        ],
+    );
+    policy::apply(&policy::load("strict").unwrap(), &mut r);
+    let v = serde_json::to_value(&r).unwrap();
+    validate(&v);
+}
+
+#[test]
+fn the_schema_rejects_what_is_not_a_report() {
+    let schema: serde_json::Value = serde_json::from_str(&json_schema()).unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    let good = serde_json::to_value(report("t", vec![sips(5)])).unwrap();
+    assert!(v.is_valid(&good));
+    let mut bad = good.clone();
+    bad["findings"][0]["status"] = json!("excellent");
+    assert!(!v.is_valid(&bad));
+    let mut bad = good.clone();
+    bad["findings"][0]["details"] = json!([1, 2]);
+    assert!(!v.is_valid(&bad), "details must be an object");
+    let mut bad = good;
+    bad.as_object_mut().unwrap().remove("schema_version");
+    assert!(!v.is_valid(&bad));
+}

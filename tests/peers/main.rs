@@ -1,0 +1,41 @@
+//! Tests against real peers, one binary: Kamailio, baresip, SIPp, openssl, dnsmasq, tshark,
+//! secsipidx and the others from Debian's packages, started by the tests and stopped by PID.
+
+#[path = "../support/baresip.rs"]
+mod baresip;
+#[path = "../support/dnsmasq.rs"]
+mod dnsmasq;
+#[path = "../golden/mod.rs"]
+mod golden;
+#[path = "../support/media_fake.rs"]
+mod media_fake;
+#[path = "../support/mod.rs"]
+mod support;
+#[path = "../tls_support/mod.rs"]
+mod tls_support;
+
+mod auth_kamailio;
+mod call_refer;
+mod cli;
+mod cli_capture;
+mod cli_deliverables;
+mod discovery_batch;
+mod discovery_dns;
+mod discovery_reference;
+mod discovery_trunks;
+mod dos_flood;
+mod foundation_kamailio;
+mod fuzz_capture;
+mod hostile_trunks;
+mod listen;
+mod loop_kamailio;
+mod media_baresip;
+mod report_html;
+mod robustness_baresip;
+mod robustness_kamailio;
+mod rtp_bleed;
+mod sipp_peer;
+mod stir_verify;
+mod tls_hostile;
+mod tls_kamailio;
+mod tls_openssl;
