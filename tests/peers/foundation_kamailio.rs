@@ -178,9 +178,9 @@ fn markdown_has_the_rfp_answer_sheet_with_fifteen_questions() {
             .unwrap()
             .to_string()
     };
-    assert!(row(4).contains("| pass |"), "{}", row(4));
+    assert!(row(4).contains("| **pass** |"), "{}", row(4));
     assert!(row(6).contains("not measured"), "{}", row(6));
-    assert!(md.contains("## Findings and evidence"));
+    assert!(md.contains("## Appendix: findings and evidence"));
     assert!(md.contains("Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER"));
 }
 
