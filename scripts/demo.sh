@@ -17,5 +17,5 @@ set +e
 code=$?
 echo
 echo "== RFP answer sheet (from the markdown report) =="
-sed -n '/^## RFP answer sheet/,/^## Findings/p' "$dir/report.md" | sed '$d'
+sed -n '/^## RFP answer sheet/,/^## Appendix/p' "$dir/report.md" | sed '$d'
 echo "exit code: $code"
