@@ -10,7 +10,7 @@ use sipcheck::report::{self, Format};
 
 use super::{ProbeArgs, build_options};
 
-pub fn run(a: &ProbeArgs, file: &str) -> ExitCode {
+pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
     let setup = (|| {
         if a.domain.is_some() {
             return Err(Error::BadOption(

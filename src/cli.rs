@@ -16,10 +16,10 @@ use sipcheck::scan::{self, ScanOptions};
 use sipcheck::{Error, Transport};
 
 /// Exit code for a usage or tool error.
-pub const EXIT_USAGE: u8 = 2;
+pub(crate) const EXIT_USAGE: u8 = 2;
 
 /// The multi-threaded runtime a command runs on, or exit code 2 when it cannot start.
-pub fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -29,13 +29,13 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         })
 }
 
-pub fn fail(e: &Error) -> ExitCode {
+pub(crate) fn fail(e: &Error) -> ExitCode {
     eprintln!("sipcheck: {e}");
     ExitCode::from(EXIT_USAGE)
 }
 
 /// `sipcheck diff BASELINE NEW`: exit 1 when anything got worse.
-pub fn diff_cmd(baseline: &str, new: &str, format: &str) -> ExitCode {
+pub(crate) fn diff_cmd(baseline: &str, new: &str, format: &str) -> ExitCode {
     let (b, n) = match (report::read_json(baseline), report::read_json(new)) {
         (Ok(b), Ok(n)) => (b, n),
         (Err(e), _) | (_, Err(e)) => return fail(&e),
@@ -60,7 +60,7 @@ pub fn diff_cmd(baseline: &str, new: &str, format: &str) -> ExitCode {
 }
 
 /// `sipcheck compare A B C --format md`.
-pub fn compare_cmd(files: &[String], format: &str) -> ExitCode {
+pub(crate) fn compare_cmd(files: &[String], format: &str) -> ExitCode {
     if !matches!(format, "md" | "markdown" | "html") {
         return fail(&Error::BadOption(format!(
             "unknown format {format:?} (compare writes md or html)"
@@ -84,11 +84,11 @@ pub fn compare_cmd(files: &[String], format: &str) -> ExitCode {
 /// What `probe` needs prepared before the scan: everything that can fail with exit 2 fails here,
 /// before a single packet is sent. The policy and baseline go into the options (the library applies
 /// them); the pcap writer stays here to be finished after the scan.
-pub struct Extras {
+pub(crate) struct Extras {
     pub pcap: Option<Arc<PcapWriter>>,
 }
 
-pub fn prepare(
+pub(crate) fn prepare(
     opts: &mut ScanOptions,
     policy: Option<&str>,
     baseline: Option<&str>,
@@ -118,7 +118,7 @@ pub fn prepare(
 }
 
 /// Notes for stderr after the scan: the baseline diff, and a pcap that could not be written completely.
-pub fn finish(report: &Report, extras: &Extras) -> Vec<String> {
+pub(crate) fn finish(report: &Report, extras: &Extras) -> Vec<String> {
     let mut notes = Vec::new();
     for f in report
         .findings
@@ -151,7 +151,7 @@ fn udp_sends(t: &sipcheck::transport::Timers) -> u32 {
 }
 
 /// `probe --dry-run`: what would be sent to whom, without sending anything.
-pub async fn dry_run(opts: ScanOptions) -> Result<String, Error> {
+pub(crate) async fn dry_run(opts: ScanOptions) -> Result<String, Error> {
     use std::fmt::Write;
     let probes = scan::select(&opts.selectors)?;
     let transports = opts
@@ -245,7 +245,7 @@ pub async fn dry_run(opts: ScanOptions) -> Result<String, Error> {
 
 /// A progress bar on stderr while the scan runs (probes done / total and the probes running now), only
 /// when stderr is a terminal and not `--quiet`; files and pipes never see it.
-pub fn progress(target: &str, quiet: bool) -> Option<indicatif::ProgressBar> {
+pub(crate) fn progress(target: &str, quiet: bool) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     if quiet || !std::io::stderr().is_terminal() {
         return None;
@@ -262,7 +262,7 @@ pub fn progress(target: &str, quiet: bool) -> Option<indicatif::ProgressBar> {
 }
 
 /// The library's progress hook drawing on `pb`.
-pub fn progress_hook(pb: indicatif::ProgressBar) -> sipcheck::probe::Progress {
+pub(crate) fn progress_hook(pb: indicatif::ProgressBar) -> sipcheck::probe::Progress {
     use sipcheck::probe::ProgressEvent;
     let running = std::sync::Mutex::new(Vec::<&'static str>::new());
     sipcheck::probe::Progress::new(move |e| {

@@ -8,7 +8,7 @@ use sipcheck::report::{self, Format};
 
 use crate::cli;
 
-pub struct ListenArgs<'a> {
+pub(crate) struct ListenArgs<'a> {
     pub addr: &'a str,
     pub duration: Duration,
     pub format: &'a str,
@@ -21,7 +21,11 @@ pub struct ListenArgs<'a> {
 }
 
 /// Reads `--listen-cert/--listen-key` into the listener's configuration.
-pub fn config(addr: &str, cert: Option<&str>, key: Option<&str>) -> sipcheck::Result<ListenConfig> {
+pub(crate) fn config(
+    addr: &str,
+    cert: Option<&str>,
+    key: Option<&str>,
+) -> sipcheck::Result<ListenConfig> {
     let at = ListenAddr::parse(addr)?;
     let mut cfg = ListenConfig::new(at);
     cfg.tls = match (cert, key) {
@@ -36,7 +40,7 @@ pub fn config(addr: &str, cert: Option<&str>, key: Option<&str>) -> sipcheck::Re
     Ok(cfg)
 }
 
-pub fn run(a: ListenArgs<'_>) -> ExitCode {
+pub(crate) fn run(a: ListenArgs<'_>) -> ExitCode {
     let format: Format = match a.format.parse() {
         Ok(f) => f,
         Err(e) => return cli::fail(&e),

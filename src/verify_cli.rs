@@ -11,7 +11,7 @@ use sipcheck::stir::{self, VerifyContext, X5uFetcher};
 use crate::cli::{self, EXIT_USAGE};
 
 /// The STI roots and the x5u client every identity-verifying command shares.
-pub fn context(
+pub(crate) fn context(
     sti_ca: Option<&str>,
     x5u_ca: Option<&str>,
     at: Option<&str>,
@@ -35,7 +35,7 @@ pub fn context(
     })
 }
 
-pub fn now_unix() -> i64 {
+pub(crate) fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -48,7 +48,7 @@ fn parse_rfc3339(t: &str) -> Result<i64, Error> {
         .map_err(|e| Error::BadOption(format!("--at {t:?} is not RFC 3339 ({e})")))
 }
 
-pub fn run(
+pub(crate) fn run(
     file: &str,
     sti_ca: Option<&str>,
     x5u_ca: Option<&str>,

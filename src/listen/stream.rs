@@ -16,7 +16,7 @@ use crate::target::Transport;
 use crate::transport::framing::{Frame, next_frame};
 
 /// The TLS acceptor for `--listen-cert` / `--listen-key`.
-pub fn acceptor(files: Option<&(String, String)>) -> Result<TlsAcceptor> {
+pub(super) fn acceptor(files: Option<&(String, String)>) -> Result<TlsAcceptor> {
     let (cert, key) = files.ok_or_else(|| {
         Error::BadOption("a tls: listener needs --listen-cert and --listen-key".into())
     })?;

@@ -25,7 +25,7 @@ fn code_id(v: &serde_json::Value) -> String {
 }
 
 /// The table for a finding whose details hold one, or `None`.
-pub fn render(f: &Finding) -> Option<String> {
+pub(super) fn render(f: &Finding) -> Option<String> {
     if f.id != "robustness.malformed" {
         return None;
     }

@@ -1,6 +1,8 @@
 //! Offline tests, one binary: parsers, in-process fake trunks, renderers, user files. They start no
 //! real server.
 
+#![allow(unreachable_pub)] // test helpers are shared between modules of one test binary, never a public API
+
 #[path = "../handmade/mod.rs"]
 mod handmade;
 #[path = "../support/media_fake.rs"]

@@ -1,6 +1,8 @@
 //! Tests against real peers, one binary: Kamailio, baresip, SIPp, openssl, dnsmasq, tshark,
 //! secsipidx and the others from Debian's packages, started by the tests and stopped by PID.
 
+#![allow(unreachable_pub)] // test helpers are shared between modules of one test binary, never a public API
+
 #[path = "../support/baresip.rs"]
 mod baresip;
 #[path = "../support/dnsmasq.rs"]

@@ -16,7 +16,7 @@ use crate::target::Endpoint;
 const MAX_REQUESTS: u32 = 3;
 
 /// What the REGISTER agreement showed.
-pub struct Outcome {
+pub(super) struct Outcome {
     pub details: Register,
     pub evidence: Vec<Evidence>,
     /// One sentence for the finding's summary.
@@ -33,7 +33,7 @@ fn server_list(m: &Message) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
-pub async fn register(ctx: &Context, ep: &Endpoint, creds: &Credentials) -> Outcome {
+pub(super) async fn register(ctx: &Context, ep: &Endpoint, creds: &Credentials) -> Outcome {
     let host = ctx.uri_host(ep);
     let uri = format!("sip:{host}");
     let aor = format!("<sip:{}@{host}>", creds.user);
