@@ -212,3 +212,38 @@ fn short_srtcp_packets_are_refused_before_the_library_reads_them() {
     short.extend([0x80, 201, 0, 1, 0, 0, 0, 1]);
     fuzzing::srtp(&short);
 }
+
+/// The `dns_answers` input: small bounds (3 SRV records per name, 2 addresses per host), no NAPTR,
+/// four SRV records of equal priority and weight for `_sip._udp.sip.test`, and three A records for
+/// the first host.
+const EQUAL_SRV: &[u8] = &[
+    0x40, 0, 12, 3, 1, 3, 0, 0, 1, 4, 0, 0, 1, 5, 0, 0, 1, 7, 0, 0, 1, 14, 4, 2, 2, 1, 2, 3, 5, 2,
+    0, 2, 7, 2, 0, 3, 14, 2, 0, 4,
+];
+
+#[test]
+fn discovery_does_not_depend_on_the_order_of_an_rrset() {
+    // Which records the SRV and address caps kept, and the order endpoints were listed in,
+    // followed the order the server sent an RRset in (a set, RFC 2181 §5).
+    fuzzing::dns_answers(EQUAL_SRV);
+    let mut naptr_ties = vec![0x40, 0, 0, 3];
+    for rep in [1u8, 2, 3, 1] {
+        // Equal order and preference, "s" flag, services SIPS+D2T, SIP+D2T, SIP+D2U.
+        naptr_ties.extend([0, 0, 0, rep - 1, 0, rep]);
+    }
+    naptr_ties.extend([1, 1, 0, 0, 0, 1, 4, 2, 1, 0, 0, 1, 5, 3, 1, 0, 0, 1, 7]);
+    naptr_ties.extend([4, 2, 0, 1, 5, 2, 0, 2, 7, 2, 0, 3]);
+    fuzzing::dns_answers(&naptr_ties);
+}
+
+#[test]
+fn underscores_next_to_letter_like_symbols_are_escaped_in_markdown() {
+    // `Ⓐ` (category So) is alphabetic to Rust but punctuation to CommonMark: pandoc 2.17 rendered
+    // `Ⓐ_x_Ⓐ`, escaped as it was, with x emphasised.
+    assert_eq!(sipcheck::report::escape::md("Ⓐ_x_Ⓐ"), "Ⓐ\\_x\\_Ⓐ");
+    assert_eq!(
+        sipcheck::report::escape::md("TLS13_AES_128"),
+        "TLS13_AES_128"
+    );
+    fuzzing::report_render("Ⓐ_x_Ⓐ".as_bytes());
+}
