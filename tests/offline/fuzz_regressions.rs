@@ -6,7 +6,7 @@ use sipcheck::evidence::{printable, redact};
 use sipcheck::fuzzing;
 use sipcheck::sip::{Limits, Message};
 use sipcheck::tls::answer::{Answer, Parser, Step};
-use sipcheck::transport::framing::{Frame, next_frame};
+use sipcheck::transport::framing::{Frame, Framer, next_frame};
 
 /// The messages cut from `chunks` fed in order, and whether the stream stayed usable.
 fn frames<'a>(chunks: impl Iterator<Item = &'a [u8]>, limits: &Limits) -> (Vec<Vec<u8>>, bool) {
@@ -24,10 +24,31 @@ fn frames<'a>(chunks: impl Iterator<Item = &'a [u8]>, limits: &Limits) -> (Vec<V
     (out, true)
 }
 
+/// The same, by the incremental framer streams use.
+fn frames_incrementally<'a>(
+    chunks: impl Iterator<Item = &'a [u8]>,
+    limits: &Limits,
+) -> (Vec<Vec<u8>>, bool) {
+    let (mut buf, mut out, mut framer) = (Vec::new(), Vec::new(), Framer::new(*limits));
+    for c in chunks {
+        buf.extend_from_slice(c);
+        loop {
+            match framer.next(&buf) {
+                Frame::Message(n) => out.push(buf.drain(..n).collect()),
+                Frame::Invalid(_) => return (out, false),
+                Frame::Need => break,
+            }
+        }
+    }
+    (out, true)
+}
+
 fn one_read_and_byte_by_byte(stream: &[u8], limits: &Limits) -> (Vec<Vec<u8>>, bool) {
     let whole = frames(std::iter::once(stream), limits);
     let bytes = frames(stream.chunks(1), limits);
     assert_eq!(whole, bytes, "segmentation changed the frames");
+    let incremental = frames_incrementally(stream.chunks(1), limits);
+    assert_eq!(whole, incremental, "the incremental framer disagrees");
     whole
 }
 
@@ -246,4 +267,67 @@ fn underscores_next_to_letter_like_symbols_are_escaped_in_markdown() {
         "TLS13_AES_128"
     );
     fuzzing::report_render("Ⓐ_x_Ⓐ".as_bytes());
+}
+
+#[test]
+fn the_incremental_framer_frames_as_the_whole_buffer_does() {
+    // Keep-alives before, between and alone; LF-only and CRLF heads; a body cut anywhere; a
+    // head past the bound made of keep-alives only.
+    let stream = b"\r\n\r\nOPTIONS sip:a SIP/2.0\nl: 3\n\nabc\r\nSIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n\r\n\r\nSIP/2.0 180 R\r\nl: 2\r\n\r\nx";
+    let (msgs, ok) = one_read_and_byte_by_byte(stream, &Limits::default());
+    assert_eq!(msgs.len(), 2);
+    assert!(ok);
+    let small = Limits {
+        max_message: 64,
+        max_headers: 8,
+        max_line: 64,
+    };
+    let (msgs, ok) = one_read_and_byte_by_byte(&[b'\n'; 100], &small);
+    assert!(
+        msgs.is_empty() && !ok,
+        "keep-alives alone past the bound end the stream"
+    );
+    for step in 1..8 {
+        assert_eq!(
+            frames_incrementally(stream.chunks(step), &Limits::default()),
+            frames(std::iter::once(&stream[..]), &Limits::default()),
+            "{step}-byte reads"
+        );
+    }
+}
+
+/// An x5u answer fed to the reader in one read or byte by byte, until it says it is complete.
+fn x5u_answer(answer: &[u8], step: usize) -> Result<Vec<u8>, String> {
+    let mut r = sipcheck::stir::x5u::AnswerReader::default();
+    for c in answer.chunks(step) {
+        if r.push(c).map_err(|e| e.to_string())? {
+            break;
+        }
+    }
+    r.finish().map(|(body, _)| body).map_err(|e| e.to_string())
+}
+
+#[test]
+fn x5u_answers_with_differing_content_lengths_are_refused_however_they_arrive() {
+    // Framed by the first Content-Length (complete after "abc" byte by byte) but parsed by the
+    // last: "abcde" in one read, "body shorter than Content-Length" byte by byte.
+    let two = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde";
+    let list = b"HTTP/1.1 200 OK\r\nContent-Length: 5, 3\r\n\r\nabcde";
+    for bad in [&two[..], &list[..]] {
+        for step in [bad.len(), 1, 7] {
+            let e = x5u_answer(bad, step).unwrap_err();
+            assert!(e.contains("differing Content-Length"), "{e}");
+        }
+    }
+    // Repeating one value is allowed (RFC 9112 §6.3); a sign is not a length.
+    let same = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\ncontent-length: 3, 3\r\n\r\nabcdef";
+    for step in [same.len(), 1, 7] {
+        assert_eq!(x5u_answer(same, step).unwrap(), b"abc");
+    }
+    let signed = b"HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\nabc";
+    assert!(x5u_answer(signed, 1).is_err());
+    assert_eq!(
+        sipcheck::stir::x5u::parse_response(same).unwrap().0,
+        x5u_answer(same, 1).unwrap()
+    );
 }
