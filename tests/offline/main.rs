@@ -10,6 +10,8 @@ mod media_fake;
 #[allow(dead_code)]
 #[path = "../support/mutate.rs"]
 mod mutate;
+#[path = "../support/probed_media.rs"]
+mod probed_media;
 #[path = "../support/mod.rs"]
 mod support;
 
