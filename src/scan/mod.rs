@@ -1,45 +1,20 @@
-//! One run end to end: endpoints, probes, report. This is what `sipcheck probe` calls.
+//! One run end to end: options, plan (endpoints, probes), probes, post-run analyses, report. This is
+//! what `sipcheck probe` calls, and `--dry-run` prints the same plan without running it.
+
+mod options;
+mod plan;
 
 use std::sync::Arc;
 
-use crate::analysis::{self, Analyses, Baseline};
-use crate::discover;
+use crate::analysis;
 use crate::error::{Error, Result};
-use crate::findings::ids;
-use crate::probe::{self, Config, Context, Probe, is_selected};
-use crate::report::policy::Policy;
+use crate::probe::{self, Probe, is_selected};
 use crate::report::{Report, SCHEMA_VERSION, Tool};
-use crate::target::{Port, Target, Transport};
 
-/// What to probe and how.
-#[derive(Debug, Clone)]
-pub struct ScanOptions {
-    pub target: Target,
-    /// Transports to probe; `None` means the target's defaults.
-    pub transports: Option<Vec<Transport>>,
-    pub tls_port: Option<Port>,
-    /// Probe selectors (`--probes`); empty means every probe.
-    pub selectors: Vec<String>,
-    pub config: Config,
-    /// A policy to judge the report by (`--policy`): adds `policy.*` findings and `report.policy`.
-    pub policy: Option<Policy>,
-    /// A report to diff against (`--baseline`): adds the `baseline.diff` finding.
-    pub baseline: Option<Baseline>,
-}
-
-impl ScanOptions {
-    pub fn new(target: Target) -> ScanOptions {
-        ScanOptions {
-            target,
-            transports: None,
-            tls_port: None,
-            selectors: Vec::new(),
-            config: Config::default(),
-            policy: None,
-            baseline: None,
-        }
-    }
-}
+pub use options::{
+    MAX_CONNECTIONS, MAX_DOS_REQUESTS, MAX_RATE, MAX_TIMEOUT, ScanOptions, ScanOptionsBuilder,
+};
+pub use plan::{Plan, dry_run, plan};
 
 /// The probes a selector list picks, in registry order; an unknown selector is an error.
 pub fn select(selectors: &[String]) -> Result<Vec<Arc<dyn Probe>>> {
@@ -63,6 +38,7 @@ pub fn select(selectors: &[String]) -> Result<Vec<Arc<dyn Probe>>> {
         .collect())
 }
 
+/// Now, as RFC 3339 (the report's `started_at`).
 pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
@@ -70,70 +46,54 @@ pub fn now_rfc3339() -> String {
 }
 
 /// Runs a scan and returns the complete report: the probes' findings, then the post-run analyses
-/// (parity, policy, baseline). Errors are only for what stops a scan from starting (a bad selection);
-/// a target that cannot be resolved or reached still gets a report, with the reason in `incomplete`.
+/// (parity, policy, baseline). Errors are only for what stops a scan from starting (options that make
+/// no sense, a bad selection); a target that cannot be resolved or reached still gets a report, with
+/// the reason in `incomplete`.
 pub async fn scan(opts: ScanOptions) -> Result<Report> {
-    let probes = select(&opts.selectors)?;
-    let transports = opts
-        .transports
-        .clone()
-        .unwrap_or_else(|| opts.target.default_transports());
     let started_at = now_rfc3339();
     let clock = std::time::Instant::now();
-    let selected: Vec<&'static str> = probes.iter().flat_map(|p| p.finding_ids()).collect();
-    let analyses = Analyses {
-        parity: selected.contains(&ids::ENDPOINTS_PARITY.id),
-        policy: opts.policy.clone(),
-        baseline: opts.baseline.clone(),
-    };
-    let found = match discover::discover(
-        &opts.target,
-        &transports,
-        opts.tls_port,
-        &opts.config.discovery,
-    )
-    .await
-    {
-        Ok(found) => found,
-        Err(e @ Error::Resolve { .. }) => {
-            let mut report = Report {
-                schema_version: SCHEMA_VERSION,
-                tool: Tool::default(),
-                target: opts.target.input.clone(),
-                domain: opts.config.domain.clone(),
-                started_at,
-                duration_ms: clock.elapsed().as_millis() as u64,
-                endpoints: Vec::new(),
-                findings: Vec::new(),
-                incomplete: Some(format!("no endpoint to probe: {e}")),
-                policy: None,
-            };
+    let plan = plan(opts).await?;
+    Ok(plan.run(started_at, clock).await)
+}
+
+impl Plan {
+    async fn run(self, started_at: String, clock: std::time::Instant) -> Report {
+        let Plan {
+            probes,
+            context,
+            analyses,
+            unresolved,
+            given_domain,
+        } = self;
+        let mut report = Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::default(),
+            target: context.target.input.clone(),
+            domain: given_domain,
+            started_at,
+            duration_ms: 0,
+            endpoints: Vec::new(),
+            findings: Vec::new(),
+            incomplete: None,
+            policy: None,
+        };
+        if let Some(e) = unresolved {
+            report.duration_ms = clock.elapsed().as_millis() as u64;
+            report.incomplete = Some(format!("no endpoint to probe: {e}"));
             analysis::finish(&mut report, &analyses);
-            return Ok(report);
+            return report;
         }
-        Err(e) => return Err(e),
-    };
-    let mut ctx = Context::new(opts.target.clone(), found.endpoints.clone(), opts.config);
-    ctx.discovery = Some(Arc::new(found));
-    ctx.selected = selected;
-    let ctx = Arc::new(ctx);
-    let outcome = probe::run(ctx.clone(), probes).await;
-    let incomplete = outcome.interrupted.or_else(|| match ctx.any_reached() {
-        Some(false) => Some("target unreachable on every transport probed".to_string()),
-        _ => None,
-    });
-    let mut report = Report {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool::default(),
-        target: opts.target.input.clone(),
-        domain: ctx.config.domain.clone(),
-        started_at,
-        duration_ms: ctx.elapsed().as_millis() as u64,
-        endpoints: ctx.endpoints.clone(),
-        findings: outcome.findings,
-        incomplete,
-        policy: None,
-    };
-    analysis::finish(&mut report, &analyses);
-    Ok(report)
+        let ctx = Arc::new(context);
+        let outcome = probe::run(ctx.clone(), probes).await;
+        report.incomplete = outcome.interrupted.or_else(|| match ctx.any_reached() {
+            Some(false) => Some("target unreachable on every transport probed".to_string()),
+            _ => None,
+        });
+        report.domain = ctx.config.domain.clone();
+        report.duration_ms = ctx.elapsed().as_millis() as u64;
+        report.endpoints = ctx.endpoints.clone();
+        report.findings = outcome.findings;
+        analysis::finish(&mut report, &analyses);
+        report
+    }
 }
