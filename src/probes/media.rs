@@ -28,11 +28,13 @@ fn finding(id: &str, status: Status, summary: impl Into<String>) -> Finding {
 /// The endpoints to call through, best first (TLS, then UDP, then TCP), each with whether it answered
 /// OPTIONS.
 pub(crate) async fn call_endpoints(ctx: &Context) -> Vec<(Endpoint, bool)> {
-    let mut v = Vec::new();
-    for ep in &ctx.endpoints {
-        let answered = ctx.options(ep).await.best_response().is_some();
-        v.push((ep.clone(), answered));
-    }
+    let opts = ctx.options_of(&ctx.endpoints).await;
+    let mut v: Vec<(Endpoint, bool)> = ctx
+        .endpoints
+        .iter()
+        .zip(opts)
+        .map(|(ep, ex)| (ep.clone(), ex.best_response().is_some()))
+        .collect();
     let rank = |t: Transport| match t {
         Transport::Tls => 0,
         Transport::Udp => 1,

@@ -27,6 +27,8 @@ impl Probe for SipsOptions {
                     "no TLS endpoint (TLS not selected, or not published in DNS: see dns.srv)",
                 )];
             }
+            // Fetched together (shared with the other probes), so silent endpoints share one wait.
+            futures_util::future::join_all(eps.iter().map(|ep| ctx.sips_options(ep))).await;
             let mut out = Vec::new();
             for ep in eps {
                 let ex = ctx.sips_options(&ep).await;

@@ -17,6 +17,7 @@ mod call_identity;
 mod call_teardown;
 mod cli_progress;
 mod dtls_fake;
+mod endpoints_overlap;
 mod fuzz_corpus;
 mod fuzz_regressions;
 mod media_fake_tests;
