@@ -10,6 +10,8 @@ mod media_fake;
 #[allow(dead_code)]
 #[path = "../support/mutate.rs"]
 mod mutate;
+#[path = "../support/probed_media.rs"]
+mod probed_media;
 #[path = "../support/mod.rs"]
 mod support;
 
@@ -33,5 +35,6 @@ mod report_schema;
 mod robustness_fakes;
 mod rsip_measurement;
 mod secagree_register;
+mod tls_integrity_only;
 mod tls_sslv2;
 mod user_files_robustness;
