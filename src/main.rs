@@ -159,6 +159,12 @@ struct ProbeArgs {
     /// PEM file of trust roots instead of the built-in Mozilla roots.
     #[arg(long)]
     ca_file: Option<String>,
+    /// PEM client certificate chain (leaf first) to present when a TLS server asks for one (mutual TLS); needs --client-key.
+    #[arg(long, value_name = "PEM")]
+    client_cert: Option<String>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --client-cert.
+    #[arg(long, value_name = "PEM")]
+    client_key: Option<String>,
     /// User-Agent header to send.
     #[arg(long)]
     user_agent: Option<String>,
@@ -339,6 +345,15 @@ fn build_options(a: &ProbeArgs, target: &str, files: bool) -> Result<ScanOptions
             ScanOptionsBuilder::spoof_caller_id,
         )
         .maybe(a.policy.as_deref(), ScanOptionsBuilder::policy_named);
+    let b = match (&a.client_cert, &a.client_key) {
+        (Some(c), Some(k)) => b.client_certificate(c, k),
+        (None, None) => b,
+        _ => {
+            return Err(Error::BadOption(
+                "--client-cert and --client-key go together (the certificate chain and its private key)".into(),
+            ));
+        }
+    };
     let b = match &a.listen {
         Some(at) => b.listen(ListenConfig::parse(
             at,

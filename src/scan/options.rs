@@ -18,7 +18,7 @@ use crate::report::policy::{self, Policy};
 use crate::sip::digest::Credentials;
 use crate::stir::VerifyContext;
 use crate::target::{Port, Target, Transport};
-use crate::transport::TlsSettings;
+use crate::transport::{ClientIdentity, TlsSettings};
 
 /// Highest politeness rate accepted, in new requests per second per address.
 pub const MAX_RATE: f64 = 10_000.0;
@@ -240,10 +240,24 @@ impl ScanOptionsBuilder {
     /// Trust roots from a PEM file instead of the built-in Mozilla roots.
     pub fn ca_file(self, path: &str) -> Self {
         self.set(|o| {
-            let (key_log, capture) = (o.config.tls.key_log.take(), o.config.tls.capture.take());
-            o.config.tls = TlsSettings::from_ca_file(path)?;
-            o.config.tls.key_log = key_log;
-            o.config.tls.capture = capture;
+            // Only the roots: a key log, a capture or a client certificate set before stays.
+            let TlsSettings {
+                roots,
+                roots_source,
+                ..
+            } = TlsSettings::from_ca_file(path)?;
+            o.config.tls.roots = roots;
+            o.config.tls.roots_source = roots_source;
+            Ok(())
+        })
+    }
+
+    /// The client certificate chain (leaf first) and its private key, PEM files, presented when a TLS
+    /// server asks for one (mutual TLS); read now.
+    pub fn client_certificate(self, cert: &str, key: &str) -> Self {
+        self.set(|o| {
+            o.config.tls.client_identity =
+                Some(Arc::new(ClientIdentity::from_pem_files(cert, key)?));
             Ok(())
         })
     }
