@@ -113,6 +113,7 @@ pub async fn scan(opts: ScanOptions) -> Result<Report> {
         }
         Err(e) => return Err(e),
     };
+    let guessed = found.fallback_after_failure();
     let mut ctx = Context::new(opts.target.clone(), found.endpoints.clone(), opts.config);
     ctx.discovery = Some(Arc::new(found));
     ctx.selected = selected;
@@ -122,6 +123,10 @@ pub async fn scan(opts: ScanOptions) -> Result<Report> {
         Some(false) => Some("target unreachable on every transport probed".to_string()),
         _ => None,
     });
+    let incomplete = match (incomplete, guessed) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
+    };
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         tool: Tool::default(),
