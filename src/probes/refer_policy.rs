@@ -50,6 +50,10 @@ impl Treatment {
     }
 }
 
+fn dcode_is(m: Option<&Message>, code: u16) -> bool {
+    m.and_then(|m| m.status()) == Some(code)
+}
+
 fn first_line(m: Option<&Message>) -> String {
     m.map(|m| m.first_line())
         .unwrap_or_else(|| "no answer".into())
@@ -70,17 +74,25 @@ impl Probe for ReferPolicy {
             if got.is_empty() {
                 return unanswered(self);
             }
-            let mut out = Vec::new();
-            for (ep, opts) in got {
+            ctx.per_endpoint(got, |(ep, _)| async move {
                 let uri = ctx.request_uri(&ep, false);
                 let referred_by = format!("<sip:sipcheck@{}>", ctx.config.domain);
                 let refer = ctx
                     .request("REFER", &uri)
                     .header("Refer-To", format!("<{EXTERNAL_TARGET}>"))
                     .header("Referred-By", referred_by.clone());
+                // Never answered with credentials: what is measured is whether a REFER from
+                // anyone is acted on.
                 let ex = ctx.exchange(&ep, &refer).await;
                 let m = ex.final_response();
                 let ood = Treatment::of(m);
+                let opts = ctx.options_authed(&ep).await;
+                // A trunk that answers a plain OPTIONS with 401/403/407 admits nobody unknown: its
+                // 403 to the REFER is that, not a decision about transfers.
+                let blanket = matches!(
+                    opts.first.final_response().and_then(|m| m.status()),
+                    Some(401 | 403 | 407)
+                );
 
                 // A REFER "inside" a dialog nobody has, asking to replace another unknown dialog.
                 let mut dialog = ctx
@@ -92,12 +104,26 @@ impl Probe for ReferPolicy {
                     .header("Referred-By", referred_by);
                 dialog.to = format!("{};tag=sipcheck-{}", dialog.to, token(8));
                 dialog.cseq = 2;
-                let dex = ctx.exchange(&ep, &dialog).await;
-                let dm = dex.final_response();
+                // The 481 check is about dialog matching, which a challenge comes before: with
+                // --user and --intrusive (a REFER with credentials is intrusive) the challenge is
+                // answered; the dialog does not exist and the target is in .invalid, so even a
+                // trunk that accepted could transfer nothing.
+                let dauthed = if ctx.config.intrusive {
+                    ctx.exchange_authed(&ep, &dialog).await
+                } else {
+                    let dex = std::sync::Arc::new(ctx.exchange(&ep, &dialog).await);
+                    crate::probe::Authed::unanswered(
+                        &dialog,
+                        dex,
+                        blanket,
+                        "--user with --intrusive sends it with credentials",
+                    )
+                };
+                let dm = dauthed.answer();
                 let dcode = dm.and_then(|m| m.status());
-                let unknown = Treatment::of(dm);
+                let unknown = Treatment::of(dauthed.last().final_response());
 
-                let base = opts.best_response();
+                let base = opts.answer().or(opts.first.best_response());
                 let supported = base.map(|m| m.list_header("Supported")).unwrap_or_default();
                 let has = |t: &str| supported.iter().any(|s| s.eq_ignore_ascii_case(t));
                 let allow_refer = base.map(|m| {
@@ -114,9 +140,21 @@ impl Probe for ReferPolicy {
                             first_line(m)
                         ),
                     ),
+                    // RFC 3261 §22.1: a challenged request is not processed until credentials
+                    // come; what is judged is whether a REFER from anyone is acted on, and it was not.
                     Treatment::Challenged => (
                         Status::Pass,
-                        format!("out-of-dialog REFER challenged ({})", first_line(m)),
+                        format!(
+                            "an unauthenticated out-of-dialog REFER was not acted on: challenged with {}",
+                            first_line(m)
+                        ),
+                    ),
+                    Treatment::Refused if blanket && dcode_is(m, 403) => (
+                        Status::Pass,
+                        format!(
+                            "an unauthenticated out-of-dialog REFER was not acted on: answered {}, as is every request without credentials here",
+                            first_line(m)
+                        ),
                     ),
                     Treatment::Refused => (
                         Status::Pass,
@@ -129,10 +167,14 @@ impl Probe for ReferPolicy {
                     ),
                 };
                 let status = match unknown {
-                    Treatment::Accepted => Status::Fail,
+                    Treatment::Accepted if dauthed.unjudged().is_none() => Status::Fail,
                     _ => status,
                 };
                 summary.push_str(&match (unknown, dcode) {
+                    _ if dauthed.unjudged().is_some() => format!(
+                        "; whether a REFER for an unknown dialog gets 481 not measured: {}",
+                        dauthed.unjudged().unwrap_or_default()
+                    ),
                     (_, Some(481)) => "; REFER for an unknown dialog got 481".to_string(),
                     (Treatment::Accepted, _) => format!(
                         "; REFER for an unknown dialog was ACCEPTED ({})",
@@ -151,8 +193,7 @@ impl Probe for ReferPolicy {
                     Status::Warn => Severity::Low,
                     _ => Severity::None,
                 };
-                out.push(
-                    ctx.keep(
+                vec![
                         Finding::of(self.id(), status, summary)
                             .severity(severity)
                             .endpoint(&ep)
@@ -166,8 +207,11 @@ impl Probe for ReferPolicy {
                                 },
                                 unknown_dialog: ReferAttempt {
                                     refer_to: None,
-                                    response: dcode,
-                                    reason: dm.map(|m| m.reason().to_string()),
+                                    response: dauthed.last().final_response().and_then(|m| m.status()),
+                                    reason: dauthed
+                                        .last()
+                                        .final_response()
+                                        .map(|m| m.reason().to_string()),
                                     treatment: unknown.as_str().into(),
                                     got_481: Some(dcode == Some(481)),
                                 },
@@ -175,11 +219,14 @@ impl Probe for ReferPolicy {
                                 supported_replaces: has("replaces"),
                                 supported_norefersub: has("norefersub"),
                             })
-                            .evidence([ctx.evidence(&ex), ctx.evidence(&dex)]),
-                    ),
-                );
-            }
-            out
+                            .evidence(
+                                std::iter::once(ctx.evidence(&ex))
+                                    .chain(dauthed.evidence(ctx))
+                                    .collect::<Vec<_>>(),
+                            ),
+                ]
+            })
+            .await
         })
     }
 }

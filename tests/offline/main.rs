@@ -13,6 +13,7 @@ mod mutate;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod auth_proxy_fake;
 mod call_identity;
 mod call_teardown;
 mod cli_progress;
