@@ -27,6 +27,7 @@ impl Probe for SipsOptions {
                     "no TLS endpoint (TLS not selected, or not published in DNS: see dns.srv)",
                 )];
             }
+            // Concurrent per endpoint (silent endpoints share one wait); each kept as it is made.
             ctx.per_endpoint(eps, |ep| async move {
                 let authed = ctx.sips_options_authed(&ep).await;
                 // The TLS session is the first one's; the answer is the last one's.

@@ -40,6 +40,8 @@ impl Probe for Reachability {
                     ),
                 )];
             }
+            // Fetched together (shared with the other probes), so silent endpoints share one wait.
+            ctx.options_of(&eps).await;
             let mut out = Vec::new();
             for ep in eps {
                 let ex = ctx.options(&ep).await;

@@ -10,6 +10,8 @@ mod media_fake;
 #[allow(dead_code)]
 #[path = "../support/mutate.rs"]
 mod mutate;
+#[path = "../support/probed_media.rs"]
+mod probed_media;
 #[path = "../support/mod.rs"]
 mod support;
 
@@ -18,6 +20,7 @@ mod call_identity;
 mod call_teardown;
 mod cli_progress;
 mod dtls_fake;
+mod endpoints_overlap;
 mod fuzz_corpus;
 mod fuzz_regressions;
 mod media_fake_tests;

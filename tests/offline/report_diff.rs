@@ -1,9 +1,10 @@
 //! Baseline diff on hand-made pairs: worse, better, new and gone, by status and by details.
 
 #[allow(unused_imports)]
-use crate::handmade;
+use crate::{handmade, probed_media};
 
 use handmade::*;
+use probed_media::Accepts;
 use serde_json::json;
 use sipcheck::Transport;
 use sipcheck::report::Status;
@@ -78,29 +79,52 @@ fn a_new_weak_suite_is_worse_a_new_strong_one_is_new() {
     assert_eq!(kinds(&d, Kind::Better).len(), 1);
 }
 
-#[test]
-fn srtp_no_longer_required_and_plain_rtp_accepted_are_worse() {
-    let sdes = |acc, req| {
-        finding(
-            "media.sdes",
-            Status::Info,
-            json!({ "accepted": acc, "required": req }),
-        )
+/// Reports the media probe wrote against a fake trunk, before and after it stopped taking SDES and
+/// started taking plain RTP.
+#[tokio::test(flavor = "multi_thread")]
+async fn sdes_refused_and_plain_rtp_accepted_are_worse() {
+    let srtp_only = Accepts {
+        sdes: true,
+        ..Accepts::default()
     };
-    let rtp = |acc| finding("media.rtp_plain", Status::Info, json!({ "accepted": acc }));
-    let old = report("t", vec![sdes(true, true), rtp(false)]);
-    let new = report("t", vec![sdes(true, false), rtp(true)]);
+    let plain_only = Accepts {
+        plain: true,
+        ..Accepts::default()
+    };
+    let (old, new) = probed_media::before_after(srtp_only, plain_only).await;
     let d = diff(&old, &new);
     let w = kinds(&d, Kind::Worse);
     assert!(
-        w.iter().any(|c| c.contains("SRTP no longer required")),
+        w.iter()
+            .any(|c| c == "media.sdes SDES-SRTP no longer accepted"),
         "{w:?}"
     );
     assert!(
-        w.iter().any(|c| c.contains("plain RTP now accepted")),
+        w.iter()
+            .any(|c| c == "media.rtp_plain plain RTP now accepted (SRTP no longer required)"),
         "{w:?}"
     );
-    assert!(kinds(&diff(&new, &old), Kind::Better).len() >= 2);
+    let b = kinds(&diff(&new, &old), Kind::Better);
+    assert!(
+        b.iter().any(|c| c == "media.sdes SDES-SRTP now accepted"),
+        "{b:?}"
+    );
+    assert!(
+        b.iter()
+            .any(|c| c == "media.rtp_plain plain RTP now refused (SRTP required)"),
+        "{b:?}"
+    );
+    // A report from before sipcheck wrote `accepted` is not compared on it, and the diff says so.
+    let mut older = old.clone();
+    for f in older.findings.iter_mut().filter(|f| f.id == "media.sdes") {
+        f.details.as_object_mut().unwrap().remove("accepted");
+    }
+    let nc = kinds(&diff(&older, &new), Kind::NotComparable);
+    assert!(
+        nc.iter()
+            .any(|c| c.starts_with("media.sdes") && c.contains("older sipcheck")),
+        "{nc:?}"
+    );
 }
 
 #[test]

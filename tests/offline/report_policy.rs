@@ -2,9 +2,10 @@
 //! skipped, and malformed policies rejected with file, line and reason.
 
 #[allow(unused_imports)]
-use crate::handmade;
+use crate::{handmade, probed_media};
 
 use handmade::*;
+use probed_media::Accepts;
 use serde_json::json;
 use sipcheck::Transport;
 use sipcheck::report::policy::{self, Policy, RuleStatus};
@@ -127,47 +128,56 @@ fn certificate_days_both_sides() {
     assert_eq!(outcome(rule, vec![sips(400), cert]), RuleStatus::Fail);
 }
 
-#[test]
-fn srtp_required_and_plain_rtp_forbidden_both_sides() {
-    let srtp = "[rules]\nsrtp_required = true\n";
-    let sdes = |accepted| finding("media.sdes", Status::Info, json!({ "accepted": accepted }));
-    let dtls = |accepted| {
-        finding(
-            "media.dtls_srtp",
-            Status::Info,
-            json!({ "accepted": accepted }),
-        )
+/// The media rules over reports the media probe wrote against fake trunks taking SDES only, DTLS-SRTP
+/// and plain RTP, or nothing at all.
+#[tokio::test(flavor = "multi_thread")]
+async fn srtp_required_and_plain_rtp_forbidden_both_sides() {
+    let (sdes, dtls_plain, none) = tokio::join!(
+        probed_media::report(Accepts {
+            sdes: true,
+            ..Accepts::default()
+        }),
+        probed_media::report(Accepts {
+            dtls: true,
+            plain: true,
+            ..Accepts::default()
+        }),
+        probed_media::report(Accepts::default()),
+    );
+    let on = |rules: &str, r: &Report| {
+        let mut r = r.clone();
+        policy::apply(&policy(rules), &mut r);
+        let o = r.policy.clone().unwrap();
+        assert_eq!(o.rules.len(), 1, "{o:?}");
+        (o.rules[0].outcome, o.rules[0].summary.clone())
     };
-    assert_eq!(outcome(srtp, vec![sdes(false)]), RuleStatus::Fail);
-    assert_eq!(outcome(srtp, vec![sdes(true)]), RuleStatus::Pass);
-    assert_eq!(
-        outcome(srtp, vec![sdes(false), dtls(true)]),
-        RuleStatus::Pass,
-        "DTLS-SRTP alone satisfies SRTP"
-    );
-    // Without the `accepted` key the status decides: pass means accepted.
-    assert_eq!(
-        outcome(srtp, vec![finding("media.sdes", Status::Pass, json!({}))]),
-        RuleStatus::Pass
-    );
+    let srtp = "[rules]\nsrtp_required = true\n";
+    assert_eq!(on(srtp, &sdes).0, RuleStatus::Pass, "{:#?}", sdes.findings);
+    let (o, why) = on(srtp, &dtls_plain);
+    assert_eq!(o, RuleStatus::Pass, "DTLS-SRTP alone satisfies SRTP: {why}");
+    assert!(why.contains("media.dtls_srtp"), "{why}");
+    let (o, why) = on(srtp, &none);
+    assert_eq!(o, RuleStatus::Fail, "both offers refused: {why}");
 
     let plain = "[rules]\nplain_rtp_forbidden = true\n";
-    let rtp = |accepted| {
-        finding(
-            "media.rtp_plain",
-            Status::Info,
-            json!({ "accepted": accepted }),
-        )
-    };
-    assert_eq!(outcome(plain, vec![rtp(true)]), RuleStatus::Fail);
-    assert_eq!(outcome(plain, vec![rtp(false)]), RuleStatus::Pass);
-    assert_eq!(
-        outcome(
-            plain,
-            vec![finding("media.rtp_plain", Status::Warn, json!({}))]
-        ),
-        RuleStatus::Fail
-    );
+    assert_eq!(on(plain, &dtls_plain).0, RuleStatus::Fail);
+    assert_eq!(on(plain, &sdes).0, RuleStatus::Pass);
+    assert_eq!(on(plain, &none).0, RuleStatus::Pass);
+
+    // A report from before sipcheck wrote `accepted` cannot tell: not measured, and it says why.
+    let mut older = sdes.clone();
+    for f in older
+        .findings
+        .iter_mut()
+        .filter(|f| f.id.starts_with("media."))
+    {
+        if let Some(d) = f.details.as_object_mut() {
+            d.remove("accepted");
+        }
+    }
+    let (o, why) = on(srtp, &older);
+    assert_eq!(o, RuleStatus::NotMeasured, "{why}");
+    assert!(why.contains("older sipcheck"), "{why}");
 }
 
 #[test]

@@ -29,7 +29,12 @@ impl Drop for CallFake {
 
 impl CallFake {
     pub async fn start(handler: Handler) -> CallFake {
-        let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        CallFake::start_at("127.0.0.1:0".parse().unwrap(), handler).await
+    }
+
+    /// On a given address: a second fake on the port of an earlier one is the same trunk to a diff.
+    pub async fn start_at(addr: SocketAddr, handler: Handler) -> CallFake {
+        let sock = UdpSocket::bind(addr).await.unwrap();
         let addr = sock.local_addr().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let rec = requests.clone();

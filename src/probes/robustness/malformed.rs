@@ -3,7 +3,8 @@
 //!
 //! Pacing: cases go out in windows of [`WINDOW`], in flight together (each on its own socket, so an
 //! answer can only belong to its case), every case one request under the run's `--rate` budget
-//! (default 20/s, burst 10, per address, shared by UDP and TCP) and the address's connection cap.
+//! (default 20/s, burst 10, per address, shared by UDP and TCP) and, on streams, the address's
+//! connection cap.
 //! Silent cases of a window share one wait (see [`super::case_wait`]).
 //! Liveness: an answer to a case proves the trunk survived every case sent before it, so a normal
 //! OPTIONS is sent only when a window ends with unanswered cases.
@@ -220,7 +221,12 @@ async fn run_endpoint(ctx: &Context, ep: &Endpoint, base: &Exchange, cases: &[Ca
     // address's connections, then a liveness check) ends within nine tenths of the probe's time, so a
     // slow trunk yields a partial table instead of a probe killed by the runner.
     let budget = tokio::time::Instant::now() + ctx.config.probe_timeout.mul_f64(0.9);
-    let turns = WINDOW.div_ceil(ctx.config.max_connections.max(1)) as u32;
+    let turns = if ep.transport.is_stream() {
+        WINDOW.div_ceil(ctx.config.max_connections.max(1)) as u32
+    } else {
+        // A UDP case holds no connection slot (see `Context::connect`): the window waits once.
+        1
+    };
     let window_cost = wait * (turns + 1);
     let mut next = 0;
     while next < queue.len() {

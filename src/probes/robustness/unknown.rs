@@ -54,8 +54,11 @@ impl Probe for UnknownHeader {
                         "Sipcheck-Unknown-Header",
                         "<sip:nobody@invalid>;weird=\"yes\"",
                     );
-                let base = ctx.options_authed(&ep).await;
-                let authed = ctx.exchange_authed(&ep, &req).await;
+                let (base, authed) = futures_util::future::join(
+                    ctx.options_authed(&ep),
+                    ctx.exchange_authed(&ep, &req),
+                )
+                .await;
                 let ex = authed.last();
                 let base_answer = base.answer().or(base.last().final_response());
                 let base_code = base_answer.and_then(|m| m.status());
@@ -212,11 +215,15 @@ impl Probe for UnknownRequire {
             ctx.per_endpoint(eps, |(ep, _)| async move {
                 let uri = ctx.request_uri(&ep, false);
                 let req = ctx.request("OPTIONS", &uri).header("Require", UNKNOWN_TAG);
-                let authed = ctx.exchange_authed(&ep, &req).await;
                 let preq = ctx
                     .request("OPTIONS", &uri)
                     .header("Proxy-Require", UNKNOWN_TAG);
-                let pauthed = ctx.exchange_authed(&ep, &preq).await;
+                // Independent of each other: in flight together.
+                let (authed, pauthed) = futures_util::future::join(
+                    ctx.exchange_authed(&ep, &req),
+                    ctx.exchange_authed(&ep, &preq),
+                )
+                .await;
                 let got = authed.last().final_response();
                 let pgot = pauthed.last().final_response();
                 let (status, summary) = judge_require(
