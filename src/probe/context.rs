@@ -262,7 +262,8 @@ impl Context {
         match conn {
             Ok(c) => Ok((c, permit)),
             Err(e) => {
-                self.mark_reached(ep, false);
+                // A server that asked for a client certificate answered TLS, even if it then hung up.
+                self.mark_reached(ep, e.is_client_cert());
                 Err(e)
             }
         }

@@ -41,15 +41,25 @@ impl Probe for SipsOptions {
                         .as_ref()
                         .map(|e| e.to_string())
                         .unwrap_or_else(|| "no TLS session".into());
+                    // A server that asked for a client certificate offers SIPS, to clients that have one.
+                    let mtls = ex.error.as_ref().is_some_and(|e| e.is_client_cert());
                     return vec![
                         Finding {
-                            status: Status::Warn,
-                            severity: Severity::Medium,
-                            summary: format!("SIPS not available: {why}"),
+                            status: if mtls { Status::Info } else { Status::Warn },
+                            severity: if mtls {
+                                Severity::None
+                            } else {
+                                Severity::Medium
+                            },
+                            summary: if mtls {
+                                format!("SIPS not measured: {why}")
+                            } else {
+                                format!("SIPS not available: {why}")
+                            },
                             ..base
                         }
                         .with_details(&SipsDetails {
-                            offered: false,
+                            offered: mtls,
                             error: ex.error.as_ref().map(|e| e.kind().to_string()),
                             ..SipsDetails::default()
                         }),
@@ -111,12 +121,21 @@ impl Probe for SipsOptions {
                             worst = Status::Warn;
                         }
                     }
-                    None => {
-                        problems.push("no answer to a sips: OPTIONS over TLS".into());
-                        if worst == Status::Pass {
-                            worst = Status::Warn;
+                    None => match ex.error.as_ref().filter(|e| e.is_client_cert()) {
+                        // Not the trunk's fault, and not a pass either: the OPTIONS was not measured.
+                        Some(e) => {
+                            problems.push(e.to_string());
+                            if worst == Status::Pass {
+                                worst = Status::Info;
+                            }
                         }
-                    }
+                        None => {
+                            problems.push("no answer to a sips: OPTIONS over TLS".into());
+                            if worst == Status::Pass {
+                                worst = Status::Warn;
+                            }
+                        }
+                    },
                 }
                 let mut summary = match (problems.is_empty(), unjudged) {
                     (true, Some(_)) => format!(
