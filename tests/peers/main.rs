@@ -37,6 +37,7 @@ mod report_html;
 mod robustness_baresip;
 mod robustness_kamailio;
 mod rtp_bleed;
+mod scan_analyses;
 mod sipp_peer;
 mod stir_verify;
 mod tls_hostile;

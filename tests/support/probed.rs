@@ -122,3 +122,110 @@ pub async fn server_header(version: bool) -> Finding {
     .await;
     at(found, Transport::Udp, 5060)
 }
+
+/// `auth.challenge` from a UDP trunk that answers REGISTER with a 401 carrying one Digest challenge
+/// per algorithm in `algorithms`, or (none given) with 200 OK: nothing challenged.
+pub async fn auth_challenge(algorithms: &[&str]) -> Finding {
+    let headers: Vec<String> = algorithms
+        .iter()
+        .map(|a| {
+            format!(
+                r#"WWW-Authenticate: Digest realm="fake", nonce="n1", qop="auth", algorithm={a}"#
+            )
+        })
+        .collect();
+    let f = fake::udp(
+        "127.0.0.1:0",
+        std::sync::Arc::new(move |m: &sipcheck::sip::Message| {
+            let extra: Vec<&str> = headers.iter().map(String::as_str).collect();
+            fake::Reply::Send(match m.method() {
+                Some("REGISTER") if !extra.is_empty() => {
+                    fake::respond(m, 401, "Unauthorized", &extra)
+                }
+                _ => fake::respond(m, 200, "OK", &[]),
+            })
+        }),
+    )
+    .await;
+    let found = one(
+        f.addr.to_string(),
+        Transport::Udp,
+        "auth.challenge",
+        Config::default(),
+    )
+    .await;
+    at(found, Transport::Udp, 5060)
+}
+
+/// `secagree.rfc3329` from a UDP trunk that answers `Require: sec-agree` with 494 and a
+/// `Security-Server` list (supported; a mismatched `Security-Verify` is refused with 494 again), or
+/// with 420 Bad Extension (not supported).
+pub async fn secagree(supported: bool) -> Finding {
+    let f = fake::udp(
+        "127.0.0.1:0",
+        std::sync::Arc::new(move |m: &sipcheck::sip::Message| {
+            let requires = m
+                .list_header("Require")
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case("sec-agree"));
+            fake::Reply::Send(match (requires, supported) {
+                (false, _) => fake::respond(m, 200, "OK", &[]),
+                (true, true) => fake::respond(
+                    m,
+                    494,
+                    "Security Agreement Required",
+                    &["Security-Server: tls;q=0.2", "Require: sec-agree"],
+                ),
+                (true, false) => {
+                    fake::respond(m, 420, "Bad Extension", &["Unsupported: sec-agree"])
+                }
+            })
+        }),
+    )
+    .await;
+    let found = one(
+        f.addr.to_string(),
+        Transport::Udp,
+        "secagree.rfc3329",
+        Config::default(),
+    )
+    .await;
+    at(found, Transport::Udp, 5060)
+}
+
+/// `robustness.malformed` from a UDP trunk that answers every message with 200 OK, or that falls
+/// silent for good after the `SIP/7.0` case (`dies`).
+pub async fn malformed(dies: bool) -> Finding {
+    let dead = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let f = fake::udp(
+        "127.0.0.1:0",
+        std::sync::Arc::new(move |m: &sipcheck::sip::Message| {
+            use std::sync::atomic::Ordering;
+            if let sipcheck::sip::StartLine::Request { version, .. } = &m.start
+                && version == "SIP/7.0"
+                && dies
+            {
+                dead.store(true, Ordering::SeqCst);
+            }
+            if dead.load(Ordering::SeqCst) {
+                fake::Reply::Silence
+            } else {
+                fake::Reply::Send(fake::respond(m, 200, "OK", &[]))
+            }
+        }),
+    )
+    .await;
+    let cfg = Config {
+        rate: 1000.0,
+        burst: 50,
+        ..Config::default()
+    };
+    let found = one(
+        f.addr.to_string(),
+        Transport::Udp,
+        "robustness.malformed",
+        cfg,
+    )
+    .await;
+    at(found, Transport::Udp, 5060)
+}
