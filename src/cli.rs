@@ -117,21 +117,46 @@ pub(crate) fn progress(target: &str, quiet: bool) -> Option<indicatif::ProgressB
     Some(pb)
 }
 
-/// The library's progress hook drawing on `pb`.
+/// The library's progress hook drawing on `pb`: the probes running, each with its count inside
+/// (`robustness.malformed cases 12/40`) once it reported one.
 pub(crate) fn progress_hook(pb: indicatif::ProgressBar) -> sipcheck::probe::Progress {
     use sipcheck::probe::ProgressEvent;
-    let running = std::sync::Mutex::new(Vec::<&'static str>::new());
+    // The probes running with their counts, and the run's own counts (calls of --max-calls).
+    type Lines = (Vec<(&'static str, String)>, Vec<(&'static str, String)>);
+    let state = std::sync::Mutex::new(Lines::default());
     sipcheck::probe::Progress::new(move |e| {
-        let mut running = running.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+        let (running, run_wide) = &mut *state;
         match e {
             ProgressEvent::Planned { total } => pb.set_length(total as u64),
-            ProgressEvent::Started { probe } => running.push(probe),
+            ProgressEvent::Started { probe } => running.push((probe, String::new())),
             ProgressEvent::Finished { probe, done, total } => {
-                running.retain(|p| *p != probe);
+                running.retain(|(p, _)| *p != probe);
                 pb.set_length(total as u64);
                 pb.set_position(done as u64);
             }
+            ProgressEvent::Step {
+                probe,
+                what,
+                done,
+                total,
+            } => {
+                let count = match total {
+                    Some(t) => format!(" {what} {done}/{t}"),
+                    None => format!(" {what} {done}"),
+                };
+                if probe.is_empty() {
+                    match run_wide.iter_mut().find(|(w, _)| *w == what) {
+                        Some((_, c)) => *c = count,
+                        None => run_wide.push((what, count)),
+                    }
+                } else if let Some((_, c)) = running.iter_mut().find(|(p, _)| *p == probe) {
+                    *c = count;
+                }
+            }
         }
-        pb.set_message(format!("running {}", running.join(", ")));
+        let now: Vec<String> = running.iter().map(|(p, c)| format!("{p}{c}")).collect();
+        let wide: String = run_wide.iter().map(|(_, c)| format!(";{c}")).collect();
+        pb.set_message(format!("running {}{wide}", now.join(", ")));
     })
 }

@@ -215,6 +215,20 @@ impl Context {
         r
     }
 
+    /// A count inside `probe` for the progress line (`cases`, `hellos`, `flood steps`); share one
+    /// between the probe's endpoints so the line shows their sum.
+    pub fn counter(&self, probe: &'static str, what: &'static str) -> super::Counter {
+        super::Counter::new(self.config.progress.clone(), probe, what)
+    }
+
+    /// Tells the progress line that a call was placed: calls placed so far of `--max-calls`, a
+    /// budget of the whole run (no one probe's count).
+    pub fn call_placed(&self) {
+        let c = &self.config.calls;
+        self.counter("", "calls")
+            .set(c.placed() as usize, c.max_calls as usize);
+    }
+
     /// Records whether anything answered at an endpoint. Once reached, an endpoint stays reached.
     pub fn mark_reached(&self, ep: &Endpoint, reached: bool) {
         let mut m = self.reached.lock().unwrap_or_else(|p| p.into_inner());

@@ -15,7 +15,7 @@ use std::pin::Pin;
 
 pub use context::{Config, Context};
 pub use limiter::Limiter;
-pub use progress::{Progress, ProgressEvent};
+pub use progress::{Counter, Progress, ProgressEvent};
 pub use runner::run;
 
 use crate::report::{Finding, Status};
