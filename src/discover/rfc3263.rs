@@ -665,9 +665,16 @@ pub async fn walk(
         };
         match w.addresses(&name).await {
             Ok(addrs) => {
-                for &t in transports {
+                'all: for &t in transports {
                     let port = port_for(t);
                     for (kind, ip) in &addrs {
+                        if w.d.endpoints.len() >= bounds.max_endpoints {
+                            w.cut(format!(
+                                "more than {} endpoints: the rest were not probed",
+                                bounds.max_endpoints
+                            ));
+                            break 'all;
+                        }
                         let mut e = Endpoint::new(t, *ip, port);
                         e.discovered_by = vec![
                             format!("{why}: port {port} for {t}"),

@@ -331,3 +331,11 @@ fn x5u_answers_with_differing_content_lengths_are_refused_however_they_arrive() 
         x5u_answer(same, 1).unwrap()
     );
 }
+
+#[test]
+fn the_endpoint_cap_holds_without_srv_too() {
+    // Found by `dns_answers` in its first minute: the A/AAAA path (no SRV, an explicit port,
+    // --no-discovery) made one endpoint per address and transport past `max_endpoints`. Here
+    // --no-discovery, caps of 2 addresses per family and 4 endpoints, 2 A and 2 AAAA records.
+    fuzzing::dns_answers(&[0x60, 0, 2, 1, 1, 2, 0, 3, 1, 1, 2]);
+}
