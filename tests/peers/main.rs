@@ -38,6 +38,7 @@ mod robustness_kamailio;
 mod rtp_bleed;
 mod sipp_peer;
 mod stir_verify;
+mod tls_connections;
 mod tls_hostile;
 mod tls_kamailio;
 mod tls_openssl;
