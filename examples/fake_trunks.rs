@@ -1,6 +1,7 @@
 //! Many fake SIP trunks in one process, for `bench/multi-target.sh`: trunk `i` (1..=N) listens on
-//! UDP and TCP `127.0.1.i:PORT` and answers every request `200 OK` after `(i % 10) * DELAY_MS`, so the
-//! trunks differ in speed and the slowest one bounds a well-parallelised run.
+//! UDP and TCP `127.0.1.i:PORT` and answers every request it can parse `200 OK` after
+//! `(i % 10) * DELAY_MS` (each request on its own, in parallel), so the trunks differ in speed and the
+//! slowest one bounds a well-parallelised run. What it cannot parse it ignores, as many stacks do.
 //!
 //! Usage: `fake_trunks N PORT DELAY_MS`. Prints `ready` when every socket is bound, then serves until
 //! killed. Loopback only.
@@ -33,7 +34,7 @@ fn reply(req: &[u8]) -> Option<Vec<u8>> {
 }
 
 async fn serve(addr: SocketAddr, delay: Duration) -> std::io::Result<()> {
-    let udp = UdpSocket::bind(addr).await?;
+    let udp = std::sync::Arc::new(UdpSocket::bind(addr).await?);
     let tcp = TcpListener::bind(addr).await?;
     tokio::spawn(async move {
         let mut buf = vec![0u8; 65_535];
@@ -41,9 +42,14 @@ async fn serve(addr: SocketAddr, delay: Duration) -> std::io::Result<()> {
             let Ok((n, from)) = udp.recv_from(&mut buf).await else {
                 continue;
             };
+            // Each answer is delayed on its own, as a trunk handling requests in parallel would: a
+            // fake that slept in its receive loop would answer one request per delay.
             if let Some(r) = reply(&buf[..n]) {
-                tokio::time::sleep(delay).await;
-                let _ = udp.send_to(&r, from).await;
+                let udp = udp.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let _ = udp.send_to(&r, from).await;
+                });
             }
         }
     });

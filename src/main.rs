@@ -2,6 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -14,7 +15,7 @@ mod verify_cli;
 use sipcheck::probe::Config;
 use sipcheck::report::{self, Format};
 use sipcheck::scan::{self, ScanOptions};
-use sipcheck::transport::TlsSettings;
+use sipcheck::transport::{ClientIdentity, TlsSettings};
 use sipcheck::{Error, Port, Target, Transport};
 
 /// Measure what a SIP trunk really does about security, and write an evidence-backed scorecard.
@@ -158,6 +159,12 @@ struct ProbeArgs {
     /// PEM file of trust roots instead of the built-in Mozilla roots.
     #[arg(long)]
     ca_file: Option<String>,
+    /// PEM client certificate chain (leaf first) to present when a TLS server asks for one (mutual TLS); needs --client-key.
+    #[arg(long, value_name = "PEM")]
+    client_cert: Option<String>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --client-cert.
+    #[arg(long, value_name = "PEM")]
+    client_key: Option<String>,
     /// User-Agent header to send.
     #[arg(long)]
     user_agent: Option<String>,
@@ -321,6 +328,15 @@ fn build_options(a: &ProbeArgs, target: &str) -> Result<(ScanOptions, Format), E
     if let Some(ca) = &a.ca_file {
         cfg.tls = TlsSettings::from_ca_file(ca)?;
     }
+    cfg.tls.client_identity = match (&a.client_cert, &a.client_key) {
+        (Some(c), Some(k)) => Some(Arc::new(ClientIdentity::from_pem_files(c, k)?)),
+        (None, None) => None,
+        _ => {
+            return Err(Error::BadOption(
+                "--client-cert and --client-key go together (the certificate chain and its private key)".into(),
+            ));
+        }
+    };
     if let Some(ua) = &a.user_agent {
         cfg.user_agent = ua.clone();
     }

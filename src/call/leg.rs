@@ -151,7 +151,7 @@ struct Dialog {
 /// One call to one endpoint, on one connection.
 pub struct CallLeg {
     conn: Connection,
-    _permit: OwnedSemaphorePermit,
+    _permit: Option<OwnedSemaphorePermit>,
     endpoint: Endpoint,
     run_start: Instant,
     t1: Duration,

@@ -76,6 +76,9 @@ pub struct PolicyRuleDetails {
     pub setting: serde_json::Value,
     /// Where it was violated (endpoints, or `trunk`).
     pub violations: Vec<String>,
+    /// The seed questions the rule concerns (none for a `findings.ID` rule).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub questions: Vec<u8>,
 }
 
 /// The direction of one change.

@@ -9,6 +9,9 @@ use super::call::{CallReferDetails, ReplacesDetails, RtpBleedDetails};
 #[allow(unused_imports)]
 use super::dns::{AaaaDetails, DnssecDetails, NaptrDetails, SrvDetails};
 use super::dos::FloodDetails;
+use super::media::{
+    DtlsSrtpDetails, RtpPlainDetails, SdesCleartextDetails, SdesDetails, SrtpFlowDetails,
+};
 #[allow(unused_imports)]
 use super::robustness::MalformedDetails;
 use super::run::{BaselineDetails, ParityDetails, PolicyRuleDetails};
@@ -158,35 +161,35 @@ super::registry! {
         meaning: "Whether a call without credentials is refused; accepting it is toll fraud waiting to happen.",
         remedy: "Ask the carrier to challenge or refuse every INVITE that is neither authenticated nor from your addresses.",
     },
-    MEDIA_SDES: Untyped = "media.sdes" {
+    MEDIA_SDES: SdesDetails = "media.sdes" {
         title: "SDES-SRTP offer (RFC 4568)",
         probe: "media", safety: Calls, opt_in: "--allow-calls --call-to URI",
         questions: [5, 7], rfcs: ["RFC 4568", "RFC 3711"],
         meaning: "Whether a call offering SRTP keyed with SDES is accepted with SRTP.",
         remedy: "Ask the carrier to support SRTP (AES_CM_128_HMAC_SHA1_80 at least) on TLS signalling.",
     },
-    MEDIA_DTLS_SRTP: Untyped = "media.dtls_srtp" {
+    MEDIA_DTLS_SRTP: DtlsSrtpDetails = "media.dtls_srtp" {
         title: "DTLS-SRTP offer (RFC 5763/5764)",
         probe: "media", safety: Calls, opt_in: "--allow-calls --call-to URI",
         questions: [7], rfcs: ["RFC 5763", "RFC 5764"],
         meaning: "Whether a call offering DTLS-SRTP is accepted, and with which fingerprint and role.",
         remedy: "Ask the carrier whether DTLS-SRTP (RFC 5764) is available for trunks.",
     },
-    MEDIA_RTP_PLAIN: Untyped = "media.rtp_plain" {
+    MEDIA_RTP_PLAIN: RtpPlainDetails = "media.rtp_plain" {
         title: "Plain RTP offer (downgrade)",
         probe: "media", safety: Calls, opt_in: "--allow-calls --call-to URI",
         questions: [5], rfcs: ["RFC 3711", "RFC 3550"],
         meaning: "Whether the trunk accepts unencrypted media, which anyone on the path can listen to.",
         remedy: "Ask the carrier to refuse plain RTP for accounts that require SRTP.",
     },
-    MEDIA_SDES_CLEARTEXT: Untyped = "media.sdes_cleartext" {
+    MEDIA_SDES_CLEARTEXT: SdesCleartextDetails = "media.sdes_cleartext" {
         title: "SDES keys over plaintext signalling",
         probe: "media", safety: Calls, opt_in: "--allow-calls --call-to URI",
         questions: [7], rfcs: ["RFC 4568 §8.3", "RFC 3261 §26"],
         meaning: "SDES keys sent over plaintext signalling are readable by anyone on the path, so the SRTP protects nothing.",
         remedy: "Ask the carrier to refuse a=crypto offers that do not arrive over TLS.",
     },
-    MEDIA_SRTP_FLOW: Untyped = "media.srtp_flow" {
+    MEDIA_SRTP_FLOW: SrtpFlowDetails = "media.srtp_flow" {
         title: "SRTP and SRTCP flow",
         probe: "media", safety: Calls, opt_in: "--allow-calls --call-to URI",
         questions: [5], rfcs: ["RFC 3711", "RFC 5761"],

@@ -15,7 +15,6 @@ use openssl::hash::MessageDigest;
 use openssl::pkey::PKey;
 use openssl::ssl::{HandshakeError, Ssl, SslContext, SslMethod, SslStream, SslVerifyMode};
 use openssl::x509::X509;
-use serde::Serialize;
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
@@ -59,13 +58,7 @@ fn hex_colons(b: &[u8]) -> String {
         .join(":")
 }
 
-/// Which side of the handshake we play.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Client,
-    Server,
-}
+pub use crate::findings::media::{DtlsReport, Role};
 
 impl Role {
     /// RFC 5763 §5: the answerer's `active` makes it the client, so we serve; `passive` (and an absent
@@ -76,26 +69,6 @@ impl Role {
             _ => Role::Client,
         }
     }
-}
-
-/// What the handshake showed (keys are kept out of the report).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct DtlsReport {
-    pub role: Option<Role>,
-    pub completed: bool,
-    pub version: Option<String>,
-    pub cipher_suite: Option<String>,
-    pub srtp_profile: Option<String>,
-    /// The peer certificate's fingerprint, in the hash function the answer named.
-    pub peer_fingerprint: Option<String>,
-    /// Whether it equals the answer's `a=fingerprint` (`None` when there was no certificate to check).
-    pub fingerprint_matches: Option<bool>,
-    /// Where the peer's DTLS came from.
-    pub peer: Option<String>,
-    pub datagrams_sent: u32,
-    pub datagrams_received: u32,
-    pub duration_ms: u64,
-    pub error: Option<String>,
 }
 
 /// SRTP keys from a completed handshake: ours (what we send with) and the peer's, each key ‖ salt.

@@ -9,7 +9,6 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::time::Instant;
 use webrtc_srtp::context::Context as SrtpContext;
 use webrtc_srtp::protection_profile::ProtectionProfile;
@@ -90,41 +89,13 @@ pub struct FlowPlan {
     pub max: Duration,
 }
 
-/// What the exchange showed.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct FlowReport {
-    pub protection: String,
-    pub rtcp_mux: bool,
-    pub rtp_sent: u32,
-    pub rtcp_sent: u32,
-    pub rtp_received: u32,
-    pub rtp_authenticated: u32,
-    pub rtp_rejected: u32,
-    pub rtcp_received: u32,
-    pub rtcp_authenticated: u32,
-    pub rtcp_rejected: u32,
-    /// RTCP that arrived on the RTP port (the far end muxes).
-    pub rtcp_on_rtp_port: u32,
-    pub dtls_received: u32,
-    pub other_received: u32,
-    /// The far end's (authenticated) RTCP has a report block about our SSRC.
-    pub peer_reports_our_stream: bool,
-    pub rtp_source: Option<String>,
-    pub duration_ms: u64,
-    /// The first few reasons packets were rejected or could not be sent.
-    pub errors: Vec<String>,
-}
+pub use crate::findings::media::FlowReport;
 
 impl FlowReport {
     fn error(&mut self, e: String) {
         if self.errors.len() < 5 && !self.errors.contains(&e) {
             self.errors.push(e);
         }
-    }
-
-    /// SRTP authenticated from the far end, and the far end reports on ours.
-    pub fn srtp_both_ways(&self) -> bool {
-        self.rtp_authenticated > 0 && self.peer_reports_our_stream
     }
 }
 

@@ -169,6 +169,34 @@ impl Context {
         f
     }
 
+    /// Runs `measure` for every item (an endpoint and what it needs) concurrently, within each address's
+    /// politeness budget, and [keeps](Context::keep) each item's findings as soon as they are made: silent
+    /// endpoints share one wait instead of waiting one after another, and a probe stopped at its time
+    /// limit loses only the endpoints it had not finished. Findings come back in the items' order.
+    pub async fn per_endpoint<T, F, Fut>(&self, items: Vec<T>, measure: F) -> Vec<Finding>
+    where
+        F: Fn(T) -> Fut,
+        Fut: std::future::Future<Output = Vec<Finding>>,
+    {
+        let measure = &measure;
+        futures_util::future::join_all(items.into_iter().map(|item| async move {
+            let found = measure(item).await;
+            found.into_iter().map(|f| self.keep(f)).collect::<Vec<_>>()
+        }))
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// The shared OPTIONS exchanges of `eps`, fetched concurrently, in the same order.
+    pub async fn options_of<'e>(
+        &self,
+        eps: impl IntoIterator<Item = &'e Endpoint>,
+    ) -> Vec<Arc<Exchange>> {
+        futures_util::future::join_all(eps.into_iter().map(|ep| self.options(ep))).await
+    }
+
     /// The findings [`keep`](Context::keep) recorded with one of these ids.
     pub fn kept(&self, ids: &[&str]) -> Vec<Finding> {
         self.kept
@@ -206,11 +234,17 @@ impl Context {
     }
 
     /// Opens a connection under the politeness budget (the permit must live as long as the connection).
+    /// A stream holds one of the address's connection slots; a UDP socket holds none (the server keeps
+    /// no connection for it, only the transaction), so UDP transactions are bounded by the rate alone.
     pub async fn connect(
         &self,
         ep: &Endpoint,
-    ) -> Result<(Connection, tokio::sync::OwnedSemaphorePermit), TxError> {
-        let permit = self.limiter.connection(ep.address).await;
+    ) -> Result<(Connection, Option<tokio::sync::OwnedSemaphorePermit>), TxError> {
+        let permit = if ep.transport.is_stream() {
+            Some(self.limiter.connection(ep.address).await)
+        } else {
+            None
+        };
         self.limiter.request(ep.address).await;
         let deadline = Instant::now() + self.config.timers.timeout;
         let conn = Connection::open(
@@ -224,7 +258,8 @@ impl Context {
         match conn {
             Ok(c) => Ok((c, permit)),
             Err(e) => {
-                self.mark_reached(ep, false);
+                // A server that asked for a client certificate answered TLS, even if it then hung up.
+                self.mark_reached(ep, e.is_client_cert());
                 Err(e)
             }
         }

@@ -114,4 +114,32 @@ mod tests {
         l.request("127.0.0.2".parse().unwrap()).await;
         assert!(t1.elapsed() < Duration::from_millis(1));
     }
+
+    /// Many tasks sharing one address's bucket (a probe measuring its endpoints concurrently) get
+    /// tokens no faster than the rate: the n-th is let through no earlier than (n - burst) / rate.
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_tasks_share_one_budget_per_address() {
+        let l = Arc::new(Limiter::new(10.0, 3, 2));
+        let a: IpAddr = "127.0.0.1".parse().unwrap();
+        let t0 = Instant::now();
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..40 {
+            let l = l.clone();
+            set.spawn(async move {
+                l.request(a).await;
+                Instant::now()
+            });
+        }
+        let mut at: Vec<Duration> = set.join_all().await.iter().map(|t| *t - t0).collect();
+        at.sort();
+        for (n, t) in at.iter().enumerate() {
+            let earliest = Duration::from_secs_f64((n as f64 + 1.0 - 3.0).max(0.0) / 10.0);
+            assert!(
+                *t + Duration::from_micros(10) >= earliest,
+                "request {n} at {t:?}"
+            );
+        }
+        // Paced, not serialised behind one another's sleeps: the last is let through at its turn.
+        assert!(at[39] < Duration::from_millis(3800), "{:?}", at[39]);
+    }
 }

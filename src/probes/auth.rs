@@ -142,16 +142,19 @@ fn judge(ep: &Endpoint, source: &str, m: &Message, ev: Vec<Evidence>) -> Finding
 }
 
 async fn challenges(ctx: &Context, from_invite: InviteChallenge) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for ep in call_endpoints(ctx).await.into_iter().filter(|(_, a)| *a) {
-        let ep = ep.0;
+    let eps: Vec<Endpoint> = call_endpoints(ctx)
+        .await
+        .into_iter()
+        .filter_map(|(ep, answered)| answered.then_some(ep))
+        .collect();
+    let from_invite = &from_invite;
+    let mut out = ctx.per_endpoint(eps, |ep| async move {
         let opt = ctx.options(&ep).await;
         if let Some(m) = opt
             .final_response()
             .filter(|m| matches!(m.status(), Some(401 | 407)))
         {
-            out.push(judge(&ep, "OPTIONS", m, vec![ctx.evidence(&opt)]));
-            continue;
+            return vec![judge(&ep, "OPTIONS", m, vec![ctx.evidence(&opt)])];
         }
         let user = ctx
             .config
@@ -171,14 +174,12 @@ async fn challenges(ctx: &Context, from_invite: InviteChallenge) -> Vec<Finding>
             .final_response()
             .filter(|m| matches!(m.status(), Some(401 | 407)))
         {
-            out.push(judge(&ep, "REGISTER", m, vec![ctx.evidence(&ex)]));
-            continue;
+            return vec![judge(&ep, "REGISTER", m, vec![ctx.evidence(&ex)])];
         }
-        if let Some((iep, m, ev)) = &from_invite
+        if let Some((iep, m, ev)) = from_invite
             && *iep == ep
         {
-            out.push(judge(&ep, "INVITE", m, ev.clone()));
-            continue;
+            return vec![judge(&ep, "INVITE", m, ev.clone())];
         }
         let what = ex
             .final_response()
@@ -205,7 +206,7 @@ async fn challenges(ctx: &Context, from_invite: InviteChallenge) -> Vec<Finding>
                 ),
             )
         };
-        out.push(
+        vec![
             Finding::of("auth.challenge", status, summary)
                 .endpoint(&ep)
                 // Nothing was challenged: no source, no challenge.
@@ -214,8 +215,9 @@ async fn challenges(ctx: &Context, from_invite: InviteChallenge) -> Vec<Finding>
                     ..ChallengeDetails::default()
                 })
                 .evidence([ctx.evidence(&opt), ctx.evidence(&ex)]),
-        );
-    }
+        ]
+    })
+    .await;
     if out.is_empty() {
         out.push(Finding::of(
             "auth.challenge",

@@ -84,6 +84,7 @@ impl Probe for Flood {
 
 /// UDP first (floods are cheapest there), then TCP, then TLS; only endpoints that answered OPTIONS.
 async fn pick_endpoint(ctx: &Context) -> Option<Endpoint> {
+    ctx.options_of(&ctx.endpoints).await;
     for t in [Transport::Udp, Transport::Tcp, Transport::Tls] {
         for ep in ctx.endpoints_on(t) {
             if ctx.options(ep).await.best_response().is_some() {

@@ -5,9 +5,12 @@
 //! Every offer is its own call with a fresh Call-ID, placed only with `--call-to` and `--allow-calls`,
 //! counted against `--max-calls`, and torn down before the next one.
 
-use serde_json::json;
-
 use crate::call::{self, InviteOptions, Offer, Placed};
+use crate::findings::ids;
+use crate::findings::media::{
+    DtlsSrtpDetails, Fingerprint, MediaCall, MediaSummary, RtpPlainDetails, SdesCleartextDetails,
+    SdesDetails, SrtpFlowDetails,
+};
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 use crate::sip::digest::DigestClient;
@@ -15,11 +18,11 @@ use crate::target::{Endpoint, Transport};
 
 pub struct Media;
 
-const SDES: &str = "media.sdes";
-const DTLS: &str = "media.dtls_srtp";
-const PLAIN: &str = "media.rtp_plain";
-const CLEAR: &str = "media.sdes_cleartext";
-const FLOW: &str = "media.srtp_flow";
+const SDES: &str = ids::MEDIA_SDES.id;
+const DTLS: &str = ids::MEDIA_DTLS_SRTP.id;
+const PLAIN: &str = ids::MEDIA_RTP_PLAIN.id;
+const CLEAR: &str = ids::MEDIA_SDES_CLEARTEXT.id;
+const FLOW: &str = ids::MEDIA_SRTP_FLOW.id;
 
 fn finding(id: &str, status: Status, summary: impl Into<String>) -> Finding {
     Finding::of(id, status, summary)
@@ -28,11 +31,13 @@ fn finding(id: &str, status: Status, summary: impl Into<String>) -> Finding {
 /// The endpoints to call through, best first (TLS, then UDP, then TCP), each with whether it answered
 /// OPTIONS.
 pub(crate) async fn call_endpoints(ctx: &Context) -> Vec<(Endpoint, bool)> {
-    let mut v = Vec::new();
-    for ep in &ctx.endpoints {
-        let answered = ctx.options(ep).await.best_response().is_some();
-        v.push((ep.clone(), answered));
-    }
+    let opts = ctx.options_of(&ctx.endpoints).await;
+    let mut v: Vec<(Endpoint, bool)> = ctx
+        .endpoints
+        .iter()
+        .zip(opts)
+        .map(|(ep, ex)| (ep.clone(), ex.best_response().is_some()))
+        .collect();
     let rank = |t: Transport| match t {
         Transport::Tls => 0,
         Transport::Udp => 1,
@@ -180,7 +185,13 @@ fn judgeable<'a>(id: &str, a: &'a Attempt) -> Result<&'a Placed, Box<Finding>> {
     };
     let reason = unjudgeable(p);
     match reason {
-        Some(r) => Err(Box::new(call_finding(id, p, Status::Error, r, &[]))),
+        Some(r) => Err(Box::new(call_finding(
+            id,
+            p,
+            Status::Error,
+            r,
+            &call_details(p),
+        ))),
         None => Ok(p),
     }
 }
@@ -228,52 +239,45 @@ pub(crate) fn unjudgeable(p: &Placed) -> Option<String> {
     }
 }
 
-fn call_details(p: &Placed) -> serde_json::Value {
-    let m = p.answer.as_ref().and_then(|s| s.audio());
-    json!({
-        "offer": p.offer,
-        "transport": p.endpoint.transport,
-        "final": p.outcome.final_response.as_ref().map(|m| m.first_line()),
-        "provisional": p.outcome.provisional,
-        "authenticated_with": p.outcome.answered_with,
-        "auth_rounds": p.outcome.auth_rounds,
-        "stale_nonce_retried": p.outcome.stale_retried,
-        "cancelled": p.outcome.cancelled,
-        "answer_profile": m.map(|m| m.proto.clone()),
-        "answer_crypto": m.map(|m| m.cryptos().iter().map(|c| c.describe()).collect::<Vec<_>>()),
-        "answer_fingerprint": p.answer.as_ref().zip(m).and_then(|(s, m)| s.fingerprint(m)).map(|(h, f)| json!({"hash": h, "fingerprint": f})),
-        "answer_setup": p.answer.as_ref().zip(m).and_then(|(s, m)| s.setup(m)),
-        "answer_rtcp_mux": m.map(|m| m.rtcp_mux()),
-        "sdp_offer": p.offer_sdp,
-        "sdp_answer": p.answer_sdp,
-        "media": p.flow,
-        "teardown": {
-            "established": p.teardown.established,
-            "bye_response": p.teardown.bye_response,
-            "ended_by_peer": p.teardown.ended_by_peer,
-            "clean": p.teardown.clean(),
-            "note": p.teardown.note,
-        },
-    })
+/// The call a finding is judged on, as every media finding reports it.
+fn call_details(p: &Placed) -> MediaCall {
+    let sdp = p.answer.as_ref();
+    let m = sdp.and_then(|s| s.audio());
+    MediaCall {
+        offer: p.offer,
+        transport: Some(p.endpoint.transport),
+        final_response: p.outcome.final_response.as_ref().map(|m| m.first_line()),
+        provisional: p.outcome.provisional.clone(),
+        authenticated_with: p.outcome.answered_with.map(|a| a.as_str().to_string()),
+        auth_rounds: p.outcome.auth_rounds,
+        stale_nonce_retried: p.outcome.stale_retried,
+        cancelled: p.outcome.cancelled.clone(),
+        answer_profile: m.map(|m| m.proto.clone()),
+        answer_crypto: m.map(|m| m.cryptos().iter().map(|c| c.describe()).collect()),
+        answer_fingerprint: sdp
+            .zip(m)
+            .and_then(|(s, m)| s.fingerprint(m))
+            .map(|(hash, fingerprint)| Fingerprint { hash, fingerprint }),
+        answer_setup: sdp.zip(m).and_then(|(s, m)| s.setup(m)),
+        answer_rtcp_mux: m.map(|m| m.rtcp_mux()),
+        sdp_offer: p.offer_sdp.clone(),
+        sdp_answer: p.answer_sdp.clone(),
+        media: p.flow.clone(),
+        teardown: p.teardown.details(),
+    }
 }
 
-/// Whether the call was answered, and the answer's audio profile.
-/// The finding about one placed call: its endpoint, its call details (plus `extra` top-level keys) and
-/// its evidence.
-fn call_finding(
+/// A finding about one placed call: its endpoint, its typed details and its evidence.
+fn call_finding<D: serde::Serialize>(
     id: &str,
     p: &Placed,
     status: Status,
     summary: String,
-    extra: &[(&str, serde_json::Value)],
+    d: &D,
 ) -> Finding {
-    let mut d = call_details(p);
-    for (k, v) in extra {
-        d[*k] = v.clone();
-    }
     finding(id, status, summary)
         .endpoint(&p.endpoint)
-        .details(d)
+        .with_details(d)
         .evidence(p.evidence.clone())
 }
 
@@ -300,7 +304,7 @@ fn refused(p: &Placed) -> Option<String> {
 }
 
 /// Accepted / preferred / required, across the three offers.
-fn summary(sdes: &Attempt, dtls: &Attempt, plain: &Attempt) -> serde_json::Value {
+fn summary(sdes: &Attempt, dtls: &Attempt, plain: &Attempt) -> MediaSummary {
     let sdes_ok = sdes.as_ref().ok().and_then(|p| {
         answered(p)?;
         p.chosen.as_ref().and_then(|c| c.suite).map(|s| s.name())
@@ -329,19 +333,33 @@ fn summary(sdes: &Attempt, dtls: &Attempt, plain: &Attempt) -> serde_json::Value
     if plain_ok {
         accepted.push("plain RTP".to_string());
     }
-    json!({
-        "accepted": accepted,
-        "sdes_suite_preferred": sdes_ok,
-        "srtp_required": if plain_ok { Some(false) } else if plain_refused { Some(true) } else { None },
-    })
+    MediaSummary {
+        accepted,
+        sdes_suite_preferred: sdes_ok.map(str::to_string),
+        srtp_required: if plain_ok {
+            Some(false)
+        } else if plain_refused {
+            Some(true)
+        } else {
+            None
+        },
+    }
 }
 
-fn judge_sdes(a: &Attempt, summary: &serde_json::Value) -> Finding {
+fn judge_sdes(a: &Attempt, summary: &MediaSummary) -> Finding {
     let p = match judgeable(SDES, a) {
         Ok(p) => p,
         Err(f) => return *f,
     };
-    let base = |st, s: String| call_finding(SDES, p, st, s, &[("summary", summary.clone())]);
+    // Only the pass verdict is an SDES-SRTP session: an offered suite under its tag, with a usable key.
+    let base = |st: Status, s: String| {
+        let d = SdesDetails {
+            call: call_details(p),
+            accepted: Some(st == Status::Pass),
+            summary: summary.clone(),
+        };
+        call_finding(SDES, p, st, s, &d)
+    };
     if let Some(r) = refused(p) {
         return base(Status::Info, format!("SDES offer refused: {r}"));
     }
@@ -398,26 +416,28 @@ fn judge_sdes(a: &Attempt, summary: &serde_json::Value) -> Finding {
     }
 }
 
-fn judge_dtls(a: &Attempt, summary: &serde_json::Value) -> Finding {
+fn judge_dtls(a: &Attempt, summary: &MediaSummary) -> Finding {
     let p = match judgeable(DTLS, a) {
         Ok(p) => p,
         Err(f) => return *f,
     };
     let dtls = p.dtls.as_ref();
-    let base = |st, s: String| {
-        let extra = [
-            ("summary", summary.clone()),
-            (
-                "dtls_handshake_completed",
-                json!(dtls.is_some_and(|d| d.completed)),
-            ),
-            ("dtls", json!(dtls)),
-            ("dtls_rtcp", json!(p.dtls_rtcp)),
-        ];
-        call_finding(DTLS, p, st, s, &extra)
+    // DTLS-SRTP is established when the handshake completed and the peer certificate matched the
+    // answer's fingerprint (a role or RTCP-component problem does not undo that).
+    let established = dtls.is_some_and(|d| d.completed && d.fingerprint_matches == Some(true));
+    let base = |st, s: String, accepted: bool| {
+        let d = DtlsSrtpDetails {
+            call: call_details(p),
+            accepted: Some(accepted),
+            summary: summary.clone(),
+            dtls_handshake_completed: dtls.is_some_and(|d| d.completed),
+            dtls: dtls.cloned(),
+            dtls_rtcp: p.dtls_rtcp.clone(),
+        };
+        call_finding(DTLS, p, st, s, &d)
     };
     if let Some(r) = refused(p) {
-        return base(Status::Info, format!("DTLS-SRTP offer refused: {r}"));
+        return base(Status::Info, format!("DTLS-SRTP offer refused: {r}"), false);
     }
     let proto = answered(p).unwrap_or_default();
     let sdp = p.answer.as_ref();
@@ -441,15 +461,18 @@ fn judge_dtls(a: &Attempt, summary: &serde_json::Value) -> Finding {
             let accepted = format!(
                 "DTLS-SRTP accepted ({proto}), fingerprint {hash} {f}, {role}{bad_role_note}"
             );
-            judge_handshake(dtls, p.dtls_rtcp.as_ref(), &accepted, bad_role, &base)
+            let judged = |st, s| base(st, s, established);
+            judge_handshake(dtls, p.dtls_rtcp.as_ref(), &accepted, bad_role, &judged)
         }
         (true, None) => base(
             Status::Warn,
             format!("answered {proto} without a fingerprint: DTLS-SRTP cannot be authenticated"),
+            false,
         ),
         (false, _) => base(
             Status::Info,
             format!("DTLS-SRTP not accepted: the answer used {proto}"),
+            false,
         ),
     }
 }
@@ -527,16 +550,24 @@ fn judge_handshake(
     )
 }
 
-fn judge_plain(a: &Attempt, summary: &serde_json::Value) -> Finding {
+fn judge_plain(a: &Attempt, summary: &MediaSummary) -> Finding {
     let p = match judgeable(PLAIN, a) {
         Ok(p) => p,
         Err(f) => return *f,
     };
-    let base = |st, s: String| call_finding(PLAIN, p, st, s, &[("summary", summary.clone())]);
+    let base = |st, s: String, accepted: bool| {
+        let d = RtpPlainDetails {
+            call: call_details(p),
+            accepted: Some(accepted),
+            summary: summary.clone(),
+        };
+        call_finding(PLAIN, p, st, s, &d)
+    };
     if let Some(r) = refused(p) {
         return base(
             Status::Pass,
             format!("an unencrypted RTP/AVP offer was refused ({r}): SRTP is required"),
+            false,
         );
     }
     let proto = answered(p).unwrap_or_default();
@@ -551,6 +582,7 @@ fn judge_plain(a: &Attempt, summary: &serde_json::Value) -> Finding {
                 String::new()
             }
         ),
+        true,
     )
     .severity(Severity::High)
 }
@@ -561,18 +593,24 @@ fn judge_cleartext(a: &Attempt) -> Finding {
         Err(f) => return *f,
     };
     let t = p.endpoint.transport;
-    let base = |st, s: String| call_finding(CLEAR, p, st, s, &[]);
+    let has_crypto = refused(p).is_none()
+        && p.answer
+            .as_ref()
+            .and_then(|s| s.audio())
+            .is_some_and(|m| !m.cryptos().is_empty());
+    let base = |st, s: String| {
+        let d = SdesCleartextDetails {
+            call: call_details(p),
+            keys_in_clear: Some(has_crypto),
+        };
+        call_finding(CLEAR, p, st, s, &d)
+    };
     if let Some(r) = refused(p) {
         return base(
             Status::Pass,
             format!("an SDES offer over {t} (plaintext signalling) was refused ({r})"),
         );
     }
-    let has_crypto = p
-        .answer
-        .as_ref()
-        .and_then(|s| s.audio())
-        .is_some_and(|m| !m.cryptos().is_empty());
     if has_crypto {
         base(
             Status::Warn,
@@ -615,7 +653,14 @@ fn judge_flow(sdes: &Attempt, dtls: &Attempt) -> Finding {
             );
         }
     };
-    let base = |st, s: String| call_finding(FLOW, p, st, s, &[("keys", json!(via))]);
+    let base = |st: Status, s: String| {
+        let d = SrtpFlowDetails {
+            call: call_details(p),
+            keys: via.to_string(),
+            verified: (st != Status::Skipped).then_some(st == Status::Pass),
+        };
+        call_finding(FLOW, p, st, s, &d)
+    };
     let Some(f) = &p.flow else {
         return base(
             Status::Skipped,

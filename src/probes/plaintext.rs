@@ -29,6 +29,8 @@ impl Probe for PlaintextOpen {
             let mut tls_ok = Vec::new();
             let mut plain_ok = Vec::new();
             let mut evidence = Vec::new();
+            // Fetched together (shared with the other probes), so silent endpoints share one wait.
+            ctx.options_of(&ctx.endpoints).await;
             for ep in &ctx.endpoints {
                 let ex = ctx.options(ep).await;
                 if ex.best_response().is_some() {

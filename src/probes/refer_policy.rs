@@ -13,6 +13,8 @@ use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 use crate::sip::Message;
 use crate::sip::request::token;
+use crate::target::Endpoint;
+use crate::transport::Exchange;
 
 /// Where the REFER asks the trunk to send a call.
 pub const EXTERNAL_TARGET: &str = "sip:sipcheck-transfer-test@example.invalid";
@@ -70,116 +72,116 @@ impl Probe for ReferPolicy {
             if got.is_empty() {
                 return unanswered(self);
             }
-            let mut out = Vec::new();
-            for (ep, opts) in got {
-                let uri = ctx.request_uri(&ep, false);
-                let referred_by = format!("<sip:sipcheck@{}>", ctx.config.domain);
-                let refer = ctx
-                    .request("REFER", &uri)
-                    .header("Refer-To", format!("<{EXTERNAL_TARGET}>"))
-                    .header("Referred-By", referred_by.clone());
-                let ex = ctx.exchange(&ep, &refer).await;
-                let m = ex.final_response();
-                let ood = Treatment::of(m);
-
-                // A REFER "inside" a dialog nobody has, asking to replace another unknown dialog.
-                let mut dialog = ctx
-                    .request("REFER", &uri)
-                    .header(
-                        "Refer-To",
-                        format!("<{EXTERNAL_TARGET}?Replaces={UNKNOWN_DIALOG}>"),
-                    )
-                    .header("Referred-By", referred_by);
-                dialog.to = format!("{};tag=sipcheck-{}", dialog.to, token(8));
-                dialog.cseq = 2;
-                let dex = ctx.exchange(&ep, &dialog).await;
-                let dm = dex.final_response();
-                let dcode = dm.and_then(|m| m.status());
-                let unknown = Treatment::of(dm);
-
-                let base = opts.best_response();
-                let supported = base.map(|m| m.list_header("Supported")).unwrap_or_default();
-                let has = |t: &str| supported.iter().any(|s| s.eq_ignore_ascii_case(t));
-                let allow_refer = base.map(|m| {
-                    m.list_header("Allow")
-                        .iter()
-                        .any(|a| a.eq_ignore_ascii_case("REFER"))
-                });
-
-                let (status, mut summary) = match ood {
-                    Treatment::Accepted => (
-                        Status::Fail,
-                        format!(
-                            "accepted an unauthenticated out-of-dialog REFER to {EXTERNAL_TARGET} with {}: anyone can make the trunk place calls",
-                            first_line(m)
-                        ),
-                    ),
-                    Treatment::Challenged => (
-                        Status::Pass,
-                        format!("out-of-dialog REFER challenged ({})", first_line(m)),
-                    ),
-                    Treatment::Refused => (
-                        Status::Pass,
-                        format!("out-of-dialog REFER refused ({})", first_line(m)),
-                    ),
-                    Treatment::NoAnswer => (
-                        Status::Warn,
-                        "no answer to an out-of-dialog REFER: cannot tell whether it was acted on"
-                            .to_string(),
-                    ),
-                };
-                let status = match unknown {
-                    Treatment::Accepted => Status::Fail,
-                    _ => status,
-                };
-                summary.push_str(&match (unknown, dcode) {
-                    (_, Some(481)) => "; REFER for an unknown dialog got 481".to_string(),
-                    (Treatment::Accepted, _) => format!(
-                        "; REFER for an unknown dialog was ACCEPTED ({})",
-                        first_line(dm)
-                    ),
-                    (Treatment::NoAnswer, _) => {
-                        "; no answer to a REFER for an unknown dialog".to_string()
-                    }
-                    _ => format!(
-                        "; REFER for an unknown dialog got {} (481 expected)",
-                        first_line(dm)
-                    ),
-                });
-                let severity = match status {
-                    Status::Fail => Severity::Critical,
-                    Status::Warn => Severity::Low,
-                    _ => Severity::None,
-                };
-                out.push(
-                    ctx.keep(
-                        Finding::of(self.id(), status, summary)
-                            .severity(severity)
-                            .endpoint(&ep)
-                            .with_details(&ReferPolicyDetails {
-                                out_of_dialog: ReferAttempt {
-                                    refer_to: Some(EXTERNAL_TARGET.into()),
-                                    response: m.and_then(|m| m.status()),
-                                    reason: m.map(|m| m.reason().to_string()),
-                                    treatment: ood.as_str().into(),
-                                    got_481: None,
-                                },
-                                unknown_dialog: ReferAttempt {
-                                    refer_to: None,
-                                    response: dcode,
-                                    reason: dm.map(|m| m.reason().to_string()),
-                                    treatment: unknown.as_str().into(),
-                                    got_481: Some(dcode == Some(481)),
-                                },
-                                allow_refer,
-                                supported_replaces: has("replaces"),
-                                supported_norefersub: has("norefersub"),
-                            })
-                            .evidence([ctx.evidence(&ex), ctx.evidence(&dex)]),
-                    ),
-                );
-            }
-            out
+            ctx.per_endpoint(got, |(ep, opts)| async move {
+                vec![self.measure(ctx, &ep, &opts).await]
+            })
+            .await
         })
+    }
+}
+
+impl ReferPolicy {
+    /// Both REFERs to one endpoint, in flight together (neither depends on the other's answer).
+    async fn measure(&self, ctx: &Context, ep: &Endpoint, opts: &Exchange) -> Finding {
+        let uri = ctx.request_uri(ep, false);
+        let referred_by = format!("<sip:sipcheck@{}>", ctx.config.domain);
+        let refer = ctx
+            .request("REFER", &uri)
+            .header("Refer-To", format!("<{EXTERNAL_TARGET}>"))
+            .header("Referred-By", referred_by.clone());
+
+        // A REFER "inside" a dialog nobody has, asking to replace another unknown dialog.
+        let mut dialog = ctx
+            .request("REFER", &uri)
+            .header(
+                "Refer-To",
+                format!("<{EXTERNAL_TARGET}?Replaces={UNKNOWN_DIALOG}>"),
+            )
+            .header("Referred-By", referred_by);
+        dialog.to = format!("{};tag=sipcheck-{}", dialog.to, token(8));
+        dialog.cseq = 2;
+        let (ex, dex) =
+            futures_util::future::join(ctx.exchange(ep, &refer), ctx.exchange(ep, &dialog)).await;
+        let m = ex.final_response();
+        let ood = Treatment::of(m);
+        let dm = dex.final_response();
+        let dcode = dm.and_then(|m| m.status());
+        let unknown = Treatment::of(dm);
+
+        let base = opts.best_response();
+        let supported = base.map(|m| m.list_header("Supported")).unwrap_or_default();
+        let has = |t: &str| supported.iter().any(|s| s.eq_ignore_ascii_case(t));
+        let allow_refer = base.map(|m| {
+            m.list_header("Allow")
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case("REFER"))
+        });
+
+        let (status, mut summary) = match ood {
+            Treatment::Accepted => (
+                Status::Fail,
+                format!(
+                    "accepted an unauthenticated out-of-dialog REFER to {EXTERNAL_TARGET} with {}: anyone can make the trunk place calls",
+                    first_line(m)
+                ),
+            ),
+            Treatment::Challenged => (
+                Status::Pass,
+                format!("out-of-dialog REFER challenged ({})", first_line(m)),
+            ),
+            Treatment::Refused => (
+                Status::Pass,
+                format!("out-of-dialog REFER refused ({})", first_line(m)),
+            ),
+            Treatment::NoAnswer => (
+                Status::Warn,
+                "no answer to an out-of-dialog REFER: cannot tell whether it was acted on"
+                    .to_string(),
+            ),
+        };
+        let status = match unknown {
+            Treatment::Accepted => Status::Fail,
+            _ => status,
+        };
+        summary.push_str(&match (unknown, dcode) {
+            (_, Some(481)) => "; REFER for an unknown dialog got 481".to_string(),
+            (Treatment::Accepted, _) => format!(
+                "; REFER for an unknown dialog was ACCEPTED ({})",
+                first_line(dm)
+            ),
+            (Treatment::NoAnswer, _) => "; no answer to a REFER for an unknown dialog".to_string(),
+            _ => format!(
+                "; REFER for an unknown dialog got {} (481 expected)",
+                first_line(dm)
+            ),
+        });
+        let severity = match status {
+            Status::Fail => Severity::Critical,
+            Status::Warn => Severity::Low,
+            _ => Severity::None,
+        };
+        Finding::of(self.id(), status, summary)
+            .severity(severity)
+            .endpoint(ep)
+            .with_details(&ReferPolicyDetails {
+                out_of_dialog: ReferAttempt {
+                    refer_to: Some(EXTERNAL_TARGET.into()),
+                    response: m.and_then(|m| m.status()),
+                    reason: m.map(|m| m.reason().to_string()),
+                    treatment: ood.as_str().into(),
+                    got_481: None,
+                },
+                unknown_dialog: ReferAttempt {
+                    refer_to: None,
+                    response: dcode,
+                    reason: dm.map(|m| m.reason().to_string()),
+                    treatment: unknown.as_str().into(),
+                    got_481: Some(dcode == Some(481)),
+                },
+                allow_refer,
+                supported_replaces: has("replaces"),
+                supported_norefersub: has("norefersub"),
+            })
+            .evidence([ctx.evidence(&ex), ctx.evidence(&dex)])
     }
 }

@@ -79,8 +79,7 @@ impl Probe for SecAgree {
             if got.is_empty() {
                 return unanswered(self);
             }
-            let mut out = Vec::new();
-            for (ep, _) in got {
+            ctx.per_endpoint(got, |(ep, _)| async move {
                 let uri = ctx.request_uri(&ep, false);
                 let offer = |verify: Option<&str>| {
                     let r = ctx
@@ -205,7 +204,7 @@ impl Probe for SecAgree {
                     Status::Error => Severity::Low,
                     _ => Severity::None,
                 };
-                out.push(
+                vec![
                     Finding::of(self.id(), status, summary)
                         .severity(severity)
                         .endpoint(&ep)
@@ -220,9 +219,9 @@ impl Probe for SecAgree {
                             register: reg,
                         })
                         .evidence(evidence),
-                );
-            }
-            out
+                ]
+            })
+            .await
         })
     }
 }

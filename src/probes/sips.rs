@@ -27,6 +27,8 @@ impl Probe for SipsOptions {
                     "no TLS endpoint (TLS not selected, or not published in DNS: see dns.srv)",
                 )];
             }
+            // Fetched together (shared with the other probes), so silent endpoints share one wait.
+            futures_util::future::join_all(eps.iter().map(|ep| ctx.sips_options(ep))).await;
             let mut out = Vec::new();
             for ep in eps {
                 let ex = ctx.sips_options(&ep).await;
@@ -39,15 +41,25 @@ impl Probe for SipsOptions {
                         .as_ref()
                         .map(|e| e.to_string())
                         .unwrap_or_else(|| "no TLS session".into());
+                    // A server that asked for a client certificate offers SIPS, to clients that have one.
+                    let mtls = ex.error.as_ref().is_some_and(|e| e.is_client_cert());
                     out.push(
                         Finding {
-                            status: Status::Warn,
-                            severity: Severity::Medium,
-                            summary: format!("SIPS not available: {why}"),
+                            status: if mtls { Status::Info } else { Status::Warn },
+                            severity: if mtls {
+                                Severity::None
+                            } else {
+                                Severity::Medium
+                            },
+                            summary: if mtls {
+                                format!("SIPS not measured: {why}")
+                            } else {
+                                format!("SIPS not available: {why}")
+                            },
                             ..base
                         }
                         .with_details(&SipsDetails {
-                            offered: false,
+                            offered: mtls,
                             error: ex.error.as_ref().map(|e| e.kind().to_string()),
                             ..SipsDetails::default()
                         }),
@@ -106,12 +118,21 @@ impl Probe for SipsOptions {
                             worst = Status::Warn;
                         }
                     }
-                    None => {
-                        problems.push("no answer to a sips: OPTIONS over TLS".into());
-                        if worst == Status::Pass {
-                            worst = Status::Warn;
+                    None => match ex.error.as_ref().filter(|e| e.is_client_cert()) {
+                        // Not the trunk's fault, and not a pass either: the OPTIONS was not measured.
+                        Some(e) => {
+                            problems.push(e.to_string());
+                            if worst == Status::Pass {
+                                worst = Status::Info;
+                            }
                         }
-                    }
+                        None => {
+                            problems.push("no answer to a sips: OPTIONS over TLS".into());
+                            if worst == Status::Pass {
+                                worst = Status::Warn;
+                            }
+                        }
+                    },
                 }
                 let summary = if problems.is_empty() {
                     format!(

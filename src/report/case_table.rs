@@ -3,70 +3,65 @@
 use std::fmt::Write;
 
 use super::Finding;
+use crate::findings::ids;
+use crate::findings::robustness::Verdict;
 
-fn cell(v: &serde_json::Value) -> String {
-    let s = match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => String::new(),
-        other => other.to_string(),
-    };
-    super::escape::md(&s)
+fn cell(s: &str) -> String {
+    super::escape::md(s)
 }
 
 /// A catalog case id as inline code; ids are sipcheck's own, anything else in them is dropped.
-fn code_id(v: &serde_json::Value) -> String {
-    let id: String = v
-        .as_str()
-        .unwrap_or_default()
+fn code_id(id: &str) -> String {
+    let id: String = id
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
         .collect();
     format!("`{id}`")
 }
 
-/// The table for a finding whose details hold one, or `None`.
-pub(super) fn render(f: &Finding) -> Option<String> {
-    if f.id != "robustness.malformed" {
+/// The table for a finding whose details hold one: `None` for other findings (and a table with no
+/// rows), `Some(Err(why))` when the details cannot be read as one.
+pub(super) fn render(f: &Finding) -> Option<Result<String, String>> {
+    if f.id != ids::ROBUSTNESS_MALFORMED.id {
         return None;
     }
-    let cases = f.details.get("cases")?.as_array()?;
-    if cases.is_empty() {
+    let d = match ids::ROBUSTNESS_MALFORMED.read(f) {
+        Ok(d) => d,
+        Err(e) => return Some(Err(e)),
+    };
+    if d.cases.is_empty() {
         return None;
     }
     let mut s = String::from(
         "\n| Case | RFC | Expected | Observed | Verdict | Status | Liveness after |\n|---|---|---|---|---|---|---|\n",
     );
-    for c in cases {
-        let verdict = match c["verdict"].as_str().unwrap_or_default() {
-            "expected" => "as expected".to_string(),
-            "different_safe" => "handled differently but safely".to_string(),
-            "accepted_invalid" => "**accepted something invalid**".to_string(),
-            "rejected_valid" => "valid message not accepted".to_string(),
-            other => cell(&serde_json::Value::String(other.replace('_', " "))),
+    for c in &d.cases {
+        let verdict = match c.verdict {
+            Verdict::AcceptedInvalid => format!("**{}**", c.verdict.as_str()),
+            v => v.as_str().to_string(),
         };
         let _ = writeln!(
             s,
             "| {} {} | {} | {} | {} | {} | {} | {} |",
-            code_id(&c["id"]),
-            cell(&c["title"]),
-            cell(&c["rfc"]),
-            cell(&c["expected"]),
-            cell(&c["observed"]),
+            code_id(&c.id),
+            cell(&c.title),
+            cell(&c.rfc),
+            cell(&c.expected),
+            cell(&c.observed),
             verdict,
-            cell(&c["status"]),
-            cell(&c["liveness"]),
+            c.status,
+            cell(&c.liveness),
         );
     }
-    if let Some(skipped) = f.details.get("skipped").and_then(|v| v.as_array())
-        && !skipped.is_empty()
-    {
-        let list: Vec<String> = skipped
+    if !d.skipped.is_empty() {
+        let list: Vec<String> = d
+            .skipped
             .iter()
-            .map(|x| format!("{} ({})", code_id(&x["id"]), cell(&x["reason"])))
+            .map(|x| format!("{} ({})", code_id(&x.id), cell(&x.reason)))
             .collect();
         let _ = writeln!(s, "\nNot run: {}.", list.join(", "));
     }
-    Some(s)
+    Some(Ok(s))
 }
 
 #[cfg(test)]
@@ -81,12 +76,15 @@ mod tests {
                        "observed": "no answer", "verdict": "different_safe", "status": "warn", "liveness": "ok"}],
             "skipped": [{"id": "big", "reason": "intrusive"}],
         }));
-        let t = render(&f).unwrap();
+        let t = render(&f).unwrap().unwrap();
         assert!(
             t.contains("| `a` A | RFC 1 | 400 \\| drop | no answer | handled differently but safely | warn | ok |"),
             "{t}"
         );
         assert!(t.contains("`big` (intrusive)"));
         assert!(render(&Finding::new("sip.allow", "t", Status::Info, "s")).is_none());
+        let odd = Finding::new("robustness.malformed", "t", Status::Warn, "s")
+            .details(serde_json::json!({"cases": "not a list"}));
+        assert!(render(&odd).unwrap().is_err());
     }
 }

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use serde::Serialize;
-use serde_json::Value;
 
 use super::{Finding, Report, Status};
 use crate::findings::ids;
@@ -206,41 +205,102 @@ pub fn diff(baseline: &Report, new: &Report) -> Diff {
     }
 }
 
-/// (version, suite) pairs a `tls.cipher_suites` finding lists; none when its details cannot be read.
-fn suites(f: &Finding) -> Vec<(String, String)> {
-    let Ok(d) = ids::TLS_CIPHER_SUITES.read(f) else {
-        return Vec::new();
-    };
-    d.versions
+/// (version, suite) pairs a `tls.cipher_suites` finding lists.
+fn suites(f: &Finding) -> Result<Vec<(String, String)>, String> {
+    let d = ids::TLS_CIPHER_SUITES.read(f)?;
+    Ok(d.versions
         .into_iter()
         .flat_map(|(v, l)| l.suites.into_iter().map(move |s| (v.clone(), s)))
-        .collect()
+        .collect())
+}
+
+/// The "not comparable" change for details one side cannot be read from: said, never guessed.
+fn unreadable(side: &str, why: &str) -> (Kind, String) {
+    (
+        Kind::NotComparable,
+        format!("the {side} report's details cannot be compared: {why}"),
+    )
+}
+
+/// Both sides' reading, or the change saying which side cannot be read.
+fn both<T>(b: Result<T, String>, f: Result<T, String>) -> Result<(T, T), (Kind, String)> {
+    match (b, f) {
+        (Ok(b), Ok(f)) => Ok((b, f)),
+        (Err(e), _) => Err(unreadable("baseline", &e)),
+        (_, Err(e)) => Err(unreadable("new", &e)),
+    }
+}
+
+/// A yes/no fact of a media finding (`None` in reports from before sipcheck wrote it).
+fn fact(
+    id: &str,
+    what: &str,
+    read: impl Fn(&Finding) -> Result<Option<bool>, String>,
+) -> impl Fn(&Finding) -> Result<bool, String> {
+    move |f| {
+        read(f)?.ok_or_else(|| {
+            format!("`{id}` does not say whether {what} (written by an older sipcheck)")
+        })
+    }
 }
 
 /// Changes read from the details of two measured findings with the same id and endpoint.
 fn detail_changes(b: &Finding, f: &Finding) -> Vec<(Kind, String)> {
     let mut out = Vec::new();
+    // (worse when it turns true, the change when it turns true, the change when it turns false)
+    let flip = |out: &mut Vec<(Kind, String)>,
+                r: Result<(bool, bool), (Kind, String)>,
+                worse_when_true: bool,
+                on: &str,
+                off: &str| {
+        match r {
+            Ok((false, true)) => out.push((
+                if worse_when_true {
+                    Kind::Worse
+                } else {
+                    Kind::Better
+                },
+                on.to_string(),
+            )),
+            Ok((true, false)) => out.push((
+                if worse_when_true {
+                    Kind::Better
+                } else {
+                    Kind::Worse
+                },
+                off.to_string(),
+            )),
+            Ok(_) => {}
+            Err(c) => out.push(c),
+        }
+    };
     match f.id.as_str() {
-        "tls.versions" => {
-            if let (Ok(old), Ok(new)) = (ids::TLS_VERSIONS.read(b), ids::TLS_VERSIONS.read(f)) {
-                for v in Version::REPORTED.map(Version::label) {
-                    let acc = |d: &crate::findings::tls::VersionsDetails| {
-                        d.versions.get(v).map(|o| o.accepted)
-                    };
-                    match (acc(&old), acc(&new)) {
-                        (Some(false), Some(true)) => {
-                            out.push((Kind::Worse, format!("{v} re-enabled")))
+        id if id == ids::TLS_VERSIONS.id => {
+            match both(ids::TLS_VERSIONS.read(b), ids::TLS_VERSIONS.read(f)) {
+                Ok((old, new)) => {
+                    for v in Version::REPORTED.map(Version::label) {
+                        let acc = |d: &crate::findings::tls::VersionsDetails| {
+                            d.versions.get(v).map(|o| o.accepted)
+                        };
+                        match (acc(&old), acc(&new)) {
+                            (Some(false), Some(true)) => {
+                                out.push((Kind::Worse, format!("{v} re-enabled")))
+                            }
+                            (Some(true), Some(false)) => {
+                                out.push((Kind::Better, format!("{v} disabled")))
+                            }
+                            _ => {}
                         }
-                        (Some(true), Some(false)) => {
-                            out.push((Kind::Better, format!("{v} disabled")))
-                        }
-                        _ => {}
                     }
                 }
+                Err(c) => out.push(c),
             }
         }
-        "tls.cipher_suites" => {
-            let (old, new) = (suites(b), suites(f));
+        id if id == ids::TLS_CIPHER_SUITES.id => {
+            let (old, new) = match both(suites(b), suites(f)) {
+                Ok(x) => x,
+                Err(c) => return vec![c],
+            };
             for (v, s) in new.iter().filter(|x| !old.contains(x)) {
                 let classes = classes(s);
                 if classes.is_empty() {
@@ -262,32 +322,55 @@ fn detail_changes(b: &Finding, f: &Finding) -> Vec<(Kind, String)> {
                 out.push((kind, format!("suite {s} no longer accepted in {v}")));
             }
         }
-        "media.sdes" | "media.dtls_srtp" | "media.srtp_flow" => {
-            match (flag(b, "accepted"), flag(f, "accepted")) {
-                (Some(true), Some(false)) => {
-                    out.push((Kind::Worse, "SRTP no longer accepted".into()))
-                }
-                (Some(false), Some(true)) => out.push((Kind::Better, "SRTP now accepted".into())),
-                _ => {}
-            }
-            match (flag(b, "required"), flag(f, "required")) {
-                (Some(true), Some(false)) => {
-                    out.push((Kind::Worse, "SRTP no longer required".into()))
-                }
-                (Some(false), Some(true)) => out.push((Kind::Better, "SRTP now required".into())),
-                _ => {}
-            }
+        id if id == ids::MEDIA_SDES.id => {
+            let read = fact(id, "SDES-SRTP was established", |f| {
+                Ok(ids::MEDIA_SDES.read(f)?.accepted)
+            });
+            flip(
+                &mut out,
+                both(read(b), read(f)),
+                false,
+                "SDES-SRTP now accepted",
+                "SDES-SRTP no longer accepted",
+            );
         }
-        "media.rtp_plain" => match (flag(b, "accepted"), flag(f, "accepted")) {
-            (Some(false), Some(true)) => out.push((Kind::Worse, "plain RTP now accepted".into())),
-            (Some(true), Some(false)) => out.push((Kind::Better, "plain RTP now refused".into())),
-            _ => {}
-        },
+        id if id == ids::MEDIA_DTLS_SRTP.id => {
+            let read = fact(id, "DTLS-SRTP was established", |f| {
+                Ok(ids::MEDIA_DTLS_SRTP.read(f)?.accepted)
+            });
+            flip(
+                &mut out,
+                both(read(b), read(f)),
+                false,
+                "DTLS-SRTP now accepted",
+                "DTLS-SRTP no longer accepted",
+            );
+        }
+        id if id == ids::MEDIA_RTP_PLAIN.id => {
+            let read = fact(id, "plain RTP was accepted", |f| {
+                Ok(ids::MEDIA_RTP_PLAIN.read(f)?.accepted)
+            });
+            flip(
+                &mut out,
+                both(read(b), read(f)),
+                true,
+                "plain RTP now accepted (SRTP no longer required)",
+                "plain RTP now refused (SRTP required)",
+            );
+        }
+        id if id == ids::MEDIA_SRTP_FLOW.id => {
+            let read = fact(id, "SRTP was verified both ways", |f| {
+                Ok(ids::MEDIA_SRTP_FLOW.read(f)?.verified)
+            });
+            flip(
+                &mut out,
+                both(read(b), read(f)),
+                false,
+                "SRTP now verified in both directions",
+                "SRTP no longer verified in both directions",
+            );
+        }
         _ => {}
     }
     out
-}
-
-fn flag(f: &Finding, key: &str) -> Option<bool> {
-    f.details.get(key).and_then(Value::as_bool)
 }

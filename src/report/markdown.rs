@@ -168,7 +168,10 @@ pub fn render(r: &Report) -> String {
         }
         // A table-shaped finding shows its table instead of the JSON it is made from.
         let table = super::case_table::render(f);
-        if let Some(t) = &table {
+        if let Some(Err(why)) = &table {
+            let _ = writeln!(s, "- The case table cannot be shown: {}", esc(why));
+        }
+        if let Some(Ok(t)) = &table {
             s.push_str(t);
         } else if f.details.as_object().is_some_and(|o| !o.is_empty()) {
             let _ = writeln!(

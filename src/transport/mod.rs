@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 pub use conn::{Connection, Incoming, TlsInfo};
-pub use tls::TlsSettings;
+pub use tls::{ClientAuthSeen, ClientIdentity, TlsSettings};
 
 use crate::sip::Message;
 use crate::target::Transport;
@@ -29,12 +29,25 @@ pub enum TxError {
     Closed,
     /// The TLS handshake failed.
     Tls(String),
+    /// The server asked for a client certificate (CertificateRequest), none was sent, and the
+    /// handshake or the first exchange after it failed.
+    ClientCertRequired(String),
+    /// A client certificate was sent on request and the handshake or the first exchange failed.
+    ClientCertRefused(String),
     /// The peer sent something that can never be a valid message within our limits (reason, bytes).
     Protocol(String, Vec<u8>),
     Io(String),
 }
 
 impl TxError {
+    /// The server asked for a client certificate and then failed the session.
+    pub fn is_client_cert(&self) -> bool {
+        matches!(
+            self,
+            TxError::ClientCertRequired(_) | TxError::ClientCertRefused(_)
+        )
+    }
+
     /// A short machine-friendly word (`timeout`, `refused`, `reset`, …).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -43,6 +56,8 @@ impl TxError {
             TxError::Reset => "reset",
             TxError::Closed => "closed",
             TxError::Tls(_) => "tls",
+            TxError::ClientCertRequired(_) => "client_certificate_required",
+            TxError::ClientCertRefused(_) => "client_certificate_refused",
             TxError::Protocol(..) => "protocol",
             TxError::Io(_) => "io",
         }
@@ -57,6 +72,13 @@ impl fmt::Display for TxError {
             TxError::Reset => f.write_str("connection reset by peer"),
             TxError::Closed => f.write_str("connection closed by peer"),
             TxError::Tls(e) => write!(f, "TLS handshake failed: {e}"),
+            TxError::ClientCertRequired(e) => write!(
+                f,
+                "the server requires a client certificate (it sent a CertificateRequest and none was sent; see --client-cert): {e}"
+            ),
+            TxError::ClientCertRefused(e) => {
+                write!(f, "the server refused the client certificate sent: {e}")
+            }
             TxError::Protocol(r, _) => write!(f, "unusable reply: {r}"),
             TxError::Io(e) => write!(f, "I/O error: {e}"),
         }

@@ -3,6 +3,8 @@
 
 #![allow(unreachable_pub)] // test helpers are shared between modules of one test binary, never a public API
 
+#[path = "../golden/mod.rs"]
+mod golden;
 #[path = "../handmade/mod.rs"]
 mod handmade;
 #[path = "../support/media_fake.rs"]
@@ -10,13 +12,20 @@ mod media_fake;
 #[allow(dead_code)]
 #[path = "../support/mutate.rs"]
 mod mutate;
+#[path = "../support/probed.rs"]
+mod probed;
+#[path = "../support/probed_media.rs"]
+mod probed_media;
 #[path = "../support/mod.rs"]
 mod support;
+#[path = "../support/tls_hello_fake.rs"]
+mod tls_hello_fake;
 
 mod call_identity;
 mod call_teardown;
 mod cli_progress;
 mod dtls_fake;
+mod endpoints_overlap;
 mod fuzz_corpus;
 mod fuzz_regressions;
 mod media_fake_tests;
@@ -32,5 +41,6 @@ mod report_schema;
 mod robustness_fakes;
 mod rsip_measurement;
 mod secagree_register;
+mod tls_integrity_only;
 mod tls_sslv2;
 mod user_files_robustness;

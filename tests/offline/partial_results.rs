@@ -1,6 +1,7 @@
 //! Issue 11 class 9: a probe that hits its time limit keeps, per endpoint, what it measured before;
-//! only the endpoints it did not finish become `error`. `sip.refer_policy` on many endpoints against
-//! a fake that answers OPTIONS and drops every REFER but the first endpoint's.
+//! only the endpoints it did not finish become `error`. `sip.refer_policy` on many endpoints, measured
+//! concurrently: silent ones (REFER dropped, a wait longer than the probe's limit) listed first, ones
+//! that refuse REFER at once listed last, so a serial probe would never reach the latter.
 
 #[allow(unused_imports)]
 use crate::support;
@@ -17,17 +18,9 @@ use support::fake::{self, Reply};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refer_policy_overrun_keeps_the_endpoints_it_finished() {
-    let answering = fake::udp(
-        "127.0.0.1:0",
-        Arc::new(|m: &Message| match m.method() {
-            Some("REFER") => Reply::Send(fake::respond(m, 403, "Forbidden", &[])),
-            _ => Reply::Send(fake::respond(m, 200, "OK", &[])),
-        }),
-    )
-    .await;
-    let mut fakes = Vec::new();
-    for _ in 0..12 {
-        fakes.push(
+    let mut silent = Vec::new();
+    for _ in 0..8 {
+        silent.push(
             fake::udp(
                 "127.0.0.1:0",
                 Arc::new(|m: &Message| match m.method() {
@@ -38,13 +31,28 @@ async fn refer_policy_overrun_keeps_the_endpoints_it_finished() {
             .await,
         );
     }
+    let mut answering = Vec::new();
+    for _ in 0..4 {
+        answering.push(
+            fake::udp(
+                "127.0.0.1:0",
+                Arc::new(|m: &Message| match m.method() {
+                    Some("REFER") => Reply::Send(fake::respond(m, 403, "Forbidden", &[])),
+                    _ => Reply::Send(fake::respond(m, 200, "OK", &[])),
+                }),
+            )
+            .await,
+        );
+    }
     let mut config = Config::default();
-    config.timers.timeout = Duration::from_millis(400);
+    // A silent REFER would be given up only after 20 s; the probe is stopped at 2 s.
+    config.timers.timeout = Duration::from_secs(20);
     config.probe_timeout = Duration::from_secs(2);
     config.rate = 1000.0;
     config.burst = 100;
-    let endpoints: Vec<sipcheck::Endpoint> = std::iter::once(&answering)
-        .chain(&fakes)
+    let endpoints: Vec<sipcheck::Endpoint> = silent
+        .iter()
+        .chain(&answering)
         .map(|f| {
             sipcheck::Endpoint::new(
                 Transport::Udp,
@@ -62,39 +70,38 @@ async fn refer_policy_overrun_keeps_the_endpoints_it_finished() {
     let out = tokio::time::timeout(Duration::from_secs(60), probe::run(ctx, vec![probe]))
         .await
         .expect("the runner is bounded by the probe limit");
-    let first = endpoints[0].label();
-    let f = out
-        .findings
-        .iter()
-        .find(|f| f.endpoint.as_deref() == Some(first.as_str()))
-        .unwrap_or_else(|| panic!("{:#?}", out.findings));
-    assert_eq!(f.status, Status::Pass, "{f:#?}");
-    assert!(
-        f.summary
-            .contains("out-of-dialog REFER refused (SIP/2.0 403"),
-        "{}",
-        f.summary
-    );
-    let errors: Vec<_> = out
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Error)
-        .collect();
-    assert!(
-        !errors.is_empty(),
-        "some endpoints cannot finish in 2 s: {:#?}",
+    let label = |f: &fake::Fake| {
+        sipcheck::Endpoint::new(
+            Transport::Udp,
+            f.addr.ip(),
+            sipcheck::Port::new(f.addr.port()).unwrap(),
+        )
+        .label()
+    };
+    let finding_at = |l: &str| {
         out.findings
-    );
-    for e in &errors {
-        let ep = e
-            .endpoint
-            .as_deref()
-            .expect("an unfinished endpoint is named");
-        assert_ne!(ep, first);
+            .iter()
+            .find(|f| f.endpoint.as_deref() == Some(l))
+            .unwrap_or_else(|| panic!("{l}: {:#?}", out.findings))
+    };
+    // Listed after the silent ones, yet measured and kept: the endpoints were measured together.
+    for f in &answering {
+        let f = finding_at(&label(f));
+        assert_eq!(f.status, Status::Pass, "{f:#?}");
         assert!(
-            e.summary.contains("not measured at") && e.summary.contains("did not finish"),
+            f.summary
+                .contains("out-of-dialog REFER refused (SIP/2.0 403"),
             "{}",
-            e.summary
+            f.summary
+        );
+    }
+    for f in &silent {
+        let f = finding_at(&label(f));
+        assert_eq!(f.status, Status::Error, "{f:#?}");
+        assert!(
+            f.summary.contains("not measured at") && f.summary.contains("did not finish"),
+            "{}",
+            f.summary
         );
     }
     // Every endpoint has exactly one finding: kept or unfinished.

@@ -41,4 +41,5 @@ mod stir_verify;
 mod tls_connections;
 mod tls_hostile;
 mod tls_kamailio;
+mod tls_mutual;
 mod tls_openssl;

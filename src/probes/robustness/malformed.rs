@@ -1,18 +1,23 @@
 //! `robustness.malformed`: the catalog run. Each case is sent, its reaction compared with what the
 //! case expects, and the trunk must still answer after it.
 //!
-//! Pacing: cases go out in windows of [`WINDOW`], in flight together (each on its own socket, so an
-//! answer can only belong to its case), every case one request under the run's `--rate` budget
-//! (default 20/s, burst 10, per address, shared by UDP and TCP) and the address's connection cap.
-//! Silent cases of a window share one wait (see [`super::case_wait`]).
+//! Pacing: cases are in flight together in a sliding window of [`WINDOW`] unproven cases (each on its
+//! own socket, so an answer can only belong to its case), every case one request under the run's
+//! `--rate` budget (default 20/s, burst 10, per address, shared by UDP and TCP) and, on streams, the
+//! address's connection cap. A silent case holds one place of the window for its wait (see
+//! [`super::case_wait`]) while answered cases flow past it, so silent cases wait side by side and
+//! a slow or distant trunk costs about one wait per WINDOW silent cases, not one per case.
 //! Liveness: an answer to a case proves the trunk survived every case sent before it, so a normal
-//! OPTIONS is sent only when a window ends with unanswered cases.
+//! OPTIONS is sent only when the window is full of unanswered cases or the catalog ends with some.
 //! Circuit breaker: the catalog stops at the second failed liveness check (a failure is retried once
 //! after a short pause; the retry counts). The case named is the one sent first after the last
 //! answer; when several were unanswered, they are replayed one at a time if the trunk comes back,
 //! so the killer is named exactly, and otherwise the others are listed as suspects.
 
 use std::time::Duration;
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 
 use super::{Liveness, case_wait, liveness, send_raw, targets};
 use crate::catalog::{self, Case, Reaction, Values, Verdict, classify, fill};
@@ -31,9 +36,12 @@ const MAX_EVIDENCE: usize = 12;
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
 /// Pause before asking a trunk that failed both checks whether it came back (for a replay).
 const RECOVERY_PAUSE: Duration = Duration::from_secs(1);
-/// Cases in flight together. A trunk killed by one case receives at most this many minus one
-/// cases after it; the connection cap of the address still bounds how many wait at once.
+/// Cases sent after the last answered one, at most. A trunk killed by one case receives at most
+/// this many minus one cases after it; the connection cap of the address still bounds how many
+/// wait at once on a stream.
 const WINDOW: usize = 8;
+/// Cases in flight at most (unproven, or proven by a later answer but still waiting for their own).
+const IN_FLIGHT: usize = 2 * WINDOW;
 
 pub struct Malformed;
 
@@ -216,15 +224,94 @@ async fn run_endpoint(ctx: &Context, ep: &Endpoint, base: &Exchange, cases: &[Ca
             queue.push(case);
         }
     }
-    // A window is started only if its worst case (every case silent, waiting in turns for the
-    // address's connections, then a liveness check) ends within nine tenths of the probe's time, so a
-    // slow trunk yields a partial table instead of a probe killed by the runner.
+    // A case is sent only if the worst case of a window sent now (every case silent, waiting in turns
+    // for the address's connections, then a liveness check) ends within nine tenths of the probe's
+    // time, so a slow trunk yields a partial table instead of a probe killed by the runner.
     let budget = tokio::time::Instant::now() + ctx.config.probe_timeout.mul_f64(0.9);
-    let turns = WINDOW.div_ceil(ctx.config.max_connections.max(1)) as u32;
+    let turns = if ep.transport.is_stream() {
+        WINDOW.div_ceil(ctx.config.max_connections.max(1)) as u32
+    } else {
+        // A UDP case holds no connection slot (see `Context::connect`): the window waits once.
+        1
+    };
     let window_cost = wait * (turns + 1);
+    // A sliding window: a case goes out as soon as fewer than WINDOW cases are unproven (sent after
+    // the last answered one), so a silent case holds one place for its wait while answered cases flow
+    // past it, instead of holding back a whole window. Each case is on its own socket under the
+    // address's budget; rows are written in catalog order once a case is finished and proven.
+    let mut slots: Vec<Option<Sent>> = Vec::new();
+    let mut in_flight = FuturesUnordered::new();
     let mut next = 0;
-    while next < queue.len() {
-        if tokio::time::Instant::now() + window_cost > budget {
+    // Cases before this index are proven survived: by a later case's answer or a liveness check.
+    let mut proven = 0;
+    // Rows are written for cases before this index.
+    let mut done = 0;
+    let mut out_of_time = false;
+    loop {
+        while !out_of_time
+            && next < queue.len()
+            && next - proven < WINDOW
+            && in_flight.len() < IN_FLIGHT
+        {
+            if tokio::time::Instant::now() + window_cost > budget {
+                out_of_time = true;
+                break;
+            }
+            let (i, case) = (next, queue[next]);
+            next += 1;
+            slots.push(None);
+            in_flight.push(async move { (i, send_case(ctx, ep, case, wait).await) });
+        }
+        if let Some((i, s)) = in_flight.next().await {
+            if s.answered() {
+                proven = proven.max(i + 1);
+            }
+            slots[i] = Some(s);
+            while done < proven {
+                let Some(s) = &slots[done] else { break };
+                let row = s.row("ok".into(), true);
+                run.keep(s, row, Vec::new());
+                done += 1;
+            }
+            continue;
+        }
+        // Nothing in flight: every case sent is finished, and those after `proven` need an OPTIONS.
+        if proven < next {
+            let live = liveness(ctx, ep).await;
+            let (text, status) = if live.alive {
+                ("ok".to_string(), Status::Pass)
+            } else {
+                run.failed(&live);
+                tokio::time::sleep(RETRY_PAUSE).await;
+                let again = liveness(ctx, ep).await;
+                if again.alive {
+                    (
+                        format!("no answer ({}), then {} on retry", live.text, again.text),
+                        Status::Warn,
+                    )
+                } else {
+                    run.failed(&again);
+                    let tail: Vec<Sent> = slots[done..next]
+                        .iter_mut()
+                        .filter_map(Option::take)
+                        .collect();
+                    stop(ctx, ep, &mut run, &tail, 0, wait, &live).await;
+                    for case in &queue[next..] {
+                        run.skipped
+                            .push((case.id.clone(), "not run: the catalog stopped".into()));
+                    }
+                    break;
+                }
+            };
+            for s in slots[done..next].iter().flatten() {
+                let mut row = s.row(text.clone(), true);
+                row.status = row.status.worst(status);
+                run.keep(s, row, Vec::new());
+            }
+            done = next;
+            proven = next;
+        }
+        if next >= queue.len() || out_of_time {
             for case in &queue[next..] {
                 run.skipped.push((
                     case.id.clone(),
@@ -233,57 +320,11 @@ async fn run_endpoint(ctx: &Context, ep: &Endpoint, base: &Exchange, cases: &[Ca
             }
             break;
         }
-        let window = &queue[next..(next + WINDOW).min(queue.len())];
-        next += window.len();
-        // In flight together, in order, each on its own socket under the address's budget: silent
-        // cases share one wait instead of waiting one after another.
-        let sent: Vec<Sent> =
-            futures_util::future::join_all(window.iter().map(|c| send_case(ctx, ep, c, wait)))
-                .await;
-        // Every case up to the last answered one is proven survived; the rest needs an OPTIONS.
-        let proven = sent.iter().rposition(Sent::answered).map_or(0, |i| i + 1);
-        let mut tail_text = "ok".to_string();
-        let mut tail_status = Status::Pass;
-        if proven < sent.len() {
-            let live = liveness(ctx, ep).await;
-            if !live.alive {
-                run.failed(&live);
-                tokio::time::sleep(RETRY_PAUSE).await;
-                let again = liveness(ctx, ep).await;
-                if again.alive {
-                    tail_text = format!("no answer ({}), then {} on retry", live.text, again.text);
-                    tail_status = Status::Warn;
-                } else {
-                    run.failed(&again);
-                    stop(ctx, ep, &mut run, &sent, proven, wait, &live).await;
-                }
-            }
-        }
-        for (i, s) in sent.iter().enumerate() {
-            if run.stopped_after.is_some() {
-                break;
-            }
-            let (text, worst) = if i < proven {
-                ("ok".to_string(), Status::Pass)
-            } else {
-                (tail_text.clone(), tail_status)
-            };
-            let mut row = s.row(text, true);
-            row.status = row.status.worst(worst);
-            run.keep(s, row, Vec::new());
-        }
-        if run.stopped_after.is_some() {
-            for case in &queue[next..] {
-                run.skipped
-                    .push((case.id.clone(), "not run: the catalog stopped".into()));
-            }
-            break;
-        }
     }
     run
 }
 
-/// The trunk stopped answering after the window's last answer: name the case. One unanswered case
+/// The trunk stopped answering after the last answer: name the case. One unanswered case
 /// is the killer; several are replayed one at a time if the trunk comes back, else the first is
 /// named and the others are kept as suspects.
 async fn stop(

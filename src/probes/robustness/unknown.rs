@@ -45,8 +45,7 @@ impl Probe for UnknownHeader {
             if eps.is_empty() {
                 return super::super::unanswered(self);
             }
-            let mut out = Vec::new();
-            for (ep, base) in eps {
+            ctx.per_endpoint(eps, |(ep, base)| async move {
                 let uri = ctx.request_uri(&ep, false);
                 let req = ctx
                     .request("OPTIONS", &uri)
@@ -93,7 +92,7 @@ impl Probe for UnknownHeader {
                         ),
                     ),
                 };
-                out.push(
+                vec![
                     finding(self, &ep, status, summary)
                         .with_details(&UnknownHeaderDetails {
                             response: code,
@@ -104,9 +103,9 @@ impl Probe for UnknownHeader {
                             ],
                         })
                         .evidence([ctx.evidence(&ex)]),
-                );
-            }
-            out
+                ]
+            })
+            .await
         })
     }
 }
@@ -210,18 +209,19 @@ impl Probe for UnknownRequire {
             if eps.is_empty() {
                 return super::super::unanswered(self);
             }
-            let mut out = Vec::new();
-            for (ep, _) in eps {
+            ctx.per_endpoint(eps, |(ep, _)| async move {
                 let uri = ctx.request_uri(&ep, false);
                 let req = ctx.request("OPTIONS", &uri).header("Require", UNKNOWN_TAG);
-                let ex = ctx.exchange(&ep, &req).await;
                 let preq = ctx
                     .request("OPTIONS", &uri)
                     .header("Proxy-Require", UNKNOWN_TAG);
-                let pex = ctx.exchange(&ep, &preq).await;
+                // Independent of each other: in flight together.
+                let (ex, pex) =
+                    futures_util::future::join(ctx.exchange(&ep, &req), ctx.exchange(&ep, &preq))
+                        .await;
                 let got = ex.final_response();
                 let (status, summary) = judge_require(got, pex.final_response());
-                out.push(
+                vec![
                     finding(self, &ep, status, summary)
                         .with_details(&UnknownRequireDetails {
                             option_tag: UNKNOWN_TAG.into(),
@@ -237,9 +237,9 @@ impl Probe for UnknownRequire {
                                 .unwrap_or_default(),
                         })
                         .evidence([ctx.evidence(&ex), ctx.evidence(&pex)]),
-                );
-            }
-            out
+                ]
+            })
+            .await
         })
     }
 }

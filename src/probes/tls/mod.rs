@@ -32,11 +32,9 @@ impl Probe for TlsScan {
                     "no TLS endpoint (TLS not selected, or not published in DNS: see dns.srv)",
                 );
             }
-            let mut out = Vec::new();
-            for ep in eps {
-                out.extend(scan_endpoint(ctx, &ep).await);
-            }
-            out
+            // Endpoints scanned together: each address's connection cap bounds the hellos in flight.
+            ctx.per_endpoint(eps, |ep| async move { scan_endpoint(ctx, &ep).await })
+                .await
         })
     }
 }

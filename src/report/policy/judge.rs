@@ -13,14 +13,6 @@ use crate::report::{Finding, Report, Severity, Status};
 /// its details cannot tell (unreadable, or without the fact the rule needs).
 type Check = std::result::Result<std::result::Result<String, String>, String>;
 
-/// A check over details that have no typed shape yet.
-fn untyped(
-    f: &Finding,
-    check: impl Fn(&Finding) -> Option<std::result::Result<String, String>>,
-) -> Check {
-    check(f).ok_or_else(|| format!("`{}` has no usable details", f.id))
-}
-
 fn where_(f: &Finding) -> String {
     f.endpoint.clone().unwrap_or_else(|| "trunk".into())
 }
@@ -72,10 +64,6 @@ fn judge(
     } else {
         (RuleStatus::NotMeasured, unmeasured.join("; "), Vec::new())
     }
-}
-
-fn flag(f: &Finding, key: &str) -> Option<bool> {
-    f.details.get(key).and_then(Value::as_bool)
 }
 
 fn min_tls(r: &Report, min: &TlsVersion) -> (RuleStatus, String, Vec<String>) {
@@ -187,12 +175,21 @@ fn cert_days(r: &Report, min: i64) -> (RuleStatus, String, Vec<String>) {
     )
 }
 
-/// Whether a media offer was accepted: the `accepted` detail, else the status (pass = accepted).
-fn accepted_from(
-    f: &Finding,
-    status_means_accepted: impl Fn(Status) -> Option<bool>,
-) -> Option<bool> {
-    flag(f, "accepted").or_else(|| status_means_accepted(f.status))
+/// Whether a media finding's offer was accepted, from its typed `accepted`; a report written before
+/// sipcheck wrote it cannot tell, and says so.
+fn media_accepted(f: &Finding) -> std::result::Result<bool, String> {
+    let accepted = match f.id.as_str() {
+        id if id == ids::MEDIA_SDES.id => ids::MEDIA_SDES.read(f)?.accepted,
+        id if id == ids::MEDIA_DTLS_SRTP.id => ids::MEDIA_DTLS_SRTP.read(f)?.accepted,
+        id if id == ids::MEDIA_RTP_PLAIN.id => ids::MEDIA_RTP_PLAIN.read(f)?.accepted,
+        other => return Err(format!("`{other}` is not a media offer finding")),
+    };
+    accepted.ok_or_else(|| {
+        format!(
+            "`{}` does not say whether the offer was accepted (written by an older sipcheck)",
+            f.id
+        )
+    })
 }
 
 fn evaluate_rules(p: &Policy, r: &Report) -> Vec<(RuleOutcome, &'static [u8])> {
@@ -221,31 +218,22 @@ fn evaluate_rules(p: &Policy, r: &Report) -> Vec<(RuleOutcome, &'static [u8])> {
         push("min_cert_days_left", json!(d), &[4], cert_days(r, d));
     }
     if rules.srtp_required == Some(true) {
-        let res = judge(r, &["media.sdes", "media.dtls_srtp"], true, |f| {
-            untyped(f, |f| {
-                match accepted_from(f, |s| match s {
-                    Status::Pass => Some(true),
-                    Status::Fail | Status::Warn => Some(false),
-                    _ => None,
-                })? {
-                    true => Some(Ok(format!("SRTP accepted via `{}`", f.id))),
-                    false => Some(Err(format!("SRTP not accepted via `{}`", f.id))),
-                }
+        let media = [ids::MEDIA_SDES.id, ids::MEDIA_DTLS_SRTP.id];
+        let res = judge(r, &media, true, |f| {
+            Ok(if media_accepted(f)? {
+                Ok(format!("SRTP accepted via `{}`", f.id))
+            } else {
+                Err(format!("SRTP not accepted via `{}`", f.id))
             })
         });
         push("srtp_required", json!(true), &[5, 7], res);
     }
     if rules.plain_rtp_forbidden == Some(true) {
-        let res = judge(r, &["media.rtp_plain"], false, |f| {
-            untyped(f, |f| {
-                match accepted_from(f, |s| match s {
-                    Status::Pass => Some(false),
-                    Status::Fail | Status::Warn => Some(true),
-                    _ => None,
-                })? {
-                    true => Some(Err("plain RTP accepted".into())),
-                    false => Some(Ok("plain RTP refused".into())),
-                }
+        let res = judge(r, &[ids::MEDIA_RTP_PLAIN.id], false, |f| {
+            Ok(if media_accepted(f)? {
+                Err("plain RTP accepted".into())
+            } else {
+                Ok("plain RTP refused".into())
             })
         });
         push("plain_rtp_forbidden", json!(true), &[5], res);
@@ -361,19 +349,20 @@ pub fn apply(p: &Policy, report: &mut Report) {
             continue;
         }
         let id = format!("policy.{}", o.rule.replace("findings.", "max_status."));
-        let f = Finding::new(
+        // The registry's title, questions and RFCs for `policy.*`; what is particular to the rule
+        // (policy, rule, setting, the questions it concerns) is in the summary and the details.
+        let f = Finding::of(
             &id,
-            &format!("Policy {}: {}", p.name, o.rule),
             Status::Fail,
             format!("policy {} rule {} violated: {}", p.name, o.rule, o.summary),
         )
         .severity(Severity::High)
-        .questions(questions)
         .with_details(&PolicyRuleDetails {
             policy: p.name.clone(),
             rule: o.rule.clone(),
             setting: o.setting.clone(),
             violations: o.violations.clone(),
+            questions: questions.to_vec(),
         });
         report.findings.push(f);
     }
