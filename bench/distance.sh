@@ -7,7 +7,8 @@
 #                 report's evidence (the relay cannot read them), so this is a lower bound;
 #   chain floor = the longest chain of exchanges that each wait for the previous answer x RTT: the
 #                 TLS scan's longest suite enumeration (support hello + one hello per further suite +
-#                 the refusal) or the catalog's windows of 8 cases one after another, whichever is longer.
+#                 the refusal), or the catalog's cases / 8 (at most 8 unanswered cases in flight, each
+#                 at least one round trip), whichever is longer.
 # The 0 ms run goes through the relay too (with no delay), so that it is counted the same way. The
 # relay does not delay TCP handshakes (see delay_relay.py). Loopback only.
 # Usage: bench/distance.sh            (RTTS="0 20 100" by default; SIPCHECK=path skips the build)
@@ -78,7 +79,7 @@ for f in rep["findings"]:
     counts[f["status"]] = counts.get(f["status"], 0) + 1
 print(f"{rtt:>3} ms {wall_ms / 1000:8.2f}s {requests / rate:8.2f}s ({requests:>3} req) "
       f"{chain * rtt / 1000:7.2f}s ({chain:>3} x {rtt} ms)  "
-      f"TLS line {tls_line}, catalog windows {windows}; findings {sorted(counts.items())}")
+      f"TLS line {tls_line}, catalog cases/8 {windows}; findings {sorted(counts.items())}")
 PY
 done
 echo "reports: $work"

@@ -10,8 +10,9 @@
 //! Versions, groups and the fallback test run concurrently under the connection limit.
 //!
 //! Speed at a distance is the longest line of dependent hellos (about 80 for a legacy TLS 1.2 list).
-//! Each line keeps its connection slot and opens its next connection while a hello is in flight
-//! ([`super::line`]), so a hello costs one round trip, not two; each hello of a line is followed by
+//! Each line keeps its connection slot and, where connecting costs a round trip, opens its next
+//! connection while a hello is in flight ([`super::line`]), so a hello costs one round trip, not two;
+//! each hello of a line is followed by
 //! close_notify at once, so a server that serves one connection at a time (`openssl s_server`) is
 //! free again as soon as it has answered, not a round trip later. An answer that is not a whole first
 //! flight is asked again without the close_notify, so neither changes a result.
