@@ -25,11 +25,13 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2
 trap cleanup EXIT
 
 # The fake trunks.
+: >"$work/fakes.out"
 "$PWD/target/$PROFILE/examples/fake_trunks" "$N" "$PORT" "$DELAY_MS" >"$work/fakes.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do grep -q ready "$work/fakes.out" && break; sleep 0.05; done
 grep -q ready "$work/fakes.out" || { cat "$work/fakes.out" >&2; exit 1; }
 RPORT=$((PORT + 1))
+: >"$work/refer.out"
 "$PWD/target/$PROFILE/examples/fake_trunks" 10 "$RPORT" "$DELAY_MS" REFER >"$work/refer.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do grep -q ready "$work/refer.out" && break; sleep 0.05; done
