@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
+use crate::exit::{self, Outcome};
 use crate::report::Report;
 use crate::scan::{ScanOptions, scan};
 use crate::target::Target;
@@ -51,7 +52,7 @@ pub struct Item {
     /// The target as written in the file.
     pub target: String,
     /// The exit code this target alone would have given (0, 1, 2 bad target, 3 unresolvable/incomplete).
-    pub exit_code: i32,
+    pub exit_code: u8,
     /// Why there is no report (bad target, NXDOMAIN, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -63,10 +64,7 @@ impl Item {
     fn failed(target: String, e: &Error) -> Item {
         Item {
             target,
-            exit_code: match e {
-                Error::Resolve { .. } => 3,
-                _ => 2,
-            },
+            exit_code: exit::code(Outcome::Error(e)),
             error: Some(e.to_string()),
             report: None,
         }
@@ -81,8 +79,8 @@ pub struct Batch {
 }
 
 /// The exit code of a batch: the highest of its targets' (3 beats 2 beats 1 beats 0).
-pub fn exit_code(items: &[Item]) -> i32 {
-    items.iter().map(|i| i.exit_code).max().unwrap_or(0)
+pub fn exit_code(items: &[Item]) -> u8 {
+    exit::code(Outcome::Batch(items))
 }
 
 /// Scans every target with the settings of `template` (its target is replaced), `parallel` at a time.
@@ -115,7 +113,7 @@ pub async fn scan_all(
                         match scan(opts).await {
                             Ok(r) => Item {
                                 target: input,
-                                exit_code: r.exit_code(),
+                                exit_code: exit::code(Outcome::Report(&r)),
                                 error: r.incomplete.clone(),
                                 report: Some(r),
                             },
@@ -138,7 +136,7 @@ pub async fn scan_all(
                     i,
                     Item {
                         target: targets[i].clone(),
-                        exit_code: 2,
+                        exit_code: exit::USAGE,
                         error: Some(if e.is_panic() {
                             "scan panicked (a bug in sipcheck)".into()
                         } else {
@@ -158,7 +156,7 @@ pub async fn scan_all(
         .map(|(s, t)| {
             s.unwrap_or(Item {
                 target: t,
-                exit_code: 2,
+                exit_code: exit::USAGE,
                 error: Some("not run".into()),
                 report: None,
             })

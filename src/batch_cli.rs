@@ -6,9 +6,11 @@ use std::process::ExitCode;
 
 use sipcheck::Error;
 use sipcheck::batch::{self, Batch, Item};
+use sipcheck::exit::Outcome;
 use sipcheck::report::{self, Format};
 
 use super::{ProbeArgs, build_options};
+use crate::cli;
 
 pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
     let setup = (|| {
@@ -42,7 +44,8 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
         }
         let targets = batch::read_targets(file)?;
         // The options are validated once; each target replaces the placeholder.
-        let (opts, format) = build_options(a, "127.0.0.1")?;
+        let format: Format = a.format.parse()?;
+        let opts = build_options(a, "127.0.0.1", false)?;
         if let Some(dir) = &a.output {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::io(format!("cannot create {dir}"), e))?;
@@ -51,12 +54,9 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
     })();
     let (targets, opts, format) = match setup {
         Ok(v) => v,
-        Err(e) => {
-            eprintln!("sipcheck: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return cli::fail(&e),
     };
-    let rt = match super::cli::runtime() {
+    let rt = match cli::runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
@@ -94,7 +94,7 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
         }
         index.push((i, entry));
     }));
-    let code = batch::exit_code(&items);
+    let code = cli::exit(Outcome::Batch(&items));
     if let Some(dir) = &dir {
         // The reports are on disk; the index lists them in file order.
         index.sort_by_key(|(i, _)| *i);
@@ -102,10 +102,14 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
         let path = std::path::Path::new(dir).join("index.json");
         let doc = serde_json::json!({"schema_version": sipcheck::report::SCHEMA_VERSION, "targets": index});
         if let Err(e) = std::fs::write(&path, format!("{doc:#}\n")) {
-            eprintln!("sipcheck: cannot write {}: {e}", path.display());
-            return ExitCode::from(2);
+            return cli::fail(&Error::io(format!("cannot write {}", path.display()), e));
         }
-        return ExitCode::from(if write_errors > 0 { 2 } else { code as u8 });
+        if write_errors > 0 {
+            return cli::fail(&Error::BadOption(format!(
+                "{write_errors} report(s) could not be written into {dir}"
+            )));
+        }
+        return code;
     }
     let mut stdout = std::io::stdout().lock();
     let out = match format {
@@ -126,7 +130,7 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
             .join("\n"),
     };
     let _ = stdout.write_all(out.as_bytes());
-    ExitCode::from(code as u8)
+    code
 }
 
 fn summary_line(item: &Item) -> String {

@@ -8,15 +8,19 @@
 //!
 //! ```no_run
 //! # async fn demo() -> sipcheck::Result<()> {
-//! use sipcheck::{Target, scan::{ScanOptions, scan}};
+//! use sipcheck::{ScanOptions, Target, exit, scan};
 //!
-//! let mut opts = ScanOptions::new(Target::parse("sip:127.0.0.1:5060")?);
-//! opts.selectors = vec!["transport".into(), "sip".into()];
+//! let opts = ScanOptions::builder(Target::parse("sip:127.0.0.1:5060")?)
+//!     .probes(["transport", "sip"])
+//!     .policy_named("baseline")
+//!     .rate(10.0)
+//!     .build()?;
 //! let report = scan(opts).await?;
 //! for f in &report.findings {
 //!     println!("{} {} {}", f.status, f.id, f.summary);
 //! }
-//! # Ok(()) }
+//! std::process::exit(exit::code(exit::Outcome::Report(&report)).into());
+//! # }
 //! ```
 //!
 //! Parsing is usable on its own, and never panics on peer input:
@@ -43,6 +47,7 @@ pub mod catalog;
 pub mod discover;
 pub mod error;
 pub mod evidence;
+pub mod exit;
 pub mod findings;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -59,5 +64,7 @@ pub mod tls;
 pub mod transport;
 
 pub use error::{Error, Result};
-pub use report::{Finding, Report, Status};
+pub use exit::Outcome;
+pub use report::{Finding, Format, Report, Status};
+pub use scan::{Plan, ScanOptions, ScanOptionsBuilder, dry_run, plan, scan};
 pub use target::{Endpoint, Port, Target, Transport};

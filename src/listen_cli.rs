@@ -3,8 +3,10 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use sipcheck::listen::{ListenAddr, ListenConfig};
+use sipcheck::exit::Outcome;
+use sipcheck::listen::ListenConfig;
 use sipcheck::report::{self, Format};
+use sipcheck::stir::VerifyContext;
 
 use crate::cli;
 
@@ -20,37 +22,17 @@ pub(crate) struct ListenArgs<'a> {
     pub x5u_ca: Option<&'a str>,
 }
 
-/// Reads `--listen-cert/--listen-key` into the listener's configuration.
-pub(crate) fn config(
-    addr: &str,
-    cert: Option<&str>,
-    key: Option<&str>,
-) -> sipcheck::Result<ListenConfig> {
-    let at = ListenAddr::parse(addr)?;
-    let mut cfg = ListenConfig::new(at);
-    cfg.tls = match (cert, key) {
-        (Some(c), Some(k)) => Some((c.to_string(), k.to_string())),
-        (None, None) => None,
-        _ => {
-            return Err(sipcheck::Error::BadOption(
-                "--listen-cert and --listen-key go together".into(),
-            ));
-        }
-    };
-    Ok(cfg)
-}
-
 pub(crate) fn run(a: ListenArgs<'_>) -> ExitCode {
     let format: Format = match a.format.parse() {
         Ok(f) => f,
         Err(e) => return cli::fail(&e),
     };
-    let mut cfg = match config(a.addr, a.cert, a.key) {
+    let mut cfg = match ListenConfig::parse(a.addr, a.cert, a.key) {
         Ok(c) => c,
         Err(e) => return cli::fail(&e),
     };
     cfg.max_requests = a.max_requests.clamp(1, 10_000);
-    let ctx = match crate::verify_cli::context(a.sti_ca, a.x5u_ca, None) {
+    let ctx = match VerifyContext::load(a.sti_ca, a.x5u_ca, None) {
         Ok(c) => c,
         Err(e) => return cli::fail(&e),
     };
@@ -79,5 +61,5 @@ pub(crate) fn run(a: ListenArgs<'_>) -> ExitCode {
         }
         None => print!("{text}"),
     }
-    ExitCode::from(r.exit_code() as u8)
+    cli::exit(Outcome::Report(&r))
 }

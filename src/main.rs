@@ -2,6 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -11,11 +12,11 @@ mod cli;
 mod listen_cli;
 mod verify_cli;
 
-use sipcheck::probe::Config;
+use sipcheck::capture::PcapWriter;
+use sipcheck::listen::ListenConfig;
 use sipcheck::report::{self, Format};
-use sipcheck::scan::{self, ScanOptions};
-use sipcheck::transport::TlsSettings;
-use sipcheck::{Error, Port, Target, Transport};
+use sipcheck::stir::VerifyContext;
+use sipcheck::{Error, Outcome, ScanOptions, ScanOptionsBuilder, Target, Transport};
 
 /// Measure what a SIP trunk really does about security, and write an evidence-backed scorecard.
 #[derive(Parser)]
@@ -158,6 +159,12 @@ struct ProbeArgs {
     /// PEM file of trust roots instead of the built-in Mozilla roots.
     #[arg(long)]
     ca_file: Option<String>,
+    /// PEM client certificate chain (leaf first) to present when a TLS server asks for one (mutual TLS); needs --client-key.
+    #[arg(long, value_name = "PEM")]
+    client_cert: Option<String>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --client-cert.
+    #[arg(long, value_name = "PEM")]
+    client_key: Option<String>,
     /// User-Agent header to send.
     #[arg(long)]
     user_agent: Option<String>,
@@ -286,149 +293,91 @@ fn list_probes(format: &str) -> ExitCode {
             )));
         }
     }
-    ExitCode::SUCCESS
+    cli::exit(Outcome::Printed)
 }
 
-fn build_options(a: &ProbeArgs, target: &str) -> Result<(ScanOptions, Format), Error> {
+/// The scan options of `probe`, through the library's validating builder; the target is separate for
+/// `-f`, whose targets replace it one by one. `files` also reads the policy and baseline and creates
+/// the key log (not for `--dry-run`, which writes nothing).
+fn build_options(a: &ProbeArgs, target: &str, files: bool) -> Result<ScanOptions, Error> {
     let target = Target::parse(target)?;
-    let format: Format = a.format.parse()?;
-    let mut opts = ScanOptions::new(target);
-    if !a.transport.is_empty() {
-        let mut ts = Vec::new();
-        for t in &a.transport {
-            let t: Transport = t.parse()?;
-            if !ts.contains(&t) {
-                ts.push(t);
-            }
-        }
-        opts.transports = Some(ts);
-    }
-    opts.tls_port = match a.tls_port {
-        Some(p) => Some(Port::new(p).ok_or_else(|| Error::BadOption("--tls-port 0".into()))?),
-        None => None,
-    };
-    opts.selectors = a
-        .probes
+    let transports = a
+        .transport
         .iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
-    let mut cfg = Config::default();
-    cfg.timers.timeout = a.timeout;
-    if let Some(d) = &a.domain {
-        cfg.domain = d.trim().to_ascii_lowercase();
-    }
-    if let Some(ca) = &a.ca_file {
-        cfg.tls = TlsSettings::from_ca_file(ca)?;
-    }
-    if let Some(ua) = &a.user_agent {
-        cfg.user_agent = ua.clone();
-    }
-    if !(a.rate > 0.0 && a.rate <= 10_000.0) {
-        return Err(Error::BadOption(
-            "--rate must be between 0 and 10000".into(),
-        ));
-    }
-    cfg.rate = a.rate;
-    cfg.max_connections = a.max_connections.clamp(1, 64);
-    cfg.intrusive = a.intrusive;
-    if let Some(dir) = &a.catalog {
-        // Checked now so a broken case file stops the run before any traffic.
-        sipcheck::catalog::load(Some(dir))?;
-        cfg.catalog_dir = Some(dir.clone());
-    }
-    if let Some(server) = &a.dns_server {
-        cfg.discovery.dns_server = Some(sipcheck::discover::source::parse_server(server)?);
-    }
-    cfg.discovery.no_discovery = a.no_discovery;
-    cfg.dos = a.dos;
-    cfg.dos_max_requests = a.dos_max_requests.clamp(1, 10_000);
-    cfg.calls.call_to = a.call_to.clone().filter(|s| !s.trim().is_empty());
-    cfg.calls.allow = a.allow_calls;
-    cfg.calls.max_calls = a.max_calls;
-    cfg.calls.credentials = credentials(a)?;
-    cfg.calls.rtp_bleed = a.rtp_bleed;
-    cfg.calls.refer_to = match a.refer_to.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(r) => Some(sipcheck::call::valid_refer_to(r).map_err(Error::BadOption)?),
-        None => None,
+        .map(|t| t.parse())
+        .collect::<Result<Vec<Transport>, _>>()?;
+    let b = ScanOptions::builder(target)
+        .maybe((!transports.is_empty()).then_some(transports), |b, t| {
+            b.transports(t)
+        })
+        .maybe(a.tls_port, ScanOptionsBuilder::tls_port)
+        .probes(&a.probes)
+        .timeout(a.timeout)
+        .maybe(a.domain.as_deref(), ScanOptionsBuilder::domain)
+        .maybe(a.ca_file.as_deref(), ScanOptionsBuilder::ca_file)
+        .maybe(a.user_agent.as_deref(), ScanOptionsBuilder::user_agent)
+        .rate(a.rate)
+        .max_connections(a.max_connections)
+        .intrusive(a.intrusive)
+        .maybe(a.catalog.clone(), ScanOptionsBuilder::catalog_dir)
+        .maybe(a.dns_server.as_deref(), ScanOptionsBuilder::dns_server)
+        .no_discovery(a.no_discovery)
+        .dos(a.dos)
+        .dos_max_requests(a.dos_max_requests)
+        .maybe(a.call_to.as_deref(), ScanOptionsBuilder::call_to)
+        .allow_calls(a.allow_calls)
+        .max_calls(a.max_calls)
+        .maybe(a.user.as_deref(), ScanOptionsBuilder::user)
+        .maybe(
+            a.password_file.as_deref(),
+            ScanOptionsBuilder::password_file,
+        )
+        .maybe(
+            std::env::var("SIPCHECK_PASSWORD").ok(),
+            ScanOptionsBuilder::password,
+        )
+        .rtp_bleed(a.rtp_bleed)
+        .maybe(a.refer_to.as_deref(), ScanOptionsBuilder::refer_to)
+        .maybe(a.caller_id.as_deref(), ScanOptionsBuilder::caller_id)
+        .maybe(a.loop_call.as_deref(), ScanOptionsBuilder::loop_call)
+        .maybe(
+            a.spoof_caller_id.as_deref(),
+            ScanOptionsBuilder::spoof_caller_id,
+        )
+        .maybe(a.policy.as_deref(), ScanOptionsBuilder::policy_named);
+    let b = match (&a.client_cert, &a.client_key) {
+        (Some(c), Some(k)) => b.client_certificate(c, k),
+        (None, None) => b,
+        _ => {
+            return Err(Error::BadOption(
+                "--client-cert and --client-key go together (the certificate chain and its private key)".into(),
+            ));
+        }
     };
-    cfg.calls.caller_id = match &a.caller_id {
-        Some(c) => Some(sipcheck::call::valid_caller_id(c).map_err(Error::BadOption)?),
-        None => None,
+    let b = match &a.listen {
+        Some(at) => b.listen(ListenConfig::parse(
+            at,
+            a.listen_cert.as_deref(),
+            a.listen_key.as_deref(),
+        )?),
+        None => b,
     };
-    cfg.loop_calls = loop_settings(a)?;
-    opts.config = cfg;
-    scan::select(&opts.selectors)?;
-    Ok((opts, format))
-}
-
-/// `--loop-call`, `--listen` and the identity verifier; checked before any traffic.
-fn loop_settings(a: &ProbeArgs) -> Result<sipcheck::probes::loop_calls::LoopSettings, Error> {
-    use sipcheck::call::valid_caller_id;
-    let mut l = sipcheck::probes::loop_calls::LoopSettings::default();
-    let check = |flag: &str, v: &str| {
-        valid_caller_id(v).map_err(|e| Error::BadOption(e.replacen("--caller-id", flag, 1)))
-    };
-    l.number = a
-        .loop_call
-        .as_deref()
-        .map(|n| check("--loop-call", n))
-        .transpose()?;
-    l.spoof_caller_id = a
-        .spoof_caller_id
-        .as_deref()
-        .map(|n| check("--spoof-caller-id", n))
-        .transpose()?;
-    l.listen = a
-        .listen
-        .as_deref()
-        .map(|at| listen_cli::config(at, a.listen_cert.as_deref(), a.listen_key.as_deref()))
-        .transpose()?;
-    if let Some(cfg) = &l.listen
-        && cfg.at.transport == Transport::Tls
-    {
-        // A broken certificate stops the run here, not after the first call.
-        sipcheck::listen::check_tls(cfg)?;
-    }
-    if l.number.is_some() != l.listen.is_some() {
-        return Err(Error::BadOption(
-            "--loop-call and --listen go together (the DID and where it is routed)".into(),
-        ));
-    }
-    if l.number.is_some() {
-        l.verify = Some(verify_cli::context(
+    let b = if a.loop_call.is_some() {
+        b.verify(VerifyContext::load(
             a.sti_ca_file.as_deref(),
             a.x5u_ca_file.as_deref(),
             None,
-        )?);
-    }
-    Ok(l)
-}
-
-/// `--user` with the password from `--password-file` or `SIPCHECK_PASSWORD` (never from the command
-/// line, where other users could read it). Error messages never include the password.
-fn credentials(a: &ProbeArgs) -> Result<Option<sipcheck::sip::digest::Credentials>, Error> {
-    let password = match &a.password_file {
-        Some(path) => Some(
-            std::fs::read_to_string(path)
-                .map_err(|e| Error::BadOption(format!("--password-file {path}: {e}")))?
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        ),
-        None => std::env::var("SIPCHECK_PASSWORD").ok(),
+        )?)
+    } else {
+        b
     };
-    match (&a.user, password) {
-        (Some(u), Some(p)) => Ok(Some(sipcheck::sip::digest::Credentials::new(u.clone(), p))),
-        (Some(_), None) => Err(Error::BadOption(
-            "--user needs a password in SIPCHECK_PASSWORD or --password-file".into(),
-        )),
-        (None, Some(_)) if a.password_file.is_some() => {
-            Err(Error::BadOption("--password-file needs --user".into()))
-        }
-        _ => Ok(None),
-    }
+    let b = if files {
+        b.maybe(a.baseline.as_deref(), ScanOptionsBuilder::baseline_file)
+            .maybe(a.keylog.as_deref(), ScanOptionsBuilder::key_log_file)
+    } else {
+        b
+    };
+    b.build()
 }
 
 fn probe(a: ProbeArgs) -> ExitCode {
@@ -438,65 +387,50 @@ fn probe(a: ProbeArgs) -> ExitCode {
     if let Some(file) = a.file.clone() {
         return batch_cli::run(&a, &file);
     }
-    let (mut opts, format) = match build_options(&a, a.target.as_deref().unwrap_or_default()) {
+    let target = a.target.as_deref().unwrap_or_default();
+    // Everything that can fail with a usage error fails here, before a single packet is sent.
+    let setup = (|| {
+        let opts = build_options(&a, target, !a.dry_run)?;
+        let format: Format = a.format.parse()?;
+        let pcap = match (&a.pcap, a.dry_run) {
+            (Some(p), false) => Some(Arc::new(PcapWriter::create(p)?)),
+            _ => None,
+        };
+        Ok((format, opts, pcap))
+    })();
+    let (format, mut opts, pcap) = match setup {
         Ok(v) => v,
-        Err(e) => {
-            eprintln!("sipcheck: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return cli::fail(&e),
     };
-    let extras = if a.dry_run {
-        None
-    } else {
-        match cli::prepare(
-            &mut opts,
-            a.policy.as_deref(),
-            a.baseline.as_deref(),
-            a.pcap.as_deref(),
-            a.keylog.as_deref(),
-        ) {
-            Ok(x) => Some(x),
-            Err(e) => return cli::fail(&e),
-        }
-    };
-    if a.dry_run
-        && let Some(Err(e)) = a.policy.as_deref().map(sipcheck::report::policy::load)
-    {
-        return cli::fail(&e);
-    }
     let rt = match cli::runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let Some(extras) = extras else {
-        return match rt.block_on(cli::dry_run(opts)) {
+    if a.dry_run {
+        return match rt.block_on(sipcheck::dry_run(opts)) {
             Ok(text) => {
                 print!("{text}");
-                ExitCode::SUCCESS
-            }
-            Err(e @ Error::Resolve { .. }) => {
-                eprintln!("sipcheck: {e}");
-                ExitCode::from(3)
+                cli::exit(Outcome::Printed)
             }
             Err(e) => cli::fail(&e),
         };
-    };
-    let spinner = cli::progress(a.target.as_deref().unwrap_or_default(), a.quiet);
+    }
+    if let Some(w) = &pcap {
+        opts.config.tls.capture = Some(w.clone());
+    }
+    let spinner = cli::progress(target, a.quiet);
     if let Some(pb) = &spinner {
         opts.config.progress = cli::progress_hook(pb.clone());
     }
-    let scanned = rt.block_on(scan::scan(opts));
+    let scanned = rt.block_on(sipcheck::scan(opts));
     if let Some(pb) = spinner {
         pb.finish_and_clear();
     }
     let report = match scanned {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("sipcheck: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return cli::fail(&e),
     };
-    for note in cli::finish(&report, &extras) {
+    for note in cli::notes(&report, pcap.as_deref()) {
         eprint!("{note}");
         if !note.ends_with('\n') {
             eprintln!();
@@ -504,33 +438,30 @@ fn probe(a: ProbeArgs) -> ExitCode {
     }
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut stdout = std::io::stdout().lock();
+    let style = |color| report::Style {
+        color,
+        verbose: a.verbose,
+    };
     match &a.output {
         Some(path) => {
             if let Err(e) = std::fs::write(path, report::render(&report, format, false)) {
-                eprintln!("sipcheck: cannot write {path}: {e}");
-                return ExitCode::from(2);
+                return cli::fail(&Error::io(format!("cannot write {path}"), e));
             }
             if !a.quiet {
-                let style = report::Style {
-                    color,
-                    verbose: a.verbose,
-                };
-                let _ = stdout
-                    .write_all(report::render_styled(&report, Format::Text, style).as_bytes());
+                let text = report::render_styled(&report, Format::Text, style(color));
+                let _ = stdout.write_all(text.as_bytes());
             }
         }
         None => {
-            let style = report::Style {
-                color: color && format == Format::Text,
-                verbose: a.verbose,
-            };
-            let _ = stdout.write_all(report::render_styled(&report, format, style).as_bytes());
+            let text =
+                report::render_styled(&report, format, style(color && format == Format::Text));
+            let _ = stdout.write_all(text.as_bytes());
         }
     }
     if let Some(why) = &report.incomplete {
         eprintln!("sipcheck: incomplete: {why}");
     }
-    ExitCode::from(report.exit_code() as u8)
+    cli::exit(Outcome::Report(&report))
 }
 
 fn manpage(dir: Option<&str>) -> ExitCode {
@@ -541,7 +472,7 @@ fn manpage(dir: Option<&str>) -> ExitCode {
         None => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => cli::exit(Outcome::Printed),
         Err(e) => cli::fail(&Error::io("cannot write the man page", e)),
     }
 }
@@ -550,9 +481,13 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
-            return ExitCode::from(code);
+            let usage = Error::BadOption(e.kind().to_string());
+            return cli::exit(if e.use_stderr() {
+                Outcome::Error(&usage)
+            } else {
+                Outcome::Printed
+            });
         }
     };
     match cli.command {
@@ -602,7 +537,7 @@ fn main() -> ExitCode {
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "sipcheck", &mut buf);
             let _ = std::io::stdout().write_all(&buf);
-            ExitCode::SUCCESS
+            cli::exit(Outcome::Printed)
         }
         Command::Manpage { dir } => manpage(dir.as_deref()),
     }

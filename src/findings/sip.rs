@@ -24,6 +24,10 @@ pub struct TransportDetails {
     pub error: Option<String>,
     pub tls_version: Option<String>,
     pub tls_cipher_suite: Option<String>,
+    /// TLS: the server sent a CertificateRequest.
+    pub client_certificate_requested: bool,
+    /// TLS: a client certificate (`--client-cert`) was sent in answer.
+    pub client_certificate_sent: bool,
 }
 
 /// `transport.plaintext_open`: which transports answered, split by protection.

@@ -86,6 +86,22 @@ impl ListenConfig {
             limits: Limits::default(),
         }
     }
+
+    /// A listener at `addr` (`ADDR:PORT`, `tcp:ADDR:PORT`, `tls:ADDR:PORT`) with the PEM certificate
+    /// and key of a `tls:` listener (`--listen-cert`, `--listen-key`: both or neither).
+    pub fn parse(addr: &str, cert: Option<&str>, key: Option<&str>) -> Result<ListenConfig> {
+        let mut cfg = ListenConfig::new(ListenAddr::parse(addr)?);
+        cfg.tls = match (cert, key) {
+            (Some(c), Some(k)) => Some((c.to_string(), k.to_string())),
+            (None, None) => None,
+            _ => {
+                return Err(Error::BadOption(
+                    "--listen-cert and --listen-key go together".into(),
+                ));
+            }
+        };
+        Ok(cfg)
+    }
 }
 
 /// One inbound request as received, with what we answered.

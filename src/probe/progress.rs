@@ -1,7 +1,9 @@
-//! A progress hook for front ends: the runner reports each probe as it starts and ends, so a terminal
-//! can show probes done / total and what runs now. Reports and files never depend on it.
+//! A progress hook for front ends: the runner reports each probe as it starts and ends, and long
+//! probes report counts inside them (catalog cases, TLS hellos, calls, flood steps), so a terminal can
+//! show probes done / total and what runs now. Reports and files never depend on it.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One step of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +17,15 @@ pub enum ProgressEvent {
         probe: &'static str,
         done: usize,
         total: usize,
+    },
+    /// A count inside a running probe moved: `done` of `total` (`None` when not known ahead) `what`s,
+    /// summed over the probe's endpoints. `probe` is empty for a count of the whole run (calls
+    /// placed of `--max-calls`).
+    Step {
+        probe: &'static str,
+        what: &'static str,
+        done: usize,
+        total: Option<usize>,
     },
 }
 
@@ -42,5 +53,99 @@ impl std::fmt::Debug for Progress {
         } else {
             "Progress(none)"
         })
+    }
+}
+
+/// A count inside one long probe (`cases`, `hellos`, `calls`, `flood steps`), shared by the probe's
+/// endpoints, that reports each move to the [`Progress`] hook. Cheap when nobody listens.
+#[derive(Clone, Debug)]
+pub struct Counter {
+    progress: Progress,
+    probe: &'static str,
+    what: &'static str,
+    done: Arc<AtomicUsize>,
+    /// 0 while nothing is expected: the total is then unknown.
+    total: Arc<AtomicUsize>,
+}
+
+impl Counter {
+    pub fn new(progress: Progress, probe: &'static str, what: &'static str) -> Counter {
+        Counter {
+            progress,
+            probe,
+            what,
+            done: Arc::new(AtomicUsize::new(0)),
+            total: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// `n` more are planned (one endpoint's share).
+    pub fn expect(&self, n: usize) {
+        self.total.fetch_add(n, Ordering::Relaxed);
+        self.report();
+    }
+
+    /// One more is done.
+    pub fn tick(&self) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+        self.report();
+    }
+
+    /// `done` and `total` are known from elsewhere (a budget shared by several probes).
+    pub fn set(&self, done: usize, total: usize) {
+        self.done.store(done, Ordering::Relaxed);
+        self.total.store(total, Ordering::Relaxed);
+        self.report();
+    }
+
+    fn report(&self) {
+        if self.progress.0.is_none() {
+            return;
+        }
+        let total = self.total.load(Ordering::Relaxed);
+        self.progress.emit(ProgressEvent::Step {
+            probe: self.probe,
+            what: self.what,
+            done: self.done.load(Ordering::Relaxed),
+            total: (total > 0).then_some(total),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[test]
+    fn a_counter_sums_its_endpoints_and_says_when_the_total_is_unknown() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let p = Progress::new(move |e| s.lock().unwrap().push(e));
+        let c = Counter::new(p, "robustness.malformed", "cases");
+        c.tick();
+        let other = c.clone();
+        c.expect(3);
+        other.expect(2);
+        other.tick();
+        let last = |seen: &Mutex<Vec<ProgressEvent>>| seen.lock().unwrap().last().cloned();
+        assert_eq!(
+            last(&seen),
+            Some(ProgressEvent::Step {
+                probe: "robustness.malformed",
+                what: "cases",
+                done: 2,
+                total: Some(5)
+            })
+        );
+        assert_eq!(
+            seen.lock().unwrap()[0],
+            ProgressEvent::Step {
+                probe: "robustness.malformed",
+                what: "cases",
+                done: 1,
+                total: None
+            }
+        );
     }
 }

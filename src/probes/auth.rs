@@ -251,6 +251,7 @@ async fn invite_unauthenticated(ctx: &Context) -> Option<(Finding, InviteChallen
         if !policy.take_call() {
             break;
         }
+        ctx.call_placed();
         let p = match call::place(ctx, &ep, &uri, offer, None, &opts).await {
             Ok(p) => p,
             Err(e) => return Some((f(Status::Error, e), None)),

@@ -122,6 +122,7 @@ async fn attended(ctx: &Context, ep: &Endpoint, to: &str, target: &str) -> Findi
             ),
         );
     }
+    ctx.call_placed();
     let mut auth = policy.credentials.clone().map(DigestClient::new);
     match transfer::attended(ctx, ep, to, target, auth.as_mut(), FOLLOW).await {
         Ok(a) => judge_attended(ep, &a),

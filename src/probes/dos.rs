@@ -180,6 +180,8 @@ impl Flood {
         let mut evidence: Vec<Evidence> = Vec::new();
         let mut open_registrar = 0u32;
         let mut detected = None;
+        let count = ctx.counter(self.id(), "flood steps");
+        count.expect(RAMP.len());
         for &rate in RAMP {
             let n = rate.min(budget.saturating_sub(total));
             if n == 0 {
@@ -228,6 +230,7 @@ impl Flood {
                 evidence.push(evidence::from_exchange(ex));
             }
             steps.push(step);
+            count.tick();
             if limited {
                 detected = Some(rate);
                 break;

@@ -402,6 +402,7 @@ async fn one(
         out.error = Some(format!("--max-calls ({}) reached", policy.max_calls));
         return out;
     }
+    ctx.call_placed();
     let seq = listener.last_seq();
     let started = Instant::now();
     let opts = InviteOptions {

@@ -88,6 +88,7 @@ pub(crate) async fn one_answered_call(
         if !policy.take_call() {
             break;
         }
+        ctx.call_placed();
         let placed = call::place_then(ctx, ep, &uri, offer, auth.as_mut(), opts, after).await?;
         let media_refused = matches!(placed.outcome.final_code(), Some(488 | 415 | 606));
         last = Some(placed);
@@ -116,6 +117,7 @@ async fn call_once(
             policy.max_calls
         ));
     }
+    ctx.call_placed();
     let uri = call::request_uri(to, &ctx.uri_host(ep), ep.port.get());
     call::place(
         ctx,

@@ -5,6 +5,7 @@ use crate::findings::sip::TransportDetails;
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 use crate::target::Transport;
+use crate::transport::TxError;
 
 /// OPTIONS over one transport on every endpoint of that transport.
 pub struct Reachability(pub Transport);
@@ -64,6 +65,10 @@ impl Probe for Reachability {
                                 .unwrap_or_default()
                         ),
                     ),
+                    (None, Some(e)) if e.is_client_cert() => (
+                        Status::Info,
+                        format!("{} did not answer OPTIONS: {e}", self.0.via_token()),
+                    ),
                     (None, e) if ex.reached => (
                         Status::Warn,
                         match (ex.garbage_reason(), e) {
@@ -113,6 +118,20 @@ impl Probe for Reachability {
                             error: ex.error.as_ref().map(|e| e.kind().to_string()),
                             tls_version: ex.tls.as_ref().map(|t| t.version.clone()),
                             tls_cipher_suite: ex.tls.as_ref().map(|t| t.cipher_suite.clone()),
+                            client_certificate_requested: ex
+                                .tls
+                                .as_ref()
+                                .map(|t| t.client_cert_requested)
+                                .unwrap_or_else(|| {
+                                    ex.error.as_ref().is_some_and(|e| e.is_client_cert())
+                                }),
+                            client_certificate_sent: ex
+                                .tls
+                                .as_ref()
+                                .map(|t| t.client_cert_sent)
+                                .unwrap_or_else(|| {
+                                    matches!(ex.error, Some(TxError::ClientCertRefused(_)))
+                                }),
                         })
                         .evidence([ctx.evidence(&ex)]),
                 );

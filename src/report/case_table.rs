@@ -71,11 +71,29 @@ mod tests {
 
     #[test]
     fn renders_cases_and_escapes_cells() {
-        let f = Finding::new("robustness.malformed", "t", Status::Warn, "s").details(serde_json::json!({
-            "cases": [{"id": "a", "title": "A", "rfc": "RFC 1", "expected": "400 | drop",
-                       "observed": "no answer", "verdict": "different_safe", "status": "warn", "liveness": "ok"}],
-            "skipped": [{"id": "big", "reason": "intrusive"}],
-        }));
+        use crate::findings::robustness::{CaseRow, MalformedDetails, SkippedCase};
+        // Typed, as the probe writes it: a renamed field is a compile error here too.
+        let d = MalformedDetails {
+            cases: vec![CaseRow {
+                id: "a".into(),
+                title: "A".into(),
+                rfc: "RFC 1".into(),
+                expected: "400 | drop".into(),
+                observed: "no answer".into(),
+                verdict: Verdict::DifferentSafe,
+                status: Status::Warn,
+                liveness: "ok".into(),
+                ..CaseRow::default()
+            }],
+            skipped: vec![SkippedCase {
+                id: "big".into(),
+                reason: "intrusive".into(),
+            }],
+            ..MalformedDetails::default()
+        };
+        let f = ids::ROBUSTNESS_MALFORMED
+            .finding(Status::Warn, "s")
+            .with_details(&d);
         let t = render(&f).unwrap().unwrap();
         assert!(
             t.contains("| `a` A | RFC 1 | 400 \\| drop | no answer | handled differently but safely | warn | ok |"),

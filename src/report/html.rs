@@ -297,10 +297,18 @@ fn certificate(s: &mut String, r: &Report) {
         let _ = writeln!(
             s,
             "<p>Client certificate requested: {}. OCSP stapled: {}.{}</p>",
-            if d.client_certificate_requested {
-                "yes"
-            } else {
-                "no"
+            match (d.client_certificate_requested, d.client_certificate_outcome) {
+                (false, _) => "no".to_string(),
+                (true, None) => "yes".to_string(),
+                (true, Some(o)) => format!(
+                    "yes ({}, {})",
+                    if d.client_certificate_sent {
+                        "one sent"
+                    } else {
+                        "none sent"
+                    },
+                    o.as_str()
+                ),
             },
             if d.ocsp_stapled { "yes" } else { "no" },
             if d.problems.is_empty() {

@@ -321,14 +321,8 @@ impl Report {
         counts.join(", ")
     }
 
-    /// The process exit code the report implies (see README "Exit codes"): 3 incomplete, 1 a fail, 0 otherwise.
+    /// The process exit code the report implies: [`crate::exit::code`] of it (README "Exit codes").
     pub fn exit_code(&self) -> i32 {
-        if self.incomplete.is_some() {
-            3
-        } else if self.findings.iter().any(|f| f.status == Status::Fail) {
-            1
-        } else {
-            0
-        }
+        i32::from(crate::exit::code(crate::exit::Outcome::Report(self)))
     }
 }

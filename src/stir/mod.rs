@@ -10,6 +10,7 @@
 pub mod carrier;
 pub mod cert;
 pub mod passport;
+mod setup;
 pub mod text;
 pub mod verify;
 pub mod x5u;
@@ -17,6 +18,7 @@ pub mod x5u;
 use serde::{Deserialize, Serialize};
 
 pub use carrier::CarrierIndication;
+pub use setup::saved_request;
 pub use verify::{Check, IdentityResult, Outcome, Verdict, VerifyContext};
 pub use x5u::X5uFetcher;
 

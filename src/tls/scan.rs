@@ -29,7 +29,7 @@ use super::hello::Hello;
 use super::suites;
 use super::version::{Version, wire_label};
 use super::wire;
-use crate::probe::Limiter;
+use crate::probe::{Counter, Limiter};
 
 /// Where and how to scan.
 pub struct Scanner<'a> {
@@ -43,6 +43,8 @@ pub struct Scanner<'a> {
     start: Instant,
     log: Mutex<Vec<Logged>>,
     blocked: Mutex<Option<String>>,
+    /// Told of each hello answered (the progress line's `hellos`).
+    hellos: Option<Counter>,
 }
 
 /// One hello and its answer, for evidence.
@@ -229,6 +231,19 @@ impl<'a> Scanner<'a> {
             start: Instant::now(),
             log: Mutex::new(Vec::new()),
             blocked: Mutex::new(None),
+            hellos: None,
+        }
+    }
+
+    /// Counts each hello on `c` as it is answered.
+    pub fn count_hellos(mut self, c: Counter) -> Self {
+        self.hellos = Some(c);
+        self
+    }
+
+    fn hello_done(&self) {
+        if let Some(c) = &self.hellos {
+            c.tick();
         }
     }
 
@@ -256,6 +271,7 @@ impl<'a> Scanner<'a> {
             &self.connections,
         )
         .await;
+        self.hello_done();
         if let Ok(mut log) = self.log.lock() {
             log.push(Logged {
                 at,
@@ -276,6 +292,7 @@ impl<'a> Scanner<'a> {
         let _permit = self.limiter.connection(self.addr.ip()).await;
         let at = self.start.elapsed();
         let a = super::sslv2::ask(self.addr, self.wait, &self.connections).await;
+        self.hello_done();
         let (accepted, refusal, ciphers) = match &a {
             Ok(x) if x.accepted() => match x {
                 super::sslv2::Sslv2Answer::ServerHello { ciphers, .. } => {

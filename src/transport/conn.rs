@@ -11,7 +11,7 @@ use tokio::time::{Instant, timeout_at};
 use super::TxError;
 use super::capture::{Direction, Sink, Tap};
 use super::framing::{Frame, next_frame};
-use super::tls::{Captured, TlsSettings, client_config, server_name};
+use super::tls::{Captured, ClientAuthSeen, TlsSettings, client_config, server_name};
 use crate::sip::parse::{Limits, Message};
 use crate::target::{Endpoint, Transport};
 
@@ -29,6 +29,30 @@ pub struct TlsInfo {
     pub chain: Vec<Vec<u8>>,
     /// `Ok` when the chain verified against the trust roots for `server_name`.
     pub verified: Option<Result<(), String>>,
+    /// The server sent a CertificateRequest.
+    pub client_cert_requested: bool,
+    /// A client certificate was sent in answer.
+    pub client_cert_sent: bool,
+}
+
+/// `e` as a client-certificate error when a certificate was requested (sent or not) and the session
+/// then failed the way a refusal shows (an alert, a reset, a close); else `e`. Only for errors before
+/// anything was read: TLS 1.3 servers refuse a missing certificate after the client's Finished, so
+/// the handshake "succeeds" and the first read gets the alert.
+fn explain_client_auth(seen: ClientAuthSeen, e: TxError) -> TxError {
+    if !seen.requested {
+        return e;
+    }
+    let detail = match &e {
+        TxError::Tls(m) | TxError::Io(m) => m.clone(),
+        TxError::Reset | TxError::Closed => e.to_string(),
+        _ => return e,
+    };
+    if seen.sent {
+        TxError::ClientCertRefused(detail)
+    } else {
+        TxError::ClientCertRequired(detail)
+    }
 }
 
 /// One item read from a connection.
@@ -54,6 +78,8 @@ pub struct Connection {
     capture: Option<Sink>,
     /// Reads in a row started past their deadline (see [`late_read`]).
     late: u32,
+    /// Nothing read yet: an error now may be the server's verdict on the client certificate.
+    read_nothing: bool,
 }
 
 fn io_err(e: io::Error) -> TxError {
@@ -95,6 +121,7 @@ impl Connection {
                     limits,
                     capture: tls.capture.clone(),
                     late: 0,
+                    read_nothing: true,
                 })
             }
             Transport::Tcp | Transport::Tls => {
@@ -116,6 +143,7 @@ impl Connection {
                         limits,
                         capture: tls.capture.clone(),
                         late: 0,
+                        read_nothing: true,
                     });
                 }
                 // Under TLS the tap sits below rustls, so the capture holds real TLS records.
@@ -132,9 +160,13 @@ impl Connection {
                 let stream = timeout_at(deadline, connector.connect(name, tcp))
                     .await
                     .map_err(|_| TxError::Timeout)?
-                    .map_err(|e| match e.kind() {
-                        io::ErrorKind::InvalidData => TxError::Tls(e.to_string()),
-                        _ => io_err(e),
+                    .map_err(|e| {
+                        let e = match e.kind() {
+                            io::ErrorKind::InvalidData => TxError::Tls(e.to_string()),
+                            _ => io_err(e),
+                        };
+                        let seen = captured.lock().map(|c| c.client_auth()).unwrap_or_default();
+                        explain_client_auth(seen, e)
                     })?;
                 let info = tls_info(&stream, sni, &captured);
                 Ok(Connection {
@@ -145,6 +177,7 @@ impl Connection {
                     limits,
                     capture: tls.capture.clone(),
                     late: 0,
+                    read_nothing: true,
                 })
             }
         }
@@ -160,10 +193,11 @@ impl Connection {
                 }
             }
         };
+        let tls = self.tls.as_ref().filter(|_| self.read_nothing);
         timeout_at(deadline, fut)
             .await
             .map_err(|_| TxError::Timeout)?
-            .map_err(io_err)?;
+            .map_err(|e| explain(tls, io_err(e)))?;
         self.tap(Direction::Sent, bytes);
         Ok(())
     }
@@ -181,6 +215,18 @@ impl Connection {
 
     /// The next message (or unparseable datagram / stream prefix), waiting no later than `deadline`.
     pub async fn recv(&mut self, deadline: Instant) -> Result<Incoming, TxError> {
+        let tls = self.tls.clone().filter(|_| self.read_nothing);
+        let got = self
+            .recv_inner(deadline)
+            .await
+            .map_err(|e| explain(tls.as_ref(), e));
+        if got.is_ok() {
+            self.read_nothing = false;
+        }
+        got
+    }
+
+    async fn recv_inner(&mut self, deadline: Instant) -> Result<Incoming, TxError> {
         let limits = self.limits;
         let (transport, local, remote) = (
             self.endpoint.transport,
@@ -276,6 +322,20 @@ fn late_read(late: &mut u32, deadline: Instant) -> Result<(), TxError> {
     Ok(())
 }
 
+/// A stream error, explained by the session's client-auth outcome when the session is TLS.
+fn explain(tls: Option<&TlsInfo>, e: TxError) -> TxError {
+    match tls {
+        Some(t) => explain_client_auth(
+            ClientAuthSeen {
+                requested: t.client_cert_requested,
+                sent: t.client_cert_sent,
+            },
+            e,
+        ),
+        None => e,
+    }
+}
+
 fn parse_incoming(bytes: Vec<u8>, limits: &Limits) -> Incoming {
     match Message::parse(&bytes, limits) {
         Ok(m) => Incoming::Message(m),
@@ -290,7 +350,10 @@ fn tls_info<S>(
 ) -> TlsInfo {
     let (_, conn) = stream.get_ref();
     let captured = captured.lock().map(|c| c.clone()).unwrap_or_default();
+    let auth = captured.client_auth();
     TlsInfo {
+        client_cert_requested: auth.requested,
+        client_cert_sent: auth.sent,
         version: conn
             .protocol_version()
             .map(|v| match v {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 pub use conn::{Connection, Incoming, TlsInfo};
-pub use tls::TlsSettings;
+pub use tls::{ClientAuthSeen, ClientIdentity, TlsSettings};
 
 use crate::sip::Message;
 use crate::target::Transport;
@@ -29,12 +29,25 @@ pub enum TxError {
     Closed,
     /// The TLS handshake failed.
     Tls(String),
+    /// The server asked for a client certificate (CertificateRequest), none was sent, and the
+    /// handshake or the first exchange after it failed.
+    ClientCertRequired(String),
+    /// A client certificate was sent on request and the handshake or the first exchange failed.
+    ClientCertRefused(String),
     /// The peer sent something that can never be a valid message within our limits (reason, bytes).
     Protocol(String, Vec<u8>),
     Io(String),
 }
 
 impl TxError {
+    /// The server asked for a client certificate and then failed the session.
+    pub fn is_client_cert(&self) -> bool {
+        matches!(
+            self,
+            TxError::ClientCertRequired(_) | TxError::ClientCertRefused(_)
+        )
+    }
+
     /// A short machine-friendly word (`timeout`, `refused`, `reset`, …).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -43,6 +56,8 @@ impl TxError {
             TxError::Reset => "reset",
             TxError::Closed => "closed",
             TxError::Tls(_) => "tls",
+            TxError::ClientCertRequired(_) => "client_certificate_required",
+            TxError::ClientCertRefused(_) => "client_certificate_refused",
             TxError::Protocol(..) => "protocol",
             TxError::Io(_) => "io",
         }
@@ -57,6 +72,13 @@ impl fmt::Display for TxError {
             TxError::Reset => f.write_str("connection reset by peer"),
             TxError::Closed => f.write_str("connection closed by peer"),
             TxError::Tls(e) => write!(f, "TLS handshake failed: {e}"),
+            TxError::ClientCertRequired(e) => write!(
+                f,
+                "the server requires a client certificate (it sent a CertificateRequest and none was sent; see --client-cert): {e}"
+            ),
+            TxError::ClientCertRefused(e) => {
+                write!(f, "the server refused the client certificate sent: {e}")
+            }
             TxError::Protocol(r, _) => write!(f, "unusable reply: {r}"),
             TxError::Io(e) => write!(f, "I/O error: {e}"),
         }
@@ -86,6 +108,30 @@ impl Timers {
     /// Timer B / Timer F, capped by the configured timeout.
     pub fn give_up_after(&self) -> Duration {
         (self.t1 * 64).min(self.timeout)
+    }
+
+    /// The wait before the next retransmission after a wait of `interval`: Timer A doubles (INVITE),
+    /// Timer E doubles up to T2 (non-INVITE), RFC 3261 §17.1.1.2 and §17.1.2.2.
+    pub fn next_interval(&self, interval: Duration, invite: bool) -> Duration {
+        if invite {
+            interval * 2
+        } else {
+            (interval * 2).min(self.t2)
+        }
+    }
+
+    /// How many datagrams one UDP transaction sends when nothing answers: the request, then one per
+    /// Timer A/E firing before Timer B/F ([`give_up_after`](Self::give_up_after)). The dry run's
+    /// packet budget; [`transaction`] follows the same schedule.
+    pub fn udp_sends(&self, invite: bool) -> u32 {
+        let give_up = self.give_up_after();
+        let (mut at, mut interval, mut n) = (Duration::ZERO, self.t1, 1u32);
+        while !interval.is_zero() && at + interval < give_up && n < 64 {
+            at += interval;
+            interval = self.next_interval(interval, invite);
+            n += 1;
+        }
+        n
     }
 }
 
@@ -271,11 +317,7 @@ pub async fn transaction(
                     return ex;
                 }
                 ex.retransmissions += 1;
-                interval = if invite {
-                    interval * 2
-                } else {
-                    (interval * 2).min(timers.t2)
-                };
+                interval = timers.next_interval(interval, invite);
                 next_retx = Instant::now() + interval;
             }
             Err(e) => {
@@ -389,5 +431,46 @@ mod tests {
         );
         assert_eq!(ex.final_response().and_then(Message::status), Some(200));
         assert_eq!(ex.responses[0].status(), Some(100));
+    }
+
+    /// The dry run's packet budget ([`Timers::udp_sends`]) is what a transaction really sends to a
+    /// silent peer: the same schedule, not a second copy of it.
+    #[tokio::test]
+    async fn a_silent_peer_gets_the_budgeted_number_of_datagrams() {
+        let server = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = Port::new(server.local_addr().unwrap().port()).unwrap();
+        let ep = Endpoint::new(Transport::Udp, "127.0.0.1".parse().unwrap(), port);
+        // Sends at 0, 20, 60, 140 and 300 ms; the next would be at 620, past the 500 ms give-up.
+        let timers = Timers {
+            t1: Duration::from_millis(20),
+            t2: Duration::from_secs(4),
+            timeout: Duration::from_millis(500),
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut conn = Connection::open(
+            &ep,
+            &TlsSettings::webpki(),
+            "x",
+            Limits::default(),
+            deadline,
+        )
+        .await
+        .unwrap();
+        let key = TxKey {
+            branch: "z9hG4bKsilent".into(),
+            method: "OPTIONS".into(),
+        };
+        let bytes = b"OPTIONS sip:x SIP/2.0\r\n\r\n".to_vec();
+        let ex = transaction(&mut conn, bytes, &key, &timers, Instant::now()).await;
+        let mut buf = [0u8; 2048];
+        let mut got = 0;
+        while let Ok(Ok(_)) =
+            tokio::time::timeout(Duration::from_millis(50), server.recv_from(&mut buf)).await
+        {
+            got += 1;
+        }
+        assert_eq!(ex.retransmissions + 1, got);
+        assert_eq!(got, timers.udp_sends(false));
+        assert!(timers.udp_sends(true) <= got, "INVITE backs off faster");
     }
 }

@@ -5,9 +5,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::sign::CertifiedKey;
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use crate::error::{Error, Result};
@@ -22,6 +23,8 @@ pub struct TlsSettings {
     pub key_log: Option<Arc<dyn rustls::KeyLog>>,
     /// Optional tap on every connection's bytes (`--pcap`); lives here because every connection gets these settings.
     pub capture: Option<super::capture::Sink>,
+    /// The client certificate to present when a server asks for one (`--client-cert`, `--client-key`).
+    pub client_identity: Option<Arc<ClientIdentity>>,
 }
 
 impl std::fmt::Debug for TlsSettings {
@@ -29,6 +32,7 @@ impl std::fmt::Debug for TlsSettings {
         f.debug_struct("TlsSettings")
             .field("roots", &self.roots.len())
             .field("roots_source", &self.roots_source)
+            .field("client_identity", &self.client_identity)
             .finish()
     }
 }
@@ -44,6 +48,7 @@ impl TlsSettings {
             roots_source: "webpki-roots".into(),
             key_log: None,
             capture: None,
+            client_identity: None,
         }
     }
 
@@ -68,16 +73,134 @@ impl TlsSettings {
             roots_source: path.to_string(),
             key_log: None,
             capture: None,
+            client_identity: None,
         })
     }
 }
 
-/// The verification outcome of one handshake, filled in by the verifier.
+/// A client certificate chain and its private key, checked to belong together when loaded.
+pub struct ClientIdentity {
+    key: Arc<CertifiedKey>,
+    /// The certificate file, for the report.
+    pub cert_path: String,
+}
+
+impl std::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientIdentity")
+            .field("cert_path", &self.cert_path)
+            .finish()
+    }
+}
+
+impl ClientIdentity {
+    /// Reads a PEM certificate chain (leaf first) and a PEM private key (PKCS#8, PKCS#1 or SEC1);
+    /// a missing or unreadable file, a file without a certificate or key, or a key that is not the
+    /// certificate's is a one-line error naming the file.
+    pub fn from_pem_files(cert_path: &str, key_path: &str) -> Result<ClientIdentity> {
+        use rustls::pki_types::pem::PemObject;
+        let bad = |path: &str, reason: String| Error::BadFile {
+            path: path.to_string(),
+            reason,
+        };
+        let chain = CertificateDer::pem_file_iter(cert_path)
+            .map_err(|e| {
+                bad(
+                    cert_path,
+                    format!("cannot read the client certificate: {e}"),
+                )
+            })?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| bad(cert_path, format!("not a PEM certificate file: {e}")))?;
+        if chain.is_empty() {
+            return Err(bad(cert_path, "no CERTIFICATE block found".into()));
+        }
+        let key = PrivateKeyDer::from_pem_file(key_path).map_err(|e| {
+            bad(
+                key_path,
+                format!("no usable PEM private key (PKCS#8, PKCS#1 or SEC1): {e}"),
+            )
+        })?;
+        let provider = rustls::crypto::ring::default_provider();
+        let key = CertifiedKey::from_der(chain, key, &provider).map_err(|e| match e {
+            rustls::Error::InconsistentKeys(_) => bad(
+                key_path,
+                format!("this private key does not belong to the certificate in {cert_path}"),
+            ),
+            e => bad(key_path, format!("unusable private key: {e}")),
+        })?;
+        Ok(ClientIdentity {
+            key: Arc::new(key),
+            cert_path: cert_path.to_string(),
+        })
+    }
+}
+
+/// Whether the server asked for a client certificate (a CertificateRequest arrived) and whether one
+/// was sent in answer.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAuthSeen {
+    pub requested: bool,
+    pub sent: bool,
+}
+
+/// Offers the configured client certificate, if any, and records what the server asked for. rustls
+/// calls `resolve` exactly when a CertificateRequest arrives, whether or not there is a certificate.
+#[derive(Debug)]
+struct RecordingResolver {
+    identity: Option<Arc<ClientIdentity>>,
+    seen: Arc<Mutex<ClientAuthSeen>>,
+}
+
+impl ResolvesClientCert for RecordingResolver {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        let key = self
+            .identity
+            .as_ref()
+            .map(|i| i.key.clone())
+            .filter(|k| k.key.choose_scheme(sigschemes).is_some());
+        if let Ok(mut s) = self.seen.lock() {
+            s.requested = true;
+            s.sent = key.is_some();
+        }
+        key
+    }
+
+    fn has_certs(&self) -> bool {
+        self.identity.is_some()
+    }
+}
+
+/// The client-auth part of a rustls config: the resolver to install and the slot it writes into.
+pub fn client_auth(
+    identity: Option<Arc<ClientIdentity>>,
+) -> (Arc<dyn ResolvesClientCert>, Arc<Mutex<ClientAuthSeen>>) {
+    let seen = Arc::new(Mutex::new(ClientAuthSeen::default()));
+    let resolver = Arc::new(RecordingResolver {
+        identity,
+        seen: seen.clone(),
+    });
+    (resolver, seen)
+}
+
+/// The verification outcome of one handshake, filled in by the verifier and the client-cert resolver.
 #[derive(Debug, Default, Clone)]
 pub struct Captured {
     pub chain: Vec<Vec<u8>>,
     /// `Ok` when the chain verified for the server name against the roots, else the reason.
     pub verified: Option<Result<(), String>>,
+    /// Set by the resolver (shared slot, see [`client_auth`]).
+    pub client_auth: Arc<Mutex<ClientAuthSeen>>,
+}
+
+impl Captured {
+    pub fn client_auth(&self) -> ClientAuthSeen {
+        self.client_auth.lock().map(|s| *s).unwrap_or_default()
+    }
 }
 
 #[derive(Debug)]
@@ -142,7 +265,11 @@ pub fn client_config(
         WebPkiServerVerifier::builder_with_provider(settings.roots.clone(), provider.clone())
             .build()
             .map_err(|e| e.to_string())?;
-    let captured = Arc::new(Mutex::new(Captured::default()));
+    let (resolver, seen) = client_auth(settings.client_identity.clone());
+    let captured = Arc::new(Mutex::new(Captured {
+        client_auth: seen,
+        ..Captured::default()
+    }));
     let verifier = Arc::new(CapturingVerifier {
         inner,
         captured: captured.clone(),
@@ -152,7 +279,7 @@ pub fn client_config(
         .map_err(|e| e.to_string())?
         .dangerous()
         .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
+        .with_client_cert_resolver(resolver);
     if let Some(k) = &settings.key_log {
         cfg.key_log = k.clone();
     }

@@ -1,9 +1,10 @@
-//! Hand-made reports for the report tests: a report is built finding by finding, with the detail keys
-//! the probes document, so each rule and comparison can be put on either side of its threshold.
+//! Report assembly for the report tests: a report around findings, on fixed endpoints. Findings whose
+//! details a test reads come from the real probes ([`crate::probed`], [`crate::probed_media`]); the
+//! [`finding`] made here carries only a status (its details are whatever a test needs to be opaque).
 
 #![allow(dead_code)]
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use sipcheck::report::{Finding, Report, SCHEMA_VERSION, Status, Tool};
 use sipcheck::{Endpoint, Port, Transport};
 
@@ -44,60 +45,6 @@ pub fn at(f: Finding, t: Transport, port: u16) -> Finding {
 
 pub fn tls(f: Finding) -> Finding {
     at(f, Transport::Tls, 5061)
-}
-
-/// `tls.versions` with the given accepted versions (the others refused with an alert).
-pub fn versions(accepted: &[&str]) -> Finding {
-    let mut d = serde_json::Map::new();
-    for v in ["SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"] {
-        let a = accepted.contains(&v);
-        d.insert(
-            v.into(),
-            if a {
-                json!({ "accepted": true })
-            } else {
-                json!({ "accepted": false, "refusal": "alert:protocol_version" })
-            },
-        );
-    }
-    let weak = accepted
-        .iter()
-        .any(|v| ["SSLv3", "TLSv1.0", "TLSv1.1"].contains(v));
-    tls(finding(
-        "tls.versions",
-        if weak { Status::Fail } else { Status::Pass },
-        Value::Object(d),
-    ))
-}
-
-/// `tls.cipher_suites` for TLS 1.2 with these suites.
-pub fn suites(list: &[&str]) -> Finding {
-    tls(finding(
-        "tls.cipher_suites",
-        Status::Pass,
-        json!({ "TLSv1.2": { "server_order": true, "suites": list } }),
-    ))
-}
-
-/// `sips.options` whose leaf certificate has `days` left.
-pub fn sips(days: i64) -> Finding {
-    tls(finding(
-        "sips.options",
-        if days < 0 { Status::Fail } else { Status::Pass },
-        json!({ "offered": true, "chain": [{ "subject": "CN=sip.test", "days_left": days }] }),
-    ))
-}
-
-pub fn server_header(version: bool) -> Finding {
-    at(
-        finding(
-            "sip.server_header",
-            if version { Status::Warn } else { Status::Info },
-            json!({ "header": "x", "product": "x", "version_disclosed": version }),
-        ),
-        Transport::Udp,
-        5060,
-    )
 }
 
 pub fn skipped(id: &str) -> Finding {

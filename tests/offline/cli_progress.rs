@@ -1,5 +1,6 @@
-//! Progress on a terminal: probes done / total and the probes running, on stderr only when it is a
-//! terminal (a pseudo-terminal from util-linux `script`); a pipe and the report file get none of it.
+//! Progress on a terminal: probes done / total, the probes running and the counts inside long probes
+//! (catalog cases, TLS hellos), on stderr only when it is a terminal (a pseudo-terminal from
+//! util-linux `script`); a pipe and the report file get none of it.
 
 #[allow(unused_imports)]
 use crate::support;
@@ -91,5 +92,69 @@ async fn progress_on_a_terminal_and_nothing_in_a_pipe() {
     assert!(
         !counts.is_match(&screen),
         "--quiet drew progress:\n{screen}"
+    );
+}
+
+/// What a run draws on a pseudo-terminal (stdout of `script`, which carries the run's stderr).
+async fn screen(args: String) -> String {
+    let tty = Command::new("script")
+        .args(["-qec", &args, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux)");
+    let out = tokio::task::spawn_blocking(move || wait_bounded(tty, 90))
+        .await
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_inside_long_probes_on_a_terminal() {
+    let bin = env!("CARGO_BIN_EXE_sipcheck");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+
+    // The catalog: cases done of the cases planned, never more than planned, and growing.
+    let f = fake::udp("127.0.0.1:0", ok_with(&["Allow: INVITE, OPTIONS"])).await;
+    let s = screen(format!(
+        "{bin} probe {} --transport udp --probes robustness.malformed --timeout 1s --format json -o {}",
+        f.addr,
+        out.display()
+    ))
+    .await;
+    let cases = regex::Regex::new(r"robustness\.malformed cases (\d+)/(\d+)").unwrap();
+    let seen: Vec<(u32, u32)> = cases
+        .captures_iter(&s)
+        .map(|c| (c[1].parse().unwrap(), c[2].parse().unwrap()))
+        .collect();
+    assert!(!seen.is_empty(), "no case count on the terminal:\n{s}");
+    assert!(seen.iter().all(|(d, t)| d <= t && *t > 1), "{seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0].0 <= w[1].0),
+        "counts go up: {seen:?}"
+    );
+    let report = std::fs::read_to_string(&out).unwrap();
+    assert!(!report.contains('\u{1b}'), "terminal bytes in the file");
+
+    // The TLS scan: hellos answered so far (no total: it depends on what the server accepts).
+    let pki = support::certs::TestPki::new(&Default::default());
+    let t = fake::tls("127.0.0.1:0", ok_with(&[]), &pki).await;
+    let s = screen(format!(
+        "{bin} probe {} --transport tls --probes tls.scan --timeout 1s --format json -o {}",
+        t.addr,
+        out.display()
+    ))
+    .await;
+    let hellos = regex::Regex::new(r"tls\.scan hellos (\d+)").unwrap();
+    let n: Vec<u32> = hellos
+        .captures_iter(&s)
+        .map(|c| c[1].parse().unwrap())
+        .collect();
+    assert!(
+        n.iter().any(|n| *n > 1),
+        "no hello count on the terminal:\n{s}"
     );
 }

@@ -3,6 +3,8 @@
 
 #![allow(unreachable_pub)] // test helpers are shared between modules of one test binary, never a public API
 
+#[path = "../golden/mod.rs"]
+mod golden;
 #[path = "../handmade/mod.rs"]
 mod handmade;
 #[path = "../support/media_fake.rs"]
@@ -10,11 +12,16 @@ mod media_fake;
 #[allow(dead_code)]
 #[path = "../support/mutate.rs"]
 mod mutate;
+#[path = "../support/probed.rs"]
+mod probed;
 #[path = "../support/probed_media.rs"]
 mod probed_media;
 #[path = "../support/mod.rs"]
 mod support;
+#[path = "../support/tls_hello_fake.rs"]
+mod tls_hello_fake;
 
+mod auth_proxy_fake;
 mod call_identity;
 mod call_teardown;
 mod cli_progress;

@@ -1,9 +1,10 @@
 //! Baseline diff on hand-made pairs: worse, better, new and gone, by status and by details.
 
 #[allow(unused_imports)]
-use crate::{handmade, probed_media};
+use crate::{handmade, probed, probed_media};
 
 use handmade::*;
+use probed::*;
 use probed_media::Accepts;
 use serde_json::json;
 use sipcheck::Transport;
@@ -14,18 +15,21 @@ fn kinds(d: &sipcheck::report::diff::Diff, kind: Kind) -> Vec<String> {
     d.of(kind).map(|c| format!("{} {}", c.id, c.what)).collect()
 }
 
-#[test]
-fn identical_reports_have_no_changes() {
-    let a = report("t", vec![versions(&["TLSv1.2"]), sips(100)]);
+#[tokio::test(flavor = "multi_thread")]
+async fn identical_reports_have_no_changes() {
+    let a = report("t", vec![versions(&["TLSv1.2"]).await, sips(100).await]);
     let d = diff(&a, &a.clone());
     assert!(d.changes.is_empty(), "{:?}", d.changes);
     assert!(!d.worse());
 }
 
-#[test]
-fn tls_version_re_enabled_is_worse_and_disabled_is_better() {
-    let old = report("t", vec![versions(&["TLSv1.2", "TLSv1.3"])]);
-    let new = report("t", vec![versions(&["TLSv1.0", "TLSv1.2", "TLSv1.3"])]);
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_version_re_enabled_is_worse_and_disabled_is_better() {
+    let old = report("t", vec![versions(&["TLSv1.2", "TLSv1.3"]).await]);
+    let new = report(
+        "t",
+        vec![versions(&["TLSv1.0", "TLSv1.2", "TLSv1.3"]).await],
+    );
     let d = diff(&old, &new);
     assert!(d.worse());
     let w = kinds(&d, Kind::Worse);
@@ -40,43 +44,58 @@ fn tls_version_re_enabled_is_worse_and_disabled_is_better() {
     );
 }
 
-#[test]
-fn a_new_weak_suite_is_worse_a_new_strong_one_is_new() {
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_weak_suite_is_worse_a_new_strong_one_is_new() {
     let old = report(
         "t",
-        vec![suites(&["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"])],
+        vec![suites(&["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]).await],
     );
     let weak = report(
         "t",
-        vec![suites(&[
-            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-            "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
-        ])],
+        vec![
+            suites(&[
+                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+            ])
+            .await,
+        ],
     );
     let d = diff(&old, &weak);
     assert!(d.worse());
+    // The probe warns on the weak suite (a status change), and the diff names the suite.
     let w = kinds(&d, Kind::Worse);
-    assert_eq!(w.len(), 1, "{w:?}");
-    assert!(
-        w[0].contains("weak suite TLS_RSA_WITH_3DES_EDE_CBC_SHA"),
-        "{w:?}"
-    );
-    assert!(w[0].contains("3des"), "{w:?}");
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w.iter().any(|c| c.contains("pass → warn")), "{w:?}");
+    let suite: Vec<&String> = w
+        .iter()
+        .filter(|c| c.contains("weak suite TLS_RSA_WITH_3DES_EDE_CBC_SHA"))
+        .collect();
+    assert_eq!(suite.len(), 1, "{w:?}");
+    assert!(suite[0].contains("3des"), "{w:?}");
 
     let strong = report(
         "t",
-        vec![suites(&[
-            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-        ])],
+        vec![
+            suites(&[
+                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+            ])
+            .await,
+        ],
     );
     let d = diff(&old, &strong);
     assert!(!d.worse(), "{:?}", d.changes);
     assert_eq!(kinds(&d, Kind::New).len(), 1);
-    // Dropping the weak suite again is better.
+    // Dropping the weak suite again is better: the status and the suite.
     let d = diff(&weak, &old);
     assert!(!d.worse());
-    assert_eq!(kinds(&d, Kind::Better).len(), 1);
+    let b = kinds(&d, Kind::Better);
+    assert_eq!(b.len(), 2, "{b:?}");
+    assert!(
+        b.iter()
+            .any(|c| c.contains("suite TLS_RSA_WITH_3DES_EDE_CBC_SHA no longer accepted")),
+        "{b:?}"
+    );
 }
 
 /// Reports the media probe wrote against a fake trunk, before and after it stopped taking SDES and
@@ -146,9 +165,9 @@ fn status_ordering_and_skipped_is_not_comparable() {
     }
 }
 
-#[test]
-fn endpoints_and_findings_new_and_gone() {
-    let old = report("t", vec![server_header(false)]);
+#[tokio::test(flavor = "multi_thread")]
+async fn endpoints_and_findings_new_and_gone() {
+    let old = report("t", vec![server_header(false).await]);
     let mut new = report(
         "t",
         vec![

@@ -1,9 +1,10 @@
 //! The committed JSON Schema is what the Rust types generate, and reports validate against it.
 
 #[allow(unused_imports)]
-use crate::handmade;
+use crate::{handmade, probed};
 
 use handmade::*;
+use probed::*;
 use serde_json::json;
 use sipcheck::report::policy;
 use sipcheck::report::schema::{PATH, json_schema};
@@ -37,14 +38,14 @@ pub fn validate(report: &serde_json::Value) {
     );
 }
 
-#[test]
-fn handmade_reports_with_policy_validate() {
+#[tokio::test(flavor = "multi_thread")]
+async fn handmade_reports_with_policy_validate() {
     let mut r = report(
         "t",
         vec![
-            versions(&["TLSv1.0", "TLSv1.2"]),
-            sips(5),
-            server_header(true),
+            versions(&["TLSv1.0", "TLSv1.2"]).await,
+            sips(5).await,
+            server_header(true).await,
         ],
     );
     policy::apply(&policy::load("strict").unwrap(), &mut r);
@@ -52,11 +53,11 @@ fn handmade_reports_with_policy_validate() {
     validate(&v);
 }
 
-#[test]
-fn the_schema_rejects_what_is_not_a_report() {
+#[tokio::test(flavor = "multi_thread")]
+async fn the_schema_rejects_what_is_not_a_report() {
     let schema: serde_json::Value = serde_json::from_str(&json_schema()).unwrap();
     let v = jsonschema::validator_for(&schema).unwrap();
-    let good = serde_json::to_value(report("t", vec![sips(5)])).unwrap();
+    let good = serde_json::to_value(report("t", vec![sips(5).await])).unwrap();
     assert!(v.is_valid(&good));
     let mut bad = good.clone();
     bad["findings"][0]["status"] = json!("excellent");

@@ -81,3 +81,64 @@ fn mutated_templates_stay_within_the_size_bound() {
         }
     }
 }
+
+/// `--client-cert`/`--client-key` that are missing, not PEM, hold no certificate or key, or do not
+/// belong together: exit 2 with one line naming the file, before any traffic (the target is a
+/// closed loopback port that would give a report, not an error).
+#[test]
+fn bad_client_certificate_files_are_one_line_errors() {
+    let pki = crate::support::certs::TestPki::new(&Default::default());
+    let dir = pki.path();
+    let junk = dir.join("junk.pem");
+    std::fs::write(&junk, "not a pem file\n").unwrap();
+    let s = |p: &std::path::Path| p.display().to_string();
+    let (cert, key, ca, junk) = (
+        s(&pki.client_cert_pem),
+        s(&pki.client_key_pem),
+        s(&pki.ca_pem),
+        s(&junk),
+    );
+    let server_key = s(&pki.key_pem);
+    let missing = s(&dir.join("missing.pem"));
+    let cases: [(&[&str], &str, &str); 6] = [
+        (
+            &["--client-cert", &missing, "--client-key", &key],
+            &missing,
+            "",
+        ),
+        (
+            &["--client-cert", &junk, "--client-key", &key],
+            &junk,
+            "CERTIFICATE",
+        ),
+        (
+            &["--client-cert", &cert, "--client-key", &junk],
+            &junk,
+            "private key",
+        ),
+        (
+            &["--client-cert", &cert, "--client-key", &ca],
+            &ca,
+            "private key",
+        ),
+        (
+            &["--client-cert", &cert, "--client-key", &server_key],
+            &server_key,
+            "does not belong",
+        ),
+        (&["--client-cert", &cert], "--client-key", "go together"),
+    ];
+    for (flags, names, says) in cases {
+        let mut args = vec!["probe", "127.0.0.1:9", "--transport", "tls"];
+        args.extend_from_slice(flags);
+        let out = crate::support::sipcheck(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(
+            err.contains(names) && err.contains(says),
+            "{flags:?}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "no report: {flags:?}");
+    }
+}

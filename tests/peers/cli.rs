@@ -39,6 +39,29 @@ fn bad_flags_exit_2() {
     }
 }
 
+/// The options go through the library's validating builder: a politeness budget that makes no sense
+/// is one line naming the flag and the usage exit code, not a silently slower or unbounded scan.
+#[test]
+fn nonsense_budgets_are_one_line_usage_errors() {
+    for (flag, value) in [
+        ("--rate", "0"),
+        ("--rate", "-5"),
+        ("--rate", "NaN"),
+        ("--max-connections", "0"),
+        ("--dos-max-requests", "0"),
+    ] {
+        let out = sipcheck(&["probe", "127.0.0.1", &format!("{flag}={value}")]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {err}");
+        assert_eq!(err.lines().count(), 1, "{flag} {value}: {err}");
+        assert!(
+            err.starts_with("sipcheck: bad option: ") && err.contains(flag),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
 #[test]
 fn list_probes_shows_ids_and_safety() {
     let out = sipcheck(&["probe", "--list-probes"]);

@@ -286,6 +286,11 @@ fn dry_run_sends_nothing_and_says_what_it_would_send() {
         "{text}"
     );
     assert!(text.contains("at most 4 datagrams"), "{text}");
+    // The dry run comes from the run's planner: the same post-run analyses are listed.
+    assert!(
+        text.contains("after the probes: endpoints.parity, policy strict"),
+        "{text}"
+    );
     // The process has exited: anything it sent would be waiting here.
     let mut buf = [0u8; 2048];
     assert!(

@@ -17,6 +17,7 @@ mod support;
 mod tls_support;
 
 mod auth_kamailio;
+mod auth_options_kamailio;
 mod call_refer;
 mod cli;
 mod cli_capture;
@@ -36,8 +37,10 @@ mod report_html;
 mod robustness_baresip;
 mod robustness_kamailio;
 mod rtp_bleed;
+mod scan_analyses;
 mod sipp_peer;
 mod stir_verify;
 mod tls_hostile;
 mod tls_kamailio;
+mod tls_mutual;
 mod tls_openssl;

@@ -4,7 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    SanType,
+};
 
 /// The SIP domain the test certificates are issued for.
 pub const DOMAIN: &str = "sip.test";
@@ -38,6 +41,9 @@ pub struct TestPki {
     pub key_pem: PathBuf,
     /// The leaf and CA, for servers that want the chain in one file.
     pub chain_pem: PathBuf,
+    /// A client certificate (EKU clientAuth, CN sipcheck-client) from the same CA, and its key.
+    pub client_cert_pem: PathBuf,
+    pub client_key_pem: PathBuf,
 }
 
 impl TestPki {
@@ -75,6 +81,16 @@ impl TestPki {
         let leaf_key = KeyPair::generate().unwrap();
         let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
 
+        let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
+        client
+            .distinguished_name
+            .push(DnType::CommonName, "sipcheck-client");
+        client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        client.not_before = now - time::Duration::days(1);
+        client.not_after = now + time::Duration::days(30);
+        let client_key = KeyPair::generate().unwrap();
+        let client_cert = client.signed_by(&client_key, &issuer).unwrap();
+
         let write = |name: &str, text: &str| -> PathBuf {
             let p = dir.path().join(name);
             std::fs::write(&p, text).unwrap();
@@ -87,12 +103,16 @@ impl TestPki {
             "chain.pem",
             &format!("{}{}", leaf_cert.pem(), ca_cert.pem()),
         );
+        let client_cert_pem = write("client.pem", &client_cert.pem());
+        let client_key_pem = write("client-key.pem", &client_key.serialize_pem());
         TestPki {
             dir,
             ca_pem,
             cert_pem,
             key_pem,
             chain_pem,
+            client_cert_pem,
+            client_key_pem,
         }
     }
 

@@ -33,6 +33,9 @@ pub struct KamailioOptions {
     pub globals: String,
     /// Extra environment for the Kamailio process (e.g. SSL_CERT_FILE for secsipid's HTTPS fetches).
     pub env: Vec<(String, String)>,
+    /// Mutual TLS: the TLS port requires a client certificate from the test CA
+    /// (tls.cfg `verify_certificate` and `require_certificate`, `ca_list`).
+    pub require_client_cert: bool,
 }
 
 impl Default for KamailioOptions {
@@ -47,6 +50,7 @@ impl Default for KamailioOptions {
             modparams: String::new(),
             globals: String::new(),
             env: Vec::new(),
+            require_client_cert: false,
         }
     }
 }
@@ -152,7 +156,23 @@ impl Kamailio {
             TLS_CFG
                 .replace("@@TLS_METHOD@@", &opts.tls_method)
                 .replace("@@CERT@@", &pki.cert_pem.display().to_string())
-                .replace("@@KEY@@", &pki.key_pem.display().to_string()),
+                .replace("@@KEY@@", &pki.key_pem.display().to_string())
+                .replace(
+                    "@@VERIFY_CLIENT@@",
+                    if opts.require_client_cert {
+                        "yes"
+                    } else {
+                        "no"
+                    },
+                )
+                .replace(
+                    "@@CA_LIST@@",
+                    &if opts.require_client_cert {
+                        format!("ca_list = {}", pki.ca_pem.display())
+                    } else {
+                        String::new()
+                    },
+                ),
         )
         .unwrap();
         let cfg = CFG

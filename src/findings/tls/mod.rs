@@ -105,12 +105,58 @@ pub struct CertificateDetails {
     /// Key type (`RSA`, `ECDSA P-256`, …) → its chain.
     pub chains: BTreeMap<String, Chain>,
     pub ocsp_stapled: bool,
+    /// A CertificateRequest was seen (in the scan's TLS ≤ 1.2 flights or a real handshake).
     pub client_certificate_requested: bool,
+    /// A client certificate (`--client-cert`) was sent in answer to a CertificateRequest.
+    pub client_certificate_sent: bool,
+    /// How the server took the client's answer to its CertificateRequest, when a real handshake got
+    /// that far; `None` when none did (no request, or only hand-made hellos saw it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_certificate_outcome: Option<ClientCertOutcome>,
+    /// The failure behind `required` or `refused` (the alert or close).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_certificate_failure: Option<String>,
     pub secure_renegotiation: Option<bool>,
     pub compression: Option<bool>,
     pub problems: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// The server's answer to the client-certificate exchange (mutual TLS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientCertOutcome {
+    /// A certificate was sent and the session went on.
+    Accepted,
+    /// No certificate was sent and the session went on: the request was optional.
+    Optional,
+    /// No certificate was sent and the server failed the session: mutual TLS is required.
+    Required,
+    /// A certificate was sent and the server failed the session.
+    Refused,
+}
+
+impl ClientCertOutcome {
+    /// From what a handshake saw: `None` when no CertificateRequest came.
+    pub fn of(requested: bool, sent: bool, failed: bool) -> Option<ClientCertOutcome> {
+        Some(match (requested, sent, failed) {
+            (false, _, _) => return None,
+            (true, true, false) => ClientCertOutcome::Accepted,
+            (true, false, false) => ClientCertOutcome::Optional,
+            (true, false, true) => ClientCertOutcome::Required,
+            (true, true, true) => ClientCertOutcome::Refused,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientCertOutcome::Accepted => "accepted",
+            ClientCertOutcome::Optional => "optional",
+            ClientCertOutcome::Required => "required",
+            ClientCertOutcome::Refused => "refused",
+        }
+    }
 }
 
 impl CertificateDetails {

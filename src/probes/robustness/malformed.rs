@@ -24,7 +24,7 @@ use crate::catalog::{self, Case, Reaction, Values, Verdict, classify, fill};
 use crate::evidence;
 use crate::findings::ids;
 use crate::findings::robustness::{CaseRow, MalformedCounts, MalformedDetails, SkippedCase};
-use crate::probe::{BoxFuture, Context, Probe, Safety};
+use crate::probe::{BoxFuture, Context, Counter, Probe, Safety};
 use crate::report::{Evidence, Finding, Severity, Status};
 use crate::sip::request::{new_branch, token};
 use crate::target::{Endpoint, Transport};
@@ -198,7 +198,13 @@ async fn replay(
     None
 }
 
-async fn run_endpoint(ctx: &Context, ep: &Endpoint, base: &Exchange, cases: &[Case]) -> Run {
+async fn run_endpoint(
+    ctx: &Context,
+    ep: &Endpoint,
+    base: &Exchange,
+    cases: &[Case],
+    count: &Counter,
+) -> Run {
     let wait = case_wait(ctx, base);
     let mut run = Run {
         rows: Vec::new(),
@@ -224,6 +230,7 @@ async fn run_endpoint(ctx: &Context, ep: &Endpoint, base: &Exchange, cases: &[Ca
             queue.push(case);
         }
     }
+    count.expect(queue.len());
     // A case is sent only if the worst case of a window sent now (every case silent, waiting in turns
     // for the address's connections, then a liveness check) ends within nine tenths of the probe's
     // time, so a slow trunk yields a partial table instead of a probe killed by the runner.
@@ -263,6 +270,7 @@ async fn run_endpoint(ctx: &Context, ep: &Endpoint, base: &Exchange, cases: &[Ca
             in_flight.push(async move { (i, send_case(ctx, ep, case, wait).await) });
         }
         if let Some((i, s)) = in_flight.next().await {
+            count.tick();
             if s.answered() {
                 proven = proven.max(i + 1);
             }
@@ -554,9 +562,10 @@ impl Probe for Malformed {
             if eps.is_empty() {
                 return super::super::unanswered(self);
             }
+            let count = ctx.counter(self.id(), "cases");
             let runs = futures_util::future::join_all(
                 eps.iter()
-                    .map(|(ep, base)| run_endpoint(ctx, ep, base, &cases)),
+                    .map(|(ep, base)| run_endpoint(ctx, ep, base, &cases, &count)),
             )
             .await;
             eps.iter()

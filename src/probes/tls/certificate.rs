@@ -3,14 +3,14 @@
 //! the same flights (OCSP stapling, client certificate request, secure renegotiation, compression).
 
 use crate::findings::ids;
-use crate::findings::tls::{CertificateDetails, Chain};
+use crate::findings::tls::{CertificateDetails, Chain, ClientCertOutcome};
 use crate::probe::Context;
 use crate::report::{Finding, Status};
 use crate::target::Endpoint;
 use crate::tls::cert::{self, CertInfo};
 use crate::tls::scan::ScanResult;
 use crate::tls::suites;
-use crate::tls::tls13_cert::{self, Family};
+use crate::tls::tls13_cert::{self, Family, Handshake};
 use crate::tls::version::Version;
 
 /// RFC 5924 §4: a SIP domain certificate has no EKU, or anyExtendedKeyUsage, or id-kp-sipDomain.
@@ -33,11 +33,17 @@ fn chain(domain: &str, suite: &str, certificates: Vec<CertInfo>) -> Chain {
 pub(super) struct Measured {
     source: String,
     chains: Vec<(String, String, Vec<CertInfo>)>,
+    /// The real handshake that answered a CertificateRequest, if one did.
+    client_auth: Option<Handshake>,
 }
 
 /// Reads the chains of the scan's TLS ≤ 1.2 flights; when there were none and TLS 1.3 is accepted,
-/// fetches them with two more handshakes (ECDSA-only, then RSA-only signature algorithms).
+/// fetches them with two more handshakes (ECDSA-only, then RSA-only signature algorithms). When the
+/// flights carried a CertificateRequest, one real handshake answers it (with `--client-cert` if given)
+/// to see whether the server requires, accepts or refuses a client certificate.
 pub(super) async fn measure(ctx: &Context, ep: &Endpoint, r: &ScanResult) -> Measured {
+    let identity = ctx.config.tls.client_identity.clone();
+    let mut client_auth: Option<Handshake> = None;
     let now = cert::now_unix();
     let mut chains: Vec<(String, String, Vec<CertInfo>)> = r
         .flights
@@ -63,13 +69,18 @@ pub(super) async fn measure(ctx: &Context, ep: &Endpoint, r: &ScanResult) -> Mea
         source = "TLS 1.3 handshakes (ECDSA-only, then RSA-only signature algorithms)".into();
         for family in [Family::Ecdsa, Family::Rsa] {
             let _permit = ctx.limiter.connection(ep.address).await;
-            let der = tls13_cert::chain(
+            let h = tls13_cert::chain(
                 ep.socket_addr(),
                 &ctx.config.domain,
                 family,
+                identity.clone(),
                 ctx.config.timers.timeout,
             )
             .await;
+            let der = h.chain.clone();
+            if h.client_auth.requested && client_auth.is_none() {
+                client_auth = Some(h);
+            }
             let chain: Vec<CertInfo> = der.iter().filter_map(|d| cert::analyse(d, now)).collect();
             if let Some(leaf) = chain.first()
                 && !chains.iter().any(|(_, _, c)| c.first() == Some(leaf))
@@ -78,19 +89,64 @@ pub(super) async fn measure(ctx: &Context, ep: &Endpoint, r: &ScanResult) -> Mea
             }
         }
     }
-    Measured { source, chains }
+    if r.client_cert_requested && client_auth.is_none() {
+        let _permit = ctx.limiter.connection(ep.address).await;
+        let h = tls13_cert::client_auth(
+            ep.socket_addr(),
+            &ctx.config.domain,
+            identity,
+            ctx.config.timers.timeout,
+        )
+        .await;
+        client_auth = Some(h).filter(|h| h.client_auth.requested);
+    }
+    Measured {
+        source,
+        chains,
+        client_auth,
+    }
+}
+
+/// How the summary says the client-certificate exchange.
+fn client_cert_words(requested: bool, outcome: Option<ClientCertOutcome>) -> &'static str {
+    match (requested, outcome) {
+        (false, _) => "not requested",
+        (true, None) => "requested",
+        (true, Some(ClientCertOutcome::Accepted)) => "requested, sent and accepted",
+        (true, Some(ClientCertOutcome::Optional)) => "requested but optional",
+        (true, Some(ClientCertOutcome::Required)) => {
+            "required (none sent: use --client-cert and --client-key)"
+        }
+        (true, Some(ClientCertOutcome::Refused)) => "required, and the one sent was refused",
+    }
 }
 
 /// Expiry, weak signatures, small RSA keys and a failed RFC 5922 identity are fails; self-signed, an
 /// RFC 5924 EKU mismatch and expiry within 30 days are warns; so are compression and no secure
 /// renegotiation (fails), seen in the same flights.
 pub(super) fn judge(domain: &str, r: &ScanResult, m: &Measured) -> Finding {
-    let Measured { source, chains } = m;
+    let Measured {
+        source,
+        chains,
+        client_auth,
+    } = m;
     let mut problems: Vec<(Status, String)> = Vec::new();
+    let auth = client_auth.as_ref();
+    let outcome = auth.and_then(|h| {
+        ClientCertOutcome::of(
+            h.client_auth.requested,
+            h.client_auth.sent,
+            h.failure.is_some(),
+        )
+    });
+    let requested = r.client_cert_requested || auth.is_some();
     let mut d = CertificateDetails {
         source: source.clone(),
         ocsp_stapled: r.ocsp_stapled,
-        client_certificate_requested: r.client_cert_requested,
+        client_certificate_requested: requested,
+        client_certificate_sent: auth.is_some_and(|h| h.client_auth.sent),
+        client_certificate_outcome: outcome,
+        client_certificate_failure: auth.and_then(|h| h.failure.clone()),
         secure_renegotiation: r.secure_renegotiation,
         compression: r.compression,
         ..Default::default()
@@ -183,18 +239,18 @@ pub(super) fn judge(domain: &str, r: &ScanResult, m: &Measured) -> Finding {
             chains.len(),
             domain,
             if r.ocsp_stapled { "on" } else { "off" },
-            if r.client_cert_requested {
-                "requested"
-            } else {
-                "not requested"
-            }
+            client_cert_words(requested, outcome)
         )
     } else {
-        problems
-            .iter()
-            .map(|(_, p)| p.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
+        let mut parts: Vec<&str> = problems.iter().map(|(_, p)| p.as_str()).collect();
+        let client = format!(
+            "client certificate {}",
+            client_cert_words(requested, outcome)
+        );
+        if requested {
+            parts.push(&client);
+        }
+        parts.join("; ")
     };
     d.problems = problems.iter().map(|(_, p)| p.clone()).collect();
     ids::TLS_CERTIFICATE

@@ -9,7 +9,7 @@ mod mismatch;
 mod versions;
 
 use crate::findings::{FindingId, ids};
-use crate::probe::{BoxFuture, Context, Probe};
+use crate::probe::{BoxFuture, Context, Counter, Probe};
 use crate::report::{Evidence, Finding, Severity, Status};
 use crate::target::{Endpoint, Transport};
 use crate::tls::scan::{Logged, ScanResult, Scanner};
@@ -33,8 +33,13 @@ impl Probe for TlsScan {
                 );
             }
             // Endpoints scanned together: each address's connection cap bounds the hellos in flight.
-            ctx.per_endpoint(eps, |ep| async move { scan_endpoint(ctx, &ep).await })
-                .await
+            let hellos = ctx.counter(self.id(), "hellos");
+            let hellos = &hellos;
+            ctx.per_endpoint(
+                eps,
+                |ep| async move { scan_endpoint(ctx, &ep, hellos).await },
+            )
+            .await
         })
     }
 }
@@ -89,7 +94,7 @@ fn unreached(ep: &Endpoint, why: &str) -> Vec<Finding> {
     ]
 }
 
-async fn scan_endpoint(ctx: &Context, ep: &Endpoint) -> Vec<Finding> {
+async fn scan_endpoint(ctx: &Context, ep: &Endpoint, hellos: &Counter) -> Vec<Finding> {
     ctx.let_light_probes_go_first(ep).await;
     let domain = ctx.config.domain.clone();
     let scanner = Scanner::new(
@@ -97,7 +102,8 @@ async fn scan_endpoint(ctx: &Context, ep: &Endpoint) -> Vec<Finding> {
         Some(domain.clone()),
         ctx.config.timers.timeout,
         &ctx.limiter,
-    );
+    )
+    .count_hellos(hellos.clone());
     let r = scanner.run().await;
     ctx.mark_reached(ep, r.reached());
     if !r.reached() {

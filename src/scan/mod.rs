@@ -1,0 +1,108 @@
+//! One run end to end: options, plan (endpoints, probes), probes, post-run analyses, report. This is
+//! what `sipcheck probe` calls, and `--dry-run` prints the same plan without running it.
+
+mod options;
+mod plan;
+
+use std::sync::Arc;
+
+use crate::analysis;
+use crate::error::{Error, Result};
+use crate::probe::{self, Probe, is_selected};
+use crate::report::{Report, SCHEMA_VERSION, Tool};
+
+pub use options::{
+    MAX_CONNECTIONS, MAX_DOS_REQUESTS, MAX_RATE, MAX_TIMEOUT, ScanOptions, ScanOptionsBuilder,
+};
+pub use plan::{Plan, dry_run, plan};
+
+/// The probes a selector list picks, in registry order; an unknown selector is an error.
+pub fn select(selectors: &[String]) -> Result<Vec<Arc<dyn Probe>>> {
+    let all = crate::probes::all();
+    if selectors.is_empty() {
+        return Ok(all);
+    }
+    for s in selectors {
+        if !all
+            .iter()
+            .any(|p| is_selected(p.as_ref(), std::slice::from_ref(s)))
+        {
+            return Err(Error::BadOption(format!(
+                "--probes {s:?} matches no probe (see --list-probes)"
+            )));
+        }
+    }
+    Ok(all
+        .into_iter()
+        .filter(|p| is_selected(p.as_ref(), selectors))
+        .collect())
+}
+
+/// Now, as RFC 3339 (the report's `started_at`).
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Runs a scan and returns the complete report: the probes' findings, then the post-run analyses
+/// (parity, policy, baseline). Errors are only for what stops a scan from starting (options that make
+/// no sense, a bad selection); a target that cannot be resolved or reached still gets a report, with
+/// the reason in `incomplete`.
+pub async fn scan(opts: ScanOptions) -> Result<Report> {
+    let started_at = now_rfc3339();
+    let clock = std::time::Instant::now();
+    let plan = plan(opts).await?;
+    Ok(plan.run(started_at, clock).await)
+}
+
+impl Plan {
+    async fn run(self, started_at: String, clock: std::time::Instant) -> Report {
+        let Plan {
+            probes,
+            context,
+            analyses,
+            unresolved,
+            given_domain,
+        } = self;
+        let mut report = Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::default(),
+            target: context.target.input.clone(),
+            domain: given_domain,
+            started_at,
+            duration_ms: 0,
+            endpoints: Vec::new(),
+            findings: Vec::new(),
+            incomplete: None,
+            policy: None,
+        };
+        if let Some(e) = unresolved {
+            report.duration_ms = clock.elapsed().as_millis() as u64;
+            report.incomplete = Some(format!("no endpoint to probe: {e}"));
+            analysis::finish(&mut report, &analyses);
+            return report;
+        }
+        let ctx = Arc::new(context);
+        let outcome = probe::run(ctx.clone(), probes).await;
+        let incomplete = outcome.interrupted.or_else(|| match ctx.any_reached() {
+            Some(false) => Some("target unreachable on every transport probed".to_string()),
+            _ => None,
+        });
+        // Servers found by the A/AAAA fallback after failed NAPTR/SRV lookups are a guess.
+        let guessed = ctx
+            .discovery
+            .as_ref()
+            .and_then(|d| d.fallback_after_failure());
+        report.incomplete = match (incomplete, guessed) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        };
+        report.domain = ctx.config.domain.clone();
+        report.duration_ms = ctx.elapsed().as_millis() as u64;
+        report.endpoints = ctx.endpoints.clone();
+        report.findings = outcome.findings;
+        analysis::finish(&mut report, &analyses);
+        report
+    }
+}
