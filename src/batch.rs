@@ -57,6 +57,7 @@ pub struct Item {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The target's report, when its scan ran (even an incomplete one).
     pub report: Option<Report>,
 }
 
@@ -74,7 +75,9 @@ impl Item {
 /// The combined JSON document of a batch (`--format json` without `-o DIR`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Batch {
+    /// The report schema version of every report inside.
     pub schema_version: u32,
+    /// One item per target, in file order.
     pub targets: Vec<Item>,
 }
 

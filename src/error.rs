@@ -10,26 +10,44 @@ use std::io;
 pub enum Error {
     /// The target string could not be understood.
     #[error("bad target {input:?}: {reason}")]
-    BadTarget { input: String, reason: String },
+    BadTarget {
+        /// The target as given.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A command-line value that parsed but makes no sense.
     #[error("bad option: {0}")]
     BadOption(String),
     /// A data file (catalog, policy, questions, report) that could not be read or understood.
     #[error("{path}: {reason}")]
-    BadFile { path: String, reason: String },
+    BadFile {
+        /// The file as named.
+        path: String,
+        /// What is wrong with it (with `line:` when known).
+        reason: String,
+    },
     /// Name resolution found nothing to probe.
     #[error("cannot resolve {name}: {reason}")]
-    Resolve { name: String, reason: String },
+    Resolve {
+        /// The name looked up.
+        name: String,
+        /// What the lookups found (NXDOMAIN, no usable SRV target, no answer).
+        reason: String,
+    },
     /// A local I/O failure (not a peer's fault).
     #[error("{context}: {source}")]
     Io {
+        /// What sipcheck was doing.
         context: String,
+        /// The operating system's error.
         #[source]
         source: io::Error,
     },
 }
 
 impl Error {
+    /// An [`Error::Io`] with what was being done.
     pub fn io(context: impl Into<String>, source: io::Error) -> Self {
         Error::Io {
             context: context.into(),

@@ -33,38 +33,60 @@
 //! assert!(Message::parse(b"\x00garbage", &Limits::default()).is_err());
 //! ```
 //!
-//! Module map: [`target`] (what the user typed) → [`discover`] (endpoints) → [`transport`] (UDP/TCP/TLS
-//! transactions) → [`sip`] (messages) → [`probe`] (framework) → [`probes`] (one module per probe) →
-//! [`report`] (scorecard and renderings).
+//! The public API is what a program needs: [`Target`] (what the user typed), [`ScanOptions`] (built
+//! and checked by [`ScanOptions::builder`]), [`scan`] (the whole run, post-run analyses included) or
+//! [`plan`] / [`dry_run`] (the same plan, not run), the [`Report`] and its renderings ([`report`]), the
+//! [`exit`] code. The machinery under it (discovery, transport, SIP, TLS, probes) is public for the
+//! binary, tests and fuzzers but hidden from these docs: it is not a stable API.
 
 #![forbid(unsafe_code)]
 
+// The public API: what a program needs to run a scan, read a report and act on it.
 pub mod analysis;
 pub mod batch;
-pub mod call;
 pub mod capture;
-pub mod catalog;
-pub mod discover;
 pub mod error;
-pub mod evidence;
 pub mod exit;
+pub mod report;
+pub mod scan;
+pub mod target;
+
+// The machinery under the scan. Public for the binary, the tests, the benchmarks and the fuzzers,
+// which exercise it directly; not a stable API, so hidden from the documentation.
+#[doc(hidden)]
+pub mod call;
+#[doc(hidden)]
+pub mod catalog;
+#[doc(hidden)]
+pub mod discover;
+#[doc(hidden)]
+pub mod evidence;
+#[doc(hidden)]
 pub mod findings;
 #[doc(hidden)]
 pub mod fuzzing;
+#[doc(hidden)]
 pub mod listen;
+#[doc(hidden)]
 pub mod media;
+#[doc(hidden)]
 pub mod probe;
+#[doc(hidden)]
 pub mod probes;
-pub mod report;
-pub mod scan;
+#[doc(hidden)]
 pub mod sip;
+#[doc(hidden)]
 pub mod stir;
-pub mod target;
+#[doc(hidden)]
 pub mod tls;
+#[doc(hidden)]
 pub mod transport;
 
+pub use analysis::Baseline;
 pub use error::{Error, Result};
 pub use exit::Outcome;
-pub use report::{Finding, Format, Report, Status};
+pub use probe::{Config, Progress, ProgressEvent};
+pub use report::policy::Policy;
+pub use report::{Finding, Format, Report, Severity, Status, render};
 pub use scan::{Plan, ScanOptions, ScanOptionsBuilder, dry_run, plan, scan};
 pub use target::{Endpoint, Port, Target, Transport};

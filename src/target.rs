@@ -27,6 +27,7 @@ impl Port {
         (port != 0).then_some(Port(port))
     }
 
+    /// The port number.
     pub fn get(self) -> u16 {
         self.0
     }
@@ -44,12 +45,16 @@ impl fmt::Display for Port {
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
+    /// SIP over UDP.
     Udp,
+    /// SIP over TCP.
     Tcp,
+    /// SIP over TLS (SIPS).
     Tls,
 }
 
 impl Transport {
+    /// Every transport, in probing order.
     pub const ALL: [Transport; 3] = [Transport::Udp, Transport::Tcp, Transport::Tls];
 
     /// The token used in `Via` headers (`SIP/2.0/UDP`).
@@ -66,6 +71,7 @@ impl Transport {
         !matches!(self, Transport::Udp)
     }
 
+    /// The RFC 3261 default port: 5060, or 5061 for TLS.
     pub fn default_port(self) -> Port {
         match self {
             Transport::Tls => Port::SIPS,
@@ -73,6 +79,7 @@ impl Transport {
         }
     }
 
+    /// The lower-case name (`udp`, `tcp`, `tls`).
     pub fn as_str(self) -> &'static str {
         match self {
             Transport::Udp => "udp",
@@ -106,7 +113,9 @@ impl FromStr for Transport {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Host {
+    /// An IP literal.
     Ip(IpAddr),
+    /// A name to resolve (RFC 3263 discovery, or A/AAAA only).
     Name(String),
 }
 
@@ -125,6 +134,7 @@ impl fmt::Display for Host {
 pub struct Target {
     /// What the user typed.
     pub input: String,
+    /// The host part: an IP literal or a name.
     pub host: Host,
     /// An explicit port, if one was given.
     pub port: Option<Port>,
@@ -314,8 +324,11 @@ fn validate_hostname(h: &str) -> std::result::Result<(), String> {
 /// One concrete place to send SIP to: a transport, an address and a port.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct Endpoint {
+    /// The transport.
     pub transport: Transport,
+    /// The address.
     pub address: IpAddr,
+    /// The port.
     pub port: Port,
     /// How this endpoint was found (e.g. `"literal"`, or the DNS chain).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -323,6 +336,7 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// An endpoint with no discovery chain.
     pub fn new(transport: Transport, address: IpAddr, port: Port) -> Endpoint {
         Endpoint {
             transport,
@@ -332,6 +346,7 @@ impl Endpoint {
         }
     }
 
+    /// The address and port as a socket address.
     pub fn socket_addr(&self) -> SocketAddr {
         SocketAddr::new(self.address, self.port.get())
     }

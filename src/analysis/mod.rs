@@ -15,6 +15,7 @@ use crate::report::policy::{self, Policy};
 pub struct Baseline {
     /// Where it was read from, as the user named it (shown in the finding).
     pub path: String,
+    /// The earlier report.
     pub report: Report,
 }
 
@@ -23,7 +24,9 @@ pub struct Baseline {
 pub struct Analyses {
     /// `endpoints.parity` is selected.
     pub parity: bool,
+    /// A policy to judge the report by (`policy.*` findings and `report.policy`).
     pub policy: Option<Policy>,
+    /// A report to diff against (the `baseline.diff` finding).
     pub baseline: Option<Baseline>,
 }
 

@@ -292,7 +292,8 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].status, Status::Warn);
         assert_eq!(out[0].endpoint.as_deref(), Some("tls:127.0.0.3:5061"));
-        assert_eq!(out[0].details["differing"], json!(["status", "accepted"]));
+        let d = ids::ENDPOINTS_PARITY.read(&out[0]).unwrap();
+        assert_eq!(d.differing, Some(vec!["status".into(), "accepted".into()]));
     }
 
     #[test]
@@ -340,12 +341,10 @@ mod tests {
         ];
         let out = compare(&fs);
         assert_eq!(out[0].status, Status::Warn);
-        assert_eq!(out[0].details["weakest"], json!([]));
-        assert_eq!(
-            out[0].details["odd_ones_out"],
-            json!(["tls:127.0.0.4:5061"])
-        );
-        assert_eq!(out[0].details["ranked_by_status"], json!(false));
+        let d = ids::ENDPOINTS_PARITY.read(&out[0]).unwrap();
+        assert_eq!(d.weakest, Some(vec![]));
+        assert_eq!(d.odd_ones_out, Some(vec!["tls:127.0.0.4:5061".into()]));
+        assert_eq!(d.ranked_by_status, Some(false));
         assert_eq!(out[0].endpoint.as_deref(), Some("tls:127.0.0.4:5061"));
         assert!(out[0].summary.contains("none ranks weaker"));
     }
@@ -369,10 +368,14 @@ mod tests {
         let out = compare(&fs);
         assert_eq!(out[0].status, Status::Warn);
         assert_eq!(out[0].endpoint, None);
-        assert_eq!(out[0].details["odd_ones_out"], json!([]));
+        let d = ids::ENDPOINTS_PARITY.read(&out[0]).unwrap();
+        assert_eq!(d.odd_ones_out, Some(vec![]));
         assert_eq!(
-            out[0].details["groups"],
-            json!([["tls:127.0.0.2:5061"], ["tls:127.0.0.3:5061"]])
+            d.groups,
+            Some(vec![
+                vec!["tls:127.0.0.2:5061".into()],
+                vec!["tls:127.0.0.3:5061".into()]
+            ])
         );
     }
 

@@ -31,6 +31,7 @@ impl KeyLogFile {
         })
     }
 
+    /// The file the secrets are written to.
     pub fn path(&self) -> &str {
         &self.path
     }

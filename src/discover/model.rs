@@ -71,6 +71,29 @@ impl Discovery {
             .filter(move |q| q.kind == kind && q.name == name)
     }
 
+    /// The NAPTR and SRV lookups that failed (SERVFAIL, timeout, …), in words.
+    pub fn failed_lookups(&self) -> Vec<String> {
+        self.queries
+            .iter()
+            .filter(|q| (q.kind == "NAPTR" || q.kind == "SRV") && q.outcome.is_failure())
+            .map(QueryLog::describe)
+            .collect()
+    }
+
+    /// When NAPTR/SRV lookups failed and the endpoints came from the A/AAAA fallback: a sentence
+    /// saying the servers probed may not be the ones the domain publishes (a failed lookup is not an
+    /// absence, so the fallback is a guess).
+    pub fn fallback_after_failure(&self) -> Option<String> {
+        let failed = self.failed_lookups();
+        let fell_back = self.mode == Mode::Rfc3263 && self.naptr.is_empty() && self.srv.is_empty();
+        (fell_back && !failed.is_empty() && !self.endpoints.is_empty()).then(|| {
+            format!(
+                "NAPTR/SRV lookups failed ({}): discovery fell back to A/AAAA on the default ports, so the servers probed may not be the ones the domain publishes",
+                failed.join("; ")
+            )
+        })
+    }
+
     /// Whether every answer that carried records was DNSSEC-validated by the resolver
     /// (`None` when no answer carried records).
     pub fn authenticated(&self) -> Option<bool> {

@@ -634,7 +634,13 @@ pub async fn walk(
         from_dns = !hops.is_empty() || !w.d.srv.is_empty();
     }
     if !from_dns {
+        let failed = w.d.failed_lookups();
         let why = match mode {
+            // A failed lookup is not an absence: say which failed, not "no records".
+            Mode::Rfc3263 if !failed.is_empty() => format!(
+                "NAPTR/SRV lookups failed ({}), A/AAAA fallback: the servers probed may not be the published ones",
+                failed.join("; ")
+            ),
             Mode::Rfc3263 => "no usable NAPTR or SRV records".to_string(),
             Mode::ExplicitPort => "explicit port: A/AAAA only (RFC 3263 §4.2)".to_string(),
             _ => "--no-discovery: A/AAAA only".to_string(),

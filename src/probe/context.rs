@@ -9,6 +9,7 @@ use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 use super::Limiter;
+use super::challenge::{self, Authed};
 use crate::evidence;
 use crate::report::{Evidence, Finding};
 use crate::sip::{Limits, Request};
@@ -74,6 +75,7 @@ impl Default for Config {
 }
 
 type OptionsSlot = Arc<OnceCell<Arc<Exchange>>>;
+type AuthedSlot = Arc<OnceCell<Arc<Authed>>>;
 
 /// Everything a probe needs, shared by all probes of a run.
 pub struct Context {
@@ -86,6 +88,7 @@ pub struct Context {
     run_start: Instant,
     options: Mutex<HashMap<Endpoint, OptionsSlot>>,
     sips_options: Mutex<HashMap<Endpoint, OptionsSlot>>,
+    options_authed: Mutex<HashMap<Endpoint, AuthedSlot>>,
     reached: Mutex<HashMap<String, bool>>,
     /// Finding ids of the probes selected for this run, so a heavy probe can let light ones go first.
     pub selected: Vec<&'static str>,
@@ -111,6 +114,7 @@ impl Context {
             run_start: Instant::now(),
             options: Mutex::new(HashMap::new()),
             sips_options: Mutex::new(HashMap::new()),
+            options_authed: Mutex::new(HashMap::new()),
             reached: Mutex::new(HashMap::new()),
             selected: Vec::new(),
             floods_done: Mutex::new(Vec::new()),
@@ -328,6 +332,44 @@ impl Context {
         self.shared_options(&self.options, ep, false).await
     }
 
+    /// [`options`](Context::options) under the shared rule for challenges (see [`Authed`]): answered
+    /// with `--user` when challenged; done once per run and shared.
+    pub async fn options_authed(&self, ep: &Endpoint) -> Arc<Authed> {
+        let slot = {
+            let mut m = self
+                .options_authed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            m.entry(ep.clone()).or_default().clone()
+        };
+        slot.get_or_init(|| async {
+            let first = self.options(ep).await;
+            let req = self.options_request(ep, false);
+            Arc::new(challenge::authenticate(self, ep, &req, first).await)
+        })
+        .await
+        .clone()
+    }
+
+    /// [`sips_options`](Context::sips_options) under the shared rule for challenges.
+    pub async fn sips_options_authed(&self, ep: &Endpoint) -> Authed {
+        let first = self.sips_options(ep).await;
+        let req = self.options_request(ep, true);
+        challenge::authenticate(self, ep, &req, first).await
+    }
+
+    /// One transaction for `req` under the shared rule for a 401/407 answer (see [`Authed`]).
+    pub async fn exchange_authed(&self, ep: &Endpoint, req: &Request) -> Authed {
+        let first = Arc::new(self.exchange(ep, req).await);
+        challenge::authenticate(self, ep, req, first).await
+    }
+
+    fn options_request(&self, ep: &Endpoint, sips: bool) -> Request {
+        let uri = self.request_uri(ep, sips);
+        self.request("OPTIONS", &uri)
+            .header("Accept", "application/sdp")
+    }
+
     /// The OPTIONS to a `sips:` Request-URI over TLS, done once per run and shared.
     pub async fn sips_options(&self, ep: &Endpoint) -> Arc<Exchange> {
         self.shared_options(&self.sips_options, ep, true).await
@@ -344,10 +386,7 @@ impl Context {
             m.entry(ep.clone()).or_default().clone()
         };
         slot.get_or_init(|| async {
-            let uri = self.request_uri(ep, sips);
-            let req = self
-                .request("OPTIONS", &uri)
-                .header("Accept", "application/sdp");
+            let req = self.options_request(ep, sips);
             Arc::new(self.exchange(ep, &req).await)
         })
         .await

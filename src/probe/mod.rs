@@ -5,6 +5,7 @@
 //! what went wrong becomes a finding (`error`, `blocked`, …), and a probe that panics or overruns its
 //! time is turned into an `error` finding by the [runner](run).
 
+mod challenge;
 mod context;
 mod limiter;
 pub mod progress;
@@ -13,6 +14,7 @@ mod runner;
 use std::future::Future;
 use std::pin::Pin;
 
+pub use challenge::Authed;
 pub use context::{Config, Context};
 pub use limiter::Limiter;
 pub use progress::{Counter, Progress, ProgressEvent};

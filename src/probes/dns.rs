@@ -152,9 +152,14 @@ fn naptr(d: &Discovery) -> (Status, String) {
             return (
                 Status::Error,
                 format!(
-                    "{}: whether {} publishes NAPTR records is unknown; SRV was asked directly",
+                    "{}: whether {} publishes NAPTR records is unknown; SRV was asked directly{}",
                     q.describe(),
-                    d.domain
+                    d.domain,
+                    if d.fallback_after_failure().is_some() {
+                        "; no SRV record was had either, so discovery fell back to A/AAAA and the servers probed may not be the ones the domain publishes"
+                    } else {
+                        ""
+                    }
                 ),
             );
         }
@@ -371,6 +376,11 @@ fn srv(d: &Discovery) -> (Status, String, BTreeMap<String, String>) {
     if !failed.is_empty() {
         status = Status::Error;
         summary = format!("SRV lookup failed: {}; {summary}", failed.join("; "));
+        if d.fallback_after_failure().is_some() {
+            summary.push_str(
+                "; discovery fell back to A/AAAA on the default ports, so the servers probed may not be the ones the domain publishes",
+            );
+        }
     }
     let mut problems = Vec::new();
     if !d.unresolved.is_empty() {

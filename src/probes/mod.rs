@@ -72,23 +72,43 @@ pub(crate) async fn answered(
         .collect()
 }
 
-/// One finding per endpoint that answered OPTIONS, made by `f` from its best response, with the endpoint
-/// and the exchange as evidence; the [`unanswered`] finding when no endpoint answered.
+/// One finding per endpoint that answered OPTIONS, made by `f` from the answer to judge, with the
+/// endpoint and the exchanges as evidence; the [`unanswered`] finding when no endpoint answered.
+///
+/// The answer is the one the shared rule for challenges gives ([`crate::probe::Authed`]): with
+/// `--user`, the answer to the authenticated OPTIONS. When there is none to judge (credentials needed
+/// or refused), the finding is `info` saying that `what` was not measured, unless `what` is `None`:
+/// then `f` judges the challenge itself (a header any response carries). Each endpoint's finding is
+/// [kept](crate::probe::Context::keep) as it is made.
 pub(crate) async fn per_answer(
     ctx: &crate::probe::Context,
     p: &dyn Probe,
+    what: Option<&str>,
     f: impl Fn(&crate::target::Endpoint, &crate::sip::Message) -> crate::report::Finding,
 ) -> Vec<crate::report::Finding> {
     let got = answered(ctx).await;
     if got.is_empty() {
         return unanswered(p);
     }
-    got.iter()
-        .filter_map(|(ep, ex)| {
-            let m = ex.best_response()?;
-            Some(f(ep, m).endpoint(ep).evidence([ctx.evidence(ex)]))
-        })
-        .collect()
+    let f = &f;
+    ctx.per_endpoint(got, |(ep, ex)| async move {
+        let authed = ctx.options_authed(&ep).await;
+        let evidence = authed.evidence(ctx);
+        let finding = match (authed.answer(), authed.unjudged(), what) {
+            (Some(m), _, _) => f(&ep, m),
+            (None, Some(why), Some(what)) => crate::report::Finding::of(
+                p.id(),
+                crate::report::Status::Info,
+                format!("{what} not measured: {why}"),
+            ),
+            _ => match authed.last().best_response().or(ex.best_response()) {
+                Some(m) => f(&ep, m),
+                None => return Vec::new(),
+            },
+        };
+        vec![finding.endpoint(&ep).evidence(evidence)]
+    })
+    .await
 }
 
 /// The findings to write when no endpoint answered OPTIONS, so a header could not be read.

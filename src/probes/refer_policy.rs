@@ -9,7 +9,9 @@
 use crate::findings::sip::{ReferAttempt, ReferPolicyDetails};
 
 use super::{answered, unanswered};
-use crate::probe::{BoxFuture, Context, Probe};
+use std::sync::Arc;
+
+use crate::probe::{Authed, BoxFuture, Context, Probe};
 use crate::report::{Finding, Severity, Status};
 use crate::sip::Message;
 use crate::sip::request::token;
@@ -52,6 +54,14 @@ impl Treatment {
     }
 }
 
+/// Whether a plain OPTIONS got 401/403/407: the trunk admits nobody it does not know.
+fn admits_nobody(opts: &Exchange) -> bool {
+    matches!(
+        opts.final_response().and_then(|m| m.status()),
+        Some(401 | 403 | 407)
+    )
+}
+
 fn first_line(m: Option<&Message>) -> String {
     m.map(|m| m.first_line())
         .unwrap_or_else(|| "no answer".into())
@@ -72,17 +82,19 @@ impl Probe for ReferPolicy {
             if got.is_empty() {
                 return unanswered(self);
             }
-            ctx.per_endpoint(got, |(ep, opts)| async move {
-                vec![self.measure(ctx, &ep, &opts).await]
-            })
+            ctx.per_endpoint(
+                got,
+                |(ep, _)| async move { vec![self.measure(ctx, &ep).await] },
+            )
             .await
         })
     }
 }
 
 impl ReferPolicy {
-    /// Both REFERs to one endpoint, in flight together (neither depends on the other's answer).
-    async fn measure(&self, ctx: &Context, ep: &Endpoint, opts: &Exchange) -> Finding {
+    /// Both REFERs to one endpoint, in flight together (neither depends on the other's answer), with
+    /// the shared rule for challenges applied to the unknown-dialog one.
+    async fn measure(&self, ctx: &Context, ep: &Endpoint) -> Finding {
         let uri = ctx.request_uri(ep, false);
         let referred_by = format!("<sip:sipcheck@{}>", ctx.config.domain);
         let refer = ctx
@@ -100,15 +112,42 @@ impl ReferPolicy {
             .header("Referred-By", referred_by);
         dialog.to = format!("{};tag=sipcheck-{}", dialog.to, token(8));
         dialog.cseq = 2;
-        let (ex, dex) =
-            futures_util::future::join(ctx.exchange(ep, &refer), ctx.exchange(ep, &dialog)).await;
+        // The out-of-dialog REFER is never answered with credentials: what is measured is whether a
+        // REFER from anyone is acted on. The 481 check is about dialog matching, which a challenge
+        // comes before: with --user and --intrusive (a REFER with credentials is intrusive) that
+        // challenge is answered; the dialog does not exist and the target is in .invalid, so even a
+        // trunk that accepted could transfer nothing.
+        let unknown_dialog = async {
+            if ctx.config.intrusive {
+                ctx.exchange_authed(ep, &dialog).await
+            } else {
+                let dex = Arc::new(ctx.exchange(ep, &dialog).await);
+                let blanket = admits_nobody(ctx.options(ep).await.as_ref());
+                Authed::unanswered(
+                    &dialog,
+                    dex,
+                    blanket,
+                    "--user with --intrusive sends it with credentials",
+                )
+            }
+        };
+        let (ex, dauthed, opts) = futures_util::future::join3(
+            ctx.exchange(ep, &refer),
+            unknown_dialog,
+            ctx.options_authed(ep),
+        )
+        .await;
         let m = ex.final_response();
         let ood = Treatment::of(m);
-        let dm = dex.final_response();
+        // A trunk that answers a plain OPTIONS with 401/403/407 admits nobody unknown: its 403 to
+        // the REFER is that, not a decision about transfers.
+        let blanket = admits_nobody(&opts.first);
+        let dm = dauthed.answer();
         let dcode = dm.and_then(|m| m.status());
-        let unknown = Treatment::of(dm);
+        let dlast = dauthed.last().final_response();
+        let unknown = Treatment::of(dlast);
 
-        let base = opts.best_response();
+        let base = opts.answer().or(opts.first.best_response());
         let supported = base.map(|m| m.list_header("Supported")).unwrap_or_default();
         let has = |t: &str| supported.iter().any(|s| s.eq_ignore_ascii_case(t));
         let allow_refer = base.map(|m| {
@@ -125,9 +164,21 @@ impl ReferPolicy {
                     first_line(m)
                 ),
             ),
+            // RFC 3261 §22.1: a challenged request is not processed until credentials come; what
+            // is judged is whether a REFER from anyone is acted on, and this one was not.
             Treatment::Challenged => (
                 Status::Pass,
-                format!("out-of-dialog REFER challenged ({})", first_line(m)),
+                format!(
+                    "an unauthenticated out-of-dialog REFER was not acted on: challenged with {}",
+                    first_line(m)
+                ),
+            ),
+            Treatment::Refused if blanket && m.and_then(|m| m.status()) == Some(403) => (
+                Status::Pass,
+                format!(
+                    "an unauthenticated out-of-dialog REFER was not acted on: answered {}, as is every request without credentials here",
+                    first_line(m)
+                ),
             ),
             Treatment::Refused => (
                 Status::Pass,
@@ -140,10 +191,14 @@ impl ReferPolicy {
             ),
         };
         let status = match unknown {
-            Treatment::Accepted => Status::Fail,
+            Treatment::Accepted if dauthed.unjudged().is_none() => Status::Fail,
             _ => status,
         };
         summary.push_str(&match (unknown, dcode) {
+            _ if dauthed.unjudged().is_some() => format!(
+                "; whether a REFER for an unknown dialog gets 481 not measured: {}",
+                dauthed.unjudged().unwrap_or_default()
+            ),
             (_, Some(481)) => "; REFER for an unknown dialog got 481".to_string(),
             (Treatment::Accepted, _) => format!(
                 "; REFER for an unknown dialog was ACCEPTED ({})",
@@ -173,8 +228,8 @@ impl ReferPolicy {
                 },
                 unknown_dialog: ReferAttempt {
                     refer_to: None,
-                    response: dcode,
-                    reason: dm.map(|m| m.reason().to_string()),
+                    response: dlast.and_then(|m| m.status()),
+                    reason: dlast.map(|m| m.reason().to_string()),
                     treatment: unknown.as_str().into(),
                     got_481: Some(dcode == Some(481)),
                 },
@@ -182,6 +237,6 @@ impl ReferPolicy {
                 supported_replaces: has("replaces"),
                 supported_norefersub: has("norefersub"),
             })
-            .evidence([ctx.evidence(&ex), ctx.evidence(&dex)])
+            .evidence(std::iter::once(ctx.evidence(&ex)).chain(dauthed.evidence(ctx)))
     }
 }

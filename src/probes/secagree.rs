@@ -93,20 +93,25 @@ impl Probe for SecAgree {
                         None => r,
                     }
                 };
-                let ex = ctx.exchange(&ep, &offer(None)).await;
-                let m = ex.final_response();
+                // A challenge is answered with --user (the shared rule); without, or when the
+                // credentials are refused, the agreement is not judged.
+                let authed = ctx.exchange_authed(&ep, &offer(None)).await;
+                let ex = authed.last();
+                let m = authed.answer();
                 let code = m.and_then(|m| m.status());
                 let mechs = m.map(mechanisms).unwrap_or_default();
                 let unsupported = m.map(|m| m.list_header("Unsupported")).unwrap_or_default();
                 let media = m.is_some_and(|m| mediasec(m, &mechs));
                 let supported = code == Some(494) && !mechs.is_empty();
-                let mut evidence = vec![ctx.evidence(&ex)];
+                let mut evidence = authed.evidence(ctx);
                 let mut downgrade = None;
                 let (status, summary) = if supported {
-                    let dex = ctx.exchange(&ep, &offer(Some(MISMATCHED_VERIFY))).await;
-                    let dm = dex.final_response();
+                    let dauthed = ctx
+                        .exchange_authed(&ep, &offer(Some(MISMATCHED_VERIFY)))
+                        .await;
+                    let dm = dauthed.answer();
                     let dcode = dm.and_then(|m| m.status());
-                    evidence.push(ctx.evidence(&dex));
+                    evidence.extend(dauthed.evidence(ctx));
                     let list = mechs
                         .iter()
                         .map(|x| match x.q {
@@ -135,13 +140,23 @@ impl Probe for SecAgree {
                                 "supported (494 offering {list}) but a request whose Security-Verify does not match was answered {c}: no downgrade protection"
                             ),
                         ),
-                        None => (
-                            Status::Warn,
-                            format!(
-                                "supported (494 offering {list}); no answer to a mismatched Security-Verify, so downgrade protection is unknown"
+                        None => match dauthed.unjudged() {
+                            Some(why) => (
+                                Status::Info,
+                                format!(
+                                    "supported (494 offering {list}); downgrade protection not measured: {why}"
+                                ),
                             ),
-                        ),
+                            None => (
+                                Status::Warn,
+                                format!(
+                                    "supported (494 offering {list}); no answer to a mismatched Security-Verify, so downgrade protection is unknown"
+                                ),
+                            ),
+                        },
                     }
+                } else if let Some(why) = authed.unjudged() {
+                    (Status::Info, format!("not measured: {why}"))
                 } else {
                     match (code, m) {
                         (Some(420), _) => (
@@ -166,13 +181,6 @@ impl Probe for SecAgree {
                             Status::Warn,
                             format!(
                                 "not supported, and Require: sec-agree was ignored ({}); RFC 3261 §8.2.2.3 requires 420 (answered {c})",
-                                m.first_line()
-                            ),
-                        ),
-                        (Some(401 | 407), Some(m)) => (
-                            Status::Info,
-                            format!(
-                                "cannot tell without credentials: challenged with {}",
                                 m.first_line()
                             ),
                         ),
@@ -211,7 +219,7 @@ impl Probe for SecAgree {
                         .with_details(&SecAgreeDetails {
                             supported,
                             mechanisms: mechs,
-                            response: code_text(m),
+                            response: code_text(ex.final_response()),
                             unsupported,
                             downgrade,
                             mediasec: media,

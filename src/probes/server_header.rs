@@ -27,7 +27,7 @@ impl Probe for ServerHeader {
         "Server software disclosure"
     }
     fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Vec<Finding>> {
-        Box::pin(per_answer(ctx, self, |_, m| {
+        Box::pin(per_answer(ctx, self, None, |_, m| {
             let header = m
                 .quote_header("Server")
                 .or_else(|| m.quote_header("User-Agent"));

@@ -27,14 +27,14 @@ impl Probe for SipsOptions {
                     "no TLS endpoint (TLS not selected, or not published in DNS: see dns.srv)",
                 )];
             }
-            // Fetched together (shared with the other probes), so silent endpoints share one wait.
-            futures_util::future::join_all(eps.iter().map(|ep| ctx.sips_options(ep))).await;
-            let mut out = Vec::new();
-            for ep in eps {
-                let ex = ctx.sips_options(&ep).await;
+            // Concurrent per endpoint (silent endpoints share one wait); each kept as it is made.
+            ctx.per_endpoint(eps, |ep| async move {
+                let authed = ctx.sips_options_authed(&ep).await;
+                // The TLS session is the first one's; the answer is the last one's.
+                let ex = &*authed.first;
                 let base = Finding::of(self.id(), Status::Info, "")
                     .endpoint(&ep)
-                    .evidence([ctx.evidence(&ex)]);
+                    .evidence(authed.evidence(ctx));
                 let Some(tls) = &ex.tls else {
                     let why = ex
                         .error
@@ -43,7 +43,7 @@ impl Probe for SipsOptions {
                         .unwrap_or_else(|| "no TLS session".into());
                     // A server that asked for a client certificate offers SIPS, to clients that have one.
                     let mtls = ex.error.as_ref().is_some_and(|e| e.is_client_cert());
-                    out.push(
+                    return vec![
                         Finding {
                             status: if mtls { Status::Info } else { Status::Warn },
                             severity: if mtls {
@@ -63,8 +63,7 @@ impl Probe for SipsOptions {
                             error: ex.error.as_ref().map(|e| e.kind().to_string()),
                             ..SipsDetails::default()
                         }),
-                    );
-                    continue;
+                    ];
                 };
                 let now = cert::now_unix();
                 let chain: Vec<CertInfo> = tls
@@ -76,7 +75,10 @@ impl Probe for SipsOptions {
                     .first()
                     .map(|c| cert::sip_identity(c, &ctx.config.domain));
                 let verified = tls.verified.clone().unwrap_or(Err("not verified".into()));
-                let response = ex.best_response();
+                let response = authed.last().best_response();
+                // A challenge (or a blanket 403) to the OPTIONS says nothing about SIPS: the TLS
+                // session and the certificate are judged, and the summary says the answer was not.
+                let unjudged = authed.unjudged();
                 let mut problems = Vec::new();
                 let mut worst = Status::Pass;
                 if let Some(leaf) = chain.first() {
@@ -111,6 +113,7 @@ impl Probe for SipsOptions {
                     }
                 }
                 match response {
+                    _ if unjudged.is_some() => {}
                     Some(m) if m.status().is_some_and(|c| c < 300) => {}
                     Some(m) => {
                         problems.push(format!("sips: OPTIONS answered {}", m.first_line()));
@@ -134,21 +137,32 @@ impl Probe for SipsOptions {
                         }
                     },
                 }
-                let summary = if problems.is_empty() {
-                    format!(
-                        "SIPS answered {} over {} with a trusted certificate for {}",
+                let mut summary = match (problems.is_empty(), unjudged) {
+                    (true, Some(_)) => format!(
+                        "SIPS offered over {} with a trusted certificate for {}",
+                        tls.version, ctx.config.domain
+                    ),
+                    (true, None) => format!(
+                        "SIPS answered {}{} over {} with a trusted certificate for {}",
                         response.map(|m| m.first_line()).unwrap_or_default(),
+                        if authed.authenticated() {
+                            " (authenticated)"
+                        } else {
+                            ""
+                        },
                         tls.version,
                         ctx.config.domain
-                    )
-                } else {
-                    format!(
+                    ),
+                    (false, _) => format!(
                         "SIPS offered over {}, but {}",
                         tls.version,
                         problems.join("; ")
-                    )
+                    ),
                 };
-                out.push(
+                if let Some(why) = unjudged {
+                    summary.push_str(&format!("; the sips: OPTIONS answer not measured: {why}"));
+                }
+                vec![
                     Finding {
                         status: worst,
                         severity: match worst {
@@ -173,9 +187,9 @@ impl Probe for SipsOptions {
                         chain,
                         problems,
                     }),
-                );
-            }
-            out
+                ]
+            })
+            .await
         })
     }
 }

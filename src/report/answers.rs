@@ -18,6 +18,7 @@ pub const MAX_CHARS: usize = 240;
 /// A question's answer.
 #[derive(Debug, Clone)]
 pub struct Answer {
+    /// The seed question answered.
     pub question: Question,
     /// The worst measured status among the findings answering it; `None` when nothing measured it.
     pub verdict: Option<Status>,

@@ -22,8 +22,11 @@ pub use crate::findings::run::{Change, Kind};
 /// All changes from a baseline to a new report.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Diff {
+    /// The earlier report's target and start time, as shown.
     pub baseline: String,
+    /// The later report's target and start time, as shown.
     pub new: String,
+    /// Every change, worst first.
     pub changes: Vec<Change>,
 }
 
@@ -33,6 +36,7 @@ impl Diff {
         self.changes.iter().any(|c| c.kind == Kind::Worse)
     }
 
+    /// The changes of one kind.
     pub fn of(&self, kind: Kind) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(move |c| c.kind == kind)
     }

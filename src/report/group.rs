@@ -9,8 +9,11 @@ use super::{Finding, Report, Status};
 pub struct Group<'a> {
     /// The finding id, or the family (`policy.*`) when several members are folded.
     pub id: String,
+    /// The worst status of the group.
     pub status: Status,
+    /// One summary for the group.
     pub summary: String,
+    /// The findings folded into the group.
     pub findings: Vec<&'a Finding>,
 }
 

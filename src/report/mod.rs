@@ -22,10 +22,15 @@ pub use model::{Evidence, Finding, Report, SCHEMA_VERSION, Severity, Status, Too
 /// Output formats of `sipcheck probe`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// The terminal scorecard.
     Text,
+    /// The JSON report (`probes/report.schema.json`).
     Json,
+    /// The markdown RFP answer sheet.
     Markdown,
+    /// JUnit XML, one testcase per finding per endpoint.
     Junit,
+    /// A self-contained HTML report.
     Html,
 }
 

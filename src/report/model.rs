@@ -31,6 +31,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status as written in reports (`pass`, `warn`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pass => "pass",
@@ -100,10 +101,15 @@ impl fmt::Display for Status {
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Nothing to fix (facts, passes).
     None,
+    /// A hardening item (a disclosed version, a missing extension).
     Low,
+    /// A weakness worth fixing soon.
     Medium,
+    /// A failed security property (the default for a `fail`).
     High,
+    /// Open to abuse now (toll fraud, calls without authentication, no rate limit).
     Critical,
 }
 
@@ -123,6 +129,7 @@ impl Severity {
 /// One exchange that backs a finding: what went out, what came back, when, and where.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Evidence {
+    /// The transport of the exchange.
     pub transport: Transport,
     /// The peer, as `address:port`.
     pub remote: String,
@@ -148,21 +155,27 @@ pub struct Evidence {
 pub struct Finding {
     /// Stable dotted id (`tls.versions`); CI users depend on it.
     pub id: String,
+    /// A short human title.
     pub title: String,
+    /// The category the finding is grouped under (transport, tls, sip, media, …).
     pub category: String,
+    /// The verdict: nothing is `pass` unless it was measured.
     pub status: Status,
+    /// How much a non-pass matters.
     pub severity: Severity,
     /// The endpoint this finding is about (`tls:127.0.0.1:5061`), or none for trunk-wide findings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
     /// Seed questions (1–15) this finding answers.
     pub questions: Vec<u8>,
+    /// The RFCs the finding checks against.
     pub rfcs: Vec<String>,
     /// One sentence.
     pub summary: String,
     /// Probe-specific facts, always a JSON object.
     #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     pub details: serde_json::Value,
+    /// The exchanges that back the finding (redacted).
     pub evidence: Vec<Evidence>,
 }
 
@@ -211,32 +224,38 @@ impl Finding {
         }
     }
 
+    /// Sets the severity.
     pub fn severity(mut self, s: Severity) -> Self {
         self.severity = s;
         self
     }
 
+    /// Sets the endpoint the finding is about.
     pub fn endpoint(mut self, e: &Endpoint) -> Self {
         self.endpoint = Some(e.label());
         self
     }
 
+    /// Sets the seed questions the finding answers.
     pub fn questions(mut self, q: &[u8]) -> Self {
         self.questions = q.to_vec();
         self
     }
 
+    /// Sets the RFCs the finding checks against.
     pub fn rfcs(mut self, r: &[&str]) -> Self {
         self.rfcs = r.iter().map(|s| s.to_string()).collect();
         self
     }
 
+    /// Sets the details as raw JSON (typed details: `with_details`).
     pub fn details(mut self, d: serde_json::Value) -> Self {
         debug_assert!(d.is_object(), "details must be a JSON object");
         self.details = d;
         self
     }
 
+    /// Adds evidence.
     pub fn evidence(mut self, e: impl IntoIterator<Item = Evidence>) -> Self {
         self.evidence.extend(e);
         self
@@ -255,7 +274,9 @@ fn default_severity(s: Status) -> Severity {
 /// The tool that wrote the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Tool {
+    /// `sipcheck`.
     pub name: String,
+    /// The version that wrote the report.
     pub version: String,
 }
 
@@ -271,7 +292,9 @@ impl Default for Tool {
 /// The whole scorecard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
+    /// The version of the report format ([`SCHEMA_VERSION`] when written by this build).
     pub schema_version: u32,
+    /// The tool and version that wrote the report.
     pub tool: Tool,
     /// The target as the user gave it.
     pub target: String,
@@ -279,8 +302,11 @@ pub struct Report {
     pub domain: String,
     /// RFC 3339 UTC time the run started.
     pub started_at: String,
+    /// How long the probes ran, in milliseconds.
     pub duration_ms: u64,
+    /// The endpoints probed, each with how it was found.
     pub endpoints: Vec<Endpoint>,
+    /// Every finding: the probes', then parity, policy and baseline.
     pub findings: Vec<Finding>,
     /// Set when the run could not finish everything it meant to (the reason); findings so far are kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]

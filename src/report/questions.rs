@@ -10,8 +10,11 @@ const BUILTIN: &str = include_str!("../../probes/questions.toml");
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
+    /// The question's number in the SIP security challenge (1–15).
     pub number: u8,
+    /// A few words for tables.
     pub short: String,
+    /// The question as asked.
     pub text: String,
     /// What to run when nothing measured it.
     pub probe: String,

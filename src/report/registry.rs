@@ -7,18 +7,28 @@ use crate::findings::{REGISTRY, Safety, Spec};
 /// One registry row as `--list-probes --format json` writes it.
 #[derive(Debug, Serialize)]
 pub struct Listed {
+    /// The finding id, stable across versions.
     pub id: &'static str,
+    /// A short human title.
     pub title: &'static str,
+    /// The id of the probe that writes it.
     pub probe: &'static str,
+    /// The category it is grouped under.
     pub category: &'static str,
+    /// What running it risks (safe, calls, intrusive, dos).
     pub safety: Safety,
     /// The flag that enables it when it does not run by default.
     #[serde(skip_serializing_if = "str::is_empty")]
     pub opt_in: &'static str,
+    /// The seed questions it answers.
     pub questions: &'static [u8],
+    /// The RFCs it checks against.
     pub rfcs: &'static [&'static str],
+    /// The Rust type of its details.
     pub details_type: &'static str,
+    /// What a non-pass means.
     pub meaning: &'static str,
+    /// What to do about it.
     pub remedy: &'static str,
 }
 

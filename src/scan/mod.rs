@@ -85,10 +85,19 @@ impl Plan {
         }
         let ctx = Arc::new(context);
         let outcome = probe::run(ctx.clone(), probes).await;
-        report.incomplete = outcome.interrupted.or_else(|| match ctx.any_reached() {
+        let incomplete = outcome.interrupted.or_else(|| match ctx.any_reached() {
             Some(false) => Some("target unreachable on every transport probed".to_string()),
             _ => None,
         });
+        // Servers found by the A/AAAA fallback after failed NAPTR/SRV lookups are a guess.
+        let guessed = ctx
+            .discovery
+            .as_ref()
+            .and_then(|d| d.fallback_after_failure());
+        report.incomplete = match (incomplete, guessed) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        };
         report.domain = ctx.config.domain.clone();
         report.duration_ms = ctx.elapsed().as_millis() as u64;
         report.endpoints = ctx.endpoints.clone();

@@ -21,6 +21,7 @@ mod support;
 #[path = "../support/tls_hello_fake.rs"]
 mod tls_hello_fake;
 
+mod auth_proxy_fake;
 mod call_identity;
 mod call_teardown;
 mod cli_progress;

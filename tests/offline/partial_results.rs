@@ -114,3 +114,99 @@ async fn refer_policy_overrun_keeps_the_endpoints_it_finished() {
         assert_eq!(n, 1, "{}: {:#?}", ep.label(), out.findings);
     }
 }
+
+/// Class 9 is the framework's, not one probe's: `secagree.rfc3329` (measured per endpoint through
+/// `Context::per_endpoint`) on several endpoints, where only the first answers the sec-agree OPTIONS;
+/// at the probe's limit the first endpoint's finding is kept as measured, the rest are `error`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_per_endpoint_probe_keeps_what_it_finished_at_its_limit() {
+    let sec_agree = |m: &Message| {
+        m.list_header("Require")
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case("sec-agree"))
+    };
+    let answering = fake::udp(
+        "127.0.0.1:0",
+        Arc::new(move |m: &Message| {
+            if sec_agree(m) {
+                Reply::Send(fake::respond(
+                    m,
+                    420,
+                    "Bad Extension",
+                    &["Unsupported: sec-agree"],
+                ))
+            } else {
+                Reply::Send(fake::respond(m, 200, "OK", &[]))
+            }
+        }),
+    )
+    .await;
+    let mut fakes = Vec::new();
+    for _ in 0..8 {
+        fakes.push(
+            fake::udp(
+                "127.0.0.1:0",
+                Arc::new(move |m: &Message| {
+                    if sec_agree(m) {
+                        Reply::Silence
+                    } else {
+                        Reply::Send(fake::respond(m, 200, "OK", &[]))
+                    }
+                }),
+            )
+            .await,
+        );
+    }
+    let mut config = Config::default();
+    // A silent endpoint's wait outlasts the probe's limit; the answering one is done long before.
+    config.timers.timeout = Duration::from_secs(3);
+    config.probe_timeout = Duration::from_millis(1200);
+    config.rate = 1000.0;
+    config.burst = 100;
+    let endpoints: Vec<sipcheck::Endpoint> = std::iter::once(&answering)
+        .chain(&fakes)
+        .map(|f| {
+            sipcheck::Endpoint::new(
+                Transport::Udp,
+                f.addr.ip(),
+                sipcheck::Port::new(f.addr.port()).unwrap(),
+            )
+        })
+        .collect();
+    let ctx = Arc::new(Context::new(
+        Target::parse("127.0.0.1").unwrap(),
+        endpoints.clone(),
+        config,
+    ));
+    let probe: Arc<dyn Probe> = Arc::new(sipcheck::probes::secagree::SecAgree);
+    let out = tokio::time::timeout(Duration::from_secs(60), probe::run(ctx, vec![probe]))
+        .await
+        .expect("the runner is bounded by the probe limit");
+    let first = endpoints[0].label();
+    let kept = out
+        .findings
+        .iter()
+        .find(|f| f.endpoint.as_deref() == Some(first.as_str()))
+        .unwrap_or_else(|| panic!("{:#?}", out.findings));
+    assert_eq!(kept.status, Status::Info, "{kept:#?}");
+    assert!(
+        kept.summary
+            .starts_with("not supported: 420 Bad Extension with Unsupported: sec-agree"),
+        "{}",
+        kept.summary
+    );
+    let unfinished = out
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Error)
+        .count();
+    assert_eq!(unfinished, fakes.len(), "{:#?}", out.findings);
+    for ep in &endpoints {
+        let n = out
+            .findings
+            .iter()
+            .filter(|f| f.endpoint.as_deref() == Some(ep.label().as_str()))
+            .count();
+        assert_eq!(n, 1, "{}: {:#?}", ep.label(), out.findings);
+    }
+}

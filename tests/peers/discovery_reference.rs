@@ -562,6 +562,32 @@ async fn servfail_is_an_error_not_an_absence() {
         "{s}"
     );
     assert_eq!(srv["details"]["queries"][0]["rcode"], "SERVFAIL", "{srv:#}");
+    // Class 5/7: the A/AAAA fallback after failed lookups is a guess, and the report says so.
+    assert!(
+        s.contains("fell back to A/AAAA") && s.contains("may not be the ones the domain publishes"),
+        "{s}"
+    );
+    let incomplete = report["incomplete"].as_str().unwrap_or_default();
+    assert!(
+        incomplete.contains("SERVFAIL")
+            && incomplete.contains("may not be the ones the domain publishes"),
+        "{report:#}"
+    );
+    let target = Target::parse("sip:sip.test").unwrap();
+    let settings = Settings {
+        dns_server: Some(server),
+        ..Settings::default()
+    };
+    let d = discover::discover(&target, &target.default_transports(), None, &settings)
+        .await
+        .unwrap();
+    for e in &d.endpoints {
+        let by = e.discovered_by.join(" / ");
+        assert!(
+            by.contains("lookups failed") && !by.contains("no usable NAPTR or SRV records"),
+            "{by}"
+        );
+    }
 }
 
 /// Class 5: a server that never answers makes discovery fail with the timeout, not "no records".
@@ -583,4 +609,6 @@ async fn a_silent_server_is_a_timeout() {
         .to_string();
     assert!(e.contains("timed out") || e.contains("time budget"), "{e}");
     assert!(!e.contains("no A record"), "{e}");
+    // A silent resolver is not a zone without records.
+    assert!(!e.contains("no usable NAPTR or SRV records"), "{e}");
 }

@@ -17,6 +17,7 @@ mod support;
 mod tls_support;
 
 mod auth_kamailio;
+mod auth_options_kamailio;
 mod call_refer;
 mod cli;
 mod cli_capture;

@@ -45,7 +45,7 @@ impl Probe for UnknownHeader {
             if eps.is_empty() {
                 return super::super::unanswered(self);
             }
-            ctx.per_endpoint(eps, |(ep, base)| async move {
+            ctx.per_endpoint(eps, |(ep, _)| async move {
                 let uri = ctx.request_uri(&ep, false);
                 let req = ctx
                     .request("OPTIONS", &uri)
@@ -54,55 +54,65 @@ impl Probe for UnknownHeader {
                         "Sipcheck-Unknown-Header",
                         "<sip:nobody@invalid>;weird=\"yes\"",
                     );
-                let ex = ctx.exchange(&ep, &req).await;
-                let base_code = base.final_response().and_then(|m| m.status());
-                let got = ex.final_response();
+                let (base, authed) = futures_util::future::join(
+                    ctx.options_authed(&ep),
+                    ctx.exchange_authed(&ep, &req),
+                )
+                .await;
+                let ex = authed.last();
+                let base_answer = base.answer().or(base.last().final_response());
+                let base_code = base_answer.and_then(|m| m.status());
+                let got = authed.answer();
                 let code = got.and_then(|m| m.status());
-                let (status, summary) = match (code, base_code) {
-                    (Some(c), Some(b)) if c / 100 == b / 100 => (
+                let (status, summary) = match (authed.unjudged(), code, base_code) {
+                    (Some(why), _, _) => (
+                        Status::Info,
+                        format!("whether unknown headers are ignored not measured: {why}"),
+                    ),
+                    (None, Some(c), Some(b)) if c / 100 == b / 100 => (
                         Status::Pass,
                         format!(
                             "unknown headers ignored: answered {} like a plain OPTIONS ({})",
                             line(got),
-                            line(base.final_response())
+                            line(base_answer)
                         ),
                     ),
-                    (Some(c), _) if (400..500).contains(&c) => (
+                    (None, Some(c), _) if (400..500).contains(&c) => (
                         Status::Warn,
                         format!(
                             "refused a request because of unknown headers: {} (a plain OPTIONS got {})",
                             line(got),
-                            line(base.final_response())
+                            line(base_answer)
                         ),
                     ),
-                    (Some(_), _) => (
+                    (None, Some(_), _) => (
                         Status::Warn,
                         format!(
                             "answered {} with unknown headers, {} without",
                             line(got),
-                            line(base.final_response())
+                            line(base_answer)
                         ),
                     ),
-                    (None, _) => (
+                    (None, None, _) => (
                         Status::Warn,
                         format!(
                             "no answer to an OPTIONS with unknown headers ({}), though a plain one got {}",
                             ex.error.as_ref().map(|e| e.to_string()).unwrap_or_default(),
-                            line(base.final_response())
+                            line(base_answer)
                         ),
                     ),
                 };
                 vec![
                     finding(self, &ep, status, summary)
                         .with_details(&UnknownHeaderDetails {
-                            response: code,
+                            response: ex.final_response().and_then(|m| m.status()),
                             baseline_response: base_code,
                             headers_sent: vec![
                                 "X-Sipcheck-Unknown".into(),
                                 "Sipcheck-Unknown-Header".into(),
                             ],
                         })
-                        .evidence([ctx.evidence(&ex)]),
+                        .evidence(authed.evidence(ctx)),
                 ]
             })
             .await
@@ -112,23 +122,21 @@ impl Probe for UnknownHeader {
 
 pub struct UnknownRequire;
 
-/// How a response to a request with an unknown `Require` tag measures up, with the same server's
-/// answer to `Proxy-Require` as the witness when the request was refused for want of credentials:
-/// a 401/403/407 says nothing about the extension check (RFC 3261 §8.2.2.3 runs after authentication).
-pub fn judge_require(m: Option<&Message>, proxy: Option<&Message>) -> (Status, String) {
-    if let Some(code @ (401 | 403 | 407)) = m.and_then(|m| m.status()) {
-        let first = m.map(|m| m.first_line()).unwrap_or_default();
-        let proxy_420 = proxy.filter(|p| p.status() == Some(420));
-        return match proxy_420 {
-            Some(p) => (
-                Status::Pass,
-                format!(
-                    "Require not judged: the OPTIONS was refused with {first} before any extension check ({}); the same server refused Proxy-Require with {}{}",
-                    if code == 403 {
-                        "not permitted"
-                    } else {
-                        "credentials needed"
-                    },
+/// How the answer to a request with an unknown `Require` tag measures up. `m` is the answer the
+/// shared rule for challenges gives, or why there is none to judge ([`crate::probe::Authed`]): a
+/// 401/407 says nothing about the extension check (RFC 3261 §8.2.2.3 runs after authentication), so
+/// then only the same server's answer to `Proxy-Require` (`proxy`, also judged after any challenge)
+/// is reported, as a witness, and nothing about `Require` is judged.
+pub fn judge_require(
+    m: Result<Option<&Message>, &str>,
+    proxy: Option<&Message>,
+) -> (Status, String) {
+    let m = match m {
+        Ok(m) => m,
+        Err(why) => {
+            let witness = match proxy {
+                Some(p) if p.status() == Some(420) => format!(
+                    "; the same server refused Proxy-Require with {}{}",
                     p.first_line(),
                     if p.list_header("Unsupported")
                         .iter()
@@ -139,20 +147,15 @@ pub fn judge_require(m: Option<&Message>, proxy: Option<&Message>) -> (Status, S
                         " (without the tag in Unsupported)"
                     }
                 ),
-            ),
-            None => (
+                Some(p) => format!("; Proxy-Require with the same tag got {}", p.first_line()),
+                None => String::new(),
+            };
+            return (
                 Status::Info,
-                format!(
-                    "could not be judged: the OPTIONS was refused with {first} before any extension check{}",
-                    if code == 403 {
-                        ""
-                    } else {
-                        " (credentials needed; --user answers the challenge)"
-                    }
-                ),
-            ),
-        };
-    }
+                format!("Require not measured: {why}{witness}"),
+            );
+        }
+    };
     let Some(m) = m else {
         return (
             Status::Warn,
@@ -216,11 +219,19 @@ impl Probe for UnknownRequire {
                     .request("OPTIONS", &uri)
                     .header("Proxy-Require", UNKNOWN_TAG);
                 // Independent of each other: in flight together.
-                let (ex, pex) =
-                    futures_util::future::join(ctx.exchange(&ep, &req), ctx.exchange(&ep, &preq))
-                        .await;
-                let got = ex.final_response();
-                let (status, summary) = judge_require(got, pex.final_response());
+                let (authed, pauthed) = futures_util::future::join(
+                    ctx.exchange_authed(&ep, &req),
+                    ctx.exchange_authed(&ep, &preq),
+                )
+                .await;
+                let got = authed.last().final_response();
+                let pgot = pauthed.last().final_response();
+                let (status, summary) = judge_require(
+                    authed.unjudged().map_or(Ok(authed.answer()), Err),
+                    pauthed.answer(),
+                );
+                let mut evidence = authed.evidence(ctx);
+                evidence.extend(pauthed.evidence(ctx));
                 vec![
                     finding(self, &ep, status, summary)
                         .with_details(&UnknownRequireDetails {
@@ -230,13 +241,12 @@ impl Probe for UnknownRequire {
                             unsupported: got
                                 .map(|m| m.list_header("Unsupported"))
                                 .unwrap_or_default(),
-                            proxy_require_response: pex.final_response().and_then(|m| m.status()),
-                            proxy_require_unsupported: pex
-                                .final_response()
+                            proxy_require_response: pgot.and_then(|m| m.status()),
+                            proxy_require_unsupported: pgot
                                 .map(|m| m.list_header("Unsupported"))
                                 .unwrap_or_default(),
                         })
-                        .evidence([ctx.evidence(&ex), ctx.evidence(&pex)]),
+                        .evidence(evidence),
                 ]
             })
             .await
@@ -254,29 +264,26 @@ mod tests {
     }
 
     /// Issue 11 class 7: a 407 to the Require probe is "credentials needed", not "ignored an
-    /// unknown Require"; the 420 the same server gave to Proxy-Require is what can be judged.
+    /// unknown Require", and not a pass either; the 420 the same server gave to Proxy-Require is
+    /// reported as what could be measured.
     #[test]
     fn a_challenge_is_not_an_ignored_require() {
-        let challenged =
-            msg("SIP/2.0 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n");
         let bad_ext = msg(&format!(
             "SIP/2.0 420 Bad Extension\r\nUnsupported: {UNKNOWN_TAG}\r\nContent-Length: 0\r\n\r\n"
         ));
-        let (s, m) = judge_require(Some(&challenged), Some(&bad_ext));
-        assert_eq!(s, Status::Pass, "{m}");
+        let why = "needs credentials: the OPTIONS was challenged with SIP/2.0 407 Proxy Authentication Required";
+        let (s, m) = judge_require(Err(why), Some(&bad_ext));
+        assert_eq!(s, Status::Info, "{m}");
         assert!(
-            m.contains("Require not judged") && m.contains("420 Bad Extension"),
+            m.contains("Require not measured")
+                && m.contains("refused Proxy-Require with SIP/2.0 420 Bad Extension, listing"),
             "{m}"
         );
         assert!(!m.contains("ignored"), "{m}");
-        let forbidden = msg("SIP/2.0 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
-        let (s, m) = judge_require(Some(&forbidden), Some(&forbidden));
+        let (s, m) = judge_require(Err(why), None);
         assert_eq!(s, Status::Info, "{m}");
-        assert!(
-            m.contains("could not be judged") && !m.contains("ignored"),
-            "{m}"
-        );
         let ok = msg("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n");
-        assert_eq!(judge_require(Some(&ok), None).0, Status::Warn);
+        assert_eq!(judge_require(Ok(Some(&ok)), None).0, Status::Warn);
+        assert_eq!(judge_require(Ok(Some(&bad_ext)), None).0, Status::Pass);
     }
 }

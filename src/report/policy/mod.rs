@@ -164,10 +164,13 @@ impl From<Attestation> for String {
 /// A loaded policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
+    /// The policy's name (`baseline`, `strict`, or the file's `name`).
     pub name: String,
     /// `builtin` or the file path.
     pub source: String,
+    /// One sentence: what the policy asks.
     pub description: String,
+    /// The rules on measured facts.
     pub rules: Rules,
     /// Finding id → worst allowed status.
     pub findings: BTreeMap<String, Status>,
@@ -177,12 +180,16 @@ pub struct Policy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleStatus {
+    /// The rule holds.
     Pass,
+    /// The rule is violated (a `policy.*` finding and exit code 1).
     Fail,
+    /// What the rule reads was not measured; never a pass.
     NotMeasured,
 }
 
 impl RuleStatus {
+    /// The outcome as written in reports.
     pub fn as_str(self) -> &'static str {
         match self {
             RuleStatus::Pass => "pass",
@@ -199,6 +206,7 @@ pub struct RuleOutcome {
     pub rule: String,
     /// The rule's setting in the policy.
     pub setting: Value,
+    /// Whether the rule holds.
     pub outcome: RuleStatus,
     /// One sentence: what was found, or why it was not measured.
     pub summary: String,
@@ -210,14 +218,19 @@ pub struct RuleOutcome {
 /// The policy a report was checked against and every rule's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PolicyOutcome {
+    /// The policy's name.
     pub name: String,
+    /// `builtin` or the file path.
     pub source: String,
     #[serde(default)]
+    /// One sentence: what the policy asks.
     pub description: String,
+    /// Every rule's outcome, in policy order.
     pub rules: Vec<RuleOutcome>,
 }
 
 impl PolicyOutcome {
+    /// How many rules are violated.
     pub fn violated(&self) -> usize {
         self.rules
             .iter()
