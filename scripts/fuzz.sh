@@ -36,6 +36,7 @@ dict_of() {
         tls_answer | cert_der) echo dict/tls.dict ;;
         sdp | srtp) echo dict/sdp.dict ;;
         sip_* | evidence_redaction | digest_challenge | catalog_template) echo dict/sip.dict ;;
+        report_render) echo dict/markup.dict ;;
     esac
 }
 run_one() {

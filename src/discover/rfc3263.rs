@@ -200,13 +200,16 @@ impl Walk<'_> {
         for kind in [Kind::A, Kind::Aaaa] {
             match self.ask(host, kind).await {
                 Answer::Records { records, .. } => {
-                    let ips: Vec<IpAddr> = records
+                    // Sorted, so the address cap keeps the same ones whatever the RRset order.
+                    let mut ips: Vec<IpAddr> = records
                         .into_iter()
                         .filter_map(|r| match r {
                             Rdata::Ip(ip) => Some(ip),
                             _ => None,
                         })
                         .collect();
+                    ips.sort();
+                    ips.dedup();
                     if ips.len() > self.bounds.max_addresses {
                         self.cut(format!(
                             "{host} has {} {} records; only the first {} were probed",
@@ -312,13 +315,16 @@ impl Walk<'_> {
                 }
             };
             // Equal order and preference prefer neither (RFC 3403 §4.1): list TLS first among
-            // equals so the report does not depend on the order the server sent them in.
-            recs.sort_by_key(|r| match r {
+            // equals, then by the record's text. An RRset is a set (RFC 2181 §5): the order the
+            // server sent records in must change neither the report nor what the caps keep.
+            recs.sort_by_cached_key(|r| match r {
                 Rdata::Naptr {
                     order,
                     preference,
+                    flags,
                     service,
-                    ..
+                    regexp,
+                    replacement,
                 } => (
                     *order,
                     *preference,
@@ -327,8 +333,16 @@ impl Walk<'_> {
                         Transport::Tcp => 1,
                         Transport::Udp => 2,
                     }),
+                    (
+                        service.to_ascii_uppercase(),
+                        flags.to_ascii_lowercase(),
+                        replacement.clone(),
+                        regexp.clone(),
+                        service.clone(),
+                        flags.clone(),
+                    ),
                 ),
-                _ => (u16::MAX, u16::MAX, 3),
+                _ => (u16::MAX, u16::MAX, 3, Default::default()),
             });
             if recs.len() > self.bounds.max_naptr {
                 self.cut(format!(
@@ -450,7 +464,11 @@ impl Walk<'_> {
             };
         // RFC 2782 picks among equal priorities at random by weight; a report must be reproducible,
         // and every target is probed anyway, so heavier targets simply come first.
-        recs.sort_by_key(|(p, w, _, _)| (*p, std::cmp::Reverse(*w)));
+        // Ties then by target and port: the server's order within the RRset must not decide what
+        // the record cap keeps or the order of the report (RFC 2181 §5).
+        recs.sort_by(|a, b| {
+            (a.0, std::cmp::Reverse(a.1), &a.3, a.2).cmp(&(b.0, std::cmp::Reverse(b.1), &b.3, b.2))
+        });
         if recs.len() > self.bounds.max_srv {
             self.cut(format!(
                 "{name} has {} SRV records; only the first {} (by priority and weight) were considered",

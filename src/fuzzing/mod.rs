@@ -7,16 +7,20 @@
 //! computing the same thing (one read and byte-by-byte reads, the framer and the parser), and round
 //! trips where the code has a printer. "It did not panic" alone is not the point.
 
+mod dns;
 mod listen;
 mod peer;
+mod report;
 mod stir;
 mod user;
 
+pub use dns::dns_answers;
 pub use listen::listen_request;
 pub use peer::{
     cert_der, digest_challenge, evidence_redaction, rtp_rtcp, sdp, sip_message, sip_stream, srtp,
     tls_answer,
 };
+pub use report::report_render;
 pub use stir::{stir_identity, stir_x5u_pem};
 pub use user::{catalog_case, catalog_template, policy_toml, report_json};
 
@@ -42,4 +46,6 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("stir_identity", stir_identity),
     ("stir_x5u_pem", stir_x5u_pem),
     ("listen_request", listen_request),
+    ("dns_answers", dns_answers),
+    ("report_render", report_render),
 ];

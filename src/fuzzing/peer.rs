@@ -6,7 +6,7 @@ use crate::sip::digest::{Challenge, Credentials, DigestClient};
 use crate::sip::sdp::{Sdp, Suite, redact_keys};
 use crate::sip::{Limits, Message, StartLine};
 use crate::tls::answer::{Answer, Parser, Step};
-use crate::transport::framing::{Frame, next_frame};
+use crate::transport::framing::{Frame, Framer, next_frame};
 
 /// Small limits as well as the defaults, so the fuzzer reaches every bound with short inputs.
 fn limits_for(data: &[u8]) -> Limits {
@@ -94,17 +94,25 @@ pub fn sip_message(data: &[u8]) {
     assert_eq!(again.body, m.body);
 }
 
-/// Every message the framer cuts from `chunks` fed in order, and how the stream ended.
+/// Every message the framer cuts from `chunks` fed in order, and how the stream ended: by the
+/// incremental [`Framer`] streams use, or by [`next_frame`] looking at the whole buffer each time.
 fn frame_all<'a>(
     chunks: impl Iterator<Item = &'a [u8]>,
     limits: &Limits,
+    incremental: bool,
 ) -> (Vec<Vec<u8>>, String) {
     let mut buf = Vec::new();
     let mut out = Vec::new();
+    let mut framer = Framer::new(*limits);
     for chunk in chunks {
         buf.extend_from_slice(chunk);
         loop {
-            match next_frame(&buf, limits) {
+            let frame = if incremental {
+                framer.next(&buf)
+            } else {
+                next_frame(&buf, limits)
+            };
+            match frame {
                 Frame::Message(n) => {
                     assert!(n > 0 && n <= buf.len() && n <= limits.max_message);
                     out.push(buf.drain(..n).collect());
@@ -118,14 +126,17 @@ fn frame_all<'a>(
 }
 
 /// Stream framing: one read, byte-by-byte reads and reads of varying sizes give the same messages,
-/// and every frame is a message the parser accepts whole.
+/// whether framed incrementally or from the whole buffer, and every frame is a message the parser
+/// accepts whole.
 pub fn sip_stream(data: &[u8]) {
     let limits = limits_for(data);
-    let whole = frame_all(std::iter::once(data), &limits);
-    let bytes = frame_all(data.chunks(1), &limits);
+    let whole = frame_all(std::iter::once(data), &limits, false);
+    assert_eq!(whole, frame_all(std::iter::once(data), &limits, true));
+    let bytes = frame_all(data.chunks(1), &limits, true);
     assert_eq!(whole, bytes, "one read and byte-by-byte reads disagree");
     let step = 1 + data.get(1).copied().unwrap_or(0) as usize % 17;
-    assert_eq!(whole, frame_all(data.chunks(step), &limits));
+    assert_eq!(whole, frame_all(data.chunks(step), &limits, true));
+    assert_eq!(whole, frame_all(data.chunks(step), &limits, false));
     for frame in &whole.0 {
         let m = Message::parse(frame, &limits).expect("the parser accepts what the framer framed");
         assert_eq!(m.raw, *frame, "the parser reads the whole frame");

@@ -13,7 +13,7 @@ use tokio_rustls::TlsAcceptor;
 use super::{HANDSHAKE, IDLE, MAX_CONNECTIONS, Shared};
 use crate::error::{Error, Result};
 use crate::target::Transport;
-use crate::transport::framing::{Frame, next_frame};
+use crate::transport::framing::{Frame, Framer};
 
 /// The TLS acceptor for `--listen-cert` / `--listen-key`.
 pub(super) fn acceptor(files: Option<&(String, String)>) -> Result<TlsAcceptor> {
@@ -91,11 +91,12 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
 ) {
     let limits = shared.cfg.limits;
     let mut buf: Vec<u8> = Vec::new();
+    let mut framer = Framer::new(limits);
     let mut chunk = vec![0u8; 16 * 1024];
     loop {
         // Whole messages already buffered first.
         loop {
-            match next_frame(&buf, &limits) {
+            match framer.next(&buf) {
                 Frame::Message(n) => {
                     let msg: Vec<u8> = buf.drain(..n).collect();
                     let start = msg

@@ -26,9 +26,11 @@ pub fn md(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
         // An underscore inside a word (TLS13_AES_128) emphasises nothing in CommonMark or pandoc.
+        // ASCII only: a letter-like symbol (Ⓐ, category So) is punctuation to CommonMark, so in
+        // `Ⓐ_x_Ⓐ` the underscores emphasise.
         let inside_word = |j: Option<usize>| {
             j.and_then(|j| chars.get(j))
-                .is_some_and(|c| c.is_alphanumeric())
+                .is_some_and(char::is_ascii_alphanumeric)
         };
         match c {
             '_' if inside_word(i.checked_sub(1)) && inside_word(Some(i + 1)) => out.push(c),

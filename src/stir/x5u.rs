@@ -227,50 +227,135 @@ impl X5uFetcher {
         tls.write_all(req.as_bytes())
             .await
             .map_err(|e| FetchError::Tls(e.to_string()))?;
-        let mut buf = Vec::new();
+        let mut answer = AnswerReader::default();
         let mut chunk = [0u8; 8192];
         loop {
             match tls.read(&mut chunk).await {
                 Ok(0) => break,
                 Ok(n) => {
-                    buf.extend_from_slice(&chunk[..n]);
-                    if buf.len() > MAX_BODY + 8192 {
-                        return Err(FetchError::TooLarge);
-                    }
-                    if complete(&buf) {
+                    if answer.push(&chunk[..n])? {
                         break;
                     }
                 }
                 // Servers that close without close_notify: what arrived is judged as it is.
-                Err(_) if !buf.is_empty() => break,
+                Err(_) if !answer.is_empty() => break,
                 Err(e) => return Err(FetchError::Tls(e.to_string())),
             }
         }
-        parse_response(&buf)
+        answer.finish()
     }
 }
 
-/// True once a Content-Length answer has all its bytes (servers may keep the connection open).
-fn complete(buf: &[u8]) -> bool {
-    let Some(end) = crate::sip::parse::header_end(buf) else {
-        return false;
-    };
-    let head = String::from_utf8_lossy(&buf[..end]);
-    head.lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse::<usize>().ok())?
-        })
-        .is_some_and(|n| buf.len() >= end + n)
+/// How an answer's body is delimited (RFC 9112 §6.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Framing {
+    Length(usize),
+    Chunked,
+    /// Neither: the body runs to the end of the connection.
+    ToClose,
 }
 
-#[allow(clippy::type_complexity)]
-fn parse_response(buf: &[u8]) -> Result<(Vec<u8>, Option<Option<Duration>>), FetchError> {
-    let end = crate::sip::parse::header_end(buf)
-        .ok_or_else(|| FetchError::Malformed("no end of headers".into()))?;
-    let head = String::from_utf8_lossy(&buf[..end]);
+/// What the head of an answer says.
+#[derive(Debug, Clone)]
+struct Head {
+    code: u16,
+    framing: Framing,
+    cache: Option<Option<Duration>>,
+}
+
+/// An HTTP answer read as it arrives. Where the head ends is searched only in bytes not searched
+/// before (a byte-at-a-time server costs linear time, not quadratic), and the head is read once,
+/// by the same routine that decides both when the answer is complete and what its body is, so
+/// the verdict cannot depend on how the bytes were segmented.
+#[derive(Debug, Default)]
+pub struct AnswerReader {
+    buf: Vec<u8>,
+    /// Bytes already searched for the end of the head, and where the line being searched starts.
+    scanned: usize,
+    line_start: usize,
+    /// Offset past the blank line, and what the head said, once it has arrived.
+    head: Option<(usize, Result<Head, FetchError>)>,
+}
+
+impl AnswerReader {
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Adds bytes; `Ok(true)` once no more are needed: the whole body by its Content-Length, or a
+    /// head that cannot be used. Chunked and close-delimited bodies need the connection's end.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<bool, FetchError> {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() > MAX_BODY + 8192 {
+            return Err(FetchError::TooLarge);
+        }
+        if self.head.is_none() {
+            let end = self.head_end();
+            if let Some(end) = end {
+                let head = read_head(&self.buf[..end]);
+                self.head = Some((end, head));
+            }
+        }
+        Ok(match &self.head {
+            None => false,
+            Some((end, Ok(h))) => match h.framing {
+                Framing::Length(n) => self.buf.len() >= end.saturating_add(n),
+                Framing::Chunked | Framing::ToClose => false,
+            },
+            Some((_, Err(_))) => true,
+        })
+    }
+
+    /// The offset past the first empty line (LF or CRLF line ends), searching new bytes only.
+    fn head_end(&mut self) -> Option<usize> {
+        while self.scanned < self.buf.len() {
+            let i = self.scanned;
+            self.scanned += 1;
+            if self.buf[i] == b'\n' {
+                if matches!(&self.buf[self.line_start..i], b"" | b"\r") {
+                    return Some(i + 1);
+                }
+                self.line_start = i + 1;
+            }
+        }
+        None
+    }
+
+    /// The body and how long it may be cached (`None` inside: for the whole run).
+    #[allow(clippy::type_complexity)]
+    pub fn finish(self) -> Result<(Vec<u8>, Option<Option<Duration>>), FetchError> {
+        let Some((end, head)) = self.head else {
+            return Err(FetchError::Malformed("no end of headers".into()));
+        };
+        let head = head?;
+        if head.code != 200 {
+            return Err(FetchError::Status(head.code));
+        }
+        let raw = &self.buf[end..];
+        let body = match head.framing {
+            Framing::Chunked => {
+                dechunk(raw).ok_or_else(|| FetchError::Malformed("bad chunked body".into()))?
+            }
+            Framing::Length(n) if raw.len() < n => {
+                return Err(FetchError::Malformed(
+                    "body shorter than Content-Length".into(),
+                ));
+            }
+            Framing::Length(n) => raw[..n].to_vec(),
+            Framing::ToClose => raw.to_vec(),
+        };
+        if body.len() > MAX_BODY {
+            return Err(FetchError::TooLarge);
+        }
+        Ok((body, head.cache))
+    }
+}
+
+/// The status line and the headers that frame and cache the answer. Content-Length may repeat
+/// (as fields or as a list) only with one value: differing values leave no trustworthy end of the
+/// body, and RFC 9112 §6.3 makes that an unrecoverable error. Transfer-Encoding overrides it.
+fn read_head(head: &[u8]) -> Result<Head, FetchError> {
+    let head = String::from_utf8_lossy(head);
     let mut lines = head.lines();
     let status_line = lines.next().unwrap_or("");
     let mut parts = status_line.split_whitespace();
@@ -283,9 +368,6 @@ fn parse_response(buf: &[u8]) -> Result<(Vec<u8>, Option<Option<Duration>>), Fet
     let code: u16 = code
         .parse()
         .map_err(|_| FetchError::Malformed("bad status code".into()))?;
-    if code != 200 {
-        return Err(FetchError::Status(code));
-    }
     let (mut length, mut chunked, mut cache): (Option<usize>, bool, Option<Option<Duration>>) =
         (None, false, Some(None));
     for l in lines {
@@ -294,30 +376,45 @@ fn parse_response(buf: &[u8]) -> Result<(Vec<u8>, Option<Option<Duration>>), Fet
         };
         let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_ascii_lowercase());
         match k.as_str() {
-            "content-length" => length = v.parse().ok(),
+            "content-length" => {
+                for n in v.split(',').map(str::trim) {
+                    let n = n
+                        .bytes()
+                        .all(|b| b.is_ascii_digit())
+                        .then(|| n.parse::<usize>().ok())
+                        .flatten()
+                        .ok_or_else(|| FetchError::Malformed("bad Content-Length".into()))?;
+                    if length.is_some_and(|l| l != n) {
+                        return Err(FetchError::Malformed(
+                            "differing Content-Length values".into(),
+                        ));
+                    }
+                    length = Some(n);
+                }
+            }
             "transfer-encoding" => chunked = v.contains("chunked"),
             "cache-control" => cache = cache_control(&v),
             _ => {}
         }
     }
-    let raw = &buf[end..];
-    let body = if chunked {
-        dechunk(raw).ok_or_else(|| FetchError::Malformed("bad chunked body".into()))?
-    } else {
-        match length {
-            Some(n) if raw.len() < n => {
-                return Err(FetchError::Malformed(
-                    "body shorter than Content-Length".into(),
-                ));
-            }
-            Some(n) => raw[..n].to_vec(),
-            None => raw.to_vec(),
-        }
+    let framing = match (chunked, length) {
+        (true, _) => Framing::Chunked,
+        (false, Some(n)) => Framing::Length(n),
+        (false, None) => Framing::ToClose,
     };
-    if body.len() > MAX_BODY {
-        return Err(FetchError::TooLarge);
-    }
-    Ok((body, cache))
+    Ok(Head {
+        code,
+        framing,
+        cache,
+    })
+}
+
+/// A whole answer read at once.
+#[allow(clippy::type_complexity)]
+pub fn parse_response(buf: &[u8]) -> Result<(Vec<u8>, Option<Option<Duration>>), FetchError> {
+    let mut r = AnswerReader::default();
+    r.push(buf)?;
+    r.finish()
 }
 
 /// `None`: do not cache; `Some(None)`: for the run; `Some(Some(t))`: for `t`.
@@ -389,7 +486,7 @@ mod tests {
             (b.as_slice(), c),
             (&b"abc"[..], Some(Some(Duration::from_secs(60))))
         );
-        assert!(complete(ok));
+        assert!(AnswerReader::default().push(ok).unwrap());
         let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nCache-Control: no-store\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
         assert_eq!(parse_response(chunked).unwrap(), (b"abcde".to_vec(), None));
         assert_eq!(

@@ -10,7 +10,7 @@ use tokio::time::{Instant, timeout_at};
 
 use super::TxError;
 use super::capture::{Direction, Sink, Tap};
-use super::framing::{Frame, next_frame};
+use super::framing::{Frame, Framer};
 use super::tls::{Captured, ClientAuthSeen, TlsSettings, client_config, server_name};
 use crate::sip::parse::{Limits, Message};
 use crate::target::{Endpoint, Transport};
@@ -65,7 +65,8 @@ pub enum Incoming {
 
 enum Inner {
     Udp(UdpSocket),
-    Stream(Box<dyn Stream>, Vec<u8>),
+    /// The stream, what it delivered and has not been taken yet, and where framing got to in it.
+    Stream(Box<dyn Stream>, Vec<u8>, Framer),
 }
 
 /// A connection to one endpoint.
@@ -136,7 +137,7 @@ impl Connection {
                 }
                 if endpoint.transport == Transport::Tcp {
                     return Ok(Connection {
-                        inner: Inner::Stream(Box::new(tcp), Vec::new()),
+                        inner: Inner::Stream(Box::new(tcp), Vec::new(), Framer::new(limits)),
                         endpoint: endpoint.clone(),
                         local,
                         tls: None,
@@ -170,7 +171,7 @@ impl Connection {
                     })?;
                 let info = tls_info(&stream, sni, &captured);
                 Ok(Connection {
-                    inner: Inner::Stream(Box::new(stream), Vec::new()),
+                    inner: Inner::Stream(Box::new(stream), Vec::new(), Framer::new(limits)),
                     endpoint: endpoint.clone(),
                     local,
                     tls: Some(info),
@@ -187,7 +188,7 @@ impl Connection {
         let fut = async {
             match &mut self.inner {
                 Inner::Udp(s) => s.send(bytes).await.map(|_| ()),
-                Inner::Stream(s, _) => {
+                Inner::Stream(s, _, _) => {
                     s.write_all(bytes).await?;
                     s.flush().await
                 }
@@ -249,8 +250,8 @@ impl Connection {
                 }
                 Ok(parse_incoming(buf, &limits))
             }
-            Inner::Stream(s, buf) => loop {
-                match next_frame(buf, &limits) {
+            Inner::Stream(s, buf, framer) => loop {
+                match framer.next(buf) {
                     Frame::Message(n) => {
                         let rest = buf.split_off(n);
                         let msg = std::mem::replace(buf, rest);
@@ -290,7 +291,7 @@ impl Connection {
 
     /// Closes a stream politely (TLS close_notify, TCP FIN), without waiting long.
     pub async fn close(self) {
-        if let Inner::Stream(mut s, _) = self.inner {
+        if let Inner::Stream(mut s, _, _) = self.inner {
             let _ = tokio::time::timeout(std::time::Duration::from_millis(200), s.shutdown()).await;
             if let Some(c) = &self.capture {
                 c.closed(

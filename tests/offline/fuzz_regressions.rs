@@ -6,7 +6,7 @@ use sipcheck::evidence::{printable, redact};
 use sipcheck::fuzzing;
 use sipcheck::sip::{Limits, Message};
 use sipcheck::tls::answer::{Answer, Parser, Step};
-use sipcheck::transport::framing::{Frame, next_frame};
+use sipcheck::transport::framing::{Frame, Framer, next_frame};
 
 /// The messages cut from `chunks` fed in order, and whether the stream stayed usable.
 fn frames<'a>(chunks: impl Iterator<Item = &'a [u8]>, limits: &Limits) -> (Vec<Vec<u8>>, bool) {
@@ -24,10 +24,31 @@ fn frames<'a>(chunks: impl Iterator<Item = &'a [u8]>, limits: &Limits) -> (Vec<V
     (out, true)
 }
 
+/// The same, by the incremental framer streams use.
+fn frames_incrementally<'a>(
+    chunks: impl Iterator<Item = &'a [u8]>,
+    limits: &Limits,
+) -> (Vec<Vec<u8>>, bool) {
+    let (mut buf, mut out, mut framer) = (Vec::new(), Vec::new(), Framer::new(*limits));
+    for c in chunks {
+        buf.extend_from_slice(c);
+        loop {
+            match framer.next(&buf) {
+                Frame::Message(n) => out.push(buf.drain(..n).collect()),
+                Frame::Invalid(_) => return (out, false),
+                Frame::Need => break,
+            }
+        }
+    }
+    (out, true)
+}
+
 fn one_read_and_byte_by_byte(stream: &[u8], limits: &Limits) -> (Vec<Vec<u8>>, bool) {
     let whole = frames(std::iter::once(stream), limits);
     let bytes = frames(stream.chunks(1), limits);
     assert_eq!(whole, bytes, "segmentation changed the frames");
+    let incremental = frames_incrementally(stream.chunks(1), limits);
+    assert_eq!(whole, incremental, "the incremental framer disagrees");
     whole
 }
 
@@ -211,4 +232,102 @@ fn short_srtcp_packets_are_refused_before_the_library_reads_them() {
     short.extend([7u8; 30]);
     short.extend([0x80, 201, 0, 1, 0, 0, 0, 1]);
     fuzzing::srtp(&short);
+}
+
+/// The `dns_answers` input: small bounds (3 SRV records per name, 2 addresses per host), no NAPTR,
+/// four SRV records of equal priority and weight for `_sip._udp.sip.test`, and three A records for
+/// the first host.
+const EQUAL_SRV: &[u8] = &[
+    0x40, 0, 12, 3, 1, 3, 0, 0, 1, 4, 0, 0, 1, 5, 0, 0, 1, 7, 0, 0, 1, 14, 4, 2, 2, 1, 2, 3, 5, 2,
+    0, 2, 7, 2, 0, 3, 14, 2, 0, 4,
+];
+
+#[test]
+fn discovery_does_not_depend_on_the_order_of_an_rrset() {
+    // Which records the SRV and address caps kept, and the order endpoints were listed in,
+    // followed the order the server sent an RRset in (a set, RFC 2181 §5).
+    fuzzing::dns_answers(EQUAL_SRV);
+    let mut naptr_ties = vec![0x40, 0, 0, 3];
+    for rep in [1u8, 2, 3, 1] {
+        // Equal order and preference, "s" flag, services SIPS+D2T, SIP+D2T, SIP+D2U.
+        naptr_ties.extend([0, 0, 0, rep - 1, 0, rep]);
+    }
+    naptr_ties.extend([1, 1, 0, 0, 0, 1, 4, 2, 1, 0, 0, 1, 5, 3, 1, 0, 0, 1, 7]);
+    naptr_ties.extend([4, 2, 0, 1, 5, 2, 0, 2, 7, 2, 0, 3]);
+    fuzzing::dns_answers(&naptr_ties);
+}
+
+#[test]
+fn underscores_next_to_letter_like_symbols_are_escaped_in_markdown() {
+    // `Ⓐ` (category So) is alphabetic to Rust but punctuation to CommonMark: pandoc 2.17 rendered
+    // `Ⓐ_x_Ⓐ`, escaped as it was, with x emphasised.
+    assert_eq!(sipcheck::report::escape::md("Ⓐ_x_Ⓐ"), "Ⓐ\\_x\\_Ⓐ");
+    assert_eq!(
+        sipcheck::report::escape::md("TLS13_AES_128"),
+        "TLS13_AES_128"
+    );
+    fuzzing::report_render("Ⓐ_x_Ⓐ".as_bytes());
+}
+
+#[test]
+fn the_incremental_framer_frames_as_the_whole_buffer_does() {
+    // Keep-alives before, between and alone; LF-only and CRLF heads; a body cut anywhere; a
+    // head past the bound made of keep-alives only.
+    let stream = b"\r\n\r\nOPTIONS sip:a SIP/2.0\nl: 3\n\nabc\r\nSIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n\r\n\r\nSIP/2.0 180 R\r\nl: 2\r\n\r\nx";
+    let (msgs, ok) = one_read_and_byte_by_byte(stream, &Limits::default());
+    assert_eq!(msgs.len(), 2);
+    assert!(ok);
+    let small = Limits {
+        max_message: 64,
+        max_headers: 8,
+        max_line: 64,
+    };
+    let (msgs, ok) = one_read_and_byte_by_byte(&[b'\n'; 100], &small);
+    assert!(
+        msgs.is_empty() && !ok,
+        "keep-alives alone past the bound end the stream"
+    );
+    for step in 1..8 {
+        assert_eq!(
+            frames_incrementally(stream.chunks(step), &Limits::default()),
+            frames(std::iter::once(&stream[..]), &Limits::default()),
+            "{step}-byte reads"
+        );
+    }
+}
+
+/// An x5u answer fed to the reader in one read or byte by byte, until it says it is complete.
+fn x5u_answer(answer: &[u8], step: usize) -> Result<Vec<u8>, String> {
+    let mut r = sipcheck::stir::x5u::AnswerReader::default();
+    for c in answer.chunks(step) {
+        if r.push(c).map_err(|e| e.to_string())? {
+            break;
+        }
+    }
+    r.finish().map(|(body, _)| body).map_err(|e| e.to_string())
+}
+
+#[test]
+fn x5u_answers_with_differing_content_lengths_are_refused_however_they_arrive() {
+    // Framed by the first Content-Length (complete after "abc" byte by byte) but parsed by the
+    // last: "abcde" in one read, "body shorter than Content-Length" byte by byte.
+    let two = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde";
+    let list = b"HTTP/1.1 200 OK\r\nContent-Length: 5, 3\r\n\r\nabcde";
+    for bad in [&two[..], &list[..]] {
+        for step in [bad.len(), 1, 7] {
+            let e = x5u_answer(bad, step).unwrap_err();
+            assert!(e.contains("differing Content-Length"), "{e}");
+        }
+    }
+    // Repeating one value is allowed (RFC 9112 §6.3); a sign is not a length.
+    let same = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\ncontent-length: 3, 3\r\n\r\nabcdef";
+    for step in [same.len(), 1, 7] {
+        assert_eq!(x5u_answer(same, step).unwrap(), b"abc");
+    }
+    let signed = b"HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\nabc";
+    assert!(x5u_answer(signed, 1).is_err());
+    assert_eq!(
+        sipcheck::stir::x5u::parse_response(same).unwrap().0,
+        x5u_answer(same, 1).unwrap()
+    );
 }
