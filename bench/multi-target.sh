@@ -4,7 +4,9 @@
 # each published in DNS by a local dnsmasq (SRV _sip._udp/_sip._tcp → sbcI → A), so every target goes
 # through RFC 3263 discovery. Reports wall time and peak memory (/usr/bin/time -v) for the batch at
 # --parallel 100 and 16, beside the slowest single trunk alone. SEQUENTIAL=1 adds --parallel 1 (the
-# sum). Loopback only; every process started here is stopped by PID on exit.
+# sum). Then a trunk whose 10 endpoints (SRV _sip._udp → 10 hosts, a second fake on PORT+1) silently
+# drop REFER: its default scan beside one timeout plus the catalog alone on it (issue 15 asks for at
+# most twice that). Loopback only; every process started here is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-100}
@@ -12,18 +14,28 @@ PORT=${PORT:-25060}
 DELAY_MS=${DELAY_MS:-50}
 command -v dnsmasq >/dev/null || { echo "dnsmasq missing: apt-get install dnsmasq-base" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time missing: apt-get install time" >&2; exit 2; }
-cargo build --release --quiet --bin sipcheck --example fake_trunks
-bin=$PWD/target/release/sipcheck
+# PROFILE=debug reuses a test build for a quick look; the README's figures are from release.
+PROFILE=${PROFILE:-release}
+if [ "$PROFILE" = release ]; then cargo build --release --quiet --bin sipcheck --example fake_trunks
+else cargo build --quiet --bin sipcheck --example fake_trunks; fi
+bin=$PWD/target/$PROFILE/sipcheck
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
 # The fake trunks.
-"$PWD/target/release/examples/fake_trunks" "$N" "$PORT" "$DELAY_MS" >"$work/fakes.out" 2>&1 &
+: >"$work/fakes.out"
+"$PWD/target/$PROFILE/examples/fake_trunks" "$N" "$PORT" "$DELAY_MS" >"$work/fakes.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do grep -q ready "$work/fakes.out" && break; sleep 0.05; done
 grep -q ready "$work/fakes.out" || { cat "$work/fakes.out" >&2; exit 1; }
+RPORT=$((PORT + 1))
+: >"$work/refer.out"
+"$PWD/target/$PROFILE/examples/fake_trunks" 10 "$RPORT" "$DELAY_MS" REFER >"$work/refer.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q ready "$work/refer.out" && break; sleep 0.05; done
+grep -q ready "$work/refer.out" || { cat "$work/refer.out" >&2; exit 1; }
 
 # The zone.
 dns_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -35,8 +47,14 @@ for i in $(seq "$N"); do
          "--host-record=sbc$i.bench.test,127.0.1.$i")
   echo "t$i.bench.test" >>"$work/targets.txt"
 done
+# Priorities 1..10: the same endpoint order every run, so the catalog always runs on sbc1.
+for i in $(seq 10); do
+  args+=("--srv-host=_sip._udp.refer.bench.test,sbc$i.bench.test,$RPORT,$i,10")
+done
+# sipcheck asks over TCP, and dnsmasq serves 20 TCP clients at once unless told otherwise: 100
+# discoveries at once would queue behind that limit of the fixture, not of sipcheck.
 dnsmasq --no-daemon --conf-file=/dev/null --pid-file= --no-resolv --no-hosts --bind-interfaces \
-  --listen-address=127.0.0.1 --port="$dns_port" --local=/bench.test/ "${args[@]}" 2>"$work/dnsmasq.log" &
+  --listen-address=127.0.0.1 --port="$dns_port" --max-tcp-connections=256 --local=/bench.test/ "${args[@]}" 2>"$work/dnsmasq.log" &
 pids+=($!)
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$dns_port") 2>/dev/null && break; sleep 0.05; done
 
@@ -48,6 +66,7 @@ measure() { # label, then the sipcheck arguments
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time.txt")
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$work/time.txt")
   printf '%-44s wall %8s   peak RSS %7s MB   exit %s\n' "$label" "$wall" "$rss" "$code"
+  last_s=$(echo "$wall" | awk -F: '{s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s}')
 }
 
 slowest=$(( (N >= 9) ? 9 : N ))
@@ -79,3 +98,10 @@ if [ "${SEQUENTIAL:-0}" = 1 ]; then
   rm -rf "$work/reports"
   measure "-f $N targets --parallel 1 (the sum)" -f "$work/targets.txt" --parallel 1 -o "$work/reports" --quiet
 fi
+
+echo "a trunk of 10 UDP endpoints that silently drop REFER (SRV refer.bench.test, --timeout 3s)"
+measure "default scan" refer.bench.test
+scan_s=$last_s
+python3 -c "import json; r=json.load(open('$work/out.txt')); p=[f['status'] for f in r['findings'] if f['id']=='sip.refer_policy']; print('    endpoints:', len(r['endpoints']), '· sip.refer_policy:', ', '.join(sorted(set(p))), 'on', len(p))"
+measure "the catalog alone (--probes robustness.malformed)" refer.bench.test --probes robustness.malformed
+awk -v s="$scan_s" -v c="$last_s" 'BEGIN { b = 2 * (3 + c); printf "    target 2 x (3 s timeout + %.2f s catalog) = %.2f s: %s (%.2f s)\n", c, b, (s <= b ? "met" : "NOT met"), s }'

@@ -3,7 +3,8 @@
 # through a relay adding 10 ms each way (20 ms round trip). Prints wall times, ratios, the TCP
 # connections each tool opened (counted by the relay) and whether the suite lists agree.
 #
-# Needs: openssl, sslscan (Debian), python3; sslyze is installed into a venv under /tmp if missing.
+# Needs: openssl, sslscan (Debian), python3; sslyze is installed from PyPI into a venv under /tmp if
+# missing (`python3 -m venv /tmp/sslyze-venv && /tmp/sslyze-venv/bin/pip install sslyze`).
 # Usage: bench/tls-vs-peers.sh            (SIPCHECK=path/to/sipcheck to skip the release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -154,5 +155,10 @@ for conf in ["legacy", "modern", "tls12three"]:
         cell = lambda r: f"{r[0]:6.2f}s/{r[1] if r[1] is not None else '?':>4}c"
         print(f"{conf:<11}{int(delay)*2:>3}ms  {cell(me):>14}  {cell(ss):>14}  {cell(sy):>14}  {me[0]/ss[0]:>10.2f}  {me[0]/sy[0]:>9.2f}  "
               f"sslscan: {agree(ss)}{order(ss)} | sslyze: {agree(sy)}")
+for conf in ["legacy", "modern", "tls12three"]:
+    me, ss, sy = (by.get((conf, "10", t)) for t in ("sipcheck", "sslscan", "sslyze"))
+    if me and ss and sy:
+        faster = min(ss[0], sy[0])
+        print(f"{conf} at 20 ms: sipcheck / the faster peer = {me[0]:.2f} / {faster:.2f} = {me[0] / faster:.2f} (target <= 0.3)")
 PY
 echo "raw outputs: $WORK"

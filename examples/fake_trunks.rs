@@ -3,8 +3,9 @@
 //! `(i % 10) * DELAY_MS` (each request on its own, in parallel), so the trunks differ in speed and the
 //! slowest one bounds a well-parallelised run. What it cannot parse it ignores, as many stacks do.
 //!
-//! Usage: `fake_trunks N PORT DELAY_MS`. Prints `ready` when every socket is bound, then serves until
-//! killed. Loopback only.
+//! Usage: `fake_trunks N PORT DELAY_MS [SILENT_METHOD]`. With SILENT_METHOD (e.g. `REFER`) requests of
+//! that method are dropped without an answer, as a stack that ignores them does. Prints `ready` when
+//! every socket is bound, then serves until killed. Loopback only.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -14,9 +15,11 @@ use sipcheck::transport::framing::{Frame, next_frame};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
 
-fn reply(req: &[u8]) -> Option<Vec<u8>> {
+fn reply(req: &[u8], silent: &str) -> Option<Vec<u8>> {
     let m = Message::parse(req, &Limits::default()).ok()?;
-    m.method()?;
+    if m.method()?.eq_ignore_ascii_case(silent) {
+        return None;
+    }
     let mut s = String::from("SIP/2.0 200 OK\r\n");
     for v in m.headers_named("Via") {
         s.push_str(&format!("Via: {v}\r\n"));
@@ -33,7 +36,7 @@ fn reply(req: &[u8]) -> Option<Vec<u8>> {
     Some(s.into_bytes())
 }
 
-async fn serve(addr: SocketAddr, delay: Duration) -> std::io::Result<()> {
+async fn serve(addr: SocketAddr, delay: Duration, silent: &'static str) -> std::io::Result<()> {
     let udp = std::sync::Arc::new(UdpSocket::bind(addr).await?);
     let tcp = TcpListener::bind(addr).await?;
     tokio::spawn(async move {
@@ -44,7 +47,7 @@ async fn serve(addr: SocketAddr, delay: Duration) -> std::io::Result<()> {
             };
             // Each answer is delayed on its own, as a trunk handling requests in parallel would: a
             // fake that slept in its receive loop would answer one request per delay.
-            if let Some(r) = reply(&buf[..n]) {
+            if let Some(r) = reply(&buf[..n], silent) {
                 let udp = udp.clone();
                 tokio::spawn(async move {
                     tokio::time::sleep(delay).await;
@@ -72,7 +75,7 @@ async fn serve(addr: SocketAddr, delay: Duration) -> std::io::Result<()> {
                     buf.extend_from_slice(&chunk[..n]);
                     while let Frame::Message(len) = next_frame(&buf, &Limits::default()) {
                         let msg: Vec<u8> = buf.drain(..len).collect();
-                        if let Some(r) = reply(&msg) {
+                        if let Some(r) = reply(&msg, silent) {
                             tokio::time::sleep(delay).await;
                             if s.write_all(&r).await.is_err() {
                                 return;
@@ -96,10 +99,11 @@ async fn main() {
         .clamp(1, 250);
     let port: u16 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(5060);
     let delay_ms: u64 = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(50);
+    let silent: &'static str = args.get(4).cloned().unwrap_or_default().leak();
     for i in 1..=n {
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 1, i)), port);
         let delay = Duration::from_millis(u64::from(i % 10) * delay_ms);
-        if let Err(e) = serve(addr, delay).await {
+        if let Err(e) = serve(addr, delay, silent).await {
             eprintln!("fake_trunks: cannot bind {addr}: {e}");
             std::process::exit(1);
         }

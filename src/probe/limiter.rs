@@ -86,6 +86,12 @@ impl Limiter {
             .await
             .expect("the semaphore is never closed")
     }
+
+    /// A connection slot of `addr` if one is free right now and nobody is waiting for it: extra
+    /// connections opened ahead of need (the TLS scan's pre-connects) never delay a waiting probe.
+    pub fn try_connection(&self, addr: IpAddr) -> Option<OwnedSemaphorePermit> {
+        self.per(addr).connections.clone().try_acquire_owned().ok()
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! One short measured answer per seed question, for the answer sheet (markdown, HTML, compare).
 //!
 //! TLS questions are answered from the typed `tls.*` details (versions accepted and refused, suites by
-//! class, what happens below the minimum). Questions whose findings are not typed yet get the deciding
-//! finding's own summary, once, with the endpoints it holds for — never a concatenation of summaries.
+//! class, what happens below the minimum), SIPS from `sips.options`, floods from `dos.*` and malformed
+//! messages from `robustness.*`. Questions without such an answer get the deciding finding's own
+//! summary, once, with the endpoints it holds for — never a concatenation of summaries.
 //! The text is plain (not escaped): each renderer escapes it for its format.
 
 use super::group;
@@ -119,9 +120,187 @@ fn typed(r: &Report, question: u8, measured: &[&Finding]) -> Option<String> {
         1 => one(versions(r, measured, true)),
         2 => one(versions(r, measured, false)),
         3 => one(mismatch(measured)),
+        4 => one(sips(r, measured)),
+        6 => one(flood(r, measured, ids::DOS_REGISTER_STORM.id)),
+        8 => one(flood(r, measured, ids::DOS_OPTIONS_FLOOD.id)),
+        9 => one(malformed(r, measured)),
         10 => one(suites(measured)),
         _ => None,
     }
+}
+
+/// The endpoints of `fs` in the report's words ("udp, tcp, tls", "2 of 3 servers"), when more than one.
+fn scope(r: &Report, fs: &[&Finding]) -> String {
+    let labels: Vec<&str> = fs.iter().filter_map(|f| f.endpoint.as_deref()).collect();
+    if labels.len() < 2 {
+        return String::new();
+    }
+    format!(" [{}]", group::scope_of(r, &labels))
+}
+
+/// Question 4: the `sips:` OPTIONS over TLS and the certificate it met, from `sips.options`.
+fn sips(r: &Report, measured: &[&Finding]) -> Option<String> {
+    let all: Vec<(&Finding, crate::findings::sip::SipsDetails)> = measured
+        .iter()
+        .filter_map(|f| ids::SIPS_OPTIONS.read(f).ok().map(|d| (*f, d)))
+        .collect();
+    // The worst endpoint speaks for the answer; the others are counted.
+    let (f, d) = all.iter().max_by_key(|(f, _)| f.status.badness())?;
+    let same: Vec<&Finding> = all
+        .iter()
+        .filter(|(g, _)| g.status == f.status)
+        .map(|(g, _)| *g)
+        .collect();
+    let mut s = if d.error.as_deref() == Some("client_certificate_required") {
+        "TLS asks for a client certificate (mutual TLS): sips: not measured without --client-cert"
+            .to_string()
+    } else if !d.offered {
+        format!(
+            "No: no TLS session ({})",
+            d.error.as_deref().unwrap_or("no answer")
+        )
+    } else {
+        let over = d.tls_version.as_deref().unwrap_or("TLS");
+        let answered = match &d.response {
+            Some(line) => format!(
+                "sips: OPTIONS answered {}",
+                line.trim_start_matches("SIP/2.0 ")
+            ),
+            None => "sips: OPTIONS not answered".to_string(),
+        };
+        let cert = match (d.trusted, &d.identity) {
+            _ if f.status != Status::Pass && !d.problems.is_empty() => {
+                let more = d.problems.len() - 1;
+                format!(
+                    "a certificate, but {}{}",
+                    d.problems[0],
+                    if more > 0 {
+                        format!(" (+{more} more)")
+                    } else {
+                        String::new()
+                    }
+                )
+            }
+            (Some(true), Some(id)) if id.matched => {
+                format!("a trusted certificate for {}", id.domain)
+            }
+            (_, Some(id)) if !id.matched => {
+                format!("a certificate that does not prove {}", id.domain)
+            }
+            (Some(false), _) => "a certificate not trusted by the roots used".to_string(),
+            _ => "no readable certificate".to_string(),
+        };
+        let yes = if f.status == Status::Pass {
+            "Yes: "
+        } else {
+            ""
+        };
+        format!("{yes}{answered} over {over} with {cert}")
+    };
+    s.push_str(&scope(r, &same));
+    if same.len() < all.len() {
+        s.push_str(&format!(
+            "; {} other endpoint(s) better",
+            all.len() - same.len()
+        ));
+    }
+    // The verdict is the worst of every finding answering the question: say which one, if not SIPS.
+    if let Some(w) = measured
+        .iter()
+        .filter(|g| g.status.badness() > f.status.badness())
+        .max_by_key(|g| g.status.badness())
+    {
+        s.push_str(&format!("; {} {}", w.id, w.status.as_str()));
+    }
+    s.push('.');
+    Some(s)
+}
+
+/// Questions 6 and 8: where the flood ramp was limited and how, from `dos.*` details.
+/// Both flood ids hold `FloodDetails`, so either reads either.
+fn flood(r: &Report, measured: &[&Finding], id: &str) -> Option<String> {
+    let fs: Vec<&Finding> = measured.iter().copied().filter(|f| f.id == id).collect();
+    let (f, d) = fs
+        .iter()
+        .filter_map(|f| ids::DOS_OPTIONS_FLOOD.read(f).ok().map(|d| (*f, d)))
+        .max_by_key(|(f, _)| f.status.badness())?;
+    let top = d.steps.last().map(|s| s.rate).unwrap_or(0);
+    let mut s = match (d.limited_at_rate, &d.defence) {
+        (Some(rate), defence) => format!(
+            "Limited at {rate} {}/s ({}) after {} requests",
+            d.method,
+            defence.as_deref().unwrap_or("limited"),
+            d.requests
+        ),
+        (None, _) => format!(
+            "Not limited: {} {} requests up to {top}/s",
+            d.requests, d.method
+        ),
+    };
+    if let Some(ms) = d.recovered_after_ms {
+        s.push_str(&format!("; answering again after {ms} ms"));
+    }
+    if d.accepted_without_credentials > 0 {
+        s.push_str(&format!(
+            "; {} accepted without credentials",
+            d.accepted_without_credentials
+        ));
+    }
+    s.push_str(&scope(r, &[f]));
+    s.push('.');
+    Some(s)
+}
+
+/// Question 9: the catalog's tally, where the trunk stopped answering, and the unknown header/Require
+/// verdicts, from `robustness.*` details.
+fn malformed(r: &Report, measured: &[&Finding]) -> Option<String> {
+    let runs: Vec<(&Finding, crate::findings::robustness::MalformedDetails)> = measured
+        .iter()
+        .filter_map(|f| ids::ROBUSTNESS_MALFORMED.read(f).ok().map(|d| (*f, d)))
+        .filter(|(_, d)| d.cases_run > 0)
+        .collect();
+    let (f, d) = runs.iter().max_by_key(|(f, _)| f.status.badness())?;
+    let c = &d.counts;
+    let mut s = format!(
+        "{} of {} malformed cases handled as RFC 4475 expects",
+        c.expected, d.cases_run
+    );
+    let mut odd = Vec::new();
+    if c.accepted_invalid > 0 {
+        odd.push(format!("{} invalid accepted", c.accepted_invalid));
+    }
+    if c.rejected_valid > 0 {
+        odd.push(format!("{} valid rejected", c.rejected_valid));
+    }
+    if c.different_safe > 0 {
+        odd.push(format!("{} answered otherwise, safely", c.different_safe));
+    }
+    if !odd.is_empty() {
+        s.push_str(&format!(" ({})", odd.join(", ")));
+    }
+    if let Some(case) = &d.stopped_after {
+        s.push_str(&format!("; stopped answering after `{case}`"));
+    }
+    s.push_str(&scope(r, &[f]));
+    let verdicts: Vec<String> = [
+        (ids::ROBUSTNESS_UNKNOWN_HEADER.id, "unknown header"),
+        (ids::ROBUSTNESS_UNKNOWN_REQUIRE.id, "unknown Require"),
+    ]
+    .iter()
+    .filter_map(|(id, words)| {
+        measured
+            .iter()
+            .filter(|f| f.id == *id)
+            .map(|f| f.status)
+            .max_by_key(|s| s.badness())
+            .map(|st| format!("{words} {}", st.as_str()))
+    })
+    .collect();
+    if !verdicts.is_empty() {
+        s.push_str(&format!("; {}", verdicts.join(", ")));
+    }
+    s.push('.');
+    Some(s)
 }
 
 /// Version labels in protocol order.
@@ -361,5 +540,74 @@ mod tests {
             a.text,
             "not supported [udp, tcp, tls]; 1 more finding in the appendix"
         );
+    }
+
+    #[test]
+    fn sips_floods_and_malformed_answer_from_typed_details() {
+        use crate::findings::dos::{FloodDetails, FloodStep};
+        use crate::findings::robustness::{MalformedCounts, MalformedDetails};
+        use crate::findings::sip::SipsDetails;
+        use crate::findings::tls::IdentityMatch;
+        let e = Endpoint::new(Transport::Tls, "127.0.0.1".parse().unwrap(), Port::SIPS);
+        let sips = ids::SIPS_OPTIONS
+            .finding(Status::Pass, "summary not used")
+            .endpoint(&e)
+            .with_details(&SipsDetails {
+                offered: true,
+                response: Some("SIP/2.0 200 OK".into()),
+                tls_version: Some("TLSv1.3".into()),
+                trusted: Some(true),
+                identity: Some(IdentityMatch {
+                    domain: "sip.test".into(),
+                    matched: true,
+                    how: "URI SAN sip:sip.test".into(),
+                }),
+                ..SipsDetails::default()
+            });
+        let flood = ids::DOS_OPTIONS_FLOOD
+            .finding(Status::Pass, "summary not used")
+            .endpoint(&e)
+            .with_details(&FloodDetails {
+                method: "OPTIONS".into(),
+                requests: 85,
+                limited_at_rate: Some(50),
+                defence: Some("refused with 503/429".into()),
+                recovered_after_ms: Some(1200),
+                steps: vec![FloodStep {
+                    rate: 50,
+                    ..FloodStep::default()
+                }],
+                ..FloodDetails::default()
+            });
+        let malformed = ids::ROBUSTNESS_MALFORMED
+            .finding(Status::Fail, "summary not used")
+            .endpoint(&e)
+            .with_details(&MalformedDetails {
+                cases_total: 40,
+                cases_run: 12,
+                counts: MalformedCounts {
+                    expected: 10,
+                    accepted_invalid: 2,
+                    ..MalformedCounts::default()
+                },
+                stopped_after: Some("unknown-version-sip7".into()),
+                ..MalformedDetails::default()
+            });
+        let unknown = Finding::of("robustness.unknown_header", Status::Pass, "x").endpoint(&e);
+        let r = report(vec![e], vec![sips, flood, malformed, unknown]);
+        let a = all(&r);
+        assert_eq!(
+            a[3].text,
+            "Yes: sips: OPTIONS answered 200 OK over TLSv1.3 with a trusted certificate for sip.test."
+        );
+        assert_eq!(
+            a[7].text,
+            "Limited at 50 OPTIONS/s (refused with 503/429) after 85 requests; answering again after 1200 ms."
+        );
+        assert_eq!(
+            a[8].text,
+            "10 of 12 malformed cases handled as RFC 4475 expects (2 invalid accepted); stopped answering after `unknown-version-sip7`; unknown header pass."
+        );
+        assert_eq!(a[8].verdict, Some(Status::Fail));
     }
 }

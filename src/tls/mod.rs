@@ -4,6 +4,7 @@ pub mod answer;
 pub mod cert;
 pub mod groups;
 pub mod hello;
+mod line;
 pub mod scan;
 pub mod sslv2;
 pub use crate::findings::tls::suites;

@@ -9,16 +9,25 @@
 //! one more hello offering the first and last suite found in reverse order settles it.
 //! Versions, groups and the fallback test run concurrently under the connection limit.
 //!
+//! Speed at a distance is the longest line of dependent hellos (about 80 for a legacy TLS 1.2 list).
+//! Each line keeps its connection slot and, where connecting costs a round trip, opens its next
+//! connection while a hello is in flight ([`super::line`]), so a hello costs one round trip, not two;
+//! each hello of a line is followed by
+//! close_notify at once, so a server that serves one connection at a time (`openssl s_server`) is
+//! free again as soon as it has answered, not a round trip later. An answer that is not a whole first
+//! flight is asked again without the close_notify, so neither changes a result.
+//!
 //! Politeness is the connection cap (`--max-connections`, shared with the other probes per address):
 //! each hello is one short connection and nothing else is sent, so the request-rate bucket (meant
-//! for SIP requests) is not applied here; a scan of a legacy server takes about 150 connections.
+//! for SIP requests) is not applied here; a scan of a legacy server takes about 160 connections.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use futures_util::future::join_all;
 use serde::Serialize;
 use tokio::time::Instant;
@@ -26,6 +35,7 @@ use tokio::time::Instant;
 use super::answer::{Answer, ServerHello};
 use super::groups;
 use super::hello::Hello;
+use super::line::Line;
 use super::suites;
 use super::version::{Version, wire_label};
 use super::wire;
@@ -40,6 +50,9 @@ pub struct Scanner<'a> {
     pub wait: Duration,
     limiter: &'a Limiter,
     connections: AtomicUsize,
+    /// Whether hellos in a line are followed at once by close_notify (see [`wire::ask_on`]); cleared
+    /// when that cost this server an answer.
+    close_first: AtomicBool,
     start: Instant,
     log: Mutex<Vec<Logged>>,
     blocked: Mutex<Option<String>>,
@@ -150,6 +163,36 @@ impl ScanResult {
     }
 }
 
+/// How each version's support hello was answered.
+fn version_results(answers: Vec<(Version, Answer)>) -> BTreeMap<Version, VersionResult> {
+    answers
+        .into_iter()
+        .map(|(v, a)| {
+            let (accepted, refusal) = match &a {
+                Answer::Hello(h) if h.version == v.wire() => (true, None),
+                Answer::Hello(h) => (false, Some(format!("negotiated:{}", wire_label(h.version)))),
+                other => (false, Some(other.refusal())),
+            };
+            (
+                v,
+                VersionResult {
+                    accepted,
+                    refusal,
+                    answer: a,
+                },
+            )
+        })
+        .collect()
+}
+
+fn accepted_of(versions: &BTreeMap<Version, VersionResult>) -> Vec<Version> {
+    versions
+        .iter()
+        .filter(|(_, r)| r.accepted)
+        .map(|(v, _)| *v)
+        .collect()
+}
+
 fn describe(h: &Hello) -> String {
     format!(
         "ClientHello {} with {} suites{}, groups {}",
@@ -228,6 +271,7 @@ impl<'a> Scanner<'a> {
             wait,
             limiter,
             connections: AtomicUsize::new(0),
+            close_first: AtomicBool::new(true),
             start: Instant::now(),
             log: Mutex::new(Vec::new()),
             blocked: Mutex::new(None),
@@ -283,6 +327,53 @@ impl<'a> Scanner<'a> {
         a
     }
 
+    fn line(&self) -> Line<'_> {
+        Line::new(self.addr, self.wait, self.limiter, &self.connections)
+    }
+
+    /// One hello of a line. With close_first, an answer that is not a whole first flight is asked
+    /// again without it, and only that answer counts: a server that drops or alerts because of the
+    /// early close_notify never costs a suite, and is asked without it from then on.
+    async fn ask_in(&self, line: &mut Line<'_>, purpose: &str, h: &Hello, more: bool) -> Answer {
+        let want_flight = h.version != Version::Tls13;
+        let early = self.close_first.load(Ordering::Relaxed);
+        let at = self.start.elapsed();
+        let bytes = h.encode();
+        let close = early.then(|| wire::close_notify(h.version.wire()));
+        let mut a = line.ask(&bytes, close, want_flight, more).await;
+        let mut with_close = early;
+        let whole = |a: &Answer| a.hello().is_some_and(|x| !want_flight || x.flight_complete);
+        if early && !whole(&a) {
+            let b = line.ask(&bytes, None, want_flight, more).await;
+            if whole(&b) {
+                self.close_first.store(false, Ordering::Relaxed);
+            }
+            if let Ok(mut log) = self.log.lock() {
+                log.push(Logged {
+                    at,
+                    purpose: purpose.to_string(),
+                    sent: format!("{}, then close_notify", describe(h)),
+                    answer: format!("{} (asked again without close_notify)", describe_answer(&a)),
+                });
+            }
+            a = b;
+            with_close = false;
+        }
+        if let Ok(mut log) = self.log.lock() {
+            log.push(Logged {
+                at,
+                purpose: purpose.to_string(),
+                sent: if with_close {
+                    format!("{}, then close_notify", describe(h))
+                } else {
+                    describe(h)
+                },
+                answer: describe_answer(&a),
+            });
+        }
+        a
+    }
+
     fn hello(&self, v: Version, suites: Vec<u16>) -> Hello {
         Hello::new(v, suites, self.sni.clone())
     }
@@ -325,51 +416,52 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Runs the whole scan.
+    /// Runs the whole scan. Nothing waits for more than it needs: each version's enumeration starts
+    /// when that version's hello is answered, the TLS 1.3 groups when TLS 1.3's is, and only the
+    /// fallback test (which needs the two highest versions) waits for all of them.
     pub async fn run(&self) -> ScanResult {
-        let (answers, sslv2) = tokio::join!(
-            join_all(Version::ALL.iter().map(|&v| async move {
-                let a = self
-                    .ask(
-                        &format!("{} support", v.label()),
-                        &self.hello(v, suites::candidates(v)),
-                    )
-                    .await;
-                (v, a)
-            })),
-            self.sslv2()
-        );
-        let mut versions = BTreeMap::new();
-        for (v, a) in answers {
-            let (accepted, refusal) = match &a {
-                Answer::Hello(h) if h.version == v.wire() => (true, None),
-                Answer::Hello(h) => (false, Some(format!("negotiated:{}", wire_label(h.version)))),
-                other => (false, Some(other.refusal())),
-            };
-            versions.insert(
-                v,
-                VersionResult {
-                    accepted,
-                    refusal,
-                    answer: a,
-                },
-            );
-        }
-        let accepted: Vec<Version> = versions
+        let probes: Vec<_> = Version::ALL
             .iter()
-            .filter(|(_, r)| r.accepted)
-            .map(|(v, _)| *v)
+            .map(|&v| {
+                async move {
+                    let a = self
+                        .ask(
+                            &format!("{} support", v.label()),
+                            &self.hello(v, suites::candidates(v)),
+                        )
+                        .await;
+                    (v, a)
+                }
+                .shared()
+            })
             .collect();
-
-        let enumerations = join_all(accepted.iter().map(|&v| {
-            let first = versions[&v].answer.hello().map(|h| h.suite).unwrap_or(0);
-            async move { (v, self.enumerate(v, first).await) }
+        let all_answers = || join_all(probes.iter().cloned());
+        let enumerations = join_all(probes.iter().cloned().map(|p| async move {
+            let (v, a) = p.await;
+            match a.hello() {
+                Some(h) if h.version == v.wire() => Some((v, self.enumerate(v, h.suite).await)),
+                _ => None,
+            }
         }));
-        let (enumerated, groups, mismatch) = tokio::join!(
-            enumerations,
-            self.groups(&accepted, &versions),
-            self.fallback(&accepted)
-        );
+        let groups = async {
+            let tls13 = probes[Version::ALL.len() - 1].clone().await;
+            match tls13.1.hello() {
+                Some(h) if h.version == Version::Tls13.wire() => self.groups13(h.suite).await,
+                _ => {
+                    let versions = version_results(all_answers().await);
+                    self.groups12(&accepted_of(&versions)).await
+                }
+            }
+        };
+        let mismatch = async {
+            let versions = version_results(all_answers().await);
+            self.fallback(&accepted_of(&versions)).await
+        };
+        let (enumerated, groups, mismatch, sslv2, answers) =
+            tokio::join!(enumerations, groups, mismatch, self.sslv2(), all_answers());
+        let enumerated = enumerated.into_iter().flatten();
+        let versions = version_results(answers);
+        let accepted = accepted_of(&versions);
         let mut suites_by_version = BTreeMap::new();
         let mut flights: Vec<ServerHello> = Vec::new();
         let mut all_flights: Vec<ServerHello> = versions
@@ -426,11 +518,13 @@ impl<'a> Scanner<'a> {
     /// After an answer that is neither a hello nor an alert, asks again with a hello known to work:
     /// if that fails too the target is dropping us (blocked); if it works, the odd answer was the
     /// server's way of refusing.
-    async fn still_answering(&self, v: Version, what: &Answer) -> bool {
+    async fn still_answering(&self, line: &mut Line<'_>, v: Version, what: &Answer) -> bool {
         let again = self
-            .ask(
+            .ask_in(
+                line,
                 &format!("{} health check", v.label()),
                 &self.hello(v, suites::candidates(v)),
+                false,
             )
             .await;
         if again.hello().is_some() {
@@ -446,6 +540,7 @@ impl<'a> Scanner<'a> {
     }
 
     async fn enumerate(&self, v: Version, first: u16) -> (SuiteList, Vec<ServerHello>) {
+        let mut line = self.line();
         let mut remaining = suites::candidates(v);
         let mut found = vec![first];
         let mut flights = Vec::new();
@@ -455,9 +550,11 @@ impl<'a> Scanner<'a> {
                 break;
             }
             let a = self
-                .ask(
+                .ask_in(
+                    &mut line,
                     &format!("{} suites", v.label()),
                     &self.hello(v, remaining.clone()),
+                    true,
                 )
                 .await;
             match &a {
@@ -472,7 +569,7 @@ impl<'a> Scanner<'a> {
                 // Reset, silence or close: either the server's way of saying "none of these", or the
                 // target has started dropping us; the health check tells which.
                 other => {
-                    self.still_answering(v, other).await;
+                    self.still_answering(&mut line, v, other).await;
                     break;
                 }
             }
@@ -487,9 +584,11 @@ impl<'a> Scanner<'a> {
         } else if found.len() >= 2 && !self.is_blocked() {
             let (a, b) = (found[0], found[found.len() - 1]);
             let ans = self
-                .ask(
+                .ask_in(
+                    &mut line,
                     &format!("{} server order", v.label()),
                     &self.hello(v, vec![b, a]),
+                    false,
                 )
                 .await;
             match ans.hello() {
@@ -509,46 +608,47 @@ impl<'a> Scanner<'a> {
         )
     }
 
-    async fn groups(
-        &self,
-        accepted: &[Version],
-        versions: &BTreeMap<Version, VersionResult>,
-    ) -> Groups {
-        let mut out = Groups::default();
-        if let Some(h13) = versions
-            .get(&Version::Tls13)
-            .filter(|r| r.accepted)
-            .and_then(|r| r.answer.hello())
-        {
-            out.method =
-                Some("TLSv1.3 supported_groups without key shares (HelloRetryRequest)".into());
-            let mut remaining = groups::tls13_groups();
-            for _ in 0..=remaining.len() {
-                if remaining.is_empty() || self.is_blocked() {
+    /// TLS 1.3 groups, offered without key shares so that the server names its pick in a
+    /// HelloRetryRequest; `suite` is one it accepted.
+    async fn groups13(&self, suite: u16) -> Groups {
+        let mut line = self.line();
+        let mut out = Groups {
+            method: Some("TLSv1.3 supported_groups without key shares (HelloRetryRequest)".into()),
+            ..Groups::default()
+        };
+        let mut remaining = groups::tls13_groups();
+        for _ in 0..=remaining.len() {
+            if remaining.is_empty() || self.is_blocked() {
+                break;
+            }
+            let mut h = self.hello(Version::Tls13, vec![suite]);
+            h.groups = remaining.clone();
+            h.key_shares = Vec::new();
+            let a = self.ask_in(&mut line, "TLSv1.3 groups", &h, true).await;
+            match a.hello().and_then(|h| h.key_share_group) {
+                Some(g) if remaining.contains(&g) => {
+                    remaining.retain(|c| *c != g);
+                    out.groups.push(g);
+                }
+                _ => {
+                    if !(a.is_alert() || a.hello().is_some()) {
+                        self.still_answering(&mut line, Version::Tls13, &a).await;
+                    }
                     break;
                 }
-                let mut h = self.hello(Version::Tls13, vec![h13.suite]);
-                h.groups = remaining.clone();
-                h.key_shares = Vec::new();
-                let a = self.ask("TLSv1.3 groups", &h).await;
-                match a.hello().and_then(|h| h.key_share_group) {
-                    Some(g) if remaining.contains(&g) => {
-                        remaining.retain(|c| *c != g);
-                        out.groups.push(g);
-                    }
-                    _ => {
-                        if !(a.is_alert() || a.hello().is_some()) {
-                            self.still_answering(Version::Tls13, &a).await;
-                        }
-                        break;
-                    }
-                }
             }
-            return out;
         }
+        out
+    }
+
+    /// Without TLS 1.3: the named curves of ECDHE ServerKeyExchanges at the highest version from
+    /// TLS 1.0 up.
+    async fn groups12(&self, accepted: &[Version]) -> Groups {
+        let mut out = Groups::default();
         let Some(&v) = accepted.iter().rev().find(|v| **v >= Version::Tls10) else {
             return out;
         };
+        let mut line = self.line();
         let ecdhe: Vec<u16> = suites::candidates(v)
             .into_iter()
             .filter(|c| suites::name(*c).contains("ECDHE"))
@@ -561,7 +661,9 @@ impl<'a> Scanner<'a> {
             }
             let mut h = self.hello(v, ecdhe.clone());
             h.groups = remaining.clone();
-            let a = self.ask(&format!("{} curves", v.label()), &h).await;
+            let a = self
+                .ask_in(&mut line, &format!("{} curves", v.label()), &h, true)
+                .await;
             match a.hello().and_then(|h| h.kx_group) {
                 Some(g) if remaining.contains(&g) => {
                     remaining.retain(|c| *c != g);
@@ -569,7 +671,7 @@ impl<'a> Scanner<'a> {
                 }
                 _ => {
                     if !(a.is_alert() || a.hello().is_some()) {
-                        self.still_answering(v, &a).await;
+                        self.still_answering(&mut line, v, &a).await;
                     }
                     break;
                 }

@@ -98,6 +98,9 @@ fn proxy(gate: Gate) -> fake::Handler {
                 ),
             });
         }
+        if m.method() == Some("REFER") {
+            return Reply::Send(respond(m, 481, "Call/Transaction Does Not Exist", &[]));
+        }
         for tag in [TAG, "sec-agree"] {
             if has_tag(m, "Require", tag) || has_tag(m, "Proxy-Require", tag) {
                 return unsupported(tag);
@@ -335,4 +338,43 @@ async fn a_proxy_forbidding_strangers_is_not_read_as_refusing_features() {
             ],
         );
     }
+}
+
+/// With `--user` and `--intrusive` the unknown-dialog REFER's challenge is answered and its 481 is
+/// measured; the out-of-dialog REFER still goes without credentials.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refer_policy_answers_the_unknown_dialog_challenge_only_when_intrusive() {
+    let f = fake::udp("127.0.0.1:0", proxy(Gate::Challenge)).await;
+    let mut o = ScanOptions::new(Target::parse(&f.addr.to_string()).unwrap());
+    o.transports = Some(vec![Transport::Udp]);
+    o.selectors = vec!["sip.refer_policy".into()];
+    o.config.timers.timeout = Duration::from_millis(800);
+    o.config.rate = 1000.0;
+    o.config.burst = 100;
+    o.config.calls.credentials = Some(Credentials::new(USER, PASSWORD));
+    o.config.intrusive = true;
+    let r = tokio::time::timeout(Duration::from_secs(60), scan(o))
+        .await
+        .expect("scan hung")
+        .expect("scan");
+    let p = one(&r, "sip.refer_policy");
+    assert_eq!(p.status, Status::Pass, "{p:#?}");
+    assert!(
+        p.summary.starts_with(
+            "an unauthenticated out-of-dialog REFER was not acted on: challenged with SIP/2.0 407"
+        ) && p.summary.ends_with("; REFER for an unknown dialog got 481"),
+        "{}",
+        p.summary
+    );
+    let refers: Vec<Message> = f
+        .requests()
+        .into_iter()
+        .filter(|m| m.method() == Some("REFER"))
+        .collect();
+    let with_credentials: Vec<&Message> = refers
+        .iter()
+        .filter(|m| m.header("Proxy-Authorization").is_some())
+        .collect();
+    assert_eq!(with_credentials.len(), 1, "{refers:#?}");
+    assert!(with_credentials[0].header("To").unwrap().contains(";tag="));
 }

@@ -88,7 +88,8 @@ pub async fn send_raw(
                 if conn.send(&ex.sent, deadline).await.is_ok() {
                     ex.retransmissions += 1;
                 }
-                interval = (interval * 2).min(ctx.config.timers.t2);
+                // Every raw case backs off as a non-INVITE request does (Timer E, capped at T2).
+                interval = ctx.config.timers.next_interval(interval, false);
                 next_retx = Instant::now() + interval;
             }
             Err(TxError::Timeout) => {
