@@ -19,5 +19,5 @@ for rate in 20 500; do
   for _ in $(seq "$N"); do
     runs+=("$(time_ms "$bin" probe "127.0.0.1:$port" --probes robustness.malformed --transport udp,tcp --rate "$rate")")
   done
-  echo "catalog (${cases} cases per transport, udp+tcp, liveness after each) at --rate $rate: median $(printf '%s\n' "${runs[@]}" | median) ms over $N runs"
+  echo "catalog (${cases} cases per transport, udp+tcp at once) at --rate $rate: median $(printf '%s\n' "${runs[@]}" | median) ms over $N runs"
 done

@@ -16,6 +16,7 @@ openssl x509 -req -in "$dir/leaf.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CA
   -extfile "$dir/ext" -out "$dir/cert.pem" 2>/dev/null
 mpath=$(dirname "$(ls /usr/lib/*/kamailio/modules/tm.so /usr/lib/kamailio/modules/tm.so 2>/dev/null | head -1)")/
 sed -e "s#@@TLS_METHOD@@#TLSv1.2+#" -e "s#@@CERT@@#$dir/cert.pem#" -e "s#@@KEY@@#$dir/key.pem#" \
+  -e "s#@@VERIFY_CLIENT@@#no#" -e "s#@@CA_LIST@@##" \
   tests/kamailio/tls.cfg.tmpl > "$dir/tls.cfg"
 listen="listen=udp:127.0.0.1:$port\nlisten=tcp:127.0.0.1:$port\nlisten=tls:127.0.0.1:$((port+1))"
 sed -e "s#@@MPATH@@#$mpath#" -e "s#@@LISTEN@@#$listen#" -e "s#@@TLSCFG@@#$dir/tls.cfg#" \
