@@ -452,9 +452,14 @@ async fn only_dot_srv_targets_do_not_fall_back_to_a_records() {
 /// A DNS server that answers every query with SERVFAIL, except A for the domain (over UDP and TCP),
 /// or never answers at all. dnsmasq cannot be made to do either on purpose.
 fn failing_dns(silent: bool) -> SocketAddr {
-    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let addr = udp.local_addr().unwrap();
-    let tcp = TcpListener::bind(addr).unwrap();
+    // The TCP port of the same number can be taken by another test's connection: pick again.
+    let (udp, tcp, addr) = (0..50)
+        .find_map(|_| {
+            let udp = UdpSocket::bind("127.0.0.1:0").ok()?;
+            let addr = udp.local_addr().ok()?;
+            Some((udp, TcpListener::bind(addr).ok()?, addr))
+        })
+        .expect("a UDP and TCP port pair on 127.0.0.1");
     let deadline = Instant::now() + Duration::from_secs(60);
     udp.set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();

@@ -29,23 +29,7 @@ impl Drop for CallFake {
 
 impl CallFake {
     pub async fn start(handler: Handler) -> CallFake {
-        CallFake::start_at("127.0.0.1:0".parse().unwrap(), handler).await
-    }
-
-    /// On a given address: a second fake on the port of an earlier one is the same trunk to a diff.
-    pub async fn start_at(addr: SocketAddr, handler: Handler) -> CallFake {
-        // The earlier fake's socket is released when its task is dropped, a moment after it is.
-        let mut tries = 0;
-        let sock = loop {
-            match UdpSocket::bind(addr).await {
-                Ok(s) => break s,
-                Err(e) if tries < 100 && e.kind() == std::io::ErrorKind::AddrInUse => {
-                    tries += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
-                Err(e) => panic!("cannot bind the fake trunk to {addr}: {e}"),
-            }
-        };
+        let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let addr = sock.local_addr().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let rec = requests.clone();

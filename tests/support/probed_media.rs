@@ -5,7 +5,7 @@
 
 #![allow(dead_code)]
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::media_fake::{CallFake, KEY30, offer_rtp, response, sdes_answer};
@@ -23,9 +23,18 @@ pub struct Accepts {
     pub plain: bool,
 }
 
-fn handler(a: Accepts) -> crate::media_fake::Handler {
+/// The fake's behaviour, switchable while it runs: a trunk changed between two scans keeps its address
+/// without re-binding a port another test could take in between.
+fn handler(accepts: Arc<Mutex<Accepts>>) -> crate::media_fake::Handler {
     let identity = Arc::new(Identity::new().unwrap());
-    Arc::new(move |m: &Message| match m.method().unwrap_or_default() {
+    Arc::new(move |m: &Message| {
+        let a = *accepts.lock().unwrap();
+        answer(m, a, &identity)
+    })
+}
+
+fn answer(m: &Message, a: Accepts, identity: &Arc<Identity>) -> Vec<Vec<u8>> {
+    match m.method().unwrap_or_default() {
         "OPTIONS" | "BYE" | "CANCEL" => vec![response(m, 200, "OK", &[], None)],
         "INVITE" => {
             let body = String::from_utf8_lossy(&m.body).to_string();
@@ -77,24 +86,26 @@ fn handler(a: Accepts) -> crate::media_fake::Handler {
             }
         }
         _ => vec![],
-    })
+    }
 }
 
 /// A report of the media probe (all five `media.*` findings) against a fake trunk accepting `a`.
 pub async fn report(a: Accepts) -> Report {
-    report_at(a, "127.0.0.1:0".parse().unwrap()).await
+    let fake = CallFake::start(handler(Arc::new(Mutex::new(a)))).await;
+    scan_media(&fake).await
 }
 
-/// The same trunk measured twice, before and after a change: the second fake answers on the first's
-/// address, so the findings pair up by endpoint.
+/// The same trunk measured twice, before and after a change: one fake whose behaviour changes between
+/// the scans, so the findings pair up by endpoint.
 pub async fn before_after(before: Accepts, after: Accepts) -> (Report, Report) {
-    let old = report(before).await;
-    let addr = old.endpoints[0].socket_addr();
-    (old, report_at(after, addr).await)
+    let accepts = Arc::new(Mutex::new(before));
+    let fake = CallFake::start(handler(accepts.clone())).await;
+    let old = scan_media(&fake).await;
+    *accepts.lock().unwrap() = after;
+    (old, scan_media(&fake).await)
 }
 
-async fn report_at(a: Accepts, addr: std::net::SocketAddr) -> Report {
-    let fake = CallFake::start_at(addr, handler(a)).await;
+async fn scan_media(fake: &CallFake) -> Report {
     let mut cfg = Config::default();
     cfg.timers.timeout = Duration::from_secs(2);
     cfg.calls.call_to = Some("bob".into());
