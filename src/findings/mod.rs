@@ -19,6 +19,7 @@ pub mod auth;
 pub mod call;
 pub mod dns;
 pub mod dos;
+pub mod listen;
 pub mod media;
 pub mod robustness;
 pub mod run;

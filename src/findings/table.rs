@@ -1,14 +1,14 @@
 //! The registry table: one row per finding id. Rows are in report order; the README's "What is
 //! measured" table is checked against this file by a test.
 
-#[allow(unused_imports)]
-use super::Untyped;
 use super::auth::{ChallengeDetails, InviteUnauthenticatedDetails};
 #[allow(unused_imports)]
 use super::call::{CallReferDetails, ReplacesDetails, RtpBleedDetails};
 #[allow(unused_imports)]
 use super::dns::{AaaaDetails, DnssecDetails, NaptrDetails, SrvDetails};
 use super::dos::FloodDetails;
+#[allow(unused_imports)]
+use super::listen::{ListenCallDetails, ListenSummaryDetails};
 use super::media::{
     DtlsSrtpDetails, RtpPlainDetails, SdesCleartextDetails, SdesDetails, SrtpFlowDetails,
 };
@@ -315,14 +315,14 @@ super::registry! {
         meaning: "Whether a refused call says why: 608 with a jwscard Call-Info, 603 Network Blocked, or a STIR Reason.",
         remedy: "Ask the carrier to send RFC 8688 / RFC 9410 notices when it blocks calls, so callers can seek redress.",
     },
-    LISTEN_CALL: Untyped = "listen.call" {
+    LISTEN_CALL: ListenCallDetails = "listen.call" {
         title: "Identity of an inbound call",
         probe: "listen", safety: Safe, opt_in: "sipcheck listen",
         questions: [12], rfcs: ["RFC 8224", "RFC 8225", "RFC 8588", "RFC 8226"],
         meaning: "What caller identity (STIR/SHAKEN Identity, verstat, vendor headers) an inbound call carried, and whether it verifies.",
         remedy: "Ask the carrier to deliver the Identity header (or a verstat it verified) on calls to you.",
     },
-    LISTEN_SUMMARY: Untyped = "listen.summary" {
+    LISTEN_SUMMARY: ListenSummaryDetails = "listen.summary" {
         title: "What reached the listener",
         probe: "listen", safety: Safe, opt_in: "sipcheck listen",
         questions: [], rfcs: ["RFC 3261"],

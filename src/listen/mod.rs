@@ -144,20 +144,8 @@ impl Inbound {
     }
 }
 
-/// Counts over the whole run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Stats {
-    pub requests: usize,
-    pub retransmissions: usize,
-    pub unparseable: usize,
-    /// Requests past `max_requests`, dropped unanswered.
-    pub dropped: usize,
-    pub connections: usize,
-    /// Connections closed on accept because [`MAX_CONNECTIONS`] were open.
-    pub connections_refused: usize,
-    /// Connections closed for a stream that cannot be framed, a failed handshake, or idleness.
-    pub connections_closed_bad: usize,
-}
+/// Counts over the whole run (the typed details of `listen.summary`).
+pub use crate::findings::listen::ListenStats as Stats;
 
 pub(crate) struct Shared {
     cfg: ListenConfig,

@@ -4,6 +4,8 @@
 use futures_util::StreamExt;
 
 use super::{Inbound, ListenAddr, Stats};
+use crate::findings::ids;
+use crate::findings::listen::{ListenCallDetails, ListenSummaryDetails};
 use crate::report::{Finding, Severity, Status};
 use crate::stir::{self, RequestIdentity, Verdict, VerifyContext};
 
@@ -112,19 +114,21 @@ pub fn call_finding(rec: &Inbound, id: &RequestIdentity) -> Finding {
         id.caller.as_deref().unwrap_or("an unknown caller"),
         id.called.as_deref().unwrap_or("an unknown number"),
     );
-    Finding::of("listen.call", status, summary)
+    let details = ListenCallDetails {
+        seq: rec.seq,
+        remote: rec.remote.to_string(),
+        transport: Some(rec.transport),
+        answered: rec.codes.clone(),
+        identity: serde_json::to_value(id).ok(),
+    };
+    ids::LISTEN_CALL
+        .finding(status, summary)
         .severity(match status {
             Status::Fail => Severity::Medium,
             Status::Warn => Severity::Low,
             _ => Severity::None,
         })
-        .details(serde_json::json!({
-            "seq": rec.seq,
-            "remote": rec.remote.to_string(),
-            "transport": rec.transport,
-            "answered": rec.codes,
-            "identity": id,
-        }))
+        .with_details(&details)
         .evidence([rec.evidence()])
 }
 
@@ -146,10 +150,14 @@ pub fn summary_finding(at: &ListenAddr, stats: &Stats, records: &[Inbound], secs
         .map(Inbound::evidence)
         .collect();
     ev.truncate(16);
-    Finding::of("listen.summary", Status::Info, summary)
-        .details(
-            serde_json::json!({ "listen": at.to_string(), "stats": stats, "invites": invites }),
-        )
+    let details = ListenSummaryDetails {
+        listen: at.to_string(),
+        stats: stats.clone(),
+        invites,
+    };
+    ids::LISTEN_SUMMARY
+        .finding(Status::Info, summary)
+        .with_details(&details)
         .evidence(ev)
 }
 
