@@ -176,18 +176,7 @@ fn assert_every_finding(r: &Report, expected: &[(&str, Status)]) {
 async fn a_challenging_proxy_is_judged_only_where_it_can_be() {
     let f = fake::udp("127.0.0.1:0", proxy(Gate::Challenge)).await;
     let r = default_scan(&f, false).await;
-    for id in [
-        "sip.allow",
-        "sip.refer",
-        "robustness.unknown_header",
-        "secagree.rfc3329",
-    ] {
-        let s = &one(&r, id).summary;
-        assert!(
-            s.contains("not measured: needs credentials") && s.contains("407"),
-            "{id}: {s}"
-        );
-    }
+    not_measured_because(&r, "needs credentials", "407");
     let req = one(&r, "robustness.unknown_require");
     assert!(
         req.summary
@@ -292,18 +281,7 @@ async fn a_proxy_forbidding_strangers_is_not_read_as_refusing_features() {
     let f = fake::udp("127.0.0.1:0", proxy(Gate::Forbidden)).await;
     for user in [false, true] {
         let r = default_scan(&f, user).await;
-        for id in [
-            "sip.allow",
-            "sip.refer",
-            "robustness.unknown_header",
-            "secagree.rfc3329",
-        ] {
-            let s = &one(&r, id).summary;
-            assert!(
-                s.contains("not measured: not admitted without credentials") && s.contains("403"),
-                "{id}: {s}"
-            );
-        }
+        not_measured_because(&r, "not admitted without credentials", "403");
         let req = one(&r, "robustness.unknown_require");
         assert!(
             req.summary
@@ -377,4 +355,20 @@ async fn refer_policy_answers_the_unknown_dialog_challenge_only_when_intrusive()
         .collect();
     assert_eq!(with_credentials.len(), 1, "{refers:#?}");
     assert!(with_credentials[0].header("To").unwrap().contains(";tag="));
+}
+
+/// The findings that read a plain OPTIONS answer say why they could not judge it, quoting the code.
+fn not_measured_because(r: &Report, why: &str, code: &str) {
+    for id in [
+        "sip.allow",
+        "sip.refer",
+        "robustness.unknown_header",
+        "secagree.rfc3329",
+    ] {
+        let s = &one(r, id).summary;
+        assert!(
+            s.contains(&format!("not measured: {why}")) && s.contains(code),
+            "{id}: {s}"
+        );
+    }
 }
