@@ -12,10 +12,11 @@
 //! Speed at a distance is the longest line of dependent hellos (about 80 for a legacy TLS 1.2 list).
 //! Each line keeps its connection slot and, where connecting costs a round trip, opens its next
 //! connection while a hello is in flight ([`super::line`]), so a hello costs one round trip, not two;
-//! each hello of a line is followed by
-//! close_notify at once, so a server that serves one connection at a time (`openssl s_server`) is
-//! free again as soon as it has answered, not a round trip later. An answer that is not a whole first
-//! flight is asked again without the close_notify, so neither changes a result.
+//! each hello (of a line, and each version's first) is followed
+//! at once by close_notify and our FIN, so a server that serves one connection at a time (`openssl
+//! s_server`, which reads a closed connection to the peer's FIN before it accepts the next) is free
+//! again as soon as it has answered, not a round trip later. An answer that is not a whole first
+//! flight is asked again without the early close, so neither changes a result.
 //!
 //! Politeness is the connection cap (`--max-connections`, shared with the other probes per address):
 //! each hello is one short connection and nothing else is sent, so the request-rate bucket (meant
@@ -341,10 +342,12 @@ impl<'a> Scanner<'a> {
         let bytes = h.encode();
         let close = early.then(|| wire::close_notify(h.version.wire()));
         let mut a = line.ask(&bytes, close, want_flight, more).await;
+        self.hello_done();
         let mut with_close = early;
         let whole = |a: &Answer| a.hello().is_some_and(|x| !want_flight || x.flight_complete);
         if early && !whole(&a) {
             let b = line.ask(&bytes, None, want_flight, more).await;
+            self.hello_done();
             if whole(&b) {
                 self.close_first.store(false, Ordering::Relaxed);
             }
@@ -424,10 +427,13 @@ impl<'a> Scanner<'a> {
             .iter()
             .map(|&v| {
                 async move {
+                    let mut line = self.line();
                     let a = self
-                        .ask(
+                        .ask_in(
+                            &mut line,
                             &format!("{} support", v.label()),
                             &self.hello(v, suites::candidates(v)),
+                            false,
                         )
                         .await;
                     (v, a)

@@ -57,10 +57,13 @@ pub async fn ask(
 
 /// Sends `hello` on an open connection and reads the answer by `deadline`, then closes it.
 ///
-/// `close_first` is a plaintext close_notify alert sent right behind the hello: a server that works
-/// through records in order answers the hello first and then closes at once, instead of holding the
-/// connection for the round trip our close would otherwise take (`openssl s_server` serves nothing
-/// else meanwhile). Whether that cost the answer is the caller's question.
+/// `close_first` is a plaintext close_notify alert sent right behind the hello, followed by our FIN
+/// (a half-close: the answer still comes back). A server that works through records in order
+/// answers the hello first and then closes at once. Both halves matter for `openssl s_server`, which
+/// serves one connection at a time and, after closing one, reads it until the peer's FIN (up to
+/// 500 ms, apps/lib/s_socket.c) before it accepts the next: without our FIN already there, every
+/// connection held it a round trip after its answer. Whether the early close cost the answer is the
+/// caller's question.
 pub async fn ask_on(
     mut s: TcpStream,
     hello: &[u8],
@@ -78,14 +81,14 @@ pub async fn ask_on(
         }
         None => hello,
     };
-    let answer = exchange(&mut s, bytes, want_flight, deadline).await;
-    let _ = timeout(Duration::from_millis(100), async {
-        if close_first.is_none() {
+    let answer = exchange(&mut s, bytes, close_first.is_some(), want_flight, deadline).await;
+    if close_first.is_none() {
+        let _ = timeout(Duration::from_millis(100), async {
             let _ = s.write_all(&CLOSE_NOTIFY).await;
-        }
-        let _ = s.shutdown().await;
-    })
-    .await;
+            let _ = s.shutdown().await;
+        })
+        .await;
+    }
     answer
 }
 
@@ -96,8 +99,21 @@ pub fn close_notify(version: u16) -> [u8; 7] {
     [21, v[0], v[1], 0, 2, 1, 0]
 }
 
-async fn exchange(s: &mut TcpStream, hello: &[u8], want_flight: bool, deadline: Instant) -> Answer {
-    match timeout_at(deadline, s.write_all(hello)).await {
+async fn exchange(
+    s: &mut TcpStream,
+    hello: &[u8],
+    half_close: bool,
+    want_flight: bool,
+    deadline: Instant,
+) -> Answer {
+    let sent = timeout_at(deadline, async {
+        s.write_all(hello).await?;
+        if half_close {
+            s.shutdown().await?;
+        }
+        Ok::<(), io::Error>(())
+    });
+    match sent.await {
         Err(_) => return Answer::Timeout,
         Ok(Err(e)) => return io_answer(&e),
         Ok(Ok(())) => {}
@@ -114,5 +130,48 @@ async fn exchange(s: &mut TcpStream, hello: &[u8], want_flight: bool, deadline: 
         if let Step::Done(a) = parser.feed(&chunk[..n]) {
             return a;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+
+    /// Plays `openssl s_server`'s part that made every connection cost it a round trip: it reads
+    /// the connection to the peer's FIN before it answers (s_server drains to EOF before it accepts
+    /// the next connection). With the early close the answer comes; a hello without it would wait.
+    #[tokio::test]
+    async fn an_early_close_is_a_half_close_the_answer_still_arrives() {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            let mut got = Vec::new();
+            timeout(Duration::from_secs(5), s.read_to_end(&mut got))
+                .await
+                .expect("the client's FIN came behind its hello")
+                .unwrap();
+            // handshake_failure, the answer to the hello.
+            s.write_all(&[21, 3, 3, 0, 2, 2, 40]).await.unwrap();
+            got
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let s = connect(addr, deadline).await.unwrap();
+        let hello = [22, 3, 1, 0, 1, 1];
+        let a = ask_on(s, &hello, Some(close_notify(0x0303)), false, deadline).await;
+        assert!(
+            matches!(
+                a,
+                Answer::Alert {
+                    description: 40,
+                    ..
+                }
+            ),
+            "{a:?}"
+        );
+        let got = server.await.unwrap();
+        assert_eq!(&got[..6], &hello);
+        assert_eq!(&got[6..], &close_notify(0x0303));
     }
 }
