@@ -11,12 +11,12 @@
 //!
 //! Speed at a distance is the longest line of dependent hellos (about 80 for a legacy TLS 1.2 list).
 //! Each line keeps its connection slot and, where connecting costs a round trip, opens its next
-//! connection while a hello is in flight ([`super::line`]), so a hello costs one round trip, not two;
-//! each hello (of a line, and each version's first) is followed
-//! at once by close_notify and our FIN, so a server that serves one connection at a time (`openssl
-//! s_server`, which reads a closed connection to the peer's FIN before it accepts the next) is free
-//! again as soon as it has answered, not a round trip later. An answer that is not a whole first
-//! flight is asked again without the early close, so neither changes a result.
+//! connection while a hello is in flight ([`super::line`]), so a hello costs one round trip, not two.
+//! Each version, suite and group hello is followed at once by close_notify and our FIN, so a server
+//! that serves one connection at a time (`openssl s_server`, which reads a closed connection to the
+//! peer's FIN before it accepts the next) is free again as soon as it has answered, not a round trip
+//! later. An answer that is not a whole first flight is asked again without the early close, so
+//! neither changes a result.
 //!
 //! Politeness is the connection cap (`--max-connections`, shared with the other probes per address):
 //! each hello is one short connection and nothing else is sent, so the request-rate bucket (meant
