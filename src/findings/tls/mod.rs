@@ -1,6 +1,7 @@
 //! Details of the `tls.*` findings, and the TLS data they are made of (version labels, the IANA
 //! cipher-suite registry and its one classifier).
 
+pub mod contract;
 pub mod suites;
 pub mod version;
 
