@@ -347,7 +347,7 @@ impl Report {
         counts.join(", ")
     }
 
-    /// The process exit code the report implies: [`crate::exit::code`] of it (README "Exit codes").
+    /// The process exit code the report implies: [`crate::exit::code`] of it (`docs/usage.md`, "Exit codes").
     pub fn exit_code(&self) -> i32 {
         i32::from(crate::exit::code(crate::exit::Outcome::Report(self)))
     }
