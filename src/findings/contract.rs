@@ -181,7 +181,7 @@ impl Erased {
             .filter(|f| h.spec().describes(&f.id))
             .filter_map(|f| {
                 h.read(f).ok().map(|details| Read {
-                    finding: *f,
+                    finding: f,
                     details,
                 })
             })

@@ -41,7 +41,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use contract::{Cell, Check, Contract, Plain, Read, Rule, RuleSpec, Span, Table};
+pub use contract::{Check, Contract, Plain, RuleSpec, Span, Table};
 pub use model::{
     Evidence, Finding, Report, SCHEMA_VERSION, Severity, Status, Tool, now_rfc3339, read_json,
 };

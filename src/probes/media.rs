@@ -176,10 +176,10 @@ async fn run(ctx: &Context) -> Vec<Finding> {
 
 /// The call to judge, or the finding saying why it cannot be judged (not placed, challenged without
 /// credentials, no answer).
-fn judgeable<'a, D: OfCall + Serialize + DeserializeOwned>(
+fn judgeable<D: OfCall + Serialize + DeserializeOwned>(
     id: FindingId<D>,
-    a: &'a Attempt,
-) -> Result<&'a Placed, Box<Finding>> {
+    a: &Attempt,
+) -> Result<&Placed, Box<Finding>> {
     let p = match a {
         Err(e) => {
             let st = if e.contains("--max-calls") {

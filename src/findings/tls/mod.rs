@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use suites::{Class, Grade, SuiteClass};
+pub use suites::{Class, Grade};
 
 /// `tls.versions`: per version label (`TLSv1.2`), accepted or refused and how.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
