@@ -104,7 +104,7 @@ fn deciding(r: &Report, measured: &[&Finding]) -> String {
     let others = groups.len() - 1;
     if others > 0 {
         s.push_str(&format!(
-            "; {others} more finding{} in the appendix",
+            "; {others} more finding{} in the full report",
             if others == 1 { "" } else { "s" }
         ));
     }
@@ -220,7 +220,7 @@ mod tests {
         assert_eq!(a.verdict, Some(Status::Warn));
         assert_eq!(
             a.text,
-            "not supported [udp, tcp, tls]; 1 more finding in the appendix"
+            "not supported [udp, tcp, tls]; 1 more finding in the full report"
         );
     }
 

@@ -101,6 +101,9 @@ pub fn render(r: &Report) -> String {
     s.push_str("</table>\n");
 
     attention(&mut s, r);
+    if let Some(p) = &r.policy {
+        s.push_str(&super::policy_render::render_html(p));
+    }
     tables(&mut s, r);
     per_endpoint(&mut s, r);
     appendix(&mut s, r);
