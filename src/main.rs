@@ -15,7 +15,6 @@ mod verify_cli;
 use sipcheck::capture::PcapWriter;
 use sipcheck::listen::ListenConfig;
 use sipcheck::report::{self, Format};
-use sipcheck::stir::VerifyContext;
 use sipcheck::{Error, Outcome, ScanOptions, ScanOptionsBuilder, Target, Transport};
 
 /// Measure what a SIP trunk really does about security, and write an evidence-backed scorecard.
@@ -70,6 +69,13 @@ enum Command {
         /// Verify as of this time (RFC 3339) instead of now.
         #[arg(long, value_name = "RFC3339")]
         at: Option<String>,
+        /// Fetch x5u, CRL and RCD content also from these blocks (CIDR[,CIDR]), otherwise refused as
+        /// private or special-purpose addresses (labs and tests).
+        #[arg(long, value_name = "CIDR", value_delimiter = ',')]
+        fetch_allow: Vec<String>,
+        /// The carrier's own Service Provider Codes; a call signed with another SPC is a finding.
+        #[arg(long, value_name = "SPC", value_delimiter = ',')]
+        expect_spc: Vec<String>,
         /// Output format: text, json.
         #[arg(long, default_value = "text")]
         format: String,
@@ -102,6 +108,13 @@ enum Command {
         /// PEM file of trust roots for fetching x5u over HTTPS (default: the built-in web roots).
         #[arg(long, value_name = "PEM")]
         x5u_ca_file: Option<String>,
+        /// Fetch x5u, CRL and RCD content also from these blocks (CIDR[,CIDR]), otherwise refused as
+        /// private or special-purpose addresses (labs and tests).
+        #[arg(long, value_name = "CIDR", value_delimiter = ',')]
+        fetch_allow: Vec<String>,
+        /// The carrier's own Service Provider Codes; a call signed with another SPC is a finding.
+        #[arg(long, value_name = "SPC", value_delimiter = ',')]
+        expect_spc: Vec<String>,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
@@ -236,6 +249,13 @@ struct ProbeArgs {
     /// PEM file of trust roots for fetching x5u over HTTPS (default: the built-in web roots).
     #[arg(long, value_name = "PEM")]
     x5u_ca_file: Option<String>,
+    /// Fetch x5u, CRL and RCD content also from these blocks (CIDR[,CIDR]), otherwise refused as
+    /// private or special-purpose addresses (labs and tests).
+    #[arg(long, value_name = "CIDR", value_delimiter = ',')]
+    fetch_allow: Vec<String>,
+    /// The carrier's own Service Provider Codes; a call signed with another SPC is a finding.
+    #[arg(long, value_name = "SPC", value_delimiter = ',')]
+    expect_spc: Vec<String>,
     /// Directory of extra malformed-message cases (*.toml), added to the built-in catalog.
     #[arg(long, value_name = "DIR")]
     catalog: Option<std::path::PathBuf>,
@@ -363,10 +383,12 @@ fn build_options(a: &ProbeArgs, target: &str, files: bool) -> Result<ScanOptions
         None => b,
     };
     let b = if a.loop_call.is_some() {
-        b.verify(VerifyContext::load(
+        b.verify(cli::verify_context(
             a.sti_ca_file.as_deref(),
             a.x5u_ca_file.as_deref(),
             None,
+            &a.fetch_allow,
+            &a.expect_spc,
         )?)
     } else {
         b
@@ -508,6 +530,8 @@ fn main() -> ExitCode {
             max_requests,
             sti_ca_file,
             x5u_ca_file,
+            fetch_allow,
+            expect_spc,
         } => listen_cli::run(listen_cli::ListenArgs {
             addr: &addr,
             duration,
@@ -518,6 +542,8 @@ fn main() -> ExitCode {
             max_requests,
             sti_ca: sti_ca_file.as_deref(),
             x5u_ca: x5u_ca_file.as_deref(),
+            fetch_allow: &fetch_allow,
+            expect_spc: &expect_spc,
         }),
         Command::VerifyIdentity {
             file,
@@ -525,11 +551,17 @@ fn main() -> ExitCode {
             x5u_ca_file,
             at,
             format,
+            fetch_allow,
+            expect_spc,
         } => verify_cli::run(
             &file,
-            sti_ca_file.as_deref(),
-            x5u_ca_file.as_deref(),
-            at.as_deref(),
+            cli::verify_context(
+                sti_ca_file.as_deref(),
+                x5u_ca_file.as_deref(),
+                at.as_deref(),
+                &fetch_allow,
+                &expect_spc,
+            ),
             &format,
         ),
         Command::Completions { shell } => {

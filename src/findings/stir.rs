@@ -65,3 +65,179 @@ pub struct BlockingNoticeDetails {
     pub answers: usize,
     pub notices: Vec<Notice>,
 }
+
+/// Who signed a call, as its certificate says (`stir.signer`, and beside each `listen.call` and
+/// `verify-identity` result). FCC 24-120: since 2025-09-18 a provider may let a third party sign its
+/// calls only with the provider's own SPC token certificate, so an SPC that is not the carrier's
+/// (`--expect-spc`) means a third party signed with its own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct SignerDetails {
+    /// The SPC of the certificate's TNAuthList (exactly one, or none).
+    pub spc: Option<String>,
+    /// The SPC its subject CN states (`SHAKEN <SPC>`).
+    pub cn_spc: Option<String>,
+    pub subject: Option<String>,
+    pub issuer: Option<String>,
+    /// A, B or C.
+    pub attestation: Option<String>,
+    /// `good`, `revoked` or `undetermined` (the STI-PA CRL).
+    pub revocation: Option<String>,
+    /// The Identity's verdict: `valid`, `chain_not_verified` or `invalid`.
+    pub verdict: Option<String>,
+    /// The carrier's own SPCs (`--expect-spc`); empty when not given.
+    pub expected_spc: Vec<String>,
+    /// Whether the signing SPC is one of `expected_spc`; `None` when either is unknown.
+    pub own_certificate: Option<bool>,
+}
+
+/// The worst status a finding can carry here, as this module judges it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judged {
+    Pass,
+    Info,
+    Warn,
+    Fail,
+}
+
+impl SignerDetails {
+    /// Whether `spc` is one of `expected` (`None` when either side is unknown).
+    pub fn own(spc: Option<&str>, expected: &[String]) -> Option<bool> {
+        let spc = spc?;
+        (!expected.is_empty()).then(|| expected.iter().any(|e| e.eq_ignore_ascii_case(spc)))
+    }
+
+    /// The status and sentence of the signer: a revoked certificate or another provider's SPC
+    /// fail; CN and TNAuthList disagreeing warns; the carrier's own SPC passes; an SPC with
+    /// nothing to compare it with is information.
+    pub fn judge(&self) -> (Judged, String) {
+        let who = self.describe();
+        if self.spc.is_none() && self.subject.is_none() {
+            return (Judged::Info, "no signing certificate to read".into());
+        }
+        if self.revocation.as_deref() == Some("revoked") {
+            return (Judged::Fail, format!("{who}: the certificate is revoked"));
+        }
+        if self.own_certificate == Some(false) {
+            return (
+                Judged::Fail,
+                format!(
+                    "{who}: not the carrier's own SPC ({}); a third party signed with its own certificate (FCC 24-120: since 2025-09-18 only the provider's own SPC token certificate may be used)",
+                    self.expected_spc.join(", ")
+                ),
+            );
+        }
+        if let (Some(a), Some(b)) = (&self.spc, &self.cn_spc)
+            && a != b
+        {
+            return (
+                Judged::Warn,
+                format!("{who}: the CN names SPC {b}, the TNAuthList {a}"),
+            );
+        }
+        match self.own_certificate {
+            Some(true) => (Judged::Pass, format!("{who}: the carrier's own SPC")),
+            _ => (
+                Judged::Info,
+                format!("{who} (give --expect-spc to check it is the carrier's own)"),
+            ),
+        }
+    }
+
+    fn describe(&self) -> String {
+        let mut s = format!(
+            "signed by SPC {}",
+            self.spc.as_deref().unwrap_or("(none in TNAuthList)")
+        );
+        if let Some(a) = &self.attestation {
+            s.push_str(&format!(", attestation {a}"));
+        }
+        if let Some(r) = &self.revocation {
+            s.push_str(&format!(", revocation {r}"));
+        }
+        if let Some(i) = &self.issuer {
+            s.push_str(&format!(", issued by {i}"));
+        }
+        s
+    }
+
+    /// Question 12's answer: who signed, with what, and whether it was the carrier's own.
+    pub fn answer(&self) -> String {
+        let own = match self.own_certificate {
+            Some(true) => "; the carrier signed with its own certificate",
+            Some(false) => "; NOT the carrier's own certificate (a third party signed)",
+            None => "; own certificate not checked (no --expect-spc)",
+        };
+        format!("Delivered {}{own}.", self.describe())
+    }
+
+    /// Policy rule `own_spc_required`: `Ok(Ok(fact))`, `Ok(Err(violation))`, or `Err(why)` when the
+    /// details cannot tell.
+    pub fn own_spc_rule(&self) -> Result<Result<String, String>, String> {
+        match (self.own_certificate, &self.spc) {
+            (Some(true), Some(s)) => Ok(Ok(format!("signed with the carrier's own SPC {s}"))),
+            (Some(false), Some(s)) => Ok(Err(format!(
+                "signed with SPC {s}, not the carrier's ({})",
+                self.expected_spc.join(", ")
+            ))),
+            (_, None) => Err("no signing SPC was read".into()),
+            (None, _) => Err("no --expect-spc was given, so the SPC was not compared".into()),
+        }
+    }
+}
+
+/// `stir.rcd`: the Rich Call Data a delivered call carried (RFC 9795 `rcd`, RFC 9796 Call-Info),
+/// and whether the name the far end displays is the signed one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct RcdDetails {
+    /// The loop-call case whose delivered INVITE this is.
+    pub case: String,
+    /// The signed display name (`nam`).
+    pub nam: Option<String>,
+    /// The display-name the far end shows (P-Asserted-Identity, else From).
+    pub displayed_name: Option<String>,
+    /// `rcd_integrity` check outcome and detail, when run.
+    pub integrity: Option<String>,
+    pub integrity_failed: bool,
+    /// Call-Info RCD URIs (unsigned unless an `rcdi` covers them).
+    pub call_info: Vec<String>,
+}
+
+impl RcdDetails {
+    /// What question 11's answer adds: a mismatched name or failed integrity, else nothing.
+    pub fn answer_part(&self) -> Option<String> {
+        match self.judge() {
+            (Judged::Warn | Judged::Fail, s) => Some(format!("RCD: {s}")),
+            _ => None,
+        }
+    }
+
+    /// A displayed name differing from the signed `nam` warns (a caller shows a name it was not
+    /// vouched for); failed `rcdi` integrity fails; no RCD at all is information.
+    pub fn judge(&self) -> (Judged, String) {
+        if self.integrity_failed {
+            return (
+                Judged::Fail,
+                format!(
+                    "RCD integrity failed: {}",
+                    self.integrity.as_deref().unwrap_or_default()
+                ),
+            );
+        }
+        match (&self.nam, &self.displayed_name) {
+            (Some(n), Some(d)) if n.trim() != d.trim() => (
+                Judged::Warn,
+                format!("the far end displays {d:?} but the signed name (nam) is {n:?}"),
+            ),
+            (Some(n), _) => (Judged::Pass, format!("signed name {n:?} delivered")),
+            (None, Some(d)) if !self.call_info.is_empty() => (
+                Judged::Warn,
+                format!(
+                    "display-name {d:?} and Call-Info RCD delivered, no signed RCD (RFC 9796 content is unsigned)"
+                ),
+            ),
+            (None, _) => (Judged::Info, "no Rich Call Data delivered".into()),
+        }
+    }
+}

@@ -44,6 +44,9 @@ fn unreachable_identity() -> RequestIdentity {
         identities: vec![stir::verify::absent()],
         not_verified: 0,
         carrier: Vec::new(),
+        displayed_name: None,
+        call_info_rcd: Vec::new(),
+        signers: Vec::new(),
     }
 }
 
@@ -108,7 +111,17 @@ pub fn identity_sentence(id: &RequestIdentity) -> (Status, String) {
 }
 
 pub fn call_finding(rec: &Inbound, id: &RequestIdentity) -> Finding {
-    let (status, sentence) = identity_sentence(id);
+    let (mut status, mut sentence) = identity_sentence(id);
+    for (j, remark) in stir::signer::remarks(id) {
+        let s = match j {
+            crate::findings::stir::Judged::Fail => Status::Fail,
+            _ => Status::Warn,
+        };
+        if s.badness() > status.badness() {
+            status = s;
+        }
+        sentence.push_str(&format!("; {remark}"));
+    }
     let summary = format!(
         "call from {} to {}: {sentence}",
         id.caller.as_deref().unwrap_or("an unknown caller"),

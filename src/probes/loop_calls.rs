@@ -16,7 +16,9 @@ use serde_json::json;
 
 use super::media::call_endpoints;
 use crate::call::{self, InviteOptions, Offer};
-use crate::findings::stir::{BlockingNoticeDetails, CallRateDetails, LoopCallDetails, Notice};
+use crate::findings::stir::{
+    BlockingNoticeDetails, CallRateDetails, Judged, LoopCallDetails, Notice,
+};
 use crate::listen::{Inbound, ListenConfig, Listener};
 use crate::probe::{BoxFuture, Context, Probe, Safety};
 use crate::report::{Evidence, Finding, Severity, Status};
@@ -41,6 +43,8 @@ pub const SPOOF_PAI: &str = "spoof.asserted_identity";
 pub const ANONYMOUS: &str = "spit.anonymous";
 pub const RATE: &str = "spit.call_rate";
 pub const NOTICE: &str = "spit.blocking_notice";
+pub const SIGNER: &str = "stir.signer";
+pub const RCD: &str = "stir.rcd";
 
 /// What the loop calls need besides the call policy.
 #[derive(Clone, Default)]
@@ -289,7 +293,16 @@ fn called_number(m: &Message) -> Option<String> {
 }
 
 async fn run(ctx: &Context) -> Vec<Finding> {
-    let ids = [ATTESTATION, SPOOF_FROM, SPOOF_PAI, ANONYMOUS, RATE, NOTICE];
+    let ids = [
+        ATTESTATION,
+        SIGNER,
+        RCD,
+        SPOOF_FROM,
+        SPOOF_PAI,
+        ANONYMOUS,
+        RATE,
+        NOTICE,
+    ];
     let all = |status: Status, why: String| -> Vec<Finding> {
         ids.iter()
             .map(|id| Finding::of(id, status, why.clone()))
@@ -316,11 +329,7 @@ async fn run(ctx: &Context) -> Vec<Finding> {
         .loop_calls
         .verify
         .clone()
-        .unwrap_or_else(|| VerifyContext {
-            now: 0,
-            sti_roots: None,
-            fetcher: stir::X5uFetcher::with_web_roots(),
-        });
+        .unwrap_or_else(|| VerifyContext::bare(0));
     let uri = call::request_uri(&r.number, &ctx.uri_host(&ep), ep.port.get());
     let mut auth = ctx.config.calls.credentials.clone().map(DigestClient::new);
     let mut outcomes = Vec::new();
@@ -361,6 +370,8 @@ async fn run(ctx: &Context) -> Vec<Finding> {
     listener.stop().await;
     [
         attestation(&outcomes[0], &r),
+        signer(&outcomes[0], &r),
+        rcd(&outcomes[..3]),
         spoof(SPOOF_FROM, &outcomes[1], &r),
         spoof(SPOOF_PAI, &outcomes[2], &r),
         anonymous(&outcomes[3]),
@@ -542,6 +553,77 @@ fn attestation(o: &Outcome, r: &Ready) -> Finding {
         format!("call from your number {}: {summary}", r.owned),
         Some(o),
     )
+}
+
+fn status_of(j: Judged) -> Status {
+    match j {
+        Judged::Pass => Status::Pass,
+        Judged::Info => Status::Info,
+        Judged::Warn => Status::Warn,
+        Judged::Fail => Status::Fail,
+    }
+}
+
+/// `stir.signer`: the certificate behind the owned-number call's Identity, judged by its details.
+fn signer(o: &Outcome, r: &Ready) -> Finding {
+    let Some(id) = &o.identity else {
+        let (s, why) = undelivered(o);
+        return finding(
+            SIGNER,
+            s,
+            format!("call from your number {}: {why}", r.owned),
+            None,
+        )
+        .evidence(o.evidence.clone());
+    };
+    let Some(d) = stir::signer::of_call(id) else {
+        return finding(
+            SIGNER,
+            Status::Info,
+            format!(
+                "call from your number {}: delivered without a PASSporT, so no signer to read",
+                r.owned
+            ),
+            None,
+        )
+        .evidence(o.evidence.clone());
+    };
+    let (j, sentence) = d.judge();
+    finding(
+        SIGNER,
+        status_of(j),
+        format!("call from your number {}: {sentence}", r.owned),
+        None,
+    )
+    .with_details(&d)
+    .evidence(o.evidence.clone())
+}
+
+/// `stir.rcd`: the first delivered call (owned, then the spoofing ones) that carried any RCD, else
+/// the owned call's.
+fn rcd(outcomes: &[Outcome]) -> Finding {
+    let delivered: Vec<(&Outcome, &RequestIdentity)> = outcomes
+        .iter()
+        .filter_map(|o| o.identity.as_ref().map(|i| (o, i)))
+        .collect();
+    let Some((o, id)) = delivered
+        .iter()
+        .find(|(_, i)| i.identities.iter().any(|x| x.rcd.is_some()) || !i.call_info_rcd.is_empty())
+        .or(delivered.first())
+    else {
+        return finding(
+            RCD,
+            Status::Skipped,
+            "no loop call was delivered, so no Rich Call Data to read".into(),
+            None,
+        );
+    };
+    let case = json!(o.case).as_str().unwrap_or_default().to_string();
+    let d = stir::signer::rcd(&case, id);
+    let (j, sentence) = d.judge();
+    finding(RCD, status_of(j), format!("{case} call: {sentence}"), None)
+        .with_details(&d)
+        .evidence(o.evidence.clone())
 }
 
 fn spoof(id: &str, o: &Outcome, r: &Ready) -> Finding {

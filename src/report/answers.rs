@@ -125,7 +125,51 @@ fn typed(r: &Report, question: u8, measured: &[&Finding]) -> Option<String> {
         8 => one(flood(r, measured, ids::DOS_OPTIONS_FLOOD.id)),
         9 => one(malformed(r, measured)),
         10 => one(suites(measured)),
+        11 => one(spoofing(r, measured)),
+        12 => one(signer(measured)),
         _ => None,
+    }
+}
+
+/// Question 12: the signer of the call from your own number (or of an inbound call), as its
+/// details state it (`SignerDetails::answer`).
+fn signer(measured: &[&Finding]) -> Option<String> {
+    let from_listen = |f: &Finding| -> Option<crate::findings::stir::SignerDetails> {
+        let d = ids::LISTEN_CALL.read(f).ok()?;
+        serde_json::from_value(d.identity?.get("signers")?.get(0)?.clone()).ok()
+    };
+    measured
+        .iter()
+        .find_map(|f| {
+            ids::STIR_SIGNER
+                .read(f)
+                .ok()
+                .filter(|d| d.spc.is_some() || d.subject.is_some())
+        })
+        .or_else(|| measured.iter().find_map(|f| from_listen(f)))
+        .map(|d| d.answer())
+}
+
+/// Question 11: the deciding spoofing finding, and an RCD name mismatch when one was seen.
+fn spoofing(r: &Report, measured: &[&Finding]) -> Option<String> {
+    let rest: Vec<&Finding> = measured
+        .iter()
+        .copied()
+        .filter(|f| f.id != ids::STIR_RCD.id)
+        .collect();
+    let rcd = measured
+        .iter()
+        .find_map(|f| ids::STIR_RCD.read(f).ok())
+        .and_then(|d| d.answer_part());
+    let base = if rest.is_empty() {
+        String::new()
+    } else {
+        deciding(r, &rest)
+    };
+    match (base.is_empty(), rcd) {
+        (_, None) => None,
+        (true, Some(x)) => Some(x),
+        (false, Some(x)) => Some(format!("{base}; {x}")),
     }
 }
 

@@ -306,6 +306,7 @@ fn cli_reports_each_inbound_calls_identity() {
         .arg(&pki.root_pem)
         .arg("--x5u-ca-file")
         .arg(&server.web.ca_pem)
+        .args(["--fetch-allow", sti::FETCH_ALLOW])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

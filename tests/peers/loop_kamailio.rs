@@ -179,6 +179,8 @@ fn probe(
         &root,
         "--x5u-ca-file",
         &ca,
+        "--fetch-allow",
+        sti::FETCH_ALLOW,
         "--max-calls",
         "30",
     ];

@@ -138,6 +138,10 @@ pub struct Rules {
     /// Reads `spoof.caller_id` / `spoof.asserted_identity` details `spoof_went_through`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spoofed_calls_refused: Option<bool>,
+    /// Reads `stir.signer` details `own_certificate` (`--expect-spc`): the call from your own number
+    /// was signed with the carrier's own SPC, not a third party's (FCC 24-120).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_spc_required: Option<bool>,
 }
 
 /// A SHAKEN attestation level, `A` (full) to `C` (gateway).
