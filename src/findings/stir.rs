@@ -4,6 +4,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Status;
+
 /// One loop call (`stir.attestation`, `spoof.caller_id`, `spoof.asserted_identity`, `spit.anonymous`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
@@ -91,15 +93,6 @@ pub struct SignerDetails {
     pub own_certificate: Option<bool>,
 }
 
-/// The worst status a finding can carry here, as this module judges it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Judged {
-    Pass,
-    Info,
-    Warn,
-    Fail,
-}
-
 impl SignerDetails {
     /// Whether `spc` is one of `expected` (`None` when either side is unknown).
     pub fn own(spc: Option<&str>, expected: &[String]) -> Option<bool> {
@@ -110,17 +103,17 @@ impl SignerDetails {
     /// The status and sentence of the signer: a revoked certificate or another provider's SPC
     /// fail; CN and TNAuthList disagreeing warns; the carrier's own SPC passes; an SPC with
     /// nothing to compare it with is information.
-    pub fn judge(&self) -> (Judged, String) {
+    pub fn judge(&self) -> (Status, String) {
         let who = self.describe();
         if self.spc.is_none() && self.subject.is_none() {
-            return (Judged::Info, "no signing certificate to read".into());
+            return (Status::Info, "no signing certificate to read".into());
         }
         if self.revocation.as_deref() == Some("revoked") {
-            return (Judged::Fail, format!("{who}: the certificate is revoked"));
+            return (Status::Fail, format!("{who}: the certificate is revoked"));
         }
         if self.own_certificate == Some(false) {
             return (
-                Judged::Fail,
+                Status::Fail,
                 format!(
                     "{who}: not the carrier's own SPC ({}); a third party signed with its own certificate (FCC 24-120: since 2025-09-18 only the provider's own SPC token certificate may be used)",
                     self.expected_spc.join(", ")
@@ -131,14 +124,14 @@ impl SignerDetails {
             && a != b
         {
             return (
-                Judged::Warn,
+                Status::Warn,
                 format!("{who}: the CN names SPC {b}, the TNAuthList {a}"),
             );
         }
         match self.own_certificate {
-            Some(true) => (Judged::Pass, format!("{who}: the carrier's own SPC")),
+            Some(true) => (Status::Pass, format!("{who}: the carrier's own SPC")),
             _ => (
-                Judged::Info,
+                Status::Info,
                 format!("{who} (give --expect-spc to check it is the carrier's own)"),
             ),
         }
@@ -208,17 +201,17 @@ impl RcdDetails {
     /// What question 11's answer adds: a mismatched name or failed integrity, else nothing.
     pub fn answer_part(&self) -> Option<String> {
         match self.judge() {
-            (Judged::Warn | Judged::Fail, s) => Some(format!("RCD: {s}")),
+            (Status::Warn | Status::Fail, s) => Some(format!("RCD: {s}")),
             _ => None,
         }
     }
 
     /// A displayed name differing from the signed `nam` warns (a caller shows a name it was not
     /// vouched for); failed `rcdi` integrity fails; no RCD at all is information.
-    pub fn judge(&self) -> (Judged, String) {
+    pub fn judge(&self) -> (Status, String) {
         if self.integrity_failed {
             return (
-                Judged::Fail,
+                Status::Fail,
                 format!(
                     "RCD integrity failed: {}",
                     self.integrity.as_deref().unwrap_or_default()
@@ -227,17 +220,95 @@ impl RcdDetails {
         }
         match (&self.nam, &self.displayed_name) {
             (Some(n), Some(d)) if n.trim() != d.trim() => (
-                Judged::Warn,
+                Status::Warn,
                 format!("the far end displays {d:?} but the signed name (nam) is {n:?}"),
             ),
-            (Some(n), _) => (Judged::Pass, format!("signed name {n:?} delivered")),
+            (Some(n), _) => (Status::Pass, format!("signed name {n:?} delivered")),
             (None, Some(d)) if !self.call_info.is_empty() => (
-                Judged::Warn,
+                Status::Warn,
                 format!(
                     "display-name {d:?} and Call-Info RCD delivered, no signed RCD (RFC 9796 content is unsigned)"
                 ),
             ),
-            (None, _) => (Judged::Info, "no Rich Call Data delivered".into()),
+            (None, _) => (Status::Info, "no Rich Call Data delivered".into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signer(spc: &str, expected: &[&str]) -> SignerDetails {
+        let expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+        SignerDetails {
+            own_certificate: SignerDetails::own(Some(spc), &expected),
+            spc: Some(spc.into()),
+            cn_spc: Some(spc.into()),
+            subject: Some(format!("CN=SHAKEN {spc}")),
+            issuer: Some("CN=STI-CA".into()),
+            attestation: Some("A".into()),
+            revocation: Some("good".into()),
+            verdict: Some("valid".into()),
+            expected_spc: expected,
+        }
+    }
+
+    #[test]
+    fn signer_judging_answers_and_policy() {
+        let own = signer("1234", &["1234", "567J"]);
+        assert_eq!(own.judge().0, Status::Pass);
+        assert!(
+            own.answer()
+                .contains("the carrier signed with its own certificate")
+        );
+        assert!(own.own_spc_rule().unwrap().is_ok());
+
+        let third = signer("5678", &["1234"]);
+        let (s, why) = third.judge();
+        assert_eq!(s, Status::Fail);
+        assert!(why.contains("FCC 24-120"), "{why}");
+        assert!(third.answer().contains("NOT the carrier's own"));
+        assert!(third.own_spc_rule().unwrap().is_err());
+
+        let unknown = signer("1234", &[]);
+        assert_eq!(unknown.judge().0, Status::Info);
+        assert!(
+            unknown.own_spc_rule().is_err(),
+            "not measured without --expect-spc"
+        );
+
+        let revoked = SignerDetails {
+            revocation: Some("revoked".into()),
+            ..own.clone()
+        };
+        assert_eq!(revoked.judge().0, Status::Fail);
+        let cn = SignerDetails {
+            cn_spc: Some("9999".into()),
+            ..own
+        };
+        assert_eq!(cn.judge().0, Status::Warn);
+        assert_eq!(SignerDetails::default().judge().0, Status::Info);
+    }
+
+    #[test]
+    fn rcd_judging_and_question_11() {
+        let shown = |nam: Option<&str>, shown: Option<&str>| RcdDetails {
+            nam: nam.map(str::to_string),
+            displayed_name: shown.map(str::to_string),
+            ..RcdDetails::default()
+        };
+        assert_eq!(shown(Some("Acme"), Some("Acme")).judge().0, Status::Pass);
+        let bad = shown(Some("Acme"), Some("Your Bank"));
+        assert_eq!(bad.judge().0, Status::Warn);
+        assert!(bad.answer_part().unwrap().contains("Your Bank"));
+        assert_eq!(shown(None, None).judge().0, Status::Info);
+        assert!(shown(None, None).answer_part().is_none());
+        let failed = RcdDetails {
+            integrity_failed: true,
+            integrity: Some("/jcl: sha256 mismatch".into()),
+            ..RcdDetails::default()
+        };
+        assert_eq!(failed.judge().0, Status::Fail);
     }
 }

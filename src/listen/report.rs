@@ -112,11 +112,7 @@ pub fn identity_sentence(id: &RequestIdentity) -> (Status, String) {
 
 pub fn call_finding(rec: &Inbound, id: &RequestIdentity) -> Finding {
     let (mut status, mut sentence) = identity_sentence(id);
-    for (j, remark) in stir::signer::remarks(id) {
-        let s = match j {
-            crate::findings::stir::Judged::Fail => Status::Fail,
-            _ => Status::Warn,
-        };
+    for (s, remark) in stir::signer::remarks(id) {
         if s.badness() > status.badness() {
             status = s;
         }

@@ -15,13 +15,11 @@ use serde_json::json;
 
 use super::media::call_endpoints;
 use crate::call::{self, InviteOptions, Offer};
-use crate::findings::stir::{
-    BlockingNoticeDetails, CallRateDetails, Judged, LoopCallDetails, Notice,
-};
+use crate::findings::stir::{BlockingNoticeDetails, CallRateDetails, LoopCallDetails, Notice};
+use crate::findings::{Evidence, Finding, Severity, Status};
 use crate::listen::{Inbound, ListenConfig, Listener};
 use crate::probe::{BoxFuture, Context, Probe, Safety};
 pub use crate::probe::{DEFAULT_SPOOF, LoopSettings};
-use crate::findings::{Evidence, Finding, Severity, Status};
 use crate::sip::Message;
 use crate::sip::digest::DigestClient;
 use crate::stir::{self, RequestIdentity, Verdict, VerifyContext, passport::canonical_tn};
@@ -524,15 +522,6 @@ fn attestation(o: &Outcome, r: &Ready) -> Finding {
     )
 }
 
-fn status_of(j: Judged) -> Status {
-    match j {
-        Judged::Pass => Status::Pass,
-        Judged::Info => Status::Info,
-        Judged::Warn => Status::Warn,
-        Judged::Fail => Status::Fail,
-    }
-}
-
 /// `stir.signer`: the certificate behind the owned-number call's Identity, judged by its details.
 fn signer(o: &Outcome, r: &Ready) -> Finding {
     let Some(id) = &o.identity else {
@@ -560,7 +549,7 @@ fn signer(o: &Outcome, r: &Ready) -> Finding {
     let (j, sentence) = d.judge();
     finding(
         SIGNER,
-        status_of(j),
+        j,
         format!("call from your number {}: {sentence}", r.owned),
         None,
     )
@@ -590,7 +579,7 @@ fn rcd(outcomes: &[Outcome]) -> Finding {
     let case = json!(o.case).as_str().unwrap_or_default().to_string();
     let d = stir::signer::rcd(&case, id);
     let (j, sentence) = d.judge();
-    finding(RCD, status_of(j), format!("{case} call: {sentence}"), None)
+    finding(RCD, j, format!("{case} call: {sentence}"), None)
         .with_details(&d)
         .evidence(o.evidence.clone())
 }

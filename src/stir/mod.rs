@@ -77,7 +77,7 @@ impl RequestIdentity {
     pub fn signer_failed(&self) -> bool {
         self.signers
             .iter()
-            .any(|s| s.judge().0 == crate::findings::stir::Judged::Fail)
+            .any(|s| s.judge().0 == crate::findings::Status::Fail)
     }
 
     /// The attestation the carrier's own indication states, if any.

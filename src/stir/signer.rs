@@ -69,17 +69,17 @@ pub fn rcd(case: &str, r: &RequestIdentity) -> RcdDetails {
 
 /// What the signer and RCD details add to a request's verdict: each judged sentence worse than
 /// information (a failing or warning signer, a mismatched or failed RCD).
-pub fn remarks(r: &RequestIdentity) -> Vec<(crate::findings::stir::Judged, String)> {
-    use crate::findings::stir::Judged;
+pub fn remarks(r: &RequestIdentity) -> Vec<(crate::findings::Status, String)> {
+    use crate::findings::Status;
     let mut out = Vec::new();
     if let Some(s) = of_call(r) {
         let (j, t) = s.judge();
-        if matches!(j, Judged::Warn | Judged::Fail) {
+        if matches!(j, Status::Warn | Status::Fail) {
             out.push((j, t));
         }
     }
     let (j, t) = rcd("", r).judge();
-    if matches!(j, Judged::Warn | Judged::Fail) {
+    if matches!(j, Status::Warn | Status::Fail) {
         out.push((j, t));
     }
     out

@@ -70,10 +70,10 @@ pub fn render(r: &RequestIdentity) -> String {
     for sg in &r.signers {
         let (j, sentence) = sg.judge();
         let mark = match j {
-            crate::findings::stir::Judged::Fail => "FAIL",
-            crate::findings::stir::Judged::Warn => "warn",
-            crate::findings::stir::Judged::Pass => "pass",
-            crate::findings::stir::Judged::Info => "info",
+            crate::findings::Status::Fail => "FAIL",
+            crate::findings::Status::Warn => "warn",
+            crate::findings::Status::Pass => "pass",
+            _ => "info",
         };
         let _ = writeln!(
             s,

@@ -204,7 +204,13 @@ fn one<'a>(r: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
 
 #[test]
 fn signing_carrier_attests_the_owned_number_a_and_spoofed_ones_c() {
-    let pki = StiPki::new();
+    let crl = sti::HttpFiles::start();
+    let pki = StiPki::with_crl_url(&crl.url("/sti-pa.crl"));
+    crl.put(
+        "/sti-pa.crl",
+        "application/pkix-crl",
+        &pki.crl(&["revoked"]),
+    );
     let server = X5uServer::start(&[("sp.pem", sti::ok_answer(&pki.chain("good")))]);
     let dir = tempfile::tempdir().unwrap();
     let listen = free_udp();
@@ -212,7 +218,7 @@ fn signing_carrier_attests_the_owned_number_a_and_spoofed_ones_c() {
     let policy = dir.path().join("policy.toml");
     std::fs::write(
         &policy,
-        "name = \"loop\"\n[rules]\nmin_owned_attestation = \"A\"\nspoofed_calls_refused = true\n",
+        "name = \"loop\"\n[rules]\nmin_owned_attestation = \"A\"\nspoofed_calls_refused = true\nown_spc_required = true\n",
     )
     .unwrap();
     let r = probe(
@@ -220,7 +226,7 @@ fn signing_carrier_attests_the_owned_number_a_and_spoofed_ones_c() {
         listen,
         &pki,
         &server.web.ca_pem,
-        &["--policy", policy.to_str().unwrap()],
+        &["--policy", policy.to_str().unwrap(), "--expect-spc", "1234"],
     );
     let rule = |name: &str| {
         r["policy"]["rules"]
@@ -233,6 +239,18 @@ fn signing_carrier_attests_the_owned_number_a_and_spoofed_ones_c() {
     };
     assert_eq!(rule("min_owned_attestation")["outcome"], "pass");
     assert_eq!(rule("spoofed_calls_refused")["outcome"], "fail");
+    assert_eq!(rule("own_spc_required")["outcome"], "pass");
+    // The signer: the carrier's own SPC, its certificate not on the STI-PA CRL (fetched from
+    // the loopback CRL server).
+    let signer = one(&r, "stir.signer");
+    assert_eq!(signer["status"], "pass", "{signer:#}");
+    assert_eq!(signer["details"]["spc"], "1234");
+    assert_eq!(signer["details"]["own_certificate"], true);
+    assert_eq!(signer["details"]["revocation"], "good");
+    assert_eq!(signer["details"]["attestation"], "A");
+    assert!(crl.hits() >= 1);
+    // secsipid signs no RCD: nothing to compare.
+    assert_eq!(one(&r, "stir.rcd")["status"], "info", "{r:#}");
     let att = one(&r, "stir.attestation");
     assert_eq!(att["status"], "pass", "{att:#}\n{}", k.log_text());
     assert_eq!(att["details"]["attestation"], "A");
@@ -245,10 +263,22 @@ fn signing_carrier_attests_the_owned_number_a_and_spoofed_ones_c() {
             .all(|c| c["outcome"] == "pass" || c["outcome"] == "skipped"),
         "{checks:#?}"
     );
-    // secsipid adds no Date, so that check has nothing to look at; every other check passed.
+    // secsipid adds no Date and no RCD, and the PASSporT is not a div: those checks have nothing
+    // to look at; every other check passed.
+    let skipped: Vec<&str> = checks
+        .iter()
+        .filter(|c| c["outcome"] == "skipped")
+        .map(|c| c["check"].as_str().unwrap())
+        .collect();
     assert_eq!(
-        checks.iter().filter(|c| c["outcome"] == "skipped").count(),
-        1,
+        skipped,
+        [
+            "date_fresh",
+            "div_target",
+            "rcd",
+            "rcd_integrity",
+            "rcd_name"
+        ],
         "{checks:#?}"
     );
     for id in ["spoof.caller_id", "spoof.asserted_identity"] {
