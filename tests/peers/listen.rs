@@ -368,3 +368,91 @@ fn cli_reports_each_inbound_calls_identity() {
     let summary = support::findings(&report, "listen.summary");
     assert_eq!(summary[0]["details"]["invites"], 2, "{:#}", summary[0]);
 }
+
+/// While listening, a hostile INVITE naming an x5u at a private or metadata address gets no fetch:
+/// the call is a fail whose check says "refused without connecting" (no --fetch-allow here, so even
+/// loopback would be refused), and an INVITE signed by a third party's SPC fails under --expect-spc.
+#[test]
+fn hostile_x5u_urls_are_refused_while_listening() {
+    use support::sti::{self, DEST, ORIG};
+    let pki = sti::StiPki::new();
+    let port = {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("listen.json");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sipcheck"))
+        .args([
+            "listen",
+            &format!("127.0.0.1:{port}"),
+            "--duration",
+            "3s",
+            "--format",
+            "json",
+            "--expect-spc",
+            "1234",
+            "-o",
+        ])
+        .arg(&out_file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let signer = &pki.leaf("good").signer;
+    let calls: Vec<String> = [
+        "https://10.0.0.1/cert.pem",
+        "https://169.254.169.254/latest/meta-data/cert.pem",
+        "https://[::ffff:192.168.1.1]/cert.pem",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, x5u)| {
+        let id = sti::identity(
+            &sti::token(&sti::jose(x5u), &sti::claims("A", sti::now()), signer),
+            x5u,
+        );
+        sti::invite(ORIG, DEST, &[format!("Identity: {id}")])
+            .replace("sti-test@", &format!("h{i}@"))
+            .replace("sti1", &format!("h{i}"))
+    })
+    .collect();
+    for call in &calls {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut buf = [0u8; 4096];
+        while Instant::now() < deadline {
+            sock.send_to(call.as_bytes(), ("127.0.0.1", port)).unwrap();
+            if let Ok(n) = sock.recv(&mut buf)
+                && buf[..n].starts_with(b"SIP/2.0 1")
+            {
+                break;
+            }
+        }
+    }
+    let out = support::wait_bounded(child, 60);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
+    let calls = support::findings(&report, "listen.call");
+    assert_eq!(calls.len(), 3, "{report:#}");
+    for c in calls {
+        assert_eq!(c["status"], "fail", "{c:#}");
+        let first = &c["details"]["identity"]["identities"][0];
+        assert_eq!(first["failure"]["check"], "x5u_fetch", "{c:#}");
+        assert!(
+            first["failure"]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("refused without connecting"),
+            "{c:#}"
+        );
+    }
+}

@@ -251,6 +251,20 @@ fn signing_carrier_attests_the_owned_number_a_and_spoofed_ones_c() {
     assert!(crl.hits() >= 1);
     // secsipid signs no RCD: nothing to compare.
     assert_eq!(one(&r, "stir.rcd")["status"], "info", "{r:#}");
+    // The answer sheet's question 12 states the signer, attestation, revocation and ownership.
+    let report: sipcheck::report::Report = serde_json::from_value(r.clone()).unwrap();
+    let q12 = sipcheck::report::answers::all(&report)
+        .into_iter()
+        .find(|a| a.question.number == 12)
+        .unwrap();
+    for part in [
+        "SPC 1234",
+        "attestation A",
+        "revocation good",
+        "the carrier signed with its own certificate",
+    ] {
+        assert!(q12.text.contains(part), "{part}: {}", q12.text);
+    }
     let att = one(&r, "stir.attestation");
     assert_eq!(att["status"], "pass", "{att:#}\n{}", k.log_text());
     assert_eq!(att["details"]["attestation"], "A");

@@ -290,18 +290,35 @@ impl StiPki {
         c.raw_serial().to_vec()
     }
 
+    /// The intermediate's serial number, as DER integer content.
+    pub fn intermediate_serial(&self) -> Vec<u8> {
+        use x509_parser::prelude::FromDer;
+        let der = x509_parser::pem::parse_x509_pem(self.intermediate_pem.as_bytes())
+            .unwrap()
+            .1
+            .contents;
+        let (_, c) = x509_parser::certificate::X509Certificate::from_der(&der).unwrap();
+        c.raw_serial().to_vec()
+    }
+
     /// The STI-PA CRL (DER), signed by the root, revoking these leaves; next update in a day.
     pub fn crl(&self, revoked: &[&str]) -> Vec<u8> {
+        let serials: Vec<Vec<u8>> = revoked.iter().map(|n| self.serial(n)).collect();
+        self.crl_of(&serials)
+    }
+
+    /// The STI-PA CRL revoking these serial numbers.
+    pub fn crl_of(&self, serials: &[Vec<u8>]) -> Vec<u8> {
         let now = time::OffsetDateTime::now_utc();
         let params = CertificateRevocationListParams {
             this_update: now - time::Duration::hours(1),
             next_update: now + time::Duration::days(1),
             crl_number: SerialNumber::from(1u64),
             issuing_distribution_point: None,
-            revoked_certs: revoked
+            revoked_certs: serials
                 .iter()
-                .map(|n| RevokedCertParams {
-                    serial_number: SerialNumber::from_slice(&self.serial(n)),
+                .map(|serial| RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(serial),
                     revocation_time: now - time::Duration::hours(2),
                     reason_code: Some(RevocationReason::KeyCompromise),
                     invalidity_date: None,
