@@ -21,6 +21,13 @@ pub struct ListenCallDetails {
     /// indications), as `sipcheck verify-identity --format json` writes it.
     #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
     pub identity: Option<serde_json::Value>,
+    /// Who signed the call (the originating Identity's certificate), judged against
+    /// `--expect-spc`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<super::stir::SignerDetails>,
+    /// The Rich Call Data it carried and whether the displayed name is the signed one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rcd: Option<super::stir::RcdDetails>,
 }
 
 /// `listen.summary`: what reached the listener over the whole run.

@@ -129,6 +129,8 @@ pub fn call_finding(rec: &Inbound, id: &RequestIdentity) -> Finding {
         transport: Some(rec.transport),
         answered: rec.codes.clone(),
         identity: serde_json::to_value(id).ok(),
+        signer: stir::signer::of_call(id),
+        rcd: Some(stir::signer::rcd("inbound", id)),
     };
     ids::LISTEN_CALL
         .finding(status, summary)

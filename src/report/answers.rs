@@ -134,10 +134,7 @@ fn typed(r: &Report, question: u8, measured: &[&Finding]) -> Option<String> {
 /// Question 12: the signer of the call from your own number (or of an inbound call), as its
 /// details state it (`SignerDetails::answer`).
 fn signer(measured: &[&Finding]) -> Option<String> {
-    let from_listen = |f: &Finding| -> Option<crate::findings::stir::SignerDetails> {
-        let d = ids::LISTEN_CALL.read(f).ok()?;
-        serde_json::from_value(d.identity?.get("signers")?.get(0)?.clone()).ok()
-    };
+    let from_listen = |f: &Finding| ids::LISTEN_CALL.read(f).ok()?.signer;
     measured
         .iter()
         .find_map(|f| {
@@ -157,10 +154,13 @@ fn spoofing(r: &Report, measured: &[&Finding]) -> Option<String> {
         .copied()
         .filter(|f| f.id != ids::STIR_RCD.id)
         .collect();
-    let rcd = measured
-        .iter()
-        .find_map(|f| ids::STIR_RCD.read(f).ok())
-        .and_then(|d| d.answer_part());
+    let rcd = measured.iter().find_map(|f| {
+        ids::STIR_RCD
+            .read(f)
+            .ok()
+            .or_else(|| ids::LISTEN_CALL.read(f).ok()?.rcd)?
+            .answer_part()
+    });
     let base = if rest.is_empty() {
         String::new()
     } else {
