@@ -4,7 +4,42 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::Status;
+use super::{Finding, Status, ids};
+
+/// Question 12 over a report's measured findings: the signer of the owned-number loop call
+/// (`stir.signer`), else of the first inbound call (`listen.call`) that had one.
+pub fn signer_answer(measured: &[&Finding]) -> Option<String> {
+    let loop_call = measured.iter().find_map(|f| {
+        ids::STIR_SIGNER
+            .read(f)
+            .ok()
+            .filter(|d| d.spc.is_some() || d.subject.is_some())
+    });
+    loop_call
+        .or_else(|| {
+            measured
+                .iter()
+                .find_map(|f| ids::LISTEN_CALL.read(f).ok()?.signer)
+        })
+        .map(|d| d.answer())
+}
+
+/// What question 11 adds from Rich Call Data: the first mismatched name or failed integrity among
+/// the loop calls (`stir.rcd`) and inbound calls (`listen.call`).
+pub fn rcd_answer_part(measured: &[&Finding]) -> Option<String> {
+    measured.iter().find_map(|f| {
+        ids::STIR_RCD
+            .read(f)
+            .ok()
+            .or_else(|| ids::LISTEN_CALL.read(f).ok()?.rcd)?
+            .answer_part()
+    })
+}
+
+/// Policy rule `own_spc_required` on one `stir.signer` finding.
+pub fn own_spc_rule(f: &Finding) -> Result<Result<String, String>, String> {
+    ids::STIR_SIGNER.read(f)?.own_spc_rule()
+}
 
 /// One loop call (`stir.attestation`, `spoof.caller_id`, `spoof.asserted_identity`, `spit.anonymous`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

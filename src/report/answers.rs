@@ -9,8 +9,8 @@
 use super::group;
 use super::questions::{self, Question};
 use super::{Finding, Report, Status};
-use crate::findings::ids;
 use crate::findings::tls::{Grade, version::Version};
+use crate::findings::{ids, stir};
 
 /// Longest answer text before it is cut; the evidence is in the appendix.
 pub const MAX_CHARS: usize = 240;
@@ -126,51 +126,24 @@ fn typed(r: &Report, question: u8, measured: &[&Finding]) -> Option<String> {
         9 => one(malformed(r, measured)),
         10 => one(suites(measured)),
         11 => one(spoofing(r, measured)),
-        12 => one(signer(measured)),
+        12 => one(stir::signer_answer(measured)),
         _ => None,
     }
 }
 
-/// Question 12: the signer of the call from your own number (or of an inbound call), as its
-/// details state it (`SignerDetails::answer`).
-fn signer(measured: &[&Finding]) -> Option<String> {
-    let from_listen = |f: &Finding| ids::LISTEN_CALL.read(f).ok()?.signer;
-    measured
-        .iter()
-        .find_map(|f| {
-            ids::STIR_SIGNER
-                .read(f)
-                .ok()
-                .filter(|d| d.spc.is_some() || d.subject.is_some())
-        })
-        .or_else(|| measured.iter().find_map(|f| from_listen(f)))
-        .map(|d| d.answer())
-}
-
 /// Question 11: the deciding spoofing finding, and an RCD name mismatch when one was seen.
 fn spoofing(r: &Report, measured: &[&Finding]) -> Option<String> {
+    let rcd = stir::rcd_answer_part(measured)?;
     let rest: Vec<&Finding> = measured
         .iter()
         .copied()
         .filter(|f| f.id != ids::STIR_RCD.id)
         .collect();
-    let rcd = measured.iter().find_map(|f| {
-        ids::STIR_RCD
-            .read(f)
-            .ok()
-            .or_else(|| ids::LISTEN_CALL.read(f).ok()?.rcd)?
-            .answer_part()
-    });
-    let base = if rest.is_empty() {
-        String::new()
+    Some(if rest.is_empty() {
+        rcd
     } else {
-        deciding(r, &rest)
-    };
-    match (base.is_empty(), rcd) {
-        (_, None) => None,
-        (true, Some(x)) => Some(x),
-        (false, Some(x)) => Some(format!("{base}; {x}")),
-    }
+        format!("{}; {rcd}", deciding(r, &rest))
+    })
 }
 
 /// The endpoints of `fs` in the report's words ("udp, tcp, tls", "2 of 3 servers"), when more than one.

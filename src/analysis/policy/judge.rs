@@ -328,9 +328,12 @@ fn evaluate_rules(p: &Policy, r: &Report) -> Vec<(RuleOutcome, &'static [u8])> {
         push("spoofed_calls_refused", json!(true), &[11], res);
     }
     if rules.own_spc_required == Some(true) {
-        let res = judge(r, &[ids::STIR_SIGNER.id], false, |f| {
-            ids::STIR_SIGNER.read(f)?.own_spc_rule()
-        });
+        let res = judge(
+            r,
+            &[ids::STIR_SIGNER.id],
+            false,
+            crate::findings::stir::own_spc_rule,
+        );
         push("own_spc_required", json!(true), &[12], res);
     }
     for (id, max) in &p.findings {
