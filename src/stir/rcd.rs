@@ -188,12 +188,14 @@ pub fn name_matches(nam: Option<&str>, displayed: Option<&str>) -> Result<String
     }
 }
 
-/// Call-Info header fields carrying RCD (RFC 9796 §4: `purpose=jcard` or `purpose=icon`).
+/// Call-Info header fields carrying RCD (RFC 9796 §4: `purpose=jcard` or `purpose=icon`); at most
+/// 8 entries of each of the first 8 fields.
 pub fn call_info(msg: &Message) -> Vec<CallInfoRcd> {
     msg.headers_named("Call-Info")
         .take(8)
         .flat_map(|v| {
             v.split(',')
+                .take(8)
                 .map(str::trim)
                 .map(str::to_string)
                 .collect::<Vec<_>>()

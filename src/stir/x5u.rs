@@ -714,6 +714,8 @@ mod tests {
             "https://[::ffff:10.0.0.1]/c.pem",
             "https://[fe80::1]/c.pem",
             "https://127.0.0.1:9/c.pem",
+            // A name is resolved first (here from /etc/hosts), then its address refused.
+            "https://localhost:9/c.pem",
         ] {
             let e = f.fetch(url).await.unwrap_err();
             assert!(matches!(e, FetchError::Refused(_)), "{url}: {e}");
