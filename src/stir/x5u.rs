@@ -343,11 +343,15 @@ impl X5uFetcher {
     /// One GET on one connection; the answer whatever its status.
     async fn get(&self, u: &X5uUrl) -> Result<RawAnswer, FetchError> {
         let tcp = self.connect(u).await?;
-        let host = if u.host.contains(':') {
+        let mut host = if u.host.contains(':') {
             format!("[{}]", u.host)
         } else {
             u.host.clone()
         };
+        // RFC 9110 §7.2: the port goes into Host unless it is the scheme's default.
+        if u.port != if u.https { 443 } else { 80 } {
+            host = format!("{host}:{}", u.port);
+        }
         let req = format!(
             "GET {} HTTP/1.1\r\nHost: {host}\r\nAccept: application/pem-certificate-chain, application/pkix-crl, application/json, */*\r\nUser-Agent: sipcheck/{}\r\nConnection: close\r\n\r\n",
             u.path,
