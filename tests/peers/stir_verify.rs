@@ -770,6 +770,66 @@ fn x5u_at_private_addresses_is_refused_without_connecting() {
             "{detail}"
         );
     }
+    // Observed at the socket: an x5u on 127.0.0.2, where a listener waits, with only 127.0.0.1
+    // allowed. A connection attempt would complete into the listener's backlog; none arrives.
+    let trap = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
+    trap.set_nonblocking(true).unwrap();
+    let x5u = format!(
+        "https://127.0.0.2:{}/cert.pem",
+        trap.local_addr().unwrap().port()
+    );
+    let req = sti::invite(
+        ORIG,
+        DEST,
+        &[format!(
+            "Identity: {}",
+            sti::identity(
+                &sti::token(
+                    &sti::jose(&x5u),
+                    &sti::claims("A", sti::now()),
+                    &rig.pki.leaf("good").signer
+                ),
+                &x5u
+            )
+        )],
+    );
+    let file = dir.path().join("trap.sip");
+    std::fs::write(&file, req).unwrap();
+    let out = support::sipcheck(&[
+        "verify-identity",
+        file.to_str().unwrap(),
+        "--fetch-allow",
+        "127.0.0.1/32",
+        "--format",
+        "json",
+    ]);
+    let json = support::json(&out);
+    let fetch = check(&json["identities"][0], "x5u_fetch");
+    assert!(
+        fetch["detail"]
+            .as_str()
+            .unwrap()
+            .contains("refused without connecting"),
+        "{fetch}"
+    );
+    assert_eq!(
+        trap.accept().map(|_| ()).map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::WouldBlock),
+        "sipcheck connected to a refused address"
+    );
+    // The observer works: with 127.0.0.2 allowed the connection arrives (and the silent TLS
+    // handshake ends at the fetch deadline).
+    let out = support::sipcheck(&[
+        "verify-identity",
+        file.to_str().unwrap(),
+        "--fetch-allow",
+        "127.0.0.2/32",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        trap.accept().is_ok(),
+        "the allowed connection did not arrive"
+    );
 }
 
 /// What the specs make a "should" stays valid with a warn: an unreachable CRL (status
