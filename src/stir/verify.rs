@@ -234,6 +234,9 @@ pub struct CheckResult {
     pub check: Check,
     pub outcome: Outcome,
     pub detail: String,
+    /// The clause the check applies, on a warn or fail (the evidence of why).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub clause: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -339,10 +342,15 @@ impl Recorder {
         }
     }
     fn put(&mut self, check: Check, outcome: Outcome, detail: impl Into<String>) {
+        let clause = match outcome {
+            Outcome::Warn | Outcome::Fail => check.clause().to_string(),
+            _ => String::new(),
+        };
         self.results.push(CheckResult {
             check,
             outcome,
             detail: detail.into(),
+            clause,
         });
     }
     fn pass(&mut self, c: Check, d: impl Into<String>) {
@@ -1071,6 +1079,7 @@ fn finish(
                     check: *c,
                     outcome: Outcome::Skipped,
                     detail: r.skip_reason.clone(),
+                    clause: String::new(),
                 })
         })
         .collect();

@@ -881,6 +881,7 @@ fn should_rules_warn_and_keep_the_identity_valid() {
         );
         let c = check(first, name);
         assert_eq!(c["outcome"], "warn", "{file}: {c}");
+        assert!(!c["clause"].as_str().unwrap_or("").is_empty(), "{c}");
         assert!(c["detail"].as_str().unwrap().contains(says), "{file}: {c}");
     }
     // The good leaf: its CRL was fetched from the loopback server and says "not revoked".
