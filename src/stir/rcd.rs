@@ -188,6 +188,33 @@ pub fn name_matches(nam: Option<&str>, displayed: Option<&str>) -> Result<String
     }
 }
 
+/// RFC 9796 with RFC 9795: a Call-Info jCard the far end may render is the one the PASSporT signed
+/// (`jcl`), else it is unsigned.
+pub fn call_info_matches(
+    signed: Option<&RcdSummary>,
+    info: &[CallInfoRcd],
+) -> Result<String, String> {
+    let cards: Vec<&str> = info
+        .iter()
+        .filter(|c| c.purpose == "jcard")
+        .map(|c| c.uri.as_str())
+        .collect();
+    match (signed.and_then(|s| s.jcl.as_deref()), cards.as_slice()) {
+        (_, []) => Ok("no Call-Info jCard".into()),
+        (Some(jcl), cards) if cards.iter().all(|c| *c == jcl) => {
+            Ok("the Call-Info jCard is the signed jcl".into())
+        }
+        (Some(jcl), cards) => Err(format!(
+            "Call-Info jCard {} is not the signed jcl {jcl}",
+            cards.join(", ")
+        )),
+        (None, cards) => Err(format!(
+            "Call-Info jCard {} with no signed jcl (unsigned RCD)",
+            cards.join(", ")
+        )),
+    }
+}
+
 /// Call-Info header fields carrying RCD (RFC 9796 §4: `purpose=jcard` or `purpose=icon`); at most
 /// 8 entries of each of the first 8 fields.
 pub fn call_info(msg: &Message) -> Vec<CallInfoRcd> {
@@ -265,5 +292,18 @@ mod tests {
         assert_eq!(display_name("<sip:+1@h>"), None);
         assert!(name_matches(Some("Acme"), Some("Acme")).is_ok());
         assert!(name_matches(Some("Acme"), Some("Your Bank")).is_err());
+        let signed = RcdSummary {
+            jcl: Some("https://x.test/j.json".into()),
+            ..RcdSummary::default()
+        };
+        let card = |u: &str| CallInfoRcd {
+            uri: u.into(),
+            purpose: "jcard".into(),
+            call_reason: None,
+        };
+        assert!(call_info_matches(Some(&signed), &[card("https://x.test/j.json")]).is_ok());
+        assert!(call_info_matches(Some(&signed), &[card("https://evil.test/j")]).is_err());
+        assert!(call_info_matches(None, &[card("https://x.test/j.json")]).is_err());
+        assert!(call_info_matches(None, &[]).is_ok());
     }
 }

@@ -178,7 +178,9 @@ impl Check {
             Check::Signature => "RFC 8225 §6, RFC 7515: the ES256 signature verifies",
             Check::Rcd => "RFC 9795 §5-§6: rcd claim shape",
             Check::RcdIntegrity => "RFC 9795 §7: rcdi digests match the referenced content",
-            Check::RcdName => "RFC 9795 §6.1.1: the displayed name is the signed nam (warn)",
+            Check::RcdName => {
+                "RFC 9795 §6.1.1, RFC 9796: the displayed name is the signed nam, a Call-Info jCard the signed jcl (warn)"
+            }
         }
     }
 
@@ -1051,12 +1053,18 @@ async fn rcd_checks(
         }
     }
     let displayed = rcd::displayed_name(msg);
+    let name = rcd::name_matches(
+        summary.as_ref().and_then(|s| s.nam.as_deref()),
+        displayed.as_deref(),
+    );
+    let card = rcd::call_info_matches(summary.as_ref(), &rcd::call_info(msg));
     r.should(
         Check::RcdName,
-        rcd::name_matches(
-            summary.as_ref().and_then(|s| s.nam.as_deref()),
-            displayed.as_deref(),
-        ),
+        match (name, card) {
+            (Ok(a), Ok(b)) => Ok(format!("{a}; {b}")),
+            (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
+            (Err(a), Err(b)) => Err(format!("{a}; {b}")),
+        },
     );
     summary
 }

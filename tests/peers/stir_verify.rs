@@ -1140,6 +1140,20 @@ fn rcd_and_div_passports_verify_and_tampering_is_caught() {
         n["detail"].as_str().unwrap().contains("\"Your Bank\""),
         "{n}"
     );
+    // A Call-Info jCard (RFC 9796) that is not the signed jcl: unsigned RCD, a warn.
+    let with_card = named("Acme Bank", &rcd(&t.rcd_good)).replacen(
+        "Content-Length: 0\r\n",
+        "Call-Info: <https://cards.example/other.json>;purpose=jcard;call-reason=\"Sale\"\r\nContent-Length: 0\r\n",
+        1,
+    );
+    let (code, json) = run(&rig, dir.path(), "rcdcard", &with_card, true);
+    let n = check(&json["identities"][0], "rcd_name");
+    assert_eq!((code, &n["outcome"]), (0, &"warn".into()), "{n}");
+    assert!(
+        n["detail"].as_str().unwrap().contains("not the signed jcl"),
+        "{n}"
+    );
+    assert_eq!(json["call_info_rcd"][0]["call_reason"], "Sale", "{json:#}");
     // Tampered: the rcdi digest is not the referenced content's; the claims changed after signing.
     for (tok, failing) in [
         (&t.rcd_tampered_digest, "rcd_integrity"),
