@@ -895,7 +895,19 @@ async fn certificate_checks(
         Err(e) => r.fail(Check::TnAuthList, e),
     }
     profile_checks(r, leaf, &mut summary);
-    revocation(r, leaf, &parsed, &roots, ctx, &mut summary).await;
+    // A chain that does not verify is already fatal: no CRL its certificates name is fetched.
+    let chain_failed = r
+        .results
+        .iter()
+        .any(|c| c.check == Check::Chain && c.outcome == Outcome::Fail);
+    if chain_failed {
+        r.skip(
+            Check::Revocation,
+            "not checked: the chain does not verify, so the CRLs its certificates name are not fetched",
+        );
+    } else {
+        revocation(r, leaf, &parsed, &roots, ctx, &mut summary).await;
+    }
     r.check(Check::Signature, signature(leaf, p));
     (Some(summary), fetched.cached)
 }
