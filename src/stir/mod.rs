@@ -1,11 +1,14 @@
 //! STIR/SHAKEN on the far side of a call: verifying the Identity headers of a request the trunk
 //! delivered, and reading what the carrier says it verified.
 //!
-//! [`verify_request`] runs the full ordered list of [`verify::Check`]s on every Identity header (a
-//! diverted call carries several, `ppt=div`), fetching each x5u certificate over HTTPS through a
-//! per-run [`x5u::X5uFetcher`]. A request without Identity gets one result failing
-//! [`verify::Check::Present`] (428). [`carrier::indications`] finds `verstat` and vendor headers: the
-//! carrier's own verdict, which sipcheck reports but did not check.
+//! [`verify_request`] runs the full ordered list of [`verify::Check`]s on every Identity header
+//! (`shaken`, `div` and `rcd` PASSporTs), fetching each x5u certificate, the CRLs its distribution
+//! points name ([`crl`]) and RCD content ([`rcd`]) through a per-run [`x5u::X5uFetcher`] that connects
+//! only to public addresses ([`public_addr`]). [`profile`] holds the ATIS-1000080 certificate lints,
+//! [`signer`] who signed each Identity (SPC, certificate, revocation, `--expect-spc`). A request
+//! without Identity gets one result failing [`verify::Check::Present`] (428).
+//! [`carrier::indications`] finds `verstat` and vendor headers: the carrier's own verdict, which
+//! sipcheck reports but did not check.
 
 pub mod carrier;
 pub mod cert;
