@@ -390,6 +390,11 @@ fn build_options(a: &ProbeArgs, target: &str, files: bool) -> Result<ScanOptions
             &a.fetch_allow,
             &a.expect_spc,
         )?)
+    } else if !a.expect_spc.is_empty() || !a.fetch_allow.is_empty() {
+        return Err(Error::BadOption(
+            "--expect-spc and --fetch-allow judge and fetch for the loop calls: give --loop-call too"
+                .into(),
+        ));
     } else {
         b
     };

@@ -42,8 +42,13 @@ pub fn all(
     expected: &[String],
 ) -> Vec<crate::findings::stir::SignerDetails> {
     let mut v: Vec<&IdentityResult> = ids.iter().filter(|i| i.passport.is_some()).collect();
-    // The originating PASSporT first: div PASSporTs are signed by whoever retargeted.
-    v.sort_by_key(|i| i.ppt() == "div");
+    // The originating shaken PASSporT first, then rcd; div PASSporTs are signed by whoever
+    // retargeted the call.
+    v.sort_by_key(|i| match i.ppt() {
+        "shaken" => 0,
+        "div" => 2,
+        _ => 1,
+    });
     v.into_iter().map(|i| of(i, expected)).collect()
 }
 

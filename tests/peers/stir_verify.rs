@@ -994,6 +994,14 @@ fn expect_spc_flags_a_third_party_signer() {
         "10.0.0.0/99",
     ]);
     assert_eq!(bad.status.code(), Some(2));
+    // On probe they belong to the loop calls: alone, a one-line usage error before any packet.
+    let bad = support::sipcheck(&["probe", "127.0.0.1:9", "--expect-spc", "1234"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--loop-call"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
 }
 
 /// The number a diverted call is now addressed to (Request-URI), and the original called number.
