@@ -153,6 +153,14 @@ pub fn cdp_ok(cert: &X509Certificate<'_>) -> Result<String, String> {
     }
 }
 
+/// Whether a certificate carries a TNAuthList (ATIS-1000080 v005 disallows it in STI root and
+/// intermediate certificates).
+pub fn has_tn_auth_list(cert: &X509Certificate<'_>) -> bool {
+    cert.extensions()
+        .iter()
+        .any(|e| e.oid.to_id_string() == TN_AUTH_LIST_OID)
+}
+
 /// ATIS-1000080 v005 §6.4.1: no extension outside the profile, and only Basic Constraints and Key
 /// Usage critical.
 pub fn extensions_ok(cert: &X509Certificate<'_>) -> Result<String, String> {
@@ -172,5 +180,51 @@ pub fn extensions_ok(cert: &X509Certificate<'_>) -> Result<String, String> {
         ))
     } else {
         Err(odd.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{CertificateParams, CustomExtension, DnType, KeyPair};
+
+    fn cert(cn: &str, serial: Option<Vec<u8>>, exts: Vec<CustomExtension>) -> Vec<u8> {
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.serial_number = serial.map(|s| rcgen::SerialNumber::from_slice(&s));
+        p.custom_extensions = exts;
+        p.self_signed(&KeyPair::generate().unwrap())
+            .unwrap()
+            .der()
+            .to_vec()
+    }
+
+    #[test]
+    fn cn_serial_and_extension_lints() {
+        let tn = CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 5, 5, 7, 1, 26],
+            vec![0x30, 0x08, 0xa0, 0x06, 0x16, 0x04, b'1', b'2', b'3', b'4'],
+        );
+        let odd = CustomExtension::from_oid_content(&[1, 2, 3, 4], vec![0x05, 0x00]);
+        let der = cert("SHAKEN 1234", Some(vec![0x01, 0x02]), vec![tn, odd]);
+        let (_, c) = X509Certificate::from_der(&der).unwrap();
+        assert!(cn_matches_spc(&c, Some("1234")).is_ok());
+        assert!(cn_matches_spc(&c, Some("5678")).is_err());
+        assert_eq!(serial_bits(&c), 9);
+        assert!(serial_ok(&c).is_err());
+        assert!(has_tn_auth_list(&c));
+        let e = extensions_ok(&c).unwrap_err();
+        assert!(e.contains("unexpected extension 1.2.3.4"), "{e}");
+        assert!(
+            cdp_ok(&c)
+                .unwrap_err()
+                .contains("no CRL Distribution Points")
+        );
+
+        let plain = cert("Acme", None, vec![]);
+        let (_, c) = X509Certificate::from_der(&plain).unwrap();
+        assert!(cn_matches_spc(&c, Some("1234")).is_err());
+        assert!(serial_ok(&c).is_ok(), "rcgen's 20-byte serial");
+        assert!(!has_tn_auth_list(&c));
     }
 }

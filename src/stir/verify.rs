@@ -894,7 +894,7 @@ async fn certificate_checks(
         }
         Err(e) => r.fail(Check::TnAuthList, e),
     }
-    profile_checks(r, leaf, &mut summary);
+    profile_checks(r, leaf, &parsed, &mut summary);
     // A chain that does not verify is already fatal: no CRL its certificates name is fetched.
     let chain_failed = r
         .results
@@ -941,7 +941,12 @@ fn x5u_answer(f: &Fetched) -> Result<String, String> {
 }
 
 /// ATIS-1000080 §6.4.1 lints on the leaf; the facts go into the summary.
-fn profile_checks(r: &mut Recorder, leaf: &X509Certificate<'_>, summary: &mut CertSummary) {
+fn profile_checks(
+    r: &mut Recorder,
+    leaf: &X509Certificate<'_>,
+    served: &[X509Certificate<'_>],
+    summary: &mut CertSummary,
+) {
     summary.cn = profile::common_name(leaf);
     summary.cn_spc = summary
         .cn
@@ -955,7 +960,24 @@ fn profile_checks(r: &mut Recorder, leaf: &X509Certificate<'_>, summary: &mut Ce
     );
     r.check(Check::CertSerial, profile::serial_ok(leaf));
     r.check(Check::CertCdp, profile::cdp_ok(leaf));
-    r.should(Check::CertExtensions, profile::extensions_ok(leaf));
+    let cas = served.iter().skip(1).take(4);
+    r.should(
+        Check::CertExtensions,
+        profile::extensions_ok(leaf).and_then(|fact| {
+            let with: Vec<String> = cas
+                .filter(|c| profile::has_tn_auth_list(c))
+                .map(|c| c.subject().to_string())
+                .collect();
+            if with.is_empty() {
+                Ok(fact)
+            } else {
+                Err(format!(
+                    "intermediate {} carries a TNAuthList (ATIS-1000080 v005 allows it in end-entity certificates only)",
+                    with.join(", ")
+                ))
+            }
+        }),
+    );
 }
 
 /// The leaf and every served intermediate against their CRLs. Revoked: fail; undetermined: warn.
