@@ -19,7 +19,6 @@ use crate::findings::stir::{BlockingNoticeDetails, CallRateDetails, LoopCallDeta
 use crate::findings::{Evidence, Finding, Severity, Status};
 use crate::listen::{Inbound, ListenConfig, Listener};
 use crate::probe::{BoxFuture, Context, Probe, Safety};
-pub use crate::probe::{DEFAULT_SPOOF, LoopSettings};
 use crate::sip::Message;
 use crate::sip::digest::DigestClient;
 use crate::stir::{self, RequestIdentity, Verdict, VerifyContext, passport::canonical_tn};
