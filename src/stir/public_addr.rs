@@ -11,7 +11,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// An address block, `10.0.0.0/8` or `::1/128`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cidr {
+    /// The block's first address (bits past `len` are ignored).
     pub addr: IpAddr,
+    /// The prefix length: 0 to 32 for IPv4, 0 to 128 for IPv6.
     pub len: u8,
 }
 
@@ -47,6 +49,7 @@ impl Cidr {
             .collect()
     }
 
+    /// Whether `ip` lies in the block (an IPv4 block never holds an IPv6 address, nor the reverse).
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => prefix_eq(&n.octets(), &a.octets(), self.len),
