@@ -162,3 +162,35 @@ pub(crate) fn progress_hook(pb: indicatif::ProgressBar) -> sipcheck::Progress {
         pb.set_message(format!("running {}{wide}", now.join(", ")));
     })
 }
+
+/// The identity verifier's context from the flags `probe`, `listen` and `verify-identity` share:
+/// STI roots, x5u trust, the moment, `--fetch-allow` blocks and `--expect-spc` codes.
+pub(crate) fn verify_context(
+    sti_ca: Option<&str>,
+    x5u_ca: Option<&str>,
+    at: Option<&str>,
+    fetch_allow: &[String],
+    expect_spc: &[String],
+) -> sipcheck::Result<sipcheck::identity::VerifyContext> {
+    let allow = fetch_allow
+        .iter()
+        .map(|c| sipcheck::identity::Cidr::parse(c))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::BadOption(format!("--fetch-allow: {e}")))?;
+    let spcs: Vec<String> = expect_spc
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if let Some(bad) = spcs
+        .iter()
+        .find(|s| s.len() > 16 || !s.chars().all(|c| c.is_ascii_alphanumeric()))
+    {
+        return Err(Error::BadOption(format!(
+            "--expect-spc {bad:?} is not a Service Provider Code (letters and digits, e.g. 1234 or 567J)"
+        )));
+    }
+    Ok(sipcheck::identity::VerifyContext::load(sti_ca, x5u_ca, at)?
+        .allowing(allow)
+        .expecting(spcs))
+}

@@ -98,6 +98,7 @@ pub mod inbound {
 
 /// STIR/SHAKEN: verifying the Identity of a SIP request (`sipcheck verify-identity`).
 pub mod identity {
+    pub use crate::stir::public_addr::Cidr;
     pub use crate::stir::text::render;
     pub use crate::stir::{RequestIdentity, VerifyContext, saved_request, verify_request};
 }

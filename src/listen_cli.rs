@@ -4,7 +4,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use sipcheck::exit::Outcome;
-use sipcheck::identity::VerifyContext;
 use sipcheck::inbound::ListenConfig;
 use sipcheck::report::{self, Format};
 
@@ -20,6 +19,8 @@ pub(crate) struct ListenArgs<'a> {
     pub max_requests: usize,
     pub sti_ca: Option<&'a str>,
     pub x5u_ca: Option<&'a str>,
+    pub fetch_allow: &'a [String],
+    pub expect_spc: &'a [String],
 }
 
 pub(crate) fn run(a: ListenArgs<'_>) -> ExitCode {
@@ -32,7 +33,7 @@ pub(crate) fn run(a: ListenArgs<'_>) -> ExitCode {
         Err(e) => return cli::fail(&e),
     };
     cfg.max_requests = a.max_requests.clamp(1, 10_000);
-    let ctx = match VerifyContext::load(a.sti_ca, a.x5u_ca, None) {
+    let ctx = match cli::verify_context(a.sti_ca, a.x5u_ca, None, a.fetch_allow, a.expect_spc) {
         Ok(c) => c,
         Err(e) => return cli::fail(&e),
     };

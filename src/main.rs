@@ -13,7 +13,6 @@ mod listen_cli;
 mod verify_cli;
 
 use sipcheck::PcapWriter;
-use sipcheck::identity::VerifyContext;
 use sipcheck::inbound::ListenConfig;
 use sipcheck::report::{self, Format};
 use sipcheck::{Error, Outcome, ScanOptions, ScanOptionsBuilder, Target, Transport};
@@ -70,6 +69,13 @@ enum Command {
         /// Verify as of this time (RFC 3339) instead of now.
         #[arg(long, value_name = "RFC3339")]
         at: Option<String>,
+        /// Fetch x5u, CRL and RCD content also from these blocks (CIDR[,CIDR]), otherwise refused as
+        /// private or special-purpose addresses (labs and tests).
+        #[arg(long, value_name = "CIDR", value_delimiter = ',')]
+        fetch_allow: Vec<String>,
+        /// The carrier's own Service Provider Codes; a call signed with another SPC is a finding.
+        #[arg(long, value_name = "SPC", value_delimiter = ',')]
+        expect_spc: Vec<String>,
         /// Output format: text, json.
         #[arg(long, default_value = "text")]
         format: String,
@@ -102,6 +108,13 @@ enum Command {
         /// PEM file of trust roots for fetching x5u over HTTPS (default: the built-in web roots).
         #[arg(long, value_name = "PEM")]
         x5u_ca_file: Option<String>,
+        /// Fetch x5u, CRL and RCD content also from these blocks (CIDR[,CIDR]), otherwise refused as
+        /// private or special-purpose addresses (labs and tests).
+        #[arg(long, value_name = "CIDR", value_delimiter = ',')]
+        fetch_allow: Vec<String>,
+        /// The carrier's own Service Provider Codes; a call signed with another SPC is a finding.
+        #[arg(long, value_name = "SPC", value_delimiter = ',')]
+        expect_spc: Vec<String>,
     },
     /// Join the JSON Lines of fleet shards (`probe -f … --jsonl`) into one batch: every trunk once.
     Merge {
@@ -258,6 +271,13 @@ struct ProbeArgs {
     /// PEM file of trust roots for fetching x5u over HTTPS (default: the built-in web roots).
     #[arg(long, value_name = "PEM")]
     x5u_ca_file: Option<String>,
+    /// Fetch x5u, CRL and RCD content also from these blocks (CIDR[,CIDR]), otherwise refused as
+    /// private or special-purpose addresses (labs and tests).
+    #[arg(long, value_name = "CIDR", value_delimiter = ',')]
+    fetch_allow: Vec<String>,
+    /// The carrier's own Service Provider Codes; a call signed with another SPC is a finding.
+    #[arg(long, value_name = "SPC", value_delimiter = ',')]
+    expect_spc: Vec<String>,
     /// Directory of extra malformed-message cases (*.toml), added to the built-in catalog.
     #[arg(long, value_name = "DIR")]
     catalog: Option<std::path::PathBuf>,
@@ -385,11 +405,18 @@ fn build_options(a: &ProbeArgs, target: &str, files: bool) -> Result<ScanOptions
         None => b,
     };
     let b = if a.loop_call.is_some() {
-        b.verify(VerifyContext::load(
+        b.verify(cli::verify_context(
             a.sti_ca_file.as_deref(),
             a.x5u_ca_file.as_deref(),
             None,
+            &a.fetch_allow,
+            &a.expect_spc,
         )?)
+    } else if !a.expect_spc.is_empty() || !a.fetch_allow.is_empty() {
+        return Err(Error::BadOption(
+            "--expect-spc and --fetch-allow judge and fetch for the loop calls: give --loop-call too"
+                .into(),
+        ));
     } else {
         b
     };
@@ -538,6 +565,8 @@ fn main() -> ExitCode {
             max_requests,
             sti_ca_file,
             x5u_ca_file,
+            fetch_allow,
+            expect_spc,
         } => listen_cli::run(listen_cli::ListenArgs {
             addr: &addr,
             duration,
@@ -548,6 +577,8 @@ fn main() -> ExitCode {
             max_requests,
             sti_ca: sti_ca_file.as_deref(),
             x5u_ca: x5u_ca_file.as_deref(),
+            fetch_allow: &fetch_allow,
+            expect_spc: &expect_spc,
         }),
         Command::VerifyIdentity {
             file,
@@ -555,11 +586,17 @@ fn main() -> ExitCode {
             x5u_ca_file,
             at,
             format,
+            fetch_allow,
+            expect_spc,
         } => verify_cli::run(
             &file,
-            sti_ca_file.as_deref(),
-            x5u_ca_file.as_deref(),
-            at.as_deref(),
+            cli::verify_context(
+                sti_ca_file.as_deref(),
+                x5u_ca_file.as_deref(),
+                at.as_deref(),
+                &fetch_allow,
+                &expect_spc,
+            ),
             &format,
         ),
         Command::Merge { files, output } => batch_cli::merge(&files, output.as_deref()),

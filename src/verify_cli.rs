@@ -1,5 +1,6 @@
 //! Part of the `sipcheck` binary: `sipcheck verify-identity FILE`, the offline verifier (offline but
-//! for the x5u fetch). Exit 0 when every Identity is fully valid, 1 otherwise, 2 for usage errors.
+//! for the x5u, CRL and RCD fetches). Exit 0 when every Identity is fully valid and no signer check
+//! failed (a revoked certificate, an SPC that is not `--expect-spc`), 1 otherwise, 2 for usage errors.
 
 use std::process::ExitCode;
 
@@ -9,19 +10,13 @@ use sipcheck::identity::{self as stir, VerifyContext};
 
 use crate::cli;
 
-pub(crate) fn run(
-    file: &str,
-    sti_ca: Option<&str>,
-    x5u_ca: Option<&str>,
-    at: Option<&str>,
-    format: &str,
-) -> ExitCode {
+pub(crate) fn run(file: &str, ctx: sipcheck::Result<VerifyContext>, format: &str) -> ExitCode {
     if !matches!(format, "text" | "json") {
         return cli::fail(&Error::BadOption(format!(
             "unknown format {format:?} (expected text or json)"
         )));
     }
-    let setup = VerifyContext::load(sti_ca, x5u_ca, at).and_then(|ctx| {
+    let setup = ctx.and_then(|ctx| {
         let bytes = std::fs::read(file).map_err(|e| Error::io(format!("cannot read {file}"), e))?;
         Ok((ctx, stir::saved_request(file, &bytes)?))
     });
@@ -43,6 +38,6 @@ pub(crate) fn run(
         print!("{}", stir::render(&result));
     }
     cli::exit(Outcome::Identity {
-        all_valid: result.all_valid(),
+        all_valid: result.all_valid() && !result.signer_failed(),
     })
 }

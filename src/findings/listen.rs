@@ -21,6 +21,13 @@ pub struct ListenCallDetails {
     /// indications), as `sipcheck verify-identity --format json` writes it.
     #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
     pub identity: Option<serde_json::Value>,
+    /// Who signed the call (the originating Identity's certificate), judged against
+    /// `--expect-spc`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<super::stir::SignerDetails>,
+    /// The Rich Call Data it carried and whether the displayed name is the signed one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rcd: Option<super::stir::RcdDetails>,
 }
 
 /// `listen.summary`: what reached the listener over the whole run.
@@ -49,3 +56,28 @@ pub struct ListenStats {
     /// Connections closed for a stream that cannot be framed, a failed handshake, or idleness.
     pub connections_closed_bad: usize,
 }
+
+/// `listen.call`: questions 12 (who signed the inbound call) and 11 (a displayed name it did not
+/// sign) from the first inbound call that shows it.
+pub struct ListenCall;
+
+impl super::contract::Contract for ListenCall {
+    type Details = ListenCallDetails;
+
+    fn answer(
+        question: u8,
+        _r: &super::Report,
+        measured: &[super::contract::Read<ListenCallDetails>],
+    ) -> Option<String> {
+        let calls = measured.iter().map(|m| &m.details);
+        match question {
+            12 => calls
+                .filter_map(|d| d.signer.as_ref())
+                .next()
+                .map(super::stir::SignerDetails::answer),
+            11 => calls.filter_map(|d| d.rcd.as_ref()?.answer_part()).next(),
+            _ => None,
+        }
+    }
+}
+

@@ -21,7 +21,9 @@ use super::sip::{
     SipsDetails, TransportDetails, UnknownHeaderDetails, UnknownRequireDetails,
 };
 #[allow(unused_imports)]
-use super::stir::{BlockingNoticeDetails, CallRateDetails, LoopCallDetails};
+use super::stir::{
+    BlockingNoticeDetails, CallRateDetails, LoopCallDetails, RcdDetails, SignerDetails,
+};
 #[allow(unused_imports)]
 use super::tls::{
     CertificateDetails, CipherSuitesDetails, GroupsDetails, MismatchDetails, VersionsDetails,
@@ -280,6 +282,20 @@ super::registry! {
         meaning: "What a call from your own number carried when it reached the far end: an Identity that verifies with attestation A, a weaker one, only the carrier's verstat, or nothing.",
         remedy: "Ask the carrier to sign your calls with full attestation (A) for the numbers assigned to you, and to deliver Identity (or a verstat it verified) on calls to you.",
     },
+    STIR_SIGNER: SignerDetails as crate::findings::stir::Signer = "stir.signer" {
+        title: "Who signed your call: SPC, certificate, revocation",
+        probe: "stir.loop", safety: Calls, opt_in: "--allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
+        questions: [12], rfcs: ["RFC 8226", "ATIS-1000080", "FCC 24-120"],
+        meaning: "The Service Provider Code (TNAuthList and CN) and certificate that signed the call from your own number, whether it is revoked, and whether it is the carrier's own SPC (--expect-spc).",
+        remedy: "Ask the carrier to sign with its own SPC token certificate (FCC 24-120: since 2025-09-18 a third party may sign only with the provider's own certificate) and to keep it off the STI-PA CRL.",
+    },
+    STIR_RCD: RcdDetails as crate::findings::stir::Rcd = "stir.rcd" {
+        title: "Rich Call Data: the displayed name against the signed one",
+        probe: "stir.loop", safety: Calls, opt_in: "--allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
+        questions: [11], rfcs: ["RFC 9795", "RFC 9796"],
+        meaning: "Whether a delivered call's display name is the one its rcd PASSporT signed (nam), and whether rcdi integrity over referenced content holds.",
+        remedy: "Ask the carrier to sign Rich Call Data (RFC 9795) and not to pass unsigned display names or Call-Info RCD as if verified.",
+    },
     SPOOF_CALLER_ID: LoopCallDetails as crate::findings::stir::Spoof = "spoof.caller_id" {
         title: "A caller ID you do not own (From)",
         probe: "stir.loop", safety: Calls, opt_in: "--allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
@@ -315,11 +331,11 @@ super::registry! {
         meaning: "Whether a refused call says why: 608 with a jwscard Call-Info, 603 Network Blocked, or a STIR Reason.",
         remedy: "Ask the carrier to send RFC 8688 / RFC 9410 notices when it blocks calls, so callers can seek redress.",
     },
-    LISTEN_CALL: ListenCallDetails = "listen.call" {
+    LISTEN_CALL: ListenCallDetails as crate::findings::listen::ListenCall = "listen.call" {
         title: "Identity of an inbound call",
         probe: "listen", safety: Safe, opt_in: "sipcheck listen",
-        questions: [12], rfcs: ["RFC 8224", "RFC 8225", "RFC 8588", "RFC 8226"],
-        meaning: "What caller identity (STIR/SHAKEN Identity, verstat, vendor headers) an inbound call carried, and whether it verifies.",
+        questions: [11, 12], rfcs: ["RFC 8224", "RFC 8225", "RFC 8588", "RFC 8226", "RFC 8946", "RFC 9795"],
+        meaning: "What caller identity (STIR/SHAKEN Identity, verstat, vendor headers) an inbound call carried, whether it verifies, who signed it (SPC, --expect-spc), and whether its displayed name is the signed RCD name.",
         remedy: "Ask the carrier to deliver the Identity header (or a verstat it verified) on calls to you.",
     },
     LISTEN_SUMMARY: ListenSummaryDetails = "listen.summary" {

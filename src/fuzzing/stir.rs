@@ -15,6 +15,10 @@ pub fn stir_identity(data: &[u8]) {
     if let Ok(m) = Message::parse(data, &Limits::default()) {
         values.extend(m.headers_named("Identity").map(str::to_string));
         let _ = crate::stir::carrier::indications(&m);
+        assert!(crate::stir::rcd::call_info(&m).len() <= 64);
+        let _ = crate::stir::rcd::displayed_name(&m);
+        assert!(crate::stir::verify::diversion_numbers(&m).len() <= 512);
+        let _ = crate::stir::verify::request_uri_number(&m);
         for h in ["From", "To", "P-Asserted-Identity"] {
             if let Some(user) = m.header(h).and_then(uri_user) {
                 check_tn(&user);
@@ -37,6 +41,11 @@ pub fn stir_identity(data: &[u8]) {
         assert_eq!(
             b64url_decode(&b64url_encode(&pp.signature)),
             Some(pp.signature.clone())
+        );
+        let _ = crate::stir::rcd::shape(&pp.claims, true);
+        let _ = crate::stir::rcd::summary(&pp.claims);
+        assert!(
+            crate::stir::rcd::referenced(&pp.claims).len() <= crate::stir::rcd::MAX_RCDI_FETCHES
         );
         let s = pp.summary();
         for tn in s.orig_tn.iter().chain(&s.dest_tn) {
@@ -66,6 +75,13 @@ pub fn stir_x5u_pem(data: &[u8]) {
             let _ = crate::stir::cert::valid_at(&cert, 1_767_225_600);
             if let Ok(entries) = crate::stir::cert::tn_auth_list(&cert) {
                 assert!(entries.len() <= der.len());
+            }
+            let _ = crate::stir::profile::cn_matches_spc(&cert, Some("1234"));
+            assert!(crate::stir::profile::serial_bits(&cert) <= 8 * der.len());
+            let _ = crate::stir::profile::cdp_ok(&cert);
+            let _ = crate::stir::profile::extensions_ok(&cert);
+            if let Ok(Some(points)) = crate::stir::profile::cdps(&cert) {
+                assert!(points.len() <= 8);
             }
         }
     }

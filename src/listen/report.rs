@@ -44,6 +44,9 @@ fn unreachable_identity() -> RequestIdentity {
         identities: vec![stir::verify::absent()],
         not_verified: 0,
         carrier: Vec::new(),
+        displayed_name: None,
+        call_info_rcd: Vec::new(),
+        signers: Vec::new(),
     }
 }
 
@@ -108,7 +111,13 @@ pub fn identity_sentence(id: &RequestIdentity) -> (Status, String) {
 }
 
 pub fn call_finding(rec: &Inbound, id: &RequestIdentity) -> Finding {
-    let (status, sentence) = identity_sentence(id);
+    let (mut status, mut sentence) = identity_sentence(id);
+    for (s, remark) in stir::signer::remarks(id) {
+        if s.badness() > status.badness() {
+            status = s;
+        }
+        sentence.push_str(&format!("; {remark}"));
+    }
     let summary = format!(
         "call from {} to {}: {sentence}",
         id.caller.as_deref().unwrap_or("an unknown caller"),
@@ -120,6 +129,8 @@ pub fn call_finding(rec: &Inbound, id: &RequestIdentity) -> Finding {
         transport: Some(rec.transport),
         answered: rec.codes.clone(),
         identity: serde_json::to_value(id).ok(),
+        signer: stir::signer::of_call(id),
+        rcd: Some(stir::signer::rcd("inbound", id)),
     };
     ids::LISTEN_CALL
         .finding(status, summary)

@@ -257,6 +257,8 @@ fn called_number(m: &Message) -> Option<String> {
 async fn run(ctx: &Context) -> Vec<Finding> {
     let ids = [
         ATTESTATION.id,
+        ids::STIR_SIGNER.id,
+        ids::STIR_RCD.id,
         SPOOF_FROM.id,
         SPOOF_PAI.id,
         ANONYMOUS.id,
@@ -289,11 +291,7 @@ async fn run(ctx: &Context) -> Vec<Finding> {
         .loop_calls
         .verify
         .clone()
-        .unwrap_or_else(|| VerifyContext {
-            now: 0,
-            sti_roots: None,
-            fetcher: stir::X5uFetcher::with_web_roots(),
-        });
+        .unwrap_or_else(|| VerifyContext::bare(0));
     let uri = call::request_uri(&r.number, &ctx.uri_host(&ep), ep.port.get());
     let mut auth = ctx.config.calls.credentials.clone().map(DigestClient::new);
     let mut outcomes = Vec::new();
@@ -334,6 +332,8 @@ async fn run(ctx: &Context) -> Vec<Finding> {
     listener.stop().await;
     [
         attestation(&outcomes[0], &r),
+        signer(&outcomes[0], &r),
+        rcd(&outcomes[..3]),
         spoof(SPOOF_FROM, &outcomes[1], &r),
         spoof(SPOOF_PAI, &outcomes[2], &r),
         anonymous(&outcomes[3]),
@@ -525,6 +525,65 @@ fn attestation(o: &Outcome, r: &Ready) -> Finding {
         format!("call from your number {}: {summary}", r.owned),
         Some(o),
     )
+}
+
+/// `stir.signer`: the certificate behind the owned-number call's Identity, judged by its details.
+fn signer(o: &Outcome, r: &Ready) -> Finding {
+    let Some(id) = &o.identity else {
+        let (s, why) = undelivered(o);
+        return ids::STIR_SIGNER
+            .finding(s, format!("call from your number {}: {why}", r.owned))
+            .severity(severity(s))
+            .evidence(o.evidence.clone())
+            .into();
+    };
+    let Some(d) = stir::signer::of_call(id) else {
+        return ids::STIR_SIGNER
+            .finding(
+                Status::Info,
+                format!(
+                    "call from your number {}: delivered without a PASSporT, so no signer to read",
+                    r.owned
+                ),
+            )
+            .evidence(o.evidence.clone())
+            .into();
+    };
+    let (j, sentence) = d.judge();
+    ids::STIR_SIGNER
+        .finding(j, format!("call from your number {}: {sentence}", r.owned))
+        .severity(severity(j))
+        .evidence(o.evidence.clone())
+        .with_details(&d)
+}
+
+/// `stir.rcd`: the first delivered call (owned, then the spoofing ones) that carried any RCD, else
+/// the owned call's.
+fn rcd(outcomes: &[Outcome]) -> Finding {
+    let delivered: Vec<(&Outcome, &RequestIdentity)> = outcomes
+        .iter()
+        .filter_map(|o| o.identity.as_ref().map(|i| (o, i)))
+        .collect();
+    let Some((o, id)) = delivered
+        .iter()
+        .find(|(_, i)| i.identities.iter().any(|x| x.rcd.is_some()) || !i.call_info_rcd.is_empty())
+        .or(delivered.first())
+    else {
+        return ids::STIR_RCD
+            .finding(
+                Status::Skipped,
+                "no loop call was delivered, so no Rich Call Data to read",
+            )
+            .into();
+    };
+    let case = json!(o.case).as_str().unwrap_or_default().to_string();
+    let d = stir::signer::rcd(&case, id);
+    let (j, sentence) = d.judge();
+    ids::STIR_RCD
+        .finding(j, format!("{case} call: {sentence}"))
+        .severity(severity(j))
+        .evidence(o.evidence.clone())
+        .with_details(&d)
 }
 
 fn spoof(id: FindingId<LoopCallDetails>, o: &Outcome, r: &Ready) -> Finding {

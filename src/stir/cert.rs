@@ -47,6 +47,18 @@ pub struct CertSummary {
     pub spc: Option<String>,
     /// Subjects from the leaf up to the root that anchored it.
     pub chain: Vec<String>,
+    /// The subject's common name (`SHAKEN <SPC>` in a v004+ certificate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cn: Option<String>,
+    /// The SPC the common name states.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cn_spc: Option<String>,
+    /// The serial number's size in bits.
+    #[serde(default)]
+    pub serial_bits: usize,
+    /// `good`, `revoked` or `undetermined`, once the CRLs were asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation: Option<String>,
 }
 
 pub fn summary(leaf: &X509Certificate<'_>) -> CertSummary {
@@ -57,6 +69,10 @@ pub fn summary(leaf: &X509Certificate<'_>) -> CertSummary {
         not_after: leaf.validity().not_after.timestamp(),
         spc: None,
         chain: Vec::new(),
+        cn: None,
+        cn_spc: None,
+        serial_bits: 0,
+        revocation: None,
     }
 }
 

@@ -8,6 +8,19 @@ use crate::error::{Error, Result};
 use crate::sip::{Limits, Message};
 
 impl VerifyContext {
+    /// The same context judging signers against the carrier's own SPCs (`--expect-spc`).
+    pub fn expecting(mut self, spcs: Vec<String>) -> Self {
+        self.expect_spc = spcs;
+        self
+    }
+
+    /// The same context fetching also from these blocks (`--fetch-allow`), which are otherwise
+    /// refused as private or special-purpose.
+    pub fn allowing(mut self, allow: Vec<super::public_addr::Cidr>) -> Self {
+        self.fetcher = self.fetcher.with_allowed(allow);
+        self
+    }
+
     /// The STI-PA roots from `sti_ca` (PEM; none leaves the chain unverified, so never valid), the x5u
     /// client trusting `x5u_ca` (PEM; default the built-in web roots), as of `at` (RFC 3339; default now).
     pub fn load(sti_ca: Option<&str>, x5u_ca: Option<&str>, at: Option<&str>) -> Result<Self> {
@@ -31,6 +44,8 @@ impl VerifyContext {
             now,
             sti_roots,
             fetcher,
+            crls: Default::default(),
+            expect_spc: Vec::new(),
         })
     }
 }

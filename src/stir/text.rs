@@ -68,6 +68,33 @@ pub fn render(r: &RequestIdentity) -> String {
             let _ = writeln!(s, "  {mark:<4} {:<17} {}", c.check.id(), clean(&c.detail));
         }
     }
+    for sg in &r.signers {
+        let (j, sentence) = sg.judge();
+        let mark = match j {
+            crate::findings::Status::Fail => "FAIL",
+            crate::findings::Status::Warn => "warn",
+            crate::findings::Status::Pass => "pass",
+            _ => "info",
+        };
+        let _ = writeln!(
+            s,
+            "signer: {mark} {}; subject {}; issuer {}",
+            clean(&sentence),
+            clean(sg.subject.as_deref().unwrap_or("?")),
+            clean(sg.issuer.as_deref().unwrap_or("?"))
+        );
+    }
+    if let Some(name) = &r.displayed_name {
+        let _ = writeln!(s, "displayed name: {}", clean(name));
+    }
+    for c in &r.call_info_rcd {
+        let _ = writeln!(
+            s,
+            "Call-Info RCD ({}): {} (unsigned unless an rcdi covers it)",
+            clean(&c.purpose),
+            clean(&c.uri)
+        );
+    }
     if r.not_verified > 0 {
         let _ = writeln!(s, "{} more Identity headers not verified", r.not_verified);
     }

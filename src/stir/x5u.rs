@@ -1,14 +1,24 @@
-//! Fetching the certificate an x5u URL names: HTTPS only, one deadline for the whole fetch, a size
-//! cap, and a per-run cache that honours `Cache-Control` (ATIS-1000074 §5.3.1: verifiers cache
-//! certificates; a peer must not be able to make us fetch, or hold, without bound).
+//! Fetching what a peer's URL names (the x5u certificate, a CRL, RCD content): one deadline for the
+//! whole fetch, redirects included, a size cap, and a per-run cache that honours `Cache-Control`
+//! (ATIS-1000074 §5.3.1: verifiers cache certificates; a peer must not be able to make us fetch, or
+//! hold, without bound). Only public addresses are connected to ([`super::public_addr`]).
+//!
+//! Redirects: RFC 9110 §15.4 lets a server redirect, and nothing in RFC 8224 or ATIS-1000080 forbids
+//! a verifier to follow one, but the STI-CR answers the certificate URL itself. So sipcheck follows
+//! at most [`MAX_REDIRECTS`], each target checked like the first URL (https for x5u and RCD content,
+//! a permitted address before any socket), and the `x5u_answer` check reports each redirect as a warn.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, RootCertStore};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::public_addr::{self, Cidr};
 
 /// ATIS-1000074 leaves the deadline to the verifier; the issue asks for 3 s.
 pub const FETCH_DEADLINE: Duration = Duration::from_secs(3);
@@ -78,26 +88,31 @@ impl X5uUrl {
     }
 }
 
-/// Why a fetch gave no certificate file.
+/// Why a fetch gave no usable answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FetchError {
     BadUrl(String),
     NotHttps,
+    /// Every address of the host is private or special-purpose: no socket was opened.
+    Refused(String),
     Timeout,
     Connect(String),
     Tls(String),
     Status(u16),
     TooLarge,
     Malformed(String),
+    /// A redirect sipcheck does not follow (to http, too many, no Location).
+    Redirect(String),
 }
 
 impl std::fmt::Display for FetchError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            FetchError::BadUrl(e) => write!(f, "x5u is not a usable URL: {e}"),
+            FetchError::BadUrl(e) => write!(f, "not a usable URL: {e}"),
             FetchError::NotHttps => {
-                f.write_str("x5u is not https (certificates are fetched over HTTPS only)")
+                f.write_str("not https (certificates and RCD content are fetched over HTTPS only)")
             }
+            FetchError::Refused(e) => f.write_str(e),
             FetchError::Timeout => write!(
                 f,
                 "no complete answer within {} s",
@@ -108,8 +123,21 @@ impl std::fmt::Display for FetchError {
             FetchError::Status(c) => write!(f, "HTTP status {c}"),
             FetchError::TooLarge => write!(f, "answer larger than {MAX_BODY} bytes"),
             FetchError::Malformed(e) => write!(f, "not an HTTP answer: {e}"),
+            FetchError::Redirect(e) => write!(f, "redirect not followed: {e}"),
         }
     }
+}
+
+/// Redirects followed per fetch (RFC 9110 §15.4 allows them; each hop is checked like the first).
+pub const MAX_REDIRECTS: usize = 3;
+
+/// Which schemes a fetch may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// x5u and RCD content: HTTPS only (RFC 8224 §7.2 / ATIS-1000080 §5.3.1).
+    Https,
+    /// A CRL: signed itself, so HTTP is its ordinary scheme (ATIS-1000080 §6.4.1, RFC 5280 §4.2.1.13).
+    Any,
 }
 
 /// A successful fetch.
@@ -119,19 +147,29 @@ pub struct Fetched {
     /// True when this answer came from the run's cache.
     pub cached: bool,
     pub elapsed_ms: u64,
+    /// `Content-Type` of the final answer, as sent.
+    pub content_type: Option<String>,
+    /// `Cache-Control` of the final answer, as sent.
+    pub cache_control: Option<String>,
+    /// URLs redirected to, in order.
+    pub redirects: Vec<String>,
 }
 
 struct Entry {
-    body: Vec<u8>,
+    fetched: Fetched,
     until: Option<Instant>,
 }
 
-/// The per-run x5u client and cache; cheap to clone.
+/// The per-run client for every URL a peer names (x5u, CRL, RCD content) and its cache; cheap to
+/// clone. Every connection goes to an address [`public_addr::permitted`] allows, checked after
+/// resolution, before each connection and for each redirect.
 #[derive(Clone)]
 pub struct X5uFetcher {
     tls: Arc<ClientConfig>,
     cache: Arc<Mutex<HashMap<String, Entry>>>,
     deadline: Duration,
+    allow: Arc<Vec<Cidr>>,
+    connects: Arc<AtomicUsize>,
 }
 
 impl X5uFetcher {
@@ -149,6 +187,8 @@ impl X5uFetcher {
             tls: Arc::new(tls),
             cache: Arc::new(Mutex::new(HashMap::new())),
             deadline: FETCH_DEADLINE,
+            allow: Arc::new(Vec::new()),
+            connects: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -165,25 +205,40 @@ impl X5uFetcher {
         Ok(X5uFetcher::new((*s.roots).clone()))
     }
 
+    /// Also connects to these blocks (`--fetch-allow`), which are otherwise refused.
+    pub fn with_allowed(mut self, allow: Vec<Cidr>) -> X5uFetcher {
+        self.allow = Arc::new(allow);
+        self
+    }
+
+    /// The blocks `--fetch-allow` opened.
+    pub fn allowed(&self) -> &[Cidr] {
+        &self.allow
+    }
+
+    /// TCP connections attempted so far (the observer tests use to show a refusal opened no socket).
+    pub fn connection_attempts(&self) -> usize {
+        self.connects.load(Ordering::SeqCst)
+    }
+
+    /// An x5u certificate file: HTTPS, cached per run as `Cache-Control` allows.
     pub async fn fetch(&self, url: &str) -> Result<Fetched, FetchError> {
-        let started = Instant::now();
+        self.fetch_cached(url, Scheme::Https).await
+    }
+
+    /// `url` fetched with `scheme`, bypassing and filling the cache as its answer allows.
+    pub async fn fetch_cached(&self, url: &str, scheme: Scheme) -> Result<Fetched, FetchError> {
         if let Ok(cache) = self.cache.lock()
             && let Some(e) = cache.get(url)
             && e.until.is_none_or(|u| Instant::now() < u)
         {
             return Ok(Fetched {
-                body: e.body.clone(),
                 cached: true,
                 elapsed_ms: 0,
+                ..e.fetched.clone()
             });
         }
-        let u = X5uUrl::parse(url).map_err(FetchError::BadUrl)?;
-        if !u.https {
-            return Err(FetchError::NotHttps);
-        }
-        let (body, cache_for) = tokio::time::timeout(self.deadline, self.get(&u))
-            .await
-            .map_err(|_| FetchError::Timeout)??;
+        let (fetched, cache_for) = self.fetch_uncached(url, scheme).await?;
         if let Some(ttl) = cache_for
             && let Ok(mut cache) = self.cache.lock()
             && cache.len() < MAX_CACHED
@@ -191,59 +246,179 @@ impl X5uFetcher {
             cache.insert(
                 url.to_string(),
                 Entry {
-                    body: body.clone(),
+                    fetched: fetched.clone(),
                     until: ttl.map(|t| Instant::now() + t),
                 },
             );
         }
-        Ok(Fetched {
-            body,
-            cached: false,
-            elapsed_ms: started.elapsed().as_millis() as u64,
-        })
+        Ok(fetched)
     }
 
-    /// One GET; returns the body and how long it may be cached (`None` inside: for the whole run).
-    async fn get(&self, u: &X5uUrl) -> Result<(Vec<u8>, Option<Option<Duration>>), FetchError> {
-        let tcp = tokio::net::TcpStream::connect((u.host.as_str(), u.port))
-            .await
-            .map_err(|e| FetchError::Connect(e.to_string()))?;
-        let name =
-            ServerName::try_from(u.host.clone()).map_err(|e| FetchError::BadUrl(e.to_string()))?;
-        let mut tls = tokio_rustls::TlsConnector::from(self.tls.clone())
-            .connect(name, tcp)
-            .await
-            .map_err(|e| FetchError::Tls(e.to_string()))?;
-        let host = if u.host.contains(':') {
+    /// One GET of `url`, following at most [`MAX_REDIRECTS`], within one deadline; with how long it
+    /// may be cached (`None` inside: for the whole run).
+    #[allow(clippy::type_complexity)]
+    pub async fn fetch_uncached(
+        &self,
+        url: &str,
+        scheme: Scheme,
+    ) -> Result<(Fetched, Option<Option<Duration>>), FetchError> {
+        let started = Instant::now();
+        tokio::time::timeout(self.deadline, async {
+            let mut current = url.to_string();
+            let mut redirects = Vec::new();
+            loop {
+                let u = X5uUrl::parse(&current).map_err(FetchError::BadUrl)?;
+                if scheme == Scheme::Https && !u.https {
+                    return Err(if redirects.is_empty() {
+                        FetchError::NotHttps
+                    } else {
+                        FetchError::Redirect(format!("to {current:?}, not https"))
+                    });
+                }
+                let a = self.get(&u).await?;
+                match a.code {
+                    200 => {
+                        let fetched = Fetched {
+                            body: a.body,
+                            cached: false,
+                            elapsed_ms: started.elapsed().as_millis() as u64,
+                            content_type: a.content_type,
+                            cache_control: a.cache_control,
+                            redirects,
+                        };
+                        return Ok((fetched, a.cache));
+                    }
+                    301 | 302 | 303 | 307 | 308 => {
+                        let Some(loc) = a.location else {
+                            return Err(FetchError::Redirect(format!(
+                                "{} without Location",
+                                a.code
+                            )));
+                        };
+                        if redirects.len() >= MAX_REDIRECTS {
+                            return Err(FetchError::Redirect(format!(
+                                "more than {MAX_REDIRECTS} redirects"
+                            )));
+                        }
+                        current = resolve_location(&u, &loc);
+                        redirects.push(current.clone());
+                    }
+                    c => return Err(FetchError::Status(c)),
+                }
+            }
+        })
+        .await
+        .map_err(|_| FetchError::Timeout)?
+    }
+
+    /// The TCP connection for `u`: to the first address of its host that is permitted, each checked
+    /// before its socket is opened.
+    async fn connect(&self, u: &X5uUrl) -> Result<tokio::net::TcpStream, FetchError> {
+        let addrs: Vec<SocketAddr> = match u.host.parse::<IpAddr>() {
+            Ok(ip) => vec![SocketAddr::new(ip, u.port)],
+            Err(_) => tokio::net::lookup_host((u.host.as_str(), u.port))
+                .await
+                .map_err(|e| FetchError::Connect(format!("{} does not resolve: {e}", u.host)))?
+                .take(8)
+                .collect(),
+        };
+        let mut refused = None;
+        let mut failed = None;
+        for a in addrs {
+            if let Err(why) = public_addr::permitted(a.ip(), &self.allow) {
+                refused.get_or_insert(why);
+                continue;
+            }
+            self.connects.fetch_add(1, Ordering::SeqCst);
+            match tokio::net::TcpStream::connect(a).await {
+                Ok(s) => return Ok(s),
+                Err(e) => failed = Some(FetchError::Connect(format!("{a}: {e}"))),
+            }
+        }
+        Err(failed
+            .or(refused.map(FetchError::Refused))
+            .unwrap_or_else(|| FetchError::Connect(format!("{} has no address", u.host))))
+    }
+
+    /// One GET on one connection; the answer whatever its status.
+    async fn get(&self, u: &X5uUrl) -> Result<RawAnswer, FetchError> {
+        let tcp = self.connect(u).await?;
+        let mut host = if u.host.contains(':') {
             format!("[{}]", u.host)
         } else {
             u.host.clone()
         };
+        // RFC 9110 §7.2: the port goes into Host unless it is the scheme's default.
+        if u.port != if u.https { 443 } else { 80 } {
+            host = format!("{host}:{}", u.port);
+        }
         let req = format!(
-            "GET {} HTTP/1.1\r\nHost: {host}\r\nAccept: application/pem-certificate-chain, application/x-pem-file, */*\r\nUser-Agent: sipcheck/{}\r\nConnection: close\r\n\r\n",
+            "GET {} HTTP/1.1\r\nHost: {host}\r\nAccept: application/pem-certificate-chain, application/pkix-crl, application/json, */*\r\nUser-Agent: sipcheck/{}\r\nConnection: close\r\n\r\n",
             u.path,
             env!("CARGO_PKG_VERSION")
         );
-        tls.write_all(req.as_bytes())
+        if !u.https {
+            return read_answer(tcp, req.as_bytes()).await;
+        }
+        let name =
+            ServerName::try_from(u.host.clone()).map_err(|e| FetchError::BadUrl(e.to_string()))?;
+        let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
+            .connect(name, tcp)
             .await
             .map_err(|e| FetchError::Tls(e.to_string()))?;
-        let mut answer = AnswerReader::default();
-        let mut chunk = [0u8; 8192];
-        loop {
-            match tls.read(&mut chunk).await {
-                Ok(0) => break,
-                Ok(n) => {
-                    if answer.push(&chunk[..n])? {
-                        break;
-                    }
-                }
-                // Servers that close without close_notify: what arrived is judged as it is.
-                Err(_) if !answer.is_empty() => break,
-                Err(e) => return Err(FetchError::Tls(e.to_string())),
-            }
-        }
-        answer.finish()
+        read_answer(tls, req.as_bytes()).await
     }
+}
+
+/// Sends `req` and reads the answer until it is complete or the peer closes.
+async fn read_answer<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    req: &[u8],
+) -> Result<RawAnswer, FetchError> {
+    s.write_all(req)
+        .await
+        .map_err(|e| FetchError::Tls(e.to_string()))?;
+    let mut answer = AnswerReader::default();
+    let mut chunk = [0u8; 8192];
+    loop {
+        match s.read(&mut chunk).await {
+            Ok(0) => break,
+            Ok(n) => {
+                if answer.push(&chunk[..n])? {
+                    break;
+                }
+            }
+            // Servers that close without close_notify: what arrived is judged as it is.
+            Err(_) if !answer.is_empty() => break,
+            Err(e) => return Err(FetchError::Connect(e.to_string())),
+        }
+    }
+    answer.finish_answer()
+}
+
+/// A Location value made absolute against the URL that answered with it (RFC 9110 §10.2.2).
+fn resolve_location(base: &X5uUrl, loc: &str) -> String {
+    let loc = loc.trim();
+    let lower = loc.to_ascii_lowercase();
+    if lower.starts_with("https://") || lower.starts_with("http://") {
+        return loc.to_string();
+    }
+    let scheme = if base.https { "https" } else { "http" };
+    let host = if base.host.contains(':') {
+        format!("[{}]", base.host)
+    } else {
+        base.host.clone()
+    };
+    if let Some(rest) = loc.strip_prefix("//") {
+        return format!("{scheme}://{rest}");
+    }
+    let path = if loc.starts_with('/') {
+        loc.to_string()
+    } else {
+        let dir = base.path.rsplit_once('/').map(|x| x.0).unwrap_or("");
+        format!("{dir}/{loc}")
+    };
+    format!("{scheme}://{host}:{}{path}", base.port)
 }
 
 /// How an answer's body is delimited (RFC 9112 §6.3).
@@ -261,6 +436,22 @@ struct Head {
     code: u16,
     framing: Framing,
     cache: Option<Option<Duration>>,
+    /// The headers the STI-CR rules and redirects read, as sent (lower-cased names).
+    content_type: Option<String>,
+    cache_control: Option<String>,
+    location: Option<String>,
+}
+
+/// A complete answer: its status, the headers sipcheck judges, and its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawAnswer {
+    pub code: u16,
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+    pub location: Option<String>,
+    /// `None`: do not cache; `Some(None)`: for the run; `Some(Some(t))`: for `t`.
+    pub cache: Option<Option<Duration>>,
+    pub body: Vec<u8>,
 }
 
 /// An HTTP answer read as it arrives. Where the head ends is searched only in bytes not searched
@@ -321,15 +512,33 @@ impl AnswerReader {
         None
     }
 
-    /// The body and how long it may be cached (`None` inside: for the whole run).
+    /// The body and how long it may be cached (`None` inside: for the whole run); any status but
+    /// 200 is an error.
     #[allow(clippy::type_complexity)]
     pub fn finish(self) -> Result<(Vec<u8>, Option<Option<Duration>>), FetchError> {
+        let a = self.finish_answer()?;
+        if a.code != 200 {
+            return Err(FetchError::Status(a.code));
+        }
+        Ok((a.body, a.cache))
+    }
+
+    /// The whole answer, whatever its status (a redirect's body is not needed, and not judged).
+    pub fn finish_answer(self) -> Result<RawAnswer, FetchError> {
         let Some((end, head)) = self.head else {
             return Err(FetchError::Malformed("no end of headers".into()));
         };
         let head = head?;
+        let done = |body: Vec<u8>| RawAnswer {
+            code: head.code,
+            content_type: head.content_type.clone(),
+            cache_control: head.cache_control.clone(),
+            location: head.location.clone(),
+            cache: head.cache,
+            body,
+        };
         if head.code != 200 {
-            return Err(FetchError::Status(head.code));
+            return Ok(done(Vec::new()));
         }
         let raw = &self.buf[end..];
         let body = match head.framing {
@@ -347,7 +556,7 @@ impl AnswerReader {
         if body.len() > MAX_BODY {
             return Err(FetchError::TooLarge);
         }
-        Ok((body, head.cache))
+        Ok(done(body))
     }
 }
 
@@ -370,11 +579,20 @@ fn read_head(head: &[u8]) -> Result<Head, FetchError> {
         .map_err(|_| FetchError::Malformed("bad status code".into()))?;
     let (mut length, mut chunked, mut cache): (Option<usize>, bool, Option<Option<Duration>>) =
         (None, false, Some(None));
+    let (mut content_type, mut cache_control, mut location): (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ) = (None, None, None);
     for l in lines {
-        let Some((k, v)) = l.split_once(':') else {
+        let Some((k, raw_v)) = l.split_once(':') else {
             continue;
         };
-        let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_ascii_lowercase());
+        let bounded = |s: &str| s.trim().chars().take(512).collect::<String>();
+        let (k, v) = (
+            k.trim().to_ascii_lowercase(),
+            raw_v.trim().to_ascii_lowercase(),
+        );
         match k.as_str() {
             "content-length" => {
                 for n in v.split(',').map(str::trim) {
@@ -393,7 +611,17 @@ fn read_head(head: &[u8]) -> Result<Head, FetchError> {
                 }
             }
             "transfer-encoding" => chunked = v.contains("chunked"),
-            "cache-control" => cache = cache_control(&v),
+            // Several fields are one list (RFC 9110 §5.3): no-store in any of them wins.
+            "cache-control" => {
+                let all = match cache_control.take() {
+                    Some(before) => format!("{before}, {}", bounded(raw_v)),
+                    None => bounded(raw_v),
+                };
+                cache = cache_rule(&all.to_ascii_lowercase());
+                cache_control = Some(all);
+            }
+            "content-type" => content_type = Some(bounded(raw_v)),
+            "location" => location = Some(bounded(raw_v)),
             _ => {}
         }
     }
@@ -406,6 +634,9 @@ fn read_head(head: &[u8]) -> Result<Head, FetchError> {
         code,
         framing,
         cache,
+        content_type,
+        cache_control,
+        location,
     })
 }
 
@@ -419,7 +650,7 @@ pub fn parse_response(buf: &[u8]) -> Result<(Vec<u8>, Option<Option<Duration>>),
 }
 
 /// `None`: do not cache; `Some(None)`: for the run; `Some(Some(t))`: for `t`.
-fn cache_control(v: &str) -> Option<Option<Duration>> {
+fn cache_rule(v: &str) -> Option<Option<Duration>> {
     if v.contains("no-store") || v.contains("no-cache") {
         return None;
     }
@@ -479,6 +710,68 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn private_and_special_addresses_are_refused_without_a_socket() {
+        let f = X5uFetcher::with_web_roots();
+        for url in [
+            "https://10.0.0.1/cert.pem",
+            "https://169.254.169.254/latest/meta-data/",
+            "https://[::ffff:10.0.0.1]/c.pem",
+            "https://[fe80::1]/c.pem",
+            "https://127.0.0.1:9/c.pem",
+            // A name is resolved first (here from /etc/hosts), then its address refused.
+            "https://localhost:9/c.pem",
+        ] {
+            let e = f.fetch(url).await.unwrap_err();
+            assert!(matches!(e, FetchError::Refused(_)), "{url}: {e}");
+            assert!(e.to_string().contains("refused without connecting"), "{e}");
+            let e = f.fetch_uncached(url, Scheme::Any).await.unwrap_err();
+            assert!(matches!(e, FetchError::Refused(_)), "{url}: {e}");
+        }
+        assert_eq!(f.connection_attempts(), 0, "a refusal opened a socket");
+    }
+
+    /// A loopback HTTP server (allowed) redirecting to a private address: the redirect is refused
+    /// before its socket, so only the first connection is made.
+    #[tokio::test]
+    async fn a_redirect_to_a_private_address_is_refused_too() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            for target in ["http://10.0.0.1/crl", "/two"] {
+                let (mut s, _) = l.accept().await.unwrap();
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf).await;
+                let a = format!(
+                    "HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n"
+                );
+                let _ = s.write_all(a.as_bytes()).await;
+            }
+        });
+        let f =
+            X5uFetcher::with_web_roots().with_allowed(vec![Cidr::parse("127.0.0.0/8").unwrap()]);
+        let url = format!("http://127.0.0.1:{port}/crl");
+        let e = f.fetch_uncached(&url, Scheme::Any).await.unwrap_err();
+        assert!(matches!(e, FetchError::Refused(_)), "{e}");
+        assert_eq!(f.connection_attempts(), 1);
+        // An x5u is https only, so an http URL is refused before any socket as well.
+        assert_eq!(f.fetch(&url).await.unwrap_err(), FetchError::NotHttps);
+        assert_eq!(f.connection_attempts(), 1);
+        server.abort();
+    }
+
+    #[test]
+    fn relative_locations_resolve_against_the_answering_url() {
+        let u = X5uUrl::parse("https://cr.test:8443/a/b.pem").unwrap();
+        assert_eq!(
+            resolve_location(&u, "c.pem"),
+            "https://cr.test:8443/a/c.pem"
+        );
+        assert_eq!(resolve_location(&u, "/x"), "https://cr.test:8443/x");
+        assert_eq!(resolve_location(&u, "//o.test/y"), "https://o.test/y");
+        assert_eq!(resolve_location(&u, "http://o.test/z"), "http://o.test/z");
+    }
+
     #[test]
     fn answers_and_cache_rules() {
         let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nCache-Control: max-age=60\r\n\r\nabcdef";
@@ -497,6 +790,6 @@ mod tests {
         assert!(parse_response(b"garbage").is_err());
         assert!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nab").is_err());
         assert!(dechunk(b"ffffffffffffffffffff\r\n").is_none());
-        assert_eq!(cache_control("public"), Some(None));
+        assert_eq!(cache_rule("public"), Some(None));
     }
 }

@@ -306,6 +306,7 @@ fn cli_reports_each_inbound_calls_identity() {
         .arg(&pki.root_pem)
         .arg("--x5u-ca-file")
         .arg(&server.web.ca_pem)
+        .args(["--fetch-allow", sti::FETCH_ALLOW])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -366,4 +367,221 @@ fn cli_reports_each_inbound_calls_identity() {
     );
     let summary = support::findings(&report, "listen.summary");
     assert_eq!(summary[0]["details"]["invites"], 2, "{:#}", summary[0]);
+}
+
+/// While listening, a hostile INVITE naming an x5u at a private or metadata address gets no fetch:
+/// the call is a fail whose check says "refused without connecting" (no --fetch-allow here, so even
+/// loopback would be refused), and an INVITE signed by a third party's SPC fails under --expect-spc.
+#[test]
+fn hostile_x5u_urls_are_refused_while_listening() {
+    use support::sti::{self, DEST, ORIG};
+    let pki = sti::StiPki::new();
+    let port = {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("listen.json");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sipcheck"))
+        .args([
+            "listen",
+            &format!("127.0.0.1:{port}"),
+            "--duration",
+            "3s",
+            "--format",
+            "json",
+            "--expect-spc",
+            "1234",
+            "-o",
+        ])
+        .arg(&out_file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let signer = &pki.leaf("good").signer;
+    let calls: Vec<String> = [
+        "https://10.0.0.1/cert.pem",
+        "https://169.254.169.254/latest/meta-data/cert.pem",
+        "https://[::ffff:192.168.1.1]/cert.pem",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, x5u)| {
+        let id = sti::identity(
+            &sti::token(&sti::jose(x5u), &sti::claims("A", sti::now()), signer),
+            x5u,
+        );
+        sti::invite(ORIG, DEST, &[format!("Identity: {id}")])
+            .replace("sti-test@", &format!("h{i}@"))
+            .replace("sti1", &format!("h{i}"))
+    })
+    .collect();
+    for call in &calls {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut buf = [0u8; 4096];
+        while Instant::now() < deadline {
+            sock.send_to(call.as_bytes(), ("127.0.0.1", port)).unwrap();
+            if let Ok(n) = sock.recv(&mut buf)
+                && buf[..n].starts_with(b"SIP/2.0 1")
+            {
+                break;
+            }
+        }
+    }
+    let out = support::wait_bounded(child, 60);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
+    let calls = support::findings(&report, "listen.call");
+    assert_eq!(calls.len(), 3, "{report:#}");
+    for c in calls {
+        assert_eq!(c["status"], "fail", "{c:#}");
+        let first = &c["details"]["identity"]["identities"][0];
+        assert_eq!(first["failure"]["check"], "x5u_fetch", "{c:#}");
+        assert!(
+            first["failure"]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("refused without connecting"),
+            "{c:#}"
+        );
+    }
+}
+
+/// An inbound call whose signed RCD name (`nam`) is not the display-name it shows: `listen.call`
+/// warns, question 11's answer names the mismatch, question 12's the signer.
+#[test]
+fn rcd_name_mismatch_answers_question_11() {
+    use base64::Engine;
+    use support::sti::{self, DEST, ORIG};
+    let pki = sti::StiPki::new();
+    let card = r#"["vcard",[["version",{},"text","4.0"],["fn",{},"text","Acme Bank"]]]"#;
+    let server = sti::X5uServer::start(&[
+        ("good.pem", sti::ok_answer(&pki.chain("good"))),
+        (
+            "card.json",
+            format!(
+                "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nCache-Control: max-age=60\r\nContent-Length: {}\r\n\r\n{card}",
+                card.len()
+            ),
+        ),
+    ]);
+    let port = {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("listen.json");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sipcheck"))
+        .args([
+            "listen",
+            &format!("127.0.0.1:{port}"),
+            "--duration",
+            "3s",
+            "--format",
+            "json",
+            "--fetch-allow",
+            sti::FETCH_ALLOW,
+            "-o",
+        ])
+        .arg(&out_file)
+        .arg("--sti-ca-file")
+        .arg(&pki.root_pem)
+        .arg("--x5u-ca-file")
+        .arg(&server.web.ca_pem)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let x5u = server.url("good.pem");
+    let digest = format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD
+            .encode(ring::digest::digest(&ring::digest::SHA256, card.as_bytes()))
+    );
+    let mut hdr = sti::jose(&x5u);
+    hdr["ppt"] = "rcd".into();
+    let claims = serde_json::json!({
+        "dest": {"tn": [DEST]}, "iat": sti::now(), "orig": {"tn": ORIG},
+        "rcd": {"nam": "Acme Bank", "jcl": server.url("card.json")}, "rcdi": {"/jcl": digest}
+    });
+    let rcd = format!(
+        "{};info=<{x5u}>;alg=ES256;ppt=rcd",
+        sti::token(&hdr, &claims, &pki.leaf("good").signer)
+    );
+    let shaken = sti::identity(
+        &sti::token(
+            &sti::jose(&x5u),
+            &sti::claims("A", sti::now()),
+            &pki.leaf("good").signer,
+        ),
+        &x5u,
+    );
+    let call = sti::invite(
+        ORIG,
+        DEST,
+        &[format!("Identity: {shaken}"), format!("Identity: {rcd}")],
+    )
+    .replacen(
+        &format!("From: <sip:+{ORIG}"),
+        &format!("From: \"Your Bank\" <sip:+{ORIG}"),
+        1,
+    );
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline {
+        sock.send_to(call.as_bytes(), ("127.0.0.1", port)).unwrap();
+        if let Ok(n) = sock.recv(&mut buf)
+            && buf[..n].starts_with(b"SIP/2.0 1")
+        {
+            break;
+        }
+    }
+    let out = support::wait_bounded(child, 60);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
+    let calls = support::findings(&json, "listen.call");
+    assert_eq!(calls.len(), 1, "{json:#}");
+    assert_eq!(calls[0]["status"], "warn", "{:#}", calls[0]);
+    assert_eq!(calls[0]["details"]["rcd"]["nam"], "Acme Bank");
+    assert_eq!(calls[0]["details"]["rcd"]["displayed_name"], "Your Bank");
+    assert_eq!(calls[0]["details"]["signer"]["spc"], "1234");
+    let report: sipcheck::report::Report = serde_json::from_value(json.clone()).unwrap();
+    let answers = sipcheck::report::answers::all(&report);
+    let q = |n: u8| {
+        answers
+            .iter()
+            .find(|a| a.question.number == n)
+            .unwrap()
+            .text
+            .clone()
+    };
+    assert!(
+        q(11).contains("RCD: the far end displays \"Your Bank\""),
+        "{}",
+        q(11)
+    );
+    assert!(
+        q(12).contains("SPC 1234") && q(12).contains("attestation A"),
+        "{}",
+        q(12)
+    );
 }

@@ -179,6 +179,8 @@ fn probe(
         &root,
         "--x5u-ca-file",
         &ca,
+        "--fetch-allow",
+        sti::FETCH_ALLOW,
         "--max-calls",
         "30",
     ];
@@ -202,7 +204,13 @@ fn one<'a>(r: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
 
 #[test]
 fn signing_carrier_attests_the_owned_number_a_and_spoofed_ones_c() {
-    let pki = StiPki::new();
+    let crl = sti::HttpFiles::start();
+    let pki = StiPki::with_crl_url(&crl.url("/sti-pa.crl"));
+    crl.put(
+        "/sti-pa.crl",
+        "application/pkix-crl",
+        &pki.crl(&["revoked"]),
+    );
     let server = X5uServer::start(&[("sp.pem", sti::ok_answer(&pki.chain("good")))]);
     let dir = tempfile::tempdir().unwrap();
     let listen = free_udp();
@@ -210,7 +218,7 @@ fn signing_carrier_attests_the_owned_number_a_and_spoofed_ones_c() {
     let policy = dir.path().join("policy.toml");
     std::fs::write(
         &policy,
-        "name = \"loop\"\n[rules]\nmin_owned_attestation = \"A\"\nspoofed_calls_refused = true\n",
+        "name = \"loop\"\n[rules]\nmin_owned_attestation = \"A\"\nspoofed_calls_refused = true\nown_spc_required = true\n",
     )
     .unwrap();
     let r = probe(
@@ -218,7 +226,7 @@ fn signing_carrier_attests_the_owned_number_a_and_spoofed_ones_c() {
         listen,
         &pki,
         &server.web.ca_pem,
-        &["--policy", policy.to_str().unwrap()],
+        &["--policy", policy.to_str().unwrap(), "--expect-spc", "1234"],
     );
     let rule = |name: &str| {
         r["policy"]["rules"]
@@ -231,6 +239,32 @@ fn signing_carrier_attests_the_owned_number_a_and_spoofed_ones_c() {
     };
     assert_eq!(rule("min_owned_attestation")["outcome"], "pass");
     assert_eq!(rule("spoofed_calls_refused")["outcome"], "fail");
+    assert_eq!(rule("own_spc_required")["outcome"], "pass");
+    // The signer: the carrier's own SPC, its certificate not on the STI-PA CRL (fetched from
+    // the loopback CRL server).
+    let signer = one(&r, "stir.signer");
+    assert_eq!(signer["status"], "pass", "{signer:#}");
+    assert_eq!(signer["details"]["spc"], "1234");
+    assert_eq!(signer["details"]["own_certificate"], true);
+    assert_eq!(signer["details"]["revocation"], "good");
+    assert_eq!(signer["details"]["attestation"], "A");
+    assert!(crl.hits() >= 1);
+    // secsipid signs no RCD: nothing to compare.
+    assert_eq!(one(&r, "stir.rcd")["status"], "info", "{r:#}");
+    // The answer sheet's question 12 states the signer, attestation, revocation and ownership.
+    let report: sipcheck::report::Report = serde_json::from_value(r.clone()).unwrap();
+    let q12 = sipcheck::report::answers::all(&report)
+        .into_iter()
+        .find(|a| a.question.number == 12)
+        .unwrap();
+    for part in [
+        "SPC 1234",
+        "attestation A",
+        "revocation good",
+        "the carrier signed with its own certificate",
+    ] {
+        assert!(q12.text.contains(part), "{part}: {}", q12.text);
+    }
     let att = one(&r, "stir.attestation");
     assert_eq!(att["status"], "pass", "{att:#}\n{}", k.log_text());
     assert_eq!(att["details"]["attestation"], "A");
@@ -243,10 +277,22 @@ fn signing_carrier_attests_the_owned_number_a_and_spoofed_ones_c() {
             .all(|c| c["outcome"] == "pass" || c["outcome"] == "skipped"),
         "{checks:#?}"
     );
-    // secsipid adds no Date, so that check has nothing to look at; every other check passed.
+    // secsipid adds no Date and no RCD, and the PASSporT is not a div: those checks have nothing
+    // to look at; every other check passed.
+    let skipped: Vec<&str> = checks
+        .iter()
+        .filter(|c| c["outcome"] == "skipped")
+        .map(|c| c["check"].as_str().unwrap())
+        .collect();
     assert_eq!(
-        checks.iter().filter(|c| c["outcome"] == "skipped").count(),
-        1,
+        skipped,
+        [
+            "date_fresh",
+            "div_target",
+            "rcd",
+            "rcd_integrity",
+            "rcd_name"
+        ],
         "{checks:#?}"
     );
     for id in ["spoof.caller_id", "spoof.asserted_identity"] {
