@@ -12,10 +12,10 @@ mod cli;
 mod listen_cli;
 mod verify_cli;
 
-use sipcheck::capture::PcapWriter;
-use sipcheck::listen::ListenConfig;
+use sipcheck::PcapWriter;
+use sipcheck::identity::VerifyContext;
+use sipcheck::inbound::ListenConfig;
 use sipcheck::report::{self, Format};
-use sipcheck::stir::VerifyContext;
 use sipcheck::{Error, Outcome, ScanOptions, ScanOptionsBuilder, Target, Transport};
 
 /// Measure what a SIP trunk really does about security, and write an evidence-backed scorecard.
@@ -94,7 +94,7 @@ enum Command {
         #[arg(long, value_name = "PEM")]
         listen_key: Option<String>,
         /// Most inbound requests recorded and answered; later ones are counted and dropped.
-        #[arg(long, default_value_t = sipcheck::listen::DEFAULT_MAX_REQUESTS)]
+        #[arg(long, default_value_t = sipcheck::inbound::DEFAULT_MAX_REQUESTS)]
         max_requests: usize,
         /// PEM file of the STI-PA's trusted roots (Identity chain verification).
         #[arg(long, value_name = "PEM")]
@@ -197,7 +197,7 @@ struct ProbeArgs {
     #[arg(long)]
     allow_calls: bool,
     /// Most calls a run may place.
-    #[arg(long, default_value_t = sipcheck::call::DEFAULT_MAX_CALLS)]
+    #[arg(long, default_value_t = sipcheck::DEFAULT_MAX_CALLS)]
     max_calls: u32,
     /// User name for digest authentication; the password comes from SIPCHECK_PASSWORD or --password-file.
     #[arg(long)]

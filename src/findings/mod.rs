@@ -124,13 +124,6 @@ pub fn of_probe(probe: &str) -> impl Iterator<Item = &'static Spec> + '_ {
     REGISTRY.iter().filter(move |s| s.probe == probe)
 }
 
-/// The specs that answer a seed question, in registry order.
-pub fn answering(question: u8) -> impl Iterator<Item = &'static Spec> {
-    REGISTRY
-        .iter()
-        .filter(move |s| s.questions.contains(&question))
-}
-
 /// A typed handle on one registered finding id: writes findings with its registry facts and reads
 /// their details back as `D`. A renamed field is then a compile error, not a silent `not_measured`.
 pub struct FindingId<D> {
@@ -171,9 +164,6 @@ impl<D: Serialize + DeserializeOwned> FindingId<D> {
         D::deserialize(&f.details).map_err(|e| format!("`{}` details cannot be read: {e}", self.id))
     }
 }
-
-/// A finding's details that have no typed shape yet: any JSON object.
-pub type Untyped = serde_json::Map<String, serde_json::Value>;
 
 fn schema_of<D: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     g.subschema_for::<D>()

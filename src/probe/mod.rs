@@ -18,7 +18,7 @@ pub use context::{Config, Context};
 pub use crate::transport::Limiter;
 pub use crate::progress::{Counter, Progress, ProgressEvent};
 pub use runner::run;
-pub use settings::{CallPolicy, DEFAULT_MAX_CALLS, DEFAULT_SPOOF, LoopSettings};
+pub use settings::{CallPolicy, DEFAULT_MAX_CALLS, LoopSettings};
 
 use crate::findings::{Finding, Status};
 

@@ -18,7 +18,6 @@ use crate::call::{self, InviteOptions, Offer};
 use crate::findings::stir::{BlockingNoticeDetails, CallRateDetails, LoopCallDetails, Notice};
 use crate::listen::{Inbound, ListenConfig, Listener};
 use crate::probe::{BoxFuture, Context, Probe, Safety};
-pub use crate::probe::{DEFAULT_SPOOF, LoopSettings};
 use crate::findings::{Evidence, Finding, Severity, Status};
 use crate::sip::Message;
 use crate::sip::digest::DigestClient;
