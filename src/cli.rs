@@ -16,6 +16,13 @@ pub(crate) fn exit(outcome: Outcome<'_>) -> ExitCode {
     ExitCode::from(exit::code(outcome))
 }
 
+/// `sipcheck trunk.example.com` is what nmap's users type: name the command they meant.
+pub(crate) fn probe_hint(kind: clap::error::ErrorKind, first: Option<String>) -> Option<String> {
+    let first = first?;
+    (kind == clap::error::ErrorKind::InvalidSubcommand && !first.starts_with('-'))
+        .then(|| format!("sipcheck: to probe a trunk, run: sipcheck probe {first}"))
+}
+
 /// The multi-threaded runtime a command runs on, or the usage exit code when it cannot start.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     tokio::runtime::Builder::new_multi_thread()

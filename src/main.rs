@@ -134,8 +134,9 @@ struct ProbeArgs {
     /// List every finding id a report can contain (by probe, with safety class and seed questions), then exit.
     #[arg(long)]
     list_probes: bool,
-    /// Probes to run, by id or id prefix (e.g. transport,sip,sips).
-    #[arg(long, value_delimiter = ',')]
+    /// Probes to run: ids or id prefixes, safety classes (safe, calls, intrusive, dos) or all;
+    /// -NAME or !NAME leaves out (e.g. tls,sip or -dos or safe,-tls.groups).
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     probes: Vec<String>,
     /// Transports to probe (udp,tcp,tls). Default: all three, or TLS only for a sips: URI.
     #[arg(long, value_delimiter = ',')]
@@ -418,6 +419,11 @@ fn probe(a: ProbeArgs) -> ExitCode {
     if let Some(w) = &pcap {
         opts.config.tls.capture = Some(w.clone());
     }
+    if !a.quiet {
+        for n in opts.selection_notes() {
+            eprintln!("sipcheck: note: {n}");
+        }
+    }
     let spinner = cli::progress(target, a.quiet);
     if let Some(pb) = &spinner {
         opts.config.progress = cli::progress_hook(pb.clone());
@@ -482,6 +488,9 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
+            if let Some(hint) = cli::probe_hint(e.kind(), std::env::args().nth(1)) {
+                eprintln!("{hint}");
+            }
             let usage = Error::BadOption(e.kind().to_string());
             return cli::exit(if e.use_stderr() {
                 Outcome::Error(&usage)

@@ -79,14 +79,6 @@ pub fn selector_matches(selector: &str, id: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('_'))
 }
 
-/// Whether a probe is picked by any of the selectors (matched against its id and its finding ids).
-pub fn is_selected(probe: &dyn Probe, selectors: &[String]) -> bool {
-    selectors.iter().any(|s| {
-        selector_matches(s, probe.id())
-            || probe.finding_ids().iter().any(|f| selector_matches(s, f))
-    })
-}
-
 /// A `skipped` finding for every id a probe writes, with the reason.
 pub fn skipped(probe: &dyn Probe, reason: &str) -> Vec<Finding> {
     probe

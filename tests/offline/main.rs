@@ -25,6 +25,7 @@ mod auth_proxy_fake;
 mod call_identity;
 mod call_teardown;
 mod cli_progress;
+mod cli_selection;
 mod dtls_fake;
 mod endpoints_overlap;
 mod fuzz_corpus;
