@@ -34,6 +34,7 @@ mod hostile_trunks;
 mod listen;
 mod loop_kamailio;
 mod media_baresip;
+mod readme_demo;
 mod report_html;
 mod robustness_baresip;
 mod robustness_kamailio;
