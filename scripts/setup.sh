@@ -11,3 +11,9 @@ apt-get install -y --no-install-recommends \
   procps time iproute2 ca-certificates \
   libssl-dev pkg-config \
   chromium pandoc
+# Microsoft's SARIF multitool (the validator code-scanning users trust) and the SARIF 2.1.0 JSON
+# schema it ships: the SARIF tests validate `--format sarif` with both. Its .NET binary needs ICU.
+apt-get install -y --no-install-recommends libicu72
+command -v npm >/dev/null || apt-get install -y --no-install-recommends nodejs npm
+npm install -g @microsoft/sarif-multitool@5.7.0
+chmod u+x "$(npm root -g)/@microsoft/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"

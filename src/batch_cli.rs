@@ -36,6 +36,12 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
                     .into(),
             ));
         }
+        if a.out.output.len() > 1 || a.out.output_all.is_some() {
+            return Err(Error::BadOption(
+                "with -f, -o names one directory (one report per target in --format); --output-all works on one trunk"
+                    .into(),
+            ));
+        }
         if !(1..=1024).contains(&a.parallel) {
             return Err(Error::BadOption(
                 "--parallel must be between 1 and 1024".into(),
@@ -43,9 +49,9 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
         }
         let targets = batch::read_targets(file)?;
         // The options are validated once; each target replaces the placeholder.
-        let format: Format = a.format.parse()?;
+        let format: Format = a.out.format.as_deref().unwrap_or("text").parse()?;
         let opts = build_options(a, "127.0.0.1", false)?;
-        if let Some(dir) = &a.output {
+        if let Some(dir) = a.out.output.first() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::io(format!("cannot create {dir}"), e))?;
         }
@@ -59,15 +65,10 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let ext = match format {
-        Format::Json => "json",
-        Format::Markdown => "md",
-        Format::Text => "txt",
-        Format::Junit => "xml",
-        Format::Html => "html",
-    };
-    let dir = a.output.clone();
-    let quiet = a.quiet;
+    let ext = format.extension();
+    let dir = a.out.output.first().cloned();
+    let quiet = a.out.quiet;
+    let style = a.out.style();
     let mut write_errors = 0usize;
     let mut index: Vec<(usize, serde_json::Value)> = Vec::new();
     let mut items = rt.block_on(batch::scan_all(targets, opts, a.parallel, |i, item| {
@@ -80,7 +81,7 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
         if let Some(r) = &item.report {
             let name = batch::file_name(i, &item.target, ext);
             let path = std::path::Path::new(dir).join(&name);
-            match std::fs::write(&path, report::render(r, format, false)) {
+            match std::fs::write(&path, report::render_styled(r, format, style)) {
                 Ok(()) => entry["report"] = name.into(),
                 Err(e) => {
                     write_errors += 1;
@@ -122,7 +123,7 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
         _ => items
             .iter()
             .map(|it| match &it.report {
-                Some(r) => report::render(r, format, false),
+                Some(r) => report::render_styled(r, format, style),
                 None => format!("{}\n", summary_line(it)),
             })
             .collect::<Vec<_>>()

@@ -173,4 +173,3 @@ pub struct Policy {
     /// Finding id → worst allowed status.
     pub findings: BTreeMap<String, Status>,
 }
-
