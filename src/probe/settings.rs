@@ -135,3 +135,4 @@ impl LoopSettings {
         self.spoof_caller_id.as_deref().unwrap_or(DEFAULT_SPOOF)
     }
 }
+
