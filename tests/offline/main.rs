@@ -29,6 +29,7 @@ mod cli_progress;
 mod cli_selection;
 mod dtls_fake;
 mod endpoints_overlap;
+mod fleet_recipes;
 mod fuzz_corpus;
 mod fuzz_regressions;
 mod layers;
