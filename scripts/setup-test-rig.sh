@@ -2,8 +2,9 @@
 # The test rig: the real SIP servers and peer tools that sipcheck's tests, scripts/demo.sh and the
 # benchmarks start on loopback, from Debian 12's packages (Kamailio with TLS and secsipid, baresip,
 # SIPp, SIPVicious, dnsmasq, openssl, sslscan, tshark, Sofia-SIP's sip-dig, secsipidx, Chromium,
-# pandoc; man-db for the Debian package check). Installs only what is missing, so a second run costs
-# nothing. apt-get goes through sudo unless you are root. scripts/test.sh runs this first.
+# pandoc; man-db for the Debian package check), and Microsoft's SARIF multitool from npm (the SARIF
+# validator code-scanning users trust; it ships the SARIF 2.1.0 JSON schema; its .NET binary needs
+# ICU). Installs only what is missing, so a second run costs nothing. apt-get goes through sudo unless you are root. scripts/test.sh runs this first.
 set -euo pipefail
 
 packages=(
@@ -11,7 +12,7 @@ packages=(
   baresip-core sip-tester sipvicious
   dnsmasq-base openssl sslscan tshark sofia-sip-bin
   procps time iproute2 ca-certificates man-db
-  chromium pandoc
+  chromium pandoc libicu72
 )
 
 # Python tools the tests run (from PyPI): the fleet recipes' schema validators.
@@ -28,15 +29,28 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "test rig: all ${#packages[@]} packages installed"
-  exit 0
-fi
 sudo=()
 if [ "$(id -u)" != 0 ]; then
   command -v sudo >/dev/null || { echo "test rig: apt-get needs root: run this as root, or install sudo" >&2; exit 1; }
   sudo=(sudo)
 fi
-echo "test rig: installing ${missing[*]}"
-"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
-"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "test rig: all ${#packages[@]} packages installed"
+else
+  echo "test rig: installing ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# The SARIF multitool, pinned; the tests call its Linux binary directly (the npm wrapper passes
+# arguments through a shell, which splits `--rule-kind "Sarif;Gh"` at the semicolon).
+sarif_version=5.7.0
+if ! command -v npm >/dev/null; then
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm
+fi
+sarif_pkg="$(npm root -g)/@microsoft/sarif-multitool"
+if ! grep -qs "\"version\": \"$sarif_version\"" "$sarif_pkg/package.json"; then
+  echo "test rig: installing @microsoft/sarif-multitool@$sarif_version"
+  "${sudo[@]}" npm install -g "@microsoft/sarif-multitool@$sarif_version"
+fi
+"${sudo[@]}" chmod u+x "$sarif_pkg/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"

@@ -38,6 +38,12 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
                     .into(),
             ));
         }
+        if a.out.output.len() > 1 || a.out.output_all.is_some() {
+            return Err(Error::BadOption(
+                "with -f, -o names one directory (one report per target in --format); --output-all works on one trunk"
+                    .into(),
+            ));
+        }
         if !(1..=1024).contains(&a.parallel) {
             return Err(Error::BadOption(
                 "--parallel must be between 1 and 1024".into(),
@@ -51,9 +57,9 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
             _ => None,
         };
         // The options are validated once; each target replaces the placeholder.
-        let format: Format = a.format.parse()?;
+        let format: Format = a.out.format.as_deref().unwrap_or("text").parse()?;
         let opts = build_options(a, "127.0.0.1", false)?;
-        if let Some(dir) = &a.output {
+        if let Some(dir) = a.out.output.first() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::io(format!("cannot create {dir}"), e))?;
         }
@@ -81,15 +87,9 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
         None => (None, Default::default()),
     };
     targets.retain(|t| !done.contains(t));
-    let ext = match format {
-        Format::Json => "json",
-        Format::Markdown => "md",
-        Format::Text => "txt",
-        Format::Junit => "xml",
-        Format::Html => "html",
-    };
-    let dir = a.output.clone();
-    let quiet = a.quiet;
+    let dir = a.out.output.first().cloned();
+    let quiet = a.out.quiet;
+    let style = a.out.style();
     let mut write_errors = 0usize;
     let mut index: Vec<(usize, serde_json::Value)> = Vec::new();
     let mut items = rt.block_on(batch::scan_all(targets, opts, a.parallel, |i, item| {
@@ -105,7 +105,7 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
             }
             return;
         };
-        match write_item(dir, i, item, format, ext) {
+        match write_item(dir, i, item, format, style) {
             Ok(entry) => index.push((i, entry)),
             Err((entry, e)) => {
                 write_errors += 1;
@@ -152,7 +152,7 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
         _ => items
             .iter()
             .map(|it| match &it.report {
-                Some(r) => report::render(r, format, false),
+                Some(r) => report::render_styled(r, format, style),
                 None => format!("{}\n", summary_line(it)),
             })
             .collect::<Vec<_>>()
@@ -169,7 +169,7 @@ fn write_item(
     i: usize,
     item: &Item,
     format: Format,
-    ext: &str,
+    style: report::Style,
 ) -> Result<serde_json::Value, (serde_json::Value, String)> {
     let mut entry = serde_json::json!({
         "target": item.target,
@@ -177,9 +177,9 @@ fn write_item(
         "error": item.error,
     });
     if let Some(r) = &item.report {
-        let name = batch::file_name(i, &item.target, ext);
+        let name = batch::file_name(i, &item.target, format.extension());
         let path = std::path::Path::new(dir).join(&name);
-        if let Err(e) = std::fs::write(&path, report::render(r, format, false)) {
+        if let Err(e) = std::fs::write(&path, report::render_styled(r, format, style)) {
             return Err((entry, format!("cannot write {}: {e}", path.display())));
         }
         entry["report"] = name.into();
@@ -215,7 +215,7 @@ pub(crate) fn merge(files: &[String], dir: Option<&str>) -> ExitCode {
     }
     let mut index = Vec::new();
     for (i, item) in batch.targets.iter().enumerate() {
-        match write_item(dir, i, item, Format::Json, "json") {
+        match write_item(dir, i, item, Format::Json, report::Style::default()) {
             Ok(entry) => index.push((i, entry)),
             Err((_, e)) => return cli::fail(&Error::BadOption(e)),
         }

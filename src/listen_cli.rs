@@ -12,7 +12,7 @@ use crate::cli;
 pub(crate) struct ListenArgs<'a> {
     pub addr: &'a str,
     pub duration: Duration,
-    pub format: &'a str,
+    pub format: Option<&'a str>,
     pub output: Option<&'a str>,
     pub cert: Option<&'a str>,
     pub key: Option<&'a str>,
@@ -24,8 +24,15 @@ pub(crate) struct ListenArgs<'a> {
 }
 
 pub(crate) fn run(a: ListenArgs<'_>) -> ExitCode {
-    let format: Format = match a.format.parse() {
-        Ok(f) => f,
+    let files: Vec<String> = a.output.iter().map(|s| s.to_string()).collect();
+    let wanted = crate::output_cli::Wanted {
+        format: a.format,
+        files: &files,
+        all: None,
+    };
+    // The output file is opened before listening: an unwritable path never costs the calls heard.
+    let (format, files) = match wanted.explicit().and_then(|f| Ok((f, wanted.open()?))) {
+        Ok((f, files)) => (f.unwrap_or(Format::Text), files),
         Err(e) => return cli::fail(&e),
     };
     let mut cfg = match ListenConfig::parse(a.addr, a.cert, a.key) {
@@ -50,15 +57,8 @@ pub(crate) fn run(a: ListenArgs<'_>) -> ExitCode {
         Ok(r) => r,
         Err(e) => return cli::fail(&e),
     };
-    let text = report::render(&r, format, false);
-    match a.output {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, &text) {
-                return cli::fail(&sipcheck::Error::io(format!("cannot write {path}"), e));
-            }
-            print!("{}", report::render(&r, Format::Text, false));
-        }
-        None => print!("{text}"),
+    if let Err(e) = crate::output_cli::deliver(&r, files, format, report::Style::default(), false) {
+        return cli::fail(&e);
     }
     cli::exit(Outcome::Report(&r))
 }

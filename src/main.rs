@@ -1,6 +1,6 @@
 //! The `sipcheck` command line: parse arguments, call the library, set the exit code.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +10,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 mod batch_cli;
 mod cli;
 mod listen_cli;
+mod output_cli;
 mod verify_cli;
 
 use sipcheck::PcapWriter;
@@ -37,6 +38,8 @@ struct Cli {
 enum Command {
     /// Probe a SIP trunk and print its scorecard.
     Probe(Box<ProbeArgs>),
+    /// Render a saved JSON report in any format, as `probe` would have (differences of an older report on stderr).
+    Report(ReportArgs),
     /// Compare two reports of the same trunk: what got worse, better, new or gone (exit 1 if worse).
     Diff {
         /// The earlier JSON report.
@@ -87,10 +90,10 @@ enum Command {
         /// How long to listen, e.g. 120s or 5m.
         #[arg(long, default_value = "120s", value_parser = parse_duration)]
         duration: Duration,
-        /// Output format: text, json, md, junit.
-        #[arg(long, default_value = "text")]
-        format: String,
-        /// Write the report to FILE (stdout then gets the text scorecard).
+        /// Output format: text, json, md, junit, html, sarif (default: text, or the -o file's extension).
+        #[arg(long)]
+        format: Option<String>,
+        /// Write the report to FILE, in the format its extension names (stdout then gets the text scorecard).
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<String>,
         /// PEM certificate (chain) for a tls: listener.
@@ -178,13 +181,8 @@ struct ProbeArgs {
     /// TLS port when it differs from the default (5061, or the given port + 1).
     #[arg(long)]
     tls_port: Option<u16>,
-    /// Output format: text, json, md, junit, html.
-    #[arg(long, default_value = "text")]
-    format: String,
-    /// Write the report to FILE (stdout then gets the text scorecard unless --quiet); with -f, write
-    /// one report per target into the directory FILE, plus index.json.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    output: Option<String>,
+    #[command(flatten)]
+    out: OutputArgs,
     /// Longest wait for any one answer, e.g. 5s or 800ms (caps RFC 3261 Timer B/F).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     timeout: Duration,
@@ -281,12 +279,6 @@ struct ProbeArgs {
     /// Directory of extra malformed-message cases (*.toml), added to the built-in catalog.
     #[arg(long, value_name = "DIR")]
     catalog: Option<std::path::PathBuf>,
-    /// Print nothing on stdout when writing to a file, and no progress on stderr.
-    #[arg(short, long)]
-    quiet: bool,
-    /// Text scorecard: one line per finding and endpoint, nothing cut (default: grouped, one screen).
-    #[arg(short, long)]
-    verbose: bool,
     /// Check the results against a policy: a built-in name (baseline, strict) or a TOML file.
     #[arg(long, value_name = "NAME|FILE")]
     policy: Option<String>,
@@ -302,6 +294,58 @@ struct ProbeArgs {
     /// Print what would be sent to whom, and send nothing.
     #[arg(long)]
     dry_run: bool,
+}
+
+/// Where the report goes and how it looks; shared by `probe` and `report`.
+#[derive(Args)]
+struct OutputArgs {
+    /// Output format: text, json, md, junit, html, sarif (default: text, or each -o file's extension).
+    #[arg(long)]
+    format: Option<String>,
+    /// Write the report to FILE, in the format its extension names (.json .md .html .xml for JUnit
+    /// .sarif .txt); may be given several times (one scan, every file). stdout then gets the text
+    /// scorecard unless --quiet. With -f: the directory for one report per target, plus index.json.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Vec<String>,
+    /// Write BASE.json, BASE.md, BASE.html, BASE.xml (JUnit) and BASE.sarif from the one scan.
+    #[arg(long, value_name = "BASE")]
+    output_all: Option<String>,
+    /// SARIF: also write the results that need nothing done (pass, info); left out by default.
+    #[arg(long)]
+    sarif_passes: bool,
+    /// Print nothing on stdout when writing to a file, and no progress on stderr.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Text scorecard: one line per finding and endpoint, nothing cut (default: grouped, one screen).
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+impl OutputArgs {
+    fn wanted(&self) -> output_cli::Wanted<'_> {
+        output_cli::Wanted {
+            format: self.format.as_deref(),
+            files: &self.output,
+            all: self.output_all.as_deref(),
+        }
+    }
+
+    fn style(&self) -> report::Style {
+        report::Style {
+            color: false,
+            verbose: self.verbose,
+            sarif_passes: self.sarif_passes,
+        }
+    }
+}
+
+/// `sipcheck report SAVED.json`.
+#[derive(Args)]
+struct ReportArgs {
+    /// A JSON report written by `sipcheck probe` (this version or an older one).
+    saved: String,
+    #[command(flatten)]
+    out: OutputArgs,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -431,23 +475,30 @@ fn build_options(a: &ProbeArgs, target: &str, files: bool) -> Result<ScanOptions
 
 fn probe(a: ProbeArgs) -> ExitCode {
     if a.list_probes {
-        return list_probes(&a.format);
+        return list_probes(a.out.format.as_deref().unwrap_or("text"));
     }
     if let Some(file) = a.file.clone() {
         return batch_cli::run(&a, &file);
     }
     let target = a.target.as_deref().unwrap_or_default();
-    // Everything that can fail with a usage error fails here, before a single packet is sent.
+    // Everything that can fail with a usage error fails here, before a single packet is sent: every
+    // output file is opened now, so an unwritable path never costs a measurement.
     let setup = (|| {
+        let wanted = a.out.wanted();
+        let format = wanted.explicit()?.unwrap_or(Format::Text);
+        let files = if a.dry_run {
+            None
+        } else {
+            Some(wanted.open()?)
+        };
         let opts = build_options(&a, target, !a.dry_run)?;
-        let format: Format = a.format.parse()?;
         let pcap = match (&a.pcap, a.dry_run) {
             (Some(p), false) => Some(Arc::new(PcapWriter::create(p)?)),
             _ => None,
         };
-        Ok((format, opts, pcap))
+        Ok((format, files, opts, pcap))
     })();
-    let (format, mut opts, pcap) = match setup {
+    let (format, files, mut opts, pcap) = match setup {
         Ok(v) => v,
         Err(e) => return cli::fail(&e),
     };
@@ -455,7 +506,7 @@ fn probe(a: ProbeArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    if a.dry_run {
+    let Some(files) = files else {
         return match rt.block_on(sipcheck::dry_run(opts)) {
             Ok(text) => {
                 print!("{text}");
@@ -463,16 +514,16 @@ fn probe(a: ProbeArgs) -> ExitCode {
             }
             Err(e) => cli::fail(&e),
         };
-    }
+    };
     if let Some(w) = &pcap {
         opts.config.tls.capture = Some(w.clone());
     }
-    if !a.quiet {
+    if !a.out.quiet {
         for n in opts.selection_notes() {
             eprintln!("sipcheck: note: {n}");
         }
     }
-    let spinner = cli::progress(target, a.quiet);
+    let spinner = cli::progress(target, a.out.quiet);
     if let Some(pb) = &spinner {
         opts.config.progress = cli::progress_hook(pb.clone());
     }
@@ -490,27 +541,8 @@ fn probe(a: ProbeArgs) -> ExitCode {
             eprintln!();
         }
     }
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let mut stdout = std::io::stdout().lock();
-    let style = |color| report::Style {
-        color,
-        verbose: a.verbose,
-    };
-    match &a.output {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, report::render(&report, format, false)) {
-                return cli::fail(&Error::io(format!("cannot write {path}"), e));
-            }
-            if !a.quiet {
-                let text = report::render_styled(&report, Format::Text, style(color));
-                let _ = stdout.write_all(text.as_bytes());
-            }
-        }
-        None => {
-            let text =
-                report::render_styled(&report, format, style(color && format == Format::Text));
-            let _ = stdout.write_all(text.as_bytes());
-        }
+    if let Err(e) = output_cli::deliver(&report, files, format, a.out.style(), a.out.quiet) {
+        return cli::fail(&e);
     }
     if let Some(why) = &report.incomplete {
         eprintln!("sipcheck: incomplete: {why}");
@@ -549,6 +581,9 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Probe(a) => probe(*a),
+        Command::Report(a) => {
+            output_cli::report_cmd(&a.saved, &a.out.wanted(), a.out.style(), a.out.quiet)
+        }
         Command::Diff {
             baseline,
             new,
@@ -570,7 +605,7 @@ fn main() -> ExitCode {
         } => listen_cli::run(listen_cli::ListenArgs {
             addr: &addr,
             duration,
-            format: &format,
+            format: format.as_deref(),
             output: output.as_deref(),
             cert: listen_cert.as_deref(),
             key: listen_key.as_deref(),

@@ -8,9 +8,12 @@ pub mod group;
 pub mod html;
 pub mod junit;
 pub mod markdown;
+pub mod outputs;
 mod policy_render;
 pub mod questions;
 pub mod registry;
+pub mod sarif;
+pub mod saved;
 pub mod schema;
 pub mod tables;
 pub mod text;
@@ -20,7 +23,7 @@ pub use crate::findings::{
     Evidence, Finding, Report, SCHEMA_VERSION, Severity, Status, Tool, read_json,
 };
 
-/// Output formats of `sipcheck probe`.
+/// Output formats of `sipcheck probe` and `sipcheck report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// The terminal scorecard.
@@ -33,19 +36,83 @@ pub enum Format {
     Junit,
     /// A self-contained HTML report.
     Html,
+    /// SARIF 2.1.0 for code-scanning tools (GitHub code scanning and others).
+    Sarif,
+}
+
+impl Format {
+    /// Every format, in the order `--output-all` writes them (text last: it is not written by it).
+    pub const ALL: [Format; 6] = [
+        Format::Json,
+        Format::Markdown,
+        Format::Html,
+        Format::Junit,
+        Format::Sarif,
+        Format::Text,
+    ];
+
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Markdown => "md",
+            Format::Junit => "junit",
+            Format::Html => "html",
+            Format::Sarif => "sarif",
+        }
+    }
+
+    /// The file extension a file of this format gets (and is recognised by).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Text => "txt",
+            Format::Json => "json",
+            Format::Markdown => "md",
+            Format::Junit => "xml",
+            Format::Html => "html",
+            Format::Sarif => "sarif",
+        }
+    }
+
+    /// The format a file name asks for by its extension (`.json`, `.md`, `.html`, `.xml` for JUnit,
+    /// `.sarif` or `.sarif.json`, `.txt`), or `None` when the extension names none of them.
+    pub fn from_path(path: impl AsRef<std::path::Path>) -> Option<Format> {
+        let name = path.as_ref().file_name()?.to_str()?.to_ascii_lowercase();
+        if name.ends_with(".sarif.json") {
+            return Some(Format::Sarif);
+        }
+        let (_, ext) = name.rsplit_once('.')?;
+        match ext {
+            "json" => Some(Format::Json),
+            "md" | "markdown" => Some(Format::Markdown),
+            "html" | "htm" => Some(Format::Html),
+            "xml" => Some(Format::Junit),
+            "sarif" => Some(Format::Sarif),
+            "txt" => Some(Format::Text),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl std::str::FromStr for Format {
     type Err = crate::Error;
     fn from_str(s: &str) -> crate::Result<Format> {
         match s {
-            "text" => Ok(Format::Text),
+            "text" | "txt" => Ok(Format::Text),
             "json" => Ok(Format::Json),
             "md" | "markdown" => Ok(Format::Markdown),
-            "junit" => Ok(Format::Junit),
+            "junit" | "xml" => Ok(Format::Junit),
             "html" => Ok(Format::Html),
+            "sarif" => Ok(Format::Sarif),
             other => Err(crate::Error::BadOption(format!(
-                "unknown format {other:?} (expected text, json, md, junit or html)"
+                "unknown format {other:?} (expected text, json, md, junit, html or sarif)"
             ))),
         }
     }
@@ -58,6 +125,8 @@ pub struct Style {
     pub color: bool,
     /// The text scorecard one line per finding and endpoint instead of grouped.
     pub verbose: bool,
+    /// SARIF: also the results that need nothing done (pass and info), which it leaves out by default.
+    pub sarif_passes: bool,
 }
 
 /// Renders a report in a format; `color` only affects text.
@@ -67,7 +136,7 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
         format,
         Style {
             color,
-            verbose: false,
+            ..Style::default()
         },
     )
 }
@@ -85,5 +154,6 @@ pub fn render_styled(report: &Report, format: Format, style: Style) -> String {
         Format::Markdown => markdown::render(report),
         Format::Junit => junit::render(report),
         Format::Html => html::render(report),
+        Format::Sarif => sarif::render(report, style.sarif_passes),
     }
 }

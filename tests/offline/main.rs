@@ -24,6 +24,7 @@ mod tls_hello_fake;
 mod auth_proxy_fake;
 mod call_identity;
 mod call_teardown;
+mod cli_outputs;
 mod cli_progress;
 mod cli_selection;
 mod contract_ids;

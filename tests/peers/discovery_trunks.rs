@@ -70,6 +70,9 @@ fn findings<'a>(r: &'a Value, id: &'a str) -> impl Iterator<Item = &'a Value> + 
 #[test]
 fn every_published_server_is_probed_and_the_weaker_one_is_named() {
     let z = zone();
+    // One scan, three files: the JSON report, the markdown sheet and the SARIF log.
+    let dir = tempfile::tempdir().unwrap();
+    let file = |ext: &str| dir.path().join(format!("r.{ext}"));
     let out = support::sipcheck(&[
         "probe",
         DOMAIN,
@@ -79,12 +82,18 @@ fn every_published_server_is_probed_and_the_weaker_one_is_named() {
         z.ca.path().to_str().unwrap(),
         "--timeout",
         "3s",
-        "--format",
-        "json",
+        "-o",
+        file("json").to_str().unwrap(),
+        "-o",
+        file("md").to_str().unwrap(),
+        "-o",
+        file("sarif").to_str().unwrap(),
+        "--quiet",
     ]);
-    let r = support::json(&out);
+    let json = std::fs::read_to_string(file("json")).unwrap();
+    let r: Value = serde_json::from_str(&json).unwrap();
     if let Ok(p) = std::env::var("SIPCHECK_DUMP") {
-        std::fs::write(p, &out.stdout).unwrap();
+        std::fs::write(p, &json).unwrap();
     }
     let code = out.status.code();
     assert!(
@@ -203,17 +212,7 @@ fn every_published_server_is_probed_and_the_weaker_one_is_named() {
     assert_eq!(findings(&r, "dns.dnssec").next().unwrap()["status"], "info");
 
     // The markdown form: the weakest decides the sheet, each endpoint's own verdicts under it.
-    let out = support::sipcheck(&[
-        "probe",
-        DOMAIN,
-        "--dns-server",
-        &z.dns.server(),
-        "--ca-file",
-        z.ca.path().to_str().unwrap(),
-        "--format",
-        "md",
-    ]);
-    let md = String::from_utf8_lossy(&out.stdout);
+    let md = std::fs::read_to_string(file("md")).unwrap();
     assert!(md.contains("### Per endpoint"), "{md}");
     assert!(
         md.contains(&format!("| `tls:127.0.0.3:{}` |", z.strong.tls_port)),
@@ -223,6 +222,55 @@ fn every_published_server_is_probed_and_the_weaker_one_is_named() {
     assert!(
         md.contains("NAPTR sip.test 10 10 \"S\" \"SIPS+D2T\""),
         "{md}"
+    );
+
+    // The SARIF log of a multi-endpoint trunk: valid for the SARIF schema, SARIF's rules and GitHub's;
+    // the weak SBC's two addresses share transport and port, so they share a location and are told
+    // apart by their fingerprints; the category is the trunk's.
+    let sarif = support::sarif::validate(&file("sarif"));
+    let run = &sarif["runs"][0];
+    assert!(
+        run["automationDetails"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("sipcheck/sip.test/")
+    );
+    let server: Vec<&Value> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["ruleId"] == "sip.server_header")
+        .collect();
+    assert_eq!(
+        server.len(),
+        6,
+        "the weak SBC's 2 addresses x 3 transports warn: {server:#?}"
+    );
+    let tls_weak: Vec<&&Value> = server
+        .iter()
+        .filter(|x| {
+            x["properties"]["endpoint"]
+                .as_str()
+                .unwrap()
+                .starts_with("tls:")
+        })
+        .collect();
+    assert_eq!(tls_weak.len(), 2);
+    let uri = |x: &Value| x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].clone();
+    assert_eq!(uri(tls_weak[0]), uri(tls_weak[1]));
+    assert_eq!(
+        uri(tls_weak[0]),
+        format!("sipcheck/sip.test/tls-{}", z.weak.tls_port)
+    );
+    assert_ne!(
+        tls_weak[0]["partialFingerprints"],
+        tls_weak[1]["partialFingerprints"]
+    );
+    let rule = &run["tool"]["driver"]["rules"][server[0]["ruleIndex"].as_u64().unwrap() as usize];
+    assert_eq!(rule["id"], "sip.server_header");
+    assert!(
+        rule["properties"]["security-severity"].is_string(),
+        "{rule:#}"
     );
 }
 

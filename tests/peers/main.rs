@@ -22,6 +22,7 @@ mod call_refer;
 mod cli;
 mod cli_capture;
 mod cli_deliverables;
+mod cli_outputs;
 mod discovery_batch;
 mod discovery_dns;
 mod discovery_reference;

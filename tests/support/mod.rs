@@ -5,6 +5,7 @@
 pub mod certs;
 pub mod fake;
 pub mod kamailio;
+pub mod sarif;
 pub mod sti;
 
 use std::process::Output;
