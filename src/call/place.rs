@@ -45,9 +45,9 @@ pub struct Placed {
     pub evidence: Vec<Evidence>,
 }
 
-/// How long media runs on an answered call. An SDES call runs long enough for an RTCP interval
-/// (5 s in common stacks) so the far end's receiver report can prove it authenticated our SRTP.
-pub const SRTP_WINDOW: Duration = Duration::from_millis(5800);
+/// How long media runs on an answered call at most. An SRTP call waits (bounded, ending early) for
+/// SRTCP in both directions, which covers RTCP's randomised report interval: [`flow::SRTCP_BOUND`].
+pub const SRTP_WINDOW: Duration = flow::SRTCP_BOUND;
 pub const PLAIN_WINDOW: Duration = Duration::from_millis(1500);
 
 /// What to do on an answered call once media ran, before hanging up.
