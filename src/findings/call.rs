@@ -200,6 +200,17 @@ impl BleedReport {
     }
 }
 
+/// What a relay that follows a second source costs the call: with plain RTP the audio itself, with
+/// SRTP ciphertext only (the keys never left the call's two ends), but the call's media is diverted
+/// either way.
+pub fn bleed_consequence(srtp: bool) -> &'static str {
+    if srtp {
+        "whoever sends the relay RTP can divert the call's media: they receive its SRTP (ciphertext, not audio, since the keys stayed with the call) and the call is disrupted (RTP bleed)"
+    } else {
+        "anyone who can reach the media relay can take the call's audio, and the call is disrupted (RTP bleed)"
+    }
+}
+
 /// `media.rtp_bleed`: the test call and what the second port saw.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]

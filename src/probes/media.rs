@@ -773,7 +773,7 @@ fn judge_flow(sdes: &Attempt, dtls: &Attempt) -> Finding {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::call::{InviteOutcome, Teardown};
     use crate::media::flow::FlowReport;
@@ -782,7 +782,12 @@ mod tests {
     use crate::target::Port;
 
     /// A call answered 200 by a party whose Contact is `contact_ip`, with `answer` as its SDP.
-    fn placed(offer: Offer, contact_ip: &str, answer: &str, flow: Option<FlowReport>) -> Placed {
+    pub(crate) fn placed(
+        offer: Offer,
+        contact_ip: &str,
+        answer: &str,
+        flow: Option<FlowReport>,
+    ) -> Placed {
         let raw = format!(
             "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKx\r\nFrom: <sip:a@x>;tag=a\r\n\
              To: <sip:b@x>;tag=b\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContact: <sip:bob@{contact_ip}:5060>\r\n\
@@ -817,9 +822,9 @@ mod tests {
         }
     }
 
-    const PLAIN_ANSWER: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+    pub(crate) const PLAIN_ANSWER: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
                                 m=audio 43002 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
-    const SDES_ANSWER: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+    pub(crate) const SDES_ANSWER: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
                                m=audio 43002 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n\
                                a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n";
 
