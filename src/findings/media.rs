@@ -38,6 +38,8 @@ pub struct FlowReport {
     pub rtcp_rejected: u32,
     /// RTCP that arrived on the RTP port (the far end muxes).
     pub rtcp_on_rtp_port: u32,
+    /// SRTCP that authenticated on the RTCP port (a separate RTCP component, no rtcp-mux).
+    pub srtcp_on_rtcp_port: u32,
     pub dtls_received: u32,
     pub other_received: u32,
     /// The far end's (authenticated) RTCP has a report block about our SSRC.
@@ -85,6 +87,31 @@ pub struct DtlsReport {
     pub datagrams_received: u32,
     pub duration_ms: u64,
     pub error: Option<String>,
+    /// Handshake records the peer sent after ours completed (its final flight again: it had not
+    /// received our last flight), counted until the call ended.
+    pub peer_resent_after_completion: u32,
+    /// Datagrams sipcheck sent in answer (its last flight again, RFC 6347 §4.2.4).
+    pub answered_after_completion: u32,
+    /// Whether the peer's behaviour showed the handshake complete on its side: SRTP or SRTCP from it
+    /// authenticated on this component, or it never resent its final flight. `None` when the handshake
+    /// did not complete on our side.
+    pub confirmed: Option<bool>,
+}
+
+impl DtlsReport {
+    /// Complete on both sides as far as the peer's behaviour shows: ours completed and the peer did not
+    /// contradict it.
+    pub fn complete(&self) -> bool {
+        self.completed && self.confirmed != Some(false)
+    }
+
+    /// Judges `confirmed` at the end of the call from what the component carried.
+    pub fn confirm(&mut self, authenticated_on_component: bool) {
+        if self.completed {
+            self.confirmed =
+                Some(authenticated_on_component || self.peer_resent_after_completion == 0);
+        }
+    }
 }
 
 /// The call a media finding was judged on: what was offered, how it was answered, the media that

@@ -14,6 +14,7 @@ use webrtc_srtp::context::Context as SrtpContext;
 use webrtc_srtp::protection_profile::ProtectionProfile;
 
 use super::MediaSockets;
+use super::dtls::Sessions;
 use super::rtp::{Kind, classify, parse_rtcp, rtp_packet, rtp_ssrc_seq, sender_report};
 use crate::sip::sdp::Suite;
 
@@ -154,8 +155,14 @@ pub(crate) fn unprotect_rtcp(s: Suite, rx: &mut SrtpContext, p: &[u8]) -> Result
 }
 
 /// Runs the exchange. Stops early once every direction is proven (SRTP) or media was seen both ways
-/// (plain); never runs longer than `plan.max`.
-pub async fn exchange(socks: &MediaSockets, plan: &FlowPlan, prot: &Protection) -> FlowReport {
+/// (plain); never runs longer than `plan.max`. DTLS that arrives meanwhile goes to `dtls` (a peer
+/// resending its final flight is answered).
+pub async fn exchange(
+    socks: &MediaSockets,
+    plan: &FlowPlan,
+    prot: &Protection,
+    dtls: &mut Sessions,
+) -> FlowReport {
     let start = Instant::now();
     let stop = start + plan.max;
     let mut r = FlowReport {
@@ -256,18 +263,17 @@ pub async fn exchange(socks: &MediaSockets, plan: &FlowPlan, prot: &Protection) 
         } else {
             stop
         };
-        tokio::select! {
-            got = socks.rtp.recv_from(&mut buf) => {
-                if let Ok((n, from)) = got {
-                    handle(&buf[..n], from, true, &mut crypto, ssrc, &mut r);
-                }
+        let got = tokio::select! {
+            got = socks.rtp.recv_from(&mut buf) => got.ok().map(|(n, from)| (n, from, true)),
+            got = socks.rtcp.recv_from(&mut buf2) => got.ok().map(|(n, from)| (n, from, false)),
+            _ = tokio::time::sleep_until(wake) => None,
+        };
+        if let Some((n, from, on_rtp)) = got {
+            let p = if on_rtp { &buf[..n] } else { &buf2[..n] };
+            if classify(p) == Kind::Dtls {
+                dtls.on_datagram(socks, on_rtp, p).await;
             }
-            got = socks.rtcp.recv_from(&mut buf2) => {
-                if let Ok((n, from)) = got {
-                    handle(&buf2[..n], from, false, &mut crypto, ssrc, &mut r);
-                }
-            }
-            _ = tokio::time::sleep_until(wake) => {}
+            handle(p, from, on_rtp, &mut crypto, ssrc, &mut r);
         }
     }
     r.duration_ms = start.elapsed().as_millis() as u64;
@@ -312,6 +318,9 @@ fn handle(
                 Some(c) => match unprotect_rtcp(c.suite, c.rtcp_rx(), p) {
                     Ok(b) => {
                         r.rtcp_authenticated += 1;
+                        if !on_rtp_port {
+                            r.srtcp_on_rtcp_port += 1;
+                        }
                         Some(b)
                     }
                     Err(e) => {
@@ -422,7 +431,7 @@ mod tests {
             remote_key: theirs,
             rtcp_keys: None,
         };
-        let r = exchange(&socks, &plan, &prot).await;
+        let r = exchange(&socks, &plan, &prot, &mut Sessions::default()).await;
         t.abort();
         r
     }
@@ -494,7 +503,7 @@ mod tests {
             remote_key: theirs,
             rtcp_keys: None,
         };
-        let r = exchange(&socks, &plan, &prot).await;
+        let r = exchange(&socks, &plan, &prot, &mut Sessions::default()).await;
         t.abort();
         assert!(r.rtcp_authenticated > 0, "{r:?}");
         assert!(r.srtp_both_ways(), "{r:?}");

@@ -454,13 +454,13 @@ fn judge_dtls(a: &Attempt, summary: &MediaSummary) -> Finding {
     let dtls = p.dtls.as_ref();
     // DTLS-SRTP is established when the handshake completed and the peer certificate matched the
     // answer's fingerprint (a role or RTCP-component problem does not undo that).
-    let established = dtls.is_some_and(|d| d.completed && d.fingerprint_matches == Some(true));
+    let established = dtls.is_some_and(|d| d.complete() && d.fingerprint_matches == Some(true));
     let base = |st, s: String, accepted: bool| {
         let d = DtlsSrtpDetails {
             call: call_details(p),
             accepted: Some(accepted),
             summary: summary.clone(),
-            dtls_handshake_completed: dtls.is_some_and(|d| d.completed),
+            dtls_handshake_completed: dtls.is_some_and(|d| d.complete()),
             dtls: dtls.cloned(),
             dtls_rtcp: p.dtls_rtcp.clone(),
         };
@@ -526,6 +526,15 @@ fn downgraded(what: &str, proto: &str, p: &Placed) -> String {
     )
 }
 
+/// Why a handshake that finished on our side did not finish for the peer: it kept resending its final
+/// flight (RFC 6347 §4.2.4) and nothing from it authenticated on that component.
+fn unconfirmed(d: &crate::media::dtls::DtlsReport, what: &str) -> String {
+    format!(
+        "the peer resent its final flight {} times during the call (answered {} times with ours) and no {what} from it authenticated there, so it never showed the handshake complete",
+        d.peer_resent_after_completion, d.answered_after_completion
+    )
+}
+
 /// The verdict on the handshake itself: a certificate other than the answer's fingerprint is a man in
 /// the middle (fail); a handshake that did not complete leaves DTLS-SRTP unproven (warn).
 fn judge_handshake(
@@ -552,6 +561,15 @@ fn judge_handshake(
             ),
         );
     }
+    if !d.complete() {
+        return base(
+            Status::Warn,
+            format!(
+                "{accepted}; but the handshake finished on our side only: {}",
+                unconfirmed(d, "SRTP")
+            ),
+        );
+    }
     let got = d.peer_fingerprint.clone().unwrap_or_default();
     if d.fingerprint_matches != Some(true) {
         return base(
@@ -563,9 +581,13 @@ fn judge_handshake(
         .severity(Severity::High);
     }
     let rtcp_note = match rtcp {
-        Some(r) if r.completed && r.fingerprint_matches == Some(true) => {
+        Some(r) if r.complete() && r.fingerprint_matches == Some(true) => {
             "; a second handshake on the RTCP port also completed".to_string()
         }
+        Some(r) if r.completed && !r.complete() => format!(
+            "; the RTCP port's handshake finished on our side only: {}",
+            unconfirmed(r, "SRTCP")
+        ),
         Some(r) if r.completed => format!(
             "; the RTCP port's handshake presented fingerprint {}, not the answer's",
             r.peer_fingerprint.clone().unwrap_or_default()
@@ -921,5 +943,66 @@ pub(crate) mod tests {
             "{}",
             f.summary
         );
+    }
+}
+
+#[cfg(test)]
+mod dtls_tests {
+    use super::tests::placed;
+    use super::*;
+    use crate::media::dtls::{DtlsReport, Role};
+    use crate::media::flow::FlowReport;
+
+    const DTLS_ANSWER: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+        m=audio 43002 UDP/TLS/RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=setup:active\r\n\
+        a=fingerprint:sha-256 AA:BB\r\n";
+
+    fn done(resent: u32) -> DtlsReport {
+        DtlsReport {
+            role: Some(Role::Server),
+            completed: true,
+            fingerprint_matches: Some(true),
+            peer_fingerprint: Some("AA:BB".into()),
+            peer_resent_after_completion: resent,
+            answered_after_completion: resent,
+            ..DtlsReport::default()
+        }
+    }
+
+    /// The relay resent its final flight on the RTCP port all through the call and no SRTCP
+    /// authenticated there: that handshake finished on our side only, and is not reported complete.
+    #[test]
+    fn an_rtcp_handshake_the_peer_never_finished_is_not_called_complete() {
+        let flow = FlowReport {
+            protection: "Srtp(AES_CM_128_HMAC_SHA1_80)".into(),
+            rtp_received: 100,
+            rtp_authenticated: 100,
+            ..FlowReport::default()
+        };
+        let mut p = placed(Offer::Dtls, "127.0.0.1", DTLS_ANSWER, Some(flow));
+        let mut rtp = done(0);
+        rtp.confirm(true);
+        let mut rtcp = done(3);
+        rtcp.confirm(false);
+        p.dtls = Some(rtp);
+        p.dtls_rtcp = Some(rtcp);
+        let f = judge_dtls(&Ok(p), &MediaSummary::default());
+        assert!(!f.summary.contains("also completed"), "{}", f.summary);
+        assert!(
+            f.summary.contains("resent its final flight 3 times"),
+            "{}",
+            f.summary
+        );
+        assert_eq!(f.details["dtls_rtcp"]["confirmed"], false);
+
+        // The same on the RTP component: DTLS-SRTP is not established.
+        let mut p = placed(Offer::Dtls, "127.0.0.1", DTLS_ANSWER, None);
+        let mut rtp = done(2);
+        rtp.confirm(false);
+        p.dtls = Some(rtp);
+        let f = judge_dtls(&Ok(p), &MediaSummary::default());
+        assert_eq!(f.status, Status::Warn, "{}", f.summary);
+        assert_eq!(f.details["accepted"], false, "{}", f.summary);
+        assert_eq!(f.details["dtls_handshake_completed"], false);
     }
 }
