@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use crate::evidence;
 use crate::probe::Context;
-use crate::report::Evidence;
+use crate::findings::Evidence;
 use crate::sip::digest::{Algorithm, Challenge, DigestClient};
 use crate::sip::request::new_branch;
 use crate::sip::{Message, Request};
@@ -228,10 +228,6 @@ impl CallLeg {
             notifies: Vec::new(),
             steps: Vec::new(),
         })
-    }
-
-    pub fn transport(&self) -> Transport {
-        self.endpoint.transport
     }
 
     fn request(&self, method: &str, uri: &str, to: &str, branch: &str, cseq: u32) -> Request {

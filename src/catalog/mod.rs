@@ -33,8 +33,8 @@ pub use expect::{Expect, Reaction, Verdict, classify};
 pub use template::{Values, fill};
 
 use crate::error::{Error, Result};
-use crate::probe::Safety;
-use crate::report::Status;
+use crate::findings::Safety;
+use crate::findings::Status;
 use crate::target::Transport;
 
 // `BUILTIN: &[(&str, &str)]`: (file name, contents) of every probes/malformed/*.toml, made by build.rs.
@@ -73,6 +73,8 @@ pub struct Case {
     /// Transports the case applies to (empty: all).
     pub transports: Vec<Transport>,
     pub family: Family,
+    /// Free text for the catalog's readers (FORMAT.md); accepted from the file, never judged by.
+    #[allow(dead_code)]
     pub notes: Option<String>,
     /// The message template.
     pub message: String,

@@ -194,10 +194,6 @@ pub struct BleedReport {
 }
 
 impl BleedReport {
-    /// Media flowed before the test, so its outcome means something.
-    pub fn media_flowed(&self) -> bool {
-        self.received_on_call_port_before > 0
-    }
 }
 
 /// What a relay that follows a second source costs the call: with plain RTP the audio itself, with

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::Limiter;
 use super::challenge::{self, Authed};
 use crate::evidence;
-use crate::report::{Evidence, Finding};
+use crate::findings::{Evidence, Finding};
 use crate::sip::{Limits, Request};
 use crate::target::{Endpoint, Host, Target, Transport};
 use crate::transport::{Connection, Exchange, Timers, TlsSettings, TxError, TxKey, transaction};
@@ -19,14 +19,19 @@ use crate::transport::{Connection, Exchange, Timers, TlsSettings, TxError, TxKey
 /// Settings of a run. `Config::default()` is what `sipcheck probe` uses without flags.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// RFC 3261 timers: T1, and the longest wait for an answer (`--timeout`).
     pub timers: Timers,
+    /// The User-Agent our requests carry.
     pub user_agent: String,
     /// The SIP domain: SNI and the RFC 5922 identity the certificate must match.
     pub domain: String,
+    /// Trust roots, client certificate, key log.
     pub tls: TlsSettings,
+    /// Bounds on what a peer may send.
     pub limits: Limits,
     /// New requests per second per address, and the burst allowed before pacing starts.
     pub rate: f64,
+    /// Requests allowed at once before pacing starts.
     pub burst: u32,
     /// Simultaneous connections per address.
     pub max_connections: usize,
@@ -41,11 +46,11 @@ pub struct Config {
     /// How endpoints are discovered (`--dns-server`, `--no-discovery`, bounds).
     pub discovery: crate::discover::Settings,
     /// Test calls: `--call-to`, `--allow-calls`, `--max-calls`, credentials (see [`crate::call`]).
-    pub calls: crate::call::CallPolicy,
+    pub calls: super::CallPolicy,
     /// Extra malformed-message cases (`--catalog DIR`), added to the built-in catalog at run time.
     pub catalog_dir: Option<std::path::PathBuf>,
     /// Loop calls: `--loop-call`, `--listen`, `--spoof-caller-id`, the identity verifier.
-    pub loop_calls: crate::probes::loop_calls::LoopSettings,
+    pub loop_calls: super::LoopSettings,
     /// Told when each probe starts and ends (a terminal's progress bar); nothing when unset.
     pub progress: super::Progress,
 }
@@ -66,7 +71,7 @@ impl Default for Config {
             probe_timeout: Duration::from_secs(120),
             intrusive: false,
             discovery: crate::discover::Settings::default(),
-            calls: crate::call::CallPolicy::default(),
+            calls: super::CallPolicy::default(),
             catalog_dir: None,
             loop_calls: Default::default(),
             progress: Default::default(),

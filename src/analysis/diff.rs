@@ -12,10 +12,10 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::{Finding, Report, Status};
 use crate::findings::ids;
 use crate::findings::tls::suites::classes;
 use crate::findings::tls::version::Version;
+use crate::findings::{Finding, Report, Status};
 
 pub use crate::findings::run::{Change, Kind};
 
