@@ -403,7 +403,7 @@ fn judge(p: &Placed) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call::Notify;
+    use crate::findings::call::Notify;
     use crate::findings::call::AttendedTransfer;
     use crate::sip::{Limits, Message};
     use crate::target::{Port, Transport};
