@@ -131,6 +131,8 @@ impl Teardown {
 /// At most this many messages sent are recorded as evidence: the far end provokes one per request it
 /// sends inside our call (and per retransmitted final response), which must not grow the report.
 const MAX_STEPS: usize = 64;
+/// Longest a hang-up waits for the last NOTIFY of a REFER subscription still open.
+pub const SUBSCRIPTION_LINGER: Duration = Duration::from_secs(4);
 /// At most this many challenges are answered on one call (first, stale nonce, a second authenticating hop).
 const MAX_AUTH_ROUNDS: u32 = 3;
 /// At most this many provisional codes are listed, for the same reason.
@@ -176,6 +178,10 @@ pub struct CallLeg {
     invite_headers: Vec<(String, String)>,
     dialog: Option<Dialog>,
     ended_by_peer: bool,
+    /// We sent BYE: requests of the dialog still arriving are answered 481 (a terminating NOTIFY 200).
+    hung_up: bool,
+    /// A REFER's implicit subscription is open (accepted, no terminating NOTIFY answered yet).
+    subscription_open: bool,
     /// Methods of the requests the far end sent inside our call (bounded), in arrival order.
     peer_requests: Vec<String>,
     /// NOTIFYs received inside the call (bounded), for a REFER's subscription.
@@ -216,6 +222,8 @@ impl CallLeg {
             invite_headers: Vec::new(),
             dialog: None,
             ended_by_peer: false,
+            hung_up: false,
+            subscription_open: false,
             peer_requests: Vec::new(),
             notifies: Vec::new(),
             steps: Vec::new(),
@@ -315,12 +323,21 @@ impl CallLeg {
         if method == "NOTIFY" && self.notifies.len() < MAX_PROVISIONAL {
             self.notifies.push(m.clone());
         }
+        let terminating = method == "NOTIFY"
+            && m.header("Subscription-State")
+                .is_some_and(|s| s.trim().to_ascii_lowercase().starts_with("terminated"));
+        if method == "NOTIFY" && (terminating || self.hung_up) {
+            // Answered below with 200 (it ends the subscription) or 481 (which ends it, RFC 6665 §4.1.3).
+            self.subscription_open = false;
+        }
         let (code, reason) = match method.as_str() {
             "ACK" => return,
             "BYE" => {
                 self.ended_by_peer = true;
                 (200, "OK")
             }
+            "NOTIFY" if self.hung_up && !terminating => (481, "Subscription Does Not Exist"),
+            _ if self.hung_up && method != "NOTIFY" => (481, "Call/Transaction Does Not Exist"),
             "OPTIONS" | "INFO" | "NOTIFY" | "UPDATE" => (200, "OK"),
             "INVITE" => (488, "Not Acceptable Here"),
             _ => (405, "Method Not Allowed"),
@@ -673,18 +690,36 @@ impl CallLeg {
             ended_by_peer: self.ended_by_peer,
             ..Teardown::default()
         };
-        if self.ended_by_peer {
-            return t;
+        if !self.ended_by_peer
+            && let Some(r) = self.dialog_request("BYE")
+        {
+            self.hung_up = true;
+            match self.transaction(&r).await {
+                Ok(m) => t.bye_response = m.status(),
+                Err(e) => t.note = Some(e),
+            }
+            t.ended_by_peer = self.ended_by_peer;
         }
-        let Some(r) = self.dialog_request("BYE") else {
-            return t;
-        };
-        match self.transaction(&r).await {
-            Ok(m) => t.bye_response = m.status(),
-            Err(e) => t.note = Some(e),
-        }
-        t.ended_by_peer = self.ended_by_peer;
+        self.hung_up = true;
+        self.close_subscription().await;
         t
+    }
+
+    /// A REFER's subscription can outlive the dialog (RFC 6665 §4.5.2): its last NOTIFY may come after
+    /// the BYE. Waits for it (bounded by [`SUBSCRIPTION_LINGER`]) and answers it, 200 for a terminating
+    /// one and 481 otherwise, either of which ends the subscription, so no NOTIFY is left retransmitting.
+    async fn close_subscription(&mut self) {
+        let until = Instant::now() + SUBSCRIPTION_LINGER;
+        while self.subscription_open && Instant::now() < until {
+            if self.recv_any(until, true).await.is_err() {
+                break;
+            }
+        }
+    }
+
+    /// Marks a REFER's implicit subscription as open (the REFER was accepted).
+    pub(super) fn subscription_opened(&mut self) {
+        self.subscription_open = true;
     }
 
     /// Keeps the signalling alive for `d` (answering a BYE or OPTIONS from the far end, re-ACKing 2xx).

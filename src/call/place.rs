@@ -45,9 +45,9 @@ pub struct Placed {
     pub evidence: Vec<Evidence>,
 }
 
-/// How long media runs on an answered call. An SDES call runs long enough for an RTCP interval
-/// (5 s in common stacks) so the far end's receiver report can prove it authenticated our SRTP.
-pub const SRTP_WINDOW: Duration = Duration::from_millis(5800);
+/// How long media runs on an answered call at most. An SRTP call waits (bounded, ending early) for
+/// SRTCP in both directions, which covers RTCP's randomised report interval: [`flow::SRTCP_BOUND`].
+pub const SRTP_WINDOW: Duration = flow::SRTCP_BOUND;
 pub const PLAIN_WINDOW: Duration = Duration::from_millis(1500);
 
 /// What to do on an answered call once media ran, before hanging up.
@@ -117,6 +117,7 @@ pub async fn place_then(
     after: &After,
 ) -> Result<Placed, String> {
     let (mut leg, socks, rtp, rtcp) = open_with_media(ctx, ep, uri).await?;
+    let mut sessions = dtls::Sessions::default();
     let keys: Vec<(Suite, Vec<u8>)> = Suite::OFFERED
         .iter()
         .map(|s| (*s, random_key(*s)))
@@ -223,11 +224,15 @@ pub async fn place_then(
                                 _ = leg.hold(dtls::HANDSHAKE_TIME + Duration::from_secs(2)) => None,
                             };
                             match hs {
-                                Some(((rep, keys), rtcp)) => {
-                                    placed.dtls = Some(rep);
-                                    let rtcp_keys = rtcp.as_ref().and_then(|(_, k)| k.clone());
-                                    placed.dtls_rtcp = rtcp.map(|(r, _)| r);
-                                    keys.map(|k| Protection::Srtp {
+                                Some((rtp, rtcp)) => {
+                                    placed.dtls = Some(rtp.report);
+                                    sessions.rtp = rtp.session;
+                                    let rtcp_keys = rtcp.as_ref().and_then(|h| h.keys.clone());
+                                    if let Some(h) = rtcp {
+                                        placed.dtls_rtcp = Some(h.report);
+                                        sessions.rtcp = h.session;
+                                    }
+                                    rtp.keys.map(|k| Protection::Srtp {
                                         suite: k.suite,
                                         local_key: k.local,
                                         remote_key: k.remote,
@@ -256,7 +261,7 @@ pub async fn place_then(
                         plan.max = SRTP_WINDOW;
                     }
                     let flow = tokio::select! {
-                        f = flow::exchange(&socks, &plan, &prot) => f,
+                        f = flow::exchange(&socks, &plan, &prot, &mut sessions) => f,
                         // A far end that hangs up mid-flow ends the exchange; its BYE is answered in hold().
                         _ = leg.hold(plan.max + Duration::from_secs(2)) => flow::FlowReport { errors: vec!["the far end hung up during the media exchange".into()], ..Default::default() },
                     };
@@ -270,8 +275,35 @@ pub async fn place_then(
             placed.refer = Some(leg.refer(refer_to, &by, auth, *follow).await);
         }
     }
-    placed.teardown = leg.hangup().await;
+    // DTLS is answered until the call ends: a peer resending its final flight during the hang-up
+    // still gets ours (RFC 6347 §4.2.4).
+    placed.teardown = {
+        let hangup = leg.hangup();
+        tokio::pin!(hangup);
+        loop {
+            tokio::select! {
+                t = &mut hangup => break t,
+                // Serving never ends by itself (it waits forever without sessions).
+                _ = sessions.serve(&socks) => {}
+            }
+        }
+    };
+    confirm_dtls(&mut placed, &sessions);
     placed.evidence = leg.evidence();
     leg.close().await;
     Ok(placed)
+}
+
+/// Whether each component's handshake completed for the peer too: SRTP (RTP component, or RTCP with
+/// rtcp-mux) or SRTCP on its own port authenticated, or the peer never resent its final flight.
+fn confirm_dtls(placed: &mut Placed, sessions: &dtls::Sessions) {
+    let f = placed.flow.clone().unwrap_or_default();
+    if let (Some(r), Some(s)) = (placed.dtls.as_mut(), sessions.rtp.as_ref()) {
+        s.record(r);
+        r.confirm(f.rtp_authenticated > 0 || (f.rtcp_mux && f.rtcp_authenticated > 0));
+    }
+    if let (Some(r), Some(s)) = (placed.dtls_rtcp.as_mut(), sessions.rtcp.as_ref()) {
+        s.record(r);
+        r.confirm(f.srtcp_on_rtcp_port > 0);
+    }
 }

@@ -105,6 +105,13 @@ impl CallLeg {
             out.answered_by = product(m);
         }
         let accepted = out.code.is_some_and(|c| (200..300).contains(&c));
+        let ended_already = self
+            .notifies_since(notifies_seen)
+            .iter()
+            .any(|m| notify_of(m, Duration::ZERO).terminated());
+        if accepted && !ended_already {
+            self.subscription_opened();
+        }
         // A refused REFER creates no subscription; an accepted one is followed to its end.
         let until = start + if accepted { follow } else { Duration::ZERO };
         let mut quiet_after_bye: Option<Instant> = None;
@@ -182,5 +189,143 @@ mod tests {
         assert_eq!((n.status, n.sipfrag), (None, None));
         let n = notify_of(&notify("active", "SIP/2.0 999 Odd"), Duration::ZERO);
         assert_eq!(n.status, None);
+    }
+}
+
+#[cfg(test)]
+mod after_bye {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use tokio::net::UdpSocket;
+    use tokio::time::Instant;
+
+    use crate::call::{CallLeg, InviteOptions};
+    use crate::probe::{Config, Context};
+    use crate::sip::{Limits, Message};
+    use crate::target::{Endpoint, Port, Target, Transport};
+
+    fn reply(req: &Message, code: &str, extra: &str) -> String {
+        let h = |n| req.header(n).unwrap_or_default().to_string();
+        let to = if h("To").contains("tag=") {
+            h("To")
+        } else {
+            format!("{};tag=far", h("To"))
+        };
+        format!(
+            "SIP/2.0 {code}\r\nVia: {}\r\nFrom: {}\r\nTo: {to}\r\nCall-ID: {}\r\nCSeq: {}\r\n{extra}Content-Length: 0\r\n\r\n",
+            h("Via"),
+            h("From"),
+            h("Call-ID"),
+            h("CSeq")
+        )
+    }
+
+    fn notify(invite: &Message, cseq: u32, state: &str, frag: &str) -> String {
+        let h = |n| invite.header(n).unwrap_or_default().to_string();
+        format!(
+            "NOTIFY sip:sipcheck@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKn{cseq}\r\n\
+             From: {};tag=far\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {cseq} NOTIFY\r\nEvent: refer\r\n\
+             Subscription-State: {state}\r\nContent-Type: message/sipfrag\r\nContent-Length: {}\r\n\r\n{frag}",
+            h("To"),
+            h("From"),
+            h("Call-ID"),
+            frag.len()
+        )
+    }
+
+    async fn recv(s: &UdpSocket, until: Instant) -> Option<(Message, SocketAddr)> {
+        let mut buf = vec![0u8; 65536];
+        let (n, from) = tokio::time::timeout_at(until, s.recv_from(&mut buf))
+            .await
+            .ok()?
+            .ok()?;
+        Some((Message::parse(&buf[..n], &Limits::default()).ok()?, from))
+    }
+
+    /// A far end that answers, accepts the REFER with a `100 Trying` NOTIFY, answers our BYE and only
+    /// then sends the final NOTIFY, retransmitting it (RFC 3261 §17.1.2) until it gets a response.
+    /// Returns the response it got, if any.
+    async fn far_end(server: UdpSocket) -> Option<String> {
+        let until = Instant::now() + Duration::from_secs(15);
+        let (invite, peer) = recv(&server, until).await?;
+        let ok = reply(&invite, "200 OK", "Contact: <sip:far@127.0.0.1>\r\n");
+        server.send_to(ok.as_bytes(), peer).await.ok()?;
+        loop {
+            let (m, _) = recv(&server, until).await?;
+            match m.method().unwrap_or_default() {
+                "REFER" => {
+                    let acc = reply(&m, "202 Accepted", "");
+                    server.send_to(acc.as_bytes(), peer).await.ok()?;
+                    let n = notify(&invite, 1, "active;expires=60", "SIP/2.0 100 Trying\r\n");
+                    server.send_to(n.as_bytes(), peer).await.ok()?;
+                }
+                "BYE" => {
+                    let ok = reply(&m, "200 OK", "");
+                    server.send_to(ok.as_bytes(), peer).await.ok()?;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let last = notify(
+            &invite,
+            2,
+            "terminated;reason=noresource",
+            "SIP/2.0 404 Not Found\r\n",
+        );
+        let mut wait = Duration::from_millis(500);
+        for _ in 0..4 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            server.send_to(last.as_bytes(), peer).await.ok()?;
+            let until = Instant::now() + wait;
+            while let Some((m, _)) = recv(&server, until).await {
+                if m.cseq().is_some_and(|(n, meth)| n == 2 && meth == "NOTIFY") {
+                    return Some(m.first_line());
+                }
+            }
+            wait *= 2;
+        }
+        None
+    }
+
+    /// RFC 6665 §4.1.3/§4.2.2: a NOTIFY is answered whenever it comes, 200 or 481; the REFER's
+    /// subscription can outlive our BYE, so its final NOTIFY is answered after the hang-up too.
+    #[tokio::test]
+    async fn a_final_notify_after_our_bye_is_answered() {
+        let server = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = server.local_addr().unwrap().port();
+        let peer = tokio::spawn(far_end(server));
+        let ep = Endpoint::new(
+            Transport::Udp,
+            "127.0.0.1".parse().unwrap(),
+            Port::new(port).unwrap(),
+        );
+        let target = Target::parse(&format!("127.0.0.1:{port}")).unwrap();
+        let mut cfg = Config::default();
+        cfg.timers.timeout = Duration::from_secs(2);
+        let ctx = Context::new(target, vec![ep.clone()], cfg);
+        let uri = format!("sip:far@127.0.0.1:{port}");
+        let mut leg = CallLeg::open(&ctx, &ep, &uri).await.unwrap();
+        let out = leg.invite("v=0\r\n", None, &InviteOptions::default()).await;
+        assert_eq!(out.final_code(), Some(200), "{:?}", out.error);
+        let r = leg
+            .refer(
+                "sip:carol@127.0.0.1",
+                "<sip:a@x>",
+                None,
+                Duration::from_millis(600),
+            )
+            .await;
+        assert_eq!(r.code, Some(202), "{r:?}");
+        let t = leg.hangup().await;
+        assert_eq!(t.bye_response, Some(200));
+        leg.close().await;
+        let got = peer.await.unwrap();
+        assert!(
+            got.as_deref()
+                .is_some_and(|l| l.starts_with("SIP/2.0 200") || l.starts_with("SIP/2.0 481")),
+            "the final NOTIFY was left unanswered: {got:?}"
+        );
     }
 }

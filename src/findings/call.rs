@@ -131,9 +131,25 @@ pub enum ReplacesResult {
     Refused,
     /// Final sipfrag 2xx and the target hung up our call to it.
     Completed,
-    /// Accepted, but our call to the target was not replaced.
+    /// Accepted, the transfer succeeded (final sipfrag 2xx), but our call to the target was not replaced.
     NotReplaced,
     AcceptedNotCompleted,
+    /// Accepted, and the final sipfrag is not 2xx: the transferred request failed (RFC 3515 §2.4.5).
+    TransferFailed,
+}
+
+impl ReplacesResult {
+    /// How an accepted REFER with Replaces came out, from its final sipfrag status (the response to
+    /// the transferred INVITE, RFC 3515 §2.4.5) and whether the target ended our call to it. Only a 2xx
+    /// says an INVITE reached the target, so only then can Replaces have been ignored.
+    pub fn of_accepted(final_status: Option<u16>, replaced: bool) -> ReplacesResult {
+        match final_status {
+            None => ReplacesResult::AcceptedNotCompleted,
+            Some(c) if !(200..300).contains(&c) => ReplacesResult::TransferFailed,
+            Some(_) if replaced => ReplacesResult::Completed,
+            Some(_) => ReplacesResult::NotReplaced,
+        }
+    }
 }
 
 /// The two calls and the REFER of an attended transfer.
@@ -178,6 +194,17 @@ pub struct BleedReport {
 }
 
 impl BleedReport {
+}
+
+/// What a relay that follows a second source costs the call: with plain RTP the audio itself, with
+/// SRTP ciphertext only (the keys never left the call's two ends), but the call's media is diverted
+/// either way.
+pub fn bleed_consequence(srtp: bool) -> &'static str {
+    if srtp {
+        "whoever sends the relay RTP can divert the call's media: they receive its SRTP (ciphertext, not audio, since the keys stayed with the call) and the call is disrupted (RTP bleed)"
+    } else {
+        "anyone who can reach the media relay can take the call's audio, and the call is disrupted (RTP bleed)"
+    }
 }
 
 /// `media.rtp_bleed`: the test call and what the second port saw.

@@ -41,10 +41,15 @@ pub struct FlowReport {
     pub rtcp_rejected: u32,
     /// RTCP that arrived on the RTP port (the far end muxes).
     pub rtcp_on_rtp_port: u32,
+    /// SRTCP that authenticated on the RTCP port (a separate RTCP component, no rtcp-mux).
+    pub srtcp_on_rtcp_port: u32,
     pub dtls_received: u32,
     pub other_received: u32,
     /// The far end's (authenticated) RTCP has a report block about our SSRC.
     pub peer_reports_our_stream: bool,
+    /// That report block carries the timestamp of one of our sender reports (LSR): our SRTCP was
+    /// received and authenticated there, so SRTCP flowed toward the media address too.
+    pub peer_received_our_rtcp: bool,
     pub rtp_source: Option<String>,
     pub duration_ms: u64,
     /// The first few reasons packets were rejected or could not be sent.
@@ -85,6 +90,31 @@ pub struct DtlsReport {
     pub datagrams_received: u32,
     pub duration_ms: u64,
     pub error: Option<String>,
+    /// Handshake records the peer sent after ours completed (its final flight again: it had not
+    /// received our last flight), counted until the call ended.
+    pub peer_resent_after_completion: u32,
+    /// Datagrams sipcheck sent in answer (its last flight again, RFC 6347 §4.2.4).
+    pub answered_after_completion: u32,
+    /// Whether the peer's behaviour showed the handshake complete on its side: SRTP or SRTCP from it
+    /// authenticated on this component, or it never resent its final flight. `None` when the handshake
+    /// did not complete on our side.
+    pub confirmed: Option<bool>,
+}
+
+impl DtlsReport {
+    /// Complete on both sides as far as the peer's behaviour shows: ours completed and the peer did not
+    /// contradict it.
+    pub fn complete(&self) -> bool {
+        self.completed && self.confirmed != Some(false)
+    }
+
+    /// Judges `confirmed` at the end of the call from what the component carried.
+    pub fn confirm(&mut self, authenticated_on_component: bool) {
+        if self.completed {
+            self.confirmed =
+                Some(authenticated_on_component || self.peer_resent_after_completion == 0);
+        }
+    }
 }
 
 /// The call a media finding was judged on: what was offered, how it was answered, the media that
@@ -118,6 +148,51 @@ pub struct MediaCall {
     /// The media exchange, when the call was answered with a usable media address.
     pub media: Option<FlowReport>,
     pub teardown: TeardownDetails,
+    /// Which stretch of the media path this call saw.
+    pub leg: MediaLeg,
+}
+
+/// Which stretch of the media path a call saw: sipcheck only ever sees its own leg, from its sockets to
+/// the answer's media address. A relay or SBC there (the answering party elsewhere) may protect the
+/// far end's leg differently, or not at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct MediaLeg {
+    /// The answer's media address (`c=` and `m=` port): where our media went.
+    pub media_address: Option<String>,
+    /// The answering party's address, from the 2xx's Contact, when that names an IP address.
+    pub answering_party: Option<String>,
+}
+
+impl MediaLeg {
+    /// The media is anchored elsewhere than at the answering party: a relay or SBC is in between.
+    pub fn relayed(&self) -> bool {
+        let ip = |a: &Option<String>| {
+            a.as_deref().and_then(|s| {
+                s.parse::<std::net::SocketAddr>()
+                    .ok()
+                    .map(|a| a.ip())
+                    .or_else(|| s.parse().ok())
+            })
+        };
+        matches!((ip(&self.media_address), ip(&self.answering_party)), (Some(m), Some(p)) if m != p)
+    }
+
+    /// The clause naming the leg a verdict holds for (empty without a media address), and, for a
+    /// relayed call, that what lies beyond the relay is not seen.
+    pub fn clause(&self) -> String {
+        let Some(m) = &self.media_address else {
+            return String::new();
+        };
+        let mut s = format!(" between sipcheck and the trunk's media address {m}");
+        if self.relayed() {
+            s.push_str(&format!(
+                " (the call was answered by {}: media is anchored at a relay or SBC, and what lies beyond it (the other party's own media leg, encrypted or not) cannot be seen from here)",
+                self.answering_party.clone().unwrap_or_default()
+            ));
+        }
+        s
+    }
 }
 
 /// Which media protections the three offers (SDES, DTLS-SRTP, plain RTP) found accepted; the same on

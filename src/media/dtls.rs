@@ -173,6 +173,14 @@ fn keys(s: &SslStream<Datagrams>, role: Role) -> Result<Keys, String> {
     })
 }
 
+/// What one handshake gave: its report, the SRTP keys (only when it completed and the fingerprint
+/// matched), and the session to keep serving for the rest of the call (when it completed).
+pub struct Handshake {
+    pub report: DtlsReport,
+    pub keys: Option<Keys>,
+    pub session: Option<Session>,
+}
+
 /// Runs the handshake on `sock` with the peer at `peer` (the answer's media address) and checks the
 /// peer certificate against `expected` (`(hash function, fingerprint)` from the answer). Keys only when
 /// the handshake completed and the fingerprint matched.
@@ -182,7 +190,7 @@ pub async fn handshake(
     role: Role,
     id: &Identity,
     expected: Option<&(String, String)>,
-) -> (DtlsReport, Option<Keys>) {
+) -> Handshake {
     let start = Instant::now();
     let mut r = DtlsReport {
         role: Some(role),
@@ -191,11 +199,104 @@ pub async fn handshake(
     let out = run(sock, peer, role, id, expected, &mut r, start).await;
     r.duration_ms = start.elapsed().as_millis() as u64;
     match out {
-        Ok(k) => (r, k),
+        Ok((keys, session)) => Handshake {
+            report: r,
+            keys,
+            session: Some(session),
+        },
         Err(e) => {
             r.error = Some(e);
-            (r, None)
+            Handshake {
+                report: r,
+                keys: None,
+                session: None,
+            }
         }
+    }
+}
+
+/// A completed handshake, kept until the call ends. The side that sent the last flight must send it
+/// again whenever the peer retransmits its own (RFC 6347 §4.2.4): a peer that lost our last flight
+/// keeps resending its final flight, and only our answer completes the handshake on its side.
+pub struct Session {
+    stream: SslStream<Datagrams>,
+    peer: SocketAddr,
+    /// Handshake records from the peer after ours completed: its final flight again.
+    pub peer_resent: u32,
+    /// Datagrams we sent in answer (our last flight again).
+    pub answered: u32,
+}
+
+/// The sessions of a call's components: RTP, and RTCP when it has its own port (no rtcp-mux).
+#[derive(Default)]
+pub struct Sessions {
+    pub rtp: Option<Session>,
+    pub rtcp: Option<Session>,
+}
+
+impl Sessions {
+    /// Hands a DTLS datagram that arrived on a component's socket to that component's session.
+    pub async fn on_datagram(&mut self, socks: &super::MediaSockets, on_rtp_port: bool, d: &[u8]) {
+        let (session, sock) = if on_rtp_port {
+            (self.rtp.as_mut(), &socks.rtp)
+        } else {
+            (self.rtcp.as_mut(), &socks.rtcp)
+        };
+        if let Some(s) = session {
+            s.on_datagram(sock, d).await;
+        }
+    }
+
+    /// Answers DTLS on both components until dropped (run beside the hang-up, so the peer's final
+    /// flight is answered to the end of the call); anything else that arrives is dropped.
+    pub async fn serve(&mut self, socks: &super::MediaSockets) {
+        if self.rtp.is_none() && self.rtcp.is_none() {
+            return std::future::pending().await;
+        }
+        let (mut a, mut b) = (vec![0u8; 2048], vec![0u8; 2048]);
+        loop {
+            let (n, on_rtp) = tokio::select! {
+                got = socks.rtp.recv_from(&mut a) => (got.map(|g| g.0), true),
+                got = socks.rtcp.recv_from(&mut b) => (got.map(|g| g.0), false),
+            };
+            let Ok(n) = n else { continue };
+            let d = if on_rtp { &a[..n] } else { &b[..n] };
+            if classify(d) == Kind::Dtls {
+                let d = d.to_vec();
+                self.on_datagram(socks, on_rtp, &d).await;
+            }
+        }
+    }
+}
+
+impl Session {
+    /// Feeds a DTLS datagram that arrived after the handshake to OpenSSL, which answers a retransmitted
+    /// final flight with ours (a repeated Finished makes it resend its buffered flight), and sends that.
+    pub async fn on_datagram(&mut self, sock: &UdpSocket, d: &[u8]) {
+        // Content type 22 (handshake) or 20 (change cipher spec): the peer is still in its handshake.
+        if matches!(d.first(), Some(20 | 22)) {
+            self.peer_resent += 1;
+        }
+        self.stream.get_mut().inbox.push_back(d.to_vec());
+        let mut buf = [0u8; 2048];
+        // Each read consumes at most one datagram; application data is not ours to take.
+        for _ in 0..4 {
+            if self.stream.ssl_read(&mut buf).is_err() || self.stream.get_ref().inbox.is_empty() {
+                break;
+            }
+        }
+        self.stream.get_mut().inbox.clear();
+        for out in std::mem::take(&mut self.stream.get_mut().outbox) {
+            if sock.send_to(&out, self.peer).await.is_ok() {
+                self.answered += 1;
+            }
+        }
+    }
+
+    /// Writes what the session saw after the handshake into its report.
+    pub fn record(&self, r: &mut DtlsReport) {
+        r.peer_resent_after_completion = self.peer_resent;
+        r.answered_after_completion = self.answered;
     }
 }
 
@@ -207,7 +308,7 @@ async fn run(
     expected: Option<&(String, String)>,
     r: &mut DtlsReport,
     start: Instant,
-) -> Result<Option<Keys>, String> {
+) -> Result<(Option<Keys>, Session), String> {
     let ctx = context(id)?;
     let mut ssl = Ssl::new(&ctx).map_err(|e| format!("OpenSSL set-up: {e}"))?;
     ssl.set_mtu(1200)
@@ -218,7 +319,7 @@ async fn run(
     };
     let deadline = start + HANDSHAKE_TIME;
     let mut mid = match first {
-        Ok(s) => return finish(s, role, expected, r),
+        Ok(s) => return finish(s, peer, role, expected, r),
         Err(HandshakeError::WouldBlock(m)) => m,
         Err(e) => return Err(format!("DTLS handshake failed: {e}")),
     };
@@ -276,7 +377,7 @@ async fn run(
                         r.datagrams_sent += 1;
                     }
                 }
-                return finish(s, role, expected, r);
+                return finish(s, peer, role, expected, r);
             }
             Err(HandshakeError::WouldBlock(m)) => m,
             Err(e) => return Err(format!("DTLS handshake failed: {e}")),
@@ -286,10 +387,11 @@ async fn run(
 
 fn finish(
     s: SslStream<Datagrams>,
+    peer: SocketAddr,
     role: Role,
     expected: Option<&(String, String)>,
     r: &mut DtlsReport,
-) -> Result<Option<Keys>, String> {
+) -> Result<(Option<Keys>, Session), String> {
     r.completed = true;
     r.version = Some(s.ssl().version_str().to_string());
     r.cipher_suite = s.ssl().current_cipher().map(|c| c.name().to_string());
@@ -312,10 +414,17 @@ fn finish(
         (Some(g), Some(w)) => Some(g.eq_ignore_ascii_case(w.trim())),
         _ => None,
     };
-    if r.fingerprint_matches != Some(true) {
-        return Ok(None);
-    }
-    keys(&s, role).map(Some)
+    let keys = match r.fingerprint_matches {
+        Some(true) => Some(keys(&s, role)?),
+        _ => None,
+    };
+    let session = Session {
+        stream: s,
+        peer,
+        peer_resent: 0,
+        answered: 0,
+    };
+    Ok((keys, session))
 }
 
 #[cfg(test)]
@@ -335,10 +444,15 @@ mod tests {
             handshake(&a, ba, Role::Client, &ia, Some(&fb)),
             handshake(&b, aa, Role::Server, &ib, Some(&fa)),
         );
-        assert!(ra.0.completed && rb.0.completed, "{:?} {:?}", ra.0, rb.0);
-        assert_eq!(ra.0.fingerprint_matches, Some(true));
-        assert_eq!(ra.0.version.as_deref(), Some("DTLSv1.2"));
-        let (ka, kb) = (ra.1.unwrap(), rb.1.unwrap());
+        assert!(
+            ra.report.completed && rb.report.completed,
+            "{:?} {:?}",
+            ra.report,
+            rb.report
+        );
+        assert_eq!(ra.report.fingerprint_matches, Some(true));
+        assert_eq!(ra.report.version.as_deref(), Some("DTLSv1.2"));
+        let (ka, kb) = (ra.keys.unwrap(), rb.keys.unwrap());
         assert_eq!(ka.local, kb.remote);
         assert_eq!(ka.remote, kb.local);
         assert_ne!(ka.local, ka.remote);
@@ -349,9 +463,98 @@ mod tests {
             handshake(&a, ba, Role::Client, &ia, Some(&wrong)),
             handshake(&b, aa, Role::Server, &ib, Some(&fa)),
         );
-        assert!(ra.0.completed);
-        assert_eq!(ra.0.fingerprint_matches, Some(false));
-        assert!(ra.1.is_none());
+        assert!(ra.report.completed);
+        assert_eq!(ra.report.fingerprint_matches, Some(false));
+        assert!(ra.keys.is_none());
+    }
+
+    /// Relays datagrams between a client (the first to send) and `server`, dropping what the server
+    /// sends in the 300 ms after the client's second flight: the server's final flight is lost once.
+    /// (OpenSSL packs NewSessionTicket, ChangeCipherSpec and Finished into datagrams that all start
+    /// with a handshake record, so the flight is told by when it comes, not by its first byte.)
+    async fn lossy_relay(sock: UdpSocket, server: SocketAddr) {
+        let mut buf = vec![0u8; 4096];
+        let (mut client, mut dropping, mut from_client) = (None, None::<Instant>, 0);
+        while let Ok(Ok((n, from))) =
+            tokio::time::timeout(Duration::from_secs(8), sock.recv_from(&mut buf)).await
+        {
+            let d = &buf[..n];
+            if from == server {
+                if dropping.is_none() && from_client > 1 {
+                    dropping = Some(Instant::now() + Duration::from_millis(300));
+                }
+                if dropping.is_some_and(|u| Instant::now() < u) {
+                    continue;
+                }
+                if let Some(c) = client {
+                    let _ = sock.send_to(d, c).await;
+                }
+            } else {
+                client = Some(from);
+                from_client += 1;
+                let _ = sock.send_to(d, server).await;
+            }
+        }
+    }
+
+    /// RFC 6347 §4.2.4: the server sent the last flight, so when it is lost and the client resends its
+    /// own, the server must send it again. A server that stops after its own side finished leaves the
+    /// client without a handshake; one that keeps its session serving completes it.
+    #[tokio::test]
+    async fn a_lost_final_flight_is_sent_again_while_the_session_serves() {
+        for serving in [false, true] {
+            let (c, s) = (
+                UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+                UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+            );
+            let relay = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let raddr = relay.local_addr().unwrap();
+            let done = tokio::sync::Notify::new();
+            let r = tokio::spawn(lossy_relay(relay, s.local_addr().unwrap()));
+            let (ic, is) = (Identity::new().unwrap(), Identity::new().unwrap());
+            let socks = super::super::MediaSockets {
+                rtp: s,
+                rtcp: UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+            };
+            let server = async {
+                let h = handshake(&socks.rtp, raddr, Role::Server, &is, None).await;
+                assert!(h.report.completed, "{:?}", h.report);
+                let mut sessions = Sessions {
+                    rtp: h.session,
+                    rtcp: None,
+                };
+                if serving {
+                    tokio::select! {
+                        _ = sessions.serve(&socks) => {}
+                        _ = done.notified() => {}
+                        _ = tokio::time::sleep(HANDSHAKE_TIME) => {}
+                    }
+                }
+                sessions
+            };
+            let client = async {
+                let h = handshake(&c, raddr, Role::Client, &ic, None).await;
+                done.notify_one();
+                h
+            };
+            let (client, sessions) = tokio::select! {
+                (cl, se) = async { tokio::join!(client, server) } => (cl, Some(se)),
+            };
+            r.abort();
+            let session = sessions.and_then(|s| s.rtp).unwrap();
+            // Unserved, the client's resent flight is never even read.
+            assert_eq!(
+                session.peer_resent > 0,
+                serving,
+                "the client resent its final flight"
+            );
+            assert_eq!(
+                client.report.completed, serving,
+                "serving {serving}: {:?}",
+                client.report
+            );
+            assert_eq!(session.answered > 0, serving);
+        }
     }
 
     #[tokio::test]
@@ -360,7 +563,8 @@ mod tests {
         let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let id = Identity::new().unwrap();
         let t = Instant::now();
-        let (r, k) = handshake(&a, silent.local_addr().unwrap(), Role::Client, &id, None).await;
+        let h = handshake(&a, silent.local_addr().unwrap(), Role::Client, &id, None).await;
+        let (r, k) = (h.report, h.keys);
         assert!(!r.completed && k.is_none());
         assert!(r.error.unwrap().contains("no completed DTLS handshake"));
         assert!(t.elapsed() < HANDSHAKE_TIME + Duration::from_secs(1));

@@ -14,6 +14,7 @@ use webrtc_srtp::context::Context as SrtpContext;
 use webrtc_srtp::protection_profile::ProtectionProfile;
 
 use super::MediaSockets;
+use super::dtls::Sessions;
 use super::rtp::{Kind, classify, parse_rtcp, rtp_packet, rtp_ssrc_seq, sender_report};
 use crate::sip::sdp::Suite;
 
@@ -77,6 +78,12 @@ pub(crate) fn srtp_contexts(prot: &Protection) -> Result<(SrtpContext, SrtpConte
         _ => Err("no SRTP keys on this call".into()),
     }
 }
+
+/// Longest an SRTP exchange waits for SRTCP both ways. RTCP's report interval is at least 5 s, randomised
+/// to between 0.5 and 1.5 times that and divided by e - 3/2 (RFC 3550 §6.2, §6.3.1): a far end's report
+/// can come up to 6.2 s after it started; 0.8 s more covers transit and scheduling. The exchange ends
+/// as soon as SRTP and SRTCP were seen in both directions.
+pub const SRTCP_BOUND: Duration = Duration::from_millis(7000);
 
 /// Where to send, and for how long at most.
 #[derive(Debug, Clone)]
@@ -148,8 +155,14 @@ pub(crate) fn unprotect_rtcp(s: Suite, rx: &mut SrtpContext, p: &[u8]) -> Result
 }
 
 /// Runs the exchange. Stops early once every direction is proven (SRTP) or media was seen both ways
-/// (plain); never runs longer than `plan.max`.
-pub async fn exchange(socks: &MediaSockets, plan: &FlowPlan, prot: &Protection) -> FlowReport {
+/// (plain); never runs longer than `plan.max`. DTLS that arrives meanwhile goes to `dtls` (a peer
+/// resending its final flight is answered).
+pub async fn exchange(
+    socks: &MediaSockets,
+    plan: &FlowPlan,
+    prot: &Protection,
+    dtls: &mut Sessions,
+) -> FlowReport {
     let start = Instant::now();
     let stop = start + plan.max;
     let mut r = FlowReport {
@@ -195,7 +208,7 @@ pub async fn exchange(socks: &MediaSockets, plan: &FlowPlan, prot: &Protection) 
             break;
         }
         let enough = match &crypto {
-            Some(_) => r.srtp_both_ways() && r.rtcp_authenticated > 0,
+            Some(_) => r.srtp_both_ways() && r.rtcp_authenticated > 0 && r.peer_received_our_rtcp,
             None => r.rtp_received >= 5 && r.rtcp_received > 0,
         };
         if enough && now >= start + Duration::from_millis(600) {
@@ -250,18 +263,17 @@ pub async fn exchange(socks: &MediaSockets, plan: &FlowPlan, prot: &Protection) 
         } else {
             stop
         };
-        tokio::select! {
-            got = socks.rtp.recv_from(&mut buf) => {
-                if let Ok((n, from)) = got {
-                    handle(&buf[..n], from, true, &mut crypto, ssrc, &mut r);
-                }
+        let got = tokio::select! {
+            got = socks.rtp.recv_from(&mut buf) => got.ok().map(|(n, from)| (n, from, true)),
+            got = socks.rtcp.recv_from(&mut buf2) => got.ok().map(|(n, from)| (n, from, false)),
+            _ = tokio::time::sleep_until(wake) => None,
+        };
+        if let Some((n, from, on_rtp)) = got {
+            let p = if on_rtp { &buf[..n] } else { &buf2[..n] };
+            if classify(p) == Kind::Dtls {
+                dtls.on_datagram(socks, on_rtp, p).await;
             }
-            got = socks.rtcp.recv_from(&mut buf2) => {
-                if let Ok((n, from)) = got {
-                    handle(&buf2[..n], from, false, &mut crypto, ssrc, &mut r);
-                }
-            }
-            _ = tokio::time::sleep_until(wake) => {}
+            handle(p, from, on_rtp, &mut crypto, ssrc, &mut r);
         }
     }
     r.duration_ms = start.elapsed().as_millis() as u64;
@@ -306,6 +318,9 @@ fn handle(
                 Some(c) => match unprotect_rtcp(c.suite, c.rtcp_rx(), p) {
                     Ok(b) => {
                         r.rtcp_authenticated += 1;
+                        if !on_rtp_port {
+                            r.srtcp_on_rtcp_port += 1;
+                        }
                         Some(b)
                     }
                     Err(e) => {
@@ -316,10 +331,14 @@ fn handle(
                 },
                 None => Some(p.to_vec()),
             };
-            if let Some(b) = plain
-                && parse_rtcp(&b).reported_ssrcs.contains(&our_ssrc)
-            {
-                r.peer_reports_our_stream = true;
+            if let Some(b) = plain {
+                let s = parse_rtcp(&b);
+                if s.reported_ssrcs.contains(&our_ssrc) {
+                    r.peer_reports_our_stream = true;
+                }
+                if s.sender_reports_seen.contains(&our_ssrc) {
+                    r.peer_received_our_rtcp = true;
+                }
             }
         }
         Kind::Dtls => r.dtls_received += 1,
@@ -332,6 +351,22 @@ mod tests {
     use super::*;
     use crate::media::rtp;
     use crate::sip::sdp::random_key;
+
+    /// A receiver report about `ssrc` whose LSR is `lsr` (0: no sender report from it yet).
+    fn rr(ssrc: u32, lsr: u32) -> Vec<u8> {
+        let mut rr = vec![0x81, 201, 0, 7, 0, 0, 0, 77];
+        rr.extend_from_slice(&ssrc.to_be_bytes());
+        rr.extend_from_slice(&[0u8; 12]);
+        rr.extend_from_slice(&lsr.to_be_bytes());
+        rr.extend_from_slice(&[0u8; 4]);
+        rr
+    }
+
+    /// The LSR value for a (decrypted) sender report: the middle 32 bits of its NTP timestamp.
+    fn lsr_of(sr: &[u8]) -> Option<u32> {
+        (sr.len() >= 16 && sr[1] == 200)
+            .then(|| u32::from_be_bytes([sr[10], sr[11], sr[12], sr[13]]))
+    }
 
     /// A far end in-process: decrypts what it gets with our key, answers with its own key, and reports
     /// on our SSRC only when our packets authenticated. Proves the exchange detects both directions.
@@ -346,10 +381,16 @@ mod tests {
         let mut tx = context(suite, &theirs).unwrap();
         let mut buf = vec![0u8; 2048];
         let mut seq = 1u16;
+        let mut lsr = 0;
         let until = Instant::now() + Duration::from_secs(3);
         while let Ok(Ok((n, from))) = tokio::time::timeout_at(until, sock.recv_from(&mut buf)).await
         {
             let p = &buf[..n];
+            if classify(p) == Kind::Rtcp
+                && let Some(l) = rx.decrypt_rtcp(p).ok().as_deref().and_then(lsr_of)
+            {
+                lsr = l;
+            }
             let mut their_ssrc = None;
             if classify(p) == Kind::Rtp {
                 if let Ok(d) = rx.decrypt_rtp(p) {
@@ -365,10 +406,7 @@ mod tests {
                 let _ = sock.send_to(&out, from).await;
             }
             if let Some(s) = their_ssrc {
-                let mut rr = vec![0x81, 201, 0, 7, 0, 0, 0, 77];
-                rr.extend_from_slice(&s.to_be_bytes());
-                rr.extend_from_slice(&[0u8; 20]);
-                let enc = tx.encrypt_rtcp(&rr).unwrap();
+                let enc = tx.encrypt_rtcp(&rr(s, lsr)).unwrap();
                 let _ = sock.send_to(&enc, from).await;
             }
         }
@@ -393,9 +431,85 @@ mod tests {
             remote_key: theirs,
             rtcp_keys: None,
         };
-        let r = exchange(&socks, &plan, &prot).await;
+        let r = exchange(&socks, &plan, &prot, &mut Sessions::default()).await;
         t.abort();
         r
+    }
+
+    /// A far end whose first SRTCP comes late in RTCP's randomised interval (RFC 3550 §6.2/§6.3: up to
+    /// 1.5/1.22 of 5 s after it starts): SRTP every 20 ms, its first receiver report (on our SSRC) at 6 s.
+    async fn late_rtcp_far_end(
+        sock: tokio::net::UdpSocket,
+        suite: Suite,
+        ours: Vec<u8>,
+        theirs: Vec<u8>,
+    ) {
+        let mut rx = context(suite, &ours).unwrap();
+        let mut tx = context(suite, &theirs).unwrap();
+        let mut buf = vec![0u8; 2048];
+        let start = Instant::now();
+        let first_rtcp = start + Duration::from_millis(6000);
+        let (mut seq, mut their_ssrc, mut to, mut sent_rtcp, mut lsr) =
+            (1u16, None, None, false, 0);
+        while start.elapsed() < Duration::from_secs(9) {
+            if let Ok(Ok((n, from))) =
+                tokio::time::timeout(Duration::from_millis(20), sock.recv_from(&mut buf)).await
+            {
+                to = Some(from);
+                let p = &buf[..n];
+                if classify(p) == Kind::Rtp
+                    && let Ok(d) = rx.decrypt_rtp(p)
+                {
+                    their_ssrc = rtp_ssrc_seq(&d).map(|x| x.0);
+                }
+                if classify(p) == Kind::Rtcp
+                    && let Some(l) = rx.decrypt_rtcp(p).ok().as_deref().and_then(lsr_of)
+                {
+                    lsr = l;
+                }
+            }
+            let Some(to) = to else { continue };
+            let pkt = rtp::rtp_packet(77, seq, 0);
+            seq += 1;
+            let _ = sock.send_to(&tx.encrypt_rtp(&pkt).unwrap(), to).await;
+            if let (Some(s), false, true) = (their_ssrc, sent_rtcp, Instant::now() >= first_rtcp) {
+                sent_rtcp = true;
+                let _ = sock
+                    .send_to(&tx.encrypt_rtcp(&rr(s, lsr)).unwrap(), to)
+                    .await;
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn waits_for_srtcp_that_comes_late_in_the_rtcp_interval() {
+        let suite = Suite::AesCm128HmacSha1_80;
+        let socks = MediaSockets::bind("127.0.0.1".parse().unwrap())
+            .await
+            .unwrap();
+        let peer = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let paddr = peer.local_addr().unwrap();
+        let (ours, theirs) = (random_key(suite), random_key(suite));
+        let t = tokio::spawn(late_rtcp_far_end(peer, suite, ours.clone(), theirs.clone()));
+        let plan = FlowPlan {
+            remote_rtp: paddr,
+            remote_rtcp: paddr,
+            mux: true,
+            max: SRTCP_BOUND,
+        };
+        let prot = Protection::Srtp {
+            suite,
+            local_key: ours,
+            remote_key: theirs,
+            rtcp_keys: None,
+        };
+        let r = exchange(&socks, &plan, &prot, &mut Sessions::default()).await;
+        t.abort();
+        assert!(r.rtcp_authenticated > 0, "{r:?}");
+        assert!(r.srtp_both_ways(), "{r:?}");
+        assert!(r.peer_received_our_rtcp, "{r:?}");
+        // It ended once both directions were seen, not at the bound.
+        assert!(r.duration_ms < 7000, "{r:?}");
     }
 
     #[tokio::test]
@@ -403,6 +517,7 @@ mod tests {
         for s in Suite::OFFERED {
             let r = run(s, false).await;
             assert!(r.srtp_both_ways(), "{s:?}: {r:?}");
+            assert!(r.peer_received_our_rtcp, "{s:?}: {r:?}");
             assert_eq!(r.rtp_rejected, 0, "{r:?}");
             assert!(r.rtcp_authenticated > 0);
         }

@@ -91,6 +91,9 @@ pub struct RtcpSummary {
     pub types: Vec<u8>,
     /// The SSRCs the report blocks are about.
     pub reported_ssrcs: Vec<u32>,
+    /// The SSRCs whose report block carries a non-zero LSR (RFC 3550 §6.4.1: the middle of the NTP
+    /// timestamp of the last sender report received from that source): the reporter got an SR from it.
+    pub sender_reports_seen: Vec<u32>,
 }
 
 /// Walks a compound RTCP packet; stops at the first malformed header.
@@ -118,13 +121,15 @@ pub fn parse_rtcp(p: &[u8]) -> RtcpSummary {
         if let Some(start) = blocks_at {
             for i in 0..count {
                 let b = start + i * 24;
-                if b + 4 <= body.len() {
-                    s.reported_ssrcs.push(u32::from_be_bytes([
-                        body[b],
-                        body[b + 1],
-                        body[b + 2],
-                        body[b + 3],
-                    ]));
+                let word = |at: usize| {
+                    body.get(at..at + 4)
+                        .map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
+                };
+                if let Some(ssrc) = word(b) {
+                    s.reported_ssrcs.push(ssrc);
+                    if word(b + 16).is_some_and(|lsr| lsr != 0) {
+                        s.sender_reports_seen.push(ssrc);
+                    }
                 }
             }
         }
@@ -151,6 +156,9 @@ mod tests {
         let mut rr = vec![0x81, 201, 0, 7, 0, 0, 0, 1, 0xAA, 0xBB, 0xCC, 0xDD];
         rr.extend_from_slice(&[0u8; 20]);
         assert_eq!(parse_rtcp(&rr).reported_ssrcs, [0xAABB_CCDD]);
+        assert!(parse_rtcp(&rr).sender_reports_seen.is_empty(), "LSR 0");
+        rr[24..28].copy_from_slice(&[0, 1, 2, 3]);
+        assert_eq!(parse_rtcp(&rr).sender_reports_seen, [0xAABB_CCDD]);
         assert_eq!(classify(&[22, 254, 253, 0, 0, 0, 0, 0]), Kind::Dtls);
         for junk in [&[][..], &[0x80], &[0x81, 201, 255, 255], &[0xbf, 200, 0, 0]] {
             let _ = (classify(junk), parse_rtcp(junk), rtp_ssrc_seq(junk));

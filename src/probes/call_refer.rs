@@ -187,44 +187,50 @@ fn judge_attended(ep: &Endpoint, a: &Attended) -> Finding {
             format!("REFER with Replaces refused in the dialog: \"{resp}\""),
             ReplacesResult::Refused,
         ),
-        Some(_) => match (r.final_notify(), a.data.target_call_replaced) {
-            (Some(n), true) if n.status.is_some_and(|c| (200..300).contains(&c)) => base(
-                Status::Pass,
-                format!(
-                    "attended transfer completed: REFER with Replaces accepted (\"{resp}\"), NOTIFY sipfrag \"{}\", and the target replaced our call to it (it hung that call up)",
-                    n.sipfrag
-                        .clone()
-                        .unwrap_or_default()
-                        .trim_start_matches("SIP/2.0 ")
+        Some(_) => {
+            let n = r.final_notify();
+            let frag = n
+                .and_then(|n| n.sipfrag.clone())
+                .unwrap_or_default()
+                .trim_start_matches("SIP/2.0 ")
+                .to_string();
+            let replaced = a.data.target_call_replaced;
+            let outcome = ReplacesResult::of_accepted(n.and_then(|n| n.status), replaced);
+            let (status, text) = match outcome {
+                ReplacesResult::Completed => (
+                    Status::Pass,
+                    format!(
+                        "attended transfer completed: REFER with Replaces accepted (\"{resp}\"), NOTIFY sipfrag \"{frag}\", and the target replaced our call to it (it hung that call up)"
+                    ),
                 ),
-                ReplacesResult::Completed,
-            ),
-            (Some(n), replaced) => base(
-                Status::Warn,
-                format!(
-                    "REFER with Replaces accepted (\"{resp}\"), NOTIFY sipfrag \"{}\", but {}",
-                    n.sipfrag
-                        .clone()
-                        .unwrap_or_default()
-                        .trim_start_matches("SIP/2.0 "),
-                    if replaced {
-                        "the transfer did not succeed although our call to the target ended"
-                    } else {
-                        "our call to the target was not replaced (Replaces ignored: the target got a second call)"
-                    }
+                ReplacesResult::NotReplaced => (
+                    Status::Warn,
+                    format!(
+                        "REFER with Replaces accepted (\"{resp}\"), NOTIFY sipfrag \"{frag}\", but our call to the target was not replaced (Replaces ignored: the target got a second call)"
+                    ),
                 ),
-                ReplacesResult::NotReplaced,
-            ),
-            (None, _) => base(
-                Status::Warn,
-                format!(
-                    "REFER with Replaces accepted (\"{resp}\") but never completed: {} NOTIFY, no final status within {} s",
-                    r.notifies.len(),
-                    r.followed_ms / 1000
+                ReplacesResult::TransferFailed => (
+                    Status::Info,
+                    format!(
+                        "REFER with Replaces accepted (\"{resp}\") but the transfer failed: NOTIFY sipfrag \"{frag}\" is the transferred INVITE's answer (RFC 3515 §2.4.5), so Replaces was not tried at the target{}",
+                        if replaced {
+                            "; our call to the target ended anyway"
+                        } else {
+                            ""
+                        }
+                    ),
                 ),
-                ReplacesResult::AcceptedNotCompleted,
-            ),
-        },
+                _ => (
+                    Status::Warn,
+                    format!(
+                        "REFER with Replaces accepted (\"{resp}\") but never completed: {} NOTIFY, no final status within {} s",
+                        r.notifies.len(),
+                        r.followed_ms / 1000
+                    ),
+                ),
+            };
+            base(status, text, outcome)
+        }
     }
 }
 
@@ -386,5 +392,80 @@ fn judge(p: &Placed) -> Finding {
                 },
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::call::Notify;
+    use crate::findings::call::AttendedTransfer;
+    use crate::sip::{Limits, Message};
+    use crate::target::{Port, Transport};
+
+    fn ok_200() -> Message {
+        let raw = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKx\r\nFrom: <sip:a@x>;tag=a\r\n\
+                   To: <sip:b@x>;tag=b\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+        Message::parse(raw.as_bytes(), &Limits::default()).unwrap()
+    }
+
+    /// An attended transfer whose REFER was accepted and whose final NOTIFY says `frag`.
+    fn attended_with(status: u16, frag: &str, replaced: bool) -> Attended {
+        let notify = Notify {
+            after_ms: 900,
+            status: Some(status),
+            sipfrag: Some(frag.into()),
+            subscription_state: Some("terminated;reason=noresource".into()),
+            ..Notify::default()
+        };
+        Attended {
+            data: AttendedTransfer {
+                transferee_call: Some("SIP/2.0 200 OK".into()),
+                target_call: Some("SIP/2.0 200 OK".into()),
+                refer: Some(ReferOutcome {
+                    code: Some(202),
+                    response: Some("SIP/2.0 202 Accepted".into()),
+                    notifies: vec![notify],
+                    ..ReferOutcome::default()
+                }),
+                target_call_replaced: replaced,
+            },
+            transferee_outcome: crate::call::InviteOutcome {
+                final_response: Some(ok_200()),
+                ..Default::default()
+            },
+            ..Attended::default()
+        }
+    }
+
+    fn ep() -> Endpoint {
+        Endpoint::new(
+            Transport::Udp,
+            "127.0.0.1".parse().unwrap(),
+            Port::new(5060).unwrap(),
+        )
+    }
+
+    /// RFC 3515 §2.4.5: the NOTIFY's sipfrag carries the response to the transferred request, so a
+    /// final 404 or 407 means the transfer failed; nothing reached the target, so nothing was ignored.
+    #[test]
+    fn a_failed_transfer_is_not_called_replaces_ignored() {
+        for (code, frag) in [
+            (404, "SIP/2.0 404 Not Found"),
+            (407, "SIP/2.0 407 Proxy Authentication Required"),
+        ] {
+            let f = judge_attended(&ep(), &attended_with(code, frag, false));
+            assert!(!f.summary.contains("Replaces ignored"), "{}", f.summary);
+            assert!(!f.summary.contains("second call"), "{}", f.summary);
+            assert_eq!(f.status, Status::Info, "{}", f.summary);
+            assert_eq!(f.details["outcome"], "transfer_failed", "{}", f.summary);
+            assert!(f.summary.contains(&frag[8..]), "{}", f.summary);
+        }
+        // A 2xx sipfrag with our call left in place is the Replaces-ignored case.
+        let f = judge_attended(&ep(), &attended_with(200, "SIP/2.0 200 OK", false));
+        assert_eq!(f.status, Status::Warn);
+        assert!(f.summary.contains("Replaces ignored"), "{}", f.summary);
+        let f = judge_attended(&ep(), &attended_with(200, "SIP/2.0 200 OK", true));
+        assert_eq!(f.status, Status::Pass);
     }
 }

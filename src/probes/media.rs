@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::findings::media::{
-    DtlsSrtpDetails, Fingerprint, MediaCall, MediaSummary, OfCall, RtpPlainDetails,
+    DtlsSrtpDetails, Fingerprint, MediaCall, MediaLeg, MediaSummary, OfCall, RtpPlainDetails,
     SdesCleartextDetails, SdesDetails, SrtpFlowDetails,
 };
 use crate::findings::{Finding, Severity, Status};
@@ -272,7 +272,39 @@ fn call_details(p: &Placed) -> MediaCall {
         sdp_answer: p.answer_sdp.clone(),
         media: p.flow.clone(),
         teardown: p.teardown.details(),
+        leg: leg_of(p),
     }
+}
+
+/// The leg a call's media findings saw: the answer's media address, and the answering party's.
+pub(crate) fn leg_of(p: &Placed) -> MediaLeg {
+    let sdp = p.answer.as_ref();
+    MediaLeg {
+        media_address: sdp
+            .and_then(|s| s.rtp_target(s.audio()?))
+            .map(|a| a.to_string()),
+        answering_party: p
+            .outcome
+            .answer()
+            .and_then(|m| m.header("Contact"))
+            .and_then(contact_ip)
+            .map(|ip| ip.to_string()),
+    }
+}
+
+/// The IP address a Contact's URI names (`<sip:bob@127.0.0.5:5060>`, `sip:[::1]`), not a host name.
+fn contact_ip(c: &str) -> Option<std::net::IpAddr> {
+    let uri = match (c.find('<'), c.find('>')) {
+        (Some(s), Some(e)) if s < e => &c[s + 1..e],
+        _ => c.split(';').next().unwrap_or(c),
+    };
+    let rest = uri.split_once(':')?.1;
+    let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let host = host.split([';', '?']).next().unwrap_or(host);
+    if let Some(v6) = host.strip_prefix('[') {
+        return v6.split(']').next()?.parse().ok();
+    }
+    host.split(':').next()?.trim().parse().ok()
 }
 
 /// A finding about one placed call: its endpoint, its typed details and its evidence.
@@ -381,12 +413,7 @@ fn judge_sdes(a: &Attempt, summary: &MediaSummary) -> Finding {
                 "answered {proto} but without an a=crypto line: not an SDES acceptance (no keys, so no SRTP)"
             ),
         ),
-        (None, false) => base(
-            Status::Fail,
-            format!(
-                "answered the SDES offer with {proto}: the call fell back to unencrypted media"
-            ),
-        ),
+        (None, false) => base(Status::Fail, downgraded("SDES", &proto, p)),
         (Some(c), _) => {
             // RFC 4568 §5.1.2: the answer repeats the tag and suite of one offered line.
             let offered = crate::sip::sdp::Suite::OFFERED
@@ -410,13 +437,14 @@ fn judge_sdes(a: &Attempt, summary: &MediaSummary) -> Finding {
                 base(
                     Status::Pass,
                     format!(
-                        "SDES accepted with {} ({proto}){}",
+                        "SDES accepted with {} ({proto}){}{}",
                         c.suite_name,
                         if c.session_params.is_empty() {
                             String::new()
                         } else {
                             format!(", session parameters {}", c.session_params.join(" "))
-                        }
+                        },
+                        leg_of(p).clause()
                     ),
                 )
             }
@@ -432,13 +460,13 @@ fn judge_dtls(a: &Attempt, summary: &MediaSummary) -> Finding {
     let dtls = p.dtls.as_ref();
     // DTLS-SRTP is established when the handshake completed and the peer certificate matched the
     // answer's fingerprint (a role or RTCP-component problem does not undo that).
-    let established = dtls.is_some_and(|d| d.completed && d.fingerprint_matches == Some(true));
+    let established = dtls.is_some_and(|d| d.complete() && d.fingerprint_matches == Some(true));
     let base = |st, s: String, accepted: bool| {
         let d = DtlsSrtpDetails {
             call: call_details(p),
             accepted: Some(accepted),
             summary: summary.clone(),
-            dtls_handshake_completed: dtls.is_some_and(|d| d.completed),
+            dtls_handshake_completed: dtls.is_some_and(|d| d.complete()),
             dtls: dtls.cloned(),
             dtls_rtcp: p.dtls_rtcp.clone(),
         };
@@ -467,7 +495,8 @@ fn judge_dtls(a: &Attempt, summary: &MediaSummary) -> Finding {
                 ""
             };
             let accepted = format!(
-                "DTLS-SRTP accepted ({proto}), fingerprint {hash} {f}, {role}{bad_role_note}"
+                "DTLS-SRTP accepted ({proto}){}, fingerprint {hash} {f}, {role}{bad_role_note}",
+                leg_of(p).clause()
             );
             let judged = |st, s| base(st, s, established);
             judge_handshake(dtls, p.dtls_rtcp.as_ref(), &accepted, bad_role, &judged)
@@ -477,12 +506,39 @@ fn judge_dtls(a: &Attempt, summary: &MediaSummary) -> Finding {
             format!("answered {proto} without a fingerprint: DTLS-SRTP cannot be authenticated"),
             false,
         ),
+        (false, _) if !proto.to_ascii_uppercase().contains("SAVP") => {
+            base(Status::Fail, downgraded("DTLS-SRTP", &proto, p), false)
+        }
         (false, _) => base(
             Status::Info,
             format!("DTLS-SRTP not accepted: the answer used {proto}"),
             false,
         ),
     }
+}
+
+/// The sentence for an SRTP offer answered with unencrypted RTP: the same downgrade whichever key
+/// exchange was offered, with the unencrypted packets that arrived.
+fn downgraded(what: &str, proto: &str, p: &Placed) -> String {
+    let got = p.flow.as_ref().map_or(0, |f| f.rtp_received);
+    format!(
+        "answered the {what} offer with {proto}: the call fell back to unencrypted media{}{}",
+        if got > 0 {
+            format!(" ({got} unencrypted RTP packets arrived)")
+        } else {
+            String::new()
+        },
+        leg_of(p).clause()
+    )
+}
+
+/// Why a handshake that finished on our side did not finish for the peer: it kept resending its final
+/// flight (RFC 6347 §4.2.4) and nothing from it authenticated on that component.
+fn unconfirmed(d: &crate::media::dtls::DtlsReport, what: &str) -> String {
+    format!(
+        "the peer resent its final flight {} times during the call (answered {} times with ours) and no {what} from it authenticated there, so it never showed the handshake complete",
+        d.peer_resent_after_completion, d.answered_after_completion
+    )
 }
 
 /// The verdict on the handshake itself: a certificate other than the answer's fingerprint is a man in
@@ -511,6 +567,15 @@ fn judge_handshake(
             ),
         );
     }
+    if !d.complete() {
+        return base(
+            Status::Warn,
+            format!(
+                "{accepted}; but the handshake finished on our side only: {}",
+                unconfirmed(d, "SRTP")
+            ),
+        );
+    }
     let got = d.peer_fingerprint.clone().unwrap_or_default();
     if d.fingerprint_matches != Some(true) {
         return base(
@@ -522,9 +587,13 @@ fn judge_handshake(
         .severity(Severity::High);
     }
     let rtcp_note = match rtcp {
-        Some(r) if r.completed && r.fingerprint_matches == Some(true) => {
+        Some(r) if r.complete() && r.fingerprint_matches == Some(true) => {
             "; a second handshake on the RTCP port also completed".to_string()
         }
+        Some(r) if r.completed && !r.complete() => format!(
+            "; the RTCP port's handshake finished on our side only: {}",
+            unconfirmed(r, "SRTCP")
+        ),
         Some(r) if r.completed => format!(
             "; the RTCP port's handshake presented fingerprint {}, not the answer's",
             r.peer_fingerprint.clone().unwrap_or_default()
@@ -583,12 +652,13 @@ fn judge_plain(a: &Attempt, summary: &MediaSummary) -> Finding {
     base(
         Status::Fail,
         format!(
-            "an unencrypted RTP/AVP offer was accepted ({proto}): calls can be downgraded to plain RTP{}",
+            "an unencrypted RTP/AVP offer was accepted ({proto}): calls can be downgraded to plain RTP{}{}",
             if got > 0 {
                 format!("; {got} unencrypted RTP packets arrived")
             } else {
                 String::new()
-            }
+            },
+            leg_of(p).clause()
         ),
         true,
     )
@@ -679,37 +749,40 @@ fn judge_flow(sdes: &Attempt, dtls: &Attempt) -> Finding {
         return base(
             Status::Pass,
             format!(
-                "SRTP verified in both directions, SRTCP present ({via}: {} SRTP packets authenticated from the far end, its SRTCP reports on our stream{})",
+                "SRTP verified in both directions, SRTCP present ({via}: {} SRTP packets authenticated, its SRTCP reports on our stream{}){}",
                 f.rtp_authenticated,
                 if f.rtcp_mux && f.rtcp_on_rtp_port > 0 {
                     ", rtcp-mux"
                 } else {
                     ""
-                }
+                },
+                leg_of(p).clause(),
             ),
         );
     }
     let mut problems = Vec::new();
     if f.rtp_received == 0 {
         problems.push(format!(
-            "no RTP from the far end within {} ms",
+            "no RTP from the trunk's media address within {} ms",
             f.duration_ms
         ));
     } else if f.rtp_authenticated == 0 {
         problems.push(format!(
-            "none of the {} RTP packets from the far end authenticated with the key from its answer",
+            "none of the {} RTP packets from the trunk's media address authenticated with the key from the answer",
             f.rtp_received
         ));
     }
     if f.rtcp_received == 0 {
-        problems.push("no RTCP from the far end".into());
+        problems.push("no RTCP from the trunk's media address".into());
     } else if f.rtcp_authenticated == 0 {
         problems.push(format!(
             "none of the {} RTCP packets authenticated as SRTCP",
             f.rtcp_received
         ));
     } else if !f.peer_reports_our_stream {
-        problems.push("the far end's SRTCP never reported on our stream, so our SRTP may not have been accepted".into());
+        problems.push(
+            "its SRTCP never reported on our stream, so our SRTP may not have been accepted".into(),
+        );
     }
     let status = if f.rtp_received > 0 && f.rtp_authenticated == 0 {
         Status::Fail
@@ -720,5 +793,222 @@ fn judge_flow(sdes: &Attempt, dtls: &Attempt) -> Finding {
     if let Some(e) = f.errors.first() {
         s.push_str(&format!(" (first error: {e})"));
     }
+    let leg = leg_of(p).clause();
+    if !leg.is_empty() {
+        s.push_str(&format!("; seen{leg}"));
+    }
     base(status, s)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::call::{InviteOutcome, Teardown};
+    use crate::media::flow::FlowReport;
+    use crate::sip::sdp::Sdp;
+    use crate::sip::{Limits, Message};
+    use crate::target::Port;
+
+    /// A call answered 200 by a party whose Contact is `contact_ip`, with `answer` as its SDP.
+    pub(crate) fn placed(
+        offer: Offer,
+        contact_ip: &str,
+        answer: &str,
+        flow: Option<FlowReport>,
+    ) -> Placed {
+        let raw = format!(
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKx\r\nFrom: <sip:a@x>;tag=a\r\n\
+             To: <sip:b@x>;tag=b\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContact: <sip:bob@{contact_ip}:5060>\r\n\
+             Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{answer}",
+            answer.len()
+        );
+        let m = Message::parse(raw.as_bytes(), &Limits::default()).unwrap();
+        let sdp = Sdp::parse(answer);
+        Placed {
+            endpoint: Endpoint::new(
+                Transport::Udp,
+                "127.0.0.1".parse().unwrap(),
+                Port::new(5060).unwrap(),
+            ),
+            offer,
+            offer_sdp: String::new(),
+            outcome: InviteOutcome {
+                final_response: Some(m),
+                ..InviteOutcome::default()
+            },
+            chosen: sdp.audio().and_then(|m| m.cryptos().first().cloned()),
+            answer: Some(sdp),
+            answer_sdp: Some(answer.to_string()),
+            flow,
+            dtls: None,
+            dtls_rtcp: None,
+            bleed: None,
+            refer: None,
+            answered_by: None,
+            teardown: Teardown::default(),
+            evidence: Vec::new(),
+        }
+    }
+
+    pub(crate) const PLAIN_ANSWER: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+                                m=audio 43002 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    pub(crate) const SDES_ANSWER: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+                               m=audio 43002 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n\
+                               a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n";
+
+    fn plain_flow() -> FlowReport {
+        FlowReport {
+            protection: "ListenOnly".into(),
+            rtp_received: 76,
+            ..FlowReport::default()
+        }
+    }
+
+    /// An edge that answers an SRTP offer with plain RTP/AVP downgrades the call whichever key exchange
+    /// was offered: the DTLS-SRTP finding says so as the SDES one does (both fail).
+    #[test]
+    fn a_dtls_offer_answered_with_plain_rtp_is_the_same_downgrade_as_sdes() {
+        let s = MediaSummary::default();
+        let dtls = judge_dtls(
+            &Ok(placed(
+                Offer::Dtls,
+                "127.0.0.1",
+                PLAIN_ANSWER,
+                Some(plain_flow()),
+            )),
+            &s,
+        );
+        let sdes = judge_sdes(
+            &Ok(placed(
+                Offer::Sdes,
+                "127.0.0.1",
+                PLAIN_ANSWER,
+                Some(plain_flow()),
+            )),
+            &s,
+        );
+        assert_eq!(sdes.status, Status::Fail, "{}", sdes.summary);
+        assert_eq!(dtls.status, Status::Fail, "{}", dtls.summary);
+        assert!(dtls.summary.contains("unencrypted"), "{}", dtls.summary);
+        assert!(dtls.summary.contains("76"), "{}", dtls.summary);
+    }
+
+    /// The verdict is about our own leg: the sentence says so, and when the answer's media address is
+    /// not the answering party's (a relay or SBC anchors media), that what lies beyond is not seen.
+    #[test]
+    fn media_findings_name_the_leg_they_saw() {
+        let s = MediaSummary::default();
+        let direct = judge_sdes(&Ok(placed(Offer::Sdes, "127.0.0.1", SDES_ANSWER, None)), &s);
+        assert_eq!(direct.status, Status::Pass, "{}", direct.summary);
+        assert!(
+            direct
+                .summary
+                .contains("between sipcheck and the trunk's media address 127.0.0.1:43002"),
+            "{}",
+            direct.summary
+        );
+        assert!(
+            !direct.summary.contains("cannot be seen"),
+            "{}",
+            direct.summary
+        );
+        let relayed = judge_sdes(&Ok(placed(Offer::Sdes, "127.0.0.5", SDES_ANSWER, None)), &s);
+        assert!(
+            relayed.summary.contains("cannot be seen from here"),
+            "{}",
+            relayed.summary
+        );
+        assert!(relayed.summary.contains("127.0.0.5"), "{}", relayed.summary);
+    }
+
+    /// `media.srtp_flow` proves SRTP on our leg only: never "from the far end".
+    #[test]
+    fn srtp_flow_does_not_claim_the_far_end() {
+        let flow = FlowReport {
+            protection: "Srtp(AES_CM_128_HMAC_SHA1_80)".into(),
+            rtp_received: 200,
+            rtp_authenticated: 200,
+            rtcp_received: 2,
+            rtcp_authenticated: 2,
+            peer_reports_our_stream: true,
+            ..FlowReport::default()
+        };
+        let f = judge_flow(
+            &Ok(placed(Offer::Sdes, "127.0.0.5", SDES_ANSWER, Some(flow))),
+            &Err("x".into()),
+        );
+        assert_eq!(f.status, Status::Pass, "{}", f.summary);
+        assert!(!f.summary.contains("far end"), "{}", f.summary);
+        assert!(
+            f.summary.contains("the trunk's media address"),
+            "{}",
+            f.summary
+        );
+        assert!(
+            f.summary.contains("cannot be seen from here"),
+            "{}",
+            f.summary
+        );
+    }
+}
+
+#[cfg(test)]
+mod dtls_tests {
+    use super::tests::placed;
+    use super::*;
+    use crate::media::dtls::{DtlsReport, Role};
+    use crate::media::flow::FlowReport;
+
+    const DTLS_ANSWER: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+        m=audio 43002 UDP/TLS/RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=setup:active\r\n\
+        a=fingerprint:sha-256 AA:BB\r\n";
+
+    fn done(resent: u32) -> DtlsReport {
+        DtlsReport {
+            role: Some(Role::Server),
+            completed: true,
+            fingerprint_matches: Some(true),
+            peer_fingerprint: Some("AA:BB".into()),
+            peer_resent_after_completion: resent,
+            answered_after_completion: resent,
+            ..DtlsReport::default()
+        }
+    }
+
+    /// The relay resent its final flight on the RTCP port all through the call and no SRTCP
+    /// authenticated there: that handshake finished on our side only, and is not reported complete.
+    #[test]
+    fn an_rtcp_handshake_the_peer_never_finished_is_not_called_complete() {
+        let flow = FlowReport {
+            protection: "Srtp(AES_CM_128_HMAC_SHA1_80)".into(),
+            rtp_received: 100,
+            rtp_authenticated: 100,
+            ..FlowReport::default()
+        };
+        let mut p = placed(Offer::Dtls, "127.0.0.1", DTLS_ANSWER, Some(flow));
+        let mut rtp = done(0);
+        rtp.confirm(true);
+        let mut rtcp = done(3);
+        rtcp.confirm(false);
+        p.dtls = Some(rtp);
+        p.dtls_rtcp = Some(rtcp);
+        let f = judge_dtls(&Ok(p), &MediaSummary::default());
+        assert!(!f.summary.contains("also completed"), "{}", f.summary);
+        assert!(
+            f.summary.contains("resent its final flight 3 times"),
+            "{}",
+            f.summary
+        );
+        assert_eq!(f.details["dtls_rtcp"]["confirmed"], false);
+
+        // The same on the RTP component: DTLS-SRTP is not established.
+        let mut p = placed(Offer::Dtls, "127.0.0.1", DTLS_ANSWER, None);
+        let mut rtp = done(2);
+        rtp.confirm(false);
+        p.dtls = Some(rtp);
+        let f = judge_dtls(&Ok(p), &MediaSummary::default());
+        assert_eq!(f.status, Status::Warn, "{}", f.summary);
+        assert_eq!(f.details["accepted"], false, "{}", f.summary);
+        assert_eq!(f.details["dtls_handshake_completed"], false);
+    }
 }

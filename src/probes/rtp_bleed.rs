@@ -4,7 +4,7 @@
 
 use super::media::{call_endpoints, one_answered_call, unjudgeable};
 use crate::call::{After, InviteOptions, Placed};
-use crate::findings::call::RtpBleedDetails;
+use crate::findings::call::{RtpBleedDetails, bleed_consequence};
 use crate::findings::{Finding, Severity, Status, ids};
 use crate::probe::{BoxFuture, Context, Probe};
 
@@ -61,6 +61,11 @@ async fn run(ctx: &Context) -> Vec<Finding> {
     }
 }
 
+/// The call's media was SRTP: an SDES offer answered with a key for a suite we offered.
+fn srtp_keyed(p: &Placed) -> bool {
+    p.offer == crate::call::Offer::Sdes && p.chosen.as_ref().is_some_and(|c| c.key.is_some())
+}
+
 fn judge(p: &Placed) -> Finding {
     let base = |st, s: String| {
         let d = RtpBleedDetails {
@@ -107,10 +112,11 @@ fn judge(p: &Placed) -> Finding {
         return base(
             Status::Fail,
             format!(
-                "the far end's media followed a second source: after {} RTP packets with the call's SSRC from {second}, {} RTP packets of the call arrived there (first from {}); anyone who can reach the media relay can take the call's audio (RTP bleed)",
+                "the far end's media followed a second source: after {} RTP packets with the call's SSRC from {second}, {} RTP packets of the call arrived there (first from {}); {}",
                 b.sent_from_second_port,
                 b.received_on_second_port,
-                b.first_leak_from.clone().unwrap_or_default()
+                b.first_leak_from.clone().unwrap_or_default(),
+                bleed_consequence(srtp_keyed(p)),
             ),
         )
         .severity(Severity::High);
@@ -131,4 +137,47 @@ fn judge(p: &Placed) -> Finding {
             b.sent_from_second_port, b.received_on_call_port_after
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::Offer;
+    use crate::findings::call::BleedReport;
+    use crate::probes::media::tests::{PLAIN_ANSWER, SDES_ANSWER, placed};
+
+    fn bled(offer: Offer, answer: &str) -> Finding {
+        let mut p = placed(offer, "127.0.0.5", answer, None);
+        p.bleed = Some(BleedReport {
+            second_port: Some("127.0.0.1:40000".into()),
+            sent_from_second_port: 10,
+            received_on_call_port_before: 3,
+            received_on_second_port: 40,
+            first_leak_from: Some("127.0.0.1:43002".into()),
+            ..BleedReport::default()
+        });
+        judge(&p)
+    }
+
+    /// With plain RTP whoever latches the relay hears the call; with SRTP they get ciphertext, and the
+    /// call is still disrupted (its media no longer reaches us).
+    #[test]
+    fn the_bleed_sentence_fits_the_media_protection() {
+        let plain = bled(Offer::Plain, PLAIN_ANSWER);
+        assert_eq!(plain.status, Status::Fail);
+        assert!(
+            plain.summary.contains("take the call's audio"),
+            "{}",
+            plain.summary
+        );
+        let srtp = bled(Offer::Sdes, SDES_ANSWER);
+        assert_eq!(srtp.status, Status::Fail);
+        assert!(
+            !srtp.summary.contains("take the call's audio"),
+            "{}",
+            srtp.summary
+        );
+        assert!(srtp.summary.contains("ciphertext"), "{}", srtp.summary);
+        assert!(srtp.summary.contains("disrupt"), "{}", srtp.summary);
+    }
 }
