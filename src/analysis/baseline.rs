@@ -2,9 +2,9 @@
 //! carry them.
 
 use super::Baseline;
+use crate::analysis::diff::{self, Diff, Kind};
 use crate::findings::ids;
 use crate::findings::run::BaselineDetails;
-use crate::analysis::diff::{self, Diff, Kind};
 use crate::findings::{Finding, Report, Severity, Status};
 
 /// The diff of `report` against the baseline, as a `baseline.diff` finding.
@@ -47,6 +47,17 @@ fn of_diff(path: &str, d: &Diff) -> Finding {
             baseline: path.to_string(),
             changes: d.changes.clone(),
         })
+}
+
+/// The diffs the report's `baseline.diff` findings carry (one per `--baseline`), each or the reason
+/// it cannot be read.
+pub fn diffs_in(report: &Report) -> Vec<Result<Diff, String>> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.id == ids::BASELINE_DIFF.id)
+        .map(|f| diff_of(f, report))
+        .collect()
 }
 
 /// The diff a `baseline.diff` finding carries, for rendering; the reason when it cannot be read.

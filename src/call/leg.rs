@@ -12,8 +12,8 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 use crate::evidence;
-use crate::probe::Context;
 use crate::findings::Evidence;
+use crate::probe::Context;
 use crate::sip::digest::{Algorithm, Challenge, DigestClient};
 use crate::sip::request::new_branch;
 use crate::sip::{Message, Request};
@@ -220,10 +220,6 @@ impl CallLeg {
             notifies: Vec::new(),
             steps: Vec::new(),
         })
-    }
-
-    pub fn transport(&self) -> Transport {
-        self.endpoint.transport
     }
 
     fn request(&self, method: &str, uri: &str, to: &str, branch: &str, cseq: u32) -> Request {

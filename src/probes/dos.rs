@@ -18,8 +18,8 @@ use tokio::time::Instant;
 use crate::evidence;
 use crate::findings::dos::{FloodDetails, FloodStep, Settle};
 use crate::findings::ids;
-use crate::probe::{BoxFuture, Context, Probe};
 use crate::findings::{Evidence, Finding, Severity, Status};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::target::{Endpoint, Transport};
 use crate::transport::{Connection, Exchange, Timers, TxKey, transaction};
 
@@ -52,8 +52,8 @@ impl Limited for FloodStep {
 impl Probe for Flood {
     fn id(&self) -> &'static str {
         match self.0 {
-            Kind::Options => "dos.options_flood",
-            Kind::Register => "dos.register_storm",
+            Kind::Options => ids::DOS_OPTIONS_FLOOD.id,
+            Kind::Register => ids::DOS_REGISTER_STORM.id,
         }
     }
     fn title(&self) -> &'static str {

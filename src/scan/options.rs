@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::analysis::Baseline;
+use crate::analysis::policy::{self, Policy};
 use crate::call::{self, CallPolicy};
 use crate::capture::{KeyLogFile, PcapWriter};
 use crate::error::{Error, Result};
 use crate::listen::ListenConfig;
 use crate::probe::{Config, Progress};
-use crate::analysis::policy::{self, Policy};
 use crate::sip::digest::Credentials;
 use crate::stir::VerifyContext;
 use crate::target::{Port, Target, Transport};
@@ -137,6 +137,14 @@ impl ScanOptions {
             );
         }
         super::select(&self.selectors).map(|_| ())
+    }
+
+    /// What the `--probes` list means beyond itself (findings that come along with those named,
+    /// findings left out of the report), for the user to read before the run.
+    pub fn selection_notes(&self) -> Vec<String> {
+        super::select(&self.selectors)
+            .map(|s| s.notes)
+            .unwrap_or_default()
     }
 }
 

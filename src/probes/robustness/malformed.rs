@@ -24,8 +24,8 @@ use crate::catalog::{self, Case, Reaction, Values, Verdict, classify, fill};
 use crate::evidence;
 use crate::findings::ids;
 use crate::findings::robustness::{CaseRow, MalformedCounts, MalformedDetails, SkippedCase};
-use crate::probe::{BoxFuture, Context, Counter, Probe, Safety};
 use crate::findings::{Evidence, Finding, Severity, Status};
+use crate::probe::{BoxFuture, Context, Counter, Probe, Safety};
 use crate::sip::request::{new_branch, token};
 use crate::target::{Endpoint, Transport};
 use crate::transport::Exchange;
@@ -538,7 +538,7 @@ fn finding(ep: &Endpoint, run: Run) -> Finding {
 
 impl Probe for Malformed {
     fn id(&self) -> &'static str {
-        "robustness.malformed"
+        ids::ROBUSTNESS_MALFORMED.id
     }
     fn title(&self) -> &'static str {
         "Reaction to malformed messages, with liveness after each"
