@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# sipcheck's TLS scan against sslscan and sslyze on local `openssl s_server` targets, directly and
-# through a relay adding 10 ms each way (20 ms round trip). Prints wall times, ratios, the TCP
-# connections each tool opened (counted by the relay) and whether the suite lists agree.
+# sipcheck's TLS scan against sslscan and sslyze on `openssl s_server` targets, through a packet-level
+# delay line between two network namespaces (bench/netns.sh, bench/delay_line.py: every packet, SYN
+# and FIN included, waits RTT/2 each way) at 0, 20 and 100 ms round trip. Prints wall times, ratios,
+# the TCP connections each tool opened (SYNs counted by the delay line) and whether the suite lists
+# agree.
 #
-# Needs: openssl, sslscan (Debian), python3; sslyze is installed from PyPI into a venv under /tmp if
-# missing (`python3 -m venv /tmp/sslyze-venv && /tmp/sslyze-venv/bin/pip install sslyze`).
-# Usage: bench/tls-vs-peers.sh            (SIPCHECK=path/to/sipcheck to skip the release build)
+# Needs root (network namespaces, /dev/net/tun), openssl, sslscan (Debian), python3; sslyze is
+# installed from PyPI into a venv under /tmp if missing
+# (`python3 -m venv /tmp/sslyze-venv && /tmp/sslyze-venv/bin/pip install sslyze`).
+# Usage: bench/tls-vs-peers.sh   (RTTS="0 20 100" by default; SIPCHECK=path/to/sipcheck skips the build;
+#        TOOLS="sipcheck" runs only some tools and prints only the raw table)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+RTTS=${RTTS:-0 20 100}
+TOOLS=${TOOLS:-sipcheck sslscan sslyze}
 WORK=$(mktemp -d /tmp/tls-bench.XXXXXX)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+. bench/netns.sh
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; netns_down; }
 trap cleanup EXIT
 
 need() { command -v "$1" >/dev/null || { echo "missing: $1 ($2)" >&2; exit 2; }; }
@@ -26,14 +33,14 @@ if [ -z "${SIPCHECK:-}" ]; then
   cargo build --release -q
   SIPCHECK=$ROOT/target/release/sipcheck
 fi
+netns_up
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 2; }
+wait_port() { for _ in $(seq 100); do in_a bash -c "exec 3<>/dev/tcp/$ADDR_B/$1" 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 2; }
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/rsa.key" -out "$WORK/rsa.crt" -days 30 \
-  -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+  -subj /CN=$ADDR_B -addext subjectAltName=IP:$ADDR_B 2>/dev/null
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/ec.key" \
-  -out "$WORK/ec.crt" -days 30 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+  -out "$WORK/ec.crt" -days 30 -subj /CN=$ADDR_B -addext subjectAltName=IP:$ADDR_B 2>/dev/null
 
 MOZ="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"
 declare -A CONF
@@ -51,39 +58,31 @@ timed() { # timed OUTFILE cmd... ; prints seconds
 
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"
+port=4433
 for conf in legacy modern tls12three; do
-  port=$(free_port)
+  port=$((port + 1))
   # shellcheck disable=SC2086
-  openssl s_server -accept 127.0.0.1:"$port" -quiet -cert "$WORK/rsa.crt" -key "$WORK/rsa.key" \
+  in_b openssl s_server -accept "$ADDR_B:$port" -quiet -cert "$WORK/rsa.crt" -key "$WORK/rsa.key" \
     ${CONF[$conf]} </dev/null >/dev/null 2>&1 &
   PIDS+=($!)
-  wait_port "$port"
-  for delay in 0 10; do
-    # Direct runs go straight to the server (timing); delayed runs go through the relay, which also
-    # counts the connections each tool opens.
-    rport=$port
-    relay=
-    if [ "$delay" != 0 ]; then
-      rport=$(free_port)
-      python3 bench/delay_relay.py "$rport" 127.0.0.1 "$port" "$delay" "$WORK/count" &
-      relay=$!
-      PIDS+=($relay)
-      wait_port "$rport"
-    fi
-    for tool in sipcheck sslscan sslyze; do
-      echo - >"$WORK/count"
-      base="$WORK/$conf-$delay-$tool"
+  for rtt in $RTTS; do
+    delay_start "$rtt" "$WORK/count-$conf-$rtt.json"
+    [ "$rtt" = "${RTTS%% *}" ] && wait_port "$port"
+    for tool in $TOOLS; do
+      base="$WORK/$conf-$rtt-$tool"
+      before=$(count "$WORK/count-$conf-$rtt.json" connections)
       case $tool in
-        sipcheck) secs=$(timed "$base.log" "$SIPCHECK" probe 127.0.0.1:"$rport" --transport tls --probes tls \
+        sipcheck) secs=$(timed "$base.log" in_a "$SIPCHECK" probe "$ADDR_B:$port" --transport tls --probes tls \
                     --format json -o "$base.out" -q) ;;
-        sslscan)  secs=$(timed "$base.out" sslscan --no-colour --show-cipher-ids 127.0.0.1:"$rport") ;;
-        sslyze)   secs=$(timed "$base.log" "$SSLYZE" --quiet --sslv2 --sslv3 --tlsv1 --tlsv1_1 --tlsv1_2 \
-                    --tlsv1_3 --json_out="$base.out" 127.0.0.1:"$rport") ;;
+        sslscan)  secs=$(timed "$base.out" in_a sslscan --no-colour --show-cipher-ids "$ADDR_B:$port") ;;
+        sslyze)   secs=$(timed "$base.log" in_a "$SSLYZE" --quiet --sslv2 --sslv3 --tlsv1 --tlsv1_1 --tlsv1_2 \
+                    --tlsv1_3 --json_out="$base.out" "$ADDR_B:$port") ;;
       esac
       sleep 0.3
-      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$conf" "$delay" "$tool" "$secs" "$(cat "$WORK/count")" "$base.out" >>"$RESULTS"
+      conns=$(( $(count "$WORK/count-$conf-$rtt.json" connections) - before ))
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$conf" "$rtt" "$tool" "$secs" "$conns" "$base.out" >>"$RESULTS"
     done
-    [ -n "$relay" ] && kill "$relay" 2>/dev/null || true
+    delay_stop
   done
 done
 
@@ -127,17 +126,16 @@ def suites(tool, path):
     return out
 
 by = {}
-for conf, delay, tool, secs, conns, path in rows:
-    by[(conf, delay, tool)] = (float(secs), int(conns) if conns.isdigit() else None, suites(tool, path))
-# Connection counts are measured on the relayed run; the algorithm is the same without delay.
-for (conf, delay, tool), (secs, conns, s) in list(by.items()):
-    if conns is None and (conf, "10", tool) in by:
-        by[(conf, delay, tool)] = (secs, by[(conf, "10", tool)][1], s)
+RTTS = []
+for conf, rtt, tool, secs, conns, path in rows:
+    by[(conf, rtt, tool)] = (float(secs), int(conns) if conns.isdigit() else None, suites(tool, path))
+    if rtt not in RTTS:
+        RTTS.append(rtt)
 
 print(f"{'config':<11}{'rtt':>5}  {'sipcheck':>14}  {'sslscan':>14}  {'sslyze':>14}  {'sc/sslscan':>10}  {'sc/sslyze':>9}  agreement")
 for conf in ["legacy", "modern", "tls12three"]:
-    for delay in ["0", "10"]:
-        k = lambda t: by.get((conf, delay, t))
+    for rtt in RTTS:
+        k = lambda t: by.get((conf, rtt, t))
         me, ss, sy = k("sipcheck"), k("sslscan"), k("sslyze")
         if not (me and ss and sy):
             continue
@@ -153,12 +151,14 @@ for conf in ["legacy", "modern", "tls12three"]:
             diff = [v for v in VERS if me[2].get(v) and set(me[2][v]) == set(other[2].get(v, [])) and me[2][v] != other[2][v]]
             return "" if not diff else f" (order differs in {','.join(diff)})"
         cell = lambda r: f"{r[0]:6.2f}s/{r[1] if r[1] is not None else '?':>4}c"
-        print(f"{conf:<11}{int(delay)*2:>3}ms  {cell(me):>14}  {cell(ss):>14}  {cell(sy):>14}  {me[0]/ss[0]:>10.2f}  {me[0]/sy[0]:>9.2f}  "
+        print(f"{conf:<11}{int(rtt):>3}ms  {cell(me):>14}  {cell(ss):>14}  {cell(sy):>14}  {me[0]/ss[0]:>10.2f}  {me[0]/sy[0]:>9.2f}  "
               f"sslscan: {agree(ss)}{order(ss)} | sslyze: {agree(sy)}")
 for conf in ["legacy", "modern", "tls12three"]:
-    me, ss, sy = (by.get((conf, "10", t)) for t in ("sipcheck", "sslscan", "sslyze"))
-    if me and ss and sy:
-        faster = min(ss[0], sy[0])
-        print(f"{conf} at 20 ms: sipcheck / the faster peer = {me[0]:.2f} / {faster:.2f} = {me[0] / faster:.2f} (target <= 0.3)")
+    for rtt in RTTS:
+        me, ss, sy = (by.get((conf, rtt, t)) for t in ("sipcheck", "sslscan", "sslyze"))
+        if me and ss and sy:
+            faster = min(ss[0], sy[0])
+            print(f"{conf} at {rtt} ms: sipcheck / the faster peer = {me[0]:.2f} / {faster:.2f} = {me[0] / faster:.2f} (target <= 0.3)")
 PY
+column -t "$RESULTS" | cut -c1-80
 echo "raw outputs: $WORK"

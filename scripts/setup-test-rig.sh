@@ -8,7 +8,7 @@
 set -euo pipefail
 
 packages=(
-  kamailio kamailio-tls-modules kamailio-extra-modules kamailio-secsipid-modules secsipidx
+  kamailio kamailio-tls-modules kamailio-extra-modules kamailio-websocket-modules kamailio-secsipid-modules secsipidx
   baresip-core sip-tester sipvicious
   dnsmasq-base openssl sslscan tshark sofia-sip-bin
   procps time iproute2 ca-certificates man-db

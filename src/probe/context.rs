@@ -269,6 +269,11 @@ impl Context {
             None
         };
         self.limiter.request(ep.address).await;
+        // The TLS handshake takes the address's handshake turn, like the TLS scan's hellos.
+        let turn = match ep.transport {
+            Transport::Tls => Some(self.limiter.handshake(ep.address).await),
+            _ => None,
+        };
         let deadline = Instant::now() + self.config.timers.timeout;
         let conn = Connection::open(
             ep,
@@ -278,6 +283,7 @@ impl Context {
             deadline,
         )
         .await;
+        drop(turn);
         match conn {
             Ok(c) => Ok((c, permit)),
             Err(e) => {

@@ -3,6 +3,9 @@
 //! in flight it opens the next connection in a slot nobody else is waiting for, so a further hello
 //! costs one round trip instead of two (connect, then hello).
 //!
+//! Each hello waits for the address's handshake turn ([`crate::transport::Limiter::handshake`]) once
+//! its connection is open, so connections opened ahead never make the server answer two at once.
+//!
 //! Only when connecting costs: a line opens ahead once its connects took at least a quarter of its
 //! answers' time (a real distance, where a connect is a round trip). Where connects are free (a LAN,
 //! or a relay that cannot delay a handshake) an idle spare saves nothing, and at a server that serves
@@ -116,9 +119,11 @@ impl<'a> Line<'a> {
         if more {
             self.preconnect();
         }
+        let turn = self.limiter.handshake(self.addr.ip()).await;
         let t = Instant::now();
         let a = wire::ask_on(s, hello, close_first, want_flight, t + self.wait).await;
         self.answer_took = Some(t.elapsed());
+        drop(turn);
         match a {
             // A connection opened ahead may have been closed by the server while it sat idle; only a
             // fresh connection's close or reset is the server's answer to the hello.
@@ -149,6 +154,7 @@ impl<'a> Line<'a> {
                 if more && self.spare.is_none() {
                     self.preconnect();
                 }
+                let _turn = self.limiter.handshake(self.addr.ip()).await;
                 let t = Instant::now();
                 let a = wire::ask_on(s, hello, close_first, want_flight, deadline).await;
                 self.answer_took = Some(t.elapsed());

@@ -1,4 +1,5 @@
-//! Politeness: a token bucket per target address, and a cap on simultaneous connections.
+//! Politeness: a token bucket per target address, a cap on simultaneous connections, and TLS
+//! handshakes spaced so that the server seldom works on two at once ([`super::handshakes`]).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -7,6 +8,8 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
+
+use super::handshakes::{HandshakeTurn, Handshakes};
 
 #[derive(Debug)]
 struct Bucket {
@@ -19,6 +22,7 @@ struct Bucket {
 struct PerAddress {
     bucket: Mutex<Bucket>,
     connections: Arc<Semaphore>,
+    handshakes: Arc<Handshakes>,
 }
 
 /// The run's politeness budget, applied per target address.
@@ -51,6 +55,7 @@ impl Limiter {
                         last: Instant::now(),
                     }),
                     connections: Arc::new(Semaphore::new(self.max_connections)),
+                    handshakes: Arc::default(),
                 })
             })
             .clone()
@@ -85,6 +90,12 @@ impl Limiter {
             .acquire_owned()
             .await
             .expect("the semaphore is never closed")
+    }
+
+    /// Waits for the turn to send a TLS hello to `addr`; hold it until the answer is read and the
+    /// connection closed.
+    pub async fn handshake(&self, addr: IpAddr) -> HandshakeTurn {
+        self.per(addr).handshakes.clone().turn().await
     }
 
     /// A connection slot of `addr` if one is free right now and nobody is waiting for it: extra

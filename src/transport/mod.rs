@@ -3,6 +3,7 @@
 pub mod capture;
 pub mod conn;
 pub mod framing;
+mod handshakes;
 mod limiter;
 pub mod tls;
 
@@ -12,6 +13,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 pub use conn::{Connection, Incoming, TlsInfo};
+pub use handshakes::{HandshakeTurn, SPACING as HANDSHAKE_SPACING};
 pub use limiter::Limiter;
 pub use tls::{ClientIdentity, TlsSettings};
 

@@ -46,5 +46,6 @@ mod stir_verify;
 mod tls_connections;
 mod tls_hostile;
 mod tls_kamailio;
+mod tls_kamailio_workers;
 mod tls_mutual;
 mod tls_openssl;

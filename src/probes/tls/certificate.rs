@@ -69,6 +69,7 @@ pub(super) async fn measure(ctx: &Context, ep: &Endpoint, r: &ScanResult) -> Mea
         source = "TLS 1.3 handshakes (ECDSA-only, then RSA-only signature algorithms)".into();
         for family in [Family::Ecdsa, Family::Rsa] {
             let _permit = ctx.limiter.connection(ep.address).await;
+            let _turn = ctx.limiter.handshake(ep.address).await;
             let h = tls13_cert::chain(
                 ep.socket_addr(),
                 &ctx.config.domain,
@@ -91,6 +92,7 @@ pub(super) async fn measure(ctx: &Context, ep: &Endpoint, r: &ScanResult) -> Mea
     }
     if r.client_cert_requested && client_auth.is_none() {
         let _permit = ctx.limiter.connection(ep.address).await;
+        let _turn = ctx.limiter.handshake(ep.address).await;
         let h = tls13_cert::client_auth(
             ep.socket_addr(),
             &ctx.config.domain,
