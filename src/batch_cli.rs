@@ -70,29 +70,35 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
     let quiet = a.quiet;
     let mut write_errors = 0usize;
     let mut index: Vec<(usize, serde_json::Value)> = Vec::new();
-    let mut items = rt.block_on(batch::scan_all(targets, opts, a.parallel, |i, item| {
-        let Some(dir) = &dir else { return };
-        let mut entry = serde_json::json!({
-            "target": item.target,
-            "exit_code": item.exit_code,
-            "error": item.error,
-        });
-        if let Some(r) = &item.report {
-            let name = batch::file_name(i, &item.target, ext);
-            let path = std::path::Path::new(dir).join(&name);
-            match std::fs::write(&path, report::render(r, format, false)) {
-                Ok(()) => entry["report"] = name.into(),
-                Err(e) => {
-                    write_errors += 1;
-                    eprintln!("sipcheck: cannot write {}: {e}", path.display());
+    let mut items = rt.block_on(batch::scan_all(
+        targets,
+        opts,
+        a.parallel,
+        a.fail_on,
+        |i, item| {
+            let Some(dir) = &dir else { return };
+            let mut entry = serde_json::json!({
+                "target": item.target,
+                "exit_code": item.exit_code,
+                "error": item.error,
+            });
+            if let Some(r) = &item.report {
+                let name = batch::file_name(i, &item.target, ext);
+                let path = std::path::Path::new(dir).join(&name);
+                match std::fs::write(&path, report::render(r, format, false)) {
+                    Ok(()) => entry["report"] = name.into(),
+                    Err(e) => {
+                        write_errors += 1;
+                        eprintln!("sipcheck: cannot write {}: {e}", path.display());
+                    }
                 }
             }
-        }
-        if !quiet {
-            println!("{}", summary_line(item));
-        }
-        index.push((i, entry));
-    }));
+            if !quiet {
+                println!("{}", summary_line(item));
+            }
+            index.push((i, entry));
+        },
+    ));
     let code = ExitCode::from(sipcheck::batch::exit_code(&items));
     if let Some(dir) = &dir {
         // The reports are on disk; the index lists them in file order.

@@ -9,10 +9,12 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 mod batch_cli;
 mod cli;
+mod gate_cli;
 mod listen_cli;
 mod verify_cli;
 
 use sipcheck::capture::PcapWriter;
+use sipcheck::exit::FailOn;
 use sipcheck::listen::ListenConfig;
 use sipcheck::report::{self, Format};
 use sipcheck::stir::VerifyContext;
@@ -260,6 +262,14 @@ struct ProbeArgs {
     /// Print what would be sent to whom, and send nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Exit 1 on findings of this status or worse: fail (default), error (also error and blocked),
+    /// or warn (also warn). Stricter only: a fail is always exit 1.
+    #[arg(long, value_name = "fail|error|warn", default_value = "fail", value_parser = parse_fail_on)]
+    fail_on: FailOn,
+}
+
+fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+    s.parse().map_err(|e: Error| e.to_string())
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -458,10 +468,7 @@ fn probe(a: ProbeArgs) -> ExitCode {
             let _ = stdout.write_all(text.as_bytes());
         }
     }
-    if let Some(why) = &report.incomplete {
-        eprintln!("sipcheck: incomplete: {why}");
-    }
-    cli::exit(Outcome::Report(&report))
+    gate_cli::finish(&report, a.fail_on)
 }
 
 fn manpage(dir: Option<&str>) -> ExitCode {

@@ -15,6 +15,7 @@
 
 mod model;
 mod policy_outcome;
+mod scope;
 mod table;
 
 pub mod auth;
@@ -40,8 +41,8 @@ pub use model::{
     Evidence, Finding, Report, SCHEMA_VERSION, Severity, Status, Tool, now_rfc3339, read_json,
 };
 pub use policy_outcome::{PolicyOutcome, RuleOutcome, RuleStatus};
+pub use scope::{GatedOff, OptIns, ProbeError, Scope, SeverityCounts, StatusCounts, Summary};
 pub use table::{REGISTRY, ids};
-
 
 /// How much a probe can disturb the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]

@@ -1,6 +1,7 @@
 //! One run end to end: options, plan (endpoints, probes), probes, post-run analyses, report. This is
 //! what `sipcheck probe` calls, and `--dry-run` prints the same plan without running it.
 
+mod gate;
 mod options;
 mod plan;
 
@@ -8,8 +9,8 @@ use std::sync::Arc;
 
 use crate::analysis;
 use crate::error::{Error, Result};
-use crate::probe::{self, Probe, is_selected};
 use crate::findings::{Report, SCHEMA_VERSION, Tool};
+use crate::probe::{self, Probe, is_selected};
 
 pub use options::{
     MAX_CONNECTIONS, MAX_DOS_REQUESTS, MAX_RATE, MAX_TIMEOUT, ScanOptions, ScanOptionsBuilder,
@@ -57,6 +58,7 @@ impl Plan {
             analyses,
             unresolved,
             given_domain,
+            scope,
         } = self;
         let mut report = Report {
             schema_version: SCHEMA_VERSION,
@@ -69,19 +71,32 @@ impl Plan {
             findings: Vec::new(),
             incomplete: None,
             policy: None,
+            scope: Some(scope),
+            summary: Default::default(),
         };
         if let Some(e) = unresolved {
             report.duration_ms = clock.elapsed().as_millis() as u64;
             report.incomplete = Some(format!("no endpoint to probe: {e}"));
             analysis::finish(&mut report, &analyses);
+            report.summarize();
             return report;
         }
         let ctx = Arc::new(context);
         let outcome = probe::run(ctx.clone(), probes).await;
-        let incomplete = outcome.interrupted.or_else(|| match ctx.any_reached() {
-            Some(false) => Some("target unreachable on every transport probed".to_string()),
+        let wire = ctx.wire();
+        let unreachable = match ctx.any_reached() {
+            // What the SIP exchanges saw says more than "unreachable", when SIP was sent.
+            Some(false) if wire.is_empty() => {
+                Some("target unreachable on every transport probed".to_string())
+            }
             _ => None,
-        });
+        };
+        let incomplete = gate::join([
+            outcome.interrupted,
+            unreachable,
+            gate::no_sip_answer(&wire),
+            gate::all_errored(&outcome.findings),
+        ]);
         // Servers found by the A/AAAA fallback after failed NAPTR/SRV lookups are a guess.
         let guessed = ctx
             .discovery
@@ -96,6 +111,7 @@ impl Plan {
         report.endpoints = ctx.endpoints.clone();
         report.findings = outcome.findings;
         analysis::finish(&mut report, &analyses);
+        report.summarize();
         report
     }
 }

@@ -23,6 +23,8 @@ pub struct Plan {
     pub(crate) unresolved: Option<Error>,
     /// The domain as the options gave it (the context fills in the target's when it is empty).
     pub(crate) given_domain: String,
+    /// What the run sets out to measure, as the report records it.
+    pub(crate) scope: crate::findings::Scope,
 }
 
 /// Checks the options, selects the probes and finds the endpoints (RFC 3263 discovery, or the literal
@@ -36,6 +38,8 @@ pub async fn plan(opts: ScanOptions) -> Result<Plan> {
         .clone()
         .unwrap_or_else(|| opts.target.default_transports());
     let selected: Vec<&'static str> = probes.iter().flat_map(|p| p.finding_ids()).collect();
+    let policy_name = opts.policy.as_ref().map(|p| p.name.clone());
+    let selectors = opts.selectors.clone();
     let analyses = Analyses {
         parity: selected.contains(&ids::ENDPOINTS_PARITY.id),
         policy: opts.policy,
@@ -61,12 +65,20 @@ pub async fn plan(opts: ScanOptions) -> Result<Plan> {
     let mut context = Context::new(opts.target, endpoints, opts.config);
     context.discovery = found.map(Arc::new);
     context.selected = selected;
+    let scope = super::gate::scope(
+        &context,
+        &probes,
+        &transports,
+        &selectors,
+        policy_name.as_deref(),
+    );
     Ok(Plan {
         probes,
         context,
         analyses,
         unresolved,
         given_domain,
+        scope,
     })
 }
 

@@ -5,6 +5,7 @@ pub mod conn;
 pub mod framing;
 mod limiter;
 pub mod tls;
+mod wire;
 
 use std::fmt;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use tokio::time::Instant;
 pub use conn::{Connection, Incoming, TlsInfo};
 pub use limiter::Limiter;
 pub use tls::{ClientAuthSeen, ClientIdentity, TlsSettings};
+pub use wire::Wire;
 
 use crate::sip::Message;
 use crate::target::Transport;

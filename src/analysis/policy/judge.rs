@@ -340,6 +340,11 @@ fn evaluate_rules(p: &Policy, r: &Report) -> Vec<(RuleOutcome, &'static [u8])> {
     out
 }
 
+/// The id of the `policy.*` finding a violated rule writes (`findings.ID` rules as `max_status.ID`).
+pub fn finding_id(rule: &str) -> String {
+    format!("policy.{}", rule.replace("findings.", "max_status."))
+}
+
 /// Checks a report against a policy: records the outcome in `report.policy` and adds a `fail` finding
 /// `policy.RULE` for every violated rule (so the exit code becomes 1).
 pub fn apply(p: &Policy, report: &mut Report) {
@@ -348,7 +353,7 @@ pub fn apply(p: &Policy, report: &mut Report) {
         if o.outcome != RuleStatus::Fail {
             continue;
         }
-        let id = format!("policy.{}", o.rule.replace("findings.", "max_status."));
+        let id = finding_id(&o.rule);
         // The registry's title, questions and RFCs for `policy.*`; what is particular to the rule
         // (policy, rule, setting, the questions it concerns) is in the summary and the details.
         let f = Finding::of(

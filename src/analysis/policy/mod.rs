@@ -18,7 +18,7 @@ use crate::findings::tls::SuiteClass;
 use crate::findings::tls::version::Version;
 
 pub use crate::findings::{PolicyOutcome, RuleOutcome, RuleStatus};
-pub use judge::apply;
+pub use judge::{apply, finding_id};
 pub use load::{builtin_names, load, parse};
 
 /// A TLS version name as `tls.versions` keys it (`TLSv1.2`).
@@ -173,4 +173,3 @@ pub struct Policy {
     /// Finding id → worst allowed status.
     pub findings: BTreeMap<String, Status>,
 }
-
