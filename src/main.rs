@@ -13,11 +13,11 @@ mod gate_cli;
 mod listen_cli;
 mod verify_cli;
 
-use sipcheck::capture::PcapWriter;
+use sipcheck::PcapWriter;
 use sipcheck::exit::FailOn;
-use sipcheck::listen::ListenConfig;
+use sipcheck::identity::VerifyContext;
+use sipcheck::inbound::ListenConfig;
 use sipcheck::report::{self, Format};
-use sipcheck::stir::VerifyContext;
 use sipcheck::{Error, Outcome, ScanOptions, ScanOptionsBuilder, Target, Transport};
 
 /// Measure what a SIP trunk really does about security, and write an evidence-backed scorecard.
@@ -96,7 +96,7 @@ enum Command {
         #[arg(long, value_name = "PEM")]
         listen_key: Option<String>,
         /// Most inbound requests recorded and answered; later ones are counted and dropped.
-        #[arg(long, default_value_t = sipcheck::listen::DEFAULT_MAX_REQUESTS)]
+        #[arg(long, default_value_t = sipcheck::inbound::DEFAULT_MAX_REQUESTS)]
         max_requests: usize,
         /// PEM file of the STI-PA's trusted roots (Identity chain verification).
         #[arg(long, value_name = "PEM")]
@@ -136,8 +136,9 @@ struct ProbeArgs {
     /// List every finding id a report can contain (by probe, with safety class and seed questions), then exit.
     #[arg(long)]
     list_probes: bool,
-    /// Probes to run, by id or id prefix (e.g. transport,sip,sips).
-    #[arg(long, value_delimiter = ',')]
+    /// Probes to run: ids or id prefixes, safety classes (safe, calls, intrusive, dos) or all;
+    /// -NAME or !NAME leaves out (e.g. tls,sip or -dos or safe,-tls.groups).
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     probes: Vec<String>,
     /// Transports to probe (udp,tcp,tls). Default: all three, or TLS only for a sips: URI.
     #[arg(long, value_delimiter = ',')]
@@ -199,7 +200,7 @@ struct ProbeArgs {
     #[arg(long)]
     allow_calls: bool,
     /// Most calls a run may place.
-    #[arg(long, default_value_t = sipcheck::call::DEFAULT_MAX_CALLS)]
+    #[arg(long, default_value_t = sipcheck::DEFAULT_MAX_CALLS)]
     max_calls: u32,
     /// User name for digest authentication; the password comes from SIPCHECK_PASSWORD or --password-file.
     #[arg(long)]
@@ -428,6 +429,11 @@ fn probe(a: ProbeArgs) -> ExitCode {
     if let Some(w) = &pcap {
         opts.config.tls.capture = Some(w.clone());
     }
+    if !a.quiet {
+        for n in opts.selection_notes() {
+            eprintln!("sipcheck: note: {n}");
+        }
+    }
     let spinner = cli::progress(target, a.quiet);
     if let Some(pb) = &spinner {
         opts.config.progress = cli::progress_hook(pb.clone());
@@ -489,6 +495,9 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
+            if let Some(hint) = cli::probe_hint(e.kind(), std::env::args().nth(1)) {
+                eprintln!("{hint}");
+            }
             let usage = Error::BadOption(e.kind().to_string());
             return cli::exit(if e.use_stderr() {
                 Outcome::Error(&usage)

@@ -183,12 +183,19 @@ pub struct Summary {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct StatusCounts {
+    /// Findings that are `pass`.
     pub pass: usize,
+    /// Findings that are `warn`.
     pub warn: usize,
+    /// Findings that are `fail`.
     pub fail: usize,
+    /// Findings that are `info`.
     pub info: usize,
+    /// Findings that are `skipped`.
     pub skipped: usize,
+    /// Findings that are `error`.
     pub error: usize,
+    /// Findings that are `blocked`.
     pub blocked: usize,
 }
 
@@ -196,10 +203,15 @@ pub struct StatusCounts {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct SeverityCounts {
+    /// Findings of severity `none`.
     pub none: usize,
+    /// Findings of severity `low`.
     pub low: usize,
+    /// Findings of severity `medium`.
     pub medium: usize,
+    /// Findings of severity `high`.
     pub high: usize,
+    /// Findings of severity `critical`.
     pub critical: usize,
 }
 
@@ -207,7 +219,9 @@ pub struct SeverityCounts {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct ProbeError {
+    /// The finding id.
     pub id: String,
+    /// The endpoint it is about, or none for a trunk-wide finding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
     /// The finding's summary: why the probe could not complete.

@@ -70,9 +70,9 @@ pub(crate) fn no_sip_answer(wire: &[(String, Transport, Wire)]) -> Option<String
 }
 
 /// Why a run measured nothing because every probe that ran ended in `error`, or `None`.
-pub(crate) fn all_errored(findings: &[Finding]) -> Option<String> {
+pub(crate) fn all_errored<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Option<String> {
     let ran: Vec<&Finding> = findings
-        .iter()
+        .into_iter()
         .filter(|f| crate::findings::spec(&f.id).is_some_and(|s| s.scanned()))
         .filter(|f| f.status != Status::Skipped)
         .collect();

@@ -25,6 +25,10 @@ pub struct Plan {
     pub(crate) given_domain: String,
     /// What the run sets out to measure, as the report records it.
     pub(crate) scope: crate::findings::Scope,
+    /// Finding ids `--probes` left out although their probe runs.
+    pub(crate) left_out: Vec<&'static str>,
+    /// What the selection means beyond its list (findings that come along, findings left out).
+    pub(crate) notes: Vec<String>,
 }
 
 /// Checks the options, selects the probes and finds the endpoints (RFC 3263 discovery, or the literal
@@ -32,12 +36,20 @@ pub struct Plan {
 /// reports it as incomplete); options that make no sense and failures of the tool itself are.
 pub async fn plan(opts: ScanOptions) -> Result<Plan> {
     opts.validate()?;
-    let probes = super::select(&opts.selectors)?;
+    let super::Selection {
+        probes,
+        left_out,
+        notes,
+    } = super::select(&opts.selectors)?;
     let transports = opts
         .transports
         .clone()
         .unwrap_or_else(|| opts.target.default_transports());
-    let selected: Vec<&'static str> = probes.iter().flat_map(|p| p.finding_ids()).collect();
+    let selected: Vec<&'static str> = probes
+        .iter()
+        .flat_map(|p| p.finding_ids())
+        .filter(|f| !left_out.contains(f))
+        .collect();
     let policy_name = opts.policy.as_ref().map(|p| p.name.clone());
     let selectors = opts.selectors.clone();
     let analyses = Analyses {
@@ -79,6 +91,8 @@ pub async fn plan(opts: ScanOptions) -> Result<Plan> {
         unresolved,
         given_domain,
         scope,
+        left_out,
+        notes,
     })
 }
 
@@ -91,6 +105,12 @@ impl Plan {
     /// The ids of the probes selected, in registry order.
     pub fn probe_ids(&self) -> Vec<&'static str> {
         self.probes.iter().map(|p| p.id()).collect()
+    }
+
+    /// What the selection means beyond its list: findings measured along with those named,
+    /// findings left out of the report. The binary prints them on stderr; the dry run lists them.
+    pub fn selection_notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// Why no endpoint was found, when none was.
@@ -126,6 +146,9 @@ impl Plan {
                 p.title(),
                 gate.map(|g| format!(" (gated: {g})")).unwrap_or_default()
             );
+        }
+        for n in &self.notes {
+            let _ = writeln!(s, "  note: {n}");
         }
         let planned = crate::probes::loop_calls::planned(ctx);
         if !planned.is_empty() {

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 pub use conn::{Connection, Incoming, TlsInfo};
 pub use limiter::Limiter;
-pub use tls::{ClientAuthSeen, ClientIdentity, TlsSettings};
+pub use tls::{ClientIdentity, TlsSettings};
 pub use wire::Wire;
 
 use crate::sip::Message;
