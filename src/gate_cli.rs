@@ -75,3 +75,9 @@ fn lines(report: &Report, fail_on: FailOn) -> Vec<String> {
     }
     out
 }
+
+/// `sipcheck schema`: the report's JSON Schema on stdout.
+pub(crate) fn schema() -> ExitCode {
+    print!("{}", sipcheck::report::schema::json_schema());
+    crate::cli::exit(Outcome::Printed)
+}

@@ -105,6 +105,8 @@ enum Command {
         #[arg(long, value_name = "PEM")]
         x5u_ca_file: Option<String>,
     },
+    /// Print the JSON Schema of the report (draft 2020-12, with an `$id` naming the schema version).
+    Schema,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -556,5 +558,6 @@ fn main() -> ExitCode {
             cli::exit(Outcome::Printed)
         }
         Command::Manpage { dir } => manpage(dir.as_deref()),
+        Command::Schema => gate_cli::schema(),
     }
 }
