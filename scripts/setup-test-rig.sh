@@ -14,6 +14,16 @@ packages=(
   chromium pandoc
 )
 
+# Python tools the tests run (from PyPI): the fleet recipes' schema validators.
+need_py=()
+for t in check-jsonschema kubernetes-validate; do
+  command -v "$t" >/dev/null || need_py+=("$t")
+done
+if [ ${#need_py[@]} -gt 0 ]; then
+  echo "test rig: pip installing ${need_py[*]}"
+  python3 -m pip install --quiet "${need_py[@]}"
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

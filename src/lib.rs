@@ -62,6 +62,7 @@ pub mod analysis;
 pub mod batch;
 pub mod error;
 pub mod exit;
+pub mod fleet;
 pub mod progress;
 pub mod report;
 pub mod scan;

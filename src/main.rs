@@ -107,6 +107,16 @@ enum Command {
     },
     /// Print the JSON Schema of the report (draft 2020-12, with an `$id` naming the schema version).
     Schema,
+    /// Join the JSON Lines of fleet shards (`probe -f … --jsonl`) into one batch: every trunk once.
+    Merge {
+        /// JSON Lines files, one per shard.
+        #[arg(num_args = 1.., required = true)]
+        files: Vec<String>,
+        /// Write one report per trunk and index.json into DIR (the `probe -f -o DIR` layout, for
+        /// compare), instead of one JSON batch on stdout.
+        #[arg(short = 'o', long = "output", value_name = "DIR")]
+        output: Option<String>,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -135,6 +145,17 @@ struct ProbeArgs {
     /// With -f: how many targets are probed at once.
     #[arg(long, default_value_t = 8, value_name = "N")]
     parallel: usize,
+    /// With -f: append one JSON line per trunk to OUT as each finishes (an interrupted run keeps
+    /// every finished line).
+    #[arg(long, value_name = "OUT", requires = "file")]
+    jsonl: Option<String>,
+    /// With --jsonl: skip the trunks already in OUT and append the rest.
+    #[arg(long, requires = "jsonl")]
+    resume: bool,
+    /// With -f: probe only the I-th of N parts of the list, split by the trunks' resolved addresses
+    /// (trunks sharing an SBC address are in one part). With --dry-run: list that part.
+    #[arg(long, value_name = "I/N", requires = "file")]
+    shard: Option<String>,
     /// List every finding id a report can contain (by probe, with safety class and seed questions), then exit.
     #[arg(long)]
     list_probes: bool,
@@ -550,6 +571,7 @@ fn main() -> ExitCode {
             at.as_deref(),
             &format,
         ),
+        Command::Merge { files, output } => batch_cli::merge(&files, output.as_deref()),
         Command::Completions { shell } => {
             // Rendered to memory first: clap_complete panics when stdout closes early (`| head`).
             let mut buf = Vec::new();

@@ -7,17 +7,15 @@
 //! included (a rule newly violated is worse; one that holds again is better); `baseline.*` is left
 //! out, since it follows the run's options. Statuses are ranked pass/info < warn < error/blocked < fail;
 //! `skipped` is unranked, so a probe that was not run is listed as "not comparable", never as better.
-//! Some findings are also compared by their details: TLS versions re-enabled or disabled, cipher suites
-//! added or removed (a new suite in a weak class is worse), and media protections accepted or refused.
+//! Findings are also compared by their details, each by its own contract
+//! ([`crate::findings::Contract::diff`]): TLS versions re-enabled or disabled, cipher suites added or
+//! removed (named by the grade the report gives them), media protections accepted or refused.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::findings::ids;
-use crate::findings::tls::suites::{Grade, SuiteClass, classify};
-use crate::findings::tls::version::Version;
 use crate::findings::{Finding, Report, RuleStatus, Status};
 
 pub use crate::findings::run::{Change, Kind};
@@ -131,11 +129,12 @@ type Key = (String, Option<String>, usize);
 /// Whether a finding is compared: all but `baseline.*`, which is itself a diff against whatever
 /// report the run was given.
 fn compared(f: &Finding) -> bool {
-    !f.id.starts_with("baseline.")
+    crate::findings::spec(&f.id).is_none_or(|s| s.probe != "baseline")
 }
 
+/// Whether a finding id is a policy rule's (`policy.*`), judged by the run's policy.
 fn is_policy(id: &str) -> bool {
-    id.starts_with("policy.")
+    crate::findings::spec(id).is_some_and(|s| s.probe == "policy")
 }
 
 /// Findings keyed by id, endpoint and occurrence (two findings with one id and endpoint stay apart).
@@ -379,199 +378,11 @@ fn scope_differences(baseline: &Report, new: &Report) -> Vec<String> {
     out
 }
 
-/// The grade of a suite with classes, in the words the probe's verdict uses.
-fn grade_word(g: Grade) -> &'static str {
-    match g {
-        Grade::Insecure => "insecure",
-        _ => "weak",
-    }
-}
-
-/// A suite's classes by their policy names (`3des, cbc, sha1`), from the one classifier.
-fn class_names(classes: &[SuiteClass]) -> String {
-    classes
-        .iter()
-        .map(|c| c.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// (version, suite) pairs a `tls.cipher_suites` finding lists.
-fn suites(f: &Finding) -> Result<Vec<(String, String)>, String> {
-    let d = ids::TLS_CIPHER_SUITES.read(f)?;
-    Ok(d.versions
-        .into_iter()
-        .flat_map(|(v, l)| l.suites.into_iter().map(move |s| (v.clone(), s)))
-        .collect())
-}
-
-/// The "not comparable" change for details one side cannot be read from: said, never guessed.
-fn unreadable(side: &str, why: &str) -> (Kind, String) {
-    (
-        Kind::NotComparable,
-        format!("the {side} report's details cannot be compared: {why}"),
-    )
-}
-
-/// Both sides' reading, or the change saying which side cannot be read.
-fn both<T>(b: Result<T, String>, f: Result<T, String>) -> Result<(T, T), (Kind, String)> {
-    match (b, f) {
-        (Ok(b), Ok(f)) => Ok((b, f)),
-        (Err(e), _) => Err(unreadable("baseline", &e)),
-        (_, Err(e)) => Err(unreadable("new", &e)),
-    }
-}
-
-/// A yes/no fact of a media finding (`None` in reports from before sipcheck wrote it).
-fn fact(
-    id: &str,
-    what: &str,
-    read: impl Fn(&Finding) -> Result<Option<bool>, String>,
-) -> impl Fn(&Finding) -> Result<bool, String> {
-    move |f| {
-        read(f)?.ok_or_else(|| {
-            format!("`{id}` does not say whether {what} (written by an older sipcheck)")
-        })
-    }
-}
-
-/// Changes read from the details of two measured findings with the same id and endpoint.
+/// Changes read from the details of two measured findings with the same id and endpoint, by the
+/// contract of their id.
 fn detail_changes(b: &Finding, f: &Finding) -> Vec<(Kind, String)> {
-    let mut out = Vec::new();
-    // (worse when it turns true, the change when it turns true, the change when it turns false)
-    let flip = |out: &mut Vec<(Kind, String)>,
-                r: Result<(bool, bool), (Kind, String)>,
-                worse_when_true: bool,
-                on: &str,
-                off: &str| {
-        match r {
-            Ok((false, true)) => out.push((
-                if worse_when_true {
-                    Kind::Worse
-                } else {
-                    Kind::Better
-                },
-                on.to_string(),
-            )),
-            Ok((true, false)) => out.push((
-                if worse_when_true {
-                    Kind::Better
-                } else {
-                    Kind::Worse
-                },
-                off.to_string(),
-            )),
-            Ok(_) => {}
-            Err(c) => out.push(c),
-        }
-    };
-    match f.id.as_str() {
-        id if id == ids::TLS_VERSIONS.id => {
-            match both(ids::TLS_VERSIONS.read(b), ids::TLS_VERSIONS.read(f)) {
-                Ok((old, new)) => {
-                    for v in Version::REPORTED.map(Version::label) {
-                        let acc = |d: &crate::findings::tls::VersionsDetails| {
-                            d.versions.get(v).map(|o| o.accepted)
-                        };
-                        match (acc(&old), acc(&new)) {
-                            (Some(false), Some(true)) => {
-                                out.push((Kind::Worse, format!("{v} re-enabled")))
-                            }
-                            (Some(true), Some(false)) => {
-                                out.push((Kind::Better, format!("{v} disabled")))
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                Err(c) => out.push(c),
-            }
-        }
-        id if id == ids::TLS_CIPHER_SUITES.id => {
-            let (old, new) = match both(suites(b), suites(f)) {
-                Ok(x) => x,
-                Err(c) => return vec![c],
-            };
-            for (v, s) in new.iter().filter(|x| !old.contains(x)) {
-                let class = classify(s);
-                if class.classes.is_empty() {
-                    out.push((Kind::New, format!("suite {s} now accepted in {v}")));
-                } else {
-                    out.push((
-                        Kind::Worse,
-                        format!(
-                            "{} suite {s} [{}] now accepted in {v}",
-                            grade_word(class.grade),
-                            class_names(&class.classes)
-                        ),
-                    ));
-                }
-            }
-            for (v, s) in old.iter().filter(|x| !new.contains(x)) {
-                let class = classify(s);
-                if class.classes.is_empty() {
-                    out.push((Kind::Gone, format!("suite {s} no longer accepted in {v}")));
-                } else {
-                    out.push((
-                        Kind::Better,
-                        format!(
-                            "{} suite {s} [{}] no longer accepted in {v}",
-                            grade_word(class.grade),
-                            class_names(&class.classes)
-                        ),
-                    ));
-                }
-            }
-        }
-        id if id == ids::MEDIA_SDES.id => {
-            let read = fact(id, "SDES-SRTP was established", |f| {
-                Ok(ids::MEDIA_SDES.read(f)?.accepted)
-            });
-            flip(
-                &mut out,
-                both(read(b), read(f)),
-                false,
-                "SDES-SRTP now accepted",
-                "SDES-SRTP no longer accepted",
-            );
-        }
-        id if id == ids::MEDIA_DTLS_SRTP.id => {
-            let read = fact(id, "DTLS-SRTP was established", |f| {
-                Ok(ids::MEDIA_DTLS_SRTP.read(f)?.accepted)
-            });
-            flip(
-                &mut out,
-                both(read(b), read(f)),
-                false,
-                "DTLS-SRTP now accepted",
-                "DTLS-SRTP no longer accepted",
-            );
-        }
-        id if id == ids::MEDIA_RTP_PLAIN.id => {
-            let read = fact(id, "plain RTP was accepted", |f| {
-                Ok(ids::MEDIA_RTP_PLAIN.read(f)?.accepted)
-            });
-            flip(
-                &mut out,
-                both(read(b), read(f)),
-                true,
-                "plain RTP now accepted (SRTP no longer required)",
-                "plain RTP now refused (SRTP required)",
-            );
-        }
-        id if id == ids::MEDIA_SRTP_FLOW.id => {
-            let read = fact(id, "SRTP was verified both ways", |f| {
-                Ok(ids::MEDIA_SRTP_FLOW.read(f)?.verified)
-            });
-            flip(
-                &mut out,
-                both(read(b), read(f)),
-                false,
-                "SRTP now verified in both directions",
-                "SRTP no longer verified in both directions",
-            );
-        }
-        _ => {}
+    match crate::findings::spec(&f.id) {
+        Some(s) => (s.contract.diff)(b, f),
+        None => Vec::new(),
     }
-    out
 }

@@ -208,10 +208,12 @@ pub fn compare(findings: &[Finding]) -> Vec<Finding> {
     }
     if out.is_empty() {
         out.push(if compared.is_empty() {
-            ids::ENDPOINTS_PARITY.finding(
-                Status::Skipped,
-                "fewer than two endpoints on any transport: nothing to compare",
-            )
+            ids::ENDPOINTS_PARITY
+                .finding(
+                    Status::Skipped,
+                    "fewer than two endpoints on any transport: nothing to compare",
+                )
+                .into()
         } else {
             ids::ENDPOINTS_PARITY
                 .finding(
@@ -269,7 +271,10 @@ mod tests {
             ep.parse().unwrap(),
             crate::target::Port::SIPS,
         );
-        Finding::of(id, status, "s").endpoint(&e).details(details)
+        Finding {
+            details,
+            ..Finding::of(id, status, "s").endpoint(&e)
+        }
     }
 
     #[test]

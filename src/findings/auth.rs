@@ -3,6 +3,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::contract::{Contract, Rule, RuleSpec, a_bool, on};
+use super::{Severity, Status};
+
 /// One Digest challenge as received.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
@@ -73,4 +76,56 @@ pub struct Teardown {
     pub bye_response: Option<u16>,
     pub ended_by_peer: bool,
     pub clean: bool,
+}
+
+/// `auth.challenge`: the `md5_only_forbidden` rule; a warning is a medium weakness.
+pub struct Challenge;
+
+impl Contract for Challenge {
+    type Details = ChallengeDetails;
+
+    fn severity(status: Status, _: &ChallengeDetails) -> Option<Severity> {
+        Some(if status == Status::Warn {
+            Severity::Medium
+        } else {
+            Severity::None
+        })
+    }
+
+    fn policy_rules() -> Vec<Rule<ChallengeDetails>> {
+        vec![Rule {
+            spec: RuleSpec {
+                name: "md5_only_forbidden",
+                questions: &[],
+                any: false,
+                validate: a_bool,
+                active: on,
+            },
+            check: |_, f, d| {
+                let md5_only = d
+                    .offers_md5_only()
+                    .ok_or_else(|| format!("`{}`: no digest challenge was seen", f.id))?;
+                Ok(if md5_only {
+                    Err("digest challenges offer MD5 only".into())
+                } else {
+                    Ok("digest challenges offer more than MD5".into())
+                })
+            },
+        }]
+    }
+}
+
+/// `auth.invite_unauthenticated`: a call accepted without credentials is open to abuse now.
+pub struct InviteUnauthenticated;
+
+impl Contract for InviteUnauthenticated {
+    type Details = InviteUnauthenticatedDetails;
+
+    fn severity(status: Status, _: &InviteUnauthenticatedDetails) -> Option<Severity> {
+        Some(if status == Status::Fail {
+            Severity::Critical
+        } else {
+            Severity::None
+        })
+    }
 }

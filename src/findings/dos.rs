@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Report;
+use super::contract::{Contract, Read};
+
 /// `dos.options_flood` and `dos.register_storm`: the ramp, where it was limited, and what ran before.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
@@ -50,4 +53,43 @@ pub struct Settle {
     pub answered_again_after_ms: Option<u64>,
     /// The longest the probe was prepared to wait.
     pub waited_up_to_ms: u64,
+}
+
+/// `dos.options_flood` (question 8) and `dos.register_storm` (question 6): each row reads its own
+/// findings with its own handle, so one contract serves both.
+pub struct Flood;
+
+impl Contract for Flood {
+    type Details = FloodDetails;
+
+    /// Where the flood ramp was limited and how.
+    fn answer(_q: u8, r: &Report, measured: &[Read<FloodDetails>]) -> Option<String> {
+        let x = measured.iter().max_by_key(|x| x.finding.status.badness())?;
+        let d = &x.details;
+        let top = d.steps.last().map(|s| s.rate).unwrap_or(0);
+        let mut s = match (d.limited_at_rate, &d.defence) {
+            (Some(rate), defence) => format!(
+                "Limited at {rate} {}/s ({}) after {} requests",
+                d.method,
+                defence.as_deref().unwrap_or("limited"),
+                d.requests
+            ),
+            (None, _) => format!(
+                "Not limited: {} {} requests up to {top}/s",
+                d.requests, d.method
+            ),
+        };
+        if let Some(ms) = d.recovered_after_ms {
+            s.push_str(&format!("; answering again after {ms} ms"));
+        }
+        if d.accepted_without_credentials > 0 {
+            s.push_str(&format!(
+                "; {} accepted without credentials",
+                d.accepted_without_credentials
+            ));
+        }
+        s.push_str(&r.scope_suffix(&[x.finding]));
+        s.push('.');
+        Some(s)
+    }
 }

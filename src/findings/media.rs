@@ -9,7 +9,10 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Finding;
 use super::call::{Offer, TeardownDetails};
+use super::contract::{Check, Contract, Rule, RuleSpec, a_bool, flip, on};
+use super::run::Kind;
 use crate::target::Transport;
 
 /// The `a=fingerprint` of an answer.
@@ -199,3 +202,159 @@ pub struct SrtpFlowDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<bool>,
 }
+
+/// Whether an offer was accepted, from its typed `accepted`; a report written before sipcheck wrote it
+/// cannot tell, and says so.
+fn accepted(f: &Finding, a: Option<bool>) -> Result<bool, String> {
+    a.ok_or_else(|| {
+        format!(
+            "`{}` does not say whether the offer was accepted (written by an older sipcheck)",
+            f.id
+        )
+    })
+}
+
+/// `srtp_required`: SRTP accepted via SDES or DTLS-SRTP (one is enough).
+const SRTP_REQUIRED: RuleSpec = RuleSpec {
+    name: "srtp_required",
+    questions: &[5, 7],
+    any: true,
+    validate: a_bool,
+    active: on,
+};
+
+fn srtp(f: &Finding, a: Option<bool>) -> Check {
+    Ok(if accepted(f, a)? {
+        Ok(format!("SRTP accepted via `{}`", f.id))
+    } else {
+        Err(format!("SRTP not accepted via `{}`", f.id))
+    })
+}
+
+/// `media.sdes`.
+pub struct Sdes;
+
+impl Contract for Sdes {
+    type Details = SdesDetails;
+
+    fn diff(old: &SdesDetails, new: &SdesDetails) -> Vec<(Kind, String)> {
+        flip(
+            old.accepted,
+            new.accepted,
+            false,
+            "SDES-SRTP now accepted",
+            "SDES-SRTP no longer accepted",
+            "SDES-SRTP was established",
+        )
+    }
+
+    fn policy_rules() -> Vec<Rule<SdesDetails>> {
+        vec![Rule {
+            spec: SRTP_REQUIRED,
+            check: |_, f, d| srtp(f, d.accepted),
+        }]
+    }
+}
+
+/// `media.dtls_srtp`.
+pub struct DtlsSrtp;
+
+impl Contract for DtlsSrtp {
+    type Details = DtlsSrtpDetails;
+
+    fn diff(old: &DtlsSrtpDetails, new: &DtlsSrtpDetails) -> Vec<(Kind, String)> {
+        flip(
+            old.accepted,
+            new.accepted,
+            false,
+            "DTLS-SRTP now accepted",
+            "DTLS-SRTP no longer accepted",
+            "DTLS-SRTP was established",
+        )
+    }
+
+    fn policy_rules() -> Vec<Rule<DtlsSrtpDetails>> {
+        vec![Rule {
+            spec: SRTP_REQUIRED,
+            check: |_, f, d| srtp(f, d.accepted),
+        }]
+    }
+}
+
+/// `media.rtp_plain`.
+pub struct RtpPlain;
+
+impl Contract for RtpPlain {
+    type Details = RtpPlainDetails;
+
+    fn diff(old: &RtpPlainDetails, new: &RtpPlainDetails) -> Vec<(Kind, String)> {
+        flip(
+            old.accepted,
+            new.accepted,
+            true,
+            "plain RTP now accepted (SRTP no longer required)",
+            "plain RTP now refused (SRTP required)",
+            "plain RTP was accepted",
+        )
+    }
+
+    fn policy_rules() -> Vec<Rule<RtpPlainDetails>> {
+        vec![Rule {
+            spec: RuleSpec {
+                name: "plain_rtp_forbidden",
+                questions: &[5],
+                any: false,
+                validate: a_bool,
+                active: on,
+            },
+            check: |_, f, d| {
+                Ok(if accepted(f, d.accepted)? {
+                    Err("plain RTP accepted".into())
+                } else {
+                    Ok("plain RTP refused".into())
+                })
+            },
+        }]
+    }
+}
+
+/// `media.srtp_flow`.
+pub struct SrtpFlow;
+
+impl Contract for SrtpFlow {
+    type Details = SrtpFlowDetails;
+
+    fn diff(old: &SrtpFlowDetails, new: &SrtpFlowDetails) -> Vec<(Kind, String)> {
+        flip(
+            old.verified,
+            new.verified,
+            false,
+            "SRTP now verified in both directions",
+            "SRTP no longer verified in both directions",
+            "SRTP was verified both ways",
+        )
+    }
+}
+
+/// A media finding's details holding only the call it was judged on (the call could not be judged:
+/// no answer, challenged, …); its own fields keep their defaults.
+pub trait OfCall: Default {
+    fn of_call(call: MediaCall) -> Self;
+}
+
+macro_rules! of_call {
+    ($($t:ty),*) => {$(
+        impl OfCall for $t {
+            fn of_call(call: MediaCall) -> Self {
+                Self { call, ..Self::default() }
+            }
+        }
+    )*};
+}
+of_call!(
+    SdesDetails,
+    DtlsSrtpDetails,
+    RtpPlainDetails,
+    SdesCleartextDetails,
+    SrtpFlowDetails
+);

@@ -5,14 +5,21 @@
 //!
 //! This module is data only (no network code), so the report model and its renderers can depend on it.
 //!
-//! ## Adding a finding
-//! 1. Define its details type in the family's file here (`tls.rs`, `dns.rs`, …): a struct that
-//!    serializes to the finding's `details` object, deriving `Serialize`, `Deserialize`, `JsonSchema`,
-//!    with `#[serde(default)]` so a report from an older sipcheck still loads.
-//! 2. Add a row to the `registry!` table in `table.rs`: `CONST: DetailsType = "family.name" { … }`.
-//! 3. Write it from the probe with `ids::CONST.finding(status, summary).with_details(&details)`, and read
-//!    it back anywhere with `ids::CONST.read(&finding)` (a `Result`: what cannot be read is said).
+//! ## Adding a finding: three files
+//! 1. The contract, in the family's file here (`dos.rs`, `tls/contract.rs`, …): the details type
+//!    (deriving `Serialize`, `Deserialize`, `JsonSchema`) and, when the finding has more to say than its
+//!    summary, a type implementing [`Contract`]: `diff` (how the details changed between two reports),
+//!    `answer` (its short answer to the seed questions it answers, saying why for a WARN/FAIL),
+//!    `policy_rules` (the rules it decides), `severity`, `tables`. Every method has a default.
+//! 2. The registry row in `table.rs`: `CONST: Details as Contract = "family.name" { … }` (or
+//!    `CONST: Details = …` for [`Plain`]): title, probe, safety, questions, RFCs, meaning, remedy.
+//! 3. The probe writes it with `ids::CONST.finding(status, summary).with_details(&details)`: details
+//!    of another type do not compile. Anything reads it back with `ids::CONST.read(&finding)`.
+//!
+//! The answer sheet, policy, diff, compare and the renderers loop over [`REGISTRY`] and call the
+//! contract's functions ([`Hooks`]); none of them names a finding id (a test checks).
 
+pub mod contract;
 mod model;
 mod policy_outcome;
 mod scope;
@@ -31,12 +38,11 @@ pub mod sip;
 pub mod stir;
 pub mod tls;
 
-use std::marker::PhantomData;
-
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use contract::{Check, Contract, Plain, RuleSpec, Span, Table};
 pub use model::{
     Evidence, Finding, Report, SCHEMA_VERSION, Severity, Status, Tool, now_rfc3339, read_json,
 };
@@ -92,6 +98,8 @@ pub struct Spec {
     pub details_schema: fn(&mut SchemaGenerator) -> Schema,
     /// The Rust name of its details type (for listings and schema titles).
     pub details_type: &'static str,
+    /// What its contract does: diff, answers, policy rules, tables.
+    pub contract: Hooks,
 }
 
 impl Spec {
@@ -104,6 +112,12 @@ impl Spec {
     /// rather than a post-run analysis or another subcommand.
     pub fn scanned(&self) -> bool {
         !matches!(self.probe, "policy" | "baseline" | "listen")
+    }
+
+    /// Whether it is a measurement of the trunk, not a judgement a run adds from its options (`--policy`,
+    /// `--baseline`), which diff and compare leave out.
+    pub fn measures_trunk(&self) -> bool {
+        !matches!(self.probe, "policy" | "baseline")
     }
 
     /// Whether this spec describes `id` (exactly, or as a member of a `.*` family).
@@ -126,10 +140,12 @@ pub fn of_probe(probe: &str) -> impl Iterator<Item = &'static Spec> + '_ {
 }
 
 /// A typed handle on one registered finding id: writes findings with its registry facts and reads
-/// their details back as `D`. A renamed field is then a compile error, not a silent `not_measured`.
+/// their details back as `D`. A renamed field is then a compile error, not a silent `not_measured`;
+/// details of another type do not compile.
 pub struct FindingId<D> {
     pub id: &'static str,
-    details: PhantomData<fn() -> D>,
+    /// The contract's severity for a status and details (`None`: the status's default).
+    severity: fn(Status, &D) -> Option<Severity>,
 }
 
 impl<D> Clone for FindingId<D> {
@@ -140,11 +156,11 @@ impl<D> Clone for FindingId<D> {
 impl<D> Copy for FindingId<D> {}
 
 impl<D: Serialize + DeserializeOwned> FindingId<D> {
-    pub(crate) const fn new(id: &'static str) -> FindingId<D> {
-        FindingId {
-            id,
-            details: PhantomData,
-        }
+    pub(crate) const fn new(
+        id: &'static str,
+        severity: fn(Status, &D) -> Option<Severity>,
+    ) -> FindingId<D> {
+        FindingId { id, severity }
     }
 
     /// Its registry entry.
@@ -152,9 +168,22 @@ impl<D: Serialize + DeserializeOwned> FindingId<D> {
         spec(self.id).expect("every FindingId is generated from a registry row")
     }
 
-    /// A finding of this id with its registered title, questions and RFCs.
-    pub fn finding(&self, status: Status, summary: impl Into<String>) -> Finding {
-        Finding::of(self.id, status, summary)
+    /// A finding of this id with its registered title, questions and RFCs; its details are given with
+    /// [`Draft::with_details`] (a finding without details, e.g. skipped: `.into()`).
+    pub fn finding(&self, status: Status, summary: impl Into<String>) -> Draft<D> {
+        Draft {
+            finding: Finding::of(self.id, status, summary),
+            handle: *self,
+        }
+    }
+
+    /// A finding of a member of a `.*` family (`policy.min_tls_version`) with the family's facts.
+    pub fn member(&self, id: &str, status: Status, summary: impl Into<String>) -> Draft<D> {
+        debug_assert!(self.spec().describes(id), "{id} is not a {}", self.id);
+        Draft {
+            finding: Finding::of(id, status, summary),
+            handle: *self,
+        }
     }
 
     /// The details of a finding of this id, parsed as `D`; the reason when they cannot be.
@@ -166,13 +195,55 @@ impl<D: Serialize + DeserializeOwned> FindingId<D> {
     }
 }
 
+/// A finding being written through its id's typed handle: details of type `D` only.
+pub struct Draft<D> {
+    finding: Finding,
+    handle: FindingId<D>,
+}
+
+impl<D: Serialize + DeserializeOwned> Draft<D> {
+    /// Sets the endpoint the finding is about.
+    pub fn endpoint(mut self, e: &crate::target::Endpoint) -> Self {
+        self.finding = self.finding.endpoint(e);
+        self
+    }
+
+    /// Sets the severity (the contract's mapping, applied by `with_details`, wins when it has one).
+    pub fn severity(mut self, s: Severity) -> Self {
+        self.finding = self.finding.severity(s);
+        self
+    }
+
+    /// Adds evidence.
+    pub fn evidence(mut self, e: impl IntoIterator<Item = Evidence>) -> Self {
+        self.finding = self.finding.evidence(e);
+        self
+    }
+
+    /// The typed details, serialized into the `details` object, and the contract's severity.
+    pub fn with_details(self, d: &D) -> Finding {
+        let mut f = self.finding.set_details(d);
+        if let Some(s) = (self.handle.severity)(f.status, d) {
+            f.severity = s;
+        }
+        f
+    }
+}
+
+impl<D> From<Draft<D>> for Finding {
+    fn from(d: Draft<D>) -> Finding {
+        d.finding
+    }
+}
+
 fn schema_of<D: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     g.subschema_for::<D>()
 }
 
-/// The registry rows and a typed constant per row, from one table (`table.rs`).
+/// The registry rows and a typed constant per row, from one table (`table.rs`). Each row names the
+/// finding's contract (`Plain<Details>` when it has nothing beyond its details).
 macro_rules! registry {
-    ($( $konst:ident : $ty:ty = $id:literal {
+    ($( $konst:ident : $ty:ty $(as $c:ty)? = $id:literal {
         title: $title:literal,
         probe: $probe:literal,
         safety: $safety:ident,
@@ -196,6 +267,13 @@ macro_rules! registry {
                 remedy: $remedy,
                 details_schema: $crate::findings::schema_of::<$ty>,
                 details_type: stringify!($ty),
+                contract: $crate::findings::Hooks {
+                    diff: |b, f| $crate::findings::contract::Erased::diff::<$crate::findings::contract_of!($ty $(, $c)?)>(ids::$konst, b, f),
+                    answer: |q, r, m| $crate::findings::contract::Erased::answer::<$crate::findings::contract_of!($ty $(, $c)?)>(ids::$konst, q, r, m),
+                    rules: $crate::findings::contract::Erased::rules::<$crate::findings::contract_of!($ty $(, $c)?)>,
+                    judge: |rule, setting, f| $crate::findings::contract::Erased::judge::<$crate::findings::contract_of!($ty $(, $c)?)>(ids::$konst, rule, setting, f),
+                    tables: |r, f| $crate::findings::contract::Erased::tables::<$crate::findings::contract_of!($ty $(, $c)?)>(ids::$konst, r, f),
+                },
             }, )*
         ];
 
@@ -203,11 +281,41 @@ macro_rules! registry {
         pub mod ids {
             #[allow(unused_imports)]
             use super::*;
-            $( #[doc = $id] pub const $konst: $crate::findings::FindingId<$ty> = $crate::findings::FindingId::new($id); )*
+            $( #[doc = $id] pub const $konst: $crate::findings::FindingId<$ty> =
+                $crate::findings::FindingId::new($id, <$crate::findings::contract_of!($ty $(, $c)?) as $crate::findings::Contract>::severity); )*
         }
     };
 }
 pub(crate) use registry;
+
+/// A row's contract: the one it names (`Details as Contract`), or [`Plain`] of its details. A contract
+/// whose details are not the row's does not compile (`severity` takes the row's details type).
+macro_rules! contract_of {
+    ($ty:ty) => { $crate::findings::Plain<$ty> };
+    ($ty:ty, $c:ty) => { $c };
+}
+pub(crate) use contract_of;
+
+/// A contract's functions as the registry stores them: details read by the row's own handle.
+#[derive(Clone, Copy)]
+pub struct Hooks {
+    /// Changes of the details between a baseline finding and a new one (both measured).
+    pub diff: fn(&Finding, &Finding) -> Vec<(run::Kind, String)>,
+    /// The answer to a seed question from the measured findings (of any id) answering it.
+    pub answer: fn(u8, &Report, &[&Finding]) -> Option<String>,
+    /// The policy rules the contract judges.
+    pub rules: fn() -> Vec<RuleSpec>,
+    /// A finding judged by a named rule with a setting (`None`: not a rule of this contract).
+    pub judge: fn(&str, &serde_json::Value, &Finding) -> Option<Check>,
+    /// The tables a finding's details hold (an error when they cannot be read).
+    pub tables: fn(&Report, &Finding) -> Result<Vec<Table>, String>,
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hooks")
+    }
+}
 
 #[cfg(test)]
 mod tests {

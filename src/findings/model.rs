@@ -197,8 +197,9 @@ impl Finding {
         }
     }
 
-    /// The typed details, serialized into the `details` object.
-    pub fn with_details<D: Serialize>(mut self, d: &D) -> Self {
+    /// The details, serialized into the `details` object. Only the typed handles call it
+    /// ([`crate::findings::Draft::with_details`]), so details of the wrong type for an id do not compile.
+    pub(super) fn set_details<D: Serialize>(mut self, d: &D) -> Self {
         match serde_json::to_value(d) {
             Ok(v @ serde_json::Value::Object(_)) => self.details = v,
             other => debug_assert!(false, "details of {} are not an object: {other:?}", self.id),
@@ -245,13 +246,6 @@ impl Finding {
     /// Sets the RFCs the finding checks against.
     pub fn rfcs(mut self, r: &[&str]) -> Self {
         self.rfcs = r.iter().map(|s| s.to_string()).collect();
-        self
-    }
-
-    /// Sets the details as raw JSON (typed details: `with_details`).
-    pub fn details(mut self, d: serde_json::Value) -> Self {
-        debug_assert!(d.is_object(), "details must be a JSON object");
-        self.details = d;
         self
     }
 
@@ -328,6 +322,44 @@ impl Report {
     /// The findings with this id, one per endpoint (or one trunk-wide).
     pub fn findings_with_id<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
         self.findings.iter().filter(move |f| f.id == id)
+    }
+
+    /// Whether the trunk has several servers (two endpoints of one transport), so scopes name servers.
+    pub fn several_servers(&self) -> bool {
+        self.endpoints.iter().enumerate().any(|(i, e)| {
+            self.endpoints[..i]
+                .iter()
+                .any(|o| o.transport == e.transport)
+        })
+    }
+
+    /// Endpoint labels in words, relative to the report's endpoints (`udp, tcp, tls`, `2 of 3 servers`).
+    pub fn scope_of(&self, labels: &[&str]) -> String {
+        let mut uniq: Vec<&str> = Vec::new();
+        for l in labels {
+            if !uniq.contains(l) {
+                uniq.push(l);
+            }
+        }
+        match uniq.len() {
+            0 => String::new(),
+            1 if self.several_servers() => uniq[0].to_string(),
+            n if self.several_servers() => format!("{n} of {} servers", self.endpoints.len()),
+            _ => uniq
+                .iter()
+                .map(|l| l.split(':').next().unwrap_or(l))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// ` [udp, tcp, tls]`: the endpoints of `fs` in words, when more than one (else empty).
+    pub fn scope_suffix(&self, fs: &[&Finding]) -> String {
+        let labels: Vec<&str> = fs.iter().filter_map(|f| f.endpoint.as_deref()).collect();
+        if labels.len() < 2 {
+            return String::new();
+        }
+        format!(" [{}]", self.scope_of(&labels))
     }
 
     /// Counts by status, in the order pass, warn, fail, info, skipped, error, blocked.

@@ -3,6 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::contract::{Contract, Rule, RuleSpec, a_bool, on};
+
 /// One mechanism of a `Security-Server` list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
@@ -65,4 +67,30 @@ pub struct RegisterStep {
     pub response: Option<u16>,
     pub security_verify: bool,
     pub digest: bool,
+}
+
+/// `secagree.rfc3329`: the `secagree_required` rule.
+pub struct SecAgree;
+
+impl Contract for SecAgree {
+    type Details = SecAgreeDetails;
+
+    fn policy_rules() -> Vec<Rule<SecAgreeDetails>> {
+        vec![Rule {
+            spec: RuleSpec {
+                name: "secagree_required",
+                questions: &[15],
+                any: false,
+                validate: a_bool,
+                active: on,
+            },
+            check: |_, _, d| {
+                Ok(if d.supported {
+                    Ok("RFC 3329 sec-agree supported".into())
+                } else {
+                    Err("RFC 3329 sec-agree not supported".into())
+                })
+            },
+        }]
+    }
 }

@@ -4,7 +4,10 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::contract::{Contract, Read, Rule, RuleSpec, a_bool, always, on};
+use super::tls::contract::{MIN_CERT_DAYS_LEFT, cert_days};
 use super::tls::{CertInfo, IdentityMatch};
+use super::{Finding, Report, Status};
 use crate::target::Transport;
 
 /// `transport.udp` / `.tcp` / `.tls`: whether OPTIONS over that transport was answered.
@@ -153,4 +156,126 @@ pub struct UnknownRequireDetails {
     pub unsupported: Vec<String>,
     pub proxy_require_response: Option<u16>,
     pub proxy_require_unsupported: Vec<String>,
+}
+
+/// `sips.options`: question 4 from the `sips:` OPTIONS and the certificate it met, and the leaf's days
+/// left for `min_cert_days_left`.
+pub struct Sips;
+
+impl Sips {
+    /// One endpoint's answer, without its scope.
+    fn said(f: &Finding, d: &SipsDetails) -> String {
+        if d.error.as_deref() == Some("client_certificate_required") {
+            return "TLS asks for a client certificate (mutual TLS): sips: not measured without a client certificate".into();
+        }
+        if !d.offered {
+            return format!(
+                "No: no TLS session ({})",
+                d.error.as_deref().unwrap_or("no answer")
+            );
+        }
+        let over = d.tls_version.as_deref().unwrap_or("TLS");
+        // No SIP answer: nothing was offered over SIPS, whatever the certificate says.
+        let Some(line) = &d.response else {
+            return format!(
+                "No: a TLS session ({over}) was set up, but the sips: OPTIONS got no SIP answer"
+            );
+        };
+        let answered = format!(
+            "sips: OPTIONS answered {}",
+            line.trim_start_matches("SIP/2.0 ")
+        );
+        let cert = match (d.trusted, &d.identity) {
+            _ if f.status != Status::Pass && !d.problems.is_empty() => {
+                let more = d.problems.len() - 1;
+                format!(
+                    "a certificate, but {}{}",
+                    d.problems[0],
+                    if more > 0 {
+                        format!(" (+{more} more)")
+                    } else {
+                        String::new()
+                    }
+                )
+            }
+            (Some(true), Some(id)) if id.matched => {
+                format!("a trusted certificate for {}", id.domain)
+            }
+            (_, Some(id)) if !id.matched => {
+                format!("a certificate that does not prove {}", id.domain)
+            }
+            (Some(false), _) => "a certificate not trusted by the roots used".to_string(),
+            _ => "no readable certificate".to_string(),
+        };
+        let yes = if f.status == Status::Pass {
+            "Yes: "
+        } else {
+            ""
+        };
+        format!("{yes}{answered} over {over} with {cert}")
+    }
+}
+
+impl Contract for Sips {
+    type Details = SipsDetails;
+
+    fn answer(q: u8, r: &Report, measured: &[Read<SipsDetails>]) -> Option<String> {
+        if q != 4 {
+            return None;
+        }
+        // The worst endpoint speaks for the answer; the others are counted.
+        let worst = measured.iter().max_by_key(|x| x.finding.status.badness())?;
+        let same: Vec<&Finding> = measured
+            .iter()
+            .filter(|x| x.finding.status == worst.finding.status)
+            .map(|x| x.finding)
+            .collect();
+        let mut s = Sips::said(worst.finding, &worst.details);
+        s.push_str(&r.scope_suffix(&same));
+        if same.len() < measured.len() {
+            s.push_str(&format!(
+                "; {} other endpoint(s) better",
+                measured.len() - same.len()
+            ));
+        }
+        s.push('.');
+        Some(s)
+    }
+
+    fn policy_rules() -> Vec<Rule<SipsDetails>> {
+        vec![Rule {
+            spec: MIN_CERT_DAYS_LEFT,
+            check: |setting, f, d| match d.chain.first() {
+                Some(leaf) => Ok(cert_days(setting, &[(String::new(), leaf.days_left)])),
+                None if !d.offered => Err(format!("`{}`: SIPS not offered, no certificate", f.id)),
+                None => Err(format!("`{}` holds no certificate", f.id)),
+            },
+        }]
+    }
+}
+
+/// `sip.server_header`: the `server_version_leak_allowed` rule.
+pub struct ServerHeader;
+
+impl Contract for ServerHeader {
+    type Details = ServerHeaderDetails;
+
+    fn policy_rules() -> Vec<Rule<ServerHeaderDetails>> {
+        vec![Rule {
+            spec: RuleSpec {
+                name: "server_version_leak_allowed",
+                questions: &[],
+                any: false,
+                validate: a_bool,
+                active: always,
+            },
+            check: |setting, _, d| {
+                Ok(match (d.version_disclosed, on(setting)) {
+                    (true, false) => Err("Server/User-Agent header discloses a version".into()),
+                    (true, true) => Ok("version disclosed (allowed)".into()),
+                    (false, _) => Ok("no version disclosed".into()),
+                })
+            },
+        }]
+    }
 }

@@ -4,6 +4,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::contract::{Contract, Rule, RuleSpec, a_bool, always, on};
+
 /// One loop call (`stir.attestation`, `spoof.caller_id`, `spoof.asserted_identity`, `spit.anonymous`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
@@ -64,4 +66,75 @@ pub struct BlockingNoticeDetails {
     /// Answers looked at.
     pub answers: usize,
     pub notices: Vec<Notice>,
+}
+
+/// `stir.attestation`: the `min_owned_attestation` rule.
+pub struct Attestation;
+
+/// A SHAKEN attestation level, `A` (full) to `C` (gateway).
+fn a_level(v: &serde_json::Value) -> Result<(), String> {
+    match v.as_str() {
+        Some("A" | "B" | "C") => Ok(()),
+        Some(s) => Err(format!("unknown attestation {s:?} (expected A, B or C)")),
+        None => Err(format!("unknown attestation {v} (expected A, B or C)")),
+    }
+}
+
+impl Contract for Attestation {
+    type Details = LoopCallDetails;
+
+    fn policy_rules() -> Vec<Rule<LoopCallDetails>> {
+        vec![Rule {
+            spec: RuleSpec {
+                name: "min_owned_attestation",
+                questions: &[12],
+                any: false,
+                validate: a_level,
+                active: always,
+            },
+            check: |setting, _, d| {
+                let min = setting.as_str().unwrap_or("A");
+                let valid = d.verdict.as_deref() == Some("valid");
+                Ok(match d.attestation.as_deref() {
+                    // "A" < "B" < "C": a letter at or before the minimum is enough.
+                    Some(a) if a <= min && valid => Ok(format!(
+                        "own number delivered with verified attestation {a}"
+                    )),
+                    Some(a) if a <= min => Err(format!(
+                        "own number delivered with attestation {a}, but its Identity did not fully verify"
+                    )),
+                    Some(a) => Err(format!("own number delivered with attestation {a}")),
+                    None if d.delivered => Err("own number delivered without attestation".into()),
+                    None => return Err("the owned-number loop call was not delivered".into()),
+                })
+            },
+        }]
+    }
+}
+
+/// `spoof.caller_id` and `spoof.asserted_identity`: the `spoofed_calls_refused` rule.
+pub struct Spoof;
+
+impl Contract for Spoof {
+    type Details = LoopCallDetails;
+
+    fn policy_rules() -> Vec<Rule<LoopCallDetails>> {
+        vec![Rule {
+            spec: RuleSpec {
+                name: "spoofed_calls_refused",
+                questions: &[11],
+                any: false,
+                validate: a_bool,
+                active: on,
+            },
+            check: |_, f, d| match d.spoof_went_through {
+                Some(true) => Ok(Err(format!(
+                    "`{}`: a caller ID we do not own went through",
+                    f.id
+                ))),
+                Some(false) => Ok(Ok(format!("`{}`: refused or replaced", f.id))),
+                None => Err(format!("`{}`: neither refused nor delivered", f.id)),
+            },
+        }]
+    }
 }

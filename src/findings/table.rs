@@ -70,42 +70,42 @@ super::registry! {
         meaning: "Whether the trunk advertises REFER (call transfer) and Replaces; advertising is not performing a transfer.",
         remedy: "If you need transfers, ask the carrier whether REFER is honoured in a dialog or handled by their B2BUA.",
     },
-    SIP_SERVER_HEADER: ServerHeaderDetails = "sip.server_header" {
+    SIP_SERVER_HEADER: ServerHeaderDetails as crate::findings::sip::ServerHeader = "sip.server_header" {
         title: "Server software disclosure",
         probe: "sip.server_header", safety: Safe, opt_in: "",
         questions: [], rfcs: ["RFC 3261 §20.35", "RFC 3261 §26.4.4"],
         meaning: "The product and version the trunk discloses help an attacker pick known exploits.",
         remedy: "Ask the carrier to remove or genericise the Server and User-Agent headers on its SBCs.",
     },
-    SIPS_OPTIONS: SipsDetails = "sips.options" {
+    SIPS_OPTIONS: SipsDetails as crate::findings::sip::Sips = "sips.options" {
         title: "SIPS (SIP over TLS) with a certificate for the SIP domain",
         probe: "sips.options", safety: Safe, opt_in: "",
         questions: [4, 14], rfcs: ["RFC 3261 §26.2.2", "RFC 5630", "RFC 5922 §7"],
         meaning: "Whether a sips: request is answered over TLS with a trusted certificate that proves the SIP domain.",
         remedy: "Ask the carrier for a certificate from a public CA naming the SIP domain (RFC 5922), and for sips: support.",
     },
-    TLS_VERSIONS: VersionsDetails = "tls.versions" {
+    TLS_VERSIONS: VersionsDetails as crate::findings::tls::contract::Versions = "tls.versions" {
         title: "TLS protocol versions accepted and refused",
         probe: "tls.scan", safety: Safe, opt_in: "",
         questions: [1, 2], rfcs: ["RFC 8996", "RFC 9325 §3.1", "RFC 8446"],
         meaning: "Which TLS versions the trunk negotiates; anything below TLS 1.2 is forbidden by RFC 8996.",
         remedy: "Ask the carrier to disable SSLv3, TLS 1.0 and TLS 1.1 and to offer TLS 1.2 and 1.3.",
     },
-    TLS_CIPHER_SUITES: CipherSuitesDetails = "tls.cipher_suites" {
+    TLS_CIPHER_SUITES: CipherSuitesDetails as crate::findings::tls::contract::CipherSuites = "tls.cipher_suites" {
         title: "TLS cipher suites per version, in server preference order",
         probe: "tls.scan", safety: Safe, opt_in: "",
         questions: [10], rfcs: ["RFC 9325 §4", "RFC 8446 §B.4"],
         meaning: "Every cipher suite the trunk accepts, classed by RFC 9325; insecure suites let a network attacker read or alter calls.",
         remedy: "Ask the carrier to accept only ECDHE suites with AES-GCM or ChaCha20-Poly1305 (and TLS 1.3), in server order.",
     },
-    TLS_MISMATCH: MismatchDetails = "tls.mismatch" {
+    TLS_MISMATCH: MismatchDetails as crate::findings::tls::contract::Mismatch = "tls.mismatch" {
         title: "TLS version mismatch and downgrade protection",
         probe: "tls.scan", safety: Safe, opt_in: "",
         questions: [3], rfcs: ["RFC 7507", "RFC 8446 §4.1.3", "RFC 8446 §D"],
         meaning: "How the trunk answers a hello below its minimum version, and whether it resists downgrade attacks.",
         remedy: "Ask the carrier to answer old hellos with a protocol_version alert and to honour TLS_FALLBACK_SCSV.",
     },
-    TLS_CERTIFICATE: CertificateDetails = "tls.certificate" {
+    TLS_CERTIFICATE: CertificateDetails as crate::findings::tls::contract::Certificate = "tls.certificate" {
         title: "TLS certificate chain and TLS policy",
         probe: "tls.scan", safety: Safe, opt_in: "",
         questions: [4], rfcs: ["RFC 5922 §7", "RFC 5924", "RFC 6066 §8", "RFC 5746", "RFC 9325"],
@@ -147,35 +147,35 @@ super::registry! {
         meaning: "Whether the discovery answers were DNSSEC-validated; without it a DNS attacker can redirect signalling.",
         remedy: "Ask the carrier to sign its SIP domain with DNSSEC.",
     },
-    AUTH_CHALLENGE: ChallengeDetails = "auth.challenge" {
+    AUTH_CHALLENGE: ChallengeDetails as crate::findings::auth::Challenge = "auth.challenge" {
         title: "Digest challenge",
         probe: "auth", safety: Safe, opt_in: "",
-        questions: [11], rfcs: ["RFC 3261", "RFC 7616", "RFC 8760"],
+        questions: [], rfcs: ["RFC 3261", "RFC 7616", "RFC 8760"],
         meaning: "How the trunk challenges for credentials, and with which digest algorithms; MD5 alone is weak.",
         remedy: "Ask the carrier to offer SHA-256 digest (RFC 8760) and to challenge every request from unknown sources.",
     },
-    AUTH_INVITE_UNAUTHENTICATED: InviteUnauthenticatedDetails = "auth.invite_unauthenticated" {
+    AUTH_INVITE_UNAUTHENTICATED: InviteUnauthenticatedDetails as crate::findings::auth::InviteUnauthenticated = "auth.invite_unauthenticated" {
         title: "Unauthenticated INVITE refused",
         probe: "auth", safety: Calls, opt_in: "--allow-calls --call-to URI",
         questions: [11], rfcs: ["RFC 3261", "RFC 7616", "RFC 8760"],
         meaning: "Whether a call without credentials is refused; accepting it is toll fraud waiting to happen.",
         remedy: "Ask the carrier to challenge or refuse every INVITE that is neither authenticated nor from your addresses.",
     },
-    MEDIA_SDES: SdesDetails = "media.sdes" {
+    MEDIA_SDES: SdesDetails as crate::findings::media::Sdes = "media.sdes" {
         title: "SDES-SRTP offer (RFC 4568)",
         probe: "media", safety: Calls, opt_in: "--allow-calls --call-to URI",
         questions: [5, 7], rfcs: ["RFC 4568", "RFC 3711"],
         meaning: "Whether a call offering SRTP keyed with SDES is accepted with SRTP.",
         remedy: "Ask the carrier to support SRTP (AES_CM_128_HMAC_SHA1_80 at least) on TLS signalling.",
     },
-    MEDIA_DTLS_SRTP: DtlsSrtpDetails = "media.dtls_srtp" {
+    MEDIA_DTLS_SRTP: DtlsSrtpDetails as crate::findings::media::DtlsSrtp = "media.dtls_srtp" {
         title: "DTLS-SRTP offer (RFC 5763/5764)",
         probe: "media", safety: Calls, opt_in: "--allow-calls --call-to URI",
         questions: [7], rfcs: ["RFC 5763", "RFC 5764"],
         meaning: "Whether a call offering DTLS-SRTP is accepted, and with which fingerprint and role.",
         remedy: "Ask the carrier whether DTLS-SRTP (RFC 5764) is available for trunks.",
     },
-    MEDIA_RTP_PLAIN: RtpPlainDetails = "media.rtp_plain" {
+    MEDIA_RTP_PLAIN: RtpPlainDetails as crate::findings::media::RtpPlain = "media.rtp_plain" {
         title: "Plain RTP offer (downgrade)",
         probe: "media", safety: Calls, opt_in: "--allow-calls --call-to URI",
         questions: [5], rfcs: ["RFC 3711", "RFC 3550"],
@@ -189,7 +189,7 @@ super::registry! {
         meaning: "SDES keys sent over plaintext signalling are readable by anyone on the path, so the SRTP protects nothing.",
         remedy: "Ask the carrier to refuse a=crypto offers that do not arrive over TLS.",
     },
-    MEDIA_SRTP_FLOW: SrtpFlowDetails = "media.srtp_flow" {
+    MEDIA_SRTP_FLOW: SrtpFlowDetails as crate::findings::media::SrtpFlow = "media.srtp_flow" {
         title: "SRTP and SRTCP flow",
         probe: "media", safety: Calls, opt_in: "--allow-calls --call-to URI",
         questions: [5], rfcs: ["RFC 3711", "RFC 5761"],
@@ -217,7 +217,7 @@ super::registry! {
         meaning: "Whether an attended transfer works: a REFER whose Refer-To carries Replaces of a second call makes the target replace that call.",
         remedy: "If attended transfers matter to you, ask the carrier whether Replaces (RFC 3891) is passed through and honoured.",
     },
-    ROBUSTNESS_MALFORMED: MalformedDetails = "robustness.malformed" {
+    ROBUSTNESS_MALFORMED: MalformedDetails as crate::findings::robustness::Malformed = "robustness.malformed" {
         title: "Reaction to malformed messages, with liveness after each",
         probe: "robustness.malformed", safety: Safe, opt_in: "",
         questions: [9], rfcs: ["RFC 3261", "RFC 4475", "RFC 5118"],
@@ -238,7 +238,7 @@ super::registry! {
         meaning: "Whether the trunk refuses extensions it does not support with 420, instead of silently ignoring them.",
         remedy: "Ask the carrier to answer unsupported Require option tags with 420 Bad Extension.",
     },
-    SECAGREE_RFC3329: SecAgreeDetails = "secagree.rfc3329" {
+    SECAGREE_RFC3329: SecAgreeDetails as crate::findings::secagree::SecAgree = "secagree.rfc3329" {
         title: "RFC 3329 security agreement",
         probe: "secagree.rfc3329", safety: Safe, opt_in: "",
         questions: [15], rfcs: ["RFC 3329", "3GPP TS 33.203", "3GPP TS 24.229"],
@@ -248,18 +248,18 @@ super::registry! {
     SIP_REFER_POLICY: ReferPolicyDetails = "sip.refer_policy" {
         title: "REFER to an outside URI is refused; unknown dialogs get 481",
         probe: "sip.refer_policy", safety: Safe, opt_in: "",
-        questions: [11], rfcs: ["RFC 3515", "RFC 3891 §3", "RFC 3261 §12.2.2", "RFC 4488"],
+        questions: [], rfcs: ["RFC 3515", "RFC 3891 §3", "RFC 3261 §12.2.2", "RFC 4488"],
         meaning: "Whether an out-of-dialog REFER to an outside number is refused; accepting it enables toll fraud.",
         remedy: "Ask the carrier to refuse REFER outside a dialog and to answer unknown dialogs with 481.",
     },
-    DOS_OPTIONS_FLOOD: FloodDetails = "dos.options_flood" {
+    DOS_OPTIONS_FLOOD: FloodDetails as crate::findings::dos::Flood = "dos.options_flood" {
         title: "Rate limiting of an OPTIONS flood from one source",
         probe: "dos.options_flood", safety: Dos, opt_in: "--dos",
         questions: [8], rfcs: ["RFC 5390", "RFC 7339", "RFC 3261 §21.5.4"],
         meaning: "Whether, and at which rate, the trunk starts limiting a flood of requests from one source.",
         remedy: "Ask the carrier how floods are detected and limited, and how fast.",
     },
-    DOS_REGISTER_STORM: FloodDetails = "dos.register_storm" {
+    DOS_REGISTER_STORM: FloodDetails as crate::findings::dos::Flood = "dos.register_storm" {
         title: "Rate limiting of a registration storm from one source",
         probe: "dos.register_storm", safety: Dos, opt_in: "--dos",
         questions: [6], rfcs: ["RFC 5390", "RFC 7339", "RFC 3261 §21.5.4"],
@@ -273,21 +273,21 @@ super::registry! {
         meaning: "Whether every server of the trunk behaves like the others; one left behind is the weakest link.",
         remedy: "Ask the carrier to bring the named server in line with the others.",
     },
-    STIR_ATTESTATION: LoopCallDetails = "stir.attestation" {
+    STIR_ATTESTATION: LoopCallDetails as crate::findings::stir::Attestation = "stir.attestation" {
         title: "STIR/SHAKEN attestation of your own number, as delivered",
         probe: "stir.loop", safety: Calls, opt_in: "--allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
         questions: [12], rfcs: ["RFC 8224", "RFC 8225", "RFC 8588", "RFC 8226"],
         meaning: "What a call from your own number carried when it reached the far end: an Identity that verifies with attestation A, a weaker one, only the carrier's verstat, or nothing.",
         remedy: "Ask the carrier to sign your calls with full attestation (A) for the numbers assigned to you, and to deliver Identity (or a verstat it verified) on calls to you.",
     },
-    SPOOF_CALLER_ID: LoopCallDetails = "spoof.caller_id" {
+    SPOOF_CALLER_ID: LoopCallDetails as crate::findings::stir::Spoof = "spoof.caller_id" {
         title: "A caller ID you do not own (From)",
         probe: "stir.loop", safety: Calls, opt_in: "--allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
         questions: [11], rfcs: ["RFC 8224", "RFC 8588", "RFC 3325"],
         meaning: "Whether the trunk lets a call out with a caller ID that is not yours, and whether the far end can tell (attestation B/C) or not (unsigned, or A).",
         remedy: "Ask the carrier to refuse (403/608) or attest C for caller IDs not assigned to your account.",
     },
-    SPOOF_ASSERTED_IDENTITY: LoopCallDetails = "spoof.asserted_identity" {
+    SPOOF_ASSERTED_IDENTITY: LoopCallDetails as crate::findings::stir::Spoof = "spoof.asserted_identity" {
         title: "A P-Asserted-Identity you do not own",
         probe: "stir.loop", safety: Calls, opt_in: "--allow-calls --loop-call NUMBER --listen ADDR:PORT --caller-id NUMBER",
         questions: [11], rfcs: ["RFC 8224", "RFC 8588", "RFC 3325"],

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::Limiter;
 use super::challenge::{self, Authed};
 use crate::evidence;
-use crate::findings::{Evidence, Finding};
+use crate::findings::{Evidence, Finding, ids};
 use crate::sip::{Limits, Request};
 use crate::target::{Endpoint, Host, Target, Transport};
 use crate::transport::{
@@ -439,21 +439,21 @@ impl Context {
     /// established connection when another connection's handshake fails in the same worker.
     pub async fn let_light_probes_go_first(&self, ep: &Endpoint) {
         let wants_options = match ep.transport {
-            Transport::Udp => self.is_selected("transport.udp"),
-            Transport::Tcp => self.is_selected("transport.tcp"),
-            Transport::Tls => self.is_selected("transport.tls"),
+            Transport::Udp => self.is_selected(ids::TRANSPORT_UDP.id),
+            Transport::Tcp => self.is_selected(ids::TRANSPORT_TCP.id),
+            Transport::Tls => self.is_selected(ids::TRANSPORT_TLS.id),
         } || [
-            "sip.allow",
-            "sip.refer",
-            "sip.server_header",
-            "transport.plaintext_open",
+            ids::SIP_ALLOW.id,
+            ids::SIP_REFER.id,
+            ids::SIP_SERVER_HEADER.id,
+            ids::TRANSPORT_PLAINTEXT_OPEN.id,
         ]
         .iter()
         .any(|id| self.is_selected(id));
         if wants_options {
             self.options(ep).await;
         }
-        if ep.transport == Transport::Tls && self.is_selected("sips.options") {
+        if ep.transport == Transport::Tls && self.is_selected(ids::SIPS_OPTIONS.id) {
             self.sips_options(ep).await;
         }
     }

@@ -12,7 +12,7 @@ use crate::call::{self, InviteOptions, Offer};
 use crate::findings::auth::{
     ChallengeDetails, ChallengeSeen, InviteUnauthenticatedDetails, Teardown,
 };
-use crate::findings::{Evidence, Finding, Severity, Status};
+use crate::findings::{Evidence, Finding, Status, ids};
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::sip::Message;
 use crate::sip::digest::{Algorithm, Challenge};
@@ -41,7 +41,7 @@ impl Probe for Auth {
             match invite {
                 Some((f, _)) => out.push(f),
                 None => out.push(Finding::of(
-                    "auth.invite_unauthenticated",
+                    ids::AUTH_INVITE_UNAUTHENTICATED.id,
                     Status::Skipped,
                     ctx.config
                         .calls
@@ -123,12 +123,8 @@ fn judge(ep: &Endpoint, source: &str, m: &Message, ev: Vec<Evidence>) -> Finding
         }
         s
     };
-    Finding::of("auth.challenge", status, summary)
-        .severity(if status == Status::Warn {
-            Severity::Medium
-        } else {
-            Severity::None
-        })
+    ids::AUTH_CHALLENGE
+        .finding(status, summary)
         .endpoint(ep)
         .with_details(&ChallengeDetails {
             source: Some(source.into()),
@@ -207,7 +203,8 @@ async fn challenges(ctx: &Context, from_invite: InviteChallenge) -> Vec<Finding>
             )
         };
         vec![
-            Finding::of("auth.challenge", status, summary)
+            ids::AUTH_CHALLENGE
+                .finding(status, summary)
                 .endpoint(&ep)
                 // Nothing was challenged: no source, no challenge.
                 .with_details(&ChallengeDetails {
@@ -220,7 +217,7 @@ async fn challenges(ctx: &Context, from_invite: InviteChallenge) -> Vec<Finding>
     .await;
     if out.is_empty() {
         out.push(Finding::of(
-            "auth.challenge",
+            ids::AUTH_CHALLENGE.id,
             Status::Error,
             "no endpoint answered OPTIONS, so no challenge could be read",
         ));
@@ -240,7 +237,9 @@ async fn invite_unauthenticated(ctx: &Context) -> Option<(Finding, InviteChallen
         ..InviteOptions::default()
     };
     let f = |status, summary: String| {
-        Finding::of("auth.invite_unauthenticated", status, summary).endpoint(&ep)
+        ids::AUTH_INVITE_UNAUTHENTICATED
+            .finding(status, summary)
+            .endpoint(&ep)
     };
     // A refusal on media grounds (488/606/415) means the INVITE was routed without credentials and only
     // the offer was unwelcome: try once more with an SDES offer before judging.
@@ -254,7 +253,7 @@ async fn invite_unauthenticated(ctx: &Context) -> Option<(Finding, InviteChallen
         ctx.call_placed();
         let p = match call::place(ctx, &ep, &uri, offer, None, &opts).await {
             Ok(p) => p,
-            Err(e) => return Some((f(Status::Error, e), None)),
+            Err(e) => return Some((f(Status::Error, e).into(), None)),
         };
         evidence.extend(p.evidence.iter().cloned());
         let media_refusal = matches!(p.outcome.final_code(), Some(488 | 606 | 415));
@@ -318,11 +317,6 @@ async fn invite_unauthenticated(ctx: &Context) -> Option<(Finding, InviteChallen
         .clone()
         .map(|m| (ep.clone(), m, evidence.clone()));
     let finding = f(status, summary)
-        .severity(if status == Status::Fail {
-            Severity::Critical
-        } else {
-            crate::findings::Severity::None
-        })
         .with_details(&InviteUnauthenticatedDetails {
             request_uri: uri,
             offer: serde_json::to_value(placed.offer)

@@ -14,15 +14,14 @@ use super::media::{call_endpoints, one_answered_call, unjudgeable};
 use crate::call::transfer::{self, Attended};
 use crate::call::{self, After, InviteOptions, Placed, ReferOutcome};
 use crate::findings::call::{CallReferDetails, ReferResult, ReplacesDetails, ReplacesResult};
-use crate::findings::{Finding, Status};
+use crate::findings::{Finding, Status, ids};
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::sip::digest::DigestClient;
 use crate::target::Endpoint;
 
 pub struct CallRefer;
 
-const ID: &str = "call.refer";
-const REPLACES: &str = "call.refer_replaces";
+const ID: &str = ids::CALL_REFER.id;
 /// How long the NOTIFYs of an accepted REFER are followed before it counts as never completed.
 pub const FOLLOW: Duration = Duration::from_secs(10);
 
@@ -131,13 +130,7 @@ async fn attended(ctx: &Context, ep: &Endpoint, to: &str, target: &str) -> Findi
 }
 
 fn replaces_finding(status: Status, summary: impl Into<String>) -> Finding {
-    Finding::new(
-        REPLACES,
-        "Attended transfer (REFER with Replaces)",
-        status,
-        summary,
-    )
-    .rfcs(&["RFC 3891", "RFC 5589", "RFC 3515"])
+    Finding::of(ids::CALL_REFER_REPLACES.id, status, summary)
 }
 
 fn judge_attended(ep: &Endpoint, a: &Attended) -> Finding {
@@ -147,7 +140,8 @@ fn judge_attended(ep: &Endpoint, a: &Attended) -> Finding {
             outcome,
             teardown_clean: a.teardown.iter().all(|t| t.clean()),
         };
-        replaces_finding(st, s)
+        ids::CALL_REFER_REPLACES
+            .finding(st, s)
             .endpoint(ep)
             .with_details(&d)
             .evidence(a.evidence.clone())
@@ -262,7 +256,8 @@ fn judge(p: &Placed) -> Finding {
             teardown: p.teardown.details(),
             outcome,
         };
-        finding(st, s)
+        ids::CALL_REFER
+            .finding(st, s)
             .endpoint(&p.endpoint)
             .with_details(&d)
             .evidence(p.evidence.clone())

@@ -52,8 +52,8 @@ impl Limited for FloodStep {
 impl Probe for Flood {
     fn id(&self) -> &'static str {
         match self.0 {
-            Kind::Options => "dos.options_flood",
-            Kind::Register => "dos.register_storm",
+            Kind::Options => ids::DOS_OPTIONS_FLOOD.id,
+            Kind::Register => ids::DOS_REGISTER_STORM.id,
         }
     }
     fn title(&self) -> &'static str {

@@ -16,9 +16,9 @@ use serde_json::json;
 use super::media::call_endpoints;
 use crate::call::{self, InviteOptions, Offer};
 use crate::findings::stir::{BlockingNoticeDetails, CallRateDetails, LoopCallDetails, Notice};
+use crate::findings::{Evidence, Finding, FindingId, Severity, Status, ids};
 use crate::listen::{Inbound, ListenConfig, Listener};
 use crate::probe::{BoxFuture, Context, Probe, Safety};
-use crate::findings::{Evidence, Finding, Severity, Status};
 use crate::sip::Message;
 use crate::sip::digest::DigestClient;
 use crate::stir::{self, RequestIdentity, Verdict, VerifyContext, passport::canonical_tn};
@@ -32,12 +32,10 @@ pub const BURST: u32 = 20;
 /// The burst stops after this long whatever the trunk does, so the probe ends within its timeout.
 pub const BURST_TIME: Duration = Duration::from_secs(40);
 
-pub const ATTESTATION: &str = "stir.attestation";
-pub const SPOOF_FROM: &str = "spoof.caller_id";
-pub const SPOOF_PAI: &str = "spoof.asserted_identity";
-pub const ANONYMOUS: &str = "spit.anonymous";
-pub const RATE: &str = "spit.call_rate";
-pub const NOTICE: &str = "spit.blocking_notice";
+const ATTESTATION: FindingId<LoopCallDetails> = ids::STIR_ATTESTATION;
+const SPOOF_FROM: FindingId<LoopCallDetails> = ids::SPOOF_CALLER_ID;
+const SPOOF_PAI: FindingId<LoopCallDetails> = ids::SPOOF_ASSERTED_IDENTITY;
+const ANONYMOUS: FindingId<LoopCallDetails> = ids::SPIT_ANONYMOUS;
 
 /// One loop-call case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -257,7 +255,14 @@ fn called_number(m: &Message) -> Option<String> {
 }
 
 async fn run(ctx: &Context) -> Vec<Finding> {
-    let ids = [ATTESTATION, SPOOF_FROM, SPOOF_PAI, ANONYMOUS, RATE, NOTICE];
+    let ids = [
+        ATTESTATION.id,
+        SPOOF_FROM.id,
+        SPOOF_PAI.id,
+        ANONYMOUS.id,
+        ids::SPIT_CALL_RATE.id,
+        ids::SPIT_BLOCKING_NOTICE.id,
+    ];
     let all = |status: Status, why: String| -> Vec<Finding> {
         ids.iter()
             .map(|id| Finding::of(id, status, why.clone()))
@@ -412,15 +417,25 @@ async fn one(
     out
 }
 
-fn finding(id: &str, status: Status, summary: String, o: Option<&Outcome>) -> Finding {
-    let f = Finding::of(id, status, summary).severity(match status {
+/// The severity of a loop-call finding without details (the contracts map the others).
+fn severity(status: Status) -> Severity {
+    match status {
         Status::Fail => Severity::High,
         Status::Warn => Severity::Medium,
         _ => Severity::None,
-    });
+    }
+}
+
+fn finding(
+    id: FindingId<LoopCallDetails>,
+    status: Status,
+    summary: String,
+    o: Option<&Outcome>,
+) -> Finding {
+    let f = id.finding(status, summary).severity(severity(status));
     match o {
         Some(o) => f.with_details(&o.details()).evidence(o.evidence.clone()),
-        None => f,
+        None => f.into(),
     }
 }
 
@@ -512,8 +527,8 @@ fn attestation(o: &Outcome, r: &Ready) -> Finding {
     )
 }
 
-fn spoof(id: &str, o: &Outcome, r: &Ready) -> Finding {
-    let what = if id == SPOOF_FROM {
+fn spoof(id: FindingId<LoopCallDetails>, o: &Outcome, r: &Ready) -> Finding {
+    let what = if id.id == SPOOF_FROM.id {
         format!(
             "caller ID {} (not yours) in From and P-Asserted-Identity",
             r.spoof
@@ -563,7 +578,8 @@ fn spoof(id: &str, o: &Outcome, r: &Ready) -> Finding {
     if o.inbound.is_some() || o.refused() {
         details.spoof_went_through = Some(went_through);
     }
-    finding(id, status, format!("{what}: {summary}"), None)
+    id.finding(status, format!("{what}: {summary}"))
+        .severity(severity(status))
         .with_details(&details)
         .evidence(o.evidence.clone())
 }
@@ -603,11 +619,10 @@ fn anonymous(o: &Outcome) -> Finding {
 
 fn rate(ctx: &Context, burst: &[Outcome]) -> Finding {
     if !ctx.config.dos {
-        return finding(
-            RATE,
+        return Finding::of(
+            ids::SPIT_CALL_RATE.id,
             Status::Skipped,
-            "the call burst needs --dos".into(),
-            None,
+            "the call burst needs --dos",
         );
     }
     let n = burst.len();
@@ -663,7 +678,9 @@ fn rate(ctx: &Context, burst: &[Outcome]) -> Finding {
         answers: burst.iter().map(Outcome::answer_line).collect(),
     };
     let ev: Vec<Evidence> = last.map(|o| o.evidence.clone()).unwrap_or_default();
-    finding(RATE, status, summary, None)
+    ids::SPIT_CALL_RATE
+        .finding(status, summary)
+        .severity(severity(status))
         .with_details(&details)
         .evidence(ev)
 }
@@ -723,7 +740,9 @@ fn notice<'a>(all: impl Iterator<Item = &'a Outcome>) -> Finding {
             format!("{} answers carried a blocking notice", seen.len()),
         )
     };
-    finding(NOTICE, status, summary, None)
+    ids::SPIT_BLOCKING_NOTICE
+        .finding(status, summary)
+        .severity(severity(status))
         .with_details(&BlockingNoticeDetails {
             answers,
             notices: seen,

@@ -6,23 +6,26 @@
 //! counted against `--max-calls`, and torn down before the next one.
 
 use crate::call::{self, InviteOptions, Offer, Placed};
-use crate::findings::ids;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use crate::findings::media::{
-    DtlsSrtpDetails, Fingerprint, MediaCall, MediaSummary, RtpPlainDetails, SdesCleartextDetails,
-    SdesDetails, SrtpFlowDetails,
+    DtlsSrtpDetails, Fingerprint, MediaCall, MediaSummary, OfCall, RtpPlainDetails,
+    SdesCleartextDetails, SdesDetails, SrtpFlowDetails,
 };
 use crate::findings::{Finding, Severity, Status};
+use crate::findings::{FindingId, ids};
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::sip::digest::DigestClient;
 use crate::target::{Endpoint, Transport};
 
 pub struct Media;
 
-const SDES: &str = ids::MEDIA_SDES.id;
-const DTLS: &str = ids::MEDIA_DTLS_SRTP.id;
-const PLAIN: &str = ids::MEDIA_RTP_PLAIN.id;
-const CLEAR: &str = ids::MEDIA_SDES_CLEARTEXT.id;
-const FLOW: &str = ids::MEDIA_SRTP_FLOW.id;
+const SDES: FindingId<SdesDetails> = ids::MEDIA_SDES;
+const DTLS: FindingId<DtlsSrtpDetails> = ids::MEDIA_DTLS_SRTP;
+const PLAIN: FindingId<RtpPlainDetails> = ids::MEDIA_RTP_PLAIN;
+const CLEAR: FindingId<SdesCleartextDetails> = ids::MEDIA_SDES_CLEARTEXT;
+const FLOW: FindingId<SrtpFlowDetails> = ids::MEDIA_SRTP_FLOW;
 
 fn finding(id: &str, status: Status, summary: impl Into<String>) -> Finding {
     Finding::of(id, status, summary)
@@ -63,7 +66,7 @@ impl Probe for Media {
 }
 
 fn skipped_all(reason: &str) -> Vec<Finding> {
-    [SDES, DTLS, PLAIN, CLEAR, FLOW]
+    [SDES.id, DTLS.id, PLAIN.id, CLEAR.id, FLOW.id]
         .iter()
         .map(|id| finding(id, Status::Skipped, reason))
         .collect()
@@ -161,7 +164,7 @@ async fn run(ctx: &Context) -> Vec<Finding> {
     out.push(match (&clear_call, ep.transport) {
         (Some(c), _) => judge_cleartext(c),
         (None, Transport::Tls) => finding(
-            CLEAR,
+            CLEAR.id,
             Status::Skipped,
             "no plaintext (UDP/TCP) endpoint answered, so SDES keys cannot travel in clear",
         ),
@@ -173,7 +176,10 @@ async fn run(ctx: &Context) -> Vec<Finding> {
 
 /// The call to judge, or the finding saying why it cannot be judged (not placed, challenged without
 /// credentials, no answer).
-fn judgeable<'a>(id: &str, a: &'a Attempt) -> Result<&'a Placed, Box<Finding>> {
+fn judgeable<D: OfCall + Serialize + DeserializeOwned>(
+    id: FindingId<D>,
+    a: &Attempt,
+) -> Result<&Placed, Box<Finding>> {
     let p = match a {
         Err(e) => {
             let st = if e.contains("--max-calls") {
@@ -181,7 +187,7 @@ fn judgeable<'a>(id: &str, a: &'a Attempt) -> Result<&'a Placed, Box<Finding>> {
             } else {
                 Status::Error
             };
-            return Err(Box::new(finding(id, st, e.clone())));
+            return Err(Box::new(finding(id.id, st, e.clone())));
         }
         Ok(p) => p,
     };
@@ -192,7 +198,7 @@ fn judgeable<'a>(id: &str, a: &'a Attempt) -> Result<&'a Placed, Box<Finding>> {
             p,
             Status::Error,
             r,
-            &call_details(p),
+            &D::of_call(call_details(p)),
         ))),
         None => Ok(p),
     }
@@ -270,14 +276,14 @@ fn call_details(p: &Placed) -> MediaCall {
 }
 
 /// A finding about one placed call: its endpoint, its typed details and its evidence.
-fn call_finding<D: serde::Serialize>(
-    id: &str,
+fn call_finding<D: Serialize + DeserializeOwned>(
+    id: FindingId<D>,
     p: &Placed,
     status: Status,
     summary: String,
     d: &D,
 ) -> Finding {
-    finding(id, status, summary)
+    id.finding(status, summary)
         .endpoint(&p.endpoint)
         .with_details(d)
         .evidence(p.evidence.clone())
@@ -649,7 +655,7 @@ fn judge_flow(sdes: &Attempt, dtls: &Attempt) -> Finding {
         Ok(p) if p.outcome.answer().is_some() => p,
         Ok(_) | Err(_) => {
             return finding(
-                FLOW,
+                FLOW.id,
                 Status::Skipped,
                 "no answered SDES or DTLS-SRTP call whose keys could be used",
             );

@@ -2,7 +2,7 @@
 
 use crate::findings::sip::PlaintextDetails;
 
-use crate::findings::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status, ids};
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::target::Transport;
 
@@ -10,7 +10,7 @@ pub struct PlaintextOpen;
 
 impl Probe for PlaintextOpen {
     fn id(&self) -> &'static str {
-        "transport.plaintext_open"
+        ids::TRANSPORT_PLAINTEXT_OPEN.id
     }
     fn title(&self) -> &'static str {
         "Plaintext SIP still accepted"
@@ -71,7 +71,8 @@ impl Probe for PlaintextOpen {
                 ),
             };
             vec![
-                Finding::of(self.id(), status, summary)
+                ids::TRANSPORT_PLAINTEXT_OPEN
+                    .finding(status, summary)
                     .severity(severity)
                     .with_details(&PlaintextDetails {
                         tls_answering: tls_ok,

@@ -11,7 +11,7 @@ use crate::findings::sip::{ReferAttempt, ReferPolicyDetails};
 use super::{answered, unanswered};
 use std::sync::Arc;
 
-use crate::findings::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status, ids};
 use crate::probe::{Authed, BoxFuture, Context, Probe};
 use crate::sip::Message;
 use crate::sip::request::token;
@@ -71,7 +71,7 @@ pub struct ReferPolicy;
 
 impl Probe for ReferPolicy {
     fn id(&self) -> &'static str {
-        "sip.refer_policy"
+        ids::SIP_REFER_POLICY.id
     }
     fn title(&self) -> &'static str {
         "REFER to an outside URI is refused; unknown dialogs get 481"
@@ -215,7 +215,8 @@ impl ReferPolicy {
             Status::Warn => Severity::Low,
             _ => Severity::None,
         };
-        Finding::of(self.id(), status, summary)
+        ids::SIP_REFER_POLICY
+            .finding(status, summary)
             .severity(severity)
             .endpoint(ep)
             .with_details(&ReferPolicyDetails {

@@ -5,12 +5,12 @@
 use super::media::{call_endpoints, one_answered_call, unjudgeable};
 use crate::call::{After, InviteOptions, Placed};
 use crate::findings::call::RtpBleedDetails;
-use crate::findings::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status, ids};
 use crate::probe::{BoxFuture, Context, Probe};
 
 pub struct RtpBleed;
 
-const ID: &str = "media.rtp_bleed";
+const ID: &str = ids::MEDIA_RTP_BLEED.id;
 
 fn finding(status: Status, summary: impl Into<String>) -> Finding {
     Finding::of(ID, status, summary)
@@ -71,7 +71,8 @@ fn judge(p: &Placed) -> Finding {
             bleed: p.bleed.clone(),
             teardown: p.teardown.details(),
         };
-        finding(st, s)
+        ids::MEDIA_RTP_BLEED
+            .finding(st, s)
             .endpoint(&p.endpoint)
             .with_details(&d)
             .evidence(p.evidence.clone())

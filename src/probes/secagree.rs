@@ -5,7 +5,7 @@
 use super::{answered, unanswered};
 pub use crate::findings::secagree::Mechanism;
 use crate::findings::secagree::{Downgrade, SecAgreeDetails};
-use crate::findings::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status, ids};
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::sip::Message;
 
@@ -68,7 +68,7 @@ fn code_text(m: Option<&Message>) -> String {
 
 impl Probe for SecAgree {
     fn id(&self) -> &'static str {
-        "secagree.rfc3329"
+        ids::SECAGREE_RFC3329.id
     }
     fn title(&self) -> &'static str {
         "RFC 3329 security agreement"
@@ -213,7 +213,8 @@ impl Probe for SecAgree {
                     _ => Severity::None,
                 };
                 vec![
-                    Finding::of(self.id(), status, summary)
+                    ids::SECAGREE_RFC3329
+                        .finding(status, summary)
                         .severity(severity)
                         .endpoint(&ep)
                         .with_details(&SecAgreeDetails {

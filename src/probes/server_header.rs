@@ -3,7 +3,7 @@
 use crate::findings::sip::ServerHeaderDetails;
 
 use super::per_answer;
-use crate::findings::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status, ids};
 use crate::probe::{BoxFuture, Context, Probe};
 
 pub struct ServerHeader;
@@ -21,7 +21,7 @@ pub fn leaks_version(product: &str) -> bool {
 
 impl Probe for ServerHeader {
     fn id(&self) -> &'static str {
-        "sip.server_header"
+        ids::SIP_SERVER_HEADER.id
     }
     fn title(&self) -> &'static str {
         "Server software disclosure"
@@ -55,7 +55,8 @@ impl Probe for ServerHeader {
                     "no Server or User-Agent header in responses".to_string(),
                 ),
             };
-            Finding::of(self.id(), status, summary)
+            ids::SIP_SERVER_HEADER
+                .finding(status, summary)
                 .severity(severity)
                 .with_details(&ServerHeaderDetails {
                     version_disclosed: product.is_some_and(leaks_version),

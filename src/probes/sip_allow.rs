@@ -3,14 +3,14 @@
 use crate::findings::sip::AllowDetails;
 
 use super::per_answer;
-use crate::findings::{Finding, Status};
+use crate::findings::{Finding, Status, ids};
 use crate::probe::{BoxFuture, Context, Probe};
 
 pub struct Allow;
 
 impl Probe for Allow {
     fn id(&self) -> &'static str {
-        "sip.allow"
+        ids::SIP_ALLOW.id
     }
     fn title(&self) -> &'static str {
         "Methods allowed and extensions supported"
@@ -36,13 +36,15 @@ impl Probe for Allow {
                         }
                     )
                 };
-                Finding::of(self.id(), Status::Info, summary).with_details(&AllowDetails {
-                    response: m.first_line(),
-                    allow_header: m.quote_header("Allow"),
-                    supported_header: m.quote_header("Supported"),
-                    allow,
-                    supported,
-                })
+                ids::SIP_ALLOW
+                    .finding(Status::Info, summary)
+                    .with_details(&AllowDetails {
+                        response: m.first_line(),
+                        allow_header: m.quote_header("Allow"),
+                        supported_header: m.quote_header("Supported"),
+                        allow,
+                        supported,
+                    })
             },
         ))
     }

@@ -4,14 +4,14 @@
 use crate::findings::sip::{ReferDetails, ReferSource};
 
 use super::per_answer;
-use crate::findings::{Finding, Status};
+use crate::findings::{Finding, Status, ids};
 use crate::probe::{BoxFuture, Context, Probe};
 
 pub struct Refer;
 
 impl Probe for Refer {
     fn id(&self) -> &'static str {
-        "sip.refer"
+        ids::SIP_REFER.id
     }
     fn title(&self) -> &'static str {
         "REFER (call transfer) advertised"
@@ -49,17 +49,19 @@ impl Probe for Refer {
                         m.first_line()
                     ),
                 };
-                Finding::of(self.id(), Status::Info, summary).with_details(&ReferDetails {
-                    advertised: source.as_ref().map(|_| refer),
-                    replaces,
-                    norefersub,
-                    source: ReferSource {
-                        transport: Some(ep.transport),
-                        response: m.first_line(),
-                        header: source,
-                        supported_header: m.quote_header("Supported"),
-                    },
-                })
+                ids::SIP_REFER
+                    .finding(Status::Info, summary)
+                    .with_details(&ReferDetails {
+                        advertised: source.as_ref().map(|_| refer),
+                        replaces,
+                        norefersub,
+                        source: ReferSource {
+                            transport: Some(ep.transport),
+                            response: m.first_line(),
+                            header: source,
+                            supported_header: m.quote_header("Supported"),
+                        },
+                    })
             },
         ))
     }

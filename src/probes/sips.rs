@@ -3,7 +3,7 @@
 
 use crate::findings::sip::SipsDetails;
 
-use crate::findings::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status, ids};
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::target::Transport;
 use crate::tls::cert::{self, CertInfo};
@@ -12,7 +12,7 @@ pub struct SipsOptions;
 
 impl Probe for SipsOptions {
     fn id(&self) -> &'static str {
-        "sips.options"
+        ids::SIPS_OPTIONS.id
     }
     fn title(&self) -> &'static str {
         "SIPS (SIP over TLS) with a certificate for the SIP domain"
@@ -22,7 +22,7 @@ impl Probe for SipsOptions {
             let eps: Vec<_> = ctx.endpoints_on(Transport::Tls).cloned().collect();
             if eps.is_empty() {
                 return vec![Finding::of(
-                    self.id(),
+                    ids::SIPS_OPTIONS.id,
                     Status::Skipped,
                     "no TLS endpoint (TLS not selected, or not published in DNS: see dns.srv)",
                 )];
@@ -32,9 +32,12 @@ impl Probe for SipsOptions {
                 let authed = ctx.sips_options_authed(&ep).await;
                 // The TLS session is the first one's; the answer is the last one's.
                 let ex = &*authed.first;
-                let base = Finding::of(self.id(), Status::Info, "")
-                    .endpoint(&ep)
-                    .evidence(authed.evidence(ctx));
+                let base = || {
+                    ids::SIPS_OPTIONS
+                        .finding(Status::Info, "")
+                        .endpoint(&ep)
+                        .evidence(authed.evidence(ctx))
+                };
                 let Some(tls) = &ex.tls else {
                     let why = ex
                         .error
@@ -43,27 +46,29 @@ impl Probe for SipsOptions {
                         .unwrap_or_else(|| "no TLS session".into());
                     // A server that asked for a client certificate offers SIPS, to clients that have one.
                     let mtls = ex.error.as_ref().is_some_and(|e| e.is_client_cert());
-                    return vec![
-                        Finding {
-                            status: if mtls { Status::Info } else { Status::Warn },
-                            severity: if mtls {
-                                Severity::None
-                            } else {
-                                Severity::Medium
-                            },
-                            summary: if mtls {
-                                format!("SIPS not measured: {why}")
-                            } else {
-                                format!("SIPS not available: {why}")
-                            },
-                            ..base
-                        }
-                        .with_details(&SipsDetails {
+                    let (status, severity, summary) = if mtls {
+                        (
+                            Status::Info,
+                            Severity::None,
+                            format!("SIPS not measured: {why}"),
+                        )
+                    } else {
+                        (
+                            Status::Warn,
+                            Severity::Medium,
+                            format!("SIPS not available: {why}"),
+                        )
+                    };
+                    return vec![Finding {
+                        status,
+                        severity,
+                        summary,
+                        ..base().with_details(&SipsDetails {
                             offered: mtls,
                             error: ex.error.as_ref().map(|e| e.kind().to_string()),
                             ..SipsDetails::default()
-                        }),
-                    ];
+                        })
+                    }];
                 };
                 let now = cert::now_unix();
                 let chain: Vec<CertInfo> = tls
@@ -137,7 +142,20 @@ impl Probe for SipsOptions {
                         }
                     },
                 }
+                // A TLS session that never answered SIP offered nothing over SIPS: the certificate's
+                // facts are tls.certificate's to judge, not a reason given here.
+                let no_sip = response.is_none()
+                    && unjudged.is_none()
+                    && !ex.error.as_ref().is_some_and(|e| e.is_client_cert());
+                if no_sip {
+                    problems = vec!["no answer to a sips: OPTIONS over TLS".into()];
+                    worst = Status::Warn;
+                }
                 let mut summary = match (problems.is_empty(), unjudged) {
+                    _ if no_sip => format!(
+                        "no SIP answer to a sips: OPTIONS: the {} handshake completed, but nothing answered SIP over it, so SIPS is not offered here",
+                        tls.version
+                    ),
                     (true, Some(_)) => format!(
                         "SIPS offered over {} with a trusted certificate for {}",
                         tls.version, ctx.config.domain
@@ -162,18 +180,7 @@ impl Probe for SipsOptions {
                 if let Some(why) = unjudged {
                     summary.push_str(&format!("; the sips: OPTIONS answer not measured: {why}"));
                 }
-                vec![
-                    Finding {
-                        status: worst,
-                        severity: match worst {
-                            Status::Fail => Severity::High,
-                            Status::Warn => Severity::Medium,
-                            _ => Severity::None,
-                        },
-                        summary,
-                        ..base
-                    }
-                    .with_details(&SipsDetails {
+                let details = SipsDetails {
                         offered: true,
                         error: None,
                         response: response.map(|m| m.first_line()),
@@ -186,8 +193,17 @@ impl Probe for SipsOptions {
                         identity,
                         chain,
                         problems,
-                    }),
-                ]
+                    };
+                vec![Finding {
+                    status: worst,
+                    severity: match worst {
+                        Status::Fail => Severity::High,
+                        Status::Warn => Severity::Medium,
+                        _ => Severity::None,
+                    },
+                    summary,
+                    ..base().with_details(&details)
+                }]
             })
             .await
         })

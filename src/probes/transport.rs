@@ -2,7 +2,7 @@
 
 use crate::findings::sip::TransportDetails;
 
-use crate::findings::{Finding, Severity, Status};
+use crate::findings::{Finding, FindingId, Severity, Status, ids};
 use crate::probe::{BoxFuture, Context, Probe};
 use crate::target::Transport;
 use crate::transport::TxError;
@@ -10,13 +10,20 @@ use crate::transport::TxError;
 /// OPTIONS over one transport on every endpoint of that transport.
 pub struct Reachability(pub Transport);
 
+impl Reachability {
+    /// The finding it writes.
+    fn handle(&self) -> FindingId<TransportDetails> {
+        match self.0 {
+            Transport::Udp => ids::TRANSPORT_UDP,
+            Transport::Tcp => ids::TRANSPORT_TCP,
+            Transport::Tls => ids::TRANSPORT_TLS,
+        }
+    }
+}
+
 impl Probe for Reachability {
     fn id(&self) -> &'static str {
-        match self.0 {
-            Transport::Udp => "transport.udp",
-            Transport::Tcp => "transport.tcp",
-            Transport::Tls => "transport.tls",
-        }
+        self.handle().id
     }
 
     fn title(&self) -> &'static str {
@@ -105,7 +112,8 @@ impl Probe for Reachability {
                     Severity::None
                 };
                 out.push(
-                    Finding::of(self.id(), status, summary)
+                    self.handle()
+                        .finding(status, summary)
                         .severity(severity)
                         .endpoint(&ep)
                         .with_details(&TransportDetails {

@@ -1,16 +1,14 @@
 //! One short measured answer per seed question, for the answer sheet (markdown, HTML, compare).
 //!
-//! TLS questions are answered from the typed `tls.*` details (versions accepted and refused, suites by
-//! class, what happens below the minimum), SIPS from `sips.options`, floods from `dos.*` and malformed
-//! messages from `robustness.*`. Questions without such an answer get the deciding finding's own
-//! summary, once, with the endpoints it holds for — never a concatenation of summaries.
+//! A question is answered by the contract of a finding registered for it, from that finding's typed
+//! details ([`crate::findings::Contract::answer`]). Questions without such an answer get the deciding
+//! finding's own summary, once, with the endpoints it holds for — never a concatenation of summaries.
 //! The text is plain (not escaped): each renderer escapes it for its format.
 
 use super::group;
 use super::questions::{self, Question};
 use super::{Finding, Report, Status};
-use crate::findings::ids;
-use crate::findings::tls::{Grade, version::Version};
+use crate::findings::REGISTRY;
 
 /// Longest answer text before it is cut; the evidence is in the appendix.
 pub const MAX_CHARS: usize = 240;
@@ -106,358 +104,42 @@ fn deciding(r: &Report, measured: &[&Finding]) -> String {
     let others = groups.len() - 1;
     if others > 0 {
         s.push_str(&format!(
-            "; {others} more finding{} in the appendix",
+            "; {others} more finding{} in the full report",
             if others == 1 { "" } else { "s" }
         ));
     }
     s
 }
 
-/// Answers built from typed details, where the question's findings have them.
+/// The answer the contracts of the question's findings give from their typed details: the first
+/// registered finding answering the question whose contract has an answer. When a measured finding
+/// its answer does not rest on is worse, that finding's own reason is added.
 fn typed(r: &Report, question: u8, measured: &[&Finding]) -> Option<String> {
-    let one = |text: Option<String>| text.filter(|t| !t.is_empty());
-    match question {
-        1 => one(versions(r, measured, true)),
-        2 => one(versions(r, measured, false)),
-        3 => one(mismatch(measured)),
-        4 => one(sips(r, measured)),
-        6 => one(flood(r, measured, ids::DOS_REGISTER_STORM.id)),
-        8 => one(flood(r, measured, ids::DOS_OPTIONS_FLOOD.id)),
-        9 => one(malformed(r, measured)),
-        10 => one(suites(measured)),
-        _ => None,
-    }
-}
-
-/// The endpoints of `fs` in the report's words ("udp, tcp, tls", "2 of 3 servers"), when more than one.
-fn scope(r: &Report, fs: &[&Finding]) -> String {
-    let labels: Vec<&str> = fs.iter().filter_map(|f| f.endpoint.as_deref()).collect();
-    if labels.len() < 2 {
-        return String::new();
-    }
-    format!(" [{}]", group::scope_of(r, &labels))
-}
-
-/// Question 4: the `sips:` OPTIONS over TLS and the certificate it met, from `sips.options`.
-fn sips(r: &Report, measured: &[&Finding]) -> Option<String> {
-    let all: Vec<(&Finding, crate::findings::sip::SipsDetails)> = measured
+    let (spec, mut text) = REGISTRY
         .iter()
-        .filter_map(|f| ids::SIPS_OPTIONS.read(f).ok().map(|d| (*f, d)))
-        .collect();
-    // The worst endpoint speaks for the answer; the others are counted.
-    let (f, d) = all.iter().max_by_key(|(f, _)| f.status.badness())?;
-    let same: Vec<&Finding> = all
+        .filter(|s| s.questions.contains(&question))
+        .find_map(|s| (s.contract.answer)(question, r, measured).map(|t| (s, t)))?;
+    let own = measured
         .iter()
-        .filter(|(g, _)| g.status == f.status)
-        .map(|(g, _)| *g)
-        .collect();
-    let mut s = if d.error.as_deref() == Some("client_certificate_required") {
-        "TLS asks for a client certificate (mutual TLS): sips: not measured without --client-cert"
-            .to_string()
-    } else if !d.offered {
-        format!(
-            "No: no TLS session ({})",
-            d.error.as_deref().unwrap_or("no answer")
-        )
-    } else {
-        let over = d.tls_version.as_deref().unwrap_or("TLS");
-        let answered = match &d.response {
-            Some(line) => format!(
-                "sips: OPTIONS answered {}",
-                line.trim_start_matches("SIP/2.0 ")
-            ),
-            None => "sips: OPTIONS not answered".to_string(),
-        };
-        let cert = match (d.trusted, &d.identity) {
-            _ if f.status != Status::Pass && !d.problems.is_empty() => {
-                let more = d.problems.len() - 1;
-                format!(
-                    "a certificate, but {}{}",
-                    d.problems[0],
-                    if more > 0 {
-                        format!(" (+{more} more)")
-                    } else {
-                        String::new()
-                    }
-                )
-            }
-            (Some(true), Some(id)) if id.matched => {
-                format!("a trusted certificate for {}", id.domain)
-            }
-            (_, Some(id)) if !id.matched => {
-                format!("a certificate that does not prove {}", id.domain)
-            }
-            (Some(false), _) => "a certificate not trusted by the roots used".to_string(),
-            _ => "no readable certificate".to_string(),
-        };
-        let yes = if f.status == Status::Pass {
-            "Yes: "
-        } else {
-            ""
-        };
-        format!("{yes}{answered} over {over} with {cert}")
-    };
-    s.push_str(&scope(r, &same));
-    if same.len() < all.len() {
-        s.push_str(&format!(
-            "; {} other endpoint(s) better",
-            all.len() - same.len()
-        ));
-    }
-    // The verdict is the worst of every finding answering the question: say which one, if not SIPS.
+        .filter(|f| spec.describes(&f.id))
+        .map(|f| f.status.badness())
+        .max()
+        .unwrap_or(0);
     if let Some(w) = measured
         .iter()
-        .filter(|g| g.status.badness() > f.status.badness())
-        .max_by_key(|g| g.status.badness())
+        .filter(|f| f.status.badness() > own)
+        .max_by_key(|f| f.status.badness())
     {
-        s.push_str(&format!("; {} {}", w.id, w.status.as_str()));
+        let t = text.trim_end_matches('.').to_string();
+        text = format!("{t}; but {}.", w.summary.trim_end_matches('.'));
     }
-    s.push('.');
-    Some(s)
-}
-
-/// Questions 6 and 8: where the flood ramp was limited and how, from `dos.*` details.
-/// Both flood ids hold `FloodDetails`, so either reads either.
-fn flood(r: &Report, measured: &[&Finding], id: &str) -> Option<String> {
-    let fs: Vec<&Finding> = measured.iter().copied().filter(|f| f.id == id).collect();
-    let (f, d) = fs
-        .iter()
-        .filter_map(|f| ids::DOS_OPTIONS_FLOOD.read(f).ok().map(|d| (*f, d)))
-        .max_by_key(|(f, _)| f.status.badness())?;
-    let top = d.steps.last().map(|s| s.rate).unwrap_or(0);
-    let mut s = match (d.limited_at_rate, &d.defence) {
-        (Some(rate), defence) => format!(
-            "Limited at {rate} {}/s ({}) after {} requests",
-            d.method,
-            defence.as_deref().unwrap_or("limited"),
-            d.requests
-        ),
-        (None, _) => format!(
-            "Not limited: {} {} requests up to {top}/s",
-            d.requests, d.method
-        ),
-    };
-    if let Some(ms) = d.recovered_after_ms {
-        s.push_str(&format!("; answering again after {ms} ms"));
-    }
-    if d.accepted_without_credentials > 0 {
-        s.push_str(&format!(
-            "; {} accepted without credentials",
-            d.accepted_without_credentials
-        ));
-    }
-    s.push_str(&scope(r, &[f]));
-    s.push('.');
-    Some(s)
-}
-
-/// Question 9: the catalog's tally, where the trunk stopped answering, and the unknown header/Require
-/// verdicts, from `robustness.*` details.
-fn malformed(r: &Report, measured: &[&Finding]) -> Option<String> {
-    let runs: Vec<(&Finding, crate::findings::robustness::MalformedDetails)> = measured
-        .iter()
-        .filter_map(|f| ids::ROBUSTNESS_MALFORMED.read(f).ok().map(|d| (*f, d)))
-        .filter(|(_, d)| d.cases_run > 0)
-        .collect();
-    let (f, d) = runs.iter().max_by_key(|(f, _)| f.status.badness())?;
-    let c = &d.counts;
-    let mut s = format!(
-        "{} of {} malformed cases handled as RFC 4475 expects",
-        c.expected, d.cases_run
-    );
-    let mut odd = Vec::new();
-    if c.accepted_invalid > 0 {
-        odd.push(format!("{} invalid accepted", c.accepted_invalid));
-    }
-    if c.rejected_valid > 0 {
-        odd.push(format!("{} valid rejected", c.rejected_valid));
-    }
-    if c.different_safe > 0 {
-        odd.push(format!("{} answered otherwise, safely", c.different_safe));
-    }
-    if !odd.is_empty() {
-        s.push_str(&format!(" ({})", odd.join(", ")));
-    }
-    if let Some(case) = &d.stopped_after {
-        s.push_str(&format!("; stopped answering after `{case}`"));
-    }
-    s.push_str(&scope(r, &[f]));
-    let verdicts: Vec<String> = [
-        (ids::ROBUSTNESS_UNKNOWN_HEADER.id, "unknown header"),
-        (ids::ROBUSTNESS_UNKNOWN_REQUIRE.id, "unknown Require"),
-    ]
-    .iter()
-    .filter_map(|(id, words)| {
-        measured
-            .iter()
-            .filter(|f| f.id == *id)
-            .map(|f| f.status)
-            .max_by_key(|s| s.badness())
-            .map(|st| format!("{words} {}", st.as_str()))
-    })
-    .collect();
-    if !verdicts.is_empty() {
-        s.push_str(&format!("; {}", verdicts.join(", ")));
-    }
-    s.push('.');
-    Some(s)
-}
-
-/// Version labels in protocol order.
-fn in_order<'a>(labels: impl IntoIterator<Item = &'a String>) -> Vec<&'a str> {
-    let mut v: Vec<&str> = labels.into_iter().map(String::as_str).collect();
-    v.sort_by_key(|l| Version::from_label(l).map(|v| v.wire()).unwrap_or(u16::MAX));
-    v.dedup();
-    v
-}
-
-/// Question 1 (`accepted`) or 2 (refused): from every `tls.versions` finding.
-fn versions(r: &Report, measured: &[&Finding], accepted: bool) -> Option<String> {
-    let details: Vec<_> = measured
-        .iter()
-        .filter_map(|f| ids::TLS_VERSIONS.read(f).ok().map(|d| (f, d)))
-        .filter(|(_, d)| d.error.is_none() && !d.versions.is_empty())
-        .collect();
-    if details.is_empty() {
-        return None;
-    }
-    let first = &details[0].1;
-    let same = details.iter().all(|(_, d)| d.versions == first.versions);
-    let acc: Vec<&String> = first
-        .versions
-        .iter()
-        .filter(|(_, o)| o.accepted)
-        .map(|(v, _)| v)
-        .collect();
-    let mut s = if accepted {
-        let acc = in_order(acc);
-        if acc.is_empty() {
-            "No TLS version accepted".to_string()
-        } else {
-            format!("Yes: {} accepted", acc.join(", "))
-        }
-    } else {
-        let refused: Vec<String> = in_order(
-            first
-                .versions
-                .iter()
-                .filter(|(_, o)| !o.accepted)
-                .map(|(v, _)| v),
-        )
-        .into_iter()
-        .map(|v| match &first.versions[v].refusal {
-            Some(how) => format!("{v} ({})", how.replace("alert:", "alert ")),
-            None => v.to_string(),
-        })
-        .collect();
-        if refused.is_empty() {
-            "None refused: every version tried was accepted".to_string()
-        } else {
-            format!("Refused: {}", refused.join(", "))
-        }
-    };
-    if !same {
-        let labels: Vec<&str> = details
-            .iter()
-            .filter_map(|(f, _)| f.endpoint.as_deref())
-            .collect();
-        s.push_str(&format!(
-            " on the first server; servers differ ({}, see the per-endpoint view)",
-            group::scope_of(r, &labels)
-        ));
-    }
-    s.push('.');
-    Some(s)
-}
-
-/// Question 3: what a hello below the minimum version got, and downgrade protection.
-fn mismatch(measured: &[&Finding]) -> Option<String> {
-    let d = measured
-        .iter()
-        .find_map(|f| ids::TLS_MISMATCH.read(f).ok())
-        .filter(|d| d.error.is_none())?;
-    let mut parts = Vec::new();
-    if let Some(min) = &d.minimum_version {
-        let below: Vec<String> = in_order(d.below_minimum.keys())
-            .into_iter()
-            .map(|v| format!("{v} {}", d.below_minimum[v].replace("alert:", "alert ")))
-            .collect();
-        if below.is_empty() {
-            parts.push(format!("Minimum {min}"));
-        } else {
-            parts.push(format!(
-                "Below {min} the trunk refuses: {}",
-                below.join(", ")
-            ));
-        }
-    }
-    if !d.silent_refusals.is_empty() {
-        parts.push(format!(
-            "without an alert: {}",
-            d.silent_refusals.join(", ")
-        ));
-    }
-    match d.fallback_scsv.honoured {
-        Some(true) => parts.push("TLS_FALLBACK_SCSV honoured".into()),
-        Some(false) => parts.push("TLS_FALLBACK_SCSV ignored".into()),
-        None => {}
-    }
-    if d.downgrade_sentinel.applicable {
-        let present = d.downgrade_sentinel.seen.values().all(Option::is_some);
-        parts.push(
-            if present {
-                "TLS 1.3 downgrade sentinel present"
-            } else {
-                "TLS 1.3 downgrade sentinel missing"
-            }
-            .into(),
-        );
-    }
-    (!parts.is_empty()).then(|| format!("{}.", parts.join("; ")))
-}
-
-/// Question 10: suites per version and how many are weak or insecure (RFC 9325).
-fn suites(measured: &[&Finding]) -> Option<String> {
-    let d = measured
-        .iter()
-        .find_map(|f| ids::TLS_CIPHER_SUITES.read(f).ok())
-        .filter(|d| d.error.is_none() && !d.versions.is_empty())?;
-    let mut per_version = Vec::new();
-    let (mut weak, mut insecure, mut total) = (0, 0, 0);
-    for v in in_order(d.versions.keys()).into_iter().rev() {
-        let list = &d.versions[v];
-        total += list.suites.len();
-        for s in &list.suites {
-            match list.classification.get(s).map(|c| c.grade) {
-                Some(Grade::Insecure) => insecure += 1,
-                Some(Grade::Weak) => weak += 1,
-                _ => {}
-            }
-        }
-        per_version.push(format!(
-            "{v} {}{}",
-            list.suites.len(),
-            if list.server_order {
-                " in server order"
-            } else {
-                ""
-            }
-        ));
-    }
-    let verdict = match (insecure, weak) {
-        (0, 0) => "all recommended or secure".to_string(),
-        (0, w) => format!("{w} weak, none insecure"),
-        (i, w) => format!("{i} insecure, {w} weak"),
-    };
-    Some(format!(
-        "{total} suites ({}): {verdict} by RFC 9325.",
-        per_version.join(", ")
-    ))
+    Some(text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::ids;
     use crate::findings::tls::{VersionOutcome, VersionsDetails};
     use crate::report::Tool;
     use crate::target::{Endpoint, Port, Transport};
@@ -540,7 +222,7 @@ mod tests {
         assert_eq!(a.verdict, Some(Status::Warn));
         assert_eq!(
             a.text,
-            "not supported [udp, tcp, tls]; 1 more finding in the appendix"
+            "not supported [udp, tcp, tls]; 1 more finding in the full report"
         );
     }
 
@@ -611,5 +293,36 @@ mod tests {
             "10 of 12 malformed cases handled as RFC 4475 expects (2 invalid accepted); stopped answering after `unknown-version-sip7`; unknown header pass."
         );
         assert_eq!(a[8].verdict, Some(Status::Fail));
+    }
+
+    /// Question 6 is answered from `dos.register_storm`'s own details, read with its own handle (it
+    /// used to be read with the OPTIONS flood's handle, refused, and fall back to the summary).
+    #[test]
+    fn register_storm_answers_question_6_from_its_own_details() {
+        use crate::findings::dos::{FloodDetails, FloodStep};
+        let e = Endpoint::new(Transport::Udp, "127.0.0.1".parse().unwrap(), Port::SIP);
+        let storm = ids::DOS_REGISTER_STORM
+            .finding(Status::Fail, "summary not used")
+            .endpoint(&e)
+            .with_details(&FloodDetails {
+                method: "REGISTER".into(),
+                requests: 400,
+                steps: vec![FloodStep {
+                    rate: 200,
+                    ..FloodStep::default()
+                }],
+                accepted_without_credentials: 3,
+                ..FloodDetails::default()
+            });
+        let r = report(vec![e], vec![storm]);
+        let a = &all(&r)[5];
+        assert_eq!(a.question.number, 6);
+        assert_eq!(a.verdict, Some(Status::Fail));
+        assert_eq!(
+            a.text,
+            "Not limited: 400 REGISTER requests up to 200/s; 3 accepted without credentials."
+        );
+        // Question 8 is not answered by the storm.
+        assert_eq!(all(&r)[7].verdict, None);
     }
 }

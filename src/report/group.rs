@@ -31,30 +31,12 @@ impl Group<'_> {
 
 /// Whether some transport has more than one endpoint (a trunk whose DNS names several servers).
 pub fn several_servers(r: &Report) -> bool {
-    r.endpoints
-        .iter()
-        .enumerate()
-        .any(|(i, e)| r.endpoints[..i].iter().any(|o| o.transport == e.transport))
+    r.several_servers()
 }
 
 /// `labels` in words, relative to the report's endpoints.
 pub fn scope_of(r: &Report, labels: &[&str]) -> String {
-    let mut uniq: Vec<&str> = Vec::new();
-    for l in labels {
-        if !uniq.contains(l) {
-            uniq.push(l);
-        }
-    }
-    match uniq.len() {
-        0 => String::new(),
-        1 if several_servers(r) => uniq[0].to_string(),
-        n if several_servers(r) => format!("{n} of {} servers", r.endpoints.len()),
-        _ => uniq
-            .iter()
-            .map(|l| l.split(':').next().unwrap_or(l))
-            .collect::<Vec<_>>()
-            .join(", "),
-    }
+    r.scope_of(labels)
 }
 
 /// The folding family of an id: `policy.max_status.x` folds into `policy.*`.

@@ -9,9 +9,7 @@ use super::answers::{self, Answer};
 use super::escape::html as esc;
 use super::group;
 use super::markdown::anchor;
-use super::{Finding, Report, Status};
-use crate::findings::ids;
-use crate::findings::tls::{Grade, version::Version};
+use super::{Report, Status};
 
 const STYLE: &str = "
 body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1f24;margin:2em auto;max-width:1100px;padding:0 1em}
@@ -103,8 +101,10 @@ pub fn render(r: &Report) -> String {
     s.push_str("</table>\n");
 
     attention(&mut s, r);
-    tls_matrix(&mut s, r);
-    certificate(&mut s, r);
+    if let Some(p) = &r.policy {
+        s.push_str(&super::policy_render::render_html(p));
+    }
+    tables(&mut s, r);
     per_endpoint(&mut s, r);
     appendix(&mut s, r);
     s.push_str("</body></html>\n");
@@ -153,170 +153,26 @@ fn attention(s: &mut String, r: &Report) {
     s.push_str("</ul>\n");
 }
 
-fn grade_class(g: Grade) -> &'static str {
-    match g {
-        Grade::Recommended => "recommended",
-        Grade::Secure => "secure",
-        Grade::Weak => "weak",
-        Grade::Insecure => "insecure",
+/// The tables the findings' details hold (TLS matrix with SSLv2, certificates, malformed cases), one
+/// heading per kind, one table per endpoint, as their contracts give them.
+fn tables(s: &mut String, r: &Report) {
+    let all = super::tables::all(r);
+    let mut titles: Vec<&str> = Vec::new();
+    for (_, t) in &all {
+        if !titles.contains(&t.title.as_str()) {
+            titles.push(&t.title);
+        }
     }
-}
-
-/// Per TLS endpoint: each version accepted or refused (with the alert), and its suites in server order.
-fn tls_matrix(s: &mut String, r: &Report) {
-    let versions: Vec<&Finding> = r.findings_with_id(ids::TLS_VERSIONS.id).collect();
-    let rows: Vec<_> = versions
-        .iter()
-        .filter_map(|f| ids::TLS_VERSIONS.read(f).ok().map(|d| (f, d)))
-        .filter(|(_, d)| !d.versions.is_empty())
-        .collect();
-    if rows.is_empty() {
-        return;
-    }
-    let _ = writeln!(s, "<h2>TLS matrix</h2>");
-    for (f, d) in rows {
-        let suites = r
-            .findings_with_id(ids::TLS_CIPHER_SUITES.id)
-            .find(|c| c.endpoint == f.endpoint)
-            .and_then(|c| ids::TLS_CIPHER_SUITES.read(c).ok())
-            .unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "<h3>{}</h3>\n<table><tr><th>Version</th><th>Outcome</th><th>Cipher suites (server order when it has one), by RFC 9325 class</th></tr>",
-            esc(f.endpoint.as_deref().unwrap_or("trunk"))
-        );
-        for v in Version::ALL.iter().rev() {
-            let Some(o) = d.versions.get(v.label()) else {
-                continue;
-            };
-            let (class, outcome) = match (o.accepted, v.deprecated()) {
-                (true, true) => ("fail", "accepted".to_string()),
-                (true, false) => ("pass", "accepted".to_string()),
-                (false, _) => (
-                    if v.deprecated() { "pass" } else { "info" },
-                    format!(
-                        "refused ({})",
-                        o.refusal.as_deref().unwrap_or("no reason recorded")
-                    ),
-                ),
-            };
-            let list = suites
-                .versions
-                .get(v.label())
-                .map(|l| {
-                    let mut cells: Vec<String> = l
-                        .suites
-                        .iter()
-                        .map(|name| {
-                            let c = l.classification.get(name);
-                            let why = c.map(|c| c.reasons.join(", ")).unwrap_or_default();
-                            format!(
-                                "<span class=\"suite {}\" title=\"{}\">{}</span>",
-                                c.map_or("none", |c| grade_class(c.grade)),
-                                esc(&why),
-                                esc(name)
-                            )
-                        })
-                        .collect();
-                    if l.order_tested {
-                        cells.push(format!(
-                            "<span class=\"meta\">({})</span>",
-                            if l.server_order {
-                                "server order"
-                            } else {
-                                "client order"
-                            }
-                        ));
-                    }
-                    cells.join(" ")
-                })
-                .unwrap_or_default();
+    for title in titles {
+        let _ = writeln!(s, "<h2>{}</h2>", esc(title));
+        for (f, t) in all.iter().filter(|(_, t)| t.title == title) {
             let _ = writeln!(
                 s,
-                "<tr><td>{}</td><td class=\"{class}\">{}</td><td>{list}</td></tr>",
-                v.label(),
-                esc(&outcome)
+                "<h3>{}</h3>",
+                esc(f.endpoint.as_deref().unwrap_or("trunk"))
             );
+            s.push_str(&super::tables::html(t));
         }
-        s.push_str("</table>\n");
-    }
-}
-
-fn certificate(s: &mut String, r: &Report) {
-    for f in r.findings_with_id(ids::TLS_CERTIFICATE.id) {
-        let Ok(d) = ids::TLS_CERTIFICATE.read(f) else {
-            continue;
-        };
-        if d.chains.is_empty() {
-            continue;
-        }
-        let _ = writeln!(
-            s,
-            "<h2>Certificate — {}</h2>\n<table><tr><th>Key</th><th>Subject</th><th>Issuer</th><th>Valid until</th><th>Names</th><th>Domain identity</th></tr>",
-            esc(f.endpoint.as_deref().unwrap_or("trunk"))
-        );
-        for (key, chain) in &d.chains {
-            let Some(leaf) = chain.certificates.first() else {
-                continue;
-            };
-            let names: Vec<&String> = leaf
-                .dns_sans
-                .iter()
-                .chain(&leaf.uri_sans)
-                .chain(&leaf.ip_sans)
-                .collect();
-            let (idc, idt) = match &chain.identity {
-                Some(i) if i.matched => ("pass", format!("{} proved ({})", i.domain, i.how)),
-                Some(i) => ("fail", format!("{} not proved", i.domain)),
-                None => ("none", "not checked".to_string()),
-            };
-            let _ = writeln!(
-                s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{} ({} days left)</td><td>{}</td><td class=\"{idc}\">{}</td></tr>",
-                esc(key),
-                esc(&leaf.subject),
-                esc(&leaf.issuer),
-                if leaf.days_left < 0 {
-                    "fail"
-                } else if leaf.days_left < 30 {
-                    "warn"
-                } else {
-                    "pass"
-                },
-                esc(&leaf.not_after),
-                leaf.days_left,
-                esc(&names
-                    .iter()
-                    .map(|n| n.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")),
-                esc(&idt)
-            );
-        }
-        s.push_str("</table>\n");
-        let _ = writeln!(
-            s,
-            "<p>Client certificate requested: {}. OCSP stapled: {}.{}</p>",
-            match (d.client_certificate_requested, d.client_certificate_outcome) {
-                (false, _) => "no".to_string(),
-                (true, None) => "yes".to_string(),
-                (true, Some(o)) => format!(
-                    "yes ({}, {})",
-                    if d.client_certificate_sent {
-                        "one sent"
-                    } else {
-                        "none sent"
-                    },
-                    o.as_str()
-                ),
-            },
-            if d.ocsp_stapled { "yes" } else { "no" },
-            if d.problems.is_empty() {
-                String::new()
-            } else {
-                format!(" Problems: {}.", esc(&d.problems.join("; ")))
-            }
-        );
     }
 }
 

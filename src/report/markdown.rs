@@ -166,14 +166,19 @@ pub fn render(r: &Report) -> String {
         if !f.rfcs.is_empty() {
             let _ = writeln!(s, "- Rests on: {}", esc(&f.rfcs.join(", ")));
         }
-        // A table-shaped finding shows its table instead of the JSON it is made from.
-        let table = super::case_table::render(f);
-        if let Some(Err(why)) = &table {
-            let _ = writeln!(s, "- The case table cannot be shown: {}", esc(why));
+        // A finding whose details hold tables shows them; when they hold every fact, instead of the
+        // JSON they are made from.
+        let tables = super::tables::of(r, f);
+        if let Err(why) = &tables {
+            let _ = writeln!(s, "- The details cannot be shown as a table: {}", esc(why));
         }
-        if let Some(Ok(t)) = &table {
-            s.push_str(t);
-        } else if f.details.as_object().is_some_and(|o| !o.is_empty()) {
+        let tables = tables.unwrap_or_default();
+        for t in &tables {
+            s.push_str(&super::tables::markdown(t));
+        }
+        if !tables.iter().any(|t| t.complete)
+            && f.details.as_object().is_some_and(|o| !o.is_empty())
+        {
             let _ = writeln!(
                 s,
                 "\n<details><summary>Details</summary>\n\n{}\n</details>",

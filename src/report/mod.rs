@@ -1,7 +1,6 @@
 //! The scorecard model and its renderings.
 
 pub mod answers;
-mod case_table;
 pub mod compare;
 pub mod endpoints;
 pub mod escape;
@@ -13,6 +12,7 @@ mod policy_render;
 pub mod questions;
 pub mod registry;
 pub mod schema;
+pub mod tables;
 pub mod text;
 
 pub use crate::analysis::{diff, policy};

@@ -1,4 +1,4 @@
-//! The policy outcome in the markdown report and the terminal scorecard.
+//! The policy outcome in the markdown and HTML reports and the terminal scorecard.
 
 use crate::analysis::policy::{PolicyOutcome, RuleStatus};
 
@@ -24,6 +24,38 @@ pub(super) fn render_md(p: &PolicyOutcome) -> String {
         ));
     }
     s.push('\n');
+    s
+}
+
+/// The policy table of the HTML report: the same rows as the markdown report's.
+pub(super) fn render_html(p: &PolicyOutcome) -> String {
+    use super::escape::html as h;
+    let mut s = format!(
+        "<h2>Policy <code>{}</code></h2>\n<p>{}{} of {} rules violated.</p>\n<table><tr><th>Rule</th><th>Setting</th><th>Outcome</th><th>What was measured</th></tr>\n",
+        h(&p.name),
+        if p.description.is_empty() {
+            String::new()
+        } else {
+            format!("{} ", h(&p.description))
+        },
+        p.violated(),
+        p.rules.len()
+    );
+    for r in &p.rules {
+        let class = match r.outcome {
+            RuleStatus::Pass => "pass",
+            RuleStatus::Fail => "fail",
+            _ => "none",
+        };
+        s.push_str(&format!(
+            "<tr><td><code>{}</code></td><td><code>{}</code></td><td class=\"v {class}\">{}</td><td>{}</td></tr>\n",
+            h(&r.rule),
+            h(&r.setting.to_string()),
+            r.outcome.as_str(),
+            h(&r.summary)
+        ));
+    }
+    s.push_str("</table>\n");
     s
 }
 

@@ -38,7 +38,10 @@ pub fn report(target: &str, findings: Vec<Finding>) -> Report {
 }
 
 pub fn finding(id: &str, status: Status, details: Value) -> Finding {
-    Finding::new(id, id, status, format!("{id} is {status}")).details(details)
+    Finding {
+        details,
+        ..Finding::new(id, id, status, format!("{id} is {status}"))
+    }
 }
 
 pub fn at(f: Finding, t: Transport, port: u16) -> Finding {

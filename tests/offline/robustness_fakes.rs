@@ -499,3 +499,29 @@ async fn the_catalog_never_exceeds_the_rate_budget_of_the_address() {
     // 20 per second after a burst of 10, with a little slack for scheduling at the edges.
     assert!(busiest <= 31, "{busiest} requests within one second");
 }
+
+/// A TLS port that completes handshakes but never answers SIP offers nothing over SIPS: `sips.options`
+/// says no SIP was seen, and leaves the certificate to `tls.certificate` (it used to say "SIPS offered
+/// over TLSv1.3, but certificate does not prove …").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sips_on_a_tls_port_that_never_answers_sip_offers_nothing() {
+    use support::certs::{LeafSpec, TestPki};
+    let pki = TestPki::new(&LeafSpec::default());
+    let f = fake::tls("127.0.0.1:0", Arc::new(|_: &Message| Reply::Silence), &pki).await;
+    let mut o = options(&f.addr.to_string(), &["sips.options"]);
+    o.transports = Some(vec![Transport::Tls]);
+    o.tls_port = sipcheck::Port::new(f.addr.port());
+    // A domain the certificate does not name: the certificate problem must not become the answer.
+    o.config.domain = "not-the-certificate.test".into();
+    let r = run(o).await;
+    let s = one(&r, "sips.options");
+    assert_eq!(s.status, Status::Warn, "{s:#?}");
+    assert!(
+        s.summary.starts_with("no SIP answer to a sips: OPTIONS"),
+        "{}",
+        s.summary
+    );
+    assert!(!s.summary.contains("offered over"), "{}", s.summary);
+    assert!(!s.summary.contains("certificate"), "{}", s.summary);
+    assert_eq!(s.details["response"], serde_json::Value::Null, "{s:#?}");
+}

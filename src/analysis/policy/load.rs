@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{MaxStatus, Policy, Rules};
+use super::{MaxStatus, Policy, known_rules};
 use crate::error::{Error, Result};
 
 const BUILTIN: &[(&str, &str)] = &[
@@ -26,7 +26,7 @@ struct PolicyFile {
     #[serde(default)]
     description: String,
     #[serde(default)]
-    rules: Rules,
+    rules: BTreeMap<String, toml::Value>,
     #[serde(default)]
     findings: BTreeMap<String, MaxStatus>,
 }
@@ -58,6 +58,23 @@ pub fn parse(text: &str, source: &str) -> Result<Policy> {
         let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
         bad(line, e.message().trim().replace('\n', " "))
     })?;
+    let known = known_rules();
+    let mut rules = BTreeMap::new();
+    for (name, value) in &file.rules {
+        let Some(spec) = known.iter().find(|r| r.name == name) else {
+            let names: Vec<&str> = known.iter().map(|r| r.name).collect();
+            return Err(bad(
+                line_of_key(text, name),
+                format!(
+                    "unknown field `{name}`, expected one of {}",
+                    names.join(", ")
+                ),
+            ));
+        };
+        let value = serde_json::to_value(value).unwrap_or_default();
+        (spec.validate)(&value).map_err(|why| bad(line_of_key(text, name), why))?;
+        rules.insert(name.clone(), value);
+    }
     for id in file.findings.keys() {
         if !known_id(id) {
             return Err(bad(
@@ -65,14 +82,6 @@ pub fn parse(text: &str, source: &str) -> Result<Policy> {
                 format!("unknown finding {id:?} (see `sipcheck probe --list-probes`)"),
             ));
         }
-    }
-    if let Some(d) = file.rules.min_cert_days_left
-        && !(-36_500..=36_500).contains(&d)
-    {
-        return Err(bad(
-            line_of_key(text, "min_cert_days_left"),
-            "min_cert_days_left must be a number of days between -36500 and 36500".into(),
-        ));
     }
     let name = file.name.unwrap_or_else(|| {
         std::path::Path::new(source)
@@ -84,7 +93,7 @@ pub fn parse(text: &str, source: &str) -> Result<Policy> {
         name,
         source: source.to_string(),
         description: file.description,
-        rules: file.rules,
+        rules,
         findings: file.findings.into_iter().map(|(k, v)| (k, v.0)).collect(),
     })
 }

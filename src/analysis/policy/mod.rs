@@ -2,8 +2,9 @@
 //!
 //! Modelled on sslyze's `--mozilla_config`: a profile names what a trunk must (not) do; each rule is
 //! judged from the findings of the run. A violated rule adds a `fail` finding `policy.RULE`; a rule
-//! whose finding was not measured is "not measured", never passed. The detail keys each rule reads are
-//! documented on [`Rules`]; they are the contracts of the probes that write them.
+//! whose finding was not measured is "not measured", never passed. Each rule is declared and judged by
+//! the contract of the finding(s) it reads ([`crate::findings::Contract::policy_rules`]), so this module
+//! names none of them.
 
 mod judge;
 mod load;
@@ -13,64 +14,11 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::findings::Status;
-use crate::findings::tls::SuiteClass;
-use crate::findings::tls::version::Version;
+use crate::findings::{REGISTRY, RuleSpec, Spec, Status};
 
 pub use crate::findings::{PolicyOutcome, RuleOutcome, RuleStatus};
 pub use judge::{apply, finding_id};
 pub use load::{builtin_names, load, parse};
-
-/// A TLS version name as `tls.versions` keys it (`TLSv1.2`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(try_from = "String", into = "String")]
-pub struct TlsVersion(String);
-
-impl TryFrom<String> for TlsVersion {
-    type Error = String;
-    fn try_from(s: String) -> std::result::Result<TlsVersion, String> {
-        if Version::from_label(&s).is_some() {
-            Ok(TlsVersion(s))
-        } else {
-            let all: Vec<&str> = Version::REPORTED.iter().map(|v| v.label()).collect();
-            Err(format!(
-                "unknown TLS version {s:?} (expected one of {})",
-                all.join(", ")
-            ))
-        }
-    }
-}
-
-impl From<TlsVersion> for String {
-    fn from(v: TlsVersion) -> String {
-        v.0
-    }
-}
-
-impl TlsVersion {
-    /// The version it names (checked when it was parsed).
-    pub fn version(&self) -> Option<Version> {
-        Version::from_label(&self.0)
-    }
-}
-
-/// A suite class name as written in a policy file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(try_from = "String", into = "String")]
-pub struct ClassName(pub SuiteClass);
-
-impl TryFrom<String> for ClassName {
-    type Error = String;
-    fn try_from(s: String) -> std::result::Result<ClassName, String> {
-        s.parse().map(ClassName)
-    }
-}
-
-impl From<ClassName> for String {
-    fn from(c: ClassName) -> String {
-        c.0.as_str().to_string()
-    }
-}
 
 /// The worst status a named finding may have: `pass`, `info` or `warn`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -97,66 +45,26 @@ impl From<MaxStatus> for String {
     }
 }
 
-/// The rules of a policy; every one is optional.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Rules {
-    /// Reads `tls.versions` details `{"TLSv1.0": {"accepted": bool}, …}`: no older version accepted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_tls_version: Option<TlsVersion>,
-    /// Reads `tls.cipher_suites` details `{"TLSv1.2": {"suites": [IANA names]}, …}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub forbidden_suite_classes: Option<Vec<ClassName>>,
-    /// Reads `days_left` of the leaf in `sips.options` / `tls.certificate` details `chain[0]`
-    /// (or `tls.certificate` details `days_left`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_cert_days_left: Option<i64>,
-    /// Reads `media.sdes` / `media.dtls_srtp` details `accepted` (or their status): one must be accepted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub srtp_required: Option<bool>,
-    /// Reads `media.rtp_plain` details `accepted` (or its status: warn/fail mean accepted).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plain_rtp_forbidden: Option<bool>,
-    /// Reads `auth.challenge` details `algorithms` (or `md5_only`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub md5_only_forbidden: Option<bool>,
-    /// Reads `secagree.rfc3329` details `supported`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secagree_required: Option<bool>,
-    /// Reads `robustness.malformed` details `liveness_failed` (or `cases[].alive`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malformed_liveness_required: Option<bool>,
-    /// Reads `sip.server_header` details `version_disclosed`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_version_leak_allowed: Option<bool>,
-    /// Reads `stir.attestation` details `attestation` (A, B or C) and `verdict`: the owned-number loop
-    /// call must be delivered with at least this attestation and an Identity that verified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_owned_attestation: Option<Attestation>,
-    /// Reads `spoof.caller_id` / `spoof.asserted_identity` details `spoof_went_through`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spoofed_calls_refused: Option<bool>,
-}
-
-/// A SHAKEN attestation level, `A` (full) to `C` (gateway).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(try_from = "String", into = "String")]
-pub struct Attestation(pub String);
-
-impl TryFrom<String> for Attestation {
-    type Error = String;
-    fn try_from(s: String) -> std::result::Result<Attestation, String> {
-        match s.as_str() {
-            "A" | "B" | "C" => Ok(Attestation(s)),
-            _ => Err(format!("unknown attestation {s:?} (expected A, B or C)")),
+/// Every rule a policy may set, in registry order: each declared by the contracts of the findings
+/// that decide it (`min_cert_days_left` by `sips.options` and `tls.certificate`), once.
+pub fn known_rules() -> Vec<RuleSpec> {
+    let mut out: Vec<RuleSpec> = Vec::new();
+    for s in REGISTRY {
+        for r in (s.contract.rules)() {
+            if !out.iter().any(|o| o.name == r.name) {
+                out.push(r);
+            }
         }
     }
+    out
 }
 
-impl From<Attestation> for String {
-    fn from(a: Attestation) -> String {
-        a.0
-    }
+/// The registered findings whose contracts judge the rule `name`.
+pub fn deciding(name: &str) -> Vec<&'static Spec> {
+    REGISTRY
+        .iter()
+        .filter(|s| (s.contract.rules)().iter().any(|r| r.name == name))
+        .collect()
 }
 
 /// A loaded policy.
@@ -168,8 +76,8 @@ pub struct Policy {
     pub source: String,
     /// One sentence: what the policy asks.
     pub description: String,
-    /// The rules on measured facts.
-    pub rules: Rules,
+    /// Rule name → its setting, as the policy file gives it (validated by the rule's contract).
+    pub rules: BTreeMap<String, serde_json::Value>,
     /// Finding id → worst allowed status.
     pub findings: BTreeMap<String, Status>,
 }

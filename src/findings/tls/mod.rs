@@ -1,6 +1,7 @@
 //! Details of the `tls.*` findings, and the TLS data they are made of (version labels, the IANA
 //! cipher-suite registry and its one classifier).
 
+pub mod contract;
 pub mod suites;
 pub mod version;
 
@@ -9,7 +10,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use suites::{Class, Grade, SuiteClass};
+pub use suites::{Class, Grade};
 
 /// `tls.versions`: per version label (`TLSv1.2`), accepted or refused and how.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

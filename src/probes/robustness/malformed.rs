@@ -538,7 +538,7 @@ fn finding(ep: &Endpoint, run: Run) -> Finding {
 
 impl Probe for Malformed {
     fn id(&self) -> &'static str {
-        "robustness.malformed"
+        ids::ROBUSTNESS_MALFORMED.id
     }
     fn title(&self) -> &'static str {
         "Reaction to malformed messages, with liveness after each"

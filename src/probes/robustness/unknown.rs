@@ -5,8 +5,11 @@
 use crate::findings::sip::{UnknownHeaderDetails, UnknownRequireDetails};
 
 use super::targets;
-use crate::findings::{Finding, Severity, Status};
 use crate::probe::{BoxFuture, Context, Probe};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::findings::{Draft, Finding, FindingId, Severity, Status, ids};
 use crate::sip::Message;
 use crate::target::Endpoint;
 
@@ -19,22 +22,25 @@ fn line(m: Option<&Message>) -> String {
 }
 
 /// A finding of these probes about `ep`: of low severity unless it passed.
-fn finding(p: &dyn Probe, ep: &Endpoint, status: Status, summary: String) -> Finding {
+fn finding<D: Serialize + DeserializeOwned>(
+    id: FindingId<D>,
+    ep: &Endpoint,
+    status: Status,
+    summary: String,
+) -> Draft<D> {
     let severity = if status == Status::Pass {
         Severity::None
     } else {
         Severity::Low
     };
-    Finding::of(p.id(), status, summary)
-        .severity(severity)
-        .endpoint(ep)
+    id.finding(status, summary).severity(severity).endpoint(ep)
 }
 
 pub struct UnknownHeader;
 
 impl Probe for UnknownHeader {
     fn id(&self) -> &'static str {
-        "robustness.unknown_header"
+        ids::ROBUSTNESS_UNKNOWN_HEADER.id
     }
     fn title(&self) -> &'static str {
         "Unknown header fields are ignored"
@@ -103,7 +109,7 @@ impl Probe for UnknownHeader {
                     ),
                 };
                 vec![
-                    finding(self, &ep, status, summary)
+                    finding(ids::ROBUSTNESS_UNKNOWN_HEADER, &ep, status, summary)
                         .with_details(&UnknownHeaderDetails {
                             response: ex.final_response().and_then(|m| m.status()),
                             baseline_response: base_code,
@@ -201,7 +207,7 @@ pub fn judge_require(
 
 impl Probe for UnknownRequire {
     fn id(&self) -> &'static str {
-        "robustness.unknown_require"
+        ids::ROBUSTNESS_UNKNOWN_REQUIRE.id
     }
     fn title(&self) -> &'static str {
         "Unknown Require option tags are refused with 420"
@@ -233,7 +239,7 @@ impl Probe for UnknownRequire {
                 let mut evidence = authed.evidence(ctx);
                 evidence.extend(pauthed.evidence(ctx));
                 vec![
-                    finding(self, &ep, status, summary)
+                    finding(ids::ROBUSTNESS_UNKNOWN_REQUIRE, &ep, status, summary)
                         .with_details(&UnknownRequireDetails {
                             option_tag: UNKNOWN_TAG.into(),
                             response: got.and_then(|m| m.status()),

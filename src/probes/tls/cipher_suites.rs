@@ -10,8 +10,6 @@ use crate::tls::suites;
 pub(super) fn judge(r: &ScanResult) -> Finding {
     let mut d = CipherSuitesDetails::default();
     let mut worst = Grade::Recommended;
-    let (mut insecure, mut weak): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
-    let mut total = 0;
     for (v, list) in &r.suites {
         let names: Vec<String> = list.suites.iter().map(|c| suites::name(*c)).collect();
         let mut entry = SuiteList {
@@ -23,19 +21,8 @@ pub(super) fn judge(r: &ScanResult) -> Finding {
         for n in names {
             let c = suites::classify(&n);
             worst = worst.min(c.grade);
-            let bucket = match c.grade {
-                Grade::Insecure => Some(&mut insecure),
-                Grade::Weak => Some(&mut weak),
-                _ => None,
-            };
-            if let Some(b) = bucket
-                && !b.contains(&n)
-            {
-                b.push(n.clone());
-            }
             entry.classification.insert(n, c);
         }
-        total += entry.suites.len();
         d.versions.insert(v.label().to_string(), entry);
     }
     let status = match worst {
@@ -43,29 +30,8 @@ pub(super) fn judge(r: &ScanResult) -> Finding {
         Grade::Weak => Status::Warn,
         _ => Status::Pass,
     };
-    let order: Vec<String> = r
-        .suites
-        .iter()
-        .map(|(v, l)| {
-            format!(
-                "{} {}{}",
-                v.label(),
-                l.suites.len(),
-                match l.server_order {
-                    Some(true) => " server order",
-                    Some(false) => " client order",
-                    None => "",
-                }
-            )
-        })
-        .collect();
-    let summary = format!(
-        "{total} suites accepted ({}); {} insecure, {} weak; {} hellos",
-        order.join(", "),
-        insecure.len(),
-        weak.len(),
-        r.connections
-    );
+    // One counting unit everywhere: distinct suites, named in the sentence (the answer sheet says the same).
+    let summary = format!("{}; {} hellos", d.tally().sentence(), r.connections);
     ids::TLS_CIPHER_SUITES
         .finding(status, summary)
         .with_details(&d)
