@@ -87,13 +87,15 @@ pub fn exit_code(items: &[Item]) -> u8 {
     exit::code(Outcome::Batch(&codes))
 }
 
-/// Scans every target with the settings of `template` (its target is replaced), `parallel` at a time.
+/// Scans every target with the settings of `template` (its target is replaced), `parallel` at a time,
+/// each target's exit code gated by `fail_on`.
 /// `done` is called as each target finishes, in completion order, with the target's index in `targets`;
 /// the items are returned in file order. A panic in one scan becomes that target's error.
 pub async fn scan_all(
     targets: Vec<String>,
     template: ScanOptions,
     parallel: usize,
+    fail_on: exit::FailOn,
     mut done: impl FnMut(usize, &Item),
 ) -> Vec<Item> {
     let parallel = parallel.clamp(1, 1024);
@@ -117,7 +119,7 @@ pub async fn scan_all(
                         match scan(opts).await {
                             Ok(r) => Item {
                                 target: input,
-                                exit_code: exit::code(Outcome::Report(&r)),
+                                exit_code: exit::code(Outcome::Gate(&r, fail_on)),
                                 error: r.incomplete.clone(),
                                 report: Some(r),
                             },

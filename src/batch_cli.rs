@@ -92,31 +92,37 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
     let style = a.out.style();
     let mut write_errors = 0usize;
     let mut index: Vec<(usize, serde_json::Value)> = Vec::new();
-    let mut items = rt.block_on(batch::scan_all(targets, opts, a.parallel, |i, item| {
-        if let Some(out) = jsonl.as_mut()
-            && let Err(e) = out.append(item)
-        {
-            write_errors += 1;
-            eprintln!("sipcheck: {e}");
-        }
-        let Some(dir) = &dir else {
-            if jsonl.is_some() && !quiet {
-                println!("{}", summary_line(item));
-            }
-            return;
-        };
-        match write_item(dir, i, item, format, style) {
-            Ok(entry) => index.push((i, entry)),
-            Err((entry, e)) => {
+    let mut items = rt.block_on(batch::scan_all(
+        targets,
+        opts,
+        a.parallel,
+        a.fail_on,
+        |i, item| {
+            if let Some(out) = jsonl.as_mut()
+                && let Err(e) = out.append(item)
+            {
                 write_errors += 1;
                 eprintln!("sipcheck: {e}");
-                index.push((i, entry));
             }
-        }
-        if !quiet {
-            println!("{}", summary_line(item));
-        }
-    }));
+            let Some(dir) = &dir else {
+                if jsonl.is_some() && !quiet {
+                    println!("{}", summary_line(item));
+                }
+                return;
+            };
+            match write_item(dir, i, item, format, style) {
+                Ok(entry) => index.push((i, entry)),
+                Err((entry, e)) => {
+                    write_errors += 1;
+                    eprintln!("sipcheck: {e}");
+                    index.push((i, entry));
+                }
+            }
+            if !quiet {
+                println!("{}", summary_line(item));
+            }
+        },
+    ));
     let code = ExitCode::from(sipcheck::batch::exit_code(&items));
     if let Some(dir) = &dir {
         // The reports are on disk; the index lists them in file order.

@@ -83,7 +83,10 @@ pub use analysis::Baseline;
 pub use capture::PcapWriter;
 pub use error::{Error, Result};
 pub use exit::Outcome;
-pub use findings::{Finding, Report, Severity, Status};
+pub use findings::{
+    Finding, GatedOff, OptIns, ProbeError, Report, Scope, Severity, SeverityCounts, Status,
+    StatusCounts, Summary,
+};
 pub use probe::{CallPolicy, Config, DEFAULT_MAX_CALLS};
 pub use progress::{Progress, ProgressEvent};
 pub use report::{Format, render};

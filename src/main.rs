@@ -9,11 +9,13 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 mod batch_cli;
 mod cli;
+mod gate_cli;
 mod listen_cli;
 mod output_cli;
 mod verify_cli;
 
 use sipcheck::PcapWriter;
+use sipcheck::exit::FailOn;
 use sipcheck::inbound::ListenConfig;
 use sipcheck::report::{self, Format};
 use sipcheck::{Error, Outcome, ScanOptions, ScanOptionsBuilder, Target, Transport};
@@ -119,6 +121,8 @@ enum Command {
         #[arg(long, value_name = "SPC", value_delimiter = ',')]
         expect_spc: Vec<String>,
     },
+    /// Print the JSON Schema of the report (draft 2020-12, with an `$id` naming the schema version).
+    Schema,
     /// Join the JSON Lines of fleet shards (`probe -f … --jsonl`) into one batch: every trunk once.
     Merge {
         /// JSON Lines files, one per shard.
@@ -294,6 +298,14 @@ struct ProbeArgs {
     /// Print what would be sent to whom, and send nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Exit 1 on findings of this status or worse: fail (default), error (also error and blocked),
+    /// or warn (also warn). Stricter only: a fail is always exit 1.
+    #[arg(long, value_name = "fail|error|warn", default_value = "fail", value_parser = parse_fail_on)]
+    fail_on: FailOn,
+}
+
+fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+    s.parse().map_err(|e: Error| e.to_string())
 }
 
 /// Where the report goes and how it looks; shared by `probe` and `report`.
@@ -544,10 +556,7 @@ fn probe(a: ProbeArgs) -> ExitCode {
     if let Err(e) = output_cli::deliver(&report, files, format, a.out.style(), a.out.quiet) {
         return cli::fail(&e);
     }
-    if let Some(why) = &report.incomplete {
-        eprintln!("sipcheck: incomplete: {why}");
-    }
-    cli::exit(Outcome::Report(&report))
+    gate_cli::finish(&report, a.fail_on)
 }
 
 fn manpage(dir: Option<&str>) -> ExitCode {
@@ -643,5 +652,6 @@ fn main() -> ExitCode {
             cli::exit(Outcome::Printed)
         }
         Command::Manpage { dir } => manpage(dir.as_deref()),
+        Command::Schema => gate_cli::schema(),
     }
 }

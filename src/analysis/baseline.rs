@@ -28,6 +28,13 @@ fn of_diff(path: &str, d: &Diff) -> Finding {
     };
     let mut summary =
         format!("against baseline {path}: {worse} worse, {better} better, {new} new, {gone} gone");
+    let unprobed = count(Kind::NotProbed);
+    if unprobed > 0 {
+        summary.push_str(&format!(", {unprobed} not probed in one of the runs"));
+    }
+    if !d.scope.is_empty() {
+        summary.push_str(&format!(" (the scopes differ: {})", d.scope.join("; ")));
+    }
     if worse > 0 {
         let first: Vec<String> = d
             .of(Kind::Worse)
@@ -45,6 +52,7 @@ fn of_diff(path: &str, d: &Diff) -> Finding {
         })
         .with_details(&BaselineDetails {
             baseline: path.to_string(),
+            scope: d.scope.clone(),
             changes: d.changes.clone(),
         })
 }
@@ -66,6 +74,7 @@ pub fn diff_of(f: &Finding, report: &Report) -> Result<Diff, String> {
     Ok(Diff {
         baseline: d.baseline,
         new: report.target.clone(),
+        scope: d.scope,
         changes: d.changes,
     })
 }

@@ -1,8 +1,11 @@
 //! Baseline diff: what got worse, better, new or gone between two reports of the same trunk
 //! (`sipcheck diff` and `probe --baseline`). A CI job gates a trunk change on [`Diff::worse`].
 //!
-//! Findings are matched by id and endpoint; the `policy.*` and `baseline.*` findings a run adds are
-//! left out, since they follow the options of the run, not the trunk. Statuses are ranked pass/info < warn < error/blocked < fail;
+//! The two runs' scopes are compared first (transports, probes, opt-ins, timeout, policy): a finding
+//! the new run could not have written because of its scope is "not probed", never "gone", and one
+//! the baseline did not probe is said to be so. Findings are matched by id and endpoint, `policy.*`
+//! included (a rule newly violated is worse; one that holds again is better); `baseline.*` is left
+//! out, since it follows the run's options. Statuses are ranked pass/info < warn < error/blocked < fail;
 //! `skipped` is unranked, so a probe that was not run is listed as "not comparable", never as better.
 //! Findings are also compared by their details, each by its own contract
 //! ([`crate::findings::Contract::diff`]): TLS versions re-enabled or disabled, cipher suites added or
@@ -13,7 +16,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::findings::{Finding, Report, Status};
+use crate::findings::{Finding, Report, RuleStatus, Status};
 
 pub use crate::findings::run::{Change, Kind};
 
@@ -24,6 +27,8 @@ pub struct Diff {
     pub baseline: String,
     /// The later report's target and start time, as shown.
     pub new: String,
+    /// How the two runs' scopes differ, said before any change (empty: the same scope).
+    pub scope: Vec<String>,
     /// Every change, worst first.
     pub changes: Vec<Change>,
 }
@@ -42,6 +47,9 @@ impl Diff {
     /// Plain text, one change per line, grouped worse first.
     pub fn render_text(&self) -> String {
         let mut s = format!("sipcheck diff: {} → {}\n", self.baseline, self.new);
+        for line in &self.scope {
+            let _ = writeln!(s, "{:<15} {line}", "SCOPE");
+        }
         if self.changes.is_empty() {
             s.push_str("no changes\n");
             return s;
@@ -74,6 +82,12 @@ impl Diff {
             self.new,
             self.counts()
         );
+        if !self.scope.is_empty() {
+            s.push_str("\n## Scope\n\nThe two runs did not measure the same things:\n\n");
+            for line in &self.scope {
+                let _ = writeln!(s, "- {line}");
+            }
+        }
         for kind in KINDS {
             let items: Vec<&Change> = self.of(kind).collect();
             if items.is_empty() {
@@ -101,27 +115,33 @@ impl Diff {
     }
 }
 
-const KINDS: [Kind; 5] = [
+const KINDS: [Kind; 6] = [
     Kind::Worse,
     Kind::Better,
     Kind::New,
     Kind::Gone,
     Kind::NotComparable,
+    Kind::NotProbed,
 ];
 
 type Key = (String, Option<String>, usize);
 
-/// Whether a finding is a measurement of the trunk (not a judgement added by `--policy` or `--baseline`,
-/// which depend on the options of the run rather than on the trunk).
-fn measures_trunk(f: &Finding) -> bool {
-    crate::findings::spec(&f.id).is_none_or(|s| s.measures_trunk())
+/// Whether a finding is compared: all but `baseline.*`, which is itself a diff against whatever
+/// report the run was given.
+fn compared(f: &Finding) -> bool {
+    crate::findings::spec(&f.id).is_none_or(|s| s.probe != "baseline")
+}
+
+/// Whether a finding id is a policy rule's (`policy.*`), judged by the run's policy.
+fn is_policy(id: &str) -> bool {
+    crate::findings::spec(id).is_some_and(|s| s.probe == "policy")
 }
 
 /// Findings keyed by id, endpoint and occurrence (two findings with one id and endpoint stay apart).
 fn keyed(r: &Report) -> BTreeMap<Key, &Finding> {
     let mut seen: BTreeMap<(String, Option<String>), usize> = BTreeMap::new();
     let mut out = BTreeMap::new();
-    for f in r.findings.iter().filter(|f| measures_trunk(f)) {
+    for f in r.findings.iter().filter(|f| compared(f)) {
         let n = seen.entry((f.id.clone(), f.endpoint.clone())).or_default();
         out.insert((f.id.clone(), f.endpoint.clone(), *n), f);
         *n += 1;
@@ -135,19 +155,33 @@ pub fn diff(baseline: &Report, new: &Report) -> Diff {
     let old_eps: Vec<String> = baseline.endpoints.iter().map(|e| e.label()).collect();
     let new_eps: Vec<String> = new.endpoints.iter().map(|e| e.label()).collect();
     for e in new_eps.iter().filter(|e| !old_eps.contains(e)) {
+        let (kind, what) = match excluded(baseline, "endpoint", Some(e)) {
+            Some(why) => (
+                Kind::NotProbed,
+                format!("endpoint not probed in the baseline ({why})"),
+            ),
+            None => (Kind::New, "endpoint added".into()),
+        };
         changes.push(Change {
-            kind: Kind::New,
+            kind,
             id: "endpoint".into(),
             endpoint: Some(e.clone()),
-            what: "endpoint added".into(),
+            what,
         });
     }
     for e in old_eps.iter().filter(|e| !new_eps.contains(e)) {
+        let (kind, what) = match excluded(new, "endpoint", Some(e)) {
+            Some(why) => (
+                Kind::NotProbed,
+                format!("endpoint not probed in this run ({why})"),
+            ),
+            None => (Kind::Gone, "endpoint gone".into()),
+        };
         changes.push(Change {
-            kind: Kind::Gone,
+            kind,
             id: "endpoint".into(),
             endpoint: Some(e.clone()),
-            what: "endpoint gone".into(),
+            what,
         });
     }
     let old = keyed(baseline);
@@ -160,15 +194,7 @@ pub fn diff(baseline: &Report, new: &Report) -> Diff {
             what,
         };
         let Some(b) = old.get(key) else {
-            let kind = if f.status == Status::Fail {
-                Kind::Worse
-            } else {
-                Kind::New
-            };
-            changes.push(change(
-                kind,
-                format!("new finding, {}: {}", f.status, f.summary),
-            ));
+            changes.push(change_only_in_new(baseline, key, f));
             continue;
         };
         if b.status != f.status {
@@ -191,11 +217,12 @@ pub fn diff(baseline: &Report, new: &Report) -> Diff {
     }
     for (key, b) in &old {
         if !cur.contains_key(key) {
+            let (kind, what) = only_in_baseline(new, key, b);
             changes.push(Change {
-                kind: Kind::Gone,
+                kind,
                 id: key.0.clone(),
                 endpoint: key.1.clone(),
-                what: format!("finding gone (was {}: {})", b.status, b.summary),
+                what,
             });
         }
     }
@@ -203,8 +230,152 @@ pub fn diff(baseline: &Report, new: &Report) -> Diff {
     Diff {
         baseline: baseline.target.clone(),
         new: new.target.clone(),
+        scope: scope_differences(baseline, new),
         changes,
     }
+}
+
+/// Why `report`'s run could not have written this finding (or endpoint), from its recorded scope.
+fn excluded(report: &Report, id: &str, endpoint: Option<&str>) -> Option<String> {
+    report.scope.as_ref()?.excludes(id, endpoint)
+}
+
+/// The policy a report was judged by, by name.
+fn policy_name(r: &Report) -> Option<&str> {
+    r.policy.as_ref().map(|p| p.name.as_str())
+}
+
+/// A finding only the new report has: new (worse when it fails, whatever the baseline probed, since
+/// a fail is a fail), or not probed when the new run skipped it too.
+fn change_only_in_new(baseline: &Report, key: &Key, f: &Finding) -> Change {
+    let change = |kind, what: String| Change {
+        kind,
+        id: key.0.clone(),
+        endpoint: key.1.clone(),
+        what,
+    };
+    if f.status == Status::Skipped {
+        return change(
+            Kind::NotProbed,
+            format!(
+                "skipped in this run and absent from the baseline: {}",
+                f.summary
+            ),
+        );
+    }
+    let unprobed = if is_policy(&key.0) {
+        (policy_name(baseline) != f_policy(f).as_deref()).then(|| match policy_name(baseline) {
+            Some(p) => format!("the baseline was judged by policy {p}"),
+            None => "the baseline was not judged by a policy".to_string(),
+        })
+    } else {
+        excluded(baseline, &key.0, key.1.as_deref())
+    };
+    let note = unprobed
+        .map(|why| format!(" (not probed in the baseline: {why})"))
+        .unwrap_or_default();
+    let kind = if f.status == Status::Fail {
+        Kind::Worse
+    } else {
+        Kind::New
+    };
+    change(
+        kind,
+        format!("new finding, {}: {}{note}", f.status, f.summary),
+    )
+}
+
+/// The policy a `policy.*` finding was judged by.
+fn f_policy(f: &Finding) -> Option<String> {
+    f.details
+        .get("policy")
+        .and_then(|p| p.as_str())
+        .map(str::to_string)
+}
+
+/// A finding only the baseline has: gone, unless the new run could not have written it (its scope,
+/// a probe it skipped, a policy it was not judged by), or a policy rule that holds again (better).
+fn only_in_baseline(new: &Report, key: &Key, b: &Finding) -> (Kind, String) {
+    if is_policy(&key.0) {
+        let same = new
+            .policy
+            .as_ref()
+            .filter(|p| Some(p.name.clone()) == f_policy(b));
+        let Some(p) = same else {
+            return (
+                Kind::NotProbed,
+                format!(
+                    "this run was not judged by policy {} (was {}: {})",
+                    f_policy(b).unwrap_or_default(),
+                    b.status,
+                    b.summary
+                ),
+            );
+        };
+        let rule = p
+            .rules
+            .iter()
+            .find(|r| super::policy::finding_id(&r.rule) == key.0);
+        return match rule.map(|r| (r.outcome, &r.summary)) {
+            Some((RuleStatus::Pass, why)) => (Kind::Better, format!("rule holds now: {why}")),
+            Some((RuleStatus::NotMeasured, why)) => (
+                Kind::NotComparable,
+                format!("rule not measured in this run: {why}"),
+            ),
+            _ => (
+                Kind::NotProbed,
+                format!("policy {} has no such rule in this run", p.name),
+            ),
+        };
+    }
+    if b.status == Status::Skipped {
+        return (
+            Kind::NotProbed,
+            format!(
+                "skipped in the baseline and absent from this run: {}",
+                b.summary
+            ),
+        );
+    }
+    match excluded(new, &key.0, key.1.as_deref()) {
+        Some(why) => (
+            Kind::NotProbed,
+            format!(
+                "not probed in this run: {why} (was {}: {})",
+                b.status, b.summary
+            ),
+        ),
+        None => (
+            Kind::Gone,
+            format!("finding gone (was {}: {})", b.status, b.summary),
+        ),
+    }
+}
+
+/// How the runs' scopes differ, each difference in one line; a report that does not record its
+/// scope (an older sipcheck, `listen`) is said to, since then gone cannot be told from not probed.
+fn scope_differences(baseline: &Report, new: &Report) -> Vec<String> {
+    let mut out = match (&baseline.scope, &new.scope) {
+        (Some(b), Some(n)) => n.differences(b),
+        (b, n) => {
+            let mut out = Vec::new();
+            for (side, r, s) in [("baseline", baseline, b), ("new", new, n)] {
+                if s.is_none() {
+                    out.push(format!(
+                        "the {side} report (sipcheck {}) does not record its scope: what it lacks may not have been probed",
+                        r.tool.version
+                    ));
+                }
+            }
+            out
+        }
+    };
+    let both_scoped = baseline.scope.is_some() && new.scope.is_some();
+    if !both_scoped && policy_name(baseline) != policy_name(new) {
+        let name = |r| policy_name(r).unwrap_or("none").to_string();
+        out.push(format!("policy {} → {}", name(baseline), name(new)));
+    }
+    out
 }
 
 /// Changes read from the details of two measured findings with the same id and endpoint, by the

@@ -22,6 +22,7 @@
 pub mod contract;
 mod model;
 mod policy_outcome;
+mod scope;
 mod table;
 
 pub mod auth;
@@ -46,6 +47,7 @@ pub use model::{
     Evidence, Finding, Report, SCHEMA_VERSION, Severity, Status, Tool, now_rfc3339, read_json,
 };
 pub use policy_outcome::{PolicyOutcome, RuleOutcome, RuleStatus};
+pub use scope::{GatedOff, OptIns, ProbeError, Scope, SeverityCounts, StatusCounts, Summary};
 pub use table::{REGISTRY, ids};
 
 /// How much a probe can disturb the target.

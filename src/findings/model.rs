@@ -308,6 +308,14 @@ pub struct Report {
     /// The policy checked against this run (`--policy`) and how each rule came out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<super::PolicyOutcome>,
+    /// What the run set out to measure: transports, probes selected and gated off, timeout, rate,
+    /// opt-ins. Absent from reports of older sipcheck versions and from `listen`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<super::Scope>,
+    /// Counts by status and severity, and the findings that ended in `error` (set once the findings
+    /// are final; [`Report::summarize`]).
+    #[serde(default)]
+    pub summary: super::Summary,
 }
 
 impl Report {
@@ -366,6 +374,11 @@ impl Report {
             Status::Blocked,
         ];
         all.map(|s| (s, self.findings.iter().filter(|f| f.status == s).count()))
+    }
+
+    /// Sets [`Report::summary`] from the findings as they are now.
+    pub fn summarize(&mut self) {
+        self.summary = super::Summary::of(&self.findings);
     }
 
     /// The non-zero counts in words: `3 pass, 1 warn`.

@@ -97,6 +97,9 @@ pub enum Kind {
     Gone,
     /// Measured on one side only (skipped on the other): no verdict.
     NotComparable,
+    /// Outside one run's scope (a transport or probe it did not select, a skipped probe, a policy it
+    /// was not judged by): neither gone nor new.
+    NotProbed,
 }
 
 impl Kind {
@@ -108,6 +111,7 @@ impl Kind {
             Kind::New => "New",
             Kind::Gone => "Gone",
             Kind::NotComparable => "Not comparable",
+            Kind::NotProbed => "Not probed",
         }
     }
 }
@@ -133,5 +137,8 @@ pub struct Change {
 pub struct BaselineDetails {
     /// The baseline report's path.
     pub baseline: String,
+    /// How the two runs' scopes differ (empty: the same scope, or a report from before scopes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<String>,
     pub changes: Vec<Change>,
 }

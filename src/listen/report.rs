@@ -204,7 +204,7 @@ pub async fn run(
         &records,
         t0.elapsed().as_secs(),
     ));
-    Ok(crate::Report {
+    let mut report = crate::Report {
         schema_version: crate::findings::SCHEMA_VERSION,
         tool: crate::findings::Tool::default(),
         target: bound.to_string(),
@@ -215,5 +215,9 @@ pub async fn run(
         findings,
         incomplete: interrupted.then(|| "interrupted before --duration ended".to_string()),
         policy: None,
-    })
+        scope: None,
+        summary: Default::default(),
+    };
+    report.summarize();
+    Ok(report)
 }

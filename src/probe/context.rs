@@ -14,7 +14,9 @@ use crate::evidence;
 use crate::findings::{Evidence, Finding, ids};
 use crate::sip::{Limits, Request};
 use crate::target::{Endpoint, Host, Target, Transport};
-use crate::transport::{Connection, Exchange, Timers, TlsSettings, TxError, TxKey, transaction};
+use crate::transport::{
+    Connection, Exchange, Timers, TlsSettings, TxError, TxKey, Wire, transaction,
+};
 
 /// Settings of a run. `Config::default()` is what `sipcheck probe` uses without flags.
 #[derive(Debug, Clone)]
@@ -95,6 +97,9 @@ pub struct Context {
     sips_options: Mutex<HashMap<Endpoint, OptionsSlot>>,
     options_authed: Mutex<HashMap<Endpoint, AuthedSlot>>,
     reached: Mutex<HashMap<String, bool>>,
+    /// The most each endpoint's SIP exchanges got back (by endpoint label), for an honest verdict on a
+    /// run in which nothing answered SIP.
+    wire: Mutex<HashMap<String, (Transport, Wire)>>,
     /// Finding ids of the probes selected for this run, so a heavy probe can let light ones go first.
     pub selected: Vec<&'static str>,
     /// Flood probes that have sent their flood in this run, in order, so the next one waits for the
@@ -121,6 +126,7 @@ impl Context {
             sips_options: Mutex::new(HashMap::new()),
             options_authed: Mutex::new(HashMap::new()),
             reached: Mutex::new(HashMap::new()),
+            wire: Mutex::new(HashMap::new()),
             selected: Vec::new(),
             floods_done: Mutex::new(Vec::new()),
             kept: Mutex::new(Vec::new()),
@@ -256,6 +262,28 @@ impl Context {
         }
     }
 
+    /// Records what the wire showed of a SIP exchange with an endpoint; the most seen is kept.
+    pub fn saw(&self, ep: &Endpoint, ex: &Exchange) {
+        let seen = Wire::of(ex);
+        let mut m = self.wire.lock().unwrap_or_else(|p| p.into_inner());
+        let e = m.entry(ep.label()).or_insert((ep.transport, seen.clone()));
+        if seen > e.1 {
+            e.1 = seen;
+        }
+    }
+
+    /// What the wire showed of each endpoint's SIP exchanges, by endpoint label, sorted; empty when
+    /// no probe of the run sent SIP.
+    pub fn wire(&self) -> Vec<(String, Transport, Wire)> {
+        let m = self.wire.lock().unwrap_or_else(|p| p.into_inner());
+        let mut v: Vec<_> = m
+            .iter()
+            .map(|(k, (t, w))| (k.clone(), *t, w.clone()))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
     /// Opens a connection under the politeness budget (the permit must live as long as the connection).
     /// A stream holds one of the address's connection slots; a UDP socket holds none (the server keeps
     /// no connection for it, only the transaction), so UDP transactions are bounded by the rate alone.
@@ -328,12 +356,15 @@ impl Context {
         let (mut conn, _permit) = match self.connect(ep).await {
             Ok(c) => c,
             Err(e) => {
-                return Exchange::not_sent(ep, at, Some(e));
+                let ex = Exchange::not_sent(ep, at, Some(e));
+                self.saw(ep, &ex);
+                return ex;
             }
         };
         let bytes = render(conn.local);
         let ex = transaction(&mut conn, bytes, key, &self.config.timers, self.run_start).await;
         self.mark_reached(ep, ex.reached);
+        self.saw(ep, &ex);
         conn.close().await;
         ex
     }

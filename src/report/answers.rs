@@ -156,6 +156,8 @@ mod tests {
             findings,
             incomplete: None,
             policy: None,
+            scope: None,
+            summary: Default::default(),
         }
     }
 

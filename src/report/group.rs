@@ -231,6 +231,8 @@ mod tests {
             findings,
             incomplete: None,
             policy: None,
+            scope: None,
+            summary: Default::default(),
         }
     }
 

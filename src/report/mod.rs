@@ -147,7 +147,10 @@ pub fn render_styled(report: &Report, format: Format, style: Style) -> String {
     match format {
         Format::Text => text::render(report, color, style.verbose),
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(report).expect("reports always serialise");
+            // The counts follow the findings as they are now, whoever changed them last.
+            let mut report = report.clone();
+            report.summarize();
+            let mut s = serde_json::to_string_pretty(&report).expect("reports always serialise");
             s.push('\n');
             s
         }

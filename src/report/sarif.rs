@@ -549,6 +549,8 @@ mod tests {
             findings: vec![],
             incomplete: None,
             policy: None,
+            scope: None,
+            summary: Default::default(),
         };
         r.findings.push(Finding::of("sip.allow", Status::Info, "x"));
         r.findings

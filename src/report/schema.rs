@@ -33,6 +33,13 @@ pub fn json_schema() -> String {
     let mut root = serde_json::to_value(root).unwrap_or_default();
     let defs: serde_json::Map<String, Value> = g.take_definitions(true).into_iter().collect();
     if let Some(obj) = root.as_object_mut() {
+        obj.insert(
+            "$id".into(),
+            Value::String(format!(
+                "urn:sipcheck:report-schema:v{}",
+                crate::findings::SCHEMA_VERSION
+            )),
+        );
         let all = obj
             .entry("$defs")
             .or_insert_with(|| Value::Object(Default::default()));

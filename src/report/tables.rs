@@ -126,6 +126,8 @@ mod tests {
             findings,
             incomplete: None,
             policy: None,
+            scope: None,
+            summary: Default::default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! One run end to end: options, plan (endpoints, probes), probes, post-run analyses, report. This is
 //! what `sipcheck probe` calls, and `--dry-run` prints the same plan without running it.
 
+mod gate;
 mod options;
 mod plan;
 mod select;
@@ -42,6 +43,7 @@ impl Plan {
             analyses,
             unresolved,
             given_domain,
+            scope,
             left_out,
             ..
         } = self;
@@ -56,19 +58,37 @@ impl Plan {
             findings: Vec::new(),
             incomplete: None,
             policy: None,
+            scope: Some(scope),
+            summary: Default::default(),
         };
         if let Some(e) = unresolved {
             report.duration_ms = clock.elapsed().as_millis() as u64;
             report.incomplete = Some(format!("no endpoint to probe: {e}"));
             analysis::finish(&mut report, &analyses);
+            report.summarize();
             return report;
         }
         let ctx = Arc::new(context);
         let outcome = probe::run(ctx.clone(), probes).await;
-        let incomplete = outcome.interrupted.or_else(|| match ctx.any_reached() {
-            Some(false) => Some("target unreachable on every transport probed".to_string()),
+        let wire = ctx.wire();
+        let unreachable = match ctx.any_reached() {
+            // What the SIP exchanges saw says more than "unreachable", when SIP was sent.
+            Some(false) if wire.is_empty() => {
+                Some("target unreachable on every transport probed".to_string())
+            }
             _ => None,
-        });
+        };
+        let incomplete = gate::join([
+            outcome.interrupted,
+            unreachable,
+            gate::no_sip_answer(&wire),
+            gate::all_errored(
+                outcome
+                    .findings
+                    .iter()
+                    .filter(|f| !left_out.contains(&f.id.as_str())),
+            ),
+        ]);
         // Servers found by the A/AAAA fallback after failed NAPTR/SRV lookups are a guess.
         let guessed = ctx
             .discovery
@@ -87,6 +107,7 @@ impl Plan {
             .findings
             .retain(|f| !left_out.contains(&f.id.as_str()));
         analysis::finish(&mut report, &analyses);
+        report.summarize();
         report
     }
 }

@@ -23,6 +23,8 @@ pub struct Plan {
     pub(crate) unresolved: Option<Error>,
     /// The domain as the options gave it (the context fills in the target's when it is empty).
     pub(crate) given_domain: String,
+    /// What the run sets out to measure, as the report records it.
+    pub(crate) scope: crate::findings::Scope,
     /// Finding ids `--probes` left out although their probe runs.
     pub(crate) left_out: Vec<&'static str>,
     /// What the selection means beyond its list (findings that come along, findings left out).
@@ -48,6 +50,8 @@ pub async fn plan(opts: ScanOptions) -> Result<Plan> {
         .flat_map(|p| p.finding_ids())
         .filter(|f| !left_out.contains(f))
         .collect();
+    let policy_name = opts.policy.as_ref().map(|p| p.name.clone());
+    let selectors = opts.selectors.clone();
     let analyses = Analyses {
         parity: selected.contains(&ids::ENDPOINTS_PARITY.id),
         policy: opts.policy,
@@ -73,12 +77,20 @@ pub async fn plan(opts: ScanOptions) -> Result<Plan> {
     let mut context = Context::new(opts.target, endpoints, opts.config);
     context.discovery = found.map(Arc::new);
     context.selected = selected;
+    let scope = super::gate::scope(
+        &context,
+        &probes,
+        &transports,
+        &selectors,
+        policy_name.as_deref(),
+    );
     Ok(Plan {
         probes,
         context,
         analyses,
         unresolved,
         given_domain,
+        scope,
         left_out,
         notes,
     })

@@ -6,6 +6,7 @@ pub mod framing;
 mod handshakes;
 mod limiter;
 pub mod tls;
+mod wire;
 
 use std::fmt;
 use std::time::Duration;
@@ -16,6 +17,7 @@ pub use conn::{Connection, Incoming, TlsInfo};
 pub use handshakes::{HandshakeTurn, SPACING as HANDSHAKE_SPACING};
 pub use limiter::Limiter;
 pub use tls::{ClientIdentity, TlsSettings};
+pub use wire::Wire;
 
 use crate::sip::Message;
 use crate::target::Transport;

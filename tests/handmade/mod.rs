@@ -32,6 +32,8 @@ pub fn report(target: &str, findings: Vec<Finding>) -> Report {
         findings,
         incomplete: None,
         policy: None,
+        scope: None,
+        summary: Default::default(),
     }
 }
 

@@ -33,6 +33,7 @@ mod endpoints_overlap;
 mod fleet_recipes;
 mod fuzz_corpus;
 mod fuzz_regressions;
+mod gate;
 mod layers;
 mod media_fake_tests;
 mod parser_robustness;

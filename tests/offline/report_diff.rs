@@ -201,15 +201,108 @@ async fn endpoints_and_findings_new_and_gone() {
         gone.iter()
             .any(|c| c.starts_with("sip.server_header finding gone"))
     );
-    // A new failing finding is worse, not merely new; policy findings are not measurements.
+    // A new failing finding is worse, not merely new, and a newly violated policy rule too.
     let worse = kinds(&d, Kind::Worse);
     assert!(
         worse.iter().any(|c| c.starts_with("sips.options")),
         "{worse:?}"
     );
-    assert!(!d.changes.iter().any(|c| c.id.starts_with("policy.")));
+    assert!(
+        worse
+            .iter()
+            .any(|c| c.starts_with("policy.min_tls_version new finding, fail")),
+        "{worse:?}"
+    );
     let text = d.render_text();
     assert!(text.contains("WORSE"), "{text}");
     let md = d.render_md();
     assert!(md.contains("## Worse") && md.contains("## Gone"), "{md}");
+}
+
+/// The probes of the scope tests: the transports and what one OPTIONS answer tells.
+const SCOPED: &[&str] = &["transport", "sip.server_header", "endpoints.parity"];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_narrower_run_says_its_scope_first_and_nothing_is_gone() {
+    let trunk = Trunk::start(&["Server: FakeSBC"]).await;
+    let all = [Transport::Udp, Transport::Tcp, Transport::Tls];
+    let full = trunk.scan(&all, SCOPED, None).await;
+    let udp_only = trunk.scan(&[Transport::Udp], SCOPED, None).await;
+    assert_eq!(full.endpoints.len(), 3, "{:?}", full.endpoints);
+    let d = diff(&full, &udp_only);
+    assert!(
+        d.scope
+            .first()
+            .is_some_and(|s| s.contains("transports not probed in this run: tcp, tls")),
+        "{:?}",
+        d.scope
+    );
+    assert_eq!(kinds(&d, Kind::Gone), Vec::<String>::new());
+    assert!(!d.worse(), "{:?}", d.changes);
+    let unprobed = kinds(&d, Kind::NotProbed);
+    assert!(
+        unprobed
+            .iter()
+            .any(|c| c.starts_with("endpoint endpoint not probed in this run (tls is not among")),
+        "{unprobed:?}"
+    );
+    // The rendering says the scope before any change.
+    let text = d.render_text();
+    let scope_at = text.find("SCOPE").unwrap();
+    let first_change = text.find("NOT PROBED").unwrap();
+    assert!(scope_at < first_change, "{text}");
+    assert!(!text.contains("GONE"), "{text}");
+    let md = d.render_md();
+    assert!(
+        md.find("## Scope").unwrap() < md.find("## Not probed").unwrap(),
+        "{md}"
+    );
+    // The other way round, the endpoints the baseline did not probe are not "new".
+    let back = diff(&udp_only, &full);
+    assert!(
+        kinds(&back, Kind::New)
+            .iter()
+            .all(|c| !c.starts_with("endpoint ")),
+        "{:?}",
+        back.changes
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_policy_fail_is_worse() {
+    let quiet = Trunk::start(&["Server: FakeSBC"]).await;
+    let leaky = Trunk::start(&["Server: FakeSBC/4.2.1"]).await;
+    let before = quiet.scan(&[Transport::Udp], SCOPED, Some("strict")).await;
+    let mut after = leaky.scan(&[Transport::Udp], SCOPED, Some("strict")).await;
+    // The same trunk address in both, as a re-run would have.
+    after.endpoints = before.endpoints.clone();
+    let port = |r: &sipcheck::report::Report| r.endpoints[0].label();
+    for f in after.findings.iter_mut() {
+        if f.endpoint.is_some() {
+            f.endpoint = Some(port(&before));
+        }
+    }
+    assert!(
+        after.findings.iter().any(|f| f.id.starts_with("policy.")),
+        "the leaky trunk violates strict: {:#?}",
+        after.policy
+    );
+    let d = diff(&before, &after);
+    let worse = kinds(&d, Kind::Worse);
+    assert!(
+        worse
+            .iter()
+            .any(|c| c.starts_with("policy.server_version_leak_allowed new finding, fail")),
+        "{worse:?}"
+    );
+    assert_eq!(sipcheck::exit::code(sipcheck::Outcome::Diff(&d)), 1);
+    // Fixed again: the rule holds, which is better.
+    let back = diff(&after, &before);
+    assert!(
+        kinds(&back, Kind::Better)
+            .iter()
+            .any(|c| c.starts_with("policy.server_version_leak_allowed rule holds now")),
+        "{:?}",
+        back.changes
+    );
 }

@@ -69,3 +69,49 @@ async fn the_schema_rejects_what_is_not_a_report() {
     bad.as_object_mut().unwrap().remove("schema_version");
     assert!(!v.is_valid(&bad));
 }
+
+#[test]
+fn sipcheck_schema_prints_the_committed_schema_with_an_id() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sipcheck"))
+        .arg("schema")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(printed, committed());
+    let v: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(
+        v["$id"],
+        format!(
+            "urn:sipcheck:report-schema:v{}",
+            sipcheck::findings::SCHEMA_VERSION
+        )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_report_carries_summary_and_scope_and_validates() {
+    let trunk = probed::Trunk::start(&["Server: FakeSBC"]).await;
+    let r = trunk
+        .scan(
+            &[sipcheck::Transport::Udp],
+            &["transport", "sip.server_header"],
+            None,
+        )
+        .await;
+    let v = serde_json::to_value(&r).unwrap();
+    validate(&v);
+    assert_eq!(v["scope"]["transports"], json!(["udp"]));
+    assert_eq!(
+        v["scope"]["probes"].as_array().unwrap().len(),
+        5,
+        "{}",
+        v["scope"]
+    );
+    let passed = r
+        .findings
+        .iter()
+        .filter(|f| f.status == sipcheck::Status::Info)
+        .count();
+    assert_eq!(v["summary"]["by_status"]["info"], json!(passed));
+}

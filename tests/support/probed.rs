@@ -229,3 +229,61 @@ pub async fn malformed(dies: bool) -> Finding {
     .await;
     at(found, Transport::Udp, 5060)
 }
+
+/// A fake trunk answering OPTIONS on UDP and TCP (one port) and TLS (the next free port), each
+/// answer naming the product in a `Server` header; whole reports of it come from [`Trunk::scan`].
+pub struct Trunk {
+    udp: fake::Fake,
+    _tcp: fake::Fake,
+    tls: fake::Fake,
+    _pki: TestPki,
+    cfg: Config,
+}
+
+impl Trunk {
+    pub async fn start(server: &'static [&'static str]) -> Trunk {
+        let pki = TestPki::new(&LeafSpec::default());
+        let (udp, tcp) = loop {
+            let udp = fake::udp("127.0.0.1:0", fake::ok_with(server)).await;
+            // The TCP fake takes the same port number when it is free.
+            if std::net::TcpListener::bind(udp.addr).is_ok() {
+                let tcp = fake::tcp(&udp.addr.to_string(), fake::ok_with(server)).await;
+                break (udp, tcp);
+            }
+        };
+        let tls = fake::tls("127.0.0.1:0", fake::ok_with(server), &pki).await;
+        let cfg = Config {
+            tls: sipcheck::transport::TlsSettings::from_ca_file(pki.ca_pem.to_str().unwrap())
+                .unwrap(),
+            domain: "sip.test".into(),
+            ..Config::default()
+        };
+        Trunk {
+            udp,
+            _tcp: tcp,
+            tls,
+            _pki: pki,
+            cfg,
+        }
+    }
+
+    /// The whole report of a run over these transports and probes, judged by `policy` if given.
+    pub async fn scan(
+        &self,
+        transports: &[Transport],
+        probes: &[&str],
+        policy: Option<&str>,
+    ) -> Report {
+        let mut o = ScanOptions::new(Target::parse(&self.udp.addr.to_string()).unwrap());
+        o.transports = Some(transports.to_vec());
+        o.tls_port = sipcheck::Port::new(self.tls.addr.port());
+        o.selectors = probes.iter().map(|p| p.to_string()).collect();
+        o.config = self.cfg.clone();
+        o.config.timers.timeout = Duration::from_secs(2);
+        o.policy = policy.map(|p| sipcheck::report::policy::load(p).unwrap());
+        tokio::time::timeout(Duration::from_secs(90), scan(o))
+            .await
+            .expect("scan hung")
+            .expect("scan")
+    }
+}

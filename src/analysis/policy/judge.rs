@@ -112,6 +112,15 @@ fn evaluate_rules(p: &Policy, r: &Report) -> Vec<(RuleOutcome, &'static [u8])> {
     out
 }
 
+/// The id of the `policy.*` finding a violated rule writes (`findings.ID` rules as `max_status.ID`).
+pub fn finding_id(rule: &str) -> String {
+    format!(
+        "{}{}",
+        ids::POLICY_RULE.id.trim_end_matches('*'),
+        rule.replace("findings.", "max_status.")
+    )
+}
+
 /// Checks a report against a policy: records the outcome in `report.policy` and adds a `fail` finding
 /// `policy.RULE` for every violated rule (so the exit code becomes 1).
 pub fn apply(p: &Policy, report: &mut Report) {
@@ -120,11 +129,7 @@ pub fn apply(p: &Policy, report: &mut Report) {
         if o.outcome != RuleStatus::Fail {
             continue;
         }
-        let id = format!(
-            "{}{}",
-            ids::POLICY_RULE.id.trim_end_matches('*'),
-            o.rule.replace("findings.", "max_status.")
-        );
+        let id = finding_id(&o.rule);
         // The registry's title, questions and RFCs for `policy.*`; what is particular to the rule
         // (policy, rule, setting, the questions it concerns) is in the summary and the details.
         let f = ids::POLICY_RULE

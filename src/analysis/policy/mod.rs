@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::findings::{REGISTRY, RuleSpec, Spec, Status};
 
 pub use crate::findings::{PolicyOutcome, RuleOutcome, RuleStatus};
-pub use judge::apply;
+pub use judge::{apply, finding_id};
 pub use load::{builtin_names, load, parse};
 
 /// The worst status a named finding may have: `pass`, `info` or `warn`.
