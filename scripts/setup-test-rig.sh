@@ -12,18 +12,8 @@ packages=(
   baresip-core sip-tester sipvicious
   dnsmasq-base openssl sslscan tshark sofia-sip-bin
   procps time iproute2 ca-certificates man-db
-  chromium pandoc libicu72
+  chromium pandoc libicu72 python3-venv
 )
-
-# Python tools the tests run (from PyPI): the fleet recipes' schema validators.
-need_py=()
-for t in check-jsonschema kubernetes-validate; do
-  command -v "$t" >/dev/null || need_py+=("$t")
-done
-if [ ${#need_py[@]} -gt 0 ]; then
-  echo "test rig: pip installing ${need_py[*]}"
-  python3 -m pip install --quiet "${need_py[@]}"
-fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -54,3 +44,20 @@ if ! grep -qs "\"version\": \"$sarif_version\"" "$sarif_pkg/package.json"; then
   "${sudo[@]}" npm install -g "@microsoft/sarif-multitool@$sarif_version"
 fi
 "${sudo[@]}" chmod u+x "$sarif_pkg/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
+
+# Python tools the tests run (from PyPI): the fleet recipes' schema validators. Debian's Python
+# refuses system-wide pip installs (PEP 668), so they live in a virtual environment of their own,
+# linked into /usr/local/bin.
+venv=/opt/sipcheck-test-rig/venv
+need_py=()
+for t in check-jsonschema kubernetes-validate; do
+  command -v "$t" >/dev/null || need_py+=("$t")
+done
+if [ ${#need_py[@]} -gt 0 ]; then
+  echo "test rig: pip installing ${need_py[*]} into $venv"
+  [ -x "$venv/bin/pip" ] || "${sudo[@]}" /usr/bin/python3 -m venv "$venv"
+  "${sudo[@]}" "$venv/bin/pip" install --quiet "${need_py[@]}"
+  for t in "${need_py[@]}"; do
+    "${sudo[@]}" ln -sf "$venv/bin/$t" "/usr/local/bin/$t"
+  done
+fi

@@ -271,14 +271,16 @@ fn change_only_in_new(baseline: &Report, key: &Key, f: &Finding) -> Change {
     } else {
         excluded(baseline, &key.0, key.1.as_deref())
     };
-    let note = unprobed
-        .map(|why| format!(" (not probed in the baseline: {why})"))
-        .unwrap_or_default();
-    let kind = if f.status == Status::Fail {
+    // What the baseline could not have seen is new, not worse: the finding's own status still
+    // gates this run.
+    let kind = if f.status == Status::Fail && unprobed.is_none() {
         Kind::Worse
     } else {
         Kind::New
     };
+    let note = unprobed
+        .map(|why| format!(" (not probed in the baseline: {why})"))
+        .unwrap_or_default();
     change(
         kind,
         format!("new finding, {}: {}{note}", f.status, f.summary),
