@@ -91,7 +91,11 @@ fn nothing_listening_exits_3_with_unreachable_findings() {
     let target = format!("127.0.0.1:{port}");
     let out = sipcheck(&["probe", &target, "--format", "json", "--timeout", "2s"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("no endpoint answered SIP"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no endpoint answered SIP"),
+        "{}",
+        stderr(&out)
+    );
     let r = json(&out);
     assert!(r["incomplete"].as_str().unwrap().contains("unreachable"));
     for id in ["transport.udp", "transport.tcp", "transport.tls"] {
