@@ -1,15 +1,26 @@
 //! Details of the `tls.*` findings, and the TLS data they are made of (version labels, the IANA
 //! cipher-suite registry and its one classifier).
 
+pub mod extensions;
+pub mod profile;
+pub mod resumption;
+pub mod sni;
 pub mod suites;
+pub mod verdict;
 pub mod version;
+pub mod vulns;
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use extensions::ExtensionsDetails;
+pub use profile::ProfileDetails;
+pub use resumption::{EarlyDataDetails, Resumption12, Resumption13, ResumptionDetails};
+pub use sni::{SniCase, SniDetails};
 pub use suites::{Class, Grade, SuiteClass};
+pub use vulns::{HeartbleedDetails, RobotAnswer, RobotDetails};
 
 /// `tls.versions`: per version label (`TLSv1.2`), accepted or refused and how.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
