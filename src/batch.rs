@@ -8,7 +8,7 @@ use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
 use crate::exit::{self, Outcome};
-use crate::report::Report;
+use crate::findings::Report;
 use crate::scan::{ScanOptions, scan};
 use crate::target::Target;
 
@@ -83,7 +83,8 @@ pub struct Batch {
 
 /// The exit code of a batch: the highest of its targets' (3 beats 2 beats 1 beats 0).
 pub fn exit_code(items: &[Item]) -> u8 {
-    exit::code(Outcome::Batch(items))
+    let codes: Vec<u8> = items.iter().map(|i| i.exit_code).collect();
+    exit::code(Outcome::Batch(&codes))
 }
 
 /// Scans every target with the settings of `template` (its target is replaced), `parallel` at a time.

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use sipcheck::Error;
 use sipcheck::batch::{self, Batch, Item};
-use sipcheck::exit::Outcome;
 use sipcheck::report::{self, Format};
 
 use super::{ProbeArgs, build_options};
@@ -94,7 +93,7 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
         }
         index.push((i, entry));
     }));
-    let code = cli::exit(Outcome::Batch(&items));
+    let code = ExitCode::from(sipcheck::batch::exit_code(&items));
     if let Some(dir) = &dir {
         // The reports are on disk; the index lists them in file order.
         index.sort_by_key(|(i, _)| *i);

@@ -1,7 +1,7 @@
 //! The one error type of the crate.
 //!
 //! Errors are for the tool itself (a bad target, a bad flag, an unreadable file). What a *trunk* does
-//! wrong is never an `Error`: it is a [`Finding`](crate::report::Finding) with a status.
+//! wrong is never an `Error`: it is a [`Finding`](crate::findings::Finding) with a status.
 
 use std::io;
 

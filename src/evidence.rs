@@ -1,6 +1,6 @@
 //! Turning raw exchanges into report evidence: printable, bounded and with credentials removed.
 
-use crate::report::Evidence;
+use crate::findings::Evidence;
 use crate::transport::Exchange;
 
 /// Evidence text is cut to this many bytes per direction so a hostile peer cannot bloat the report.

@@ -1,9 +1,8 @@
 //! The process exit code of every command, decided here and nowhere else (README "Exit codes").
 
-use crate::batch::Item;
 use crate::error::Error;
-use crate::report::diff::Diff;
-use crate::report::{Report, Status};
+use crate::analysis::diff::Diff;
+use crate::findings::{Report, Status};
 
 /// The scan completed and nothing is `fail`.
 pub const OK: u8 = 0;
@@ -21,8 +20,8 @@ pub const INCOMPLETE: u8 = 3;
 pub enum Outcome<'a> {
     /// A scorecard (`probe`, `listen`).
     Report(&'a Report),
-    /// `probe -f`: one item per target; the worst code wins (3 > 2 > 1 > 0).
-    Batch(&'a [Item]),
+    /// `probe -f`: each target's own code; the worst wins (3 > 2 > 1 > 0).
+    Batch(&'a [u8]),
     /// `diff`: the changes between two reports.
     Diff(&'a Diff),
     /// `verify-identity`: whether every Identity of the request is fully valid.
@@ -42,7 +41,7 @@ pub fn code(outcome: Outcome<'_>) -> u8 {
         Outcome::Report(r) if r.incomplete.is_some() => INCOMPLETE,
         Outcome::Report(r) if r.findings.iter().any(|f| f.status == Status::Fail) => FAIL,
         Outcome::Report(_) => OK,
-        Outcome::Batch(items) => items.iter().map(|i| i.exit_code).max().unwrap_or(OK),
+        Outcome::Batch(codes) => codes.iter().copied().max().unwrap_or(OK),
         Outcome::Diff(d) if d.worse() => FAIL,
         Outcome::Diff(_) => OK,
         Outcome::Identity { all_valid } if all_valid => OK,

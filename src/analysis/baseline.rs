@@ -4,8 +4,8 @@
 use super::Baseline;
 use crate::findings::ids;
 use crate::findings::run::BaselineDetails;
-use crate::report::diff::{self, Diff, Kind};
-use crate::report::{Finding, Report, Severity, Status};
+use crate::analysis::diff::{self, Diff, Kind};
+use crate::findings::{Finding, Report, Severity, Status};
 
 /// The diff of `report` against the baseline, as a `baseline.diff` finding.
 pub fn finding(b: &Baseline, report: &Report) -> Finding {

@@ -4,11 +4,13 @@
 //! the baseline diff leaves policy and baseline findings out (they follow the run's options).
 
 pub mod baseline;
+pub mod diff;
+pub mod policy;
 pub mod parity;
 
 use crate::findings::ids;
-use crate::report::Report;
-use crate::report::policy::{self, Policy};
+use crate::findings::Report;
+use policy::Policy;
 
 /// A report from an earlier run to diff against (`--baseline`).
 #[derive(Debug, Clone)]

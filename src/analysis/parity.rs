@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::findings::ids;
 use crate::findings::run::{Compared, ParityDetails, ParityEndpoint, ParityFinding};
-use crate::report::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status};
 
 /// Detail keys that measure the moment, not the server (timings, our own address, counters).
 fn volatile(key: &str) -> bool {

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use crate::evidence;
 use crate::probe::Context;
-use crate::report::Evidence;
+use crate::findings::Evidence;
 use crate::sip::digest::{Algorithm, Challenge, DigestClient};
 use crate::sip::request::new_branch;
 use crate::sip::{Message, Request};

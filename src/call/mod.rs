@@ -11,108 +11,11 @@ pub mod place;
 pub mod refer;
 pub mod transfer;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
-
 pub use leg::{CallLeg, InviteOptions, InviteOutcome, Teardown};
 pub use place::{After, Offer, Placed, place, place_then};
 pub use refer::{Notify, ReferOutcome};
 
-use crate::sip::digest::Credentials;
-
-/// The default `--max-calls`: the unauthenticated INVITE (twice when the first offer is refused on
-/// media grounds), SDES, DTLS-SRTP, plain RTP, and SDES again over plaintext when the first went over TLS.
-pub const DEFAULT_MAX_CALLS: u32 = 7;
-
-/// Whether, where and how often calls may be placed during a run.
-#[derive(Debug, Clone)]
-pub struct CallPolicy {
-    /// `--call-to`: a user part / number, or a full `sip:` URI.
-    pub call_to: Option<String>,
-    /// `--allow-calls`.
-    pub allow: bool,
-    /// `--max-calls`.
-    pub max_calls: u32,
-    /// `--user` plus the password from `SIPCHECK_PASSWORD` or `--password-file`.
-    pub credentials: Option<Credentials>,
-    /// `--caller-id`: the calling number (From and Contact user) instead of the account user.
-    pub caller_id: Option<String>,
-    /// `--refer-to`: where the REFER test transfers the call (never guessed).
-    pub refer_to: Option<String>,
-    /// `--rtp-bleed`: run the RTP bleed test in one more call.
-    pub rtp_bleed: bool,
-    placed: Arc<AtomicU32>,
-    serial: Arc<tokio::sync::Mutex<()>>,
-}
-
-impl Default for CallPolicy {
-    fn default() -> Self {
-        CallPolicy {
-            call_to: None,
-            allow: false,
-            max_calls: DEFAULT_MAX_CALLS,
-            credentials: None,
-            caller_id: None,
-            refer_to: None,
-            rtp_bleed: false,
-            placed: Arc::new(AtomicU32::new(0)),
-            serial: Arc::new(tokio::sync::Mutex::new(())),
-        }
-    }
-}
-
-impl CallPolicy {
-    /// `Err(reason)` when calls are not allowed in this run, for a `skipped` finding.
-    pub fn permitted(&self) -> Result<&str, String> {
-        match (&self.call_to, self.allow) {
-            (Some(to), true) if !to.trim().is_empty() => Ok(to.trim()),
-            (None, false) => Err(
-                "places a call: give --call-to (a number or URI that is safe to call) and --allow-calls"
-                    .into(),
-            ),
-            (Some(_), false) => Err("places a call: --allow-calls was not given".into()),
-            _ => Err("places a call: --call-to was not given (never guessed)".into()),
-        }
-    }
-
-    /// Takes one call from the run's budget; false when `--max-calls` is used up.
-    pub fn take_call(&self) -> bool {
-        self.placed
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < self.max_calls).then_some(n + 1)
-            })
-            .is_ok()
-    }
-
-    /// The user part our calls come from: `--caller-id`, else the account user (a trunk that checks
-    /// the authenticated user against From, as Kamailio's `auth_check(..., 1)` does, refuses any
-    /// other), else `sipcheck`.
-    pub fn calling_user(&self) -> &str {
-        self.caller_id
-            .as_deref()
-            .or(self.credentials.as_ref().map(|c| c.user.as_str()))
-            .unwrap_or("sipcheck")
-    }
-
-    /// Takes `n` calls at once (for calls that must be up together), or none when fewer are left.
-    pub fn take_calls(&self, n: u32) -> bool {
-        self.placed
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |p| {
-                (p.saturating_add(n) <= self.max_calls).then_some(p + n)
-            })
-            .is_ok()
-    }
-
-    /// Calls placed so far.
-    pub fn placed(&self) -> u32 {
-        self.placed.load(Ordering::SeqCst)
-    }
-
-    /// Held while a call is up, so probes running concurrently never overlap calls.
-    pub async fn one_at_a_time(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.serial.lock().await
-    }
-}
+pub use crate::probe::{CallPolicy, DEFAULT_MAX_CALLS};
 
 /// Checks a `--caller-id`: a SIP user part of unreserved characters (RFC 3261 §25.1), so it can go
 /// into From and Contact unescaped.
@@ -162,6 +65,7 @@ pub fn request_uri(call_to: &str, host: &str, port: u16) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sip::digest::Credentials;
 
     #[test]
     fn gating_and_budget() {

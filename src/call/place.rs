@@ -10,7 +10,7 @@ use crate::media::bleed::{self, BleedReport};
 use crate::media::dtls::{self, DtlsReport};
 use crate::media::flow::{self, FlowPlan, FlowReport, Protection};
 use crate::probe::Context;
-use crate::report::Evidence;
+use crate::findings::Evidence;
 use crate::sip::digest::DigestClient;
 use crate::sip::sdp::{self, Crypto, OfferKind, Sdp, Suite, random_key};
 use crate::target::Endpoint;

@@ -33,8 +33,8 @@ pub use expect::{Expect, Reaction, Verdict, classify};
 pub use template::{Values, fill};
 
 use crate::error::{Error, Result};
-use crate::probe::Safety;
-use crate::report::Status;
+use crate::findings::Safety;
+use crate::findings::Status;
 use crate::target::Transport;
 
 // `BUILTIN: &[(&str, &str)]`: (file name, contents) of every probes/malformed/*.toml, made by build.rs.

@@ -732,7 +732,7 @@ pub async fn walk(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::BoxFuture;
+    use crate::discover::source::BoxFuture;
 
     /// A table zone; names not in it are NXDOMAIN, and `silent` names never answer.
     struct Table(

@@ -14,7 +14,8 @@ use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{RData, RecordType};
 
 use crate::error::{Error, Result};
-use crate::probe::BoxFuture;
+/// A boxed future: what a [`Source`] answers a query with.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 /// The record types discovery asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -13,6 +13,8 @@
 //! 3. Write it from the probe with `ids::CONST.finding(status, summary).with_details(&details)`, and read
 //!    it back anywhere with `ids::CONST.read(&finding)` (a `Result`: what cannot be read is said).
 
+mod model;
+mod policy_outcome;
 mod table;
 
 pub mod auth;
@@ -34,9 +36,12 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use model::{
+    Evidence, Finding, Report, SCHEMA_VERSION, Severity, Status, Tool, now_rfc3339, read_json,
+};
+pub use policy_outcome::{PolicyOutcome, RuleOutcome, RuleStatus};
 pub use table::{REGISTRY, ids};
 
-use crate::report::{Finding, Status};
 
 /// How much a probe can disturb the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::report::Status;
+use crate::findings::Status;
 use crate::target::Transport;
 
 /// How one catalog case came out.

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::report::{Severity, Status};
+use crate::findings::{Severity, Status};
 
 /// `endpoints.parity`: one per-endpoint finding id that differs across endpoints of one transport,
 /// or (when nothing differs) the list of ids compared.

@@ -11,7 +11,7 @@ use crate::discover::rfc3263::{Bounds, walk};
 use crate::discover::source::{Answer, Kind, Rdata, Source, normalise};
 use crate::discover::{Discovery, Mode};
 use crate::findings::dns::Outcome;
-use crate::probe::BoxFuture;
+use crate::discover::source::BoxFuture;
 use crate::target::{Target, Transport};
 
 /// Owner names and targets: the domain, its SRV owners, hosts, the root (`.`, empty), and spellings

@@ -2,7 +2,8 @@
 
 use crate::catalog::parse_case;
 use crate::catalog::template::{MAX_FILLED, Values, fill, normalise_line_ends};
-use crate::report::{Report, policy};
+use crate::analysis::policy;
+use crate::findings::Report;
 
 /// An error about a user file names the file and is one readable, bounded message.
 fn assert_good_error(e: &crate::Error, source: &str, text_len: usize) {

@@ -130,8 +130,8 @@ impl Inbound {
         self.message.as_ref().and_then(|m| m.method())
     }
 
-    pub fn evidence(&self) -> crate::report::Evidence {
-        crate::report::Evidence {
+    pub fn evidence(&self) -> crate::findings::Evidence {
+        crate::findings::Evidence {
             transport: self.transport,
             remote: self.remote.to_string(),
             local: Some(self.local.to_string()),

@@ -6,7 +6,7 @@ use futures_util::StreamExt;
 use super::{Inbound, ListenAddr, Stats};
 use crate::findings::ids;
 use crate::findings::listen::{ListenCallDetails, ListenSummaryDetails};
-use crate::report::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status};
 use crate::stir::{self, RequestIdentity, Verdict, VerifyContext};
 
 /// Identity verifications run at once (each is bounded by the x5u deadline).
@@ -169,7 +169,7 @@ pub async fn run(
     ctx: VerifyContext,
     interrupt: impl std::future::Future<Output = ()>,
 ) -> crate::Result<crate::Report> {
-    let started_at = crate::scan::now_rfc3339();
+    let started_at = crate::findings::now_rfc3339();
     let t0 = std::time::Instant::now();
     let at = cfg.at;
     let listener = super::Listener::start(cfg).await?;
@@ -194,8 +194,8 @@ pub async fn run(
         t0.elapsed().as_secs(),
     ));
     Ok(crate::Report {
-        schema_version: crate::report::SCHEMA_VERSION,
-        tool: crate::report::Tool::default(),
+        schema_version: crate::findings::SCHEMA_VERSION,
+        tool: crate::findings::Tool::default(),
         target: bound.to_string(),
         domain: String::new(),
         started_at,

@@ -16,7 +16,7 @@
 use std::sync::Arc;
 
 use super::Context;
-use crate::report::Evidence;
+use crate::findings::Evidence;
 use crate::sip::digest::{Challenge, DigestClient};
 use crate::sip::{Message, Request};
 use crate::target::Endpoint;

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::Limiter;
 use super::challenge::{self, Authed};
 use crate::evidence;
-use crate::report::{Evidence, Finding};
+use crate::findings::{Evidence, Finding};
 use crate::sip::{Limits, Request};
 use crate::target::{Endpoint, Host, Target, Transport};
 use crate::transport::{Connection, Exchange, Timers, TlsSettings, TxError, TxKey, transaction};
@@ -43,11 +43,11 @@ pub struct Config {
     /// How endpoints are discovered (`--dns-server`, `--no-discovery`, bounds).
     pub discovery: crate::discover::Settings,
     /// Test calls: `--call-to`, `--allow-calls`, `--max-calls`, credentials (see [`crate::call`]).
-    pub calls: crate::call::CallPolicy,
+    pub calls: super::CallPolicy,
     /// Extra malformed-message cases (`--catalog DIR`), added to the built-in catalog at run time.
     pub catalog_dir: Option<std::path::PathBuf>,
     /// Loop calls: `--loop-call`, `--listen`, `--spoof-caller-id`, the identity verifier.
-    pub loop_calls: crate::probes::loop_calls::LoopSettings,
+    pub loop_calls: super::LoopSettings,
     /// Told when each probe starts and ends (a terminal's progress bar); nothing when unset.
     pub progress: super::Progress,
 }
@@ -69,7 +69,7 @@ impl Default for Config {
             intrusive: false,
             tls_profile: None,
             discovery: crate::discover::Settings::default(),
-            calls: crate::call::CallPolicy::default(),
+            calls: super::CallPolicy::default(),
             catalog_dir: None,
             loop_calls: Default::default(),
             progress: Default::default(),

@@ -7,20 +7,20 @@
 
 mod challenge;
 mod context;
-mod limiter;
-pub mod progress;
 mod runner;
+mod settings;
 
 use std::future::Future;
 use std::pin::Pin;
 
 pub use challenge::Authed;
 pub use context::{Config, Context};
-pub use limiter::Limiter;
-pub use progress::{Counter, Progress, ProgressEvent};
+pub use crate::transport::Limiter;
+pub use crate::progress::{Counter, Progress, ProgressEvent};
 pub use runner::run;
+pub use settings::{CallPolicy, DEFAULT_MAX_CALLS, DEFAULT_SPOOF, LoopSettings};
 
-use crate::report::{Finding, Status};
+use crate::findings::{Finding, Status};
 
 /// A boxed future, so probes can be stored as trait objects.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

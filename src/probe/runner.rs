@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 
 use super::{Context, Probe, ProgressEvent, Safety};
-use crate::report::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status};
 
 /// What a run produced, and why it stopped early if it did.
 #[derive(Debug, Default)]

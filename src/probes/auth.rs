@@ -13,7 +13,7 @@ use crate::findings::auth::{
     ChallengeDetails, ChallengeSeen, InviteUnauthenticatedDetails, Teardown,
 };
 use crate::probe::{BoxFuture, Context, Probe};
-use crate::report::{Evidence, Finding, Severity, Status};
+use crate::findings::{Evidence, Finding, Severity, Status};
 use crate::sip::Message;
 use crate::sip::digest::{Algorithm, Challenge};
 use crate::target::{Endpoint, Transport};
@@ -321,7 +321,7 @@ async fn invite_unauthenticated(ctx: &Context) -> Option<(Finding, InviteChallen
         .severity(if status == Status::Fail {
             Severity::Critical
         } else {
-            crate::report::Severity::None
+            crate::findings::Severity::None
         })
         .with_details(&InviteUnauthenticatedDetails {
             request_uri: uri,

@@ -15,7 +15,7 @@ use crate::call::transfer::{self, Attended};
 use crate::call::{self, After, InviteOptions, Placed, ReferOutcome};
 use crate::findings::call::{CallReferDetails, ReferResult, ReplacesDetails, ReplacesResult};
 use crate::probe::{BoxFuture, Context, Probe};
-use crate::report::{Finding, Status};
+use crate::findings::{Finding, Status};
 use crate::sip::digest::DigestClient;
 use crate::target::Endpoint;
 

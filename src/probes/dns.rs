@@ -15,7 +15,7 @@ use crate::findings::dns::{
 };
 use crate::findings::ids;
 use crate::probe::{BoxFuture, Context, Probe};
-use crate::report::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status};
 use crate::target::Transport;
 
 /// One of the DNS findings.

@@ -19,7 +19,7 @@ use crate::evidence;
 use crate::findings::dos::{FloodDetails, FloodStep, Settle};
 use crate::findings::ids;
 use crate::probe::{BoxFuture, Context, Probe};
-use crate::report::{Evidence, Finding, Severity, Status};
+use crate::findings::{Evidence, Finding, Severity, Status};
 use crate::target::{Endpoint, Transport};
 use crate::transport::{Connection, Exchange, Timers, TxKey, transaction};
 

@@ -9,7 +9,6 @@
 //! set up. The spoofed number defaults to one reserved for fiction (NANP 555-01XX), never a third
 //! party's.
 
-use std::fmt;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -19,13 +18,12 @@ use crate::call::{self, InviteOptions, Offer};
 use crate::findings::stir::{BlockingNoticeDetails, CallRateDetails, LoopCallDetails, Notice};
 use crate::listen::{Inbound, ListenConfig, Listener};
 use crate::probe::{BoxFuture, Context, Probe, Safety};
-use crate::report::{Evidence, Finding, Severity, Status};
+pub use crate::probe::{DEFAULT_SPOOF, LoopSettings};
+use crate::findings::{Evidence, Finding, Severity, Status};
 use crate::sip::Message;
 use crate::sip::digest::DigestClient;
 use crate::stir::{self, RequestIdentity, Verdict, VerifyContext, passport::canonical_tn};
 
-/// `--spoof-caller-id` default: 202-555-0123 lies in 555-0100…0199, reserved for fiction by NANPA.
-pub const DEFAULT_SPOOF: &str = "+12025550123";
 /// A loop call that gets no final answer within this is CANCELled.
 pub const RING: Duration = Duration::from_secs(8);
 /// How long after a call's final answer its inbound INVITE may still be matched.
@@ -41,35 +39,6 @@ pub const SPOOF_PAI: &str = "spoof.asserted_identity";
 pub const ANONYMOUS: &str = "spit.anonymous";
 pub const RATE: &str = "spit.call_rate";
 pub const NOTICE: &str = "spit.blocking_notice";
-
-/// What the loop calls need besides the call policy.
-#[derive(Clone, Default)]
-pub struct LoopSettings {
-    /// `--loop-call`: the DID routed back to the listener.
-    pub number: Option<String>,
-    /// `--listen` (with `--listen-cert/--listen-key`).
-    pub listen: Option<ListenConfig>,
-    /// `--spoof-caller-id`, else [`DEFAULT_SPOOF`].
-    pub spoof_caller_id: Option<String>,
-    /// STI roots and the x5u client (`--sti-ca-file`, `--x5u-ca-file`).
-    pub verify: Option<VerifyContext>,
-}
-
-impl fmt::Debug for LoopSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LoopSettings")
-            .field("number", &self.number)
-            .field("listen", &self.listen.as_ref().map(|l| l.at.to_string()))
-            .field("spoof_caller_id", &self.spoof_caller_id)
-            .finish()
-    }
-}
-
-impl LoopSettings {
-    pub fn spoof(&self) -> &str {
-        self.spoof_caller_id.as_deref().unwrap_or(DEFAULT_SPOOF)
-    }
-}
 
 /// One loop-call case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

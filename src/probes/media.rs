@@ -12,7 +12,7 @@ use crate::findings::media::{
     SdesDetails, SrtpFlowDetails,
 };
 use crate::probe::{BoxFuture, Context, Probe};
-use crate::report::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status};
 use crate::sip::digest::DigestClient;
 use crate::target::{Endpoint, Transport};
 

@@ -84,8 +84,8 @@ pub(crate) async fn per_answer(
     ctx: &crate::probe::Context,
     p: &dyn Probe,
     what: Option<&str>,
-    f: impl Fn(&crate::target::Endpoint, &crate::sip::Message) -> crate::report::Finding,
-) -> Vec<crate::report::Finding> {
+    f: impl Fn(&crate::target::Endpoint, &crate::sip::Message) -> crate::findings::Finding,
+) -> Vec<crate::findings::Finding> {
     let got = answered(ctx).await;
     if got.is_empty() {
         return unanswered(p);
@@ -96,9 +96,9 @@ pub(crate) async fn per_answer(
         let evidence = authed.evidence(ctx);
         let finding = match (authed.answer(), authed.unjudged(), what) {
             (Some(m), _, _) => f(&ep, m),
-            (None, Some(why), Some(what)) => crate::report::Finding::of(
+            (None, Some(why), Some(what)) => crate::findings::Finding::of(
                 p.id(),
-                crate::report::Status::Info,
+                crate::findings::Status::Info,
                 format!("{what} not measured: {why}"),
             ),
             _ => match authed.last().best_response().or(ex.best_response()) {
@@ -112,13 +112,13 @@ pub(crate) async fn per_answer(
 }
 
 /// The findings to write when no endpoint answered OPTIONS, so a header could not be read.
-pub(crate) fn unanswered(p: &dyn Probe) -> Vec<crate::report::Finding> {
+pub(crate) fn unanswered(p: &dyn Probe) -> Vec<crate::findings::Finding> {
     p.finding_ids()
         .into_iter()
         .map(|id| {
-            crate::report::Finding::of(
+            crate::findings::Finding::of(
                 id,
-                crate::report::Status::Error,
+                crate::findings::Status::Error,
                 "no endpoint answered OPTIONS, so this could not be measured",
             )
         })

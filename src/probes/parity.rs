@@ -3,7 +3,7 @@
 //! ([`crate::analysis::parity`]); this probe only makes it selectable and listable.
 
 use crate::probe::{BoxFuture, Context, Probe};
-use crate::report::Finding;
+use crate::findings::Finding;
 
 /// Selection handle for `endpoints.parity`; its findings come from the post-run analysis.
 pub struct Parity;

@@ -3,7 +3,7 @@
 use crate::findings::sip::PlaintextDetails;
 
 use crate::probe::{BoxFuture, Context, Probe};
-use crate::report::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status};
 use crate::target::Transport;
 
 pub struct PlaintextOpen;

@@ -12,7 +12,7 @@ use super::{answered, unanswered};
 use std::sync::Arc;
 
 use crate::probe::{Authed, BoxFuture, Context, Probe};
-use crate::report::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status};
 use crate::sip::Message;
 use crate::sip::request::token;
 use crate::target::Endpoint;

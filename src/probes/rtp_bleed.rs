@@ -6,7 +6,7 @@ use super::media::{call_endpoints, one_answered_call, unjudgeable};
 use crate::call::{After, InviteOptions, Placed};
 use crate::findings::call::RtpBleedDetails;
 use crate::probe::{BoxFuture, Context, Probe};
-use crate::report::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status};
 
 pub struct RtpBleed;
 

@@ -6,7 +6,7 @@ use super::{answered, unanswered};
 pub use crate::findings::secagree::Mechanism;
 use crate::findings::secagree::{Downgrade, SecAgreeDetails};
 use crate::probe::{BoxFuture, Context, Probe};
-use crate::report::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status};
 use crate::sip::Message;
 
 mod register;

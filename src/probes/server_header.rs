@@ -4,7 +4,7 @@ use crate::findings::sip::ServerHeaderDetails;
 
 use super::per_answer;
 use crate::probe::{BoxFuture, Context, Probe};
-use crate::report::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status};
 
 pub struct ServerHeader;
 

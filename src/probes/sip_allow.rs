@@ -4,7 +4,7 @@ use crate::findings::sip::AllowDetails;
 
 use super::per_answer;
 use crate::probe::{BoxFuture, Context, Probe};
-use crate::report::{Finding, Status};
+use crate::findings::{Finding, Status};
 
 pub struct Allow;
 

@@ -5,7 +5,7 @@ use crate::findings::sip::{ReferDetails, ReferSource};
 
 use super::per_answer;
 use crate::probe::{BoxFuture, Context, Probe};
-use crate::report::{Finding, Status};
+use crate::findings::{Finding, Status};
 
 pub struct Refer;
 

@@ -4,7 +4,7 @@
 use crate::findings::sip::SipsDetails;
 
 use crate::probe::{BoxFuture, Context, Probe};
-use crate::report::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status};
 use crate::target::Transport;
 use crate::tls::cert::{self, CertInfo};
 

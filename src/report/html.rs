@@ -82,7 +82,7 @@ pub fn render(r: &Report) -> String {
     }
     let _ = writeln!(s, "<p>Findings: {}.</p>", esc(&r.counts_text()));
     if let Some(p) = &r.policy {
-        let _ = writeln!(s, "<p>{}</p>", esc(&super::policy::render_line(p)));
+        let _ = writeln!(s, "<p>{}</p>", esc(&super::policy_render::render_line(p)));
     }
 
     let _ = writeln!(

@@ -105,7 +105,7 @@ pub fn render(r: &Report) -> String {
     }
 
     if let Some(p) = &r.policy {
-        s.push_str(&super::policy::render_md(p));
+        s.push_str(&super::policy_render::render_md(p));
     }
     let _ = writeln!(s, "## RFP answer sheet\n");
     let _ = writeln!(

@@ -3,21 +3,22 @@
 pub mod answers;
 mod case_table;
 pub mod compare;
-pub mod diff;
 pub mod endpoints;
 pub mod escape;
 pub mod group;
 pub mod html;
 pub mod junit;
 pub mod markdown;
-mod model;
-pub mod policy;
+mod policy_render;
 pub mod questions;
 pub mod registry;
 pub mod schema;
 pub mod text;
 
-pub use model::{Evidence, Finding, Report, SCHEMA_VERSION, Severity, Status, Tool};
+pub use crate::analysis::{diff, policy};
+pub use crate::findings::{
+    Evidence, Finding, Report, SCHEMA_VERSION, Severity, Status, Tool, read_json,
+};
 
 /// Output formats of `sipcheck probe`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,16 +86,4 @@ pub fn render_styled(report: &Report, format: Format, style: Style) -> String {
         Format::Junit => junit::render(report),
         Format::Html => html::render(report),
     }
-}
-
-/// Reads a JSON report written by sipcheck.
-pub fn read_json(path: &str) -> crate::Result<Report> {
-    let text = std::fs::read_to_string(path).map_err(|e| crate::Error::BadFile {
-        path: path.into(),
-        reason: e.to_string(),
-    })?;
-    serde_json::from_str(&text).map_err(|e| crate::Error::BadFile {
-        path: path.into(),
-        reason: format!("not a sipcheck JSON report: {e}"),
-    })
 }

@@ -63,7 +63,7 @@ fn header(s: &mut String, r: &Report) {
 
 fn footer(s: &mut String, r: &Report) {
     if let Some(p) = &r.policy {
-        let _ = writeln!(s, "{}", super::policy::render_line(p));
+        let _ = writeln!(s, "{}", super::policy_render::render_line(p));
     }
     if let Some(why) = &r.incomplete {
         let _ = writeln!(s, "INCOMPLETE: {why}");

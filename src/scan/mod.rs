@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::analysis;
 use crate::error::{Error, Result};
 use crate::probe::{self, Probe, is_selected};
-use crate::report::{Report, SCHEMA_VERSION, Tool};
+use crate::findings::{Report, SCHEMA_VERSION, Tool};
 
 pub use options::{
     MAX_CONNECTIONS, MAX_DOS_REQUESTS, MAX_RATE, MAX_TIMEOUT, ScanOptions, ScanOptionsBuilder,
@@ -38,19 +38,12 @@ pub fn select(selectors: &[String]) -> Result<Vec<Arc<dyn Probe>>> {
         .collect())
 }
 
-/// Now, as RFC 3339 (the report's `started_at`).
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 /// Runs a scan and returns the complete report: the probes' findings, then the post-run analyses
 /// (parity, policy, baseline). Errors are only for what stops a scan from starting (options that make
 /// no sense, a bad selection); a target that cannot be resolved or reached still gets a report, with
 /// the reason in `incomplete`.
 pub async fn scan(opts: ScanOptions) -> Result<Report> {
-    let started_at = now_rfc3339();
+    let started_at = crate::findings::now_rfc3339();
     let clock = std::time::Instant::now();
     let plan = plan(opts).await?;
     Ok(plan.run(started_at, clock).await)

@@ -14,7 +14,7 @@ use crate::capture::{KeyLogFile, PcapWriter};
 use crate::error::{Error, Result};
 use crate::listen::ListenConfig;
 use crate::probe::{Config, Progress};
-use crate::report::policy::{self, Policy};
+use crate::analysis::policy::{self, Policy};
 use crate::sip::digest::Credentials;
 use crate::stir::VerifyContext;
 use crate::target::{Port, Target, Transport};
@@ -506,7 +506,7 @@ impl ScanOptionsBuilder {
         self.set(|o| {
             o.baseline = Some(Baseline {
                 path: path.to_string(),
-                report: crate::report::read_json(path)?,
+                report: crate::findings::read_json(path)?,
             });
             Ok(())
         })

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use super::answer::Answer;
 use super::wire;
-use crate::probe::Limiter;
+use crate::transport::Limiter;
 
 type Spare = JoinHandle<(OwnedSemaphorePermit, Result<TcpStream, Answer>, Duration)>;
 

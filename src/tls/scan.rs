@@ -40,7 +40,8 @@ use super::line::Line;
 use super::suites;
 use super::version::{Version, wire_label};
 use super::wire;
-use crate::probe::{Counter, Limiter};
+use crate::progress::Counter;
+use crate::transport::Limiter;
 
 /// Where and how to scan.
 pub struct Scanner<'a> {

@@ -3,6 +3,7 @@
 pub mod capture;
 pub mod conn;
 pub mod framing;
+mod limiter;
 pub mod tls;
 
 use std::fmt;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 pub use conn::{Connection, Incoming, TlsInfo};
+pub use limiter::Limiter;
 pub use tls::{ClientAuthSeen, ClientIdentity, TlsSettings};
 
 use crate::sip::Message;

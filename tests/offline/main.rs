@@ -28,6 +28,7 @@ mod cli_progress;
 mod dtls_fake;
 mod endpoints_overlap;
 mod fuzz_corpus;
+mod layers;
 mod fuzz_regressions;
 mod media_fake_tests;
 mod parser_robustness;

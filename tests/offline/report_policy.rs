@@ -41,12 +41,12 @@ async fn min_tls_version_both_sides() {
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].status, Status::Fail);
     assert!(f[0].summary.contains("TLSv1.1"), "{}", f[0].summary);
-    assert_eq!(r.exit_code(), 1);
+    assert_eq!(sipcheck::exit::code(sipcheck::exit::Outcome::Report(&r)), 1);
 
     let (o, r) = judge(rule, vec![versions(&["TLSv1.2", "TLSv1.3"]).await]);
     assert_eq!(o, RuleStatus::Pass);
     assert_eq!(r.findings_with_id("policy.min_tls_version").count(), 0);
-    assert_eq!(r.exit_code(), 0);
+    assert_eq!(sipcheck::exit::code(sipcheck::exit::Outcome::Report(&r)), 0);
 
     // The threshold itself: TLS 1.3 minimum fails a TLS 1.2 server.
     assert_eq!(
@@ -63,7 +63,7 @@ fn absent_or_skipped_findings_are_not_measured() {
     let rule = "[rules]\nmin_tls_version = \"TLSv1.2\"\n";
     let (o, r) = judge(rule, vec![]);
     assert_eq!(o, RuleStatus::NotMeasured);
-    assert_eq!(r.exit_code(), 0);
+    assert_eq!(sipcheck::exit::code(sipcheck::exit::Outcome::Report(&r)), 0);
     assert_eq!(
         outcome(rule, vec![skipped("tls.versions")]),
         RuleStatus::NotMeasured
@@ -285,10 +285,10 @@ async fn builtin_profiles_load_and_strict_is_stricter() {
     ];
     let mut r = report("t", findings.clone());
     policy::apply(&b, &mut r);
-    assert_eq!(r.exit_code(), 0, "{:#?}", r.policy);
+    assert_eq!(sipcheck::exit::code(sipcheck::exit::Outcome::Report(&r)), 0, "{:#?}", r.policy);
     let mut r = report("t", findings);
     policy::apply(&s, &mut r);
-    assert_eq!(r.exit_code(), 1);
+    assert_eq!(sipcheck::exit::code(sipcheck::exit::Outcome::Report(&r)), 1);
     assert!(r.findings_with_id("policy.forbidden_suite_classes").count() == 1);
     // The outcome travels in the JSON report and old reports without it still parse.
     let text = serde_json::to_string(&r).unwrap();

@@ -141,7 +141,7 @@ async fn silent_udp_is_retransmitted_then_given_up() {
         r.incomplete.as_deref(),
         Some("target unreachable on every transport probed")
     );
-    assert_eq!(r.exit_code(), 3);
+    assert_eq!(sipcheck::exit::code(sipcheck::exit::Outcome::Report(&r)), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -180,7 +180,7 @@ async fn tls_only_trunk_passes_plaintext_check_and_reports_closed_transports() {
         .map(|f| f.id.as_str())
         .collect();
     assert_eq!(fails, ["sip.refer_policy"]);
-    assert_eq!(r.exit_code(), 1);
+    assert_eq!(sipcheck::exit::code(sipcheck::exit::Outcome::Report(&r)), 1);
 }
 
 async fn sips_with(spec: LeafSpec) -> Finding {

@@ -25,7 +25,7 @@ use crate::evidence;
 use crate::findings::ids;
 use crate::findings::robustness::{CaseRow, MalformedCounts, MalformedDetails, SkippedCase};
 use crate::probe::{BoxFuture, Context, Counter, Probe, Safety};
-use crate::report::{Evidence, Finding, Severity, Status};
+use crate::findings::{Evidence, Finding, Severity, Status};
 use crate::sip::request::{new_branch, token};
 use crate::target::{Endpoint, Transport};
 use crate::transport::Exchange;

@@ -6,7 +6,7 @@ use crate::findings::sip::{UnknownHeaderDetails, UnknownRequireDetails};
 
 use super::targets;
 use crate::probe::{BoxFuture, Context, Probe};
-use crate::report::{Finding, Severity, Status};
+use crate::findings::{Finding, Severity, Status};
 use crate::sip::Message;
 use crate::target::Endpoint;
 

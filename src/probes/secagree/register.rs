@@ -6,7 +6,7 @@
 use super::{SECURITY_CLIENT, mechanisms};
 use crate::findings::secagree::{Register, RegisterStep};
 use crate::probe::Context;
-use crate::report::Evidence;
+use crate::findings::Evidence;
 use crate::sip::Message;
 use crate::sip::digest::{Challenge, Credentials, DigestClient};
 use crate::target::Endpoint;

@@ -5,7 +5,7 @@
 use crate::findings::ids;
 use crate::findings::tls::{CertificateDetails, Chain, ClientCertOutcome};
 use crate::probe::Context;
-use crate::report::{Finding, Status};
+use crate::findings::{Finding, Status};
 use crate::target::Endpoint;
 use crate::tls::cert::{self, CertInfo};
 use crate::tls::scan::ScanResult;

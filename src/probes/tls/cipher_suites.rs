@@ -2,7 +2,7 @@
 
 use crate::findings::ids;
 use crate::findings::tls::{CipherSuitesDetails, Grade, SuiteList};
-use crate::report::{Finding, Status};
+use crate::findings::{Finding, Status};
 use crate::tls::scan::ScanResult;
 use crate::tls::suites;
 

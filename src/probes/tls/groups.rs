@@ -2,7 +2,7 @@
 
 use crate::findings::ids;
 use crate::findings::tls::GroupsDetails;
-use crate::report::{Finding, Status};
+use crate::findings::{Finding, Status};
 use crate::tls::groups;
 use crate::tls::scan::ScanResult;
 

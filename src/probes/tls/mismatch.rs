@@ -3,7 +3,7 @@
 
 use crate::findings::ids;
 use crate::findings::tls::{DowngradeSentinel, FallbackScsv, MismatchDetails};
-use crate::report::{Finding, Status};
+use crate::findings::{Finding, Status};
 use crate::tls::answer::Answer;
 use crate::tls::scan::ScanResult;
 

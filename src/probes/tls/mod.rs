@@ -11,7 +11,7 @@ mod versions;
 
 use crate::findings::{FindingId, ids};
 use crate::probe::{BoxFuture, Context, Counter, Probe};
-use crate::report::{Evidence, Finding, Severity, Status};
+use crate::findings::{Evidence, Finding, Severity, Status};
 use crate::target::{Endpoint, Transport};
 use crate::tls::scan::{Logged, ScanResult, Scanner};
 

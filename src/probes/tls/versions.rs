@@ -3,7 +3,7 @@
 
 use crate::findings::ids;
 use crate::findings::tls::{VersionOutcome, VersionsDetails};
-use crate::report::{Finding, Status};
+use crate::findings::{Finding, Status};
 use crate::tls::scan::ScanResult;
 use crate::tls::version::Version;
 

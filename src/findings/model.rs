@@ -313,7 +313,7 @@ pub struct Report {
     pub incomplete: Option<String>,
     /// The policy checked against this run (`--policy`) and how each rule came out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<super::policy::PolicyOutcome>,
+    pub policy: Option<super::PolicyOutcome>,
 }
 
 impl Report {
@@ -346,9 +346,23 @@ impl Report {
             .collect();
         counts.join(", ")
     }
+}
 
-    /// The process exit code the report implies: [`crate::exit::code`] of it (README "Exit codes").
-    pub fn exit_code(&self) -> i32 {
-        i32::from(crate::exit::code(crate::exit::Outcome::Report(self)))
-    }
+/// Reads a JSON report written by sipcheck.
+pub fn read_json(path: &str) -> crate::Result<Report> {
+    let text = std::fs::read_to_string(path).map_err(|e| crate::Error::BadFile {
+        path: path.into(),
+        reason: e.to_string(),
+    })?;
+    serde_json::from_str(&text).map_err(|e| crate::Error::BadFile {
+        path: path.into(),
+        reason: format!("not a sipcheck JSON report: {e}"),
+    })
+}
+
+/// Now, as RFC 3339 (the report's `started_at`).
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::{Finding, Report, Status};
+use crate::findings::{Finding, Report, Status};
 use crate::findings::ids;
 use crate::findings::tls::suites::classes;
 use crate::findings::tls::version::Version;

@@ -1,9 +1,9 @@
 //! The policy outcome in the markdown report and the terminal scorecard.
 
-use super::{PolicyOutcome, RuleStatus};
+use crate::analysis::policy::{PolicyOutcome, RuleStatus};
 
 /// The policy section of the markdown report.
-pub fn render_md(p: &PolicyOutcome) -> String {
+pub(super) fn render_md(p: &PolicyOutcome) -> String {
     let mut s = format!(
         "## Policy `{}`\n\n{}{}\n\n| Rule | Setting | Outcome | What was measured |\n|---|---|---|---|\n",
         p.name,
@@ -20,7 +20,7 @@ pub fn render_md(p: &PolicyOutcome) -> String {
             r.rule,
             r.setting,
             r.outcome.as_str(),
-            crate::report::escape::md(&r.summary)
+            super::escape::md(&r.summary)
         ));
     }
     s.push('\n');
@@ -28,7 +28,7 @@ pub fn render_md(p: &PolicyOutcome) -> String {
 }
 
 /// One line for the terminal scorecard.
-pub fn render_line(p: &PolicyOutcome) -> String {
+pub(super) fn render_line(p: &PolicyOutcome) -> String {
     let n = |st: RuleStatus| p.rules.iter().filter(|r| r.outcome == st).count();
     format!(
         "policy {}: {} violated, {} passed, {} not measured",

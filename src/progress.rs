@@ -9,22 +9,35 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProgressEvent {
     /// The run has `total` probes.
-    Planned { total: usize },
+    Planned {
+        /// Probes in the run.
+        total: usize,
+    },
     /// A probe started.
-    Started { probe: &'static str },
+    Started {
+        /// The probe's id.
+        probe: &'static str,
+    },
     /// A probe finished; `done` of `total` are finished.
     Finished {
+        /// The probe's id.
         probe: &'static str,
+        /// Probes finished so far.
         done: usize,
+        /// Probes in the run.
         total: usize,
     },
     /// A count inside a running probe moved: `done` of `total` (`None` when not known ahead) `what`s,
     /// summed over the probe's endpoints. `probe` is empty for a count of the whole run (calls
     /// placed of `--max-calls`).
     Step {
+        /// The probe's id (empty for a count of the whole run).
         probe: &'static str,
+        /// What is counted (`cases`, `hellos`, `calls`, `flood steps`).
         what: &'static str,
+        /// How many so far.
         done: usize,
+        /// How many are expected, when known ahead.
         total: Option<usize>,
     },
 }
@@ -34,6 +47,7 @@ pub enum ProgressEvent {
 pub struct Progress(Option<Arc<dyn Fn(ProgressEvent) + Send + Sync>>);
 
 impl Progress {
+    /// A hook that calls `f` with every event.
     pub fn new(f: impl Fn(ProgressEvent) + Send + Sync + 'static) -> Progress {
         Progress(Some(Arc::new(f)))
     }
@@ -69,6 +83,7 @@ pub struct Counter {
 }
 
 impl Counter {
+    /// A count of `what` inside `probe`, reported to `progress`.
     pub fn new(progress: Progress, probe: &'static str, what: &'static str) -> Counter {
         Counter {
             progress,

@@ -7,7 +7,7 @@ use crate::findings::ids;
 use crate::findings::run::PolicyRuleDetails;
 use crate::findings::tls::suites;
 use crate::findings::tls::version::Version;
-use crate::report::{Finding, Report, Severity, Status};
+use crate::findings::{Finding, Report, Severity, Status};
 
 /// What one measured finding says about a rule: `Ok(Ok(fact))`, `Ok(Err(violation))`, or `Err(why)` when
 /// its details cannot tell (unreadable, or without the fact the rule needs).
