@@ -1,7 +1,7 @@
 //! The process exit code of every command, decided here and nowhere else (README "Exit codes").
 
-use crate::error::Error;
 use crate::analysis::diff::Diff;
+use crate::error::Error;
 use crate::findings::{Report, Status};
 
 /// The scan completed and nothing is `fail`.

@@ -2,9 +2,9 @@
 //! carry them.
 
 use super::Baseline;
+use crate::analysis::diff::{self, Diff, Kind};
 use crate::findings::ids;
 use crate::findings::run::BaselineDetails;
-use crate::analysis::diff::{self, Diff, Kind};
 use crate::findings::{Finding, Report, Severity, Status};
 
 /// The diff of `report` against the baseline, as a `baseline.diff` finding.

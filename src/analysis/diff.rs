@@ -12,10 +12,10 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::findings::{Finding, Report, Status};
 use crate::findings::ids;
 use crate::findings::tls::suites::classes;
 use crate::findings::tls::version::Version;
+use crate::findings::{Finding, Report, Status};
 
 pub use crate::findings::run::{Change, Kind};
 
@@ -374,7 +374,11 @@ fn detail_changes(b: &Finding, f: &Finding) -> Vec<(Kind, String)> {
                 "SRTP no longer verified in both directions",
             );
         }
-        _ => {}
+        _ => {
+            if let Some(c) = crate::findings::tls::hooks::changes(b, f) {
+                out.extend(c);
+            }
+        }
     }
     out
 }

@@ -5,11 +5,11 @@
 
 pub mod baseline;
 pub mod diff;
-pub mod policy;
 pub mod parity;
+pub mod policy;
 
-use crate::findings::ids;
 use crate::findings::Report;
+use crate::findings::ids;
 use policy::Policy;
 
 /// A report from an earlier run to diff against (`--baseline`).

@@ -12,8 +12,8 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 use crate::evidence;
-use crate::probe::Context;
 use crate::findings::Evidence;
+use crate::probe::Context;
 use crate::sip::digest::{Algorithm, Challenge, DigestClient};
 use crate::sip::request::new_branch;
 use crate::sip::{Message, Request};

@@ -5,12 +5,12 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::{CallLeg, InviteOptions, InviteOutcome, ReferOutcome, Teardown};
+use crate::findings::Evidence;
 use crate::media::MediaSockets;
 use crate::media::bleed::{self, BleedReport};
 use crate::media::dtls::{self, DtlsReport};
 use crate::media::flow::{self, FlowPlan, FlowReport, Protection};
 use crate::probe::Context;
-use crate::findings::Evidence;
 use crate::sip::digest::DigestClient;
 use crate::sip::sdp::{self, Crypto, OfferKind, Sdp, Suite, random_key};
 use crate::target::Endpoint;

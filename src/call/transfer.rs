@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use super::{CallLeg, InviteOptions, InviteOutcome, Teardown, place::dial_plain};
+use crate::findings::Evidence;
 use crate::findings::call::AttendedTransfer;
 use crate::probe::Context;
-use crate::findings::Evidence;
 use crate::sip::digest::DigestClient;
 use crate::target::Endpoint;
 

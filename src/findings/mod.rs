@@ -42,7 +42,6 @@ pub use model::{
 pub use policy_outcome::{PolicyOutcome, RuleOutcome, RuleStatus};
 pub use table::{REGISTRY, ids};
 
-
 /// How much a probe can disturb the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]

@@ -8,10 +8,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::discover::rfc3263::{Bounds, walk};
+use crate::discover::source::BoxFuture;
 use crate::discover::source::{Answer, Kind, Rdata, Source, normalise};
 use crate::discover::{Discovery, Mode};
 use crate::findings::dns::Outcome;
-use crate::discover::source::BoxFuture;
 use crate::target::{Target, Transport};
 
 /// Owner names and targets: the domain, its SRV owners, hosts, the root (`.`, empty), and spellings

@@ -1,8 +1,8 @@
 //! Properties of the readers of files users write or pass back to sipcheck.
 
+use crate::analysis::policy;
 use crate::catalog::parse_case;
 use crate::catalog::template::{MAX_FILLED, Values, fill, normalise_line_ends};
-use crate::analysis::policy;
 use crate::findings::Report;
 
 /// An error about a user file names the file and is one readable, bounded message.

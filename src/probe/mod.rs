@@ -13,10 +13,10 @@ mod settings;
 use std::future::Future;
 use std::pin::Pin;
 
+pub use crate::progress::{Counter, Progress, ProgressEvent};
+pub use crate::transport::Limiter;
 pub use challenge::Authed;
 pub use context::{Config, Context};
-pub use crate::transport::Limiter;
-pub use crate::progress::{Counter, Progress, ProgressEvent};
 pub use runner::run;
 pub use settings::{CallPolicy, DEFAULT_MAX_CALLS, DEFAULT_SPOOF, LoopSettings};
 

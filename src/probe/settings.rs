@@ -135,4 +135,3 @@ impl LoopSettings {
         self.spoof_caller_id.as_deref().unwrap_or(DEFAULT_SPOOF)
     }
 }
-

@@ -12,8 +12,8 @@ use crate::call::{self, InviteOptions, Offer};
 use crate::findings::auth::{
     ChallengeDetails, ChallengeSeen, InviteUnauthenticatedDetails, Teardown,
 };
-use crate::probe::{BoxFuture, Context, Probe};
 use crate::findings::{Evidence, Finding, Severity, Status};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::sip::Message;
 use crate::sip::digest::{Algorithm, Challenge};
 use crate::target::{Endpoint, Transport};

@@ -14,8 +14,8 @@ use super::media::{call_endpoints, one_answered_call, unjudgeable};
 use crate::call::transfer::{self, Attended};
 use crate::call::{self, After, InviteOptions, Placed, ReferOutcome};
 use crate::findings::call::{CallReferDetails, ReferResult, ReplacesDetails, ReplacesResult};
-use crate::probe::{BoxFuture, Context, Probe};
 use crate::findings::{Finding, Status};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::sip::digest::DigestClient;
 use crate::target::Endpoint;
 

@@ -14,8 +14,8 @@ use crate::findings::dns::{
     SrvDetails,
 };
 use crate::findings::ids;
-use crate::probe::{BoxFuture, Context, Probe};
 use crate::findings::{Finding, Severity, Status};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::target::Transport;
 
 /// One of the DNS findings.

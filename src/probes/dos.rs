@@ -18,8 +18,8 @@ use tokio::time::Instant;
 use crate::evidence;
 use crate::findings::dos::{FloodDetails, FloodStep, Settle};
 use crate::findings::ids;
-use crate::probe::{BoxFuture, Context, Probe};
 use crate::findings::{Evidence, Finding, Severity, Status};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::target::{Endpoint, Transport};
 use crate::transport::{Connection, Exchange, Timers, TxKey, transaction};
 

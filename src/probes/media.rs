@@ -11,8 +11,8 @@ use crate::findings::media::{
     DtlsSrtpDetails, Fingerprint, MediaCall, MediaSummary, RtpPlainDetails, SdesCleartextDetails,
     SdesDetails, SrtpFlowDetails,
 };
-use crate::probe::{BoxFuture, Context, Probe};
 use crate::findings::{Finding, Severity, Status};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::sip::digest::DigestClient;
 use crate::target::{Endpoint, Transport};
 

@@ -2,8 +2,8 @@
 //! concurrently and cannot see each other's findings, so the comparison is a post-run analysis
 //! ([`crate::analysis::parity`]); this probe only makes it selectable and listable.
 
-use crate::probe::{BoxFuture, Context, Probe};
 use crate::findings::Finding;
+use crate::probe::{BoxFuture, Context, Probe};
 
 /// Selection handle for `endpoints.parity`; its findings come from the post-run analysis.
 pub struct Parity;

@@ -2,8 +2,8 @@
 
 use crate::findings::sip::PlaintextDetails;
 
-use crate::probe::{BoxFuture, Context, Probe};
 use crate::findings::{Finding, Severity, Status};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::target::Transport;
 
 pub struct PlaintextOpen;

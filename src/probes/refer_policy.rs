@@ -11,8 +11,8 @@ use crate::findings::sip::{ReferAttempt, ReferPolicyDetails};
 use super::{answered, unanswered};
 use std::sync::Arc;
 
-use crate::probe::{Authed, BoxFuture, Context, Probe};
 use crate::findings::{Finding, Severity, Status};
+use crate::probe::{Authed, BoxFuture, Context, Probe};
 use crate::sip::Message;
 use crate::sip::request::token;
 use crate::target::Endpoint;

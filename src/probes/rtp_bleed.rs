@@ -5,8 +5,8 @@
 use super::media::{call_endpoints, one_answered_call, unjudgeable};
 use crate::call::{After, InviteOptions, Placed};
 use crate::findings::call::RtpBleedDetails;
-use crate::probe::{BoxFuture, Context, Probe};
 use crate::findings::{Finding, Severity, Status};
+use crate::probe::{BoxFuture, Context, Probe};
 
 pub struct RtpBleed;
 

@@ -5,8 +5,8 @@
 use super::{answered, unanswered};
 pub use crate::findings::secagree::Mechanism;
 use crate::findings::secagree::{Downgrade, SecAgreeDetails};
-use crate::probe::{BoxFuture, Context, Probe};
 use crate::findings::{Finding, Severity, Status};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::sip::Message;
 
 mod register;

@@ -3,8 +3,8 @@
 use crate::findings::sip::AllowDetails;
 
 use super::per_answer;
-use crate::probe::{BoxFuture, Context, Probe};
 use crate::findings::{Finding, Status};
+use crate::probe::{BoxFuture, Context, Probe};
 
 pub struct Allow;
 

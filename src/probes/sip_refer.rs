@@ -4,8 +4,8 @@
 use crate::findings::sip::{ReferDetails, ReferSource};
 
 use super::per_answer;
-use crate::probe::{BoxFuture, Context, Probe};
 use crate::findings::{Finding, Status};
+use crate::probe::{BoxFuture, Context, Probe};
 
 pub struct Refer;
 

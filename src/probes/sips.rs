@@ -3,8 +3,8 @@
 
 use crate::findings::sip::SipsDetails;
 
-use crate::probe::{BoxFuture, Context, Probe};
 use crate::findings::{Finding, Severity, Status};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::target::Transport;
 use crate::tls::cert::{self, CertInfo};
 

@@ -2,8 +2,8 @@
 
 use crate::findings::sip::TransportDetails;
 
-use crate::probe::{BoxFuture, Context, Probe};
 use crate::findings::{Finding, Severity, Status};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::target::Transport;
 use crate::transport::TxError;
 

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use crate::analysis;
 use crate::error::{Error, Result};
-use crate::probe::{self, Probe, is_selected};
 use crate::findings::{Report, SCHEMA_VERSION, Tool};
+use crate::probe::{self, Probe, is_selected};
 
 pub use options::{
     MAX_CONNECTIONS, MAX_DOS_REQUESTS, MAX_RATE, MAX_TIMEOUT, ScanOptions, ScanOptionsBuilder,

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::analysis::Baseline;
+use crate::analysis::policy::{self, Policy};
 use crate::call::{self, CallPolicy};
 use crate::capture::{KeyLogFile, PcapWriter};
 use crate::error::{Error, Result};
 use crate::listen::ListenConfig;
 use crate::probe::{Config, Progress};
-use crate::analysis::policy::{self, Policy};
 use crate::sip::digest::Credentials;
 use crate::stir::VerifyContext;
 use crate::target::{Port, Target, Transport};

@@ -45,7 +45,12 @@ fn is_binary(name: &str) -> bool {
 /// `src/a/b.rs` -> `a`; `src/a.rs` -> `a`.
 fn top_module(src: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(src).unwrap();
-    let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
     first.trim_end_matches(".rs").to_string()
 }
 
@@ -186,12 +191,11 @@ fn library_modules_import_only_lower_layers() {
 #[test]
 fn the_reader_sees_inline_paths_and_groups() {
     // The checker itself must not miss an import, or the test above could never fail.
-    let code = "use crate::{sip::Message, transport::{self, Conn}};\nfn f() { crate::scan::now(); }";
+    let code =
+        "use crate::{sip::Message, transport::{self, Conn}};\nfn f() { crate::scan::now(); }";
     let named = named_modules(code);
-    assert_eq!(
-        named,
-        ["scan", "sip", "transport"].map(String::from).into()
-    );
-    let tested = code_of("fn a() {}\n#[cfg(test)]\nmod tests { use crate::scan::x; }\n// crate::report");
+    assert_eq!(named, ["scan", "sip", "transport"].map(String::from).into());
+    let tested =
+        code_of("fn a() {}\n#[cfg(test)]\nmod tests { use crate::scan::x; }\n// crate::report");
     assert!(named_modules(&tested).is_empty(), "{tested}");
 }

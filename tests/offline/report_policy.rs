@@ -285,7 +285,12 @@ async fn builtin_profiles_load_and_strict_is_stricter() {
     ];
     let mut r = report("t", findings.clone());
     policy::apply(&b, &mut r);
-    assert_eq!(sipcheck::exit::code(sipcheck::exit::Outcome::Report(&r)), 0, "{:#?}", r.policy);
+    assert_eq!(
+        sipcheck::exit::code(sipcheck::exit::Outcome::Report(&r)),
+        0,
+        "{:#?}",
+        r.policy
+    );
     let mut r = report("t", findings);
     policy::apply(&s, &mut r);
     assert_eq!(sipcheck::exit::code(sipcheck::exit::Outcome::Report(&r)), 1);

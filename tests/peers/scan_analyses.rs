@@ -101,7 +101,10 @@ async fn parity_policy_and_baseline_findings_come_from_the_library_scan() {
     assert_eq!(outcome.rules[0].outcome, RuleStatus::Pass, "{outcome:#?}");
     assert!(one(&first, "policy.server_version_leak_allowed").is_empty());
     assert!(one(&first, "baseline.diff").is_empty());
-    assert_eq!(sipcheck::exit::code(sipcheck::exit::Outcome::Report(&first)), 0);
+    assert_eq!(
+        sipcheck::exit::code(sipcheck::exit::Outcome::Report(&first)),
+        0
+    );
 
     // One SBC left behind: each analysis says it, inside the report `scan` returned.
     leaks.store(true, Ordering::SeqCst);

@@ -327,6 +327,39 @@ fn evaluate_rules(p: &Policy, r: &Report) -> Vec<(RuleOutcome, &'static [u8])> {
         );
         push("spoofed_calls_refused", json!(true), &[11], res);
     }
+    if rules.forbid_early_data == Some(true) {
+        let res = judge(r, &[ids::TLS_EARLY_DATA.id], false, |f| {
+            ids::TLS_EARLY_DATA.read(f)?.forbid_early_data()
+        });
+        push("forbid_early_data", json!(true), &[14], res);
+    }
+    if rules.require_ems == Some(true) {
+        let res = judge(r, &[ids::TLS_EXTENSIONS.id], false, |f| {
+            ids::TLS_EXTENSIONS.read(f)?.require_ems()
+        });
+        push("require_ems", json!(true), &[14], res);
+    }
+    if rules.forbid_client_renegotiation == Some(true) {
+        let res = judge(r, &[ids::TLS_EXTENSIONS.id], false, |f| {
+            ids::TLS_EXTENSIONS.read(f)?.forbid_client_renegotiation()
+        });
+        push("forbid_client_renegotiation", json!(true), &[14], res);
+    }
+    if let Some(name) = &rules.profile {
+        // One verdict per TLS endpoint, judged from that endpoint's tls.* findings (the profile
+        // need not have been chosen with --profile when the report was written).
+        let res = judge(r, &[ids::TLS_VERSIONS.id], false, |f| {
+            let p = crate::findings::tls::profile::builtin(&name.0)?;
+            let same: Vec<&Finding> = r
+                .findings
+                .iter()
+                .filter(|x| x.endpoint == f.endpoint)
+                .collect();
+            p.judge(&crate::findings::tls::profile::Facts::of(same))
+                .policy()
+        });
+        push("profile", json!(name.0), &[1, 2, 10], res);
+    }
     for (id, max) in &p.findings {
         let res = judge(r, &[id.as_str()], false, |f| {
             Ok(if f.status.badness() > max.badness() {

@@ -136,6 +136,37 @@ pub struct Rules {
     /// Reads `spoof.caller_id` / `spoof.asserted_identity` details `spoof_went_through`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spoofed_calls_refused: Option<bool>,
+    /// Reads `tls.early_data` details `accepted`: TLS 1.3 0-RTT must not be accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forbid_early_data: Option<bool>,
+    /// Reads `tls.extensions` details `extended_master_secret`: every TLS ≤ 1.2 hello uses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_ems: Option<bool>,
+    /// Reads `tls.extensions` details `client_renegotiation_accepted`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forbid_client_renegotiation: Option<bool>,
+    /// A TLS profile every TLS endpoint must meet (`bcp195`, `mozilla-intermediate`,
+    /// `mozilla-modern`): judged from the report's `tls.*` details per endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileName>,
+}
+
+/// A built-in TLS profile name, checked when the policy is read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(try_from = "String", into = "String")]
+pub struct ProfileName(pub String);
+
+impl TryFrom<String> for ProfileName {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<ProfileName, String> {
+        crate::findings::tls::profile::builtin(&s).map(|_| ProfileName(s))
+    }
+}
+
+impl From<ProfileName> for String {
+    fn from(p: ProfileName) -> String {
+        p.0
+    }
 }
 
 /// A SHAKEN attestation level, `A` (full) to `C` (gateway).
@@ -173,4 +204,3 @@ pub struct Policy {
     /// Finding id → worst allowed status.
     pub findings: BTreeMap<String, Status>,
 }
-

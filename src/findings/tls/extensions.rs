@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::verdict::{Kind, RuleCheck, Verdict, flip, yes_no};
-use crate::report::Status;
+use crate::findings::Status;
 
 /// `tls.extensions` details.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -2,6 +2,7 @@
 //! cipher-suite registry and its one classifier).
 
 pub mod extensions;
+pub mod hooks;
 pub mod profile;
 pub mod resumption;
 pub mod sni;
@@ -20,7 +21,7 @@ pub use profile::ProfileDetails;
 pub use resumption::{EarlyDataDetails, Resumption12, Resumption13, ResumptionDetails};
 pub use sni::{SniCase, SniDetails};
 pub use suites::{Class, Grade, SuiteClass};
-pub use vulns::{HeartbleedDetails, RobotAnswer, RobotDetails};
+pub use vulns::HeartbleedDetails;
 
 /// `tls.versions`: per version label (`TLSv1.2`), accepted or refused and how.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

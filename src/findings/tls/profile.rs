@@ -14,7 +14,7 @@ use super::{
     MismatchDetails, VersionsDetails, suites,
 };
 use crate::findings::ids;
-use crate::report::{Finding, Status};
+use crate::findings::{Finding, Status};
 
 /// The built-in profiles, by name.
 const BUILTIN: &[(&str, &str)] = &[

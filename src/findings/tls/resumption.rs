@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::verdict::{Kind, RuleCheck, Verdict, flip, yes_no};
-use crate::report::Status;
+use crate::findings::Status;
 
 /// RFC 8446 §4.6.1: a ticket lifetime is at most seven days; RFC 5077 §5.6 asks tickets to be
 /// short-lived. A TLS 1.2 lifetime hint above this is judged long-lived.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::IdentityMatch;
 use super::verdict::{Kind, Verdict, flip};
-use crate::report::Status;
+use crate::findings::Status;
 
 /// `tls.sni` details.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

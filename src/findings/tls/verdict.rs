@@ -2,7 +2,7 @@
 //! summary, a detail change for the baseline diff, and a policy rule's reading. Each finding's
 //! `judge`, `changes`, `answer` and policy functions live beside its details type and speak these.
 
-use crate::report::Status;
+use crate::findings::Status;
 
 pub use crate::findings::run::Kind;
 

@@ -1,11 +1,11 @@
-//! `tls.heartbleed` and `tls.robot`: two implementation flaws checked the non-destructive way. The
-//! details never hold a leaked byte: Heartbleed keeps the length and SHA-256 of what came back.
+//! `tls.heartbleed`: an implementation flaw checked the non-destructive way. The details never hold a
+//! leaked byte, only the length and SHA-256 of what came back.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::verdict::{Kind, Verdict, flip};
-use crate::report::Status;
+use crate::findings::Status;
 
 /// `tls.heartbleed` details (CVE-2014-0160).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -85,102 +85,6 @@ impl HeartbleedDetails {
                     "not vulnerable"
                 }
             )
-        })
-    }
-}
-
-/// `tls.robot` details: Bleichenbacher's oracle on static-RSA key exchange (ROBOT, CVE-2017-13099
-/// and siblings).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default)]
-pub struct RobotDetails {
-    /// A static-RSA suite was accepted (else the check does not apply).
-    pub applicable: bool,
-    /// The static-RSA suite the handshakes used.
-    pub suite: Option<String>,
-    /// Each malformed ClientKeyExchange variant and how the server answered it.
-    pub answers: Vec<RobotAnswer>,
-    /// Handshakes (TCP connections) used.
-    pub handshakes: usize,
-    /// The answers differ by padding: an oracle.
-    pub vulnerable: Option<bool>,
-    /// Why the result is not a verdict (inconsistent answers, not run).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// One ClientKeyExchange variant's answer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default)]
-pub struct RobotAnswer {
-    pub variant: String,
-    pub answer: String,
-}
-
-impl RobotDetails {
-    pub fn judge(&self) -> Verdict {
-        if let Some(e) = &self.error {
-            return (Status::Error, e.clone());
-        }
-        if !self.applicable {
-            return (
-                Status::Pass,
-                "not applicable: no static-RSA key exchange accepted".into(),
-            );
-        }
-        match self.vulnerable {
-            Some(true) => (
-                Status::Fail,
-                format!(
-                    "Bleichenbacher oracle (ROBOT): malformed RSA key exchanges are answered differently ({}); {} handshakes",
-                    self.answers
-                        .iter()
-                        .map(|a| format!("{}: {}", a.variant, a.answer))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    self.handshakes
-                ),
-            ),
-            Some(false) => (
-                Status::Pass,
-                format!(
-                    "no oracle: every malformed RSA key exchange got {}; {} handshakes",
-                    self.answers
-                        .first()
-                        .map(|a| a.answer.as_str())
-                        .unwrap_or("?"),
-                    self.handshakes
-                ),
-            ),
-            None => (
-                Status::Info,
-                self.note
-                    .clone()
-                    .unwrap_or_else(|| "not decided".to_string()),
-            ),
-        }
-    }
-
-    pub fn changes(&self, new: &RobotDetails) -> Vec<(Kind, String)> {
-        flip(
-            self.vulnerable,
-            new.vulnerable,
-            true,
-            "now a Bleichenbacher oracle (ROBOT)",
-            "no longer a Bleichenbacher oracle (ROBOT)",
-        )
-        .into_iter()
-        .collect()
-    }
-
-    pub fn answer(&self, question: u8) -> Option<String> {
-        (matches!(question, 10 | 14) && self.error.is_none()).then(|| match self.vulnerable {
-            Some(true) => "ROBOT: static-RSA key exchange is a Bleichenbacher oracle".to_string(),
-            Some(false) => "ROBOT: no oracle".to_string(),
-            None if !self.applicable => "ROBOT: no static-RSA key exchange".to_string(),
-            None => "ROBOT: not decided".to_string(),
         })
     }
 }

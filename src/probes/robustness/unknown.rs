@@ -5,8 +5,8 @@
 use crate::findings::sip::{UnknownHeaderDetails, UnknownRequireDetails};
 
 use super::targets;
-use crate::probe::{BoxFuture, Context, Probe};
 use crate::findings::{Finding, Severity, Status};
+use crate::probe::{BoxFuture, Context, Probe};
 use crate::sip::Message;
 use crate::target::Endpoint;
 

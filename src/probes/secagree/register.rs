@@ -4,9 +4,9 @@
 //! binding (ours, if any), never create one.
 
 use super::{SECURITY_CLIENT, mechanisms};
+use crate::findings::Evidence;
 use crate::findings::secagree::{Register, RegisterStep};
 use crate::probe::Context;
-use crate::findings::Evidence;
 use crate::sip::Message;
 use crate::sip::digest::{Challenge, Credentials, DigestClient};
 use crate::target::Endpoint;

@@ -4,8 +4,8 @@
 
 use crate::findings::ids;
 use crate::findings::tls::{CertificateDetails, Chain, ClientCertOutcome};
-use crate::probe::Context;
 use crate::findings::{Finding, Status};
+use crate::probe::Context;
 use crate::target::Endpoint;
 use crate::tls::cert::{self, CertInfo};
 use crate::tls::scan::ScanResult;

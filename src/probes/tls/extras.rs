@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::findings::Evidence;
 use crate::findings::tls::sni::{DOMAIN, NO_SNI, UNKNOWN};
 use crate::findings::tls::{
     EarlyDataDetails, ExtensionsDetails, HeartbleedDetails, Resumption12, Resumption13,
     ResumptionDetails, SniCase, SniDetails, SuiteClass,
 };
 use crate::probe::Context;
-use crate::report::Evidence;
 use crate::target::{Endpoint, Transport};
 use crate::tls::heartbeat::{self, HeartbeatResult};
 use crate::tls::hello::{

@@ -9,9 +9,9 @@ mod groups;
 mod mismatch;
 mod versions;
 
+use crate::findings::{Evidence, Finding, Severity, Status};
 use crate::findings::{FindingId, ids};
 use crate::probe::{BoxFuture, Context, Counter, Probe};
-use crate::findings::{Evidence, Finding, Severity, Status};
 use crate::target::{Endpoint, Transport};
 use crate::tls::scan::{Logged, ScanResult, Scanner};
 
