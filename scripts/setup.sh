@@ -7,7 +7,7 @@ apt-get update
 apt-get install -y --no-install-recommends \
   kamailio kamailio-tls-modules kamailio-extra-modules kamailio-secsipid-modules secsipidx \
   baresip-core sip-tester sipvicious \
-  dnsmasq-base openssl sslscan tshark sofia-sip-bin \
+  dnsmasq-base openssl sslscan testssl.sh tshark sofia-sip-bin \
   procps time iproute2 ca-certificates \
   libssl-dev pkg-config \
   chromium pandoc

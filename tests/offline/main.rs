@@ -43,6 +43,7 @@ mod report_schema;
 mod robustness_fakes;
 mod rsip_measurement;
 mod secagree_register;
+mod tls_heartbleed_fake;
 mod tls_integrity_only;
 mod tls_sslv2;
 mod user_files_robustness;

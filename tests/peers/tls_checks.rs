@@ -180,3 +180,100 @@ fn profiles_judge_clause_by_clause_and_a_policy_can_require_one() {
     assert_eq!(rule("forbid_early_data")["outcome"], "pass");
     assert_eq!(rule("require_ems")["outcome"], "pass");
 }
+
+/// testssl.sh's verdicts (id → finding) from one run with `checks`, bounded in time.
+fn testssl(port: u16, checks: &[&str]) -> std::collections::BTreeMap<String, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("t.json");
+    let mut args = vec![
+        "60".to_string(),
+        "testssl".into(),
+        "--quiet".into(),
+        "--color".into(),
+        "0".into(),
+        "--warnings".into(),
+        "off".into(),
+        "--jsonfile".into(),
+        json.display().to_string(),
+    ];
+    args.extend(checks.iter().map(|c| c.to_string()));
+    args.push(format!("127.0.0.1:{port}"));
+    let out = std::process::Command::new("timeout")
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("testssl.sh (Debian package testssl.sh) is needed");
+    let text = std::fs::read_to_string(&json).unwrap_or_else(|e| {
+        panic!(
+            "testssl wrote no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["id"].as_str().unwrap_or_default().to_string(),
+                x["finding"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// sipcheck's secure renegotiation, client-initiated renegotiation, compression and groups against
+/// testssl.sh's on the same server. Where they differ the RFC decides: RFC 5746 §3.6 ("the server
+/// MUST include an empty renegotiation_info extension in the ServerHello") for secure
+/// renegotiation; RFC 8422 §5.1.1 (the client's elliptic_curves list is what the server picks from)
+/// for the curves.
+#[test]
+fn renegotiation_compression_and_groups_agree_with_testssl() {
+    // Few suites keep testssl's forward-secrecy pass (which walks the cipher list) short.
+    let s = SServer::start_open(&[
+        "-client_renegotiation",
+        "-cipher",
+        "ECDHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES128-GCM-SHA256",
+        "-ciphersuites",
+        "TLS_AES_128_GCM_SHA256",
+    ]);
+    let t = testssl(s.port, &["-R", "-C", "-f"]);
+    let r = scan(s.port, &[]);
+    let c = details(&r, "tls.certificate");
+    let x = details(&r, "tls.extensions");
+    assert_eq!(t["secure_renego"], "supported", "{t:#?}");
+    assert_eq!(c["secure_renegotiation"], true);
+    assert_eq!(x["secure_renegotiation"], true);
+    assert!(
+        t["secure_client_renego"].starts_with("VULNERABLE"),
+        "{t:#?}"
+    );
+    assert_eq!(x["client_renegotiation_accepted"], true, "{x:#}");
+    assert!(t["CRIME_TLS"].starts_with("not vulnerable"), "{t:#?}");
+    assert_eq!(c["compression"], false);
+    // testssl (3.0) names curves the OpenSSL way, and lists the finite-field groups apart.
+    let curves = t
+        .get("PFS_ECDHE_curves")
+        .or_else(|| t.get("FS_ECDHE_curves"))
+        .unwrap_or_else(|| panic!("{t:#?}"));
+    let ff = t.get("DH_groups").cloned().unwrap_or_default();
+    let mut theirs: Vec<String> = curves
+        .split_whitespace()
+        .chain(ff.split_whitespace())
+        .map(|n| match n {
+            "prime256v1" => "secp256r1".to_string(),
+            "X25519" => "x25519".to_string(),
+            "X448" => "x448".to_string(),
+            other => other.to_string(),
+        })
+        .collect();
+    let mut ours: Vec<String> = details(&r, "tls.groups")["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g.as_str().unwrap().to_string())
+        .collect();
+    theirs.sort();
+    ours.sort();
+    assert_eq!(ours, theirs, "testssl: {t:#?}");
+}
