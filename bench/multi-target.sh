@@ -14,7 +14,7 @@ PORT=${PORT:-25060}
 DELAY_MS=${DELAY_MS:-50}
 command -v dnsmasq >/dev/null || { echo "dnsmasq missing: apt-get install dnsmasq-base" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time missing: apt-get install time" >&2; exit 2; }
-# PROFILE=debug reuses a test build for a quick look; the README's figures are from release.
+# PROFILE=debug reuses a test build for a quick look; docs/benchmarks.md's figures are from release.
 PROFILE=${PROFILE:-release}
 if [ "$PROFILE" = release ]; then cargo build --release --quiet --bin sipcheck --example fake_trunks
 else cargo build --quiet --bin sipcheck --example fake_trunks; fi

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use sipcheck::Error;
 use sipcheck::batch::{self, Batch, Item};
+use sipcheck::fleet::{self, JsonlOut, Shard};
 use sipcheck::report::{self, Format};
 
 use super::{ProbeArgs, build_options};
@@ -18,14 +19,15 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
                 "--domain cannot be combined with -f: each target's own domain is checked".into(),
             ));
         }
-        if a.policy.is_some()
-            || a.baseline.is_some()
-            || a.pcap.is_some()
-            || a.keylog.is_some()
-            || a.dry_run
-        {
+        if a.policy.is_some() || a.baseline.is_some() || a.pcap.is_some() || a.keylog.is_some() {
             return Err(Error::BadOption(
-                "--policy, --baseline, --pcap, --keylog and --dry-run work on one trunk; run them per target, not with -f"
+                "--policy, --baseline, --pcap and --keylog work on one trunk; run them per target, not with -f"
+                    .into(),
+            ));
+        }
+        if a.dry_run && a.shard.is_none() {
+            return Err(Error::BadOption(
+                "--dry-run with -f lists a shard's targets: give --shard I/N (or dry-run one target)"
                     .into(),
             ));
         }
@@ -42,6 +44,12 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
             ));
         }
         let targets = batch::read_targets(file)?;
+        let shard: Option<Shard> = a.shard.as_deref().map(str::parse).transpose()?;
+        // Opened before the first packet: an unwritable OUT stops the run before it starts.
+        let jsonl = match &a.jsonl {
+            Some(p) if !a.dry_run => Some(JsonlOut::open(p, a.resume)?),
+            _ => None,
+        };
         // The options are validated once; each target replaces the placeholder.
         let format: Format = a.format.parse()?;
         let opts = build_options(a, "127.0.0.1", false)?;
@@ -49,9 +57,9 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::io(format!("cannot create {dir}"), e))?;
         }
-        Ok((targets, opts, format))
+        Ok((targets, opts, format, shard, jsonl))
     })();
-    let (targets, opts, format) = match setup {
+    let (mut targets, opts, format, shard, jsonl) = match setup {
         Ok(v) => v,
         Err(e) => return cli::fail(&e),
     };
@@ -59,6 +67,20 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
+    if let Some(shard) = shard {
+        targets = rt.block_on(fleet::shard_targets(targets, shard, &opts, a.parallel));
+        if a.dry_run {
+            for t in &targets {
+                println!("{t}");
+            }
+            return ExitCode::SUCCESS;
+        }
+    }
+    let (mut jsonl, done) = match jsonl {
+        Some((out, done)) => (Some(out), done),
+        None => (None, Default::default()),
+    };
+    targets.retain(|t| !done.contains(t));
     let ext = match format {
         Format::Json => "json",
         Format::Markdown => "md",
@@ -71,37 +93,35 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
     let mut write_errors = 0usize;
     let mut index: Vec<(usize, serde_json::Value)> = Vec::new();
     let mut items = rt.block_on(batch::scan_all(targets, opts, a.parallel, |i, item| {
-        let Some(dir) = &dir else { return };
-        let mut entry = serde_json::json!({
-            "target": item.target,
-            "exit_code": item.exit_code,
-            "error": item.error,
-        });
-        if let Some(r) = &item.report {
-            let name = batch::file_name(i, &item.target, ext);
-            let path = std::path::Path::new(dir).join(&name);
-            match std::fs::write(&path, report::render(r, format, false)) {
-                Ok(()) => entry["report"] = name.into(),
-                Err(e) => {
-                    write_errors += 1;
-                    eprintln!("sipcheck: cannot write {}: {e}", path.display());
-                }
+        if let Some(out) = jsonl.as_mut()
+            && let Err(e) = out.append(item)
+        {
+            write_errors += 1;
+            eprintln!("sipcheck: {e}");
+        }
+        let Some(dir) = &dir else {
+            if jsonl.is_some() && !quiet {
+                println!("{}", summary_line(item));
+            }
+            return;
+        };
+        match write_item(dir, i, item, format, ext) {
+            Ok(entry) => index.push((i, entry)),
+            Err((entry, e)) => {
+                write_errors += 1;
+                eprintln!("sipcheck: {e}");
+                index.push((i, entry));
             }
         }
         if !quiet {
             println!("{}", summary_line(item));
         }
-        index.push((i, entry));
     }));
     let code = ExitCode::from(sipcheck::batch::exit_code(&items));
     if let Some(dir) = &dir {
         // The reports are on disk; the index lists them in file order.
-        index.sort_by_key(|(i, _)| *i);
-        let index: Vec<serde_json::Value> = index.into_iter().map(|(_, e)| e).collect();
-        let path = std::path::Path::new(dir).join("index.json");
-        let doc = serde_json::json!({"schema_version": sipcheck::report::SCHEMA_VERSION, "targets": index});
-        if let Err(e) = std::fs::write(&path, format!("{doc:#}\n")) {
-            return cli::fail(&Error::io(format!("cannot write {}", path.display()), e));
+        if let Err(e) = write_index(dir, index) {
+            return cli::fail(&e);
         }
         if write_errors > 0 {
             return cli::fail(&Error::BadOption(format!(
@@ -109,6 +129,16 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
             )));
         }
         return code;
+    }
+    if jsonl.is_some() {
+        // The lines are the output; stdout had one summary line per trunk.
+        return if write_errors > 0 {
+            cli::fail(&Error::BadOption(format!(
+                "{write_errors} line(s) could not be written"
+            )))
+        } else {
+            code
+        };
     }
     let mut stdout = std::io::stdout().lock();
     let out = match format {
@@ -130,6 +160,70 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
     };
     let _ = stdout.write_all(out.as_bytes());
     code
+}
+
+/// Writes one trunk's report into `dir` and returns its index entry (with the reason when the
+/// report could not be written).
+fn write_item(
+    dir: &str,
+    i: usize,
+    item: &Item,
+    format: Format,
+    ext: &str,
+) -> Result<serde_json::Value, (serde_json::Value, String)> {
+    let mut entry = serde_json::json!({
+        "target": item.target,
+        "exit_code": item.exit_code,
+        "error": item.error,
+    });
+    if let Some(r) = &item.report {
+        let name = batch::file_name(i, &item.target, ext);
+        let path = std::path::Path::new(dir).join(&name);
+        if let Err(e) = std::fs::write(&path, report::render(r, format, false)) {
+            return Err((entry, format!("cannot write {}: {e}", path.display())));
+        }
+        entry["report"] = name.into();
+    }
+    Ok(entry)
+}
+
+/// `index.json` of a reports directory, in file order.
+fn write_index(dir: &str, mut index: Vec<(usize, serde_json::Value)>) -> Result<(), Error> {
+    index.sort_by_key(|(i, _)| *i);
+    let index: Vec<serde_json::Value> = index.into_iter().map(|(_, e)| e).collect();
+    let path = std::path::Path::new(dir).join("index.json");
+    let doc =
+        serde_json::json!({"schema_version": sipcheck::report::SCHEMA_VERSION, "targets": index});
+    std::fs::write(&path, format!("{doc:#}\n"))
+        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+}
+
+/// `sipcheck merge`: shard outputs joined, as one JSON batch on stdout or a reports directory.
+pub(crate) fn merge(files: &[String], dir: Option<&str>) -> ExitCode {
+    let batch = match fleet::merge(files) {
+        Ok(b) => b,
+        Err(e) => return cli::fail(&e),
+    };
+    let code = ExitCode::from(batch::exit_code(&batch.targets));
+    let Some(dir) = dir else {
+        let text = serde_json::to_string_pretty(&batch).unwrap_or_default() + "\n";
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        return code;
+    };
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return cli::fail(&Error::io(format!("cannot create {dir}"), e));
+    }
+    let mut index = Vec::new();
+    for (i, item) in batch.targets.iter().enumerate() {
+        match write_item(dir, i, item, Format::Json, "json") {
+            Ok(entry) => index.push((i, entry)),
+            Err((_, e)) => return cli::fail(&Error::BadOption(e)),
+        }
+    }
+    match write_index(dir, index) {
+        Ok(()) => code,
+        Err(e) => cli::fail(&e),
+    }
 }
 
 fn summary_line(item: &Item) -> String {

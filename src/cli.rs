@@ -5,16 +5,22 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use sipcheck::Error;
+use sipcheck::PcapWriter;
 use sipcheck::analysis::baseline;
-use sipcheck::capture::PcapWriter;
 use sipcheck::exit::{self, Outcome};
-use sipcheck::findings::ids;
 use sipcheck::report::diff;
 use sipcheck::report::{self, Report, compare};
 
 /// The process exit code of an outcome.
 pub(crate) fn exit(outcome: Outcome<'_>) -> ExitCode {
     ExitCode::from(exit::code(outcome))
+}
+
+/// `sipcheck trunk.example.com` is what nmap's users type: name the command they meant.
+pub(crate) fn probe_hint(kind: clap::error::ErrorKind, first: Option<String>) -> Option<String> {
+    let first = first?;
+    (kind == clap::error::ErrorKind::InvalidSubcommand && !first.starts_with('-'))
+        .then(|| format!("sipcheck: to probe a trunk, run: sipcheck probe {first}"))
 }
 
 /// The multi-threaded runtime a command runs on, or the usage exit code when it cannot start.
@@ -81,12 +87,8 @@ pub(crate) fn compare_cmd(files: &[String], format: &str) -> ExitCode {
 /// Notes for stderr after the scan: the baseline diff, and a pcap that could not be written completely.
 pub(crate) fn notes(report: &Report, pcap: Option<&PcapWriter>) -> Vec<String> {
     let mut notes = Vec::new();
-    for f in report
-        .findings
-        .iter()
-        .filter(|f| f.id == ids::BASELINE_DIFF.id)
-    {
-        match baseline::diff_of(f, report) {
+    for d in baseline::diffs_in(report) {
+        match d {
             Ok(d) => notes.push(d.render_text()),
             Err(e) => notes.push(format!("sipcheck: {e}")),
         }
@@ -119,12 +121,12 @@ pub(crate) fn progress(target: &str, quiet: bool) -> Option<indicatif::ProgressB
 
 /// The library's progress hook drawing on `pb`: the probes running, each with its count inside
 /// (`robustness.malformed cases 12/40`) once it reported one.
-pub(crate) fn progress_hook(pb: indicatif::ProgressBar) -> sipcheck::probe::Progress {
-    use sipcheck::probe::ProgressEvent;
+pub(crate) fn progress_hook(pb: indicatif::ProgressBar) -> sipcheck::Progress {
+    use sipcheck::ProgressEvent;
     // The probes running with their counts, and the run's own counts (calls of --max-calls).
     type Lines = (Vec<(&'static str, String)>, Vec<(&'static str, String)>);
     let state = std::sync::Mutex::new(Lines::default());
-    sipcheck::probe::Progress::new(move |e| {
+    sipcheck::Progress::new(move |e| {
         let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
         let (running, run_wide) = &mut *state;
         match e {

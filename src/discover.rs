@@ -98,7 +98,8 @@ pub fn resolver(settings: &Settings) -> Result<Hickory> {
     Hickory::new(settings.dns_server, per_query)
 }
 
-/// Endpoints for a target on the given transports, with default discovery settings.
+/// Endpoints for a target on the given transports, with default discovery settings (for tests).
+#[cfg(feature = "internals")]
 pub async fn endpoints(
     target: &Target,
     transports: &[Transport],

@@ -1,4 +1,4 @@
-//! The process exit code of every command, decided here and nowhere else (README "Exit codes").
+//! The process exit code of every command, decided here and nowhere else (`docs/usage.md`, "Exit codes").
 
 use crate::analysis::diff::Diff;
 use crate::error::Error;

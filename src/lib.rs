@@ -23,72 +23,81 @@
 //! # }
 //! ```
 //!
-//! Parsing is usable on its own, and never panics on peer input:
+//! A target is checked before anything is sent:
 //!
 //! ```
-//! use sipcheck::sip::{Limits, Message};
+//! use sipcheck::Target;
 //!
-//! let m = Message::parse(b"SIP/2.0 200 OK\r\nAllow: INVITE, REFER\r\nl: 0\r\n\r\n", &Limits::default()).unwrap();
-//! assert_eq!(m.list_header("Allow"), ["INVITE", "REFER"]);
-//! assert!(Message::parse(b"\x00garbage", &Limits::default()).is_err());
+//! assert!(Target::parse("sips:trunk.example.com:5061").is_ok());
+//! assert!(Target::parse("sip:host;maddr=10.0.0.1").is_err());
 //! ```
 //!
 //! The public API is what a program needs: [`Target`] (what the user typed), [`ScanOptions`] (built
 //! and checked by [`ScanOptions::builder`]), [`scan`] (the whole run, post-run analyses included) or
 //! [`plan`] / [`dry_run`] (the same plan, not run), the [`Report`] and its renderings ([`report`]), the
-//! [`exit`] code. The machinery under it (discovery, transport, SIP, TLS, probes) is public for the
-//! binary, tests and fuzzers but hidden from these docs: it is not a stable API.
+//! [`exit`] code; [`inbound`] and [`identity`] serve `sipcheck listen` and `verify-identity`. The
+//! machinery under it (discovery, transport, SIP, TLS, probes) is private; the `internals` feature
+//! opens it, undocumented and unstable, for the tests, fuzz targets and benchmarks.
 
 #![forbid(unsafe_code)]
+
+/// Declares library modules that are private to the crate: with the `internals` feature (the tests,
+/// fuzz targets and benchmarks turn it on) they are public but hidden from the docs, so those can
+/// drive the machinery directly; without it the compiler sees who really uses what, and dead code
+/// is an error in CI's `cargo clippy --lib --bins`.
+macro_rules! internal_modules {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[cfg(feature = "internals")]
+            #[doc(hidden)]
+            pub mod $name;
+            #[cfg(not(feature = "internals"))]
+            mod $name;
+        )*
+    };
+}
 
 // The public API: what a program needs to run a scan, read a report and act on it.
 pub mod analysis;
 pub mod batch;
-pub mod capture;
 pub mod error;
 pub mod exit;
+pub mod fleet;
 pub mod progress;
 pub mod report;
 pub mod scan;
 pub mod target;
 
-// The machinery under the scan. Public for the binary, the tests, the benchmarks and the fuzzers,
-// which exercise it directly; not a stable API, so hidden from the documentation.
-#[doc(hidden)]
-pub mod call;
-#[doc(hidden)]
-pub mod catalog;
-#[doc(hidden)]
-pub mod discover;
-#[doc(hidden)]
-pub mod evidence;
-#[doc(hidden)]
-pub mod findings;
+// The machinery under the scan.
+internal_modules!(
+    call, capture, catalog, discover, evidence, findings, listen, media, probe, probes, sip, stir,
+    tls, transport,
+);
+
+// The properties the fuzz targets and the corpus test check: nothing else calls them.
+#[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod fuzzing;
-#[doc(hidden)]
-pub mod listen;
-#[doc(hidden)]
-pub mod media;
-#[doc(hidden)]
-pub mod probe;
-#[doc(hidden)]
-pub mod probes;
-#[doc(hidden)]
-pub mod sip;
-#[doc(hidden)]
-pub mod stir;
-#[doc(hidden)]
-pub mod tls;
-#[doc(hidden)]
-pub mod transport;
 
 pub use analysis::Baseline;
+pub use capture::PcapWriter;
 pub use error::{Error, Result};
 pub use exit::Outcome;
-pub use probe::Config;
+pub use findings::{Finding, Report, Severity, Status};
+pub use probe::{CallPolicy, Config, DEFAULT_MAX_CALLS};
 pub use progress::{Progress, ProgressEvent};
-pub use report::policy::Policy;
-pub use report::{Finding, Format, Report, Severity, Status, render};
+pub use report::{Format, render};
 pub use scan::{Plan, ScanOptions, ScanOptionsBuilder, dry_run, plan, scan};
 pub use target::{Endpoint, Port, Target, Transport};
+
+/// Receiving calls (`sipcheck listen`): where to listen and the run that reports each caller.
+pub mod inbound {
+    pub use crate::listen::report::run;
+    pub use crate::listen::{DEFAULT_MAX_REQUESTS, ListenConfig};
+}
+
+/// STIR/SHAKEN: verifying the Identity of a SIP request (`sipcheck verify-identity`).
+pub mod identity {
+    pub use crate::stir::text::render;
+    pub use crate::stir::{RequestIdentity, VerifyContext, saved_request, verify_request};
+}

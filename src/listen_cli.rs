@@ -4,9 +4,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use sipcheck::exit::Outcome;
-use sipcheck::listen::ListenConfig;
+use sipcheck::identity::VerifyContext;
+use sipcheck::inbound::ListenConfig;
 use sipcheck::report::{self, Format};
-use sipcheck::stir::VerifyContext;
 
 use crate::cli;
 
@@ -45,9 +45,7 @@ pub(crate) fn run(a: ListenArgs<'_>) -> ExitCode {
             std::future::pending::<()>().await
         }
     };
-    let r = match rt.block_on(sipcheck::listen::report::run(
-        cfg, a.duration, ctx, interrupt,
-    )) {
+    let r = match rt.block_on(sipcheck::inbound::run(cfg, a.duration, ctx, interrupt)) {
         Ok(r) => r,
         Err(e) => return cli::fail(&e),
     };

@@ -12,10 +12,10 @@ mod cli;
 mod listen_cli;
 mod verify_cli;
 
-use sipcheck::capture::PcapWriter;
-use sipcheck::listen::ListenConfig;
+use sipcheck::PcapWriter;
+use sipcheck::identity::VerifyContext;
+use sipcheck::inbound::ListenConfig;
 use sipcheck::report::{self, Format};
-use sipcheck::stir::VerifyContext;
 use sipcheck::{Error, Outcome, ScanOptions, ScanOptionsBuilder, Target, Transport};
 
 /// Measure what a SIP trunk really does about security, and write an evidence-backed scorecard.
@@ -94,7 +94,7 @@ enum Command {
         #[arg(long, value_name = "PEM")]
         listen_key: Option<String>,
         /// Most inbound requests recorded and answered; later ones are counted and dropped.
-        #[arg(long, default_value_t = sipcheck::listen::DEFAULT_MAX_REQUESTS)]
+        #[arg(long, default_value_t = sipcheck::inbound::DEFAULT_MAX_REQUESTS)]
         max_requests: usize,
         /// PEM file of the STI-PA's trusted roots (Identity chain verification).
         #[arg(long, value_name = "PEM")]
@@ -102,6 +102,16 @@ enum Command {
         /// PEM file of trust roots for fetching x5u over HTTPS (default: the built-in web roots).
         #[arg(long, value_name = "PEM")]
         x5u_ca_file: Option<String>,
+    },
+    /// Join the JSON Lines of fleet shards (`probe -f … --jsonl`) into one batch: every trunk once.
+    Merge {
+        /// JSON Lines files, one per shard.
+        #[arg(num_args = 1.., required = true)]
+        files: Vec<String>,
+        /// Write one report per trunk and index.json into DIR (the `probe -f -o DIR` layout, for
+        /// compare), instead of one JSON batch on stdout.
+        #[arg(short = 'o', long = "output", value_name = "DIR")]
+        output: Option<String>,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
@@ -131,11 +141,23 @@ struct ProbeArgs {
     /// With -f: how many targets are probed at once.
     #[arg(long, default_value_t = 8, value_name = "N")]
     parallel: usize,
+    /// With -f: append one JSON line per trunk to OUT as each finishes (an interrupted run keeps
+    /// every finished line).
+    #[arg(long, value_name = "OUT", requires = "file")]
+    jsonl: Option<String>,
+    /// With --jsonl: skip the trunks already in OUT and append the rest.
+    #[arg(long, requires = "jsonl")]
+    resume: bool,
+    /// With -f: probe only the I-th of N parts of the list, split by the trunks' resolved addresses
+    /// (trunks sharing an SBC address are in one part). With --dry-run: list that part.
+    #[arg(long, value_name = "I/N", requires = "file")]
+    shard: Option<String>,
     /// List every finding id a report can contain (by probe, with safety class and seed questions), then exit.
     #[arg(long)]
     list_probes: bool,
-    /// Probes to run, by id or id prefix (e.g. transport,sip,sips).
-    #[arg(long, value_delimiter = ',')]
+    /// Probes to run: ids or id prefixes, safety classes (safe, calls, intrusive, dos) or all;
+    /// -NAME or !NAME leaves out (e.g. tls,sip or -dos or safe,-tls.groups).
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     probes: Vec<String>,
     /// Transports to probe (udp,tcp,tls). Default: all three, or TLS only for a sips: URI.
     #[arg(long, value_delimiter = ',')]
@@ -197,7 +219,7 @@ struct ProbeArgs {
     #[arg(long)]
     allow_calls: bool,
     /// Most calls a run may place.
-    #[arg(long, default_value_t = sipcheck::call::DEFAULT_MAX_CALLS)]
+    #[arg(long, default_value_t = sipcheck::DEFAULT_MAX_CALLS)]
     max_calls: u32,
     /// User name for digest authentication; the password comes from SIPCHECK_PASSWORD or --password-file.
     #[arg(long)]
@@ -423,6 +445,11 @@ fn probe(a: ProbeArgs) -> ExitCode {
     if let Some(w) = &pcap {
         opts.config.tls.capture = Some(w.clone());
     }
+    if !a.quiet {
+        for n in opts.selection_notes() {
+            eprintln!("sipcheck: note: {n}");
+        }
+    }
     let spinner = cli::progress(target, a.quiet);
     if let Some(pb) = &spinner {
         opts.config.progress = cli::progress_hook(pb.clone());
@@ -487,6 +514,9 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
+            if let Some(hint) = cli::probe_hint(e.kind(), std::env::args().nth(1)) {
+                eprintln!("{hint}");
+            }
             let usage = Error::BadOption(e.kind().to_string());
             return cli::exit(if e.use_stderr() {
                 Outcome::Error(&usage)
@@ -537,6 +567,7 @@ fn main() -> ExitCode {
             at.as_deref(),
             &format,
         ),
+        Command::Merge { files, output } => batch_cli::merge(&files, output.as_deref()),
         Command::Completions { shell } => {
             // Rendered to memory first: clap_complete panics when stdout closes early (`| head`).
             let mut buf = Vec::new();

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use sipcheck::Error;
 use sipcheck::exit::Outcome;
-use sipcheck::stir::{self, VerifyContext};
+use sipcheck::identity::{self as stir, VerifyContext};
 
 use crate::cli;
 
@@ -40,7 +40,7 @@ pub(crate) fn run(
             serde_json::to_string_pretty(&result).unwrap_or_default()
         );
     } else {
-        print!("{}", stir::text::render(&result));
+        print!("{}", stir::render(&result));
     }
     cli::exit(Outcome::Identity {
         all_valid: result.all_valid(),

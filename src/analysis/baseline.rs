@@ -49,6 +49,17 @@ fn of_diff(path: &str, d: &Diff) -> Finding {
         })
 }
 
+/// The diffs the report's `baseline.diff` findings carry (one per `--baseline`), each or the reason
+/// it cannot be read.
+pub fn diffs_in(report: &Report) -> Vec<Result<Diff, String>> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.id == ids::BASELINE_DIFF.id)
+        .map(|f| diff_of(f, report))
+        .collect()
+}
+
 /// The diff a `baseline.diff` finding carries, for rendering; the reason when it cannot be read.
 pub fn diff_of(f: &Finding, report: &Report) -> Result<Diff, String> {
     let d = ids::BASELINE_DIFF.read(f)?;

@@ -222,10 +222,6 @@ impl CallLeg {
         })
     }
 
-    pub fn transport(&self) -> Transport {
-        self.endpoint.transport
-    }
-
     fn request(&self, method: &str, uri: &str, to: &str, branch: &str, cseq: u32) -> Request {
         let mut r = Request::new(method, uri, "x");
         r.from = self.from.clone();

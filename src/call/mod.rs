@@ -13,9 +13,9 @@ pub mod transfer;
 
 pub use leg::{CallLeg, InviteOptions, InviteOutcome, Teardown};
 pub use place::{After, Offer, Placed, place, place_then};
-pub use refer::{Notify, ReferOutcome};
+pub use refer::ReferOutcome;
 
-pub use crate::probe::{CallPolicy, DEFAULT_MAX_CALLS};
+pub use crate::probe::CallPolicy;
 
 /// Checks a `--caller-id`: a SIP user part of unreserved characters (RFC 3261 §25.1), so it can go
 /// into From and Contact unescaped.

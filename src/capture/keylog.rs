@@ -11,7 +11,6 @@ use crate::error::{Error, Result};
 /// An NSS key log file (`CLIENT_RANDOM …`, `CLIENT_TRAFFIC_SECRET_0 …`, one secret per line).
 #[derive(Debug)]
 pub struct KeyLogFile {
-    path: String,
     file: Mutex<File>,
 }
 
@@ -26,15 +25,10 @@ impl KeyLogFile {
             .open(path)
             .map_err(|e| Error::io(format!("cannot create key log {path}"), e))?;
         Ok(KeyLogFile {
-            path: path.to_string(),
             file: Mutex::new(file),
         })
     }
 
-    /// The file the secrets are written to.
-    pub fn path(&self) -> &str {
-        &self.path
-    }
 }
 
 fn hex(bytes: &[u8]) -> String {

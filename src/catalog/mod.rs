@@ -73,6 +73,8 @@ pub struct Case {
     /// Transports the case applies to (empty: all).
     pub transports: Vec<Transport>,
     pub family: Family,
+    /// Free text for the catalog's readers (FORMAT.md); accepted from the file, never judged by.
+    #[allow(dead_code)]
     pub notes: Option<String>,
     /// The message template.
     pub message: String,

@@ -178,10 +178,6 @@ pub struct BleedReport {
 }
 
 impl BleedReport {
-    /// Media flowed before the test, so its outcome means something.
-    pub fn media_flowed(&self) -> bool {
-        self.received_on_call_port_before > 0
-    }
 }
 
 /// `media.rtp_bleed`: the test call and what the second port saw.

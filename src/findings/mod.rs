@@ -1,6 +1,6 @@
 //! The finding registry: every finding id sipcheck can write, and what every consumer needs to know
 //! about it. Selection (`--probes`), `--list-probes`, policy id validation, the answer sheet's question
-//! mapping, the JSON Schema and the README's "What is measured" table all read [`REGISTRY`]; nothing
+//! mapping, the JSON Schema and the "What is measured" table (`docs/measured.md`) all read [`REGISTRY`]; nothing
 //! else lists finding ids, titles, seed questions or RFCs.
 //!
 //! This module is data only (no network code), so the report model and its renderers can depend on it.
@@ -123,13 +123,6 @@ pub fn of_probe(probe: &str) -> impl Iterator<Item = &'static Spec> + '_ {
     REGISTRY.iter().filter(move |s| s.probe == probe)
 }
 
-/// The specs that answer a seed question, in registry order.
-pub fn answering(question: u8) -> impl Iterator<Item = &'static Spec> {
-    REGISTRY
-        .iter()
-        .filter(move |s| s.questions.contains(&question))
-}
-
 /// A typed handle on one registered finding id: writes findings with its registry facts and reads
 /// their details back as `D`. A renamed field is then a compile error, not a silent `not_measured`.
 pub struct FindingId<D> {
@@ -170,9 +163,6 @@ impl<D: Serialize + DeserializeOwned> FindingId<D> {
         D::deserialize(&f.details).map_err(|e| format!("`{}` details cannot be read: {e}", self.id))
     }
 }
-
-/// A finding's details that have no typed shape yet: any JSON object.
-pub type Untyped = serde_json::Map<String, serde_json::Value>;
 
 fn schema_of<D: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     g.subschema_for::<D>()
@@ -257,20 +247,20 @@ mod tests {
     }
 }
 
-/// The README's "What is measured" table agrees with the registry: every registered id is in it, and
+/// The "What is measured" table (`docs/measured.md`) agrees with the registry: every registered id is in it, and
 /// each row's safety class and seed questions are the registry's.
 #[cfg(test)]
-mod readme {
+mod measured_doc {
     use super::*;
 
-    const README: &str = include_str!("../../README.md");
+    const MEASURED: &str = include_str!("../../docs/measured.md");
 
     /// (ids, safety, questions) of each row; `` `a.b` / `.c` `` expands to `a.b`, `a.c`.
     fn rows() -> Vec<(Vec<String>, String, String)> {
-        let section = README
-            .split("## What is measured")
+        let section = MEASURED
+            .split("# What is measured")
             .nth(1)
-            .expect("README has a What is measured section");
+            .expect("docs/measured.md has its What is measured heading");
         section
             .lines()
             .skip_while(|l| !l.starts_with("| Finding"))
@@ -299,20 +289,22 @@ mod readme {
     }
 
     #[test]
-    fn readme_table_matches_the_registry() {
+    fn measured_table_matches_the_registry() {
         let rows = rows();
         assert!(rows.len() > 10, "{rows:?}");
         for s in REGISTRY {
             assert!(
                 rows.iter().any(|(ids, _, _)| ids.iter().any(|i| i == s.id)),
-                "{} is missing from the README's What is measured table",
+                "{} is missing from the table of docs/measured.md",
                 s.id
             );
         }
         for (ids, safety, questions) in &rows {
             let specs: Vec<&Spec> = ids
                 .iter()
-                .map(|i| spec(i).unwrap_or_else(|| panic!("README names unregistered {i}")))
+                .map(|i| {
+                    spec(i).unwrap_or_else(|| panic!("docs/measured.md names unregistered {i}"))
+                })
                 .collect();
             let mut q: Vec<u8> = specs
                 .iter()

@@ -87,15 +87,20 @@ pub struct PolicyRuleDetails {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
+    /// Worse than the baseline (a `diff` exit code 1).
     Worse,
+    /// Better than the baseline.
     Better,
+    /// In the new report only.
     New,
+    /// In the baseline only.
     Gone,
     /// Measured on one side only (skipped on the other): no verdict.
     NotComparable,
 }
 
 impl Kind {
+    /// The section heading of this kind in a rendered diff.
     pub fn heading(self) -> &'static str {
         match self {
             Kind::Worse => "Worse",
@@ -110,9 +115,11 @@ impl Kind {
 /// One change between a baseline and a new report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Change {
+    /// What kind of change.
     pub kind: Kind,
     /// Finding id, or `endpoint` for an endpoint added or gone.
     pub id: String,
+    /// The endpoint it concerns, when it concerns one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
     /// What changed, in one line.

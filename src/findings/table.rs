@@ -1,5 +1,5 @@
-//! The registry table: one row per finding id. Rows are in report order; the README's "What is
-//! measured" table is checked against this file by a test.
+//! The registry table: one row per finding id. Rows are in report order; the "What is measured"
+//! table of `docs/measured.md` is checked against this file by a test.
 
 use super::auth::{ChallengeDetails, InviteUnauthenticatedDetails};
 #[allow(unused_imports)]

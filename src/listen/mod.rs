@@ -67,16 +67,20 @@ impl std::fmt::Display for ListenAddr {
 /// How the listener runs.
 #[derive(Clone)]
 pub struct ListenConfig {
+    /// Where to listen (`udp:`, `tcp:` or `tls:` and an address).
     pub at: ListenAddr,
     /// `--listen-cert` / `--listen-key` (PEM), for `tls:`.
     pub tls: Option<(String, String)>,
+    /// The run ends after this many requests (`--max-requests`).
     pub max_requests: usize,
     /// The final answer to INVITE.
     pub final_code: u16,
+    /// Bounds on what a caller may send (message and header sizes).
     pub limits: Limits,
 }
 
 impl ListenConfig {
+    /// A listener at `at` with the defaults: 486 Busy Here, [`DEFAULT_MAX_REQUESTS`].
     pub fn new(at: ListenAddr) -> ListenConfig {
         ListenConfig {
             at,
@@ -291,10 +295,6 @@ impl Listener {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local
-    }
-
-    pub fn transport(&self) -> Transport {
-        self.shared.cfg.at.transport
     }
 
     pub fn records(&self) -> Vec<Inbound> {

@@ -19,14 +19,19 @@ use crate::transport::{Connection, Exchange, Timers, TlsSettings, TxError, TxKey
 /// Settings of a run. `Config::default()` is what `sipcheck probe` uses without flags.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// RFC 3261 timers: T1, and the longest wait for an answer (`--timeout`).
     pub timers: Timers,
+    /// The User-Agent our requests carry.
     pub user_agent: String,
     /// The SIP domain: SNI and the RFC 5922 identity the certificate must match.
     pub domain: String,
+    /// Trust roots, client certificate, key log.
     pub tls: TlsSettings,
+    /// Bounds on what a peer may send.
     pub limits: Limits,
     /// New requests per second per address, and the burst allowed before pacing starts.
     pub rate: f64,
+    /// Requests allowed at once before pacing starts.
     pub burst: u32,
     /// Simultaneous connections per address.
     pub max_connections: usize,

@@ -18,7 +18,7 @@ pub use crate::transport::Limiter;
 pub use challenge::Authed;
 pub use context::{Config, Context};
 pub use runner::run;
-pub use settings::{CallPolicy, DEFAULT_MAX_CALLS, DEFAULT_SPOOF, LoopSettings};
+pub use settings::{CallPolicy, DEFAULT_MAX_CALLS, LoopSettings};
 
 use crate::findings::{Finding, Status};
 
@@ -77,14 +77,6 @@ pub fn selector_matches(selector: &str, id: &str) -> bool {
         || id
             .strip_prefix(selector)
             .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('_'))
-}
-
-/// Whether a probe is picked by any of the selectors (matched against its id and its finding ids).
-pub fn is_selected(probe: &dyn Probe, selectors: &[String]) -> bool {
-    selectors.iter().any(|s| {
-        selector_matches(s, probe.id())
-            || probe.finding_ids().iter().any(|f| selector_matches(s, f))
-    })
 }
 
 /// A `skipped` finding for every id a probe writes, with the reason.

@@ -501,6 +501,7 @@ fn severity(status: Status) -> Severity {
 }
 
 /// The NAPTR, SRV and DNSSEC verdicts of a discovery, for the `dns_answers` fuzz property.
+#[cfg(feature = "internals")]
 pub(crate) fn verdicts(d: &Discovery) -> [(Status, String); 3] {
     let (s, t, _) = srv(d);
     [naptr(d), (s, t), dnssec(d)]

@@ -3,39 +3,24 @@
 
 mod options;
 mod plan;
+mod select;
 
 use std::sync::Arc;
 
 use crate::analysis;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::findings::{Report, SCHEMA_VERSION, Tool};
-use crate::probe::{self, Probe, is_selected};
+use crate::probe;
 
 pub use options::{
     MAX_CONNECTIONS, MAX_DOS_REQUESTS, MAX_RATE, MAX_TIMEOUT, ScanOptions, ScanOptionsBuilder,
 };
 pub use plan::{Plan, dry_run, plan};
+pub use select::Selection;
 
-/// The probes a selector list picks, in registry order; an unknown selector is an error.
-pub fn select(selectors: &[String]) -> Result<Vec<Arc<dyn Probe>>> {
-    let all = crate::probes::all();
-    if selectors.is_empty() {
-        return Ok(all);
-    }
-    for s in selectors {
-        if !all
-            .iter()
-            .any(|p| is_selected(p.as_ref(), std::slice::from_ref(s)))
-        {
-            return Err(Error::BadOption(format!(
-                "--probes {s:?} matches no probe (see --list-probes)"
-            )));
-        }
-    }
-    Ok(all
-        .into_iter()
-        .filter(|p| is_selected(p.as_ref(), selectors))
-        .collect())
+/// The probes a `--probes` list picks, in registry order; a term that names nothing is an error.
+pub fn select(selectors: &[String]) -> Result<Selection> {
+    select::select_from(crate::probes::all(), selectors)
 }
 
 /// Runs a scan and returns the complete report: the probes' findings, then the post-run analyses
@@ -57,6 +42,8 @@ impl Plan {
             analyses,
             unresolved,
             given_domain,
+            left_out,
+            ..
         } = self;
         let mut report = Report {
             schema_version: SCHEMA_VERSION,
@@ -95,6 +82,10 @@ impl Plan {
         report.duration_ms = ctx.elapsed().as_millis() as u64;
         report.endpoints = ctx.endpoints.clone();
         report.findings = outcome.findings;
+        // `--probes tls,-tls.groups`: the probe ran for the rest; the finding is not reported.
+        report
+            .findings
+            .retain(|f| !left_out.contains(&f.id.as_str()));
         analysis::finish(&mut report, &analyses);
         report
     }

@@ -138,6 +138,14 @@ impl ScanOptions {
         }
         super::select(&self.selectors).map(|_| ())
     }
+
+    /// What the `--probes` list means beyond itself (findings that come along with those named,
+    /// findings left out of the report), for the user to read before the run.
+    pub fn selection_notes(&self) -> Vec<String> {
+        super::select(&self.selectors)
+            .map(|s| s.notes)
+            .unwrap_or_default()
+    }
 }
 
 /// Builds [`ScanOptions`] step by step; the first bad value is kept and returned by

@@ -23,6 +23,10 @@ pub struct Plan {
     pub(crate) unresolved: Option<Error>,
     /// The domain as the options gave it (the context fills in the target's when it is empty).
     pub(crate) given_domain: String,
+    /// Finding ids `--probes` left out although their probe runs.
+    pub(crate) left_out: Vec<&'static str>,
+    /// What the selection means beyond its list (findings that come along, findings left out).
+    pub(crate) notes: Vec<String>,
 }
 
 /// Checks the options, selects the probes and finds the endpoints (RFC 3263 discovery, or the literal
@@ -30,12 +34,20 @@ pub struct Plan {
 /// reports it as incomplete); options that make no sense and failures of the tool itself are.
 pub async fn plan(opts: ScanOptions) -> Result<Plan> {
     opts.validate()?;
-    let probes = super::select(&opts.selectors)?;
+    let super::Selection {
+        probes,
+        left_out,
+        notes,
+    } = super::select(&opts.selectors)?;
     let transports = opts
         .transports
         .clone()
         .unwrap_or_else(|| opts.target.default_transports());
-    let selected: Vec<&'static str> = probes.iter().flat_map(|p| p.finding_ids()).collect();
+    let selected: Vec<&'static str> = probes
+        .iter()
+        .flat_map(|p| p.finding_ids())
+        .filter(|f| !left_out.contains(f))
+        .collect();
     let analyses = Analyses {
         parity: selected.contains(&ids::ENDPOINTS_PARITY.id),
         policy: opts.policy,
@@ -67,6 +79,8 @@ pub async fn plan(opts: ScanOptions) -> Result<Plan> {
         analyses,
         unresolved,
         given_domain,
+        left_out,
+        notes,
     })
 }
 
@@ -79,6 +93,12 @@ impl Plan {
     /// The ids of the probes selected, in registry order.
     pub fn probe_ids(&self) -> Vec<&'static str> {
         self.probes.iter().map(|p| p.id()).collect()
+    }
+
+    /// What the selection means beyond its list: findings measured along with those named,
+    /// findings left out of the report. The binary prints them on stderr; the dry run lists them.
+    pub fn selection_notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// Why no endpoint was found, when none was.
@@ -114,6 +134,9 @@ impl Plan {
                 p.title(),
                 gate.map(|g| format!(" (gated: {g})")).unwrap_or_default()
             );
+        }
+        for n in &self.notes {
+            let _ = writeln!(s, "  note: {n}");
         }
         let planned = crate::probes::loop_calls::planned(ctx);
         if !planned.is_empty() {

@@ -249,10 +249,6 @@ impl DigestClient {
         }
     }
 
-    pub fn user(&self) -> &str {
-        &self.creds.user
-    }
-
     /// The header to add to `method uri` to answer `ch`; `None` if its algorithm is unknown or it
     /// only offers `auth-int` (we do not hash bodies).
     pub fn answer(&mut self, ch: &Challenge, method: &str, uri: &str) -> Option<Answer> {

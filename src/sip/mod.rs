@@ -5,5 +5,5 @@ pub mod parse;
 pub mod request;
 pub mod sdp;
 
-pub use parse::{Limits, Message, ParseError, StartLine};
+pub use parse::{Limits, Message, StartLine};
 pub use request::Request;

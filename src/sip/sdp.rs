@@ -190,6 +190,7 @@ impl Media {
     }
 
     /// Whether the profile is a secure one (`RTP/SAVP`, `RTP/SAVPF`, `UDP/TLS/RTP/SAVP[F]`).
+    #[cfg(feature = "internals")]
     pub fn secure_profile(&self) -> bool {
         self.proto.to_ascii_uppercase().contains("SAVP")
     }

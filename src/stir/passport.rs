@@ -20,6 +20,7 @@ pub fn b64url_decode(s: &str) -> Option<Vec<u8>> {
     B64URL.decode(s.as_bytes()).ok()
 }
 
+#[cfg(feature = "internals")]
 pub fn b64url_encode(b: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }

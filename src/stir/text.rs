@@ -42,6 +42,7 @@ pub fn verdict_line(r: &RequestIdentity) -> String {
     }
 }
 
+/// The terminal report of `verify-identity`: each Identity header and its checks.
 pub fn render(r: &RequestIdentity) -> String {
     let mut s = String::new();
     let _ = writeln!(

@@ -162,6 +162,7 @@ pub struct VerifyContext {
     pub now: i64,
     /// DER roots of the STI-PA (`--sti-ca-file`); `None` leaves the chain unverified.
     pub sti_roots: Option<Arc<Vec<Vec<u8>>>>,
+    /// Fetches the certificate an Identity's `x5u` names.
     pub fetcher: X5uFetcher,
 }
 

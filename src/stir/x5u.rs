@@ -411,6 +411,7 @@ fn read_head(head: &[u8]) -> Result<Head, FetchError> {
 
 /// A whole answer read at once.
 #[allow(clippy::type_complexity)]
+#[cfg(feature = "internals")]
 pub fn parse_response(buf: &[u8]) -> Result<(Vec<u8>, Option<Option<Duration>>), FetchError> {
     let mut r = AnswerReader::default();
     r.push(buf)?;

@@ -68,8 +68,13 @@ impl ServerHello {
 #[derive(Debug, Clone)]
 pub enum Answer {
     Hello(Box<ServerHello>),
+    /// An alert before a ServerHello.
     Alert {
+        /// 1 warning, 2 fatal. Nothing judges by it (RFC 8446 §6 makes every alert but close_notify
+        /// and user_canceled fatal); kept so a test failure's Debug output shows what came.
+        #[allow(dead_code)]
         level: u8,
+        /// The alert description (RFC 8446 §6).
         description: u8,
     },
     /// TCP reset before a ServerHello.
@@ -183,11 +188,6 @@ impl Parser {
             want_flight,
             ..Parser::default()
         }
-    }
-
-    /// Whether a ServerHello has been read.
-    pub fn has_hello(&self) -> bool {
-        self.hello.is_some()
     }
 
     fn done_hello(&mut self) -> Step {

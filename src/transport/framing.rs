@@ -18,6 +18,7 @@ pub enum Frame {
 /// cannot see a `Content-Length` the parser does not (a folded ` l: 5` is part of the header before
 /// it), nor end a head elsewhere. A head the parser refuses leaves no trustworthy message boundary,
 /// so the stream is invalid from there.
+#[cfg(feature = "internals")]
 pub fn next_frame(buf: &[u8], limits: &Limits) -> Frame {
     match length(limits, read_head(buf, limits)) {
         Ok(len) if buf.len() >= len => Frame::Message(len),

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 pub use conn::{Connection, Incoming, TlsInfo};
 pub use limiter::Limiter;
-pub use tls::{ClientAuthSeen, ClientIdentity, TlsSettings};
+pub use tls::{ClientIdentity, TlsSettings};
 
 use crate::sip::Message;
 use crate::target::Transport;

@@ -1,6 +1,6 @@
 //! Every seed of every fuzz target goes through the target's property check under a plain
 //! `cargo test`, so the properties are checked on every CI run, nightly toolchain or not
-//! (`fuzz/corpus/<target>/`, README "Fuzzing"). The minimized failures themselves are
+//! (`fuzz/corpus/<target>/`, `docs/fuzzing.md`). The minimized failures themselves are
 //! tests/fuzz_regressions.rs.
 
 use std::path::Path;

@@ -28,6 +28,7 @@ const LAYERS: &[&[&str]] = &[
     &["scan"],
     &["exit"],
     &["batch"],
+    &["fleet"],
     // Reports: every rendering of a report.
     &["report"],
     // Entry points for the fuzz targets: may reach anything below.

@@ -1,7 +1,7 @@
 //! Why sipcheck parses SIP itself instead of with `rsip` (the design named it): this test keeps the
 //! measurement reproducible. rsip 0.4 rejects inputs real trunks send — IPv6 Via hosts (RFC 5118),
 //! compact header forms and folded headers (RFC 3261 §7.3) — that sipcheck's parser must read. If a
-//! future rsip accepts them, this test fails and the decision in README "Dependencies and why" should
+//! future rsip accepts them, this test fails and the decision in `docs/architecture.md` "Dependencies and why" should
 //! be revisited.
 
 use sipcheck::sip::{Limits, Message};
@@ -52,6 +52,6 @@ fn rsip_fails_where_sipcheck_must_not() {
     assert_eq!(
         rsip_failures,
         ["IPv6 Via", "compact forms", "folded header"],
-        "rsip now reads some of these: revisit the dependency decision in the README"
+        "rsip now reads some of these: revisit the dependency decision in docs/architecture.md"
     );
 }

@@ -440,7 +440,7 @@ fn golden_renderings_and_comparison_from_three_kamailio_trunks() {
         insta::assert_snapshot!(name, golden::normalise(&stdout(&out)));
     }
 
-    // The README samples: `SIPCHECK_WRITE_SAMPLES=1 cargo test --test peers cli_deliverables golden`.
+    // The docs/ samples: `SIPCHECK_WRITE_SAMPLES=1 cargo test --test peers cli_deliverables golden`.
     if std::env::var_os("SIPCHECK_WRITE_SAMPLES").is_some() {
         let out = probe(a, &["--policy", "strict", "--format", "md"]);
         std::fs::create_dir_all("docs").unwrap();

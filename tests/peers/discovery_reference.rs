@@ -174,7 +174,7 @@ fn cases() -> Vec<Case> {
             sipcheck: &[],
             sip_dig: &["udp:127.0.0.4:5060", "tcp:127.0.0.4:5060"],
             differs: Some(
-                "RFC 2782: a target of \".\" means the service is decidedly not available at this domain. RFC 3263 §4.2 falls back to A/AAAA only when no SRV records are found; these exist. sip-dig falls back anyway; sipcheck does not (README: Discovery)",
+                "RFC 2782: a target of \".\" means the service is decidedly not available at this domain. RFC 3263 §4.2 falls back to A/AAAA only when no SRV records are found; these exist. sip-dig falls back anyway; sipcheck does not (docs/usage.md: Targets)",
             ),
             findings: &[],
         },
@@ -328,7 +328,7 @@ fn sip_dig(server: SocketAddr, uri: &str, flags: &[&str]) -> Vec<String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("sip-dig (Debian sofia-sip-bin, see scripts/setup.sh)");
+        .expect("sip-dig (Debian sofia-sip-bin, see scripts/setup-test-rig.sh)");
     let out = support::wait_bounded(child, 30);
     String::from_utf8_lossy(&out.stdout)
         .lines()

@@ -27,6 +27,7 @@ mod discovery_dns;
 mod discovery_reference;
 mod discovery_trunks;
 mod dos_flood;
+mod fleet;
 mod foundation_kamailio;
 mod fuzz_capture;
 mod hostile_trunks;

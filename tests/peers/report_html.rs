@@ -56,7 +56,7 @@ fn chromium(file: &Path, shot: &Path) -> (String, Vec<String>) {
         .stdout(Stdio::piped());
     let out = wait_bounded(
         dump.spawn()
-            .expect("chromium (scripts/setup.sh installs it)"),
+            .expect("chromium (scripts/setup-test-rig.sh installs it)"),
         90,
     );
     assert!(out.status.success(), "chromium --dump-dom failed");
@@ -247,7 +247,7 @@ async fn hostile_trunk_renders_as_text_in_chromium_and_pandoc() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("pandoc (scripts/setup.sh installs it)");
+        .expect("pandoc (scripts/setup-test-rig.sh installs it)");
     use std::io::Write as _;
     pandoc
         .stdin
@@ -415,7 +415,7 @@ fn kamailio_report_and_comparison_in_chromium() {
     assert_self_contained(&cmp, &curls, &cfile);
     assert!(cdom.contains("<th>Strongest</th>"), "{cdom}");
 
-    // The README's screenshot and HTML sample: `SIPCHECK_WRITE_SAMPLES=1 cargo test --test peers report_html`.
+    // The screenshot in docs/usage.md and the HTML sample: `SIPCHECK_WRITE_SAMPLES=1 cargo test --test peers report_html`.
     if std::env::var_os("SIPCHECK_WRITE_SAMPLES").is_some() {
         std::fs::create_dir_all("docs").unwrap();
         std::fs::write("docs/sample-report.html", &html).unwrap();

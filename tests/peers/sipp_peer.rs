@@ -61,7 +61,7 @@ fn sipp_uas_answers_options_without_allow_and_refer_is_not_guessed() {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("cannot start sipp: install the Debian package sip-tester (see scripts/setup.sh)");
+        .expect("cannot start sipp: install the Debian package sip-tester (see scripts/setup-test-rig.sh)");
     let _sipp = Sipp(child);
     wait_until_answering(port);
     let target = format!("127.0.0.1:{port}");
