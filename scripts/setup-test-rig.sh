@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test rig: the real SIP servers and peer tools that sipcheck's tests, scripts/demo.sh and the
 # benchmarks start on loopback, from Debian 12's packages (Kamailio with TLS and secsipid, baresip,
-# SIPp, SIPVicious, dnsmasq, openssl, sslscan, tshark, Sofia-SIP's sip-dig, secsipidx, Chromium,
+# SIPp, SIPVicious, dnsmasq, openssl, sslscan, testssl.sh, tshark, Sofia-SIP's sip-dig, secsipidx, Chromium,
 # pandoc; man-db for the Debian package check), and Microsoft's SARIF multitool from npm (the SARIF
 # validator code-scanning users trust; it ships the SARIF 2.1.0 JSON schema; its .NET binary needs
 # ICU). Installs only what is missing, so a second run costs nothing. apt-get goes through sudo unless you are root. scripts/test.sh runs this first.
@@ -10,7 +10,7 @@ set -euo pipefail
 packages=(
   kamailio kamailio-tls-modules kamailio-extra-modules kamailio-websocket-modules kamailio-secsipid-modules secsipidx
   baresip-core sip-tester sipvicious
-  dnsmasq-base openssl sslscan tshark sofia-sip-bin
+  dnsmasq-base openssl sslscan testssl.sh tshark sofia-sip-bin
   procps time iproute2 ca-certificates man-db
   chromium pandoc libicu72 python3-venv
 )

@@ -286,6 +286,10 @@ struct ProbeArgs {
     /// Check the results against a policy: a built-in name (baseline, strict) or a TOML file.
     #[arg(long, value_name = "NAME|FILE")]
     policy: Option<String>,
+    /// Judge every TLS endpoint clause by clause against a profile: bcp195 (RFC 9325),
+    /// mozilla-intermediate or mozilla-modern (Mozilla guidelines 6.0); adds tls.profile.
+    #[arg(long, value_name = "NAME", value_parser = ["bcp195", "mozilla-intermediate", "mozilla-modern"])]
+    profile: Option<String>,
     /// Compare with an earlier JSON report; anything worse is a fail (exit 1).
     #[arg(long, value_name = "FILE")]
     baseline: Option<String>,
@@ -442,6 +446,7 @@ fn build_options(a: &ProbeArgs, target: &str, files: bool) -> Result<ScanOptions
             a.spoof_caller_id.as_deref(),
             ScanOptionsBuilder::spoof_caller_id,
         )
+        .maybe(a.profile.as_deref(), ScanOptionsBuilder::tls_profile)
         .maybe(a.policy.as_deref(), ScanOptionsBuilder::policy_named);
     let b = match (&a.client_cert, &a.client_key) {
         (Some(c), Some(k)) => b.client_certificate(c, k),

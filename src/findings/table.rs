@@ -26,7 +26,9 @@ use super::stir::{
 };
 #[allow(unused_imports)]
 use super::tls::{
-    CertificateDetails, CipherSuitesDetails, GroupsDetails, MismatchDetails, VersionsDetails,
+    CertificateDetails, CipherSuitesDetails, EarlyDataDetails, ExtensionsDetails, GroupsDetails,
+    HeartbleedDetails, MismatchDetails, ProfileDetails, ResumptionDetails, SniDetails,
+    VersionsDetails,
 };
 
 super::registry! {
@@ -120,6 +122,48 @@ super::registry! {
         questions: [10], rfcs: ["RFC 8446 §4.2.7", "RFC 7919", "RFC 9325 §4.4"],
         meaning: "The key-exchange groups the trunk accepts; small Diffie-Hellman primes can be broken.",
         remedy: "Ask the carrier to offer X25519 and P-256 (and a post-quantum hybrid) and DHE primes of at least 2048 bits.",
+    },
+    TLS_EXTENSIONS: ExtensionsDetails as crate::findings::tls::checks::Extensions = "tls.extensions" {
+        title: "TLS 1.2 extended master secret, encrypt-then-MAC and renegotiation",
+        probe: "tls.scan", safety: Safe, opt_in: "",
+        questions: [10, 14], rfcs: ["RFC 7627", "RFC 7366", "RFC 5746", "RFC 9325 §3.5"],
+        meaning: "Whether TLS 1.2 sessions are bound to their handshake (extended master secret), CBC records are MAC'd after encryption, and a client may renegotiate (a CPU-exhaustion lever).",
+        remedy: "Ask the carrier to enable the extended master secret and encrypt-then-MAC (or drop CBC suites) and to refuse client-initiated renegotiation.",
+    },
+    TLS_RESUMPTION: ResumptionDetails as crate::findings::tls::checks::Resumption = "tls.resumption" {
+        title: "TLS session resumption: session ids, tickets, TLS 1.3 PSK",
+        probe: "tls.scan", safety: Safe, opt_in: "",
+        questions: [14], rfcs: ["RFC 5077", "RFC 8446 §2.2", "RFC 8446 §4.6.1", "RFC 5923"],
+        meaning: "How the trunk lets a client resume a TLS session (cheap reconnections for RFC 5923 connection reuse), and how long its tickets live: a ticket key protects every session it sealed.",
+        remedy: "Ask the carrier to keep ticket lifetimes short (hours, not weeks) and to rotate ticket keys.",
+    },
+    TLS_EARLY_DATA: EarlyDataDetails as crate::findings::tls::checks::EarlyData = "tls.early_data" {
+        title: "TLS 1.3 early data (0-RTT) refused",
+        probe: "tls.scan", safety: Safe, opt_in: "",
+        questions: [14], rfcs: ["RFC 8446 §2.3", "RFC 8446 Appendix E.5", "RFC 9325 §3.10"],
+        meaning: "Whether the trunk takes TLS 1.3 0-RTT data, which an attacker can replay; no SIP profile defines 0-RTT, so it must not be used.",
+        remedy: "Ask the carrier to disable TLS 1.3 early data (max_early_data 0) on its SIP listeners.",
+    },
+    TLS_HEARTBLEED: HeartbleedDetails as crate::findings::tls::checks::Heartbleed = "tls.heartbleed" {
+        title: "Heartbleed (CVE-2014-0160)",
+        probe: "tls.scan", safety: Safe, opt_in: "",
+        questions: [14], rfcs: ["RFC 6520 §4", "CVE-2014-0160"],
+        meaning: "Whether the trunk answers an oversized heartbeat with its own memory (keys, passwords, calls); checked with one request, never keeping what leaked.",
+        remedy: "Ask the carrier to patch OpenSSL at once, revoke and replace the certificate, and rotate every secret the server held.",
+    },
+    TLS_SNI: SniDetails as crate::findings::tls::checks::Sni = "tls.sni" {
+        title: "Certificate by SNI: none, the SIP domain, an unknown name",
+        probe: "tls.scan", safety: Safe, opt_in: "",
+        questions: [4, 14], rfcs: ["RFC 6066 §3", "RFC 5922 §7.1", "RFC 9325 §3.7"],
+        meaning: "Which certificate a (multi-tenant) server shows to clients that send no SNI, the SIP domain, or another name; SIP clients that send no SNI must still get a certificate proving the domain.",
+        remedy: "Ask the carrier to present the SIP domain's certificate by default (without SNI) on the addresses your trunk uses.",
+    },
+    TLS_PROFILE: ProfileDetails as crate::findings::tls::checks::Profile = "tls.profile" {
+        title: "TLS judged against a profile (BCP 195, Mozilla)",
+        probe: "tls.scan", safety: Safe, opt_in: "--profile NAME",
+        questions: [1, 2, 10], rfcs: ["RFC 9325", "RFC 3261 §26.3.1"],
+        meaning: "Clause by clause, whether the trunk's TLS meets the chosen profile, with what was measured for each clause and the SIP mandatory suite explained.",
+        remedy: "Ask the carrier to change what each clause not met names.",
     },
     DNS_NAPTR: NaptrDetails = "dns.naptr" {
         title: "NAPTR records of the SIP domain",

@@ -45,6 +45,8 @@ pub struct Config {
     pub probe_timeout: Duration,
     /// Run probes of the `intrusive` class (malformed or oversized messages, REFER with credentials).
     pub intrusive: bool,
+    /// Judge each TLS endpoint against this profile (`--profile`): adds `tls.profile`.
+    pub tls_profile: Option<crate::findings::tls::profile::Profile>,
     /// How endpoints are discovered (`--dns-server`, `--no-discovery`, bounds).
     pub discovery: crate::discover::Settings,
     /// Test calls: `--call-to`, `--allow-calls`, `--max-calls`, credentials (see [`crate::call`]).
@@ -72,6 +74,7 @@ impl Default for Config {
             dos_max_requests: 600,
             probe_timeout: Duration::from_secs(120),
             intrusive: false,
+            tls_profile: None,
             discovery: crate::discover::Settings::default(),
             calls: super::CallPolicy::default(),
             catalog_dir: None,

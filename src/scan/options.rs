@@ -310,6 +310,19 @@ impl ScanOptionsBuilder {
         })
     }
 
+    /// Judge every TLS endpoint against a built-in profile (`bcp195`, `mozilla-intermediate`,
+    /// `mozilla-modern`): adds a `tls.profile` finding per endpoint.
+    pub fn tls_profile(self, name: &str) -> Self {
+        let name = name.to_string();
+        self.set(move |o| {
+            o.config.tls_profile = Some(
+                crate::findings::tls::profile::builtin(&name)
+                    .map_err(crate::error::Error::BadOption)?,
+            );
+            Ok(())
+        })
+    }
+
     /// Also run the bounded flood probes (`dos.*`).
     pub fn dos(self, on: bool) -> Self {
         self.set(|o| {

@@ -34,8 +34,20 @@ pub struct Plan {
 /// Checks the options, selects the probes and finds the endpoints (RFC 3263 discovery, or the literal
 /// address). A name that does not resolve is not an error here (the plan records it, and the run
 /// reports it as incomplete); options that make no sense and failures of the tool itself are.
-pub async fn plan(opts: ScanOptions) -> Result<Plan> {
+pub async fn plan(mut opts: ScanOptions) -> Result<Plan> {
     opts.validate()?;
+    // A policy that requires a TLS profile is judged from a `tls.profile` finding: measure it even
+    // without --profile.
+    if opts.config.tls_profile.is_none()
+        && let Some(name) = opts
+            .policy
+            .as_ref()
+            .and_then(|p| p.rules.get("profile"))
+            .and_then(|v| v.as_str())
+    {
+        opts.config.tls_profile =
+            Some(crate::findings::tls::profile::builtin(name).map_err(Error::BadOption)?);
+    }
     let super::Selection {
         probes,
         left_out,

@@ -32,6 +32,8 @@ pub struct ServerHello {
     pub random: [u8; 32],
     pub suite: u16,
     pub compression: u8,
+    /// Length of the session id the server gave (TLS ≤ 1.2: non-zero offers session-id resumption).
+    pub session_id_len: u8,
     pub hello_retry: bool,
     pub extensions: Vec<u16>,
     /// The group of the key share (TLS 1.3) or the one a HelloRetryRequest asks for.
@@ -396,6 +398,7 @@ fn parse_server_hello(msg: &[u8]) -> Result<ServerHello, String> {
         return Err(format!("session id of {sid} bytes"));
     }
     r.take(sid)?;
+    h.session_id_len = sid as u8;
     h.suite = r.u16()?;
     h.compression = r.u8()?;
     if r.0.is_empty() {

@@ -10,6 +10,17 @@ pub const SIG_ALGS_ALL: &[u16] = &[
     0x0501, 0x0601, 0x0303, 0x0203, 0x0301, 0x0201, 0x0402, 0x0502, 0x0602, 0x0302, 0x0202,
 ];
 
+/// encrypt_then_mac, RFC 7366.
+pub const EXT_ENCRYPT_THEN_MAC: u16 = 0x0016;
+/// extended_master_secret, RFC 7627.
+pub const EXT_EXTENDED_MASTER_SECRET: u16 = 0x0017;
+/// SessionTicket, RFC 5077.
+pub const EXT_SESSION_TICKET: u16 = 0x0023;
+/// heartbeat, RFC 6520.
+pub const EXT_HEARTBEAT: u16 = 0x000F;
+/// renegotiation_info, RFC 5746.
+pub const EXT_RENEGOTIATION_INFO: u16 = 0xFF01;
+
 /// TLS_FALLBACK_SCSV (RFC 7507).
 pub const FALLBACK_SCSV: u16 = 0x5600;
 
@@ -28,6 +39,11 @@ pub struct Hello {
     pub fallback_scsv: bool,
     /// Also offer DEFLATE compression (CRIME, RFC 9325 §3.3).
     pub offer_compression: bool,
+    /// Offer the heartbeat extension (RFC 6520), for the Heartbleed check only.
+    pub heartbeat: bool,
+    /// A renegotiation's renegotiation_info: the previous client Finished verify_data (RFC 5746 §3.5);
+    /// the SCSV is then left out.
+    pub renegotiation_info: Option<Vec<u8>>,
 }
 
 impl Hello {
@@ -51,6 +67,8 @@ impl Hello {
             sig_algs: SIG_ALGS_ALL.to_vec(),
             fallback_scsv: false,
             offer_compression: !tls13,
+            heartbeat: false,
+            renegotiation_info: None,
         }
     }
 
@@ -73,7 +91,7 @@ impl Hello {
         if self.fallback_scsv {
             suites.push(FALLBACK_SCSV);
         }
-        if !tls13 {
+        if !tls13 && self.renegotiation_info.is_none() {
             // Signals secure renegotiation support in SSLv3 too, where extensions may be ignored.
             suites.push(0x00FF);
         }
@@ -136,8 +154,7 @@ impl Hello {
             put16(&mut s, *a);
         }
         ext(&mut e, 0x000D, &s);
-        // extended_master_secret, RFC 7627.
-        ext(&mut e, 0x0017, &[]);
+        ext(&mut e, EXT_EXTENDED_MASTER_SECRET, &[]);
         if tls13 {
             ext(&mut e, 0x002B, &[2, 0x03, 0x04]);
             ext(&mut e, 0x002D, &[1, 1]);
@@ -153,8 +170,18 @@ impl Hello {
             d.extend_from_slice(&ks);
             ext(&mut e, 0x0033, &d);
         } else {
-            // renegotiation_info, RFC 5746.
-            ext(&mut e, 0xFF01, &[0]);
+            let info = self.renegotiation_info.clone().unwrap_or_default();
+            let mut d = vec![info.len() as u8];
+            d.extend_from_slice(&info);
+            ext(&mut e, EXT_RENEGOTIATION_INFO, &d);
+            // encrypt_then_mac (RFC 7366) and an empty session_ticket (RFC 5077): the ServerHello's
+            // echo tells whether the server does either, at no extra hello.
+            ext(&mut e, EXT_ENCRYPT_THEN_MAC, &[]);
+            ext(&mut e, EXT_SESSION_TICKET, &[]);
+        }
+        if self.heartbeat {
+            // peer_allowed_to_send (RFC 6520 §2).
+            ext(&mut e, EXT_HEARTBEAT, &[1]);
         }
         e
     }

@@ -3,9 +3,12 @@
 pub mod answer;
 pub mod cert;
 pub mod groups;
+pub mod heartbeat;
 pub mod hello;
 mod line;
+mod renegotiate;
 pub mod scan;
+pub mod session;
 pub mod sslv2;
 pub use crate::findings::tls::suites;
 pub mod tls13_cert;

@@ -118,6 +118,26 @@ pub struct Groups {
     pub dh_bits: Vec<usize>,
 }
 
+/// The extensions and session id of one TLS ≤ 1.2 ServerHello.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelloFacts {
+    pub version: u16,
+    pub suite: u16,
+    pub extensions: Vec<u16>,
+    pub session_id_len: u8,
+}
+
+impl HelloFacts {
+    fn of(h: &ServerHello) -> HelloFacts {
+        HelloFacts {
+            version: h.version,
+            suite: h.suite,
+            extensions: h.extensions.clone(),
+            session_id_len: h.session_id_len,
+        }
+    }
+}
+
 /// How an SSLv2 CLIENT-HELLO was answered.
 #[derive(Debug, Clone)]
 pub struct Sslv2Result {
@@ -139,6 +159,8 @@ pub struct ScanResult {
     pub mismatch: Mismatch,
     /// TLS ≤ 1.2 first flights, one per distinct leaf certificate.
     pub flights: Vec<ServerHello>,
+    /// What each accepted TLS ≤ 1.2 hello's ServerHello said, one per (version, suite).
+    pub hello_facts: Vec<HelloFacts>,
     /// Any flight asked for a client certificate / stapled OCSP / acknowledged renegotiation_info /
     /// chose compression.
     pub client_cert_requested: bool,
@@ -510,7 +532,18 @@ impl<'a> Scanner<'a> {
             }
         }
         let any = |f: fn(&ServerHello) -> bool| all_flights.iter().any(f);
+        let mut hello_facts: Vec<HelloFacts> = Vec::new();
+        for f in &all_flights {
+            let x = HelloFacts::of(f);
+            if !hello_facts
+                .iter()
+                .any(|y| y.version == x.version && y.suite == x.suite)
+            {
+                hello_facts.push(x);
+            }
+        }
         ScanResult {
+            hello_facts,
             client_cert_requested: any(|f| f.client_cert_requested),
             ocsp_stapled: any(|f| f.ocsp_stapled),
             secure_renegotiation: (!all_flights.is_empty())
@@ -575,9 +608,7 @@ impl<'a> Scanner<'a> {
                 Answer::Hello(h) if h.version == v.wire() && remaining.contains(&h.suite) => {
                     remaining.retain(|c| *c != h.suite);
                     found.push(h.suite);
-                    if !h.chain.is_empty() {
-                        flights.push((**h).clone());
-                    }
+                    flights.push((**h).clone());
                 }
                 Answer::Hello(_) | Answer::Alert { .. } => break,
                 // Reset, silence or close: either the server's way of saying "none of these", or the

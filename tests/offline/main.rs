@@ -49,6 +49,7 @@ mod robustness_fakes;
 mod rsip_measurement;
 mod secagree_register;
 mod setup_script;
+mod tls_heartbleed_fake;
 mod tls_integrity_only;
 mod tls_sslv2;
 mod user_files_robustness;

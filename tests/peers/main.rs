@@ -43,6 +43,7 @@ mod rtp_bleed;
 mod scan_analyses;
 mod sipp_peer;
 mod stir_verify;
+mod tls_checks;
 mod tls_connections;
 mod tls_hostile;
 mod tls_kamailio;

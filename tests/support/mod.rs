@@ -37,7 +37,11 @@ pub fn sipcheck(args: &[&str]) -> Output {
 }
 
 pub fn sipcheck_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sipcheck"));
+    // SIPCHECK_TEST_BIN: a copy of this tree's binary, for a target directory shared with other
+    // trees whose builds replace target/debug/sipcheck.
+    let bin = std::env::var("SIPCHECK_TEST_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_sipcheck").to_string());
+    let mut cmd = std::process::Command::new(bin);
     cmd.args(args).env("NO_COLOR", "1");
     for (k, v) in env {
         cmd.env(k, v);

@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 /// A running `openssl s_server`, killed by PID on drop.
 pub struct SServer {
     child: Child,
+    /// Held open when asked: `s_server` ends a connection once its stdin reaches EOF, which cuts a
+    /// session short right after its handshake.
+    _stdin: Option<std::process::ChildStdin>,
     pub port: u16,
     pub dir: tempfile::TempDir,
 }
@@ -101,19 +104,48 @@ impl SServer {
 
     /// Starts `openssl s_server` with exactly `args` (certificates included) from files in `dir`.
     pub fn start_in(dir: tempfile::TempDir, args: &[String]) -> SServer {
+        SServer::spawn(dir, args, false)
+    }
+
+    /// Like [`SServer::start`], with stdin held open so that sessions outlive their handshake
+    /// (renegotiation, tickets after the handshake, early data).
+    pub fn start_open(args: &[&str]) -> SServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let [rc, rk, _, _] = certs(dir.path());
+        let mut all: Vec<String> = vec![
+            "-cert".into(),
+            rc.display().to_string(),
+            "-key".into(),
+            rk.display().to_string(),
+        ];
+        all.extend(args.iter().map(|a| a.to_string()));
+        SServer::spawn(dir, &all, true)
+    }
+
+    fn spawn(dir: tempfile::TempDir, args: &[String], keep_stdin: bool) -> SServer {
         let port = free_port();
-        let child = openssl()
+        let mut child = openssl()
             .arg("s_server")
             .args(["-accept", &format!("127.0.0.1:{port}"), "-quiet"])
             .args(args)
-            .stdin(Stdio::null())
+            .stdin(if keep_stdin {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| {
                 panic!("`openssl s_server` (Debian package openssl) is needed: {e}")
             });
-        let mut s = SServer { child, port, dir };
+        let stdin = child.stdin.take();
+        let mut s = SServer {
+            child,
+            _stdin: stdin,
+            port,
+            dir,
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -303,4 +335,45 @@ pub fn suites(report: &serde_json::Value, version: &str) -> Vec<String> {
         .iter()
         .map(|s| s.as_str().unwrap_or_default().to_string())
         .collect()
+}
+
+/// A self-signed RSA certificate named `cn` with `san` (`DNS:…` or `IP:…`) in `dir`: (crt, key).
+pub fn named_cert(dir: &std::path::Path, cn: &str, san: &str) -> (PathBuf, PathBuf) {
+    let key = dir.join(format!("{cn}.key"));
+    let crt = dir.join(format!("{cn}.crt"));
+    run_openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key.to_str().unwrap(),
+        "-out",
+        crt.to_str().unwrap(),
+        "-days",
+        "30",
+        "-subj",
+        &format!("/CN={cn}"),
+        "-addext",
+        &format!("subjectAltName={san}"),
+    ]);
+    (crt, key)
+}
+
+/// What `openssl s_client` (the independent client) says about a TLS 1.2 session with the server:
+/// its full output, read until it closes (stdin is empty).
+pub fn s_client(port: u16, extra: &[&str]) -> String {
+    let mut args = vec![
+        "s_client".to_string(),
+        "-connect".into(),
+        format!("127.0.0.1:{port}"),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let out = openssl()
+        .args(&args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("openssl s_client");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

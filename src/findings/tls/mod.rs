@@ -2,15 +2,27 @@
 //! cipher-suite registry and its one classifier).
 
 pub mod contract;
+pub mod checks;
+pub mod extensions;
+pub mod profile;
+pub mod resumption;
+pub mod sni;
 pub mod suites;
+pub mod verdict;
 pub mod version;
+pub mod vulns;
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use suites::{Class, Grade};
+pub use extensions::ExtensionsDetails;
+pub use profile::ProfileDetails;
+pub use resumption::{EarlyDataDetails, Resumption12, Resumption13, ResumptionDetails};
+pub use sni::{SniCase, SniDetails};
+pub use suites::{Class, Grade, SuiteClass};
+pub use vulns::HeartbleedDetails;
 
 /// `tls.versions`: per version label (`TLSv1.2`), accepted or refused and how.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -4,6 +4,7 @@
 
 mod certificate;
 mod cipher_suites;
+mod extras;
 mod groups;
 mod mismatch;
 mod versions;
@@ -91,6 +92,11 @@ fn unreached(ep: &Endpoint, why: &str) -> Vec<Finding> {
         one(ids::TLS_MISMATCH, ep, &summary, |d| d.error = e()),
         one(ids::TLS_CERTIFICATE, ep, &summary, |d| d.error = e()),
         one(ids::TLS_GROUPS, ep, &summary, |d| d.error = e()),
+        one(ids::TLS_EXTENSIONS, ep, &summary, |d| d.error = e()),
+        one(ids::TLS_RESUMPTION, ep, &summary, |d| d.error = e()),
+        one(ids::TLS_EARLY_DATA, ep, &summary, |d| d.error = e()),
+        one(ids::TLS_HEARTBLEED, ep, &summary, |d| d.error = e()),
+        one(ids::TLS_SNI, ep, &summary, |d| d.error = e()),
     ]
 }
 
@@ -104,7 +110,8 @@ async fn scan_endpoint(ctx: &Context, ep: &Endpoint, hellos: &Counter) -> Vec<Fi
         &ctx.limiter,
     )
     .count_hellos(hellos.clone());
-    let r = scanner.run().await;
+    // The checks beyond versions and suites run beside the scan, on their own connections.
+    let (r, x) = tokio::join!(scanner.run(), extras::measure(ctx, ep, scanner.sni.clone()));
     ctx.mark_reached(ep, r.reached());
     if !r.reached() {
         let why = r
@@ -133,6 +140,37 @@ async fn scan_endpoint(ctx: &Context, ep: &Endpoint, hellos: &Counter) -> Vec<Fi
                 l.purpose.contains("groups") || l.purpose.contains("curves")
             })),
     ];
+    let judged = |f: Finding, id: &str| f.endpoint(ep).evidence(extras::evidence(ctx, ep, &x, id));
+    let ext = extras::extensions(&r, &x);
+    let (st, sum) = ext.judge();
+    out.push(judged(
+        ids::TLS_EXTENSIONS.finding(st, sum).with_details(&ext),
+        ids::TLS_EXTENSIONS.id,
+    ));
+    let res = extras::resumption(&r, &x);
+    let (st, sum) = res.judge();
+    out.push(judged(
+        ids::TLS_RESUMPTION.finding(st, sum).with_details(&res),
+        ids::TLS_RESUMPTION.id,
+    ));
+    let early = extras::early_data(&r, &x);
+    let (st, sum) = early.judge();
+    out.push(judged(
+        ids::TLS_EARLY_DATA.finding(st, sum).with_details(&early),
+        ids::TLS_EARLY_DATA.id,
+    ));
+    let hb = extras::heartbleed(&r, &x);
+    let (st, sum) = hb.judge();
+    out.push(judged(
+        ids::TLS_HEARTBLEED.finding(st, sum).with_details(&hb),
+        ids::TLS_HEARTBLEED.id,
+    ));
+    let sni = extras::sni(&domain, scanner.sni.as_deref(), &x);
+    let (st, sum) = sni.judge();
+    out.push(judged(
+        ids::TLS_SNI.finding(st, sum).with_details(&sni),
+        ids::TLS_SNI.id,
+    ));
     if let Some(why) = &r.blocked {
         for f in out.iter_mut().skip(1) {
             if f.id != ids::TLS_CERTIFICATE.id {
@@ -144,6 +182,16 @@ async fn scan_endpoint(ctx: &Context, ep: &Endpoint, hellos: &Counter) -> Vec<Fi
                 );
             }
         }
+    }
+    if let Some(p) = &ctx.config.tls_profile {
+        let d = p.judge(&crate::findings::tls::profile::Facts::of(out.iter()));
+        let (st, sum) = d.judge();
+        out.push(
+            ids::TLS_PROFILE
+                .finding(st, sum)
+                .with_details(&d)
+                .endpoint(ep),
+        );
     }
     out
 }
