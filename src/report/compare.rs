@@ -1,13 +1,13 @@
 //! Carrier comparison (`sipcheck compare a.json b.json c.json --format md`): the head-to-head the seed's
 //! author attempted by hand. One column per trunk, one row per seed question, each cell the measured
 //! answer (the worst status among the findings answering it, as in the RFP answer sheet), then who is
-//! strongest per question.
+//! strongest per question. Every cell is read from the trunk's [`View`], the answer its own report
+//! states.
 
 use std::fmt::Write;
 
-use super::markdown::answer;
 use super::questions::{self, Question};
-use super::{Report, Status};
+use super::{Report, Status, View};
 
 /// Longest cell text before it is cut, so the table stays readable.
 const CELL_CHARS: usize = 200;
@@ -25,35 +25,59 @@ fn cut(s: &str) -> String {
 
 /// The column names: each report's target, numbered when two reports have the same target.
 pub fn columns(reports: &[Report]) -> Vec<String> {
-    reports
+    named(
+        &reports
+            .iter()
+            .map(|r| r.target.as_str())
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn named(targets: &[&str]) -> Vec<String> {
+    targets
         .iter()
         .enumerate()
-        .map(|(i, r)| {
-            let dup = reports.iter().filter(|o| o.target == r.target).count() > 1;
-            if dup {
-                format!("{} (#{})", r.target, i + 1)
+        .map(|(i, t)| {
+            if targets.iter().filter(|o| *o == t).count() > 1 {
+                format!("{t} (#{})", i + 1)
             } else {
-                r.target.clone()
+                t.to_string()
             }
         })
         .collect()
 }
 
+/// The views of the reports compared, each built once.
+pub fn views(reports: &[Report]) -> Vec<View<'_>> {
+    reports.iter().map(View::of).collect()
+}
+
+/// A trunk's verdict on a question (`None`: not measured), as its own report states it.
+pub fn verdict(v: &View, q: &Question) -> Option<Status> {
+    v.answer(q.number).and_then(|a| a.verdict)
+}
+
 /// One cell: the verdict (or `None` when not measured) and its short measured answer, escaped.
-pub fn cell(r: &Report, q: &Question) -> (Option<Status>, String) {
-    let a = super::answers::answer(r, q.clone());
-    match a.verdict {
-        None => (None, "not measured".into()),
-        Some(w) => (Some(w), format!("**{w}**: {}", cut(&a.text))),
+pub fn cell(v: &View, q: &Question) -> (Option<Status>, String) {
+    match v.answer(q.number) {
+        Some(a) if a.verdict.is_some() => (
+            a.verdict,
+            format!(
+                "**{}**: {}",
+                a.verdict.unwrap_or(Status::Skipped),
+                cut(&a.text)
+            ),
+        ),
+        _ => (None, "not measured".into()),
     }
 }
 
 /// The trunks measured on a question, and the best of them (lowest worst-status), by index.
-pub fn winners(reports: &[Report], q: &Question) -> (usize, Vec<usize>, Option<Status>) {
-    let verdicts: Vec<(usize, Status)> = reports
+pub fn winners(views: &[View], q: &Question) -> (usize, Vec<usize>, Option<Status>) {
+    let verdicts: Vec<(usize, Status)> = views
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| answer(r, q).1.map(|w| (i, w)))
+        .filter_map(|(i, v)| verdict(v, q).map(|w| (i, w)))
         .collect();
     let Some(best) = verdicts.iter().map(|(_, s)| s.badness()).min() else {
         return (0, Vec::new(), None);
@@ -71,9 +95,9 @@ pub fn winners(reports: &[Report], q: &Question) -> (usize, Vec<usize>, Option<S
 }
 
 /// Who is strongest on a question, in words.
-pub fn strongest(reports: &[Report], q: &Question) -> String {
-    let cols = columns(reports);
-    let (measured, win, status) = winners(reports, q);
+pub fn strongest(views: &[View], q: &Question) -> String {
+    let cols = view_columns(views);
+    let (measured, win, status) = winners(views, q);
     let Some(status) = status else {
         return "not measured on any trunk".into();
     };
@@ -87,8 +111,19 @@ pub fn strongest(reports: &[Report], q: &Question) -> String {
     }
 }
 
+/// [`columns`] of the views' reports.
+pub fn view_columns(views: &[View]) -> Vec<String> {
+    named(
+        &views
+            .iter()
+            .map(|v| v.report.target.as_str())
+            .collect::<Vec<_>>(),
+    )
+}
+
 /// Renders the comparison in markdown.
 pub fn render_md(reports: &[Report]) -> String {
+    let views = views(reports);
     let cols = columns(reports);
     let qs = questions::sheet();
     let mut s = String::from("# SIP trunk comparison\n\n");
@@ -117,8 +152,8 @@ pub fn render_md(reports: &[Report]) -> String {
     s.push('\n');
     for q in &qs {
         let _ = write!(s, "| {} | {} |", q.number, q.short);
-        for r in reports {
-            let _ = write!(s, " {} |", cell(r, q).1);
+        for v in &views {
+            let _ = write!(s, " {} |", cell(v, q).1);
         }
         s.push('\n');
     }
@@ -126,7 +161,7 @@ pub fn render_md(reports: &[Report]) -> String {
     let _ = writeln!(s, "| # | Question | Strongest |\n|---|---|---|");
     let mut wins = vec![0usize; reports.len()];
     for q in &qs {
-        for i in winners(reports, q).1 {
+        for i in winners(&views, q).1 {
             wins[i] += 1;
         }
         let _ = writeln!(
@@ -134,7 +169,7 @@ pub fn render_md(reports: &[Report]) -> String {
             "| {} | {} | {} |",
             q.number,
             q.short,
-            cut(&strongest(reports, q))
+            cut(&strongest(&views, q))
         );
     }
     let _ = writeln!(s, "\n## Overall\n");

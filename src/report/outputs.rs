@@ -6,7 +6,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Seek, Write};
 use std::path::PathBuf;
 
-use super::{Format, Report, Style, render_styled};
+use super::{Format, Report, Style, View, render_view};
 use crate::error::{Error, Result};
 
 /// The formats `--output-all BASE` writes, as `BASE.<extension>`.
@@ -159,9 +159,10 @@ impl Opened {
             ..style
         };
         let mut failed = Vec::new();
+        let view = View::of(report);
         for f in &mut self.files {
             let Some(file) = f.file.take() else { continue };
-            let text = render_styled(report, f.output.format, style);
+            let text = render_view(&view, f.output.format, style);
             if let Err(e) = write_over(file, text.as_bytes()) {
                 failed.push((f.output.path.display().to_string(), e));
             }

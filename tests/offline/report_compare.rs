@@ -6,7 +6,7 @@ use crate::{golden, handmade, probed};
 
 use handmade::*;
 use probed::*;
-use sipcheck::report::compare::{render_md, strongest};
+use sipcheck::report::compare::{render_md, strongest, views};
 use sipcheck::report::questions;
 
 async fn trunks() -> Vec<sipcheck::report::Report> {
@@ -25,7 +25,8 @@ async fn trunks() -> Vec<sipcheck::report::Report> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn strongest_per_question() {
-    let t = trunks().await;
+    let reports = trunks().await;
+    let t = views(&reports);
     let q = questions::builtin();
     // Q2 (TLS versions rejected): a passes, b fails, c not measured.
     assert_eq!(strongest(&t, &q[1]), "carrier-a (pass)");
@@ -34,12 +35,14 @@ async fn strongest_per_question() {
     // Q6 (registration storms): nobody measured it.
     assert_eq!(strongest(&t, &q[5]), "not measured on any trunk");
     // Only one trunk measured.
-    let one = vec![t[0].clone(), t[2].clone()];
+    let one_r = vec![reports[0].clone(), reports[2].clone()];
+    let one = views(&one_r);
     assert_eq!(
         strongest(&one, &q[1]),
         "carrier-a (pass; the only trunk measured)"
     );
-    let same = vec![t[0].clone(), t[0].clone()];
+    let same_r = vec![reports[0].clone(), reports[0].clone()];
+    let same = views(&same_r);
     assert_eq!(strongest(&same, &q[1]), "tie: all measured trunks are pass");
 }
 
