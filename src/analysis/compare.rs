@@ -86,9 +86,14 @@ pub fn scope_warnings(reports: &[Report], labels: &[String]) -> Vec<String> {
         .filter(|(r, _)| r.scope.is_none())
         .map(|(_, l)| l.as_str())
         .collect();
-    if !unknown.is_empty() && unknown.len() < reports.len() {
+    let why = "a question its run did not measure cannot be told from one its trunk did not answer";
+    if !unknown.is_empty() && unknown.len() == reports.len() {
         out.push(format!(
-            "{} do(es) not say what the run set out to measure (written by an older sipcheck): a question it did not measure cannot be told from one its trunk did not answer",
+            "no report says what its run set out to measure (written by an older sipcheck or by hand): {why}"
+        ));
+    } else if !unknown.is_empty() {
+        out.push(format!(
+            "{} do(es) not say what the run set out to measure (written by an older sipcheck or by hand): {why}",
             unknown.join(", ")
         ));
     }
@@ -247,7 +252,7 @@ mod tests {
         assert_eq!(
             w,
             s(&[
-                "C do(es) not say what the run set out to measure (written by an older sipcheck): a question it did not measure cannot be told from one its trunk did not answer",
+                "C do(es) not say what the run set out to measure (written by an older sipcheck or by hand): a question its run did not measure cannot be told from one its trunk did not answer",
                 "transports probed differ: A udp, tls; B udp",
                 "B: 1 probe(s) selected for another trunk were not selected: tls.versions",
                 "opt-in --dos given for A only",
@@ -255,5 +260,7 @@ mod tests {
         );
         let same = vec![report("a", Some(wide.clone())), report("b", Some(wide))];
         assert!(scope_warnings(&same, &s(&["a", "b"])).is_empty());
+        let old = vec![report("a", None), report("b", None)];
+        assert!(scope_warnings(&old, &s(&["a", "b"]))[0].starts_with("no report says"));
     }
 }
