@@ -369,27 +369,60 @@ fn a_latching_edge_bleeds_even_with_strict_source() {
     }
 }
 
+/// A bleed call through an rtpengine learning with `learning`, Kamailio passing `flags`; the finding and
+/// rtpengine's view of sipcheck's side, and whether rtpengine ever sent media to the second port.
+fn bleed_through(learning: Learning, flags: &str, ip: &str) -> (Value, Side, bool) {
+    let b = Baresip::start(MediaMode::Plain, ip);
+    let r = Rtpengine::start(learning);
+    let k = edge(&b, &r, flags, flags);
+    let rep = probe(&k, &b, "media.rtp_bleed", &["--rtp-bleed"]);
+    let f = one(&rep, "media.rtp_bleed").clone();
+    let (caller, _, _) = seen_by_rtpengine(&r, &f);
+    let second = f["details"]["bleed"]["second_port"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sent_there = r.log_text().contains(&format!("-> remote {second} (RTP"));
+    (f, caller, sent_there)
+}
+
 /// `immediate` learning (the first source is kept) with `strict-source`: nothing leaks, and rtpengine
 /// dropped the second port's packets (its error counter on sipcheck's side).
 #[test]
 fn a_protected_edge_passes_and_drops_the_second_source() {
-    let b = Baresip::start(MediaMode::Plain, "127.0.0.36");
-    let r = Rtpengine::start(Learning::Immediate);
-    let k = edge(&b, &r, "strict-source", "strict-source");
-    let rep = probe(&k, &b, "media.rtp_bleed", &["--rtp-bleed"]);
-    let f = one(&rep, "media.rtp_bleed");
+    let (f, caller, sent_there) = bleed_through(Learning::Immediate, "strict-source", "127.0.0.36");
     assert_eq!(f["status"], "pass", "{f:#}");
     let bleed = &f["details"]["bleed"];
     assert_eq!(bleed["received_on_second_port"], 0, "{bleed:#}");
-    let (caller, _, listing) = seen_by_rtpengine(&r, f);
-    let sent = bleed["sent_from_second_port"].as_u64().unwrap();
     assert_eq!(
-        caller.errors, sent,
-        "rtpengine dropped the second source:\n{listing}"
+        caller.errors,
+        bleed["sent_from_second_port"].as_u64().unwrap(),
+        "{caller:?}"
     );
-    let second = bleed["second_port"].as_str().unwrap();
-    assert_ne!(caller.peer, second, "{listing}");
-    assert!(!r.log_text().contains(&format!("-> remote {second} (RTP")));
+    assert_ne!(
+        caller.peer,
+        bleed["second_port"].as_str().unwrap(),
+        "{caller:?}"
+    );
+    assert!(!sent_there);
+}
+
+/// `immediate` alone, and `heuristic` (which prefers the source matching the SDP address and port)
+/// with or without `strict-source`, keep media on the negotiated address too. rtpengine accepts the
+/// second port's packets in all three (no errors counted): only `immediate` with `strict-source` drops
+/// them, since `heuristic` is still inside its 3 s learning window when they arrive.
+#[test]
+fn immediate_or_heuristic_learning_also_stops_the_bleed() {
+    for (learning, flags, ip) in [
+        (Learning::Immediate, "", "127.0.0.39"),
+        (Learning::Heuristic, "", "127.0.0.40"),
+        (Learning::Heuristic, "strict-source", "127.0.0.41"),
+    ] {
+        let (f, caller, sent_there) = bleed_through(learning, flags, ip);
+        assert_eq!(f["status"], "pass", "{learning:?} {flags:?}: {f:#}");
+        assert!(!sent_there, "{learning:?} {flags:?}");
+        assert_eq!(caller.errors, 0, "{learning:?} {flags:?}: {caller:?}");
+    }
 }
 
 /// Digest auth in front of the edge: the challenged INVITE never reaches rtpengine (one call there, the
