@@ -1,6 +1,10 @@
 //! Calls through a real carrier edge: Kamailio (its `rtpengine` module) in front of a real rtpengine
 //! (userspace, Debian's `rtpengine-daemon`), relaying to a real baresip far end on another loopback
-//! address. Each profile checks sipcheck's verdict and rtpengine's own view of the same call.
+//! address. Profiles: a transparent relay, an edge ending SRTP or DTLS-SRTP (plain RTP behind it),
+//! latching and protected relays (rtpengine's endpoint learning modes, `strict-source`), digest auth
+//! in front, and an edge answering SRTP with plain RTP. Each test checks sipcheck's verdict and
+//! rtpengine's own view of the same call (`rtpengine-ctl list sessions CALLID`, or its log). Every
+//! call is short (`--max-calls`, the probes' own bounds); the file runs in about half a minute.
 
 #[allow(unused_imports)]
 use crate::{baresip, support};
@@ -476,4 +480,29 @@ fn an_edge_answering_srtp_with_plain_rtp_is_a_downgrade() {
     assert_eq!(callee.protocol, "RTP/AVP", "{listing}");
     assert!(callee.packets > 0, "{listing}");
     assert_leg_is_the_relay(sdes, &caller, &b, &listing);
+}
+
+/// DTLS-SRTP toward sipcheck, plain RTP toward baresip: rtpengine completes the handshake with
+/// sipcheck, and the handshake counts as complete because the relay's SRTP authenticated with the
+/// exporter's keys; rtpengine's listing shows DTLS-SRTP on sipcheck's side only.
+#[test]
+fn an_edge_terminating_dtls_srtp_completes_the_handshake_it_shows() {
+    let b = Baresip::start(MediaMode::Plain, "127.0.0.42");
+    let r = Rtpengine::start(Learning::Delayed);
+    let k = edge(&b, &r, "RTP/AVP", "");
+    // The media probe places the SDES call first, then the DTLS-SRTP one.
+    let rep = probe(&k, &b, "media.dtls_srtp", &["--max-calls", "2"]);
+    let d = one(&rep, "media.dtls_srtp");
+    let (caller, callee, listing) = seen_by_rtpengine(&r, d);
+    assert_eq!(d["status"], "pass", "{d:#}");
+    assert_eq!(d["details"]["dtls"]["confirmed"], true, "{d:#}");
+    assert_eq!(d["details"]["dtls"]["fingerprint_matches"], true, "{d:#}");
+    assert!(
+        d["details"]["media"]["rtp_authenticated"].as_u64().unwrap() > 0,
+        "{d:#}"
+    );
+    assert_eq!(caller.protocol, "UDP/TLS/RTP/SAVP", "{listing}");
+    assert_eq!(callee.protocol, "RTP/AVP", "{listing}");
+    assert!(callee.packets > 0, "{listing}");
+    assert_leg_is_the_relay(d, &caller, &b, &listing);
 }
