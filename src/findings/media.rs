@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Finding;
-use super::Report;
+use super::{Report, Status, ids};
 use super::call::{Offer, TeardownDetails};
 use super::contract::{Check, Contract, Read, Rule, RuleSpec, a_bool, flip, on};
 use super::run::Kind;
@@ -203,8 +203,15 @@ const ANSWER_CHARS: usize = 240;
 /// The answer to the SRTP questions (5: SRTP and SRTCP; 7: the handshakes) in a buyer's words, from
 /// one call's leg and the three offers' outcome: what was accepted, and that it holds for sipcheck's
 /// own leg only, to the trunk's media address; beyond it (a relay, an SBC, the other party's leg)
-/// nothing can be seen from here. `None` for other questions and for a call without a media address.
-pub fn leg_answer(question: u8, call: &MediaCall, summary: &MediaSummary) -> Option<String> {
+/// nothing can be seen from here. `flow_verified`: `media.srtp_flow` verified SRTP and SRTCP both ways
+/// (question 5 asks about SRTCP too). `None` for other questions and for a call without a media
+/// address.
+pub fn leg_answer(
+    question: u8,
+    call: &MediaCall,
+    summary: &MediaSummary,
+    flow_verified: bool,
+) -> Option<String> {
     let m = call.leg.media_address.as_deref()?;
     let srtp: Vec<&str> = summary
         .accepted
@@ -213,44 +220,59 @@ pub fn leg_answer(question: u8, call: &MediaCall, summary: &MediaSummary) -> Opt
         .filter(|a| *a != "plain RTP")
         .collect();
     let plain = summary.accepted.iter().any(|a| a == "plain RTP");
-    let head = match (question, srtp.is_empty()) {
-        (5, false) => format!(
-            "SRTP accepted via {}{}",
-            srtp.join(" and "),
-            match summary.srtp_required {
-                Some(true) => ", plain RTP refused",
-                _ if plain => ", but plain RTP accepted too",
-                _ => "",
-            }
+    let plain_part = match summary.srtp_required {
+        Some(true) => ", plain RTP refused",
+        _ if plain => ", but plain RTP accepted too",
+        _ => "",
+    };
+    // The parts a long answer can spare, most expendable last: the flow (its finding says it) and the
+    // relay's answering party (the finding's sentence names it).
+    let (head, flow) = match (question, srtp.is_empty()) {
+        (5, false) => (
+            format!("SRTP accepted via {}{plain_part}", srtp.join(" and ")),
+            if flow_verified {
+                "; SRTP and SRTCP verified both ways"
+            } else {
+                ""
+            },
         ),
-        (5, true) if plain => "No SRTP: only plain RTP was accepted".to_string(),
-        (7, false) => format!("Accepted: {}", srtp.join(" and ")),
-        (5 | 7, true) => "None of the SRTP offers was accepted".to_string(),
+        (5, true) if plain => ("No SRTP: only plain RTP was accepted".to_string(), ""),
+        (7, false) => (format!("Accepted: {}", srtp.join(" and ")), ""),
+        (5 | 7, true) => ("None of the SRTP offers was accepted".to_string(), ""),
         _ => return None,
     };
-    let tail = "; what lies beyond it cannot be seen from here.";
-    let short = format!("{head}, on sipcheck's own leg to the trunk's media address {m}");
     let relay = match (&call.leg.answering_party, call.leg.relayed()) {
         (Some(p), true) => format!(" (a relay or SBC; answered at {p})"),
         _ => String::new(),
     };
-    let full = format!("{short}{relay}{tail}");
-    Some(if full.chars().count() <= ANSWER_CHARS {
-        full
-    } else {
-        format!("{short}{tail}")
-    })
+    let said = |flow: &str, relay: &str| {
+        format!(
+            "{head}{flow}, on sipcheck's own leg to the trunk's media address {m}{relay}; what lies beyond it cannot be seen from here."
+        )
+    };
+    let candidates = [said(flow, &relay), said(flow, ""), said("", "")];
+    let fits = candidates
+        .iter()
+        .find(|c| c.chars().count() <= ANSWER_CHARS);
+    Some(fits.unwrap_or(&candidates[2]).clone())
 }
 
 /// The first measured call of `measured` with a media address answers questions 5 and 7.
 fn answer_from<D>(
     question: u8,
+    r: &Report,
     measured: &[Read<D>],
     parts: impl Fn(&D) -> (&MediaCall, &MediaSummary),
 ) -> Option<String> {
+    let flow_verified = r.findings.iter().any(|f| {
+        f.status == Status::Pass
+            && ids::MEDIA_SRTP_FLOW
+                .read(f)
+                .is_ok_and(|d| d.verified == Some(true))
+    });
     measured.iter().find_map(|x| {
         let (call, summary) = parts(&x.details);
-        leg_answer(question, call, summary)
+        leg_answer(question, call, summary, flow_verified)
     })
 }
 
@@ -382,8 +404,8 @@ impl Contract for Sdes {
         )
     }
 
-    fn answer(q: u8, _r: &Report, measured: &[Read<SdesDetails>]) -> Option<String> {
-        answer_from(q, measured, |d| (&d.call, &d.summary))
+    fn answer(q: u8, r: &Report, measured: &[Read<SdesDetails>]) -> Option<String> {
+        answer_from(q, r, measured, |d| (&d.call, &d.summary))
     }
 
     fn policy_rules() -> Vec<Rule<SdesDetails>> {
@@ -411,8 +433,8 @@ impl Contract for DtlsSrtp {
         )
     }
 
-    fn answer(q: u8, _r: &Report, measured: &[Read<DtlsSrtpDetails>]) -> Option<String> {
-        answer_from(q, measured, |d| (&d.call, &d.summary))
+    fn answer(q: u8, r: &Report, measured: &[Read<DtlsSrtpDetails>]) -> Option<String> {
+        answer_from(q, r, measured, |d| (&d.call, &d.summary))
     }
 
     fn policy_rules() -> Vec<Rule<DtlsSrtpDetails>> {
@@ -440,8 +462,8 @@ impl Contract for RtpPlain {
         )
     }
 
-    fn answer(q: u8, _r: &Report, measured: &[Read<RtpPlainDetails>]) -> Option<String> {
-        answer_from(q, measured, |d| (&d.call, &d.summary))
+    fn answer(q: u8, r: &Report, measured: &[Read<RtpPlainDetails>]) -> Option<String> {
+        answer_from(q, r, measured, |d| (&d.call, &d.summary))
     }
 
     fn policy_rules() -> Vec<Rule<RtpPlainDetails>> {
@@ -534,15 +556,22 @@ mod tests {
     fn srtp_answers_say_which_leg_was_seen() {
         let relayed = call("198.51.100.7:40000", "203.0.113.9");
         for q in [5, 7] {
-            let a = leg_answer(q, &relayed, &sdes_only()).unwrap();
+            let a = leg_answer(q, &relayed, &sdes_only(), false).unwrap();
             assert!(a.contains("sipcheck's own leg to the trunk's media address 198.51.100.7:40000"), "{a}");
             assert!(a.contains("(a relay or SBC; answered at 203.0.113.9)"), "{a}");
             assert!(a.ends_with("what lies beyond it cannot be seen from here."), "{a}");
             assert!(!a.to_lowercase().contains("end-to-end"), "{a}");
         }
-        let q5 = leg_answer(5, &relayed, &sdes_only()).unwrap();
+        let verified = leg_answer(5, &relayed, &sdes_only(), true).unwrap();
+        assert!(
+            verified.contains("SRTP and SRTCP verified both ways")
+                && verified.chars().count() <= ANSWER_CHARS
+                && verified.ends_with("cannot be seen from here."),
+            "{verified}"
+        );
+        let q5 = leg_answer(5, &relayed, &sdes_only(), false).unwrap();
         assert!(q5.starts_with("SRTP accepted via SDES (AES_CM_128_HMAC_SHA1_80), plain RTP refused"), "{q5}");
-        let direct = leg_answer(7, &call("198.51.100.7:40000", "198.51.100.7"), &sdes_only()).unwrap();
+        let direct = leg_answer(7, &call("198.51.100.7:40000", "198.51.100.7"), &sdes_only(), false).unwrap();
         assert!(!direct.contains("relay"), "{direct}");
         assert!(direct.contains("cannot be seen from here"), "{direct}");
         let long = call(
@@ -558,7 +587,7 @@ mod tests {
             sdes_suite_preferred: None,
             srtp_required: Some(false),
         };
-        let a = leg_answer(5, &long, &both).unwrap();
+        let a = leg_answer(5, &long, &both, true).unwrap();
         assert!(a.chars().count() <= ANSWER_CHARS, "{a}");
         assert!(a.contains("but plain RTP accepted too") && a.ends_with("cannot be seen from here."), "{a}");
         let plain = MediaSummary {
@@ -566,8 +595,8 @@ mod tests {
             sdes_suite_preferred: None,
             srtp_required: Some(false),
         };
-        assert!(leg_answer(5, &relayed, &plain).unwrap().starts_with("No SRTP: only plain RTP was accepted"));
-        assert_eq!(leg_answer(5, &MediaCall::default(), &sdes_only()), None);
-        assert_eq!(leg_answer(4, &relayed, &sdes_only()), None);
+        assert!(leg_answer(5, &relayed, &plain, false).unwrap().starts_with("No SRTP: only plain RTP was accepted"));
+        assert_eq!(leg_answer(5, &MediaCall::default(), &sdes_only(), true), None);
+        assert_eq!(leg_answer(4, &relayed, &sdes_only(), true), None);
     }
 }

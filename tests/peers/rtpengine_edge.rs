@@ -344,6 +344,9 @@ fn answer_sheet_keeps_to_our_leg(rep: &Value) {
             row.contains("own leg") && row.contains("cannot be seen from here"),
             "{row}"
         );
+        if q == "| 5 |" {
+            assert!(row.contains("SRTP and SRTCP verified both ways"), "{row}");
+        }
     }
 }
 
