@@ -455,6 +455,15 @@ fn an_edge_with_digest_auth_anchors_only_the_authenticated_call() {
     assert_eq!(one(&rep, "media.srtp_flow")["status"], "pass");
     let (caller, callee, listing) = seen_by_rtpengine(&r, sdes);
     assert_eq!(r.call_ids(), vec![call_id(sdes)], "{listing}");
+    // Two INVITEs (challenged, then authenticated), one offer to rtpengine.
+    let invites = sdes["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["sent"].as_str().unwrap_or("").starts_with("INVITE "))
+        .count();
+    assert_eq!(invites, 2, "{sdes:#}");
+    assert_eq!(r.ng_commands("Offer"), 1, "{}", r.ctl(&["list", "totals"]));
     assert!(caller.packets > 0 && callee.packets > 0, "{listing}");
     assert_leg_is_the_relay(sdes, &caller, &b, &listing);
 }

@@ -197,6 +197,31 @@ impl Rtpengine {
         self.call_ids().iter().map(|c| self.session(c)).collect()
     }
 
+    /// How many `ng` commands named `command` (`Offer`, `Answer`, `Delete`, …) rtpengine has handled,
+    /// from the control statistics of `list totals` (one row per proxy that spoke to it).
+    pub fn ng_commands(&self, command: &str) -> u64 {
+        let totals = self.ctl(&["list", "totals"]);
+        let cells = |l: &str| {
+            l.split('|')
+                .map(|c| c.trim().to_string())
+                .collect::<Vec<_>>()
+        };
+        let mut lines = totals
+            .lines()
+            .skip_while(|l| !l.contains("Control statistics"));
+        let Some(header) = lines.find(|l| l.trim_start().starts_with("Proxy")) else {
+            return 0;
+        };
+        let Some(col) = cells(header).iter().position(|c| c == command) else {
+            panic!("no {command} column in rtpengine's control statistics:\n{totals}");
+        };
+        lines
+            .map(cells)
+            .filter(|row| row.len() > col)
+            .filter_map(|row| row[col].parse::<u64>().ok())
+            .sum()
+    }
+
     pub fn log_text(&self) -> String {
         String::from_utf8_lossy(&std::fs::read(&self.log).unwrap_or_default()).into_owned()
     }
