@@ -320,8 +320,9 @@ impl Flow {
             };
             match got {
                 Ok(Incoming::Message(m)) => {
-                    if leading_crlfs(&m.raw) >= 2 && pong_by.take().is_some() {
-                        self.with_report(|r| r.pongs += 1);
+                    // Keep-alives just before a message are read with it.
+                    if let Err(e) = self.keepalive(leading_crlfs(&m.raw), &mut pong_by).await {
+                        break Some(e.to_string());
                     }
                     if m.method().is_some() {
                         self.inbound(&m).await;
@@ -335,14 +336,8 @@ impl Flow {
                 Err(e) => break Some(e.to_string()),
             }
             let crlfs = self.conn.take_keepalives();
-            if crlfs >= 4 {
-                // The registrar's ping (CRLFCRLF) gets a pong (CRLF).
-                if let Err(e) = self.conn.send(b"\r\n", Instant::now() + TICK * 4).await {
-                    break Some(e.to_string());
-                }
-                self.with_report(|r| r.pings_answered += 1);
-            } else if crlfs >= 2 && pong_by.take().is_some() {
-                self.with_report(|r| r.pongs += 1);
+            if let Err(e) = self.keepalive(crlfs, &mut pong_by).await {
+                break Some(e.to_string());
             }
             let now = Instant::now();
             if pong_by.is_some_and(|t| now >= t) {
@@ -380,6 +375,18 @@ impl Flow {
             r.unregister = unregister;
         });
         self.conn.close().await;
+    }
+
+    /// `crlfs` keep-alive bytes read: the registrar's ping (CRLFCRLF) gets a pong (CRLF); a CRLF
+    /// while a ping of ours waits is its pong.
+    async fn keepalive(&mut self, crlfs: usize, pong_by: &mut Option<Instant>) -> Result<(), TxError> {
+        if crlfs >= 4 {
+            self.conn.send(b"\r\n", Instant::now() + TICK * 4).await?;
+            self.with_report(|r| r.pings_answered += 1);
+        } else if crlfs >= 2 && pong_by.take().is_some() {
+            self.with_report(|r| r.pongs += 1);
+        }
+        Ok(())
     }
 
     /// Closes the connection without serving (the REGISTER was not accepted).
@@ -458,4 +465,122 @@ fn instance_urn() -> String {
         &h[16..20],
         &h[20..32]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::listen::{ListenAddr, ListenConfig, Listener};
+    use crate::sip::Limits;
+    use crate::target::{Endpoint, Port, Transport};
+    use crate::transport::TlsSettings;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A 200 to `req` (a REGISTER), granting `expires` seconds to its Contact.
+    fn ok(req: &str, expires: u32) -> String {
+        let h = |n: &str| {
+            req.lines()
+                .find(|l| l.to_ascii_lowercase().starts_with(&format!("{n}:")))
+                .unwrap_or("")
+                .to_string()
+        };
+        format!(
+            "SIP/2.0 200 OK\r\n{}\r\n{}\r\n{};tag=reg\r\n{}\r\n{}\r\n{};expires={expires}\r\nFlow-Timer: 1\r\nRequire: outbound\r\nContent-Length: 0\r\n\r\n",
+            h("via"),
+            h("from"),
+            h("to"),
+            h("call-id"),
+            h("cseq"),
+            h("contact"),
+        )
+    }
+
+    /// A registrar on loopback that grants 2 s (so the flow refreshes after 1 s), pings the client
+    /// once, delivers one INVITE over the flow, and answers the unREGISTER. It returns what it read.
+    async fn registrar(l: tokio::net::TcpListener) -> String {
+        let (mut s, _) = l.accept().await.unwrap();
+        let mut seen = String::new();
+        let mut buf = vec![0u8; 8192];
+        let until = Instant::now() + Duration::from_secs(8);
+        let mut pinged = false;
+        while Instant::now() < until {
+            let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(8), s.read(&mut buf)).await
+            else {
+                break;
+            };
+            if n == 0 {
+                break;
+            }
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            for req in String::from_utf8_lossy(&buf[..n]).split("\r\n\r\n") {
+                if !req.starts_with("REGISTER ") {
+                    continue;
+                }
+                let expires = if req.contains("\r\nExpires: 0") { 0 } else { 2 };
+                s.write_all(ok(req, expires).as_bytes()).await.unwrap();
+                if !pinged {
+                    pinged = true;
+                    s.write_all(b"\r\n\r\n").await.unwrap();
+                    s.write_all(b"INVITE sip:alice@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKflow1\r\nFrom: <sip:+12155550100@x>;tag=f\r\nTo: <sip:+12155550199@x>\r\nCall-ID: flow-invite\r\nCSeq: 1 INVITE\r\nMax-Forwards: 5\r\nContent-Length: 0\r\n\r\n").await.unwrap();
+                }
+            }
+            if seen.contains("Expires: 0") {
+                break;
+            }
+        }
+        seen
+    }
+
+    #[tokio::test]
+    async fn a_flow_answers_pings_and_invites_refreshes_and_unregisters() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = Port::new(l.local_addr().unwrap().port()).unwrap();
+        let fake = tokio::spawn(registrar(l));
+        let ep = Endpoint::new(Transport::Tcp, "127.0.0.1".parse().unwrap(), port);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let conn = Connection::open(&ep, &TlsSettings::webpki(), "x", Limits::default(), deadline)
+            .await
+            .unwrap();
+        let local = conn.local;
+        let reg = Registration {
+            registrar: "sip:127.0.0.1".into(),
+            aor: "sip:alice@127.0.0.1".into(),
+            contact_user: "alice".into(),
+            credentials: None,
+            user_agent: String::new(),
+            timers: Timers::default(),
+            run_start: Instant::now(),
+        };
+        let cfg = ListenConfig::new(ListenAddr {
+            transport: Transport::Tcp,
+            addr: local,
+        });
+        let listener = Listener::register(conn, reg, cfg).await.unwrap();
+        let got = listener
+            .wait_for(0, std::time::Instant::now() + Duration::from_secs(3), |r| {
+                r.method() == Some("INVITE")
+            })
+            .await
+            .expect("the INVITE over the flow");
+        assert_eq!(got.codes, [100, 486]);
+        assert_eq!(got.local, local);
+        // Past half the 2 s granted: one refresh, and a ping of ours (Flow-Timer: 1).
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let (_, _, flow) = listener.stop_flow().await;
+        let flow = flow.unwrap();
+        let seen = fake.await.unwrap();
+        assert!(flow.registered() && flow.unregistered(), "{flow:?}");
+        assert!(flow.outbound);
+        assert_eq!(flow.flow_timer, Some(1));
+        assert_eq!(flow.granted, Some(2));
+        assert!(flow.refreshes >= 1, "{flow:?}");
+        assert_eq!(flow.pings_answered, 1, "{flow:?}");
+        assert!(flow.pings >= 1, "{flow:?}");
+        assert!(flow.lost.is_none());
+        // RFC 5626 §4.2.1: outbound offered, the instance and reg-id on the Contact.
+        assert!(seen.contains("Supported: path, outbound"), "{seen}");
+        assert!(seen.contains(";reg-id=1;+sip.instance=\"<urn:uuid:"), "{seen}");
+        assert!(seen.contains("SIP/2.0 486"), "{seen}");
+        assert!(seen.matches("REGISTER sip:").count() >= 3, "{seen}");
+    }
 }

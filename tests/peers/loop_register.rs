@@ -135,20 +135,35 @@ fn sockets_of(pid: u32, flags: &str) -> Vec<String> {
 }
 
 #[test]
-fn loop_call_arrives_over_the_registration_with_no_listening_port() {
+fn loop_call_arrives_over_a_tcp_registration_with_no_listening_port() {
+    loop_over_registration("tcp");
+}
+
+#[test]
+fn loop_call_arrives_over_a_tls_registration_with_no_listening_port() {
+    loop_over_registration("tls");
+}
+
+fn loop_over_registration(transport: &str) {
     let pki = StiPki::new();
     let server = X5uServer::start(&[("sp.pem", sti::ok_answer(&pki.chain("good")))]);
     let ctl_dir = tempfile::tempdir().unwrap();
     let ctl = ctl_dir.path().join("kamailio_ctl");
     let k = registrar(&pki, &server.url("sp.pem"), &ctl);
-    let target = k.target();
+    let target = match transport {
+        "tls" => format!("127.0.0.1:{}", k.tls_port),
+        _ => k.target(),
+    };
     let root = pki.root_pem.display().to_string();
     let ca = server.web.ca_pem.display().to_string();
+    let sip_ca = k.pki.ca_pem.display().to_string();
     let args = [
         "probe",
         &target,
+        "--ca-file",
+        &sip_ca,
         "--transport",
-        "tcp",
+        transport,
         "--probes",
         "stir",
         "--format",
@@ -254,17 +269,17 @@ fn loop_call_arrives_over_the_registration_with_no_listening_port() {
             .unwrap()
             .starts_with("SIP/2.0 200")
     );
-    // Kamailio delivered to the address the REGISTER came from, over TCP.
+    // Kamailio delivered to the address the REGISTER came from, over the same transport.
     let local = invite["local"].as_str().unwrap();
     assert!(
-        log.contains(&format!("via sip:{local};transport=tcp"))
-            || log.contains(&format!("via sip:{local};transport=TCP")),
+        log.contains(&format!("via sip:{local};transport={transport}")),
         "{local}\n{log}"
     );
     assert!(
-        log.contains(&format!("REGISTER from {local} over tcp")),
+        log.contains(&format!("REGISTER from {local} over {transport}")),
         "{local}\n{log}"
     );
+    assert_eq!(invite["transport"], transport);
     // CRLF keep-alives every 0.8-1 s (Flow-Timer: 1), answered by Kamailio's pongs.
     let note = last["note"].as_str().unwrap_or("");
     let count = |what: &str| -> u32 {
@@ -284,4 +299,54 @@ fn loop_call_arrives_over_the_registration_with_no_listening_port() {
         !after.contains(USER),
         "usrloc not empty after the run:\n{after}"
     );
+}
+
+/// The dry run says which way the calls come back; `--listen` and `--loop-via-register` exclude
+/// each other. Nothing is sent.
+#[test]
+fn dry_run_names_the_registration_and_listen_excludes_it() {
+    let base = [
+        "probe",
+        "127.0.0.1:5999",
+        "--transport",
+        "tcp",
+        "--probes",
+        "stir",
+        "--allow-calls",
+        "--loop-call",
+        DID,
+        "--caller-id",
+        OWNED,
+        "--user",
+        USER,
+        "--dry-run",
+    ];
+    let env = [("SIPCHECK_PASSWORD", PASSWORD)];
+    let run = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        support::sipcheck_env(&args, &env)
+    };
+    let out = run(&["--loop-via-register"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(
+            "the calls come back over a REGISTER as alice on tcp:127.0.0.1:5999 (no listening port"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("unREGISTERed (Expires: 0) at the end"),
+        "{text}"
+    );
+    let out = run(&["--listen", "127.0.0.1:5070"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("the listener on udp:127.0.0.1:5070 answers 486"),
+        "{text}"
+    );
+    let out = run(&["--listen", "127.0.0.1:5070", "--loop-via-register"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exclude each other"));
 }
