@@ -368,7 +368,7 @@ async fn run(ctx: &Context) -> Vec<Finding> {
     let mut att = attestation(&outcomes[0], &r);
     if let Some(flow) = &flow {
         att.summary
-            .push_str(&format!(" (received over the registration: {})", flow.sentence()));
+            .push_str(&format!(" (--loop-via-register: {})", flow.sentence()));
         att.evidence.extend(flow_evidence(flow));
     }
     [
@@ -610,7 +610,7 @@ fn undelivered(o: &Outcome) -> (Status, String) {
         _ => (
             Status::Error,
             format!(
-                "no INVITE reached the listener; the trunk answered {}",
+                "no INVITE came back for this call; the trunk answered {}",
                 o.answer_line()
             ),
         ),

@@ -40,6 +40,7 @@ const ROUTE: &str = r#"
     if (is_method("ACK")) { if (t_check_trans()) { t_relay(); } exit; }
     if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
     if (is_method("INVITE")) {
+        xlog("L_NOTICE", "INVITE for $rU\n");
         if (is_present_hf("P-Asserted-Identity")) { $var(o) = $(ai{uri.user}{s.rm,+}); } else { $var(o) = $(fU{s.rm,+}); }
         $var(d) = $(rU{s.rm,+});
         if ($var(o) == "12155550100") { $var(a) = "A"; } else { $var(a) = "C"; }
@@ -217,6 +218,7 @@ fn loop_over_registration(transport: &str) {
     done.store(true, Ordering::Relaxed);
     let (listening, udp_max) = watcher.join().unwrap();
     let log = k.log_text();
+    assert!(log.contains("INVITE for"), "{log}");
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(
         matches!(out.status.code(), Some(0) | Some(1)),
@@ -238,7 +240,7 @@ fn loop_over_registration(transport: &str) {
     assert_eq!(att["details"]["delivered"], true);
     let summary = att["summary"].as_str().unwrap();
     assert!(
-        summary.contains("received over the registration"),
+        summary.contains("(--loop-via-register: registered over"),
         "{summary}"
     );
     assert!(summary.contains("unregistered at the end"), "{summary}");
@@ -349,4 +351,53 @@ fn dry_run_names_the_registration_and_listen_excludes_it() {
     let out = run(&["--listen", "127.0.0.1:5070", "--loop-via-register"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("exclude each other"));
+}
+
+/// A REGISTER the registrar refuses (a wrong password) places no call: every loop finding is an
+/// error that says so, with the REGISTERs as evidence, and the password appears nowhere.
+#[test]
+fn a_refused_registration_places_no_call() {
+    let pki = StiPki::new();
+    let ctl_dir = tempfile::tempdir().unwrap();
+    let ctl = ctl_dir.path().join("kamailio_ctl");
+    let k = registrar(&pki, "https://127.0.0.1:1/x.pem", &ctl);
+    let target = k.target();
+    let wrong = "Wrong-pw-3Hq8-not-in-reports";
+    let out = support::sipcheck_env(
+        &[
+            "probe",
+            &target,
+            "--transport",
+            "tcp",
+            "--probes",
+            "stir",
+            "--format",
+            "json",
+            "--allow-calls",
+            "--loop-call",
+            DID,
+            "--loop-via-register",
+            "--user",
+            USER,
+            "--caller-id",
+            OWNED,
+        ],
+        &[("SIPCHECK_PASSWORD", wrong)],
+    );
+    let r = support::json(&out);
+    let att = support::findings(&r, "stir.attestation")[0];
+    assert_eq!(att["status"], "error", "{att:#}");
+    let summary = att["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("REGISTER as alice over tcp:") && summary.contains("401"),
+        "{summary}"
+    );
+    assert_eq!(att["evidence"].as_array().unwrap().len(), 2, "{att:#}");
+    for id in ["spoof.caller_id", "spit.anonymous"] {
+        assert_eq!(support::findings(&r, id)[0]["status"], "error");
+    }
+    let log = k.log_text();
+    assert!(!log.contains("INVITE for"), "a call was placed: {log}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(wrong));
+    assert!(!ul_dump(&ctl).contains(USER));
 }
