@@ -24,7 +24,10 @@ use super::Shared;
 use crate::sip::Message;
 use crate::sip::digest::{Challenge, Credentials, DigestClient};
 use crate::sip::request::{new_branch, token};
-use crate::transport::{Connection, Exchange, Incoming, Timers, TxError, TxKey, transaction};
+use crate::sip::Limits;
+use crate::transport::{
+    Connection, Exchange, Incoming, Timers, TlsSettings, TxError, TxKey, transaction,
+};
 
 /// The keep-alive period when the registrar names no `Flow-Timer`. Shorter than RFC 5626's 95-120 s
 /// for a flow of unknown lifetime: a run lasts minutes, and NAT bindings and proxies' connection
@@ -55,6 +58,17 @@ pub struct Registration {
     pub timers: Timers,
     /// The start of the run, for evidence times.
     pub run_start: Instant,
+    /// How to open a second connection to remove the binding when the flow was lost.
+    pub reopen: Reopen,
+}
+
+/// What a fresh connection to the registrar needs.
+#[derive(Clone)]
+pub struct Reopen {
+    pub tls: TlsSettings,
+    /// The TLS server name.
+    pub sni: String,
+    pub limits: Limits,
 }
 
 impl std::fmt::Debug for Registration {
@@ -88,6 +102,8 @@ pub struct FlowReport {
     pub pongs_missing: u32,
     /// Why the flow ended before the run did.
     pub lost: Option<String>,
+    /// The binding was removed over a second connection, the flow having been lost.
+    pub unregistered_anew: bool,
     /// The `Expires: 0` transactions at the end.
     pub unregister: Vec<Exchange>,
 }
@@ -122,6 +138,9 @@ impl FlowReport {
         }
         if let Some(l) = &self.lost {
             s.push_str(&format!("; the flow was lost: {l}"));
+            if self.unregistered_anew {
+                s.push_str(" (the binding was removed over a new connection)");
+            }
         }
         s.push_str(if self.unregistered() {
             "; unregistered at the end"
@@ -141,6 +160,8 @@ fn final_code(v: &[Exchange]) -> Option<u16> {
 /// A registration on an open connection: the binding's dialog state and the flow's timers.
 pub(super) struct Flow {
     conn: Connection,
+    /// The address in our Contact: the first connection's, kept when a second one unregisters.
+    contact: SocketAddr,
     reg: Registration,
     call_id: String,
     from_tag: String,
@@ -160,6 +181,7 @@ impl Flow {
     ) -> Flow {
         let auth = reg.credentials.clone().map(DigestClient::new);
         Flow {
+            contact: conn.local,
             conn,
             reg,
             call_id: format!("{}@sipcheck", token(20)),
@@ -180,7 +202,7 @@ impl Flow {
 
     /// The REGISTER bytes for `expires`, with an `Authorization` when one is given.
     fn render(&self, branch: &str, expires: u32, authorization: Option<&(String, String)>) -> Vec<u8> {
-        let local = self.conn.local;
+        let (local, contact) = (self.conn.local, self.contact);
         let t = self.conn.endpoint.transport;
         let scheme = if t == crate::target::Transport::Tls {
             "sips"
@@ -188,7 +210,7 @@ impl Flow {
             "sip"
         };
         let mut s = format!(
-            "REGISTER {reg} SIP/2.0\r\nVia: SIP/2.0/{via} {local};branch={branch};rport\r\nMax-Forwards: 70\r\nFrom: <{aor}>;tag={tag}\r\nTo: <{aor}>\r\nCall-ID: {cid}\r\nCSeq: {cseq} REGISTER\r\nContact: <{scheme}:{user}@{local};transport={tp}>;reg-id=1;+sip.instance=\"<{inst}>\"\r\nExpires: {expires}\r\nSupported: path, outbound\r\n",
+            "REGISTER {reg} SIP/2.0\r\nVia: SIP/2.0/{via} {local};branch={branch};rport\r\nMax-Forwards: 70\r\nFrom: <{aor}>;tag={tag}\r\nTo: <{aor}>\r\nCall-ID: {cid}\r\nCSeq: {cseq} REGISTER\r\nContact: <{scheme}:{user}@{contact};transport={tp}>;reg-id=1;+sip.instance=\"<{inst}>\"\r\nExpires: {expires}\r\nSupported: path, outbound\r\n",
             reg = self.reg.registrar,
             via = t.via_token(),
             aor = self.reg.aor,
@@ -365,16 +387,31 @@ impl Flow {
                 refresh_at = Instant::now() + Duration::from_secs(u64::from(granted.max(2) / 2));
             }
         };
-        let unregister = if lost.is_none() {
+        let anew = lost.is_some() && self.reopen().await;
+        let unregister = if lost.is_none() || anew {
             self.register(0).await
         } else {
             Vec::new()
         };
         self.with_report(|r| {
             r.lost = lost;
+            r.unregistered_anew = anew && final_code(&unregister).is_some_and(|c| (200..300).contains(&c));
             r.unregister = unregister;
         });
         self.conn.close().await;
+    }
+
+    /// A new connection to the registrar in place of the lost one; false when none opens.
+    async fn reopen(&mut self) -> bool {
+        let o = &self.reg.reopen;
+        let deadline = Instant::now() + self.reg.timers.timeout;
+        match Connection::open(&self.conn.endpoint, &o.tls, &o.sni, o.limits, deadline).await {
+            Ok(c) => {
+                std::mem::replace(&mut self.conn, c).close().await;
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// `crlfs` keep-alive bytes read: the registrar's ping (CRLFCRLF) gets a pong (CRLF); a CRLF
@@ -471,9 +508,7 @@ fn instance_urn() -> String {
 mod tests {
     use super::*;
     use crate::listen::{ListenAddr, ListenConfig, Listener};
-    use crate::sip::Limits;
     use crate::target::{Endpoint, Port, Transport};
-    use crate::transport::TlsSettings;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     /// A 200 to `req` (a REGISTER), granting `expires` seconds to its Contact.
@@ -531,11 +566,10 @@ mod tests {
         seen
     }
 
-    #[tokio::test]
-    async fn a_flow_answers_pings_and_invites_refreshes_and_unregisters() {
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = Port::new(l.local_addr().unwrap().port()).unwrap();
-        let fake = tokio::spawn(registrar(l));
+    /// Registers over a fresh connection to the registrar listening on `l`'s port.
+    async fn registered(
+        port: Port,
+    ) -> (std::result::Result<Listener, FlowReport>, SocketAddr) {
         let ep = Endpoint::new(Transport::Tcp, "127.0.0.1".parse().unwrap(), port);
         let deadline = Instant::now() + Duration::from_secs(5);
         let conn = Connection::open(&ep, &TlsSettings::webpki(), "x", Limits::default(), deadline)
@@ -550,12 +584,26 @@ mod tests {
             user_agent: String::new(),
             timers: Timers::default(),
             run_start: Instant::now(),
+            reopen: Reopen {
+                tls: TlsSettings::webpki(),
+                sni: "x".into(),
+                limits: Limits::default(),
+            },
         };
         let cfg = ListenConfig::new(ListenAddr {
             transport: Transport::Tcp,
             addr: local,
         });
-        let listener = Listener::register(conn, reg, cfg).await.unwrap();
+        (Listener::register(conn, reg, cfg).await, local)
+    }
+
+    #[tokio::test]
+    async fn a_flow_answers_pings_and_invites_refreshes_and_unregisters() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = Port::new(l.local_addr().unwrap().port()).unwrap();
+        let fake = tokio::spawn(registrar(l));
+        let (listener, local) = registered(port).await;
+        let listener = listener.unwrap();
         let got = listener
             .wait_for(0, std::time::Instant::now() + Duration::from_secs(3), |r| {
                 r.method() == Some("INVITE")
@@ -582,5 +630,43 @@ mod tests {
         assert!(seen.contains(";reg-id=1;+sip.instance=\"<urn:uuid:"), "{seen}");
         assert!(seen.contains("SIP/2.0 486"), "{seen}");
         assert!(seen.matches("REGISTER sip:").count() >= 3, "{seen}");
+    }
+
+    /// The registrar drops the connection after accepting: the flow is lost, and the binding is
+    /// removed over a new connection, with the Contact that was registered.
+    #[tokio::test]
+    async fn a_lost_flow_is_unregistered_over_a_new_connection() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = Port::new(l.local_addr().unwrap().port()).unwrap();
+        let fake = tokio::spawn(async move {
+            let mut texts = Vec::new();
+            for _ in 0..2 {
+                let (mut s, _) = l.accept().await.unwrap();
+                let mut buf = vec![0u8; 8192];
+                let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                s.write_all(ok(&req, 300).as_bytes()).await.unwrap();
+                texts.push(req);
+                // Dropping `s` closes the connection.
+            }
+            texts
+        });
+        let (listener, local) = registered(port).await;
+        let listener = listener.unwrap();
+        let texts = tokio::time::timeout(Duration::from_secs(5), fake)
+            .await
+            .unwrap()
+            .unwrap();
+        let (_, _, flow) = listener.stop_flow().await;
+        let flow = flow.unwrap();
+        assert!(flow.lost.is_some(), "{flow:?}");
+        assert!(flow.unregistered_anew && flow.unregistered(), "{flow:?}");
+        assert!(flow.sentence().contains("removed over a new connection"));
+        let unreg = &texts[1];
+        assert!(unreg.contains("Expires: 0"), "{unreg}");
+        assert!(unreg.contains(&format!("@{local};transport=tcp>")), "{unreg}");
     }
 }

@@ -17,7 +17,7 @@ use super::media::call_endpoints;
 use crate::call::{self, InviteOptions, Offer};
 use crate::findings::stir::{BlockingNoticeDetails, CallRateDetails, LoopCallDetails, Notice};
 use crate::findings::{Evidence, Finding, FindingId, Severity, Status, ids};
-use crate::listen::flow::{FlowReport, Registration};
+use crate::listen::flow::{FlowReport, Registration, Reopen};
 use crate::listen::{Inbound, ListenAddr, ListenConfig, Listener};
 use crate::probe::{BoxFuture, Context, Probe, Safety};
 use crate::sip::Message;
@@ -442,6 +442,11 @@ async fn register(
         user_agent: ctx.config.user_agent.clone(),
         timers: ctx.config.timers,
         run_start: ctx.run_start(),
+        reopen: Reopen {
+            tls: ctx.config.tls.clone(),
+            sni: ctx.config.domain.clone(),
+            limits: ctx.config.limits,
+        },
     };
     let cfg = ListenConfig::new(ListenAddr {
         transport: ep.transport,
