@@ -348,6 +348,13 @@ fn dry_run_names_the_registration_and_listen_excludes_it() {
         text.contains("the listener on udp:127.0.0.1:5070 answers 486"),
         "{text}"
     );
+    // Over UDP alone there is no connection to register on.
+    let mut udp = base.to_vec();
+    udp[3] = "udp";
+    udp.push("--loop-via-register");
+    let out = support::sipcheck_env(&udp, &env);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("no TCP or TLS endpoint: skipped"), "{text}");
     let out = run(&["--listen", "127.0.0.1:5070", "--loop-via-register"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("exclude each other"));
