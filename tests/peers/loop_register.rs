@@ -1,6 +1,7 @@
 //! Loop calls from behind NAT (`--loop-via-register`) through a real Kamailio registrar: sipcheck
-//! REGISTERs the account over TCP (digest against `auth_db`), the carrier stores the address the
-//! REGISTER came from (`nathelper`'s `fix_nated_register()`), signs the loop call with
+//! REGISTERs the account over TCP or TLS (digest against `auth_db`), the registrar sees a Contact it
+//! cannot reach (rewritten as a NAT would leave it) and stores the address the REGISTER came from
+//! (`nathelper`'s `fix_nated_register()`), signs the loop call with
 //! `secsipid_add_identity()` and delivers it with `lookup("location")` over the REGISTER's own
 //! connection. sipcheck opens no listening socket; it answers 486 on the flow, measures
 //! `stir.attestation`, keeps the flow alive with CRLF pings that Kamailio answers (the registrar
@@ -31,6 +32,10 @@ const ROUTE: &str = r#"
             exit;
         }
         consume_credentials();
+        # As a NAT would: the Contact names an address the registrar cannot reach (nothing listens
+        # on 127.0.0.99:9), so only the REGISTER's own connection can carry the calls back.
+        subst_hf("Contact", "/@127\.0\.0\.1:[0-9]+/@127.0.0.99:9/", "a");
+        msg_apply_changes();
         fix_nated_register();
         append_to_reply("Flow-Timer: 1\r\n");
         xlog("L_NOTICE", "REGISTER from $si:$sp over $pr expires $hdr(Expires)\n");
@@ -104,6 +109,7 @@ fn registrar(pki: &StiPki, x5u: &str, ctl: &std::path::Path) -> Kamailio {
             "nathelper.so",
             "ctl.so",
             "cfgutils.so",
+            "textopsx.so",
         ]
         .map(String::from)
         .to_vec(),
@@ -282,6 +288,14 @@ fn loop_over_registration(transport: &str) {
         "{local}\n{log}"
     );
     assert_eq!(invite["transport"], transport);
+    // The call was for the unreachable Contact, and came over the flow all the same.
+    assert!(
+        invite["received"].as_str().unwrap().starts_with(&format!(
+            "INVITE sip{}:alice@127.0.0.99:9;",
+            if transport == "tls" { "s" } else { "" }
+        )),
+        "{invite:#}"
+    );
     // CRLF keep-alives every 0.8-1 s (Flow-Timer: 1), answered by Kamailio's pongs.
     let note = last["note"].as_str().unwrap_or("");
     let count = |what: &str| -> u32 {
