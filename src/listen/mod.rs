@@ -310,7 +310,8 @@ impl Listener {
         cfg: ListenConfig,
     ) -> std::result::Result<Listener, flow::FlowReport> {
         let local = conn.local;
-        let stop_wait = reg.timers.timeout * 2 + Duration::from_secs(1);
+        // Unregistering may take a new connection and two transactions, each bounded by the timeout.
+        let stop_wait = reg.timers.timeout * 3 + Duration::from_secs(1);
         let shared = Arc::new(Shared {
             cfg,
             started: Instant::now(),
