@@ -264,6 +264,10 @@ struct ProbeArgs {
     /// Where the loop-call DID is routed: ADDR:PORT (UDP), tcp:ADDR:PORT or tls:ADDR:PORT.
     #[arg(long, value_name = "ADDR:PORT")]
     listen: Option<String>,
+    /// Loop calls from behind NAT: REGISTER --user over TCP/TLS and receive the calls back over
+    /// that connection (no listening port; instead of --listen).
+    #[arg(long)]
+    loop_via_register: bool,
     /// PEM certificate (chain) for a tls: --listen.
     #[arg(long, value_name = "PEM")]
     listen_cert: Option<String>,
@@ -448,6 +452,7 @@ fn build_options(a: &ProbeArgs, target: &str, files: bool) -> Result<ScanOptions
         .maybe(a.refer_to.as_deref(), ScanOptionsBuilder::refer_to)
         .maybe(a.caller_id.as_deref(), ScanOptionsBuilder::caller_id)
         .maybe(a.loop_call.as_deref(), ScanOptionsBuilder::loop_call)
+        .loop_via_register(a.loop_via_register)
         .maybe(
             a.spoof_caller_id.as_deref(),
             ScanOptionsBuilder::spoof_caller_id,

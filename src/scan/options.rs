@@ -131,9 +131,16 @@ impl ScanOptions {
             return bad("--transport: at least one transport is needed".into());
         }
         let l = &c.loop_calls;
-        if l.number.is_some() != l.listen.is_some() {
+        if l.listen.is_some() && l.via_register {
             return bad(
-                "--loop-call and --listen go together (the DID and where it is routed)".into(),
+                "--listen and --loop-via-register exclude each other (a listener, or the calls back over the registration)"
+                    .into(),
+            );
+        }
+        if l.number.is_some() != (l.listen.is_some() || l.via_register) {
+            return bad(
+                "--loop-call goes with --listen or --loop-via-register (the DID and where it is routed)"
+                    .into(),
             );
         }
         super::select(&self.selectors).map(|_| ())
@@ -468,6 +475,14 @@ impl ScanOptionsBuilder {
         })
     }
 
+    /// Loop calls come back over a REGISTERed TCP/TLS flow instead of a [`listen`](Self::listen)er.
+    pub fn loop_via_register(self, on: bool) -> Self {
+        self.set(|o| {
+            o.config.loop_calls.via_register = on;
+            Ok(())
+        })
+    }
+
     /// A caller ID we do not own, for the spoofing loop calls.
     pub fn spoof_caller_id(self, number: &str) -> Self {
         self.set(|o| {
@@ -653,7 +668,24 @@ mod tests {
     #[test]
     fn loop_call_and_listen_go_together() {
         let m = message(builder().loop_call("+15550100"));
-        assert!(m.contains("--loop-call and --listen"), "{m}");
+        assert!(
+            m.contains("--loop-call goes with --listen or --loop-via-register"),
+            "{m}"
+        );
+        let m = message(builder().loop_via_register(true));
+        assert!(m.contains("--loop-call goes with"), "{m}");
+        let both = builder()
+            .loop_call("+15550100")
+            .loop_via_register(true)
+            .listen(ListenConfig::parse("127.0.0.1:5070", None, None).unwrap());
+        assert!(message(both).contains("exclude each other"));
+        assert!(
+            builder()
+                .loop_call("+15550100")
+                .loop_via_register(true)
+                .build()
+                .is_ok()
+        );
     }
 
     #[test]
