@@ -1,26 +1,18 @@
 //! Part of the `sipcheck` binary (not the library): the subcommands beside `probe`, and what `probe`
 //! does at a prompt (stderr notes, progress). Exit codes come from [`sipcheck::exit::code`] only.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use sipcheck::Error;
-use sipcheck::PcapWriter;
-use sipcheck::analysis::baseline;
 use sipcheck::exit::{self, Outcome};
 use sipcheck::report::diff;
-use sipcheck::report::{self, Report, compare};
+use sipcheck::report::{self, compare};
 
 /// The process exit code of an outcome.
 pub(crate) fn exit(outcome: Outcome<'_>) -> ExitCode {
     ExitCode::from(exit::code(outcome))
-}
-
-/// `sipcheck trunk.example.com` is what nmap's users type: name the command they meant.
-pub(crate) fn probe_hint(kind: clap::error::ErrorKind, first: Option<String>) -> Option<String> {
-    let first = first?;
-    (kind == clap::error::ErrorKind::InvalidSubcommand && !first.starts_with('-'))
-        .then(|| format!("sipcheck: to probe a trunk, run: sipcheck probe {first}"))
 }
 
 /// The multi-threaded runtime a command runs on, or the usage exit code when it cannot start.
@@ -29,6 +21,11 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         .enable_all()
         .build()
         .map_err(|e| fail(&Error::io("cannot start the runtime", e)))
+}
+
+/// Writes `text` on stdout (a closed pipe is not an error worth a panic).
+pub(crate) fn out(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// One line on stderr, and the exit code of the error.
@@ -44,21 +41,10 @@ pub(crate) fn diff_cmd(baseline: &str, new: &str, format: &str) -> ExitCode {
         (Err(e), _) | (_, Err(e)) => return fail(&e),
     };
     let d = diff::diff(&b, &n);
-    let out = match format {
-        "text" => d.render_text(),
-        "md" | "markdown" => d.render_md(),
-        "json" => {
-            let mut s = serde_json::to_string_pretty(&d).unwrap_or_default();
-            s.push('\n');
-            s
-        }
-        other => {
-            return fail(&Error::BadOption(format!(
-                "unknown format {other:?} (expected text, md or json)"
-            )));
-        }
-    };
-    print!("{out}");
+    match sipcheck::app::diff_text(&d, format) {
+        Ok(text) => out(&text),
+        Err(e) => return fail(&e),
+    }
     exit(Outcome::Diff(&d))
 }
 
@@ -76,29 +62,12 @@ pub(crate) fn compare_cmd(files: &[String], format: &str) -> ExitCode {
             Err(e) => return fail(&e),
         }
     }
-    if format == "html" {
-        print!("{}", report::html::render_compare(&reports));
+    out(&if format == "html" {
+        report::html::render_compare(&reports)
     } else {
-        print!("{}", compare::render_md(&reports));
-    }
+        compare::render_md(&reports)
+    });
     exit(Outcome::Printed)
-}
-
-/// Notes for stderr after the scan: the baseline diff, and a pcap that could not be written completely.
-pub(crate) fn notes(report: &Report, pcap: Option<&PcapWriter>) -> Vec<String> {
-    let mut notes = Vec::new();
-    for d in baseline::diffs_in(report) {
-        match d {
-            Ok(d) => notes.push(d.render_text()),
-            Err(e) => notes.push(format!("sipcheck: {e}")),
-        }
-    }
-    if let Some(w) = pcap
-        && let Err(e) = w.finish()
-    {
-        notes.push(format!("sipcheck: {e}"));
-    }
-    notes
 }
 
 /// A progress bar on stderr while the scan runs (probes done / total and the probes running now), only
@@ -161,36 +130,4 @@ pub(crate) fn progress_hook(pb: indicatif::ProgressBar) -> sipcheck::Progress {
         let wide: String = run_wide.iter().map(|(_, c)| format!(";{c}")).collect();
         pb.set_message(format!("running {}{wide}", now.join(", ")));
     })
-}
-
-/// The identity verifier's context from the flags `probe`, `listen` and `verify-identity` share:
-/// STI roots, x5u trust, the moment, `--fetch-allow` blocks and `--expect-spc` codes.
-pub(crate) fn verify_context(
-    sti_ca: Option<&str>,
-    x5u_ca: Option<&str>,
-    at: Option<&str>,
-    fetch_allow: &[String],
-    expect_spc: &[String],
-) -> sipcheck::Result<sipcheck::identity::VerifyContext> {
-    let allow = fetch_allow
-        .iter()
-        .map(|c| sipcheck::identity::Cidr::parse(c))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Error::BadOption(format!("--fetch-allow: {e}")))?;
-    let spcs: Vec<String> = expect_spc
-        .iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if let Some(bad) = spcs
-        .iter()
-        .find(|s| s.len() > 16 || !s.chars().all(|c| c.is_ascii_alphanumeric()))
-    {
-        return Err(Error::BadOption(format!(
-            "--expect-spc {bad:?} is not a Service Provider Code (letters and digits, e.g. 1234 or 567J)"
-        )));
-    }
-    Ok(sipcheck::identity::VerifyContext::load(sti_ca, x5u_ca, at)?
-        .allowing(allow)
-        .expecting(spcs))
 }

@@ -59,6 +59,7 @@ macro_rules! internal_modules {
 
 // The public API: what a program needs to run a scan, read a report and act on it.
 pub mod analysis;
+pub mod app;
 pub mod batch;
 pub mod error;
 pub mod exit;
@@ -90,7 +91,7 @@ pub use findings::{
 pub use probe::{CallPolicy, Config, DEFAULT_MAX_CALLS};
 pub use progress::{Progress, ProgressEvent};
 pub use report::{Format, render};
-pub use scan::{Plan, ScanOptions, ScanOptionsBuilder, dry_run, plan, scan};
+pub use scan::{DryRun, Plan, ScanOptions, ScanOptionsBuilder, dry_run, plan, scan};
 pub use target::{Endpoint, Port, Target, Transport};
 
 /// Receiving calls (`sipcheck listen`): where to listen and the run that reports each caller.

@@ -4,6 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
+use sipcheck::app::{OutputArgs, ReportArgs};
 use sipcheck::exit::Outcome;
 use sipcheck::report::outputs::{Opened, Outputs};
 use sipcheck::report::{self, Format, Report, Style};
@@ -16,6 +17,24 @@ pub(crate) struct Wanted<'a> {
     pub format: Option<&'a str>,
     pub files: &'a [String],
     pub all: Option<&'a str>,
+}
+
+/// What `-o`, `--output-all` and `--format` ask for.
+pub(crate) fn wanted(o: &OutputArgs) -> Wanted<'_> {
+    Wanted {
+        format: o.format.as_deref(),
+        files: &o.output,
+        all: o.output_all.as_deref(),
+    }
+}
+
+/// How the report looks (colour is decided per destination by [`deliver`]).
+pub(crate) fn style(o: &OutputArgs) -> Style {
+    Style {
+        color: false,
+        verbose: o.verbose,
+        sarif_passes: o.sarif_passes,
+    }
 }
 
 impl Wanted<'_> {
@@ -60,7 +79,8 @@ pub(crate) fn deliver(
 /// `sipcheck report SAVED.json --format F [-o FILE]...`: the saved report rendered as `probe` would
 /// have rendered it, each way it differs from what this build writes said on stderr. The exit code is
 /// the report's own.
-pub(crate) fn report_cmd(saved: &str, wanted: &Wanted<'_>, style: Style, quiet: bool) -> ExitCode {
+pub(crate) fn report_cmd(a: &ReportArgs) -> ExitCode {
+    let (saved, wanted) = (&a.saved, wanted(&a.out));
     let setup = (|| {
         let explicit = wanted.explicit()?;
         let files = wanted.open()?;
@@ -74,7 +94,7 @@ pub(crate) fn report_cmd(saved: &str, wanted: &Wanted<'_>, style: Style, quiet: 
     for d in &loaded.differences {
         eprintln!("sipcheck: {saved}: {d}");
     }
-    if let Err(e) = deliver(&loaded.report, files, format, style, quiet) {
+    if let Err(e) = deliver(&loaded.report, files, format, style(&a.out), a.out.quiet) {
         return cli::fail(&e);
     }
     cli::exit(Outcome::Report(&loaded.report))
