@@ -1,61 +1,49 @@
-//! `sipcheck probe -f FILE`: many trunks in one run, one report each (`-o DIR`, with index.json) or
-//! one combined document on stdout; and `sipcheck merge`. The exit code is the worst of the targets'.
+//! `sipcheck probe -f FILE`: many trunks in one run, one report each (`-o DIR`, with index.json), one
+//! JSON line each (`--jsonl`) or one combined document on stdout. The exit code is the worst of the
+//! targets'.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use sipcheck::app::{self, ProbeArgs};
-use sipcheck::batch::{self, Item};
+use sipcheck::batch;
 use sipcheck::fleet::{self, JsonlOut, Shard};
 use sipcheck::report::{self, Format};
 use sipcheck::{Error, Result};
 
-use crate::cli::{fail, out};
+use crate::cli::out;
 
-pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
-    let setup = (|| {
-        app::batch_checks(a)?;
-        let targets = batch::read_targets(file)?;
-        let shard: Option<Shard> = a.shard.as_deref().map(str::parse).transpose()?;
-        // Opened before the first packet: an unwritable OUT stops the run before it starts.
-        let jsonl = match &a.jsonl {
-            Some(p) if !a.dry_run => Some(JsonlOut::open(p, a.resume)?),
-            _ => None,
-        };
-        // The options are validated once; each target replaces the placeholder.
-        let format: Format = a.out.format.as_deref().unwrap_or("text").parse()?;
-        let opts = a.options("127.0.0.1", false)?;
-        if let Some(dir) = a.out.output.first() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::io(format!("cannot create {dir}"), e))?;
+pub(crate) fn run(a: &ProbeArgs, file: &str) -> Result<ExitCode> {
+    app::batch_checks(a)?;
+    let mut targets = batch::read_targets(file)?;
+    let shard: Option<Shard> = a.shard.as_deref().map(str::parse).transpose()?;
+    // Opened before the first packet: an unwritable OUT stops the run before it starts.
+    let (mut jsonl, done) = match &a.jsonl {
+        Some(p) if !a.dry_run => {
+            let (o, done) = JsonlOut::open(p, a.resume)?;
+            (Some(o), done)
         }
-        Ok((targets, opts, format, shard, jsonl))
-    })();
-    let (mut targets, opts, format, shard, jsonl) = match setup {
-        Ok(v) => v,
-        Err(e) => return fail(&e),
+        _ => (None, Default::default()),
     };
-    let rt = match crate::cli::runtime() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
+    // The options are validated once; each target replaces the placeholder.
+    let format: Format = a.out.format.as_deref().unwrap_or("text").parse()?;
+    let opts = a.options("127.0.0.1", false)?;
+    let dir = a.out.output.first().cloned();
+    if let Some(dir) = &dir {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {dir}"), e))?;
+    }
+    let rt = crate::cli::runtime()?;
     if let Some(shard) = shard {
         targets = rt.block_on(fleet::shard_targets(targets, shard, &opts, a.parallel));
         if a.dry_run {
             out(&targets.iter().map(|t| format!("{t}\n")).collect::<String>());
-            return ExitCode::SUCCESS;
+            return Ok(ExitCode::SUCCESS);
         }
     }
-    let (mut jsonl, done) = match jsonl {
-        Some((o, done)) => (Some(o), done),
-        None => (None, Default::default()),
-    };
     targets.retain(|t| !done.contains(t));
-    let dir = a.out.output.first().cloned();
-    let style = crate::output_cli::style(&a.out);
+    let style = a.out.style();
     let mut write_errors = 0usize;
-    let mut index: Vec<(usize, serde_json::Value)> = Vec::new();
-    let mut items = rt.block_on(batch::scan_all(
+    let mut index = Vec::new();
+    let items = rt.block_on(batch::scan_all(
         targets,
         opts,
         a.parallel,
@@ -68,7 +56,7 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
                 eprintln!("sipcheck: {e}");
             }
             if let Some(dir) = &dir {
-                let written = write_item(dir, i, item, format, style).unwrap_or_else(|e| {
+                let written = app::write_item(dir, i, item, format, style).unwrap_or_else(|e| {
                     write_errors += 1;
                     eprintln!("sipcheck: {e}");
                     None
@@ -83,83 +71,36 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> ExitCode {
     let code = ExitCode::from(batch::exit_code(&items));
     if let Some(dir) = &dir {
         // The reports are on disk; the index lists them in file order.
-        if let Err(e) = write_index(dir, index) {
-            return fail(&e);
-        }
+        app::write_index(dir, index)?;
     }
     if write_errors > 0 {
-        return fail(&Error::BadOption(format!(
+        return Err(Error::BadOption(format!(
             "{write_errors} report(s) or line(s) could not be written"
         )));
     }
-    if dir.is_some() || jsonl.is_some() {
-        return code;
+    if dir.is_none() && jsonl.is_none() {
+        out(&match format {
+            Format::Json => app::batch_json(items),
+            _ => items
+                .iter()
+                .map(|it| match &it.report {
+                    Some(r) => report::render_styled(r, format, style),
+                    None => format!("{}\n", app::summary_line(it)),
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        });
     }
-    out(&match format {
-        Format::Json => app::batch_json(std::mem::take(&mut items)),
-        _ => items
-            .iter()
-            .map(|it| match &it.report {
-                Some(r) => report::render_styled(r, format, style),
-                None => format!("{}\n", app::summary_line(it)),
-            })
-            .collect::<Vec<_>>()
-            .join("\n"),
-    });
-    code
-}
-
-/// Writes one trunk's report into `dir`; its file name, or `None` when the trunk has no report.
-fn write_item(
-    dir: &str,
-    i: usize,
-    item: &Item,
-    format: Format,
-    style: report::Style,
-) -> std::result::Result<Option<String>, String> {
-    let Some(r) = &item.report else {
-        return Ok(None);
-    };
-    let name = batch::file_name(i, &item.target, format.extension());
-    let path = Path::new(dir).join(&name);
-    std::fs::write(&path, report::render_styled(r, format, style))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(Some(name))
-}
-
-fn write_index(dir: &str, mut index: Vec<(usize, serde_json::Value)>) -> Result<()> {
-    index.sort_by_key(|(i, _)| *i);
-    let path = Path::new(dir).join("index.json");
-    std::fs::write(
-        &path,
-        app::index_json(index.into_iter().map(|(_, e)| e).collect()),
-    )
-    .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+    Ok(code)
 }
 
 /// `sipcheck merge`: shard outputs joined, as one JSON batch on stdout or a reports directory.
-pub(crate) fn merge(files: &[String], dir: Option<&str>) -> ExitCode {
-    let batch = match fleet::merge(files) {
-        Ok(b) => b,
-        Err(e) => return fail(&e),
-    };
+pub(crate) fn merge(files: &[String], dir: Option<&str>) -> Result<ExitCode> {
+    let batch = fleet::merge(files)?;
     let code = ExitCode::from(batch::exit_code(&batch.targets));
-    let Some(dir) = dir else {
-        out(&app::batch_json(batch.targets));
-        return code;
-    };
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        return fail(&Error::io(format!("cannot create {dir}"), e));
+    match dir {
+        Some(dir) => app::merge_into(dir, &batch)?,
+        None => out(&app::batch_json(batch.targets)),
     }
-    let mut index = Vec::new();
-    for (i, item) in batch.targets.iter().enumerate() {
-        match write_item(dir, i, item, Format::Json, report::Style::default()) {
-            Ok(name) => index.push((i, app::item_entry(item, name.as_deref()))),
-            Err(e) => return fail(&Error::BadOption(e)),
-        }
-    }
-    match write_index(dir, index) {
-        Ok(()) => code,
-        Err(e) => fail(&e),
-    }
+    Ok(code)
 }

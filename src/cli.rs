@@ -1,31 +1,27 @@
-//! Part of the `sipcheck` binary (not the library): the subcommands beside `probe`, and what `probe`
-//! does at a prompt (stderr notes, progress). Exit codes come from [`sipcheck::exit::code`] only.
+//! Part of the `sipcheck` binary (not the library): what is left of a command line once the library
+//! has said everything: stdout, stderr, the runtime, the progress bar. Exit codes come from
+//! [`sipcheck::exit::code`] only.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use sipcheck::Error;
 use sipcheck::exit::{self, Outcome};
-use sipcheck::report::diff;
-use sipcheck::report::{self, compare};
 
 /// The process exit code of an outcome.
 pub(crate) fn exit(outcome: Outcome<'_>) -> ExitCode {
     ExitCode::from(exit::code(outcome))
 }
 
-/// The multi-threaded runtime a command runs on, or the usage exit code when it cannot start.
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| fail(&Error::io("cannot start the runtime", e)))
-}
-
-/// Writes `text` on stdout (a closed pipe is not an error worth a panic).
+/// Writes `text` on stdout (a closed pipe is not worth a panic).
 pub(crate) fn out(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// Whether stdout is a terminal (the scorecard is coloured there).
+pub(crate) fn terminal() -> bool {
+    std::io::stdout().is_terminal()
 }
 
 /// One line on stderr, and the exit code of the error.
@@ -34,46 +30,22 @@ pub(crate) fn fail(e: &Error) -> ExitCode {
     exit(Outcome::Error(e))
 }
 
-/// `sipcheck diff BASELINE NEW`: exit 1 when anything got worse.
-pub(crate) fn diff_cmd(baseline: &str, new: &str, format: &str) -> ExitCode {
-    let (b, n) = match (report::read_json(baseline), report::read_json(new)) {
-        (Ok(b), Ok(n)) => (b, n),
-        (Err(e), _) | (_, Err(e)) => return fail(&e),
-    };
-    let d = diff::diff(&b, &n);
-    match sipcheck::app::diff_text(&d, format) {
-        Ok(text) => out(&text),
-        Err(e) => return fail(&e),
-    }
-    exit(Outcome::Diff(&d))
+/// The exit code of `result`: its own when it is `Ok`, the error's (with its line) otherwise.
+pub(crate) fn done(result: sipcheck::Result<ExitCode>) -> ExitCode {
+    result.unwrap_or_else(|e| fail(&e))
 }
 
-/// `sipcheck compare A B C --format md`.
-pub(crate) fn compare_cmd(files: &[String], format: &str) -> ExitCode {
-    if !matches!(format, "md" | "markdown" | "html") {
-        return fail(&Error::BadOption(format!(
-            "unknown format {format:?} (compare writes md or html)"
-        )));
-    }
-    let mut reports = Vec::new();
-    for f in files {
-        match report::read_json(f) {
-            Ok(r) => reports.push(r),
-            Err(e) => return fail(&e),
-        }
-    }
-    out(&if format == "html" {
-        report::html::render_compare(&reports)
-    } else {
-        compare::render_md(&reports)
-    });
-    exit(Outcome::Printed)
+/// The multi-threaded runtime a command runs on.
+pub(crate) fn runtime() -> sipcheck::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the runtime", e))
 }
 
-/// A progress bar on stderr while the scan runs (probes done / total and the probes running now), only
-/// when stderr is a terminal and not `--quiet`; files and pipes never see it.
+/// A progress bar on stderr while the scan runs, only when stderr is a terminal and not `--quiet`;
+/// files and pipes never see it. The library's [`sipcheck::ProgressLine`] says what it shows.
 pub(crate) fn progress(target: &str, quiet: bool) -> Option<indicatif::ProgressBar> {
-    use std::io::IsTerminal;
     if quiet || !std::io::stderr().is_terminal() {
         return None;
     }
@@ -88,46 +60,17 @@ pub(crate) fn progress(target: &str, quiet: bool) -> Option<indicatif::ProgressB
     Some(pb)
 }
 
-/// The library's progress hook drawing on `pb`: the probes running, each with its count inside
-/// (`robustness.malformed cases 12/40`) once it reported one.
+/// The library's progress hook drawing on `pb`.
 pub(crate) fn progress_hook(pb: indicatif::ProgressBar) -> sipcheck::Progress {
-    use sipcheck::ProgressEvent;
-    // The probes running with their counts, and the run's own counts (calls of --max-calls).
-    type Lines = (Vec<(&'static str, String)>, Vec<(&'static str, String)>);
-    let state = std::sync::Mutex::new(Lines::default());
+    let line = std::sync::Mutex::new(sipcheck::ProgressLine::default());
     sipcheck::Progress::new(move |e| {
-        let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
-        let (running, run_wide) = &mut *state;
-        match e {
-            ProgressEvent::Planned { total } => pb.set_length(total as u64),
-            ProgressEvent::Started { probe } => running.push((probe, String::new())),
-            ProgressEvent::Finished { probe, done, total } => {
-                running.retain(|(p, _)| *p != probe);
-                pb.set_length(total as u64);
-                pb.set_position(done as u64);
-            }
-            ProgressEvent::Step {
-                probe,
-                what,
-                done,
-                total,
-            } => {
-                let count = match total {
-                    Some(t) => format!(" {what} {done}/{t}"),
-                    None => format!(" {what} {done}"),
-                };
-                if probe.is_empty() {
-                    match run_wide.iter_mut().find(|(w, _)| *w == what) {
-                        Some((_, c)) => *c = count,
-                        None => run_wide.push((what, count)),
-                    }
-                } else if let Some((_, c)) = running.iter_mut().find(|(p, _)| *p == probe) {
-                    *c = count;
-                }
-            }
+        let bar = line.lock().unwrap_or_else(|p| p.into_inner()).update(e);
+        if let Some(n) = bar.length {
+            pb.set_length(n as u64);
         }
-        let now: Vec<String> = running.iter().map(|(p, c)| format!("{p}{c}")).collect();
-        let wide: String = run_wide.iter().map(|(_, c)| format!(";{c}")).collect();
-        pb.set_message(format!("running {}{wide}", now.join(", ")));
+        if let Some(n) = bar.position {
+            pb.set_position(n as u64);
+        }
+        pb.set_message(bar.message);
     })
 }

@@ -89,7 +89,7 @@ pub use findings::{
     StatusCounts, Summary,
 };
 pub use probe::{CallPolicy, Config, DEFAULT_MAX_CALLS};
-pub use progress::{Progress, ProgressEvent};
+pub use progress::{Bar, Progress, ProgressEvent, ProgressLine};
 pub use report::{Format, render};
 pub use scan::{DryRun, Plan, ScanOptions, ScanOptionsBuilder, dry_run, plan, scan};
 pub use target::{Endpoint, Port, Target, Transport};

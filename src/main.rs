@@ -1,6 +1,6 @@
-//! The `sipcheck` command line: parse arguments ([`sipcheck::app`]), call the library, write what it
-//! renders, set the exit code. Every rule (ranges, defaults, flags that need another, wording) lives
-//! in the library.
+//! The `sipcheck` command line: parse the arguments ([`sipcheck::app`]), call the library, write what
+//! it renders, set the exit code. Every rule (ranges, defaults, flags that need another, wording)
+//! lives in the library.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -8,70 +8,44 @@ use std::sync::Arc;
 
 mod batch_cli;
 mod cli;
-mod output_cli;
 
 use sipcheck::app::{self, Command, Parsed, ProbeArgs};
 use sipcheck::exit::Outcome;
 use sipcheck::inbound::ListenConfig;
 use sipcheck::report::{self, Format};
-use sipcheck::{Error, PcapWriter};
+use sipcheck::{Error, PcapWriter, Result};
 
-use cli::{exit, fail, out};
+use cli::{done, exit, out};
 
-fn list_probes(format: &str) -> ExitCode {
-    match format {
-        "json" => out(&report::registry::render_json()),
-        "text" => out(&report::registry::render_text()),
-        other => {
-            return fail(&Error::BadOption(format!(
-                "--list-probes writes text or json, not {other:?}"
-            )));
-        }
-    }
-    exit(Outcome::Printed)
-}
-
-fn probe(a: ProbeArgs) -> ExitCode {
+fn probe(a: ProbeArgs) -> Result<ExitCode> {
     if a.list_probes {
-        return list_probes(a.out.format.as_deref().unwrap_or("text"));
+        out(&app::list_probes(
+            a.out.format.as_deref().unwrap_or("text"),
+        )?);
+        return Ok(exit(Outcome::Printed));
     }
-    if let Some(file) = a.file.clone() {
-        return batch_cli::run(&a, &file);
+    if let Some(file) = &a.file {
+        return batch_cli::run(&a, file);
     }
     let target = a.target.as_deref().unwrap_or_default();
     // Everything that can fail with a usage error fails here, before a single packet is sent: every
     // output file is opened now, so an unwritable path never costs a measurement.
-    let setup = (|| {
-        let wanted = output_cli::wanted(&a.out);
-        let format = wanted.explicit()?.unwrap_or(Format::Text);
-        let files = (!a.dry_run).then(|| wanted.open()).transpose()?;
-        let opts = a.options(target, !a.dry_run)?;
-        let pcap = match (&a.pcap, a.dry_run) {
-            (Some(p), false) => Some(Arc::new(PcapWriter::create(p)?)),
-            _ => None,
-        };
-        Ok((format, files, opts, pcap))
-    })();
-    let (format, files, mut opts, pcap) = match setup {
-        Ok(v) => v,
-        Err(e) => return fail(&e),
+    let to = a.out.destinations();
+    let format = to.format()?;
+    let files = (!a.dry_run).then(|| to.open()).transpose()?;
+    let mut opts = a.options(target, !a.dry_run)?;
+    let pcap = match (&a.pcap, a.dry_run) {
+        (Some(p), false) => Some(Arc::new(PcapWriter::create(p)?)),
+        _ => None,
     };
-    let rt = match cli::runtime() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
+    let rt = cli::runtime()?;
     let Some(files) = files else {
-        return match rt.block_on(sipcheck::dry_run(opts)) {
-            Ok(plan) if format == Format::Json => {
-                out(&plan.render_json());
-                exit(Outcome::Printed)
-            }
-            Ok(plan) => {
-                out(&plan.render_text());
-                exit(Outcome::Printed)
-            }
-            Err(e) => fail(&e),
-        };
+        let plan = rt.block_on(sipcheck::dry_run(opts))?;
+        out(&match format {
+            Format::Json => plan.render_json(),
+            _ => plan.render_text(),
+        });
+        return Ok(exit(Outcome::Printed));
     };
     if let Some(w) = &pcap {
         opts.config.tls.capture = Some(w.clone());
@@ -89,153 +63,138 @@ fn probe(a: ProbeArgs) -> ExitCode {
     if let Some(pb) = spinner {
         pb.finish_and_clear();
     }
-    let report = match scanned {
-        Ok(r) => r,
-        Err(e) => return fail(&e),
-    };
+    let report = scanned?;
     let mut notes = app::run_notes(&report);
-    if let Some(w) = &pcap
-        && let Err(e) = w.finish()
-    {
+    if let Some(Err(e)) = pcap.as_ref().map(|w| w.finish()) {
         notes.push(format!("sipcheck: {e}"));
     }
     for note in notes {
         eprintln!("{}", note.trim_end_matches('\n'));
     }
-    let style = output_cli::style(&a.out);
-    if let Err(e) = output_cli::deliver(&report, files, format, style, a.out.quiet) {
-        return fail(&e);
-    }
+    let style = a.out.style();
+    out(&app::deliver(
+        &report,
+        files,
+        format,
+        style,
+        a.out.quiet,
+        cli::terminal(),
+    )?);
     for line in app::gate_lines(&report, a.fail_on) {
         eprintln!("{line}");
     }
-    exit(Outcome::Gate(&report, a.fail_on))
+    Ok(exit(Outcome::Gate(&report, a.fail_on)))
 }
 
-fn listen(a: app::ListenArgs) -> ExitCode {
-    let files: Vec<String> = a.output.iter().cloned().collect();
-    let wanted = output_cli::Wanted {
-        format: a.format.as_deref(),
-        files: &files,
-        all: None,
-    };
+fn saved_report(a: app::ReportArgs) -> Result<ExitCode> {
+    let to = a.out.destinations();
+    let (format, files) = (to.format()?, to.open()?);
+    let loaded = report::saved::load(&a.saved)?;
+    for d in &loaded.differences {
+        eprintln!("sipcheck: {}: {d}", a.saved);
+    }
+    let (style, quiet) = (a.out.style(), a.out.quiet);
+    out(&app::deliver(
+        &loaded.report,
+        files,
+        format,
+        style,
+        quiet,
+        cli::terminal(),
+    )?);
+    Ok(exit(Outcome::Report(&loaded.report)))
+}
+
+fn listen(a: app::ListenArgs) -> Result<ExitCode> {
     // The output file is opened before listening: an unwritable path never costs the calls heard.
-    let setup = (|| {
-        let format = wanted.explicit()?.unwrap_or(Format::Text);
-        let files = wanted.open()?;
-        let mut cfg =
-            ListenConfig::parse(&a.addr, a.listen_cert.as_deref(), a.listen_key.as_deref())?;
-        cfg.max_requests = a.max_requests;
-        Ok::<_, Error>((format, files, cfg, app::verify_context(&a.identity, None)?))
-    })();
-    let (format, files, cfg, ctx) = match setup {
-        Ok(v) => v,
-        Err(e) => return fail(&e),
-    };
-    let rt = match cli::runtime() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
+    let to = a.destinations();
+    let (format, files) = (to.format()?, to.open()?);
+    let key = (a.listen_cert.as_deref(), a.listen_key.as_deref());
+    let mut cfg = ListenConfig::parse(&a.addr, key.0, key.1)?;
+    cfg.max_requests = a.max_requests;
+    let ctx = app::verify_context(&a.identity, None)?;
     let interrupt = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await
         }
     };
-    let r = match rt.block_on(sipcheck::inbound::run(cfg, a.duration, ctx, interrupt)) {
-        Ok(r) => r,
-        Err(e) => return fail(&e),
-    };
-    if let Err(e) = output_cli::deliver(&r, files, format, report::Style::default(), false) {
-        return fail(&e);
-    }
-    exit(Outcome::Report(&r))
+    let run = sipcheck::inbound::run(cfg, a.duration, ctx, interrupt);
+    let r = cli::runtime()?.block_on(run)?;
+    let style = report::Style::default();
+    out(&app::deliver(
+        &r,
+        files,
+        format,
+        style,
+        false,
+        cli::terminal(),
+    )?);
+    Ok(exit(Outcome::Report(&r)))
 }
 
-fn verify(a: app::VerifyArgs) -> ExitCode {
-    use sipcheck::identity as stir;
-    if !matches!(a.format.as_str(), "text" | "json") {
-        return fail(&Error::BadOption(format!(
-            "unknown format {:?} (expected text or json)",
-            a.format
-        )));
-    }
-    let setup = app::verify_context(&a.identity, a.at.as_deref()).and_then(|ctx| {
-        let bytes =
-            std::fs::read(&a.file).map_err(|e| Error::io(format!("cannot read {}", a.file), e))?;
-        Ok((ctx, stir::saved_request(&a.file, &bytes)?))
-    });
-    let (ctx, msg) = match setup {
-        Ok(v) => v,
-        Err(e) => return fail(&e),
-    };
-    let rt = match cli::runtime() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
-    let result = rt.block_on(stir::verify_request(&msg, &ctx));
-    if a.format == "json" {
-        out(&(serde_json::to_string_pretty(&result).unwrap_or_default() + "\n"));
-    } else {
-        out(&stir::render(&result));
-    }
-    exit(Outcome::Identity {
-        all_valid: result.all_valid() && !result.signer_failed(),
-    })
+fn verify(a: app::VerifyArgs) -> Result<ExitCode> {
+    let (ctx, msg) = a.inputs()?;
+    let result = cli::runtime()?.block_on(sipcheck::identity::verify_request(&msg, &ctx));
+    out(&a.render(&result));
+    let all_valid = result.all_valid() && !result.signer_failed();
+    Ok(exit(Outcome::Identity { all_valid }))
 }
 
-fn manpage(dir: Option<&str>) -> ExitCode {
-    let result = match dir {
-        Some(d) => std::fs::create_dir_all(d).and_then(|_| {
-            app::man_pages()?.into_iter().try_for_each(|(name, page)| {
-                std::fs::write(std::path::Path::new(d).join(name), page)
-            })
-        }),
-        None => app::man_page().and_then(|page| std::io::stdout().write_all(&page)),
-    };
-    match result {
-        Ok(()) => exit(Outcome::Printed),
-        Err(e) => fail(&Error::io("cannot write the man page", e)),
-    }
-}
-
-fn main() -> ExitCode {
-    let cli = match app::parse_from(std::env::args_os()) {
-        Parsed::Run(cli) => cli,
-        Parsed::Refused(e) => return fail(&e),
-        Parsed::Show(e, hint) => {
-            let _ = e.print();
-            if let Some(hint) = hint {
-                eprintln!("{hint}");
-            }
-            let usage = Error::BadOption(e.kind().to_string());
-            return exit(if e.use_stderr() {
-                Outcome::Error(&usage)
-            } else {
-                Outcome::Printed
-            });
-        }
-    };
-    match cli.command {
+fn run(command: Command) -> Result<ExitCode> {
+    match command {
         Command::Probe(a) => probe(*a),
-        Command::Report(a) => output_cli::report_cmd(&a),
+        Command::Report(a) => saved_report(a),
         Command::Diff {
             baseline,
             new,
             format,
-        } => cli::diff_cmd(&baseline, &new, &format),
-        Command::Compare { reports, format } => cli::compare_cmd(&reports, &format),
+        } => {
+            let (d, text) = app::diff_files(&baseline, &new, &format)?;
+            out(&text);
+            Ok(exit(Outcome::Diff(&d)))
+        }
+        Command::Compare { reports, format } => {
+            out(&app::compare_files(&reports, &format)?);
+            Ok(exit(Outcome::Printed))
+        }
         Command::Listen(a) => listen(a),
         Command::VerifyIdentity(a) => verify(a),
         Command::Merge { files, output } => batch_cli::merge(&files, output.as_deref()),
         Command::Completions { shell } => {
             // Rendered to memory first: clap_complete panics when stdout closes early (`| head`).
             let _ = std::io::stdout().write_all(&app::completions(shell));
-            exit(Outcome::Printed)
+            Ok(exit(Outcome::Printed))
         }
-        Command::Manpage { dir } => manpage(dir.as_deref()),
+        Command::Manpage { dir } => {
+            match dir {
+                Some(d) => app::write_man_pages(&d),
+                None => app::man_page().and_then(|p| std::io::stdout().write_all(&p)),
+            }
+            .map_err(|e| Error::io("cannot write the man page", e))?;
+            Ok(exit(Outcome::Printed))
+        }
         Command::Schema => {
             out(&report::schema::json_schema());
-            exit(Outcome::Printed)
+            Ok(exit(Outcome::Printed))
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match app::parse_from(std::env::args_os()) {
+        Parsed::Run(cli) => done(run(cli.command)),
+        Parsed::Refused(e) => cli::fail(&e),
+        Parsed::Show(e, hint) => {
+            let _ = e.print();
+            if let Some(hint) = hint {
+                eprintln!("{hint}");
+            }
+            let usage = Error::BadOption(e.kind().to_string());
+            exit(if e.use_stderr() {
+                Outcome::Error(&usage)
+            } else {
+                Outcome::Printed
+            })
         }
     }
 }

@@ -7,6 +7,7 @@ mod args;
 mod man;
 mod needs;
 mod options;
+mod run;
 pub mod values;
 mod words;
 
@@ -18,7 +19,11 @@ pub use args::{
     Cli, Command, IdentityArgs, ListenArgs, OutputArgs, ProbeArgs, ReportArgs, VerifyArgs,
 };
 pub use man::{completions, man_page, man_pages};
-pub use options::verify_context;
+pub use options::{PASSWORD_VAR, verify_context};
+pub use run::{
+    Destinations, compare_files, deliver, diff_files, list_probes, merge_into, write_index,
+    write_item, write_man_pages,
+};
 pub use words::{
     batch_checks, batch_json, diff_text, gate_lines, index_json, item_entry, run_notes,
     summary_line,
