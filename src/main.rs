@@ -40,6 +40,7 @@ fn probe(a: ProbeArgs) -> Result<ExitCode> {
     };
     let rt = cli::runtime()?;
     let Some(files) = files else {
+        let format = app::dry_run_format(format)?;
         let plan = rt.block_on(sipcheck::dry_run(opts))?;
         out(&match format {
             Format::Json => plan.render_json(),

@@ -198,6 +198,36 @@ mod tests {
     use std::sync::Mutex;
 
     #[test]
+    fn the_line_names_what_runs_with_its_count_and_the_runs_own_counts() {
+        let mut line = ProgressLine::default();
+        assert_eq!(
+            line.update(ProgressEvent::Planned { total: 3 }).length,
+            Some(3)
+        );
+        line.update(ProgressEvent::Started { probe: "tls.scan" });
+        line.update(ProgressEvent::Started { probe: "sip.allow" });
+        let step = |probe, what, done, total| ProgressEvent::Step {
+            probe,
+            what,
+            done,
+            total,
+        };
+        line.update(step("tls.scan", "hellos", 3, Some(12)));
+        let bar = line.update(step("", "calls", 1, Some(7)));
+        assert_eq!(
+            bar.message,
+            "running tls.scan hellos 3/12, sip.allow; calls 1/7"
+        );
+        let bar = line.update(ProgressEvent::Finished {
+            probe: "tls.scan",
+            done: 1,
+            total: 3,
+        });
+        assert_eq!((bar.length, bar.position), (Some(3), Some(1)));
+        assert_eq!(bar.message, "running sip.allow; calls 1/7");
+    }
+
+    #[test]
     fn a_counter_sums_its_endpoints_and_says_when_the_total_is_unknown() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();

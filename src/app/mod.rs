@@ -21,8 +21,8 @@ pub use args::{
 pub use man::{completions, man_page, man_pages};
 pub use options::{PASSWORD_VAR, verify_context};
 pub use run::{
-    Destinations, compare_files, deliver, diff_files, list_probes, merge_into, write_index,
-    write_item, write_man_pages,
+    Destinations, compare_files, deliver, diff_files, dry_run_format, list_probes, merge_into,
+    write_index, write_item, write_man_pages,
 };
 pub use words::{
     batch_checks, batch_json, diff_text, gate_lines, index_json, item_entry, run_notes,

@@ -21,7 +21,8 @@ const fn need(flag: &'static str, any_of: &'static [&'static str], why: &'static
     Need { flag, any_of, why }
 }
 
-/// Every pair of `probe`.
+/// Every pair of `probe`. (`--loop-call` and `--listen` are checked by the options builder, which
+/// knows every way a loop call can be routed.)
 pub const NEEDS: &[Need] = &[
     need(
         "allow_calls",
@@ -52,16 +53,6 @@ pub const NEEDS: &[Need] = &[
         "password_file",
         &["user"],
         "--password-file holds the password of --user: give --user too",
-    ),
-    need(
-        "loop_call",
-        &["listen"],
-        "--loop-call and --listen go together (the DID and where it is routed)",
-    ),
-    need(
-        "listen",
-        &["loop_call"],
-        "--loop-call and --listen go together (the DID and where it is routed)",
     ),
     need(
         "listen_cert",
@@ -150,5 +141,23 @@ pub fn check(m: &ArgMatches) -> Result<()> {
     {
         Some(n) => Err(Error::BadOption(n.why.to_string())),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_flag_named_is_an_argument_of_probe() {
+        let cmd = crate::app::command();
+        let probe = cmd.find_subcommand("probe").unwrap();
+        let ids: Vec<&str> = probe.get_arguments().map(|a| a.get_id().as_str()).collect();
+        for n in NEEDS {
+            for id in std::iter::once(&n.flag).chain(n.any_of) {
+                assert!(ids.contains(id), "{id} is not an argument of probe");
+            }
+            assert!(!n.why.contains('\n'));
+        }
     }
 }

@@ -95,6 +95,20 @@ pub fn deliver(
     Ok(report::render_styled(r, format, Style { color, ..style }))
 }
 
+/// The format `--dry-run` prints in: the plan has a text and a JSON rendering, no other.
+pub fn dry_run_format(format: Format) -> Result<Format> {
+    match format {
+        Format::Text | Format::Json => Ok(format),
+        Format::Junit => Err(Error::BadOption(
+            "--dry-run prints its plan as text or json, not junit".into(),
+        )),
+        other => Err(Error::BadOption(format!(
+            "--dry-run prints its plan as text or json, not {}",
+            other.extension()
+        ))),
+    }
+}
+
 /// `--list-probes` in text or JSON.
 pub fn list_probes(format: &str) -> Result<String> {
     match format {

@@ -276,6 +276,11 @@ fn dry_run_numbers_in_text_and_json_are_the_same_plan() {
     ]);
     let plan: serde_json::Value = serde_json::from_slice(&calls.stdout).expect("JSON");
     assert_eq!(plan["budget"]["calls_max"], 3, "{plan:#}");
+    let err = usage_error(&["probe", "127.0.0.1", "--dry-run", "--format", "md"]);
+    assert!(
+        err.contains("--dry-run prints its plan as text or json"),
+        "{err}"
+    );
 }
 
 #[test]
