@@ -423,3 +423,21 @@ fn policy_errors_name_the_key_and_the_type() {
         assert!(!err.contains("invalid boolean"), "{err}");
     }
 }
+
+#[test]
+fn catalog_case_errors_name_the_key_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = "id = \"my-case\"\ntitle = \"t\"\nrfc = \"RFC 3261\"\ncategory = start-line\nexpect = [\"drop\"]\nmessage = 'x'\n";
+    std::fs::write(dir.path().join("900-x.toml"), case).unwrap();
+    let err = usage_error(&[
+        "probe",
+        "127.0.0.1",
+        "--dry-run",
+        "--catalog",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("900-x.toml:4: key `category`: expected a string, found start-line"),
+        "{err}"
+    );
+}

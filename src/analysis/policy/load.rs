@@ -37,59 +37,11 @@ fn known_id(id: &str) -> bool {
     crate::findings::spec(id).is_some_and(|s| s.scanned())
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
 fn line_of_key(text: &str, key: &str) -> usize {
     text.lines()
         .position(|l| l.contains(&format!("\"{key}\"")) || l.trim_start().starts_with(key))
         .map(|i| i + 1)
         .unwrap_or(1)
-}
-
-/// `key `x`: why`, unless `why` names the key already.
-fn keyed(key: &str, why: String) -> String {
-    if why.contains(key) {
-        why
-    } else {
-        format!("key `{key}`: {why}")
-    }
-}
-
-/// What a TOML error on `line` means for the key written there: `key `x`: expected a string, found
-/// TLSv1.2` for an unquoted word (where the TOML parser itself says "invalid boolean" or "string
-/// values must be quoted"), the parser's reason with the key otherwise.
-fn explain(text: &str, line: usize, message: &str) -> String {
-    let message = message.replace('\n', " ");
-    let lines: Vec<&str> = text.lines().collect();
-    let Some((key, value)) = lines
-        .get(line.saturating_sub(1))
-        .and_then(|l| l.split_once('='))
-    else {
-        return message;
-    };
-    let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
-    let value = value.split(" #").next().unwrap_or_default().trim();
-    let section = lines[..line.saturating_sub(1)]
-        .iter()
-        .rev()
-        .find_map(|l| l.trim().strip_prefix('[')?.strip_suffix(']'))
-        .unwrap_or("");
-    let bare = !value.is_empty()
-        && !value.starts_with(['"', '\'', '[', '{'])
-        && value.parse::<f64>().is_err()
-        && value != "true"
-        && value != "false";
-    if !bare || key.is_empty() {
-        return keyed(key, message);
-    }
-    let expected = expected_type(section, key, value);
-    if expected.contains("string") {
-        format!("key `{key}`: expected {expected}, found {value} (a string is quoted: \"{value}\")")
-    } else {
-        format!("key `{key}`: expected {expected}, found {value}")
-    }
 }
 
 /// The type a policy key takes, in words: from the rule's own check for `[rules]`.
@@ -125,8 +77,8 @@ pub fn parse(text: &str, source: &str) -> Result<Policy> {
         reason,
     };
     let file: PolicyFile = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
-        bad(line, explain(text, line, e.message().trim()))
+        let (line, reason) = crate::error::toml_reason(text, &e, &expected_type);
+        bad(line, reason)
     })?;
     let known = known_rules();
     let mut rules = BTreeMap::new();
@@ -142,7 +94,8 @@ pub fn parse(text: &str, source: &str) -> Result<Policy> {
             ));
         };
         let value = serde_json::to_value(value).unwrap_or_default();
-        (spec.validate)(&value).map_err(|why| bad(line_of_key(text, name), keyed(name, why)))?;
+        (spec.validate)(&value)
+            .map_err(|why| bad(line_of_key(text, name), crate::error::keyed(name, why)))?;
         rules.insert(name.clone(), value);
     }
     for id in file.findings.keys() {
