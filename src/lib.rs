@@ -35,7 +35,9 @@
 //! The public API is what a program needs: [`Target`] (what the user typed), [`ScanOptions`] (built
 //! and checked by [`ScanOptions::builder`]), [`scan`] (the whole run, post-run analyses included) or
 //! [`plan`] / [`dry_run`] (the same plan, not run), the [`Report`] and its renderings ([`report`]), the
-//! [`exit`] code; [`inbound`] and [`identity`] serve `sipcheck listen` and `verify-identity`. The
+//! [`exit`] code; [`inbound`] and [`identity`] serve `sipcheck listen` and `verify-identity`;
+//! [`app`] is the `sipcheck` command line itself as data and rules (arguments, ranges, help, man
+//! pages), which the binary only parses with. The
 //! machinery under it (discovery, transport, SIP, TLS, probes) is private; the `internals` feature
 //! opens it, undocumented and unstable, for the tests, fuzz targets and benchmarks.
 
