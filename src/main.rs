@@ -30,7 +30,7 @@ fn probe(a: ProbeArgs) -> Result<ExitCode> {
     let target = a.target.as_deref().unwrap_or_default();
     // Everything that can fail with a usage error fails here, before a single packet is sent: every
     // output file is opened now, so an unwritable path never costs a measurement.
-    let to = a.out.destinations();
+    let to = a.out.destinations()?;
     let format = to.format()?;
     let files = (!a.dry_run).then(|| to.open()).transpose()?;
     let mut opts = a.options(target, !a.dry_run)?;
@@ -88,7 +88,7 @@ fn probe(a: ProbeArgs) -> Result<ExitCode> {
 }
 
 fn saved_report(a: app::ReportArgs) -> Result<ExitCode> {
-    let to = a.out.destinations();
+    let to = a.out.destinations()?;
     let (format, files) = (to.format()?, to.open()?);
     let loaded = report::saved::load(&a.saved)?;
     for d in &loaded.differences {

@@ -44,13 +44,23 @@ impl Destinations<'_> {
 }
 
 impl OutputArgs {
-    /// Where the report goes.
-    pub fn destinations(&self) -> Destinations<'_> {
-        Destinations {
+    /// Where the report goes; `--sarif-passes` without a SARIF output is refused (it would change
+    /// nothing).
+    pub fn destinations(&self) -> Result<Destinations<'_>> {
+        let sarif = self.format.as_deref() == Some("sarif")
+            || self.output_all.is_some()
+            || self.output.iter().any(|f| f.ends_with(".sarif"));
+        if self.sarif_passes && !sarif {
+            return Err(Error::BadOption(
+                "--sarif-passes adds passes to a SARIF output: give --format sarif, -o FILE.sarif or --output-all"
+                    .into(),
+            ));
+        }
+        Ok(Destinations {
             format: self.format.as_deref(),
             files: &self.output,
             all: self.output_all.as_deref(),
-        }
+        })
     }
 
     /// How the report looks (colour is decided for stdout by [`deliver`]).

@@ -361,6 +361,11 @@ fn a_flag_without_the_flag_it_needs_is_refused() {
         ),
         (vec!["--parallel", "4"], "-f FILE"),
         (vec!["--resume"], "--jsonl"),
+        (
+            vec!["--sarif-passes"],
+            "--sarif-passes adds passes to a SARIF output",
+        ),
+        (vec!["--sarif-passes", "-o", "r.json"], "--format sarif"),
     ] {
         let mut full = vec!["probe", "127.0.0.1", "--dry-run"];
         full.extend(&args);
