@@ -345,10 +345,13 @@ fn a_flag_without_the_flag_it_needs_is_refused() {
         (vec!["--rtp-bleed"], "--rtp-bleed"),
         (vec!["--caller-id", "+15550100"], "--caller-id"),
         (vec!["--password-file", "/dev/null"], "--password-file"),
-        (vec!["--loop-call", "+15550100"], "--loop-call and --listen"),
+        (
+            vec!["--loop-call", "+15550100"],
+            "--loop-call goes with --listen or --loop-via-register",
+        ),
         (
             vec!["--listen", "127.0.0.1:5099"],
-            "--loop-call and --listen",
+            "--loop-call goes with --listen",
         ),
         (vec!["--listen-cert", "c.pem"], "--listen-cert"),
         (vec!["--spoof-caller-id", "+15550100"], "--spoof-caller-id"),
