@@ -9,7 +9,8 @@ use std::time::Duration;
 use sipcheck::findings::ids;
 use sipcheck::{Report, Status};
 
-use super::tls12_fake::{Flaws, Tls12Fake, scan_fake};
+use super::tls_hello_fake::{self, TLS12, code};
+use super::tls12_fake::{Flaws, Tls12Fake, scan_addr, scan_fake};
 
 fn robot(r: &Report) -> (&sipcheck::Finding, sipcheck::findings::tls::RobotDetails) {
     let f = r
@@ -28,9 +29,34 @@ async fn robot_finds_the_oracle_in_eleven_handshakes_and_none_in_the_sound_fake(
         }),
         Tls12Fake::start(Flaws::SOUND),
     );
+    let rules = Some("forbid_robot = true");
     let (rb, rg) = tokio::join!(
-        scan_fake(&bad, &["tls.robot"], true),
-        scan_fake(&good, &["tls.robot"], true)
+        scan_addr(bad.addr(), &["tls.robot"], true, rules),
+        scan_addr(good.addr(), &["tls.robot"], true, rules)
+    );
+    let rule = |r: &Report| {
+        let p = r.policy.as_ref().expect("policy outcome");
+        let x = p.rules.iter().find(|x| x.rule == "forbid_robot").unwrap();
+        (serde_json::to_value(x.outcome).unwrap(), x.summary.clone())
+    };
+    let (outcome, summary) = rule(&rb);
+    assert_eq!(outcome, "fail", "{summary}");
+    assert!(summary.contains("weak Bleichenbacher oracle"), "{summary}");
+    assert_eq!(rule(&rg).0, "pass");
+    // Questions 10 (ciphers) and 14 (integrity) say it.
+    let q = |r: &Report, n: u8| {
+        sipcheck::report::answers::all(r)
+            .into_iter()
+            .find(|a| a.question.number == n)
+            .unwrap()
+            .text
+    };
+    assert!(q(&rb, 10).contains("ROBOT: vulnerable"), "{}", q(&rb, 10));
+    assert!(q(&rb, 14).contains("ROBOT: vulnerable"), "{}", q(&rb, 14));
+    assert!(
+        q(&rg, 10).contains("ROBOT: not vulnerable"),
+        "{}",
+        q(&rg, 10)
     );
 
     let (f, d) = robot(&rb);
@@ -85,6 +111,22 @@ async fn robot_needs_intrusive_and_says_so() {
     assert!(f.summary.contains("--intrusive"), "{}", f.summary);
     assert!(f.summary.contains("16 handshakes"), "{}", f.summary);
     assert_eq!(fake.connections.load(Ordering::Relaxed), 0, "nothing sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn robot_is_one_hello_where_static_rsa_is_refused() {
+    let addr = tls_hello_fake::start(vec![(
+        TLS12,
+        vec![code("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")],
+    )])
+    .await;
+    let r = scan_addr(addr, &["tls.robot"], true, None).await;
+    let (f, d) = robot(&r);
+    assert_eq!(f.status, Status::Pass, "{f:#?}");
+    assert!(!d.rsa_key_exchange);
+    assert!(d.rounds.is_empty());
+    assert_eq!(d.handshakes, 1, "only the RSA-only hello");
+    assert!(f.summary.starts_with("not applicable"), "{}", f.summary);
 }
 
 /// The `tls.extensions` and `tls.heartbleed` details of a scan of a fake with `flaws`.

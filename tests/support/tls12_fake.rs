@@ -499,10 +499,19 @@ impl<'a> Conn<'a> {
 
 /// A scan of the fake with `selectors`, bounded in time.
 pub async fn scan_fake(fake: &Tls12Fake, selectors: &[&str], intrusive: bool) -> sipcheck::Report {
+    scan_addr(fake.addr(), selectors, intrusive, None).await
+}
+
+/// A scan of any TLS server on loopback, with an optional policy (`[rules]` TOML).
+pub async fn scan_addr(
+    addr: std::net::SocketAddr,
+    selectors: &[&str],
+    intrusive: bool,
+    rules: Option<&str>,
+) -> sipcheck::Report {
     use sipcheck::probe::Config;
     use sipcheck::scan::{ScanOptions, scan};
     use sipcheck::{Target, Transport};
-    let addr = fake.addr();
     let mut o = ScanOptions::new(Target::parse(&addr.to_string()).unwrap());
     o.transports = Some(vec![Transport::Tls]);
     o.tls_port = sipcheck::Port::new(addr.port());
@@ -510,6 +519,13 @@ pub async fn scan_fake(fake: &Tls12Fake, selectors: &[&str], intrusive: bool) ->
     o.config = Config::default();
     o.config.timers.timeout = Duration::from_secs(2);
     o.config.intrusive = intrusive;
+    o.policy = rules.map(|r| {
+        sipcheck::report::policy::parse(
+            &format!("name = \"test\"\ndescription = \"test\"\n[rules]\n{r}\n"),
+            "test.toml",
+        )
+        .unwrap()
+    });
     tokio::time::timeout(Duration::from_secs(60), scan(o))
         .await
         .expect("scan hung")
