@@ -155,7 +155,7 @@ super::registry! {
         title: "ROBOT: a Bleichenbacher oracle over static-RSA key exchange (CVE-2017-13099)",
         probe: "tls.robot", safety: Intrusive, opt_in: "--intrusive",
         questions: [10, 14], rfcs: ["RFC 5246 §7.4.7.1", "RFC 8446 Appendix E.8", "CVE-2017-13099"],
-        meaning: "Whether a server that accepts static-RSA key exchange tells well formatted PKCS#1 v1.5 premaster secrets from badly formatted ones by its answer: such an oracle lets an attacker decrypt recorded sessions and sign as the server. Up to 16 handshakes, five of them with malformed key exchanges, so it runs only with --intrusive.",
+        meaning: "Whether a server that accepts static-RSA key exchange tells well formatted PKCS#1 v1.5 premaster secrets from badly formatted ones by its answer: such an oracle lets an attacker decrypt recorded sessions and sign as the server. Up to 21 handshakes, five of them with malformed key exchanges, so it runs only with --intrusive.",
         remedy: "Ask the carrier to disable the static-RSA key exchange suites (TLS_RSA_WITH_*; keep ECDHE) or patch the TLS stack, and to replace the certificate's key if the oracle was exposed.",
     },
     TLS_SNI: SniDetails as crate::findings::tls::checks::Sni = "tls.sni" {

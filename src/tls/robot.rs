@@ -24,7 +24,9 @@ use super::hello::Hello;
 use super::suites;
 use super::version::{self, Version};
 use super::wire;
-use crate::findings::tls::robot::{PAYLOADS, RobotDetails, RobotRound, grade, oracle_of};
+use crate::findings::tls::robot::{
+    PAYLOADS, RobotDetails, RobotRound, complete, grade, measured, oracle_of,
+};
 pub use crate::findings::tls::robot::MAX_HANDSHAKES;
 use crate::transport::Limiter;
 
@@ -197,33 +199,58 @@ async fn attempt(
     r
 }
 
-/// One round: the five payloads, on concurrent connections, each holding a connection slot.
-async fn round(
+/// Connections a check may open again, one at a time, for attempts that never got as far as the
+/// key exchange (a server that serves one connection at a time answers the others' hellos late).
+pub const RETRIES: usize = 5;
+
+/// The same connection slots and budget for every round of one check.
+struct Rounds<'a> {
     addr: SocketAddr,
-    hello: &[u8],
-    key: &Rsa<openssl::pkey::Public>,
-    finished: bool,
+    hello: Vec<u8>,
+    key: Rsa<openssl::pkey::Public>,
     wait: Duration,
-    limiter: &Limiter,
-) -> RobotRound {
-    let answers = futures_util::future::join_all((0..PAYLOADS.len()).map(|i| async move {
-        let _slot = limiter.connection(addr.ip()).await;
-        attempt(addr, hello, key, i, finished, wait).await
-    }))
-    .await;
-    RobotRound {
-        flow: if finished { WITH_FINISHED } else { CKE_ONLY }.into(),
-        answers: PAYLOADS
-            .iter()
-            .map(|p| p.to_string())
-            .zip(answers)
-            .collect(),
+    limiter: &'a Limiter,
+    handshakes: usize,
+    retries_left: usize,
+}
+
+impl Rounds<'_> {
+    async fn one(&self, i: usize, finished: bool) -> String {
+        let _slot = self.limiter.connection(self.addr.ip()).await;
+        attempt(self.addr, &self.hello, &self.key, i, finished, self.wait).await
+    }
+
+    /// One round: the five payloads on concurrent connections, each holding a connection slot; then
+    /// the attempts that never sent their key exchange once more, one at a time, while the retry
+    /// budget lasts.
+    async fn round(&mut self, finished: bool) -> RobotRound {
+        let mut answers =
+            futures_util::future::join_all((0..PAYLOADS.len()).map(|i| self.one(i, finished)))
+                .await;
+        self.handshakes += PAYLOADS.len();
+        for (i, a) in answers.iter_mut().enumerate() {
+            if measured(a) || self.retries_left == 0 {
+                continue;
+            }
+            self.retries_left -= 1;
+            self.handshakes += 1;
+            *a = self.one(i, finished).await;
+        }
+        RobotRound {
+            flow: if finished { WITH_FINISHED } else { CKE_ONLY }.into(),
+            answers: PAYLOADS.iter().map(|p| p.to_string()).zip(answers).collect(),
+        }
     }
 }
 
 /// Runs the check against `addr`; every wait is bounded by `wait`, at most [`MAX_HANDSHAKES`]
 /// handshakes.
-pub async fn check(addr: SocketAddr, sni: Option<String>, wait: Duration, limiter: &Limiter) -> RobotDetails {
+pub async fn check(
+    addr: SocketAddr,
+    sni: Option<String>,
+    wait: Duration,
+    limiter: &Limiter,
+) -> RobotDetails {
     let mut d = RobotDetails {
         max_handshakes: MAX_HANDSHAKES,
         ..Default::default()
@@ -261,30 +288,40 @@ pub async fn check(addr: SocketAddr, sni: Option<String>, wait: Duration, limite
         return d;
     };
     d.key_bits = Some(key.size() as usize * 8);
+    let mut rounds = Rounds {
+        addr,
+        hello,
+        key,
+        wait,
+        limiter,
+        handshakes: 0,
+        retries_left: RETRIES,
+    };
     for finished in [true, false] {
-        let one = round(addr, &hello, &key, finished, wait, limiter).await;
-        d.handshakes += PAYLOADS.len();
-        let again = if one.differs() {
-            let r = round(addr, &hello, &key, finished, wait, limiter).await;
-            d.handshakes += PAYLOADS.len();
-            Some(r)
-        } else {
-            None
-        };
-        let verdict = oracle_of(&one, again.as_ref());
-        let differs = one.differs();
-        if verdict == Some(true) {
-            d.oracle = Some(grade(&one).into());
-        }
+        let one = rounds.round(finished).await;
+        let (complete, differs) = (complete(&one), one.differs());
         d.rounds.push(one);
-        d.rounds.extend(again);
-        d.vulnerable = verdict;
-        // An oracle (or disagreement) in the first flow settles it; the second flow runs only
-        // when the first showed nothing.
-        if differs {
+        if !complete {
+            // Some variant never reached the server's key exchange: nothing to compare.
+            d.vulnerable = None;
             break;
         }
+        if !differs {
+            d.vulnerable = Some(false);
+            continue;
+        }
+        let again = rounds.round(finished).await;
+        let verdict = oracle_of(&d.rounds[d.rounds.len() - 1], Some(&again));
+        if verdict == Some(true) {
+            d.oracle = Some(grade(&again).into());
+        }
+        d.rounds.push(again);
+        d.vulnerable = verdict;
+        // An oracle (or a disagreement) in the first flow settles it; the second flow runs only
+        // when the first showed nothing.
+        break;
     }
+    d.handshakes += rounds.handshakes;
     d
 }
 

@@ -264,3 +264,57 @@ async fn testssl_and_sipcheck_call_the_robot_heartbleed_and_no_renegotiation_inf
     );
     assert_eq!(ext["secure_renegotiation"], false, "{ext:#}");
 }
+
+/// A real server that accepts static-RSA key exchange: `openssl s_server` (OpenSSL 3 treats every
+/// bad premaster block like a good one, RFC 5246 §7.4.7.1). It serves one connection at a time, so
+/// the five concurrent key exchanges of a round queue behind each other: without ChangeCipherSpec
+/// and Finished the first waits for them until our timeout, and the hellos of the others are
+/// answered too late. Those are retried one at a time, never judged; sipcheck and sslyze both find
+/// no oracle.
+#[test]
+fn openssl_s_server_with_static_rsa_is_no_oracle_for_sipcheck_or_sslyze() {
+    let s = crate::tls_support::SServer::start_open(&[
+        "-cipher",
+        "AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+    ]);
+    let target = format!("127.0.0.1:{}", s.port);
+    let out = crate::support::sipcheck(&[
+        "probe",
+        &target,
+        "--transport",
+        "tls",
+        "--probes",
+        "tls.robot",
+        "--intrusive",
+        "--timeout",
+        "2s",
+        "--format",
+        "json",
+    ]);
+    let r = crate::support::json(&out);
+    let f = crate::tls_support::finding(&r, "tls.robot");
+    assert_eq!(f["status"], "pass", "{f:#}");
+    let d = &f["details"];
+    assert_eq!(d["vulnerable"], false, "{d:#}");
+    assert_eq!(d["suite"], "TLS_RSA_WITH_AES_128_GCM_SHA256");
+    let n = d["handshakes"].as_u64().unwrap();
+    assert!(
+        n > 11 && n <= d["max_handshakes"].as_u64().unwrap(),
+        "retries for the queued hellos: {d:#}"
+    );
+    let rounds = d["rounds"].as_array().unwrap();
+    assert!(
+        rounds[1]["answers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a[1] == "timeout"),
+        "without Finished every variant waits alike: {d:#}"
+    );
+    let t = sslyze(&[s.port]);
+    let robot = &t[&s.port]["robot"];
+    assert_eq!(
+        robot["result"]["robot_result"], "NOT_VULNERABLE_NO_ORACLE",
+        "{robot:#}"
+    );
+}

@@ -19,9 +19,24 @@ pub const PAYLOADS: [&str; 5] = [
     "wrong_version",
 ];
 
-/// Most handshakes the check opens: one to read the certificate, five per round, two rounds, and the
-/// two rounds of the flow without ChangeCipherSpec/Finished when the first flow showed no oracle.
-pub const MAX_HANDSHAKES: usize = 1 + 5 * 3;
+/// Most handshakes the check opens: one to read the certificate, five per round, at most three
+/// rounds (a flow's round is repeated only when its answers differ; the flow without
+/// ChangeCipherSpec/Finished runs only when the first flow's answers did not), and five retries of
+/// attempts that never got as far as the key exchange.
+pub const MAX_HANDSHAKES: usize = 1 + 5 * 3 + 5;
+
+/// Whether an answer says what the server did with the key exchange; otherwise the attempt never
+/// sent it (`hello timeout`, `no connection: …`, `not sent: …`, `reset before the ServerHello`).
+pub fn measured(answer: &str) -> bool {
+    !["hello ", "no connection", "not sent", "reset before"]
+        .iter()
+        .any(|p| answer.starts_with(p))
+}
+
+/// Every variant of the round reached the server's key exchange.
+pub fn complete(r: &RobotRound) -> bool {
+    r.answers.iter().all(|(_, a)| measured(a))
+}
 
 /// One round: each payload's answer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -76,6 +91,9 @@ pub struct RobotDetails {
 /// The verdict of a pair of rounds of one flow: `Some(true)` an oracle seen twice alike, `Some(false)`
 /// no difference, `None` the two rounds disagree.
 pub fn oracle_of(first: &RobotRound, second: Option<&RobotRound>) -> Option<bool> {
+    if !complete(first) || second.is_some_and(|s| !complete(s)) {
+        return None;
+    }
     if !first.differs() {
         return Some(false);
     }
@@ -158,6 +176,14 @@ impl RobotDetails {
             None if self.rounds.is_empty() => (
                 Status::Error,
                 format!("not measured: the RSA-only hello got {}", self.hello),
+            ),
+            None if !self.rounds.iter().all(complete) => (
+                Status::Warn,
+                format!(
+                    "inconclusive: not every ClientKeyExchange variant reached the server ({}); {} handshakes",
+                    self.distinction(),
+                    self.handshakes
+                ),
             ),
             None => (
                 Status::Warn,
@@ -267,6 +293,19 @@ mod tests {
             "alert:bad_record_mac",
         ]);
         assert_eq!(grade(&strong), "strong");
+        let late = round([
+            "alert:bad_record_mac",
+            "hello timeout",
+            "alert:bad_record_mac",
+            "alert:bad_record_mac",
+            "alert:bad_record_mac",
+        ]);
+        assert!(!complete(&late));
+        assert_eq!(
+            oracle_of(&late, Some(&late)),
+            None,
+            "a hello answered too late is no answer to the key exchange"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `tls.robot`: the Bleichenbacher oracle check ([`crate::tls::robot`]) on every SIP-TLS endpoint.
-//! It opens up to 16 handshakes per endpoint, five or more with malformed key exchanges, where the
+//! It opens up to 21 handshakes per endpoint, five or more with malformed key exchanges, where the
 //! safe scan's extra checks open one connection each: so it is intrusive, and runs only with
 //! `--intrusive`; without it the finding says so.
 
