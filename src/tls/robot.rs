@@ -217,6 +217,8 @@ struct Rounds<'a> {
 impl Rounds<'_> {
     async fn one(&self, i: usize, finished: bool) -> String {
         let _slot = self.limiter.connection(self.addr.ip()).await;
+        // Hellos spaced as the scan's are (Kamailio's TLS workers, see `transport::handshakes`).
+        let _turn = self.limiter.handshake(self.addr.ip()).await;
         attempt(self.addr, &self.hello, &self.key, i, finished, self.wait).await
     }
 
@@ -258,6 +260,7 @@ pub async fn check(
     let hello = hello(sni);
     let first = {
         let _slot = limiter.connection(addr.ip()).await;
+        let _turn = limiter.handshake(addr.ip()).await;
         let deadline = Instant::now() + wait;
         d.handshakes += 1;
         match wire::connect(addr, deadline).await {

@@ -53,3 +53,4 @@ mod tls_kamailio;
 mod tls_kamailio_workers;
 mod tls_mutual;
 mod tls_openssl;
+mod tls_robot_kamailio;
