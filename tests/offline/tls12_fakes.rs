@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use sipcheck::findings::ids;
+use sipcheck::findings::run::Kind;
 use sipcheck::{Report, Status};
 
 use super::tls_hello_fake::{self, TLS12, code};
@@ -127,6 +128,40 @@ async fn robot_is_one_hello_where_static_rsa_is_refused() {
     assert!(d.rounds.is_empty());
     assert_eq!(d.handshakes, 1, "only the RSA-only hello");
     assert!(f.summary.starts_with("not applicable"), "{}", f.summary);
+}
+
+/// The baseline diff between two real reports of the same server, before and after it became an
+/// oracle (and back): worse, and better. (The contract's own detail diff, "now vulnerable to ROBOT",
+/// is for reports whose status stayed the same: src/findings/tls/robot.rs tests it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oracle_appearing_is_worse_in_the_baseline_diff() {
+    let fake = Tls12Fake::start(Flaws::SOUND);
+    let before = scan_fake(&fake, &["tls.robot"], true).await;
+    fake.set_flaws(Flaws {
+        robot_oracle: true,
+        ..Flaws::SOUND
+    });
+    let after = scan_fake(&fake, &["tls.robot"], true).await;
+    let worse = sipcheck::report::diff::diff(&before, &after);
+    let change = |d: &sipcheck::report::diff::Diff| {
+        d.changes
+            .iter()
+            .find(|c| c.id == ids::TLS_ROBOT.id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{d:#?}"))
+    };
+    let worse = change(&sipcheck::report::diff::diff(&before, &after));
+    assert_eq!(worse.kind, Kind::Worse, "{worse:#?}");
+    assert!(
+        worse.what.starts_with("pass → fail: vulnerable to ROBOT"),
+        "{worse:#?}"
+    );
+    let better = change(&sipcheck::report::diff::diff(&after, &before));
+    assert_eq!(better.kind, Kind::Better, "{better:#?}");
+    assert!(
+        better.what.contains("not vulnerable to ROBOT"),
+        "{better:#?}"
+    );
 }
 
 /// The `tls.extensions` and `tls.heartbleed` details of a scan of a fake with `flaws`.

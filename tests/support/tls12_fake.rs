@@ -65,6 +65,8 @@ pub struct Tls12Fake {
     pub connections: Arc<AtomicUsize>,
     /// Handshakes that got as far as a ClientKeyExchange.
     pub key_exchanges: Arc<AtomicUsize>,
+    /// The flaws each new connection gets: [`Tls12Fake::set_flaws`] changes them on the same port.
+    flaws: Arc<std::sync::Mutex<Flaws>>,
     stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
 }
@@ -120,7 +122,13 @@ impl Tls12Fake {
         let stop = Arc::new(AtomicBool::new(false));
         let connections = Arc::new(AtomicUsize::new(0));
         let key_exchanges = Arc::new(AtomicUsize::new(0));
-        let (st, cn, kx) = (stop.clone(), connections.clone(), key_exchanges.clone());
+        let shared = Arc::new(std::sync::Mutex::new(flaws));
+        let (st, cn, kx, fl) = (
+            stop.clone(),
+            connections.clone(),
+            key_exchanges.clone(),
+            shared.clone(),
+        );
         let accept = std::thread::spawn(move || {
             // Bounded: stops when dropped, or after ten minutes at most.
             let until = std::time::Instant::now() + Duration::from_secs(600);
@@ -129,6 +137,7 @@ impl Tls12Fake {
                     Ok((s, _)) => {
                         cn.fetch_add(1, Ordering::Relaxed);
                         let (keys, kx) = (keys.clone(), kx.clone());
+                        let flaws = *fl.lock().unwrap();
                         std::thread::spawn(move || {
                             let _ = s.set_nonblocking(false);
                             let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
@@ -143,9 +152,15 @@ impl Tls12Fake {
             port,
             connections,
             key_exchanges,
+            flaws: shared,
             stop,
             accept: Some(accept),
         }
+    }
+
+    /// Gives the connections from now on other flaws (the same server, patched or broken).
+    pub fn set_flaws(&self, flaws: Flaws) {
+        *self.flaws.lock().unwrap() = flaws;
     }
 
     pub fn addr(&self) -> std::net::SocketAddr {
