@@ -142,7 +142,6 @@ async fn an_oracle_appearing_is_worse_in_the_baseline_diff() {
         ..Flaws::SOUND
     });
     let after = scan_fake(&fake, &["tls.robot"], true).await;
-    let worse = sipcheck::report::diff::diff(&before, &after);
     let change = |d: &sipcheck::report::diff::Diff| {
         d.changes
             .iter()
