@@ -30,6 +30,8 @@ use crate::findings::tls::robot::{
 pub use crate::findings::tls::robot::MAX_HANDSHAKES;
 use crate::transport::Limiter;
 
+/// The client_version of the check's hello (TLS 1.2).
+const CLIENT_VERSION: u16 = 0x0303;
 const WITH_FINISHED: &str = "ClientKeyExchange, ChangeCipherSpec, Finished";
 const CKE_ONLY: &str = "ClientKeyExchange only";
 
@@ -100,7 +102,9 @@ fn block(i: usize, k: usize, version: u16) -> Vec<u8> {
 /// Finished record of the suite's size that the server cannot decrypt.
 fn flight(key: &Rsa<openssl::pkey::Public>, i: usize, version: u16, aead: bool, finished: bool) -> Option<Vec<u8>> {
     let k = key.size() as usize;
-    let plain = block(i, k, version);
+    // The premaster secret carries the hello's client_version, not the negotiated one (RFC 5246
+    // §7.4.7.1); the records carry the negotiated one.
+    let plain = block(i, k, CLIENT_VERSION);
     let mut enc = vec![0u8; k];
     key.public_encrypt(&plain, &mut enc, Padding::NONE).ok()?;
     let v = version.to_be_bytes();
