@@ -17,13 +17,21 @@ use super::tls12_fake::{Flaws, Tls12Fake, scan_fake};
 
 const SSLYZE: &str = "/opt/sipcheck-test-rig/venv/bin/sslyze";
 
-fn flaws() -> [(&'static str, Flaws); 5] {
+fn flaws() -> [(&'static str, Flaws); 6] {
     [
         ("sound", Flaws::SOUND),
         (
             "robot",
             Flaws {
                 robot_oracle: true,
+                ..Flaws::SOUND
+            },
+        ),
+        (
+            "robot_strong",
+            Flaws {
+                robot_oracle: true,
+                robot_strong: true,
                 ..Flaws::SOUND
             },
         ),
@@ -135,21 +143,25 @@ async fn sslyze_and_sipcheck_call_each_fake_the_same() {
         let ctx = format!("{name}: sipcheck {robot:#} {ext:#} {bleed:#}; sslyze {t:#}");
 
         // ROBOT: sslyze grades a Bleichenbacher oracle whose three badly formatted blocks are
-        // answered alike "weak"; so does sipcheck, by the ROBOT authors' same rule.
-        let oracle = *name == "robot";
+        // answered alike "weak", else "strong"; so does sipcheck, by the ROBOT authors' same rule.
+        let grade = match *name {
+            "robot" => Some("weak"),
+            "robot_strong" => Some("strong"),
+            _ => None,
+        };
         let r = result("robot")["robot_result"].clone();
         assert_eq!(
             r,
-            if oracle {
-                "VULNERABLE_WEAK_ORACLE"
-            } else {
-                "NOT_VULNERABLE_NO_ORACLE"
+            match grade {
+                Some("weak") => "VULNERABLE_WEAK_ORACLE",
+                Some(_) => "VULNERABLE_STRONG_ORACLE",
+                None => "NOT_VULNERABLE_NO_ORACLE",
             },
             "{ctx}"
         );
-        assert_eq!(robot["vulnerable"], oracle, "{ctx}");
-        if oracle {
-            assert_eq!(robot["oracle"], "weak", "{ctx}");
+        assert_eq!(robot["vulnerable"], grade.is_some(), "{ctx}");
+        if let Some(g) = grade {
+            assert_eq!(robot["oracle"], g, "{ctx}");
         }
 
         let hb = *name == "heartbleed";

@@ -46,6 +46,9 @@ pub struct Flaws {
     /// Answers a badly formatted premaster secret with handshake_failure at once, where a well
     /// formatted one (right or wrong) gets on to the Finished check (a Bleichenbacher oracle).
     pub robot_oracle: bool,
+    /// With `robot_oracle`: a block whose first two bytes are wrong gets decrypt_error instead, so
+    /// the badly formatted blocks are told apart too (the ROBOT authors' "strong" oracle).
+    pub robot_strong: bool,
 }
 
 impl Flaws {
@@ -55,6 +58,7 @@ impl Flaws {
         renegotiation_info: true,
         heartbleed: false,
         robot_oracle: false,
+        robot_strong: false,
     };
 }
 
@@ -423,7 +427,10 @@ impl<'a> Conn<'a> {
                 Some(p) if p[..2] == ch.version.to_be_bytes() => p.to_vec(),
                 // RFC 5246 §7.4.7.1: a wrong version is treated like a bad block, silently.
                 Some(_) => rand::random::<[u8; 48]>().to_vec(),
-                None if self.flaws.robot_oracle => return self.fail(40),
+                None if self.flaws.robot_oracle => {
+                    let strong = self.flaws.robot_strong && em[..2] != [0, 2];
+                    return self.fail(if strong { 51 } else { 40 });
+                }
                 None => rand::random::<[u8; 48]>().to_vec(),
             },
             Err(_) if self.flaws.robot_oracle => return self.fail(40),
