@@ -8,7 +8,10 @@
 //! reset, silence). The first flow sends ChangeCipherSpec and a Finished the server cannot decrypt
 //! behind each; only when those all get the same answer does a second flow send the ClientKeyExchange
 //! alone. A flow whose answers differ is repeated once, and counts as an oracle only when the second
-//! round says exactly the same: at most [`MAX_HANDSHAKES`] handshakes, each bounded by `wait`.
+//! round says exactly the same. The five of a round go side by side; an attempt whose hello was
+//! answered too late to send its key exchange (a server that serves one connection at a time) is
+//! retried once, one at a time, and a round with one still missing is never judged. At most
+//! [`MAX_HANDSHAKES`] handshakes, each bounded by `wait`.
 
 use std::net::SocketAddr;
 use std::time::Duration;
