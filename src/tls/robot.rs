@@ -11,7 +11,8 @@
 //! round says exactly the same. The five of a round go side by side; an attempt whose hello was
 //! answered too late to send its key exchange (a server that serves one connection at a time) is
 //! retried once, one at a time, and a round with one still missing is never judged. At most
-//! [`MAX_HANDSHAKES`] handshakes, each bounded by `wait`.
+//! [`MAX_HANDSHAKES`] handshakes, each within two `wait`s (one for the hello, a fresh one for the
+//! answer to the key exchange).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -201,7 +202,9 @@ async fn attempt(
     if s.write_all(&bytes).await.is_err() {
         return "reset".into();
     }
-    let r = reply(&mut s, deadline).await;
+    // The answer to the key exchange gets a whole `wait` of its own: a hello answered late (a server
+    // busy with another of our connections) must not leave it a moment, which would read as silence.
+    let r = reply(&mut s, Instant::now() + wait).await;
     let _ = s.shutdown().await;
     r
 }

@@ -130,6 +130,30 @@ async fn robot_is_one_hello_where_static_rsa_is_refused() {
     assert!(f.summary.starts_with("not applicable"), "{}", f.summary);
 }
 
+/// A server that serves one connection at a time answers the hellos queued behind a key exchange
+/// it waits on too late: those attempts are retried one at a time, never judged, and the sound
+/// server is no oracle (before the retries, this read as one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hellos_answered_too_late_are_retried_not_judged() {
+    let fake = Tls12Fake::start(Flaws {
+        serial: true,
+        ..Flaws::SOUND
+    });
+    let r = scan_fake(&fake, &["tls.robot"], true).await;
+    let (f, d) = robot(&r);
+    assert_eq!(f.status, Status::Pass, "{f:#?}");
+    assert_eq!(d.vulnerable, Some(false));
+    assert!(
+        d.rounds[1].answers.iter().all(|(_, a)| a == "timeout"),
+        "{d:#?}"
+    );
+    assert!(
+        d.handshakes > 11 && d.handshakes <= d.max_handshakes,
+        "{d:#?}"
+    );
+    assert_eq!(fake.connections.load(Ordering::Relaxed), d.handshakes);
+}
+
 /// The baseline diff between two real reports of the same server, before and after it became an
 /// oracle (and back): worse, and better. (The contract's own detail diff, "now vulnerable to ROBOT",
 /// is for reports whose status stayed the same: src/findings/tls/robot.rs tests it.)

@@ -279,10 +279,10 @@ async fn testssl_and_sipcheck_call_the_robot_heartbleed_and_no_renegotiation_inf
 
 /// A real server that accepts static-RSA key exchange: `openssl s_server` (OpenSSL 3 treats every
 /// bad premaster block like a good one, RFC 5246 §7.4.7.1). It serves one connection at a time, so
-/// the five concurrent key exchanges of a round queue behind each other: without ChangeCipherSpec
-/// and Finished the first waits for them until our timeout, and the hellos of the others are
-/// answered too late. Those are retried one at a time, never judged; sipcheck and sslyze both find
-/// no oracle.
+/// the five concurrent key exchanges of a round may queue behind each other: without
+/// ChangeCipherSpec and Finished one waits for them until our timeout, and the hellos of those
+/// behind it may be answered too late. Those are retried one at a time, never judged; sipcheck and
+/// sslyze both find no oracle.
 #[test]
 fn openssl_s_server_with_static_rsa_is_no_oracle_for_sipcheck_or_sslyze() {
     let s = crate::tls_support::SServer::start_open(&[
@@ -310,9 +310,10 @@ fn openssl_s_server_with_static_rsa_is_no_oracle_for_sipcheck_or_sslyze() {
     assert_eq!(d["vulnerable"], false, "{d:#}");
     assert_eq!(d["suite"], "TLS_RSA_WITH_AES_128_GCM_SHA256");
     let n = d["handshakes"].as_u64().unwrap();
+    // 11, plus one for each hello answered too late (how many depends on timing).
     assert!(
-        n > 11 && n <= d["max_handshakes"].as_u64().unwrap(),
-        "retries for the queued hellos: {d:#}"
+        n >= 11 && n <= d["max_handshakes"].as_u64().unwrap(),
+        "{d:#}"
     );
     let rounds = d["rounds"].as_array().unwrap();
     assert!(

@@ -49,6 +49,8 @@ pub struct Flaws {
     /// With `robot_oracle`: a block whose first two bytes are wrong gets decrypt_error instead, so
     /// the badly formatted blocks are told apart too (the ROBOT authors' "strong" oracle).
     pub robot_strong: bool,
+    /// Serves one connection at a time, as `openssl s_server` does (not a flaw: a way to be slow).
+    pub serial: bool,
 }
 
 impl Flaws {
@@ -59,6 +61,7 @@ impl Flaws {
         heartbleed: false,
         robot_oracle: false,
         robot_strong: false,
+        serial: false,
     };
 }
 
@@ -142,11 +145,16 @@ impl Tls12Fake {
                         cn.fetch_add(1, Ordering::Relaxed);
                         let (keys, kx) = (keys.clone(), kx.clone());
                         let flaws = *fl.lock().unwrap();
-                        std::thread::spawn(move || {
+                        let serve = move || {
                             let _ = s.set_nonblocking(false);
                             let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
                             let _ = Conn::new(s, flaws, &keys, &kx).serve();
-                        });
+                        };
+                        if flaws.serial {
+                            serve();
+                        } else {
+                            std::thread::spawn(serve);
+                        }
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
