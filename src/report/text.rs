@@ -4,8 +4,7 @@
 
 use std::fmt::Write;
 
-use super::group;
-use super::{Report, Status};
+use super::{Report, Status, View};
 
 /// The width the grouped scorecard fits (a terminal's usual 120 columns); `--verbose` is not cut.
 pub const WIDTH: usize = 120;
@@ -71,17 +70,15 @@ fn footer(s: &mut String, r: &Report) {
 }
 
 /// Renders the grouped scorecard (or the per-endpoint one when `verbose`).
-pub fn render(r: &Report, color: bool, verbose: bool) -> String {
+pub fn render(v: &View, color: bool, verbose: bool) -> String {
     if verbose {
-        return render_verbose(r, color);
+        return render_verbose(v, color);
     }
+    let r = v.report;
     let mut s = String::new();
     header(&mut s, r);
-    let severe: Vec<&str> = group::most_severe(r)
-        .iter()
-        .map(|f| f.id.as_str())
-        .collect();
-    let _ = writeln!(s, "{} findings: {}", r.findings.len(), r.counts_text());
+    let severe: Vec<&str> = v.most_severe.iter().map(|f| f.id.as_str()).collect();
+    let _ = writeln!(s, "{} findings: {}", r.findings.len(), v.counts_text());
     if !severe.is_empty() {
         let _ = writeln!(
             s,
@@ -89,8 +86,8 @@ pub fn render(r: &Report, color: bool, verbose: bool) -> String {
             cut(&format!("most severe: {}", severe.join(", ")), WIDTH)
         );
     }
-    let groups = group::measured(r);
-    let skipped = group::skipped(r);
+    let groups = &v.groups;
+    let skipped = &v.skipped;
     let scopes: Vec<String> = groups.iter().map(|g| g.scope(r)).collect();
     let id_w = groups
         .iter()
@@ -107,7 +104,7 @@ pub fn render(r: &Report, color: bool, verbose: bool) -> String {
             cut(line.trim_end(), WIDTH - 8)
         );
     }
-    for (ids, why) in &skipped {
+    for (ids, why) in skipped {
         let line = format!("{ids}: {why}");
         let _ = writeln!(
             s,
@@ -121,7 +118,8 @@ pub fn render(r: &Report, color: bool, verbose: bool) -> String {
 }
 
 /// One line per finding and endpoint, in report order, nothing cut.
-fn render_verbose(r: &Report, color: bool) -> String {
+fn render_verbose(v: &View, color: bool) -> String {
+    let r = v.report;
     let mut s = String::new();
     header(&mut s, r);
     s.push('\n');
@@ -141,7 +139,7 @@ fn render_verbose(r: &Report, color: bool) -> String {
         );
     }
     s.push('\n');
-    let _ = writeln!(s, "{}", r.counts_text());
+    let _ = writeln!(s, "{}", v.counts_text());
     footer(&mut s, r);
     s
 }
