@@ -56,7 +56,8 @@ if ! grep -qs "\"version\": \"$sarif_version\"" "$sarif_pkg/package.json"; then
 fi
 "${sudo[@]}" chmod u+x "$sarif_pkg/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
 
-# Python tools the tests run (from PyPI): the fleet recipes' schema validators. Debian's Python
+# Python tools the tests run (from PyPI): the fleet recipes' schema validators, and sslyze (the TLS
+# scanner that checks the hand-written TLS fakes beside testssl.sh; pinned). Debian's Python
 # refuses system-wide pip installs (PEP 668), so they live in a virtual environment of their own,
 # linked into /usr/local/bin.
 venv=/opt/sipcheck-test-rig/venv
@@ -71,4 +72,11 @@ if [ ${#need_py[@]} -gt 0 ]; then
   for t in "${need_py[@]}"; do
     "${sudo[@]}" ln -sf "$venv/bin/$t" "/usr/local/bin/$t"
   done
+fi
+# The tests call sslyze by its venv path (tests/peers/tls_fakes_confirmed.rs), not through PATH.
+sslyze_version=6.3.1
+if ! "$venv/bin/pip" show sslyze 2>/dev/null | grep -qx "Version: $sslyze_version"; then
+  echo "test rig: pip installing sslyze==$sslyze_version into $venv"
+  [ -x "$venv/bin/pip" ] || "${sudo[@]}" /usr/bin/python3 -m venv "$venv"
+  "${sudo[@]}" "$venv/bin/pip" install --quiet "sslyze==$sslyze_version"
 fi

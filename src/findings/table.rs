@@ -27,7 +27,7 @@ use super::stir::{
 #[allow(unused_imports)]
 use super::tls::{
     CertificateDetails, CipherSuitesDetails, EarlyDataDetails, ExtensionsDetails, GroupsDetails,
-    HeartbleedDetails, MismatchDetails, ProfileDetails, ResumptionDetails, SniDetails,
+    HeartbleedDetails, MismatchDetails, ProfileDetails, ResumptionDetails, RobotDetails, SniDetails,
     VersionsDetails,
 };
 
@@ -150,6 +150,13 @@ super::registry! {
         questions: [14], rfcs: ["RFC 6520 §4", "CVE-2014-0160"],
         meaning: "Whether the trunk answers an oversized heartbeat with its own memory (keys, passwords, calls); checked with one request, never keeping what leaked.",
         remedy: "Ask the carrier to patch OpenSSL at once, revoke and replace the certificate, and rotate every secret the server held.",
+    },
+    TLS_ROBOT: RobotDetails as crate::findings::tls::checks::Robot = "tls.robot" {
+        title: "ROBOT: a Bleichenbacher oracle over static-RSA key exchange (CVE-2017-13099)",
+        probe: "tls.robot", safety: Intrusive, opt_in: "--intrusive",
+        questions: [10, 14], rfcs: ["RFC 5246 §7.4.7.1", "RFC 8446 Appendix E.8", "CVE-2017-13099"],
+        meaning: "Whether a server that accepts static-RSA key exchange tells well formatted PKCS#1 v1.5 premaster secrets from badly formatted ones by its answer: such an oracle lets an attacker decrypt recorded sessions and sign as the server. Up to 21 handshakes, five of them with malformed key exchanges, so it runs only with --intrusive.",
+        remedy: "Ask the carrier to disable the static-RSA key exchange suites (TLS_RSA_WITH_*; keep ECDHE) or patch the TLS stack, and to replace the certificate's key if the oracle was exposed.",
     },
     TLS_SNI: SniDetails as crate::findings::tls::checks::Sni = "tls.sni" {
         title: "Certificate by SNI: none, the SIP domain, an unknown name",

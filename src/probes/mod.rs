@@ -36,6 +36,7 @@ pub fn all() -> Vec<Arc<dyn Probe>> {
         Arc::new(server_header::ServerHeader),
         Arc::new(sips::SipsOptions),
         Arc::new(tls::TlsScan),
+        Arc::new(tls::robot::TlsRobot),
         Arc::new(dns::Dns::Naptr),
         Arc::new(dns::Dns::Srv),
         Arc::new(dns::Dns::Aaaa),

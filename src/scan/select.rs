@@ -196,7 +196,7 @@ mod tests {
     #[test]
     fn exclusions_drop_a_probe_or_leave_a_finding_out() {
         let s = pick("tls,-tls.groups").unwrap();
-        assert_eq!(ids(&s), ["tls.scan"]);
+        assert_eq!(ids(&s), ["tls.scan", "tls.robot"]);
         assert_eq!(s.left_out, ["tls.groups"]);
         assert!(s.notes.iter().any(|n| n.contains("tls.groups left out")));
         let s = select_from(

@@ -7,6 +7,7 @@ pub mod heartbeat;
 pub mod hello;
 mod line;
 mod renegotiate;
+pub mod robot;
 pub mod scan;
 pub mod session;
 pub mod sslv2;

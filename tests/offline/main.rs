@@ -18,6 +18,8 @@ mod probed;
 mod probed_media;
 #[path = "../support/mod.rs"]
 mod support;
+#[path = "../support/tls12_fake.rs"]
+mod tls12_fake;
 #[path = "../support/tls_hello_fake.rs"]
 mod tls_hello_fake;
 
@@ -50,6 +52,7 @@ mod robustness_fakes;
 mod rsip_measurement;
 mod secagree_register;
 mod setup_script;
+mod tls12_fakes;
 mod tls_heartbleed_fake;
 mod tls_integrity_only;
 mod tls_sslv2;

@@ -4,7 +4,9 @@
 //! most 4 KB, and never let a leaked byte reach the report (only the length and SHA-256).
 //!
 //! Not confirmed by testssl.sh or sslyze here: both first need a completed handshake, which this
-//! fake does not implement (it stops after ServerHelloDone, where the heartbeat is sent).
+//! fake does not implement (it stops after ServerHelloDone, where the heartbeat is sent). The same
+//! flaw in the full-handshake fake (tests/support/tls12_fake.rs) is called vulnerable by sipcheck,
+//! sslyze and testssl.sh in tests/peers/tls_fakes_confirmed.rs.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -13,6 +13,8 @@ mod golden;
 mod media_fake;
 #[path = "../support/mod.rs"]
 mod support;
+#[path = "../support/tls12_fake.rs"]
+mod tls12_fake;
 #[path = "../tls_support/mod.rs"]
 mod tls_support;
 
@@ -47,8 +49,10 @@ mod sipp_peer;
 mod stir_verify;
 mod tls_checks;
 mod tls_connections;
+mod tls_fakes_confirmed;
 mod tls_hostile;
 mod tls_kamailio;
 mod tls_kamailio_workers;
 mod tls_mutual;
 mod tls_openssl;
+mod tls_robot_kamailio;

@@ -36,6 +36,9 @@ pub struct KamailioOptions {
     /// Mutual TLS: the TLS port requires a client certificate from the test CA
     /// (tls.cfg `verify_certificate` and `require_certificate`, `ca_list`).
     pub require_client_cert: bool,
+    /// A certificate and key (PEM paths) to serve instead of the test PKI's ECDSA leaf, e.g. an RSA
+    /// one so that static-RSA key exchange is possible.
+    pub certificate: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 impl Default for KamailioOptions {
@@ -51,6 +54,7 @@ impl Default for KamailioOptions {
             globals: String::new(),
             env: Vec::new(),
             require_client_cert: false,
+            certificate: None,
         }
     }
 }
@@ -150,13 +154,17 @@ impl Kamailio {
             .iter()
             .map(|m| format!("loadmodule \"{m}\"\n"))
             .collect();
+        let (cert, key) = opts
+            .certificate
+            .clone()
+            .unwrap_or_else(|| (pki.cert_pem.clone(), pki.key_pem.clone()));
         let tls_cfg = dir.path().join("tls.cfg");
         std::fs::write(
             &tls_cfg,
             TLS_CFG
                 .replace("@@TLS_METHOD@@", &opts.tls_method)
-                .replace("@@CERT@@", &pki.cert_pem.display().to_string())
-                .replace("@@KEY@@", &pki.key_pem.display().to_string())
+                .replace("@@CERT@@", &cert.display().to_string())
+                .replace("@@KEY@@", &key.display().to_string())
                 .replace(
                     "@@VERIFY_CLIENT@@",
                     if opts.require_client_cert {

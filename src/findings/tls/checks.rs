@@ -4,7 +4,7 @@
 
 use super::{
     EarlyDataDetails, ExtensionsDetails, HeartbleedDetails, ProfileDetails, ResumptionDetails,
-    SniDetails,
+    RobotDetails, SniDetails,
 };
 use crate::findings::contract::{Contract, Read, Rule, RuleSpec, a_bool, on};
 use crate::findings::run::Kind;
@@ -59,6 +59,12 @@ own_contract!(EarlyData, EarlyDataDetails, [
 own_contract!(Resumption, ResumptionDetails, []);
 own_contract!(Heartbleed, HeartbleedDetails, []);
 own_contract!(Sni, SniDetails, []);
+own_contract!(Robot, RobotDetails, [
+    Rule {
+        spec: RuleSpec { name: "forbid_robot", questions: &[10, 14], any: false, validate: a_bool, active: on },
+        check: |_, _, d: &RobotDetails| d.forbid_robot(),
+    }
+]);
 own_contract!(Profile, ProfileDetails, [
     Rule {
         spec: RuleSpec {

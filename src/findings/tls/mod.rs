@@ -6,6 +6,7 @@ pub mod checks;
 pub mod extensions;
 pub mod profile;
 pub mod resumption;
+pub mod robot;
 pub mod sni;
 pub mod suites;
 pub mod verdict;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use extensions::ExtensionsDetails;
 pub use profile::ProfileDetails;
+pub use robot::RobotDetails;
 pub use resumption::{EarlyDataDetails, Resumption12, Resumption13, ResumptionDetails};
 pub use sni::{SniCase, SniDetails};
 pub use suites::{Class, Grade, SuiteClass};

@@ -7,6 +7,7 @@ mod cipher_suites;
 mod extras;
 mod groups;
 mod mismatch;
+pub mod robot;
 mod versions;
 
 use crate::findings::{Evidence, Finding, Severity, Status};
