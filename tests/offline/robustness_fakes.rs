@@ -459,8 +459,7 @@ async fn the_catalog_runs_over_tls_when_only_tls_answers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_catalog_never_exceeds_the_rate_budget_of_the_address() {
     // Every case answered except what cannot be parsed, so nothing is retransmitted.
-    let udp = fake::udp("127.0.0.1:0", fake::ok_with(&[])).await;
-    let tcp = fake::tcp(&udp.addr.to_string(), fake::ok_with(&[])).await;
+    let (udp, tcp) = fake::udp_and_tcp(fake::ok_with(&[])).await;
     let mut o = options(&udp.addr.to_string(), &["robustness.malformed"]);
     o.transports = Some(vec![Transport::Udp, Transport::Tcp]);
     o.config.rate = 20.0;

@@ -160,6 +160,19 @@ pub async fn udp(addr: &str, handler: Handler) -> Fake {
     }
 }
 
+/// A UDP and a TCP fake on one loopback port number (a trunk answering both transports on one port).
+/// The UDP port is picked by the kernel; the same TCP port may be taken, so a few are tried.
+pub async fn udp_and_tcp(handler: Handler) -> (Fake, Fake) {
+    for _ in 0..50 {
+        let udp = udp("127.0.0.1:0", handler.clone()).await;
+        if std::net::TcpListener::bind(udp.addr).is_ok() {
+            let tcp = tcp(&udp.addr.to_string(), handler).await;
+            return (udp, tcp);
+        }
+    }
+    panic!("no loopback port free on both UDP and TCP in 50 tries")
+}
+
 pub async fn tcp(addr: &str, handler: Handler) -> Fake {
     stream(addr, handler, None).await
 }

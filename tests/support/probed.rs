@@ -243,14 +243,7 @@ pub struct Trunk {
 impl Trunk {
     pub async fn start(server: &'static [&'static str]) -> Trunk {
         let pki = TestPki::new(&LeafSpec::default());
-        let (udp, tcp) = loop {
-            let udp = fake::udp("127.0.0.1:0", fake::ok_with(server)).await;
-            // The TCP fake takes the same port number when it is free.
-            if std::net::TcpListener::bind(udp.addr).is_ok() {
-                let tcp = fake::tcp(&udp.addr.to_string(), fake::ok_with(server)).await;
-                break (udp, tcp);
-            }
-        };
+        let (udp, tcp) = fake::udp_and_tcp(fake::ok_with(server)).await;
         let tls = fake::tls("127.0.0.1:0", fake::ok_with(server), &pki).await;
         let cfg = Config {
             tls: sipcheck::transport::TlsSettings::from_ca_file(pki.ca_pem.to_str().unwrap())
