@@ -113,6 +113,7 @@ pub fn render(v: &View, color: bool, verbose: bool) -> String {
             cut(&line, WIDTH - 8)
         );
     }
+    s.push_str(&super::to_measure::render_text(v));
     footer(&mut s, r);
     s
 }

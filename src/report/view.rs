@@ -6,7 +6,7 @@
 
 use super::answers::{self, Answer};
 use super::group::{self, Group};
-use super::questions;
+use super::questions::{self, Question};
 use super::{Finding, Report, Status};
 use crate::analysis::policy::PolicyOutcome;
 use crate::findings::{Summary, Table};
@@ -32,6 +32,50 @@ pub struct View<'a> {
     pub counts: [(Status, usize); 7],
     /// The tables of each finding (parallel to `report.findings`), or why its details cannot be read.
     pub tables: Vec<Result<Vec<Table>, String>>,
+    /// The questions of the answer sheet nothing measured, and how to measure them.
+    pub unmeasured: Vec<Unmeasured>,
+}
+
+/// A question nothing measured in this run, and what would.
+#[derive(Debug, Clone)]
+pub struct Unmeasured {
+    /// The question.
+    pub question: Question,
+    /// The ways to measure it, from the registry rows of the findings answering it.
+    pub ways: Vec<Way>,
+    /// What this run said about those findings (why each was skipped), each once.
+    pub reasons: Vec<String>,
+}
+
+/// One way to measure a question: the options that enable its findings' probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Way {
+    /// The options, as the registry gives them ("" when the probe runs by default).
+    pub flags: &'static str,
+    /// The probes (as `--probes` takes them) that would measure it.
+    pub probes: Vec<&'static str>,
+}
+
+impl Way {
+    /// Whether it needs no option: the probe runs by default (this run skipped it for a reason).
+    pub fn by_default(&self) -> bool {
+        self.flags.is_empty()
+    }
+
+    /// The `--` options it names.
+    fn flag_names(&self) -> Vec<&'static str> {
+        self.flags
+            .split_whitespace()
+            .filter(|w| w.starts_with("--"))
+            .map(|w| w.trim_end_matches(','))
+            .collect()
+    }
+
+    /// Whether `other` needs every option this way needs, and more.
+    fn narrower_than(&self, other: &Way) -> bool {
+        let (mine, theirs) = (self.flag_names(), other.flag_names());
+        !mine.is_empty() && mine.len() < theirs.len() && mine.iter().all(|f| theirs.contains(f))
+    }
 }
 
 /// Each question's verdict per endpoint.
@@ -60,7 +104,20 @@ impl<'a> View<'a> {
                 .iter()
                 .map(|f| super::tables::of(report, f))
                 .collect(),
+            unmeasured: Vec::new(),
         }
+        .with_unmeasured()
+    }
+
+    fn with_unmeasured(mut self) -> Self {
+        let r = self.report;
+        self.unmeasured = self
+            .answers
+            .iter()
+            .filter(|a| a.verdict.is_none())
+            .map(|a| unmeasured(r, &a.question))
+            .collect();
+        self
     }
 
     /// The non-zero counts in words: `3 pass, 1 warn`.
@@ -142,4 +199,105 @@ fn matrix(r: &Report) -> Option<Matrix> {
         .filter(|(_, cells)| cells.iter().any(Option::is_some))
         .collect();
     (!rows.is_empty()).then_some(Matrix { labels, rows })
+}
+
+/// How to measure a question: one way per distinct set of options among the registry rows of the
+/// findings answering it, and why this run's findings of it were skipped.
+fn unmeasured(r: &Report, q: &Question) -> Unmeasured {
+    let mut ways: Vec<Way> = Vec::new();
+    for s in q.specs() {
+        match ways.iter_mut().find(|w| w.flags == s.opt_in) {
+            Some(w) if w.probes.contains(&s.probe) => {}
+            Some(w) => w.probes.push(s.probe),
+            None => ways.push(Way {
+                flags: s.opt_in,
+                probes: vec![s.probe],
+            }),
+        }
+    }
+    // A question a default probe answers needs no option (the reasons say why it was not run); a way
+    // that needs every option of another and more is left to the reader of that one.
+    if ways.iter().any(Way::by_default) {
+        ways.retain(Way::by_default);
+    }
+    let all = ways.clone();
+    ways.retain(|w| !all.iter().any(|o| o.narrower_than(w)));
+    let mut reasons: Vec<String> = Vec::new();
+    for f in r.findings.iter().filter(|f| q.answered_by(&f.id)) {
+        if !reasons.iter().any(|x| x.eq_ignore_ascii_case(&f.summary)) {
+            reasons.push(f.summary.clone());
+        }
+    }
+    Unmeasured {
+        question: q.clone(),
+        ways,
+        reasons,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::Finding;
+
+    fn report(findings: Vec<Finding>) -> Report {
+        Report {
+            schema_version: 1,
+            tool: Default::default(),
+            target: "t".into(),
+            domain: "t".into(),
+            started_at: String::new(),
+            duration_ms: 0,
+            endpoints: Vec::new(),
+            findings,
+            incomplete: None,
+            policy: None,
+            scope: None,
+            summary: Default::default(),
+        }
+    }
+
+    /// The options come from the registry rows answering the question: one way per set of options,
+    /// none for a question a default probe answers, and no way that only adds options to another.
+    #[test]
+    fn unmeasured_questions_say_how_to_measure_them() {
+        let r = report(vec![
+            Finding::of("tls.versions", Status::Skipped, "no TLS endpoint"),
+            Finding::of("media.sdes", Status::Skipped, "places a call"),
+        ]);
+        let v = View::of(&r);
+        let of = |n: u8| {
+            v.unmeasured
+                .iter()
+                .find(|u| u.question.number == n)
+                .unwrap()
+        };
+        let flags = |n: u8| -> Vec<&str> { of(n).ways.iter().map(|w| w.flags).collect() };
+        assert_eq!(
+            flags(1),
+            [""],
+            "TLS runs by default; --profile is not needed"
+        );
+        assert_eq!(of(1).reasons, ["no TLS endpoint"]);
+        assert_eq!(flags(5), ["--allow-calls --call-to URI"]);
+        assert_eq!(of(5).reasons, ["places a call"]);
+        assert_eq!(flags(16), ["--allow-calls --call-to URI --refer-to URI"]);
+        assert!(
+            flags(13).iter().all(|f| !f.starts_with("--dos")),
+            "{:?}",
+            flags(13)
+        );
+        assert_eq!(
+            v.unmeasured.len(),
+            v.answers.iter().filter(|a| a.verdict.is_none()).count()
+        );
+        for u in &v.unmeasured {
+            let a = v.answer(u.question.number).unwrap();
+            assert!(
+                !a.text.contains("--"),
+                "flags in the answer cell: {}",
+                a.text
+            );
+        }
+    }
 }
