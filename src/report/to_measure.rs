@@ -10,7 +10,7 @@ use super::view::Unmeasured;
 const HEADING: &str = "How to measure the rest";
 /// The way of a question a default probe answers: nothing to add, the reason it was skipped is the key.
 const DEFAULT: &str = "no option: runs by default";
-const TEXT_DEFAULT: &str = "no option: runs by default (see SKIPPED above for why not)";
+const TEXT_DEFAULT: &str = "no option: runs by default";
 const INTRO: &str = "The questions this run did not measure, and the sipcheck options that measure them (any one way is enough).";
 
 /// The ways to measure a question: its options, or `default` for a probe that runs by default.
@@ -94,20 +94,26 @@ pub fn render_html(v: &View) -> String {
     s
 }
 
-/// The terminal lines: one per set of options, with the questions it would answer (`Q5, Q7`), never
-/// cut (the options are what a user types).
+/// The terminal lines for the questions no SKIPPED line names (those say their options already): one
+/// line per set of options, with the questions it would answer (`Q5, Q7`), never cut (the options are
+/// what a user types).
 pub fn render_text(v: &View) -> String {
-    if v.unmeasured.is_empty() {
-        return String::new();
-    }
+    let named: Vec<u8> = v.skipped.iter().flat_map(|s| v.questions_of(s)).collect();
     let mut by_way: Vec<(String, Vec<u8>)> = Vec::new();
-    for u in &v.unmeasured {
+    for u in v
+        .unmeasured
+        .iter()
+        .filter(|u| !named.contains(&u.question.number))
+    {
         for w in ways(u, TEXT_DEFAULT) {
             match by_way.iter_mut().find(|(o, _)| *o == w) {
                 Some((_, qs)) => qs.push(u.question.number),
                 None => by_way.push((w, vec![u.question.number])),
             }
         }
+    }
+    if by_way.is_empty() {
+        return String::new();
     }
     let mut s = format!("{}:\n", HEADING.to_lowercase());
     for (options, qs) in by_way {

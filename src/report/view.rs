@@ -20,8 +20,8 @@ pub struct View<'a> {
     pub answers: Vec<Answer>,
     /// The measured findings grouped, problems first.
     pub groups: Vec<Group<'a>>,
-    /// The skipped findings folded by what would enable them: (ids, why).
-    pub skipped: Vec<(String, String)>,
+    /// The skipped findings folded by what would enable them.
+    pub skipped: Vec<group::Skipped>,
     /// The three most severe probe findings, one per id.
     pub most_severe: Vec<&'a Finding>,
     /// Each question's verdict per endpoint, for a trunk with several servers of one transport.
@@ -164,6 +164,15 @@ impl<'a> View<'a> {
             .iter()
             .zip(&self.tables)
             .flat_map(|(f, t)| t.iter().flatten().map(move |t| (f, t)))
+    }
+
+    /// The questions not measured that the findings of a skipped group answer.
+    pub fn questions_of(&self, s: &group::Skipped) -> Vec<u8> {
+        self.unmeasured
+            .iter()
+            .filter(|u| s.members.iter().any(|m| u.question.answered_by(m)))
+            .map(|u| u.question.number)
+            .collect()
     }
 
     /// Whether a finding's id appears in the report (an answer links only to those).
