@@ -286,7 +286,7 @@ super::registry! {
     },
     SECAGREE_RFC3329: SecAgreeDetails as crate::findings::secagree::SecAgree = "secagree.rfc3329" {
         title: "RFC 3329 security agreement",
-        probe: "secagree.rfc3329", safety: Safe, opt_in: "",
+        probe: "secagree.rfc3329", safety: Safe, opt_in: "", severity: Medium,
         questions: [15], rfcs: ["RFC 3329", "3GPP TS 33.203", "3GPP TS 24.229"],
         meaning: "Whether the trunk supports RFC 3329 security agreement (Security-Client / Security-Server).",
         remedy: "Ask the carrier whether sec-agree is supported, and if not, that it answer Require: sec-agree with 420.",
