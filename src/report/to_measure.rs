@@ -30,7 +30,7 @@ fn ways(u: &Unmeasured, default: &str) -> Vec<String> {
 /// Why the run did not measure it: the reasons its findings were skipped.
 fn why(u: &Unmeasured) -> String {
     if u.reasons.is_empty() {
-        "none of its findings is in this report".to_string()
+        "its probes were not selected in this run".to_string()
     } else {
         u.reasons.join("; ")
     }

@@ -90,6 +90,18 @@ pub struct Matrix {
 impl<'a> View<'a> {
     /// The view of a report.
     pub fn of(report: &'a Report) -> View<'a> {
+        let summary = Summary::of(&report.findings);
+        // The counts every format states are the JSON summary's.
+        let c = summary.by_status;
+        let counts = [
+            (Status::Pass, c.pass),
+            (Status::Warn, c.warn),
+            (Status::Fail, c.fail),
+            (Status::Info, c.info),
+            (Status::Skipped, c.skipped),
+            (Status::Error, c.error),
+            (Status::Blocked, c.blocked),
+        ];
         View {
             report,
             answers: answers::all(report),
@@ -97,8 +109,8 @@ impl<'a> View<'a> {
             skipped: group::skipped(report),
             most_severe: group::most_severe(report),
             matrix: matrix(report),
-            summary: Summary::of(&report.findings),
-            counts: report.counts(),
+            summary,
+            counts,
             tables: report
                 .findings
                 .iter()
