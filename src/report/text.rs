@@ -105,7 +105,7 @@ pub fn render(v: &View, color: bool, verbose: bool) -> String {
         );
     }
     for skip in skipped {
-        // The questions it would answer, before the options that would measure them.
+        // The questions it leaves unmeasured, after what would measure them (the part a user acts on).
         let qs: Vec<String> = v
             .questions_of(skip)
             .iter()
@@ -116,7 +116,7 @@ pub fn render(v: &View, color: bool, verbose: bool) -> String {
         } else {
             format!(" [{}]", qs.join(", "))
         };
-        let line = format!("{}{qs}: {}", skip.ids, skip.why);
+        let line = format!("{}: {}{qs}", skip.ids, skip.why);
         let _ = writeln!(
             s,
             "{} {}",
