@@ -52,8 +52,6 @@ pub struct Unmeasured {
 pub struct Way {
     /// The options, as the registry gives them ("" when the probe runs by default).
     pub flags: &'static str,
-    /// The probes (as `--probes` takes them) that would measure it.
-    pub probes: Vec<&'static str>,
 }
 
 impl Way {
@@ -227,13 +225,8 @@ fn matrix(r: &Report) -> Option<Matrix> {
 fn unmeasured(r: &Report, q: &Question) -> Unmeasured {
     let mut ways: Vec<Way> = Vec::new();
     for s in q.specs() {
-        match ways.iter_mut().find(|w| w.flags == s.opt_in) {
-            Some(w) if w.probes.contains(&s.probe) => {}
-            Some(w) => w.probes.push(s.probe),
-            None => ways.push(Way {
-                flags: s.opt_in,
-                probes: vec![s.probe],
-            }),
+        if !ways.iter().any(|w| w.flags == s.opt_in) {
+            ways.push(Way { flags: s.opt_in });
         }
     }
     // A question a default probe answers needs no option (the reasons say why it was not run); a way
