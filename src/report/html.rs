@@ -254,58 +254,87 @@ fn appendix(s: &mut String, r: &Report) {
     }
 }
 
-/// Renders the comparison: carriers as columns, questions as rows, the strongest per question marked.
+/// Renders the comparison of `reports` (columns named by target).
 pub fn render_compare(reports: &[Report]) -> String {
-    let cols = super::compare::columns(reports);
-    let views = super::compare::views(reports);
+    match super::compare::Comparison::new(reports.to_vec(), &[]) {
+        Ok(c) => render_compare_sheet(&super::compare::Sheet::of(&c)),
+        Err(e) => esc(&e.to_string()),
+    }
+}
+
+/// Renders a comparison: the sections of the markdown comparison ([`super::compare::SECTIONS`]),
+/// carriers as columns, questions as rows, the strongest per question marked.
+pub fn render_compare_sheet(sheet: &super::compare::Sheet) -> String {
+    let sections = super::compare::SECTIONS;
+    let cols = &sheet.labels;
     let mut s = String::new();
     head(&mut s, "SIP trunk comparison");
-    let _ = writeln!(s, "<h1>SIP trunk comparison</h1>\n<ul>");
-    for (c, r) in cols.iter().zip(reports) {
-        let _ = writeln!(
-            s,
-            "<li><b>{}</b>: measured by {} {} on {}{}</li>",
-            esc(c),
-            esc(&r.tool.name),
-            esc(&r.tool.version),
-            esc(&r.started_at),
-            r.incomplete
-                .as_deref()
-                .map(|w| format!(" — incomplete: {}", esc(w)))
-                .unwrap_or_default()
-        );
+    let _ = writeln!(
+        s,
+        "<h1>SIP trunk comparison</h1>\n<h2>{}</h2>\n<ul>",
+        sections[0]
+    );
+    for (c, m) in cols.iter().zip(&sheet.measured) {
+        let _ = writeln!(s, "<li><b>{}</b>: {}</li>", esc(c), esc(m));
     }
-    let _ = write!(s, "</ul>\n<table><tr><th>#</th><th>Question</th>");
-    for c in &cols {
+    let _ = writeln!(
+        s,
+        "</ul>\n<h2>{}</h2>\n<p>{}</p>",
+        sections[1],
+        esc(sheet.scope_lead())
+    );
+    if !sheet.scope_warnings.is_empty() {
+        s.push_str("<ul class=\"warn\">\n");
+        for w in &sheet.scope_warnings {
+            let _ = writeln!(s, "<li>{}</li>", esc(w));
+        }
+        s.push_str("</ul>\n");
+    }
+    let _ = write!(
+        s,
+        "<h2>{}</h2>\n<table><tr><th>#</th><th>Question</th>",
+        sections[2]
+    );
+    for c in cols {
         let _ = write!(s, "<th>{}</th>", esc(c));
     }
-    s.push_str("<th>Strongest</th></tr>\n");
-    for q in super::questions::sheet() {
-        let (_, win, _) = super::compare::winners(&views, &q);
-        let _ = write!(s, "<tr><td>{}</td><td>{}</td>", q.number, esc(&q.short));
-        for (i, v) in views.iter().enumerate() {
-            let (verdict, text) = v
-                .answer(q.number)
-                .map_or((None, ""), |a| (a.verdict, a.text.as_str()));
+    s.push_str("</tr>\n");
+    for row in &sheet.rows {
+        let _ = write!(s, "<tr><td>{}</td><td>{}</td>", row.number, esc(&row.short));
+        for (i, (verdict, text)) in row.cells.iter().enumerate() {
             let class = verdict.map_or("none", Status::as_str);
-            let best = if win.contains(&i) && win.len() < reports.len() {
-                " best"
-            } else {
-                ""
-            };
+            let best = if row.best.contains(&i) { " best" } else { "" };
             let _ = write!(
                 s,
                 "<td class=\"{class}{best}\"><span class=\"v\">{}</span> {}</td>",
                 verdict.map_or("not measured", Status::as_str),
-                esc(text)
+                if verdict.is_some() {
+                    esc(text)
+                } else {
+                    String::new()
+                }
             );
         }
+        s.push_str("</tr>\n");
+    }
+    let _ = writeln!(
+        s,
+        "</table>\n<h2>{}</h2>\n<table><tr><th>#</th><th>Question</th><th>Strongest</th></tr>",
+        sections[3]
+    );
+    for row in &sheet.rows {
         let _ = writeln!(
             s,
-            "<td>{}</td></tr>",
-            esc(&super::compare::strongest(&views, &q))
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            row.number,
+            esc(&row.short),
+            esc(&row.strongest)
         );
     }
-    s.push_str("</table>\n</body></html>\n");
+    let _ = writeln!(s, "</table>\n<h2>{}</h2>\n<ul>", sections[4]);
+    for (i, c) in cols.iter().enumerate() {
+        let _ = writeln!(s, "<li><b>{}</b>: {}</li>", esc(c), esc(&sheet.overall(i)));
+    }
+    s.push_str("</ul>\n</body></html>\n");
     s
 }
