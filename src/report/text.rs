@@ -104,8 +104,19 @@ pub fn render(v: &View, color: bool, verbose: bool) -> String {
             cut(line.trim_end(), WIDTH - 8)
         );
     }
-    for (ids, why) in skipped {
-        let line = format!("{ids}: {why}");
+    for skip in skipped {
+        // The questions it leaves unmeasured, after what would measure them (the part a user acts on).
+        let qs: Vec<String> = v
+            .questions_of(skip)
+            .iter()
+            .map(|q| format!("Q{q}"))
+            .collect();
+        let qs = if qs.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", qs.join(", "))
+        };
+        let line = format!("{}: {}{qs}", skip.ids, skip.why);
         let _ = writeln!(
             s,
             "{} {}",
@@ -113,6 +124,7 @@ pub fn render(v: &View, color: bool, verbose: bool) -> String {
             cut(&line, WIDTH - 8)
         );
     }
+    s.push_str(&super::to_measure::render_text(v));
     footer(&mut s, r);
     s
 }
