@@ -51,5 +51,6 @@ mod secagree_register;
 mod setup_script;
 mod tls_heartbleed_fake;
 mod tls_integrity_only;
+mod tls_named_suites;
 mod tls_sslv2;
 mod user_files_robustness;
