@@ -351,6 +351,7 @@ impl OutputArgs {
             color: false,
             verbose: self.verbose,
             sarif_passes: self.sarif_passes,
+            width: None,
         }
     }
 }

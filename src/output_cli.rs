@@ -52,7 +52,23 @@ pub(crate) fn deliver(
     let color = format == Format::Text
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
-    let text = report::render_styled(r, format, Style { color, ..style });
+    // The text scorecard fits this terminal: COLUMNS, else the terminal's width, else the default.
+    let tty = std::io::stdout()
+        .is_terminal()
+        .then(terminal_size::terminal_size)
+        .flatten()
+        .map(|(w, _)| usize::from(w.0));
+    let columns = std::env::var("COLUMNS").ok();
+    let width = Some(report::text::terminal_width(columns.as_deref(), tty));
+    let text = report::render_styled(
+        r,
+        format,
+        Style {
+            color,
+            width,
+            ..style
+        },
+    );
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(())
 }

@@ -127,6 +127,8 @@ pub struct Style {
     pub verbose: bool,
     /// SARIF: also the results that need nothing done (pass and info), which it leaves out by default.
     pub sarif_passes: bool,
+    /// The terminal's width the text scorecard fits (80 to 200); `None`: [`text::WIDTH`].
+    pub width: Option<usize>,
 }
 
 /// Renders a report in a format; `color` only affects text.
@@ -145,7 +147,12 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
 pub fn render_styled(report: &Report, format: Format, style: Style) -> String {
     let color = style.color;
     match format {
-        Format::Text => text::render(report, color, style.verbose),
+        Format::Text => text::render(
+            report,
+            color,
+            style.verbose,
+            style.width.unwrap_or(text::WIDTH),
+        ),
         Format::Json => {
             // The counts follow the findings as they are now, whoever changed them last.
             let mut report = report.clone();

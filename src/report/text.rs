@@ -1,14 +1,34 @@
-//! The terminal scorecard. By default grouped (one line per finding id, verdict and words, with the
-//! endpoints it holds for; problems first), so it fits one screen; `--verbose` prints one line per
-//! finding and endpoint as measured.
+//! The terminal scorecard. By default grouped (one entry per finding id, verdict, severity and words,
+//! with the endpoints it holds for; problems first), so it fits one screen; `--verbose` prints one
+//! entry per finding and endpoint as measured, then the tables the findings' details hold (the
+//! accepted suites by name, the certificates, the malformed-message cases).
+//!
+//! Every line fits the terminal's width (80 to 200 columns): a long entry wraps under its own text
+//! instead of being cut, so a flag, a rule name or a suite name a reader acts on is always whole.
 
 use std::fmt::Write;
 
 use super::group;
-use super::{Report, Status};
+use super::{Finding, Report, Severity, Status};
+use crate::findings::Table;
 
-/// The width the grouped scorecard fits (a terminal's usual 120 columns); `--verbose` is not cut.
+/// The width when the output is not a terminal and `COLUMNS` does not say otherwise.
 pub const WIDTH: usize = 120;
+/// The narrowest terminal the scorecard lays itself out for.
+pub const MIN_WIDTH: usize = 80;
+/// The widest terminal the scorecard lays itself out for (wider reads badly).
+pub const MAX_WIDTH: usize = 200;
+
+/// The width to lay the scorecard out for: `COLUMNS` when it holds a number, else the terminal's
+/// width when there is a terminal, else [`WIDTH`]; always within 80..=200.
+pub fn terminal_width(columns: Option<&str>, tty_columns: Option<usize>) -> usize {
+    columns
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0)
+        .or(tty_columns.filter(|c| *c > 0))
+        .unwrap_or(WIDTH)
+        .clamp(MIN_WIDTH, MAX_WIDTH)
+}
 
 fn paint(s: &str, status: Status, color: bool) -> String {
     if !color {
@@ -25,132 +45,357 @@ fn paint(s: &str, status: Status, color: bool) -> String {
     format!("\x1b[{code}m{s}\x1b[0m")
 }
 
-/// `s` cut to `width` characters, with an ellipsis when cut.
-fn cut(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
+/// The verdict column: 8 characters, painted.
 fn tag(status: Status, color: bool) -> String {
     paint(
         &format!("{:<7}", status.as_str().to_uppercase()),
         status,
         color,
-    )
+    ) + " "
 }
 
-fn header(s: &mut String, r: &Report) {
-    let _ = writeln!(
+/// The severity column: 9 characters (`critical `), blank for none.
+fn severity_col(s: Severity) -> String {
+    match s {
+        Severity::None => " ".repeat(9),
+        s => format!("{:<8} ", s.as_str()),
+    }
+}
+
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// The words of `text`, a flag kept with its placeholder (`--call-to URI`, `--listen ADDR:PORT,`) so
+/// that a line never ends between the two.
+fn units(text: &str) -> Vec<String> {
+    let placeholder = |w: &str| {
+        let w = w.trim_end_matches([',', ';', ')']);
+        !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_ascii_uppercase() || c == ':' || c == '_')
+    };
+    let mut out: Vec<String> = Vec::new();
+    for w in text.split_whitespace() {
+        match out.last_mut() {
+            Some(last) if last.starts_with("--") && !last.contains(' ') && placeholder(w) => {
+                last.push(' ');
+                last.push_str(w);
+            }
+            _ => out.push(w.to_string()),
+        }
+    }
+    out
+}
+
+/// `text` broken into lines at spaces: the first at most `first` characters, the others at most
+/// `rest`. A word longer than a line is split across lines (continued, never dropped).
+fn wrap(text: &str, first: usize, rest: usize) -> Vec<String> {
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in units(text) {
+        let mut word = word;
+        loop {
+            let room = if lines.len() == 1 { first } else { rest }.max(1);
+            let first_line = lines.len() == 1;
+            let line = lines.last_mut().expect("at least one line");
+            let sep = usize::from(!line.is_empty());
+            if chars(line) + sep + chars(&word) <= room {
+                if sep == 1 {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                break;
+            }
+            if !line.is_empty() || (first_line && room < rest && chars(&word) <= rest) {
+                // The next line (a first line too short for this word leaves the prefix alone).
+                lines.push(String::new());
+                continue;
+            }
+            // A word longer than a whole line: as much as fits here, the rest on the next.
+            let head: String = word.chars().take(room).collect();
+            let tail: String = word.chars().skip(room).collect();
+            line.push_str(&head);
+            lines.push(String::new());
+            word = tail;
+            if word.is_empty() {
+                lines.pop();
+                break;
+            }
+        }
+    }
+    lines
+}
+
+/// Writes `text` after `prefix` (of `prefix_w` visible characters), wrapped to `width`, the
+/// continuation lines indented by `indent`.
+fn put(s: &mut String, prefix: &str, prefix_w: usize, text: &str, indent: usize, width: usize) {
+    let lines = wrap(
+        text,
+        width.saturating_sub(prefix_w),
+        width.saturating_sub(indent),
+    );
+    for (i, l) in lines.iter().enumerate() {
+        let line = if i == 0 {
+            format!("{prefix}{l}")
+        } else {
+            format!("{}{l}", " ".repeat(indent))
+        };
+        let _ = writeln!(s, "{}", line.trim_end());
+    }
+}
+
+fn header(s: &mut String, r: &Report, width: usize) {
+    put(
         s,
-        "sipcheck {} — {} (domain {}) · started {} · {} ms",
-        r.tool.version, r.target, r.domain, r.started_at, r.duration_ms
+        "",
+        0,
+        &format!(
+            "sipcheck {} — {} (domain {}) · started {} · {} ms",
+            r.tool.version, r.target, r.domain, r.started_at, r.duration_ms
+        ),
+        2,
+        width,
     );
     let eps: Vec<String> = r.endpoints.iter().map(|e| e.label()).collect();
-    let _ = writeln!(
-        s,
-        "endpoints: {}",
-        if eps.is_empty() {
-            "none".into()
-        } else {
-            eps.join(", ")
-        }
-    );
+    let eps = if eps.is_empty() {
+        "none".into()
+    } else {
+        eps.join(", ")
+    };
+    put(s, "", 0, &format!("endpoints: {eps}"), 2, width);
 }
 
-fn footer(s: &mut String, r: &Report) {
+fn footer(s: &mut String, r: &Report, width: usize) {
     if let Some(p) = &r.policy {
-        let _ = writeln!(s, "{}", super::policy_render::render_line(p));
+        put(s, "", 0, &super::policy_render::render_line(p), 2, width);
     }
     if let Some(why) = &r.incomplete {
-        let _ = writeln!(s, "INCOMPLETE: {why}");
+        put(s, "", 0, &format!("INCOMPLETE: {why}"), 2, width);
     }
 }
 
-/// Renders the grouped scorecard (or the per-endpoint one when `verbose`).
-pub fn render(r: &Report, color: bool, verbose: bool) -> String {
+/// The worst severity of some findings.
+fn worst(fs: &[&Finding]) -> Severity {
+    fs.iter()
+        .map(|f| f.severity)
+        .max()
+        .unwrap_or(Severity::None)
+}
+
+/// Renders the grouped scorecard (or the per-endpoint one when `verbose`) for a terminal `width`
+/// columns wide.
+pub fn render(r: &Report, color: bool, verbose: bool, width: usize) -> String {
+    let width = width.clamp(MIN_WIDTH, MAX_WIDTH);
     if verbose {
-        return render_verbose(r, color);
+        return render_verbose(r, color, width);
     }
     let mut s = String::new();
-    header(&mut s, r);
+    header(&mut s, r, width);
     let severe: Vec<&str> = group::most_severe(r)
         .iter()
         .map(|f| f.id.as_str())
         .collect();
     let _ = writeln!(s, "{} findings: {}", r.findings.len(), r.counts_text());
     if !severe.is_empty() {
-        let _ = writeln!(
-            s,
-            "{}",
-            cut(&format!("most severe: {}", severe.join(", ")), WIDTH)
+        put(
+            &mut s,
+            "",
+            0,
+            &format!("most severe: {}", severe.join(", ")),
+            2,
+            width,
         );
     }
     let groups = group::measured(r);
-    let skipped = group::skipped(r);
-    let scopes: Vec<String> = groups.iter().map(|g| g.scope(r)).collect();
-    let id_w = groups
+    let rows: Vec<(Status, Severity, &str, String, &str)> = groups
         .iter()
-        .map(|g| g.id.chars().count())
-        .max()
-        .unwrap_or(10);
-    let scope_w = scopes.iter().map(|x| x.chars().count()).max().unwrap_or(0);
-    for (g, scope) in groups.iter().zip(&scopes) {
-        let line = format!("{:<id_w$}  {scope:<scope_w$}  {}", g.id, g.summary);
-        let _ = writeln!(
-            s,
-            "{} {}",
-            tag(g.status, color),
-            cut(line.trim_end(), WIDTH - 8)
+        .map(|g| {
+            (
+                g.status,
+                worst(&g.findings),
+                g.id.as_str(),
+                g.scope(r),
+                g.summary.as_str(),
+            )
+        })
+        .collect();
+    let id_w = rows.iter().map(|x| chars(x.2)).max().unwrap_or(10);
+    let scope_w = rows.iter().map(|x| chars(&x.3)).max().unwrap_or(0);
+    // Columns aligned while the summary keeps at least 40 columns; on a narrow terminal the id
+    // and scope are only separated, and the summary wraps under the id.
+    let aligned = 17 + id_w + 2 + scope_w + 2 + 40 <= width;
+    for (status, sev, id, scope, summary) in &rows {
+        let lead = if aligned {
+            format!("{id:<id_w$}  {scope:<scope_w$}  ")
+        } else if scope.is_empty() {
+            format!("{id}  ")
+        } else {
+            format!("{id}  {scope}  ")
+        };
+        let prefix_w = 17 + chars(&lead);
+        let prefix = format!("{}{}{lead}", tag(*status, color), severity_col(*sev));
+        let indent = if aligned { prefix_w } else { 8 };
+        if prefix_w + 20 > width {
+            let _ = writeln!(s, "{}", prefix.trim_end());
+            put(&mut s, &" ".repeat(8), 8, summary, 8, width);
+        } else {
+            put(&mut s, &prefix, prefix_w, summary, indent, width);
+        }
+    }
+    for (ids, why) in &group::skipped(r) {
+        put(
+            &mut s,
+            &tag(Status::Skipped, color),
+            8,
+            &format!("{ids}: {why}"),
+            8,
+            width,
         );
     }
-    for (ids, why) in &skipped {
-        let line = format!("{ids}: {why}");
-        let _ = writeln!(
-            s,
-            "{} {}",
-            tag(Status::Skipped, color),
-            cut(&line, WIDTH - 8)
-        );
-    }
-    footer(&mut s, r);
+    footer(&mut s, r, width);
     s
 }
 
-/// One line per finding and endpoint, in report order, nothing cut.
-fn render_verbose(r: &Report, color: bool) -> String {
+/// One entry per finding and endpoint, in report order, then every table the findings' details
+/// hold; nothing cut.
+fn render_verbose(r: &Report, color: bool, width: usize) -> String {
     let mut s = String::new();
-    header(&mut s, r);
+    header(&mut s, r, width);
     s.push('\n');
-    let width = r.findings.iter().map(|f| f.id.len()).max().unwrap_or(10);
+    let id_w = r.findings.iter().map(|f| chars(&f.id)).max().unwrap_or(10);
+    let aligned = 17 + id_w + 2 + 40 <= width;
     for f in &r.findings {
         let ep = f
             .endpoint
             .as_deref()
             .map(|e| format!(" [{e}]"))
             .unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "{} {:<width$}  {}{ep}",
-            tag(f.status, color),
-            f.id,
-            f.summary
+        let lead = if aligned {
+            format!("{:<id_w$}  ", f.id)
+        } else {
+            format!("{}  ", f.id)
+        };
+        let prefix_w = 17 + chars(&lead);
+        let prefix = format!("{}{}{lead}", tag(f.status, color), severity_col(f.severity));
+        let indent = if aligned { prefix_w } else { 8 };
+        put(
+            &mut s,
+            &prefix,
+            prefix_w,
+            &format!("{}{ep}", f.summary),
+            indent,
+            width,
         );
+    }
+    for f in &r.findings {
+        match super::tables::of(r, f) {
+            Ok(tables) => {
+                for t in &tables {
+                    table(&mut s, f, t, width);
+                }
+            }
+            Err(why) => {
+                s.push('\n');
+                put(
+                    &mut s,
+                    "",
+                    0,
+                    &format!(
+                        "{} [{}]: the details cannot be shown as a table: {why}",
+                        f.id,
+                        f.endpoint.as_deref().unwrap_or("trunk")
+                    ),
+                    2,
+                    width,
+                );
+            }
+        }
     }
     s.push('\n');
     let _ = writeln!(s, "{}", r.counts_text());
-    footer(&mut s, r);
+    footer(&mut s, r, width);
     s
+}
+
+/// A table as text: its title and endpoint, then one line per row with the columns aligned when
+/// they fit the width; otherwise each row's first cell, then the others wrapped under them.
+fn table(s: &mut String, f: &Finding, t: &Table, width: usize) {
+    s.push('\n');
+    put(
+        s,
+        "",
+        0,
+        &format!("{} — {}", t.title, f.endpoint.as_deref().unwrap_or("trunk")),
+        2,
+        width,
+    );
+    let rows: Vec<Vec<String>> = std::iter::once(t.head.clone())
+        .chain(t.rows.iter().map(|r| r.iter().map(|c| c.plain()).collect()))
+        .collect();
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| chars(c))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let total = 2 + widths.iter().sum::<usize>() + 2 * cols.saturating_sub(1);
+    for row in &rows {
+        if total <= width {
+            let cells: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
+                .collect();
+            let _ = writeln!(s, "{}", format!("  {}", cells.join("  ")).trim_end());
+        } else {
+            let first_w = widths.first().copied().unwrap_or(0).min(width / 3);
+            let first = row.first().map(String::as_str).unwrap_or("");
+            let lead = format!("  {first:<first_w$}  ");
+            // Cells told apart by a mark, since wrapping folds the spaces between them.
+            let rest: Vec<&str> = row
+                .iter()
+                .skip(1)
+                .map(String::as_str)
+                .filter(|c| !c.is_empty())
+                .collect();
+            let lead_w = chars(&lead);
+            put(s, &lead, lead_w, &rest.join(" · "), lead_w, width);
+        }
+    }
+    if let Some(n) = &t.note {
+        put(s, "  ", 2, n, 2, width);
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn cut_counts_characters_not_bytes() {
-        assert_eq!(super::cut("ab", 2), "ab");
-        assert_eq!(super::cut("é—xyz", 3), "é—…");
+    fn width_from_columns_then_terminal_then_default_within_bounds() {
+        assert_eq!(terminal_width(Some("132"), Some(90)), 132);
+        assert_eq!(terminal_width(None, Some(90)), 90);
+        assert_eq!(terminal_width(Some("wide"), None), WIDTH);
+        assert_eq!(terminal_width(None, None), WIDTH);
+        assert_eq!(terminal_width(Some("40"), None), MIN_WIDTH);
+        assert_eq!(terminal_width(None, Some(400)), MAX_WIDTH);
+    }
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_keeps_every_character() {
+        assert_eq!(wrap("a bb ccc", 4, 4), ["a bb", "ccc"]);
+        assert_eq!(wrap("é—xyz abc", 5, 5), ["é—xyz", "abc"]);
+        // A word longer than a line is continued, not cut.
+        assert_eq!(wrap("abcdefgh", 3, 3), ["abc", "def", "gh"]);
+        assert_eq!(wrap("", 5, 5), [""]);
+        // A flag stays with its placeholder.
+        assert_eq!(
+            wrap("enable with --call-to URI now", 18, 18),
+            ["enable with", "--call-to URI now"]
+        );
     }
 }

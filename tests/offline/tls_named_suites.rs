@@ -133,3 +133,184 @@ async fn a_server_auth_certificate_without_sip_domain_is_not_a_warn() {
         spec.remedy
     );
 }
+
+/// A probe-written report of a TLS 1.2 + 1.0 server accepting weak and insecure suites, judged by
+/// the baseline policy (rule names in the scorecard).
+async fn weak_trunk() -> sipcheck::Report {
+    use crate::tls_hello_fake::{self, TLS10, TLS12, code};
+    use sipcheck::report::policy;
+    use sipcheck::scan::{ScanOptions, scan};
+    use sipcheck::{Target, Transport};
+    use std::time::Duration;
+
+    let suites: Vec<u16> = ACCEPTED.iter().map(|s| code(s)).collect();
+    let old = vec![
+        code("TLS_RSA_WITH_RC4_128_SHA"),
+        code("TLS_RSA_WITH_3DES_EDE_CBC_SHA"),
+    ];
+    let addr = tls_hello_fake::start(vec![(TLS12, suites), (TLS10, old)]).await;
+    let mut o = ScanOptions::new(Target::parse(&addr.to_string()).unwrap());
+    o.transports = Some(vec![Transport::Tls]);
+    o.tls_port = sipcheck::Port::new(addr.port());
+    o.selectors = vec!["tls.cipher_suites".into(), "tls.versions".into()];
+    o.config.timers.timeout = Duration::from_secs(2);
+    o.policy = Some(policy::load("baseline").unwrap());
+    tokio::time::timeout(Duration::from_secs(90), scan(o))
+        .await
+        .expect("scan hung")
+        .expect("scan")
+}
+
+/// The skipped probes a real default scan lists, with the flags that would run them.
+fn with_skipped(mut r: sipcheck::Report) -> sipcheck::Report {
+    for id in [
+        "media.rtp_bleed",
+        "dos.register_storm",
+        "stir.attestation",
+        "spit.call_rate",
+        "tls.profile",
+    ] {
+        r.findings.push(crate::handmade::skipped(id));
+    }
+    r
+}
+
+fn text(r: &sipcheck::Report, width: usize, verbose: bool) -> String {
+    let style = sipcheck::report::Style {
+        width: Some(width),
+        verbose,
+        ..Default::default()
+    };
+    sipcheck::report::render_styled(r, Format::Text, style)
+}
+
+/// Every whitespace-separated word of the output (what a reader copies: a flag, a rule, a suite).
+fn words(s: &str) -> Vec<&str> {
+    s.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| ",;:()[]".contains(c)))
+        .collect()
+}
+
+/// At 80 and at 200 columns, no line of the scorecard (grouped or `-v`) is wider than the terminal,
+/// and every flag, rule name and insecure suite name a reader acts on is there whole: entries wrap
+/// instead of being cut. The severity is shown beside the verdict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scorecard_fits_80_and_200_columns_and_cuts_nothing_actionable() {
+    let r = with_skipped(weak_trunk().await);
+    let actionable = [
+        // Suites to remove, by both names.
+        "TLS_RSA_WITH_RC4_128_SHA",
+        "RC4-SHA",
+        "TLS_DH_anon_WITH_AES_128_CBC_SHA",
+        "ADH-AES128-SHA",
+        // Flags that run what was skipped.
+        "--rtp-bleed",
+        "--call-to",
+        "--allow-calls",
+        "--profile",
+        // Policy rules violated.
+        "min_tls_version",
+        "forbidden_suite_classes",
+    ];
+    for width in [80, 200] {
+        for verbose in [false, true] {
+            let out = text(&r, width, verbose);
+            for line in out.lines() {
+                assert!(
+                    line.chars().count() <= width,
+                    "{width} columns, verbose {verbose}: a line of {} characters:\n{line}\n\n{out}",
+                    line.chars().count()
+                );
+            }
+            let w = words(&out);
+            // The flags are what the grouped scorecard adds to a skipped probe; `-v` gives each
+            // finding's own words.
+            let flags_shown = !verbose;
+            for a in actionable
+                .iter()
+                .filter(|a| flags_shown || !a.starts_with("--"))
+            {
+                assert!(
+                    w.contains(a),
+                    "{width} columns, verbose {verbose}: {a} is not whole in\n{out}"
+                );
+            }
+            assert!(!out.contains('…'), "nothing is cut:\n{out}");
+            assert!(
+                !out.lines().any(|l| l.ends_with("--call-to")),
+                "a flag stays with its value:\n{out}"
+            );
+            // The severity beside the verdict.
+            assert!(
+                out.lines()
+                    .any(|l| l.starts_with("FAIL    high     tls.cipher_suites")),
+                "{out}"
+            );
+        }
+    }
+    // The grouped scorecard at 200 columns keeps one line per short entry.
+    let wide = text(&r, 200, false);
+    assert!(
+        wide.lines().any(|l| l.starts_with("PASS")
+            && l.contains("tls.heartbleed")
+            && l.ends_with("not vulnerable: the heartbeat extension is not negotiated")),
+        "{wide}"
+    );
+}
+
+/// `-v` lists the accepted suites per version with both names and the RFC 9325 class, as the
+/// markdown and HTML reports do, at any width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verbose_text_names_every_accepted_suite_with_its_class() {
+    let r = weak_trunk().await;
+    let wide = text(&r, 200, true);
+    assert!(
+        wide.contains("Cipher suites by name — tls:127.0.0.1:"),
+        "{wide}"
+    );
+    for (version, iana, openssl, class) in [
+        (
+            "TLSv1.2",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "ECDHE-RSA-AES128-GCM-SHA256",
+            "recommended",
+        ),
+        (
+            "TLSv1.2",
+            "TLS_DH_anon_WITH_AES_128_CBC_SHA",
+            "ADH-AES128-SHA",
+            "insecure: anonymous (no authentication), CBC mode, SHA-1 MAC",
+        ),
+        (
+            "TLSv1.0",
+            "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+            "DES-CBC3-SHA",
+            "weak: no forward secrecy, 64-bit block cipher, CBC mode, SHA-1 MAC",
+        ),
+        (
+            "TLSv1.0",
+            "TLS_RSA_WITH_RC4_128_SHA",
+            "RC4-SHA",
+            "insecure: RC4, no forward secrecy, SHA-1 MAC",
+        ),
+    ] {
+        let named = &wide[wide.find("Cipher suites by name").unwrap()..];
+        let row = named
+            .lines()
+            .find(|l| l.trim_start().starts_with(version) && l.contains(iana))
+            .unwrap_or_else(|| panic!("no {version} {iana} row in\n{wide}"));
+        let cells: Vec<&str> = row
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(cells, [version, iana, openssl, class], "{row}");
+    }
+    // At 80 columns the same facts, wrapped.
+    let narrow = text(&r, 80, true);
+    let flat = narrow.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("TLSv1.0 TLS_RSA_WITH_3DES_EDE_CBC_SHA · DES-CBC3-SHA · weak: no forward secrecy, 64-bit block cipher, CBC mode, SHA-1 MAC"),
+        "{narrow}"
+    );
+}

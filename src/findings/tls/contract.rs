@@ -548,7 +548,8 @@ fn named_row(version: &str, list: &SuiteList, name: &str) -> Vec<Cell> {
                 }],
                 class: None,
             },
-            None => Cell::text("(none)"),
+            // No OpenSSL name is known for it (suites OpenSSL never implemented, or dropped long ago).
+            None => Cell::text("—"),
         },
         Cell::text(class).class(verdict_class(grade)),
     ]
