@@ -66,6 +66,30 @@ fn chars(s: &str) -> usize {
     s.chars().count()
 }
 
+/// Whether a line names something a reader acts on: a flag (`--dos`) or a cipher suite by its IANA
+/// or OpenSSL name.
+fn actionable(line: &str) -> bool {
+    line.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| ",;:()[]\"".contains(c)))
+        .any(|w| {
+            w.starts_with("--")
+                || crate::findings::tls::suites::registry()
+                    .iter()
+                    .any(|s| s.name == w || s.openssl.as_deref() == Some(w))
+        })
+}
+
+/// A first line of a wrapped summary, marked as shortened within `room` characters.
+fn shortened(line: &str, room: usize) -> String {
+    if chars(line) < room {
+        format!("{line}…")
+    } else {
+        let mut out: String = line.chars().take(room.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
 /// The words of `text`, a flag kept with its placeholder (`--call-to URI`, `--listen ADDR:PORT,`) so
 /// that a line never ends between the two.
 fn units(text: &str) -> Vec<String> {
@@ -182,6 +206,78 @@ fn worst(fs: &[&Finding]) -> Severity {
         .unwrap_or(Severity::None)
 }
 
+/// One entry of the grouped scorecard.
+struct Row {
+    status: Status,
+    severity: Severity,
+    id: String,
+    scope: String,
+    summary: String,
+    /// Everything in it is a name to act on (a family's members: the policy rules violated).
+    whole: bool,
+}
+
+/// Passes (and facts, `info`) of one family (`tls.versions`, `tls.mismatch`, …) folded into one entry
+/// where there are several (`tls.*`: `9 passed: versions, mismatch, …`), at the place of the first:
+/// they need no action, so the screen goes to what does. `-v` keeps each one's own words.
+fn fold_passes(rows: Vec<Row>) -> Vec<Row> {
+    let family = |id: &str| -> Option<String> {
+        let (fam, tail) = id.split_once('.')?;
+        (!tail.contains('*')).then(|| fam.to_string())
+    };
+    let foldable = |st: Status| matches!(st, Status::Pass | Status::Info);
+    let members_of = |fam: &str, st: Status| -> Vec<&Row> {
+        rows.iter()
+            .filter(|x| x.status == st && family(&x.id).as_deref() == Some(fam))
+            .collect()
+    };
+    let mut out: Vec<Row> = Vec::new();
+    let mut folded: Vec<(String, Status)> = Vec::new();
+    for row in &rows {
+        let fam =
+            family(&row.id).filter(|f| foldable(row.status) && members_of(f, row.status).len() > 1);
+        let Some(fam) = fam else {
+            out.push(Row {
+                status: row.status,
+                severity: row.severity,
+                id: row.id.clone(),
+                scope: row.scope.clone(),
+                summary: row.summary.clone(),
+                whole: row.whole,
+            });
+            continue;
+        };
+        if folded.contains(&(fam.clone(), row.status)) {
+            continue;
+        }
+        let members = members_of(&fam, row.status);
+        let tails: Vec<&str> = members
+            .iter()
+            .map(|x| x.id.split_once('.').map_or(x.id.as_str(), |(_, t)| t))
+            .collect();
+        let scope = if members.iter().all(|x| x.scope == row.scope) {
+            row.scope.clone()
+        } else {
+            String::new()
+        };
+        let verb = if row.status == Status::Pass {
+            "passed"
+        } else {
+            "info"
+        };
+        out.push(Row {
+            status: row.status,
+            severity: Severity::None,
+            id: format!("{fam}.*"),
+            scope,
+            summary: format!("{} {verb}: {}", members.len(), tails.join(", ")),
+            whole: false,
+        });
+        folded.push((fam, row.status));
+    }
+    out
+}
+
 /// Renders the grouped scorecard (or the per-endpoint one when `verbose`) for a terminal `width`
 /// columns wide.
 pub fn render(r: &Report, color: bool, verbose: bool, width: usize) -> String {
@@ -207,24 +303,33 @@ pub fn render(r: &Report, color: bool, verbose: bool, width: usize) -> String {
         );
     }
     let groups = group::measured(r);
-    let rows: Vec<(Status, Severity, &str, String, &str)> = groups
-        .iter()
-        .map(|g| {
-            (
-                g.status,
-                worst(&g.findings),
-                g.id.as_str(),
-                g.scope(r),
-                g.summary.as_str(),
-            )
-        })
-        .collect();
-    let id_w = rows.iter().map(|x| chars(x.2)).max().unwrap_or(10);
-    let scope_w = rows.iter().map(|x| chars(&x.3)).max().unwrap_or(0);
+    let rows = fold_passes(
+        groups
+            .iter()
+            .map(|g| Row {
+                status: g.status,
+                severity: worst(&g.findings),
+                id: g.id.clone(),
+                scope: g.scope(r),
+                summary: g.summary.clone(),
+                whole: g.id.ends_with(".*"),
+            })
+            .collect(),
+    );
+    let id_w = rows.iter().map(|x| chars(&x.id)).max().unwrap_or(10);
+    let scope_w = rows.iter().map(|x| chars(&x.scope)).max().unwrap_or(0);
     // Columns aligned while the summary keeps at least 40 columns; on a narrow terminal the id
     // and scope are only separated, and the summary wraps under the id.
     let aligned = 17 + id_w + 2 + scope_w + 2 + 40 <= width;
-    for (status, sev, id, scope, summary) in &rows {
+    for Row {
+        status,
+        severity: sev,
+        id,
+        scope,
+        summary,
+        whole,
+    } in &rows
+    {
         let lead = if aligned {
             format!("{id:<id_w$}  {scope:<scope_w$}  ")
         } else if scope.is_empty() {
@@ -234,10 +339,20 @@ pub fn render(r: &Report, color: bool, verbose: bool, width: usize) -> String {
         };
         let prefix_w = 17 + chars(&lead);
         let prefix = format!("{}{}{lead}", tag(*status, color), severity_col(*sev));
-        let indent = if aligned { prefix_w } else { 8 };
-        if prefix_w + 20 > width {
+        // Continuation lines start under the id: the summary column is narrow beside long ids.
+        let indent = 8;
+        // One line per entry, so the scorecard fits a screen: a summary is shortened only where
+        // what it loses holds nothing to act on; one naming a flag, rule or suite past the line
+        // wraps whole.
+        let (prefix, prefix_w, indent) = if prefix_w + 20 > width {
             let _ = writeln!(s, "{}", prefix.trim_end());
-            put(&mut s, &" ".repeat(8), 8, summary, 8, width);
+            (" ".repeat(8), 8, 8)
+        } else {
+            (prefix, prefix_w, indent)
+        };
+        let lines = wrap(summary, width - prefix_w, width - indent);
+        if lines.len() > 1 && !*whole && !lines[1..].iter().any(|l| actionable(l)) {
+            let _ = writeln!(s, "{prefix}{}", shortened(&lines[0], width - prefix_w));
         } else {
             put(&mut s, &prefix, prefix_w, summary, indent, width);
         }
