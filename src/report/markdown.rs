@@ -82,8 +82,9 @@ pub fn render(r: &Report) -> String {
             };
             let _ = writeln!(
                 s,
-                "- **{}** `{}`{scope}: {}",
+                "- **{}**{} `{}`{scope}: {}",
                 g.status,
+                group::severity_words(g.severity()),
                 g.id,
                 esc(&g.summary)
             );

@@ -198,14 +198,6 @@ fn footer(s: &mut String, r: &Report, width: usize) {
     }
 }
 
-/// The worst severity of some findings.
-fn worst(fs: &[&Finding]) -> Severity {
-    fs.iter()
-        .map(|f| f.severity)
-        .max()
-        .unwrap_or(Severity::None)
-}
-
 /// One entry of the grouped scorecard.
 struct Row {
     status: Status,
@@ -308,7 +300,7 @@ pub fn render(r: &Report, color: bool, verbose: bool, width: usize) -> String {
             .iter()
             .map(|g| Row {
                 status: g.status,
-                severity: worst(&g.findings),
+                severity: g.severity(),
                 id: g.id.clone(),
                 scope: g.scope(r),
                 summary: g.summary.clone(),

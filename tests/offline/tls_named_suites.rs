@@ -47,9 +47,24 @@ async fn reports_name_each_accepted_suite_with_both_names_and_its_class() {
         assert!(md.contains(row), "missing {row} in\n{md}");
     }
     assert!(md.contains("| Version | IANA name | OpenSSL name | RFC 9325 class |"));
+    // The severity beside the verdict, where the reader decides what to fix first.
+    assert!(
+        md.contains("- **fail** (severity high) `tls.cipher_suites`"),
+        "{md}"
+    );
 
     let html = render(&r, Format::Html, false);
     assert!(html.contains("<h2>Cipher suites by name</h2>"), "{html}");
+    assert!(
+        html.contains(
+            "<li><span class=\"v fail\">fail</span> (severity high) <code>tls.cipher_suites</code>"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("<summary><span class=\"v fail\">fail</span> (severity high) <code>tls.cipher_suites</code>"),
+        "{html}"
+    );
     assert!(
         html.contains(
             "<td><code>TLS_RSA_WITH_RC4_128_SHA</code></td><td><code>RC4-SHA</code></td><td class=\"fail\">insecure: RC4, no forward secrecy, SHA-1 MAC</td>"
