@@ -199,6 +199,7 @@ fn footer(s: &mut String, r: &Report, width: usize) {
 }
 
 /// One entry of the grouped scorecard.
+#[derive(Clone)]
 struct Row {
     status: Status,
     severity: Severity,
@@ -229,14 +230,7 @@ fn fold_passes(rows: Vec<Row>) -> Vec<Row> {
         let fam =
             family(&row.id).filter(|f| foldable(row.status) && members_of(f, row.status).len() > 1);
         let Some(fam) = fam else {
-            out.push(Row {
-                status: row.status,
-                severity: row.severity,
-                id: row.id.clone(),
-                scope: row.scope.clone(),
-                summary: row.summary.clone(),
-                whole: row.whole,
-            });
+            out.push(row.clone());
             continue;
         };
         if folded.contains(&(fam.clone(), row.status)) {
