@@ -62,26 +62,20 @@ pub(crate) fn diff_cmd(baseline: &str, new: &str, format: &str) -> ExitCode {
     exit(Outcome::Diff(&d))
 }
 
-/// `sipcheck compare A B C --format md`.
-pub(crate) fn compare_cmd(files: &[String], format: &str) -> ExitCode {
-    if !matches!(format, "md" | "markdown" | "html") {
-        return fail(&Error::BadOption(format!(
-            "unknown format {format:?} (compare writes md or html)"
-        )));
-    }
-    let mut reports = Vec::new();
-    for f in files {
-        match report::read_json(f) {
-            Ok(r) => reports.push(r),
-            Err(e) => return fail(&e),
+/// `sipcheck compare A B C [--label NAME]... [--format md|html] [-o FILE]`.
+pub(crate) fn compare_cmd(req: compare::Request<'_>) -> ExitCode {
+    match compare::run(req) {
+        Ok(done) => {
+            for n in &done.notes {
+                eprintln!("{n}");
+            }
+            if let Some(text) = done.stdout {
+                print!("{text}");
+            }
+            exit(Outcome::Printed)
         }
+        Err(e) => fail(&e),
     }
-    if format == "html" {
-        print!("{}", report::html::render_compare(&reports));
-    } else {
-        print!("{}", compare::render_md(&reports));
-    }
-    exit(Outcome::Printed)
 }
 
 /// Notes for stderr after the scan: the baseline diff, and a pcap that could not be written completely.

@@ -17,7 +17,7 @@ mod verify_cli;
 use sipcheck::PcapWriter;
 use sipcheck::exit::FailOn;
 use sipcheck::inbound::ListenConfig;
-use sipcheck::report::{self, Format};
+use sipcheck::report::{self, Format, compare};
 use sipcheck::{Error, Outcome, ScanOptions, ScanOptionsBuilder, Target, Transport};
 
 /// Measure what a SIP trunk really does about security, and write an evidence-backed scorecard.
@@ -57,9 +57,15 @@ enum Command {
         /// JSON reports, one per trunk.
         #[arg(num_args = 2.., required = true)]
         reports: Vec<String>,
-        /// Output format: md, html.
-        #[arg(long, default_value = "md")]
-        format: String,
+        /// Output format: md (default), html; with -o, the file's extension decides.
+        #[arg(long)]
+        format: Option<String>,
+        /// Column name of a report, once per report in order (default: its target).
+        #[arg(long = "label", value_name = "NAME")]
+        labels: Vec<String>,
+        /// Write the comparison to FILE (.md or .html) instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<String>,
     },
     /// Verify the Identity (STIR/SHAKEN) of a SIP request saved in FILE: exit 0 valid, 1 not, 2 usage.
     VerifyIdentity {
@@ -604,7 +610,17 @@ fn main() -> ExitCode {
             new,
             format,
         } => cli::diff_cmd(&baseline, &new, &format),
-        Command::Compare { reports, format } => cli::compare_cmd(&reports, &format),
+        Command::Compare {
+            reports,
+            format,
+            labels,
+            output,
+        } => cli::compare_cmd(compare::Request {
+            files: &reports,
+            labels: &labels,
+            format: format.as_deref(),
+            output: output.as_deref(),
+        }),
         Command::Listen {
             addr,
             duration,

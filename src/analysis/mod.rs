@@ -4,6 +4,7 @@
 //! the baseline diff leaves policy and baseline findings out (they follow the run's options).
 
 pub mod baseline;
+pub mod compare;
 pub mod diff;
 pub mod parity;
 pub mod policy;

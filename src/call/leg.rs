@@ -760,7 +760,7 @@ impl CallLeg {
     }
 
     /// The From we call as (`"sipcheck" <sip:user@domain>`), for a `Referred-By`.
-    pub fn from_uri(&self) -> &str {
+    pub fn our_from(&self) -> &str {
         &self.from
     }
 

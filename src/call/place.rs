@@ -271,7 +271,7 @@ pub async fn place_then(
         }
         placed.answer = Some(parsed);
         if let (After::Refer { refer_to, follow }, false) = (after, leg.ended_by_peer()) {
-            let by = leg.from_uri().to_string();
+            let by = leg.our_from().to_string();
             placed.refer = Some(leg.refer(refer_to, &by, auth, *follow).await);
         }
     }

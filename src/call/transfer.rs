@@ -101,7 +101,7 @@ pub async fn attended(
         end(first, &mut out).await;
         return Ok(out);
     };
-    let by = first.from_uri().to_string();
+    let by = first.our_from().to_string();
     // The target's BYE on our second call (the replacement) is answered while the REFER is followed.
     let refer = {
         let refer = first.refer(&refer_to, &by, auth, follow);

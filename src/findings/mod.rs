@@ -22,6 +22,7 @@
 pub mod contract;
 mod model;
 mod policy_outcome;
+pub mod schema;
 mod scope;
 mod table;
 

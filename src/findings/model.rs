@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::target::{Endpoint, Transport};
 
-/// Bumped whenever a field is removed or changes meaning; additions keep the version.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped whenever a field is removed or changes meaning; additions keep the version. Version 2: every
+/// field the writer always writes is required (in `details` too), so a renamed key is an error; a
+/// version 1 report loads with each field it lacks read as its default, said.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// How a finding came out. Ordered from best to worst for gating purposes where that makes sense.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -393,16 +395,20 @@ impl Report {
     }
 }
 
-/// Reads a JSON report written by sipcheck.
+/// Reads a JSON report written by sipcheck: one of this schema version must have every field the
+/// schema requires (a renamed key is an error); an older one loads with what it lacks read as its
+/// default ([`super::schema::load`] says each difference).
 pub fn read_json(path: &str) -> crate::Result<Report> {
     let text = std::fs::read_to_string(path).map_err(|e| crate::Error::BadFile {
         path: path.into(),
         reason: e.to_string(),
     })?;
-    serde_json::from_str(&text).map_err(|e| crate::Error::BadFile {
-        path: path.into(),
-        reason: format!("not a sipcheck JSON report: {e}"),
-    })
+    super::schema::load(&text)
+        .map(|l| l.report)
+        .map_err(|reason| crate::Error::BadFile {
+            path: path.into(),
+            reason,
+        })
 }
 
 /// Now, as RFC 3339 (the report's `started_at`).

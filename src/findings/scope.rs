@@ -61,6 +61,20 @@ pub struct OptIns {
     pub credentials: bool,
 }
 
+impl OptIns {
+    /// Each opt-in as the flag that gives it, and whether it was given.
+    pub fn flags(&self) -> [(&'static str, bool); 6] {
+        [
+            ("--allow-calls", self.calls),
+            ("--intrusive", self.intrusive),
+            ("--dos", self.dos),
+            ("--rtp-bleed", self.rtp_bleed),
+            ("--loop-call", self.loop_calls),
+            ("--user", self.credentials),
+        ]
+    }
+}
+
 impl Scope {
     /// Why a run of this scope could not have written a finding with this id on this endpoint label
     /// (`tls:127.0.0.1:5061`), or `None` when it could. Trunk-wide findings and analyses (`policy.*`)
@@ -120,19 +134,11 @@ impl Scope {
                 added.join(", ")
             ));
         }
-        let flags = |o: &OptIns| {
-            [
-                ("--allow-calls", o.calls),
-                ("--intrusive", o.intrusive),
-                ("--dos", o.dos),
-                ("--rtp-bleed", o.rtp_bleed),
-                ("--loop-call", o.loop_calls),
-                ("--user", o.credentials),
-            ]
-        };
-        for ((flag, was), (_, is)) in flags(&earlier.opt_ins)
+        for ((flag, was), (_, is)) in earlier
+            .opt_ins
+            .flags()
             .into_iter()
-            .zip(flags(&self.opt_ins))
+            .zip(self.opt_ins.flags())
         {
             if was != is {
                 let side = if is {

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::report::escape::{html, md, md_fenced};
-use crate::report::{Report, html as html_report};
+use crate::report::{Report, View, html as html_report};
 
 /// Reports real probes wrote, the bases the input is spliced into.
 const BASES: [&str; 2] = [
@@ -111,7 +111,7 @@ fn render_with(base: &Value, pieces: &[String]) -> (String, usize) {
     let mut v = base.clone();
     let inserted = splice(&mut v, None, pieces, &mut 0);
     let r: Report = serde_json::from_value(v).expect("a report with any text in its strings");
-    (html_report::render(&r), inserted)
+    (html_report::render(&View::of(&r)), inserted)
 }
 
 fn check_escapes(s: &str) {

@@ -65,17 +65,26 @@ pub fn catalog_template(data: &[u8]) {
     }
 }
 
-/// JSON reports (`diff`, `compare`, `--baseline`): a report that reads also writes, and what it
-/// writes reads back to the same report.
+/// JSON reports (`diff`, `compare`, `--baseline`): the shape check against the schema never panics
+/// and reads what serde reads; a report that reads also writes, and what it writes reads back to the
+/// same report.
 pub fn report_json(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    let loaded = crate::findings::schema::load(text);
     let Ok(report) = serde_json::from_str::<Report>(text) else {
         return;
     };
+    if let Ok(l) = loaded {
+        assert_eq!(
+            l.report.findings, report.findings,
+            "the check reads what serde reads"
+        );
+    }
     let written = serde_json::to_string(&report).expect("reports always serialise");
     let back: Report = serde_json::from_str(&written).expect("a written report reads back");
+
     assert_eq!(
         serde_json::to_string(&back).expect("reports always serialise"),
         written,

@@ -4,56 +4,28 @@
 
 use std::fmt::Write;
 
-use super::questions;
-use super::{Report, Status};
-
-/// Whether some transport has more than one endpoint.
-fn several_servers(r: &Report) -> bool {
-    r.endpoints
-        .iter()
-        .enumerate()
-        .any(|(i, e)| r.endpoints[..i].iter().any(|o| o.transport == e.transport))
-}
+use super::View;
 
 /// The markdown section, or an empty string when it would add nothing.
-pub fn render_md(r: &Report) -> String {
+pub fn render_md(v: &View) -> String {
+    let r = v.report;
     let mut s = String::new();
-    if several_servers(r) {
-        let labels: Vec<String> = r.endpoints.iter().map(|e| e.label()).collect();
-        let mut rows = Vec::new();
-        for q in questions::builtin() {
-            let cells: Vec<Option<Status>> = labels
+    if let Some(m) = &v.matrix {
+        let _ = writeln!(
+            s,
+            "### Per endpoint\n\nThe verdicts above are the weakest endpoint's; here is each endpoint's own.\n"
+        );
+        let head: Vec<String> = m.labels.iter().map(|l| format!("`{l}`")).collect();
+        let _ = writeln!(s, "| # | {} |", head.join(" | "));
+        let _ = writeln!(s, "|---|{}", "---|".repeat(m.labels.len()));
+        for (q, cells) in &m.rows {
+            let cells: Vec<String> = cells
                 .iter()
-                .map(|l| {
-                    r.findings
-                        .iter()
-                        .filter(|f| f.endpoint.as_deref() == Some(l.as_str()))
-                        .filter(|f| f.status != Status::Skipped && q.answered_by(&f.id))
-                        .map(|f| f.status)
-                        .max_by_key(|s| s.badness())
-                })
+                .map(|c| c.map_or_else(|| "—".to_string(), |s| s.to_string()))
                 .collect();
-            if cells.iter().any(Option::is_some) {
-                rows.push((q, cells));
-            }
+            let _ = writeln!(s, "| {q} | {} |", cells.join(" | "));
         }
-        if !rows.is_empty() {
-            let _ = writeln!(
-                s,
-                "### Per endpoint\n\nThe verdicts above are the weakest endpoint's; here is each endpoint's own.\n"
-            );
-            let head: Vec<String> = labels.iter().map(|l| format!("`{l}`")).collect();
-            let _ = writeln!(s, "| # | {} |", head.join(" | "));
-            let _ = writeln!(s, "|---|{}", "---|".repeat(labels.len()));
-            for (q, cells) in rows {
-                let cells: Vec<String> = cells
-                    .iter()
-                    .map(|c| c.map_or_else(|| "—".to_string(), |s| s.to_string()))
-                    .collect();
-                let _ = writeln!(s, "| {} | {} |", q.number, cells.join(" | "));
-            }
-            s.push('\n');
-        }
+        s.push('\n');
     }
     let chains: Vec<_> = r
         .endpoints
@@ -78,7 +50,7 @@ pub fn render_md(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Finding, Tool};
+    use crate::report::{Finding, Report, Status, Tool};
     use crate::target::{Endpoint, Port, Transport};
 
     fn report(endpoints: Vec<Endpoint>, findings: Vec<Finding>) -> Report {
@@ -114,7 +86,8 @@ mod tests {
             Finding::new("sips.options", "t", Status::Pass, "ok").endpoint(&a),
             Finding::new("sips.options", "t", Status::Warn, "bad").endpoint(&b),
         ];
-        let md = render_md(&report(vec![a, b], fs));
+        let r = report(vec![a, b], fs);
+        let md = render_md(&View::of(&r));
         assert!(
             md.contains("| `tls:127.0.0.2:5061` | `tls:127.0.0.3:5061` |"),
             "{md}"
@@ -135,6 +108,7 @@ mod tests {
         let mut b = Endpoint::new(Transport::Udp, "127.0.0.2".parse().unwrap(), Port::SIP);
         b.discovered_by = vec!["literal".into()];
         let fs = vec![Finding::new("sips.options", "t", Status::Pass, "ok").endpoint(&a)];
-        assert_eq!(render_md(&report(vec![a, b], fs)), "");
+        let r = report(vec![a, b], fs);
+        assert_eq!(render_md(&View::of(&r)), "");
     }
 }

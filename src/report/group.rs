@@ -46,11 +46,6 @@ pub fn severity_words(s: Severity) -> String {
     }
 }
 
-/// Whether some transport has more than one endpoint (a trunk whose DNS names several servers).
-pub fn several_servers(r: &Report) -> bool {
-    r.several_servers()
-}
-
 /// `labels` in words, relative to the report's endpoints.
 pub fn scope_of(r: &Report, labels: &[&str]) -> String {
     r.scope_of(labels)

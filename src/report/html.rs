@@ -5,11 +5,10 @@
 
 use std::fmt::Write;
 
-use super::answers::{self, Answer};
+use super::answers::Answer;
 use super::escape::html as esc;
-use super::group;
 use super::markdown::anchor;
-use super::{Report, Status};
+use super::{Report, Status, View};
 
 const STYLE: &str = "
 body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1f24;margin:2em auto;max-width:1100px;padding:0 1em}
@@ -46,17 +45,18 @@ fn verdict_cell(v: Option<Status>) -> String {
     }
 }
 
-fn links(r: &Report, a: &Answer) -> String {
+fn links(v: &View, a: &Answer) -> String {
     a.ids
         .iter()
-        .filter(|id| r.findings.iter().any(|f| &f.id == *id))
+        .filter(|id| v.has_id(id))
         .map(|id| format!("<a href=\"#{}\"><code>{}</code></a>", anchor(id), esc(id)))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 /// Renders one report.
-pub fn render(r: &Report) -> String {
+pub fn render(v: &View) -> String {
+    let r = v.report;
     let mut s = String::new();
     head(&mut s, &format!("SIP trunk security report: {}", r.target));
     let _ = writeln!(
@@ -78,7 +78,7 @@ pub fn render(r: &Report) -> String {
     if let Some(why) = &r.incomplete {
         let _ = writeln!(s, "<p class=\"v fail\">Incomplete: {}</p>", esc(why));
     }
-    let _ = writeln!(s, "<p>Findings: {}.</p>", esc(&r.counts_text()));
+    let _ = writeln!(s, "<p>Findings: {}.</p>", esc(&v.counts_text()));
     if let Some(p) = &r.policy {
         let _ = writeln!(s, "<p>{}</p>", esc(&super::policy_render::render_line(p)));
     }
@@ -87,7 +87,7 @@ pub fn render(r: &Report) -> String {
         s,
         "<h2>RFP answer sheet</h2>\n<table><tr><th>#</th><th>Question</th><th>Verdict</th><th>Measured answer</th><th>Evidence</th></tr>"
     );
-    for a in answers::all(r) {
+    for a in &v.answers {
         let _ = writeln!(
             s,
             "<tr><td>{}</td><td>{}</td>{}<td>{}</td><td>{}</td></tr>",
@@ -95,40 +95,38 @@ pub fn render(r: &Report) -> String {
             esc(&a.question.text),
             verdict_cell(a.verdict),
             esc(&a.text),
-            links(r, &a)
+            links(v, a)
         );
     }
     s.push_str("</table>\n");
 
-    attention(&mut s, r);
+    attention(&mut s, v);
     if let Some(p) = &r.policy {
         s.push_str(&super::policy_render::render_html(p));
     }
-    tables(&mut s, r);
-    per_endpoint(&mut s, r);
+    tables(&mut s, v);
+    per_endpoint(&mut s, v);
     appendix(&mut s, r);
     s.push_str("</body></html>\n");
     s
 }
 
-fn attention(s: &mut String, r: &Report) {
-    let notable: Vec<group::Group> = group::measured(r)
-        .into_iter()
-        .filter(|g| g.status.badness() >= Status::Warn.badness())
-        .collect();
+fn attention(s: &mut String, v: &View) {
+    let r = v.report;
+    let notable: Vec<_> = v.notable().collect();
     if notable.is_empty() {
         return;
     }
     let _ = writeln!(s, "<h2>Needs attention</h2>\n<ul>");
     let mut explained: Vec<&str> = Vec::new();
-    for g in &notable {
+    for g in notable {
         let scope = g.scope(r);
         let _ = write!(
             s,
             "<li><span class=\"v {}\">{}</span>{} <code>{}</code>{}: {}",
             g.status,
             g.status,
-            esc(&group::severity_words(g.severity())),
+            esc(&super::group::severity_words(g.severity())),
             esc(&g.id),
             if scope.is_empty() {
                 String::new()
@@ -156,8 +154,8 @@ fn attention(s: &mut String, r: &Report) {
 
 /// The tables the findings' details hold (TLS matrix with SSLv2, certificates, malformed cases), one
 /// heading per kind, one table per endpoint, as their contracts give them.
-fn tables(s: &mut String, r: &Report) {
-    let all = super::tables::all(r);
+fn tables(s: &mut String, v: &View) {
+    let all: Vec<_> = v.all_tables().collect();
     let mut titles: Vec<&str> = Vec::new();
     for (_, t) in &all {
         if !titles.contains(&t.title.as_str()) {
@@ -178,37 +176,22 @@ fn tables(s: &mut String, r: &Report) {
 }
 
 /// Each question's verdict per endpoint, for a trunk whose DNS names several servers.
-fn per_endpoint(s: &mut String, r: &Report) {
-    if !group::several_servers(r) {
+fn per_endpoint(s: &mut String, v: &View) {
+    let Some(m) = &v.matrix else {
         return;
-    }
-    let labels: Vec<String> = r.endpoints.iter().map(|e| e.label()).collect();
+    };
     let _ = write!(
         s,
         "<h2>Per endpoint</h2>\n<p>The answer sheet shows the weakest endpoint; here is each one's own verdict.</p>\n<table><tr><th>#</th>"
     );
-    for l in &labels {
+    for l in &m.labels {
         let _ = write!(s, "<th>{}</th>", esc(l));
     }
     s.push_str("</tr>\n");
-    for q in super::questions::sheet() {
-        let cells: Vec<Option<Status>> = labels
-            .iter()
-            .map(|l| {
-                r.findings
-                    .iter()
-                    .filter(|f| f.endpoint.as_deref() == Some(l.as_str()))
-                    .filter(|f| f.status != Status::Skipped && q.answered_by(&f.id))
-                    .map(|f| f.status)
-                    .max_by_key(|s| s.badness())
-            })
-            .collect();
-        if cells.iter().all(Option::is_none) {
-            continue;
-        }
-        let _ = write!(s, "<tr><td>{}</td>", q.number);
+    for (q, cells) in &m.rows {
+        let _ = write!(s, "<tr><td>{q}</td>");
         for c in cells {
-            s.push_str(&verdict_cell(c));
+            s.push_str(&verdict_cell(*c));
         }
         s.push_str("</tr>\n");
     }
@@ -229,7 +212,7 @@ fn appendix(s: &mut String, r: &Report) {
             },
             f.status,
             f.status,
-            esc(&group::severity_words(f.severity)),
+            esc(&super::group::severity_words(f.severity)),
             esc(&f.id),
             esc(&f.title),
             f.endpoint
@@ -272,55 +255,87 @@ fn appendix(s: &mut String, r: &Report) {
     }
 }
 
-/// Renders the comparison: carriers as columns, questions as rows, the strongest per question marked.
+/// Renders the comparison of `reports` (columns named by target).
 pub fn render_compare(reports: &[Report]) -> String {
-    let cols = super::compare::columns(reports);
+    match super::compare::Comparison::new(reports.to_vec(), &[]) {
+        Ok(c) => render_compare_sheet(&super::compare::Sheet::of(&c)),
+        Err(e) => esc(&e.to_string()),
+    }
+}
+
+/// Renders a comparison: the sections of the markdown comparison ([`super::compare::SECTIONS`]),
+/// carriers as columns, questions as rows, the strongest per question marked.
+pub fn render_compare_sheet(sheet: &super::compare::Sheet) -> String {
+    let sections = super::compare::SECTIONS;
+    let cols = &sheet.labels;
     let mut s = String::new();
     head(&mut s, "SIP trunk comparison");
-    let _ = writeln!(s, "<h1>SIP trunk comparison</h1>\n<ul>");
-    for (c, r) in cols.iter().zip(reports) {
-        let _ = writeln!(
-            s,
-            "<li><b>{}</b>: measured by {} {} on {}{}</li>",
-            esc(c),
-            esc(&r.tool.name),
-            esc(&r.tool.version),
-            esc(&r.started_at),
-            r.incomplete
-                .as_deref()
-                .map(|w| format!(" — incomplete: {}", esc(w)))
-                .unwrap_or_default()
-        );
+    let _ = writeln!(
+        s,
+        "<h1>SIP trunk comparison</h1>\n<h2>{}</h2>\n<ul>",
+        sections[0]
+    );
+    for (c, m) in cols.iter().zip(&sheet.measured) {
+        let _ = writeln!(s, "<li><b>{}</b>: {}</li>", esc(c), esc(m));
     }
-    let _ = write!(s, "</ul>\n<table><tr><th>#</th><th>Question</th>");
-    for c in &cols {
+    let _ = writeln!(
+        s,
+        "</ul>\n<h2>{}</h2>\n<p>{}</p>",
+        sections[1],
+        esc(sheet.scope_lead())
+    );
+    if !sheet.scope_warnings.is_empty() {
+        s.push_str("<ul class=\"warn\">\n");
+        for w in &sheet.scope_warnings {
+            let _ = writeln!(s, "<li>{}</li>", esc(w));
+        }
+        s.push_str("</ul>\n");
+    }
+    let _ = write!(
+        s,
+        "<h2>{}</h2>\n<table><tr><th>#</th><th>Question</th>",
+        sections[2]
+    );
+    for c in cols {
         let _ = write!(s, "<th>{}</th>", esc(c));
     }
-    s.push_str("<th>Strongest</th></tr>\n");
-    for q in super::questions::sheet() {
-        let (_, win, _) = super::compare::winners(reports, &q);
-        let _ = write!(s, "<tr><td>{}</td><td>{}</td>", q.number, esc(&q.short));
-        for (i, r) in reports.iter().enumerate() {
-            let a = answers::answer(r, q.clone());
-            let class = a.verdict.map_or("none", Status::as_str);
-            let best = if win.contains(&i) && win.len() < reports.len() {
-                " best"
-            } else {
-                ""
-            };
+    s.push_str("</tr>\n");
+    for row in &sheet.rows {
+        let _ = write!(s, "<tr><td>{}</td><td>{}</td>", row.number, esc(&row.short));
+        for (i, (verdict, text)) in row.cells.iter().enumerate() {
+            let class = verdict.map_or("none", Status::as_str);
+            let best = if row.best.contains(&i) { " best" } else { "" };
             let _ = write!(
                 s,
                 "<td class=\"{class}{best}\"><span class=\"v\">{}</span> {}</td>",
-                a.verdict.map_or("not measured", Status::as_str),
-                esc(&a.text)
+                verdict.map_or("not measured", Status::as_str),
+                if verdict.is_some() {
+                    esc(text)
+                } else {
+                    String::new()
+                }
             );
         }
+        s.push_str("</tr>\n");
+    }
+    let _ = writeln!(
+        s,
+        "</table>\n<h2>{}</h2>\n<table><tr><th>#</th><th>Question</th><th>Strongest</th></tr>",
+        sections[3]
+    );
+    for row in &sheet.rows {
         let _ = writeln!(
             s,
-            "<td>{}</td></tr>",
-            esc(&super::compare::strongest(reports, &q))
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            row.number,
+            esc(&row.short),
+            esc(&row.strongest)
         );
     }
-    s.push_str("</table>\n</body></html>\n");
+    let _ = writeln!(s, "</table>\n<h2>{}</h2>\n<ul>", sections[4]);
+    for (i, c) in cols.iter().enumerate() {
+        let _ = writeln!(s, "<li><b>{}</b>: {}</li>", esc(c), esc(&sheet.overall(i)));
+    }
+    s.push_str("</ul>\n</body></html>\n");
     s
 }

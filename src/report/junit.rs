@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{Report, Status};
+use super::{Status, View};
 
 fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
@@ -26,12 +26,12 @@ fn esc(s: &str) -> String {
 }
 
 /// Renders the JUnit report.
-pub fn render(r: &Report) -> String {
-    let count = |st: &[Status]| r.findings.iter().filter(|f| st.contains(&f.status)).count();
+pub fn render(v: &View) -> String {
+    let r = v.report;
     let (failures, errors, skipped) = (
-        count(&[Status::Fail]),
-        count(&[Status::Error, Status::Blocked]),
-        count(&[Status::Skipped]),
+        v.count(&[Status::Fail]),
+        v.count(&[Status::Error, Status::Blocked]),
+        v.count(&[Status::Skipped]),
     );
     let secs = r.duration_ms as f64 / 1000.0;
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

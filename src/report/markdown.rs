@@ -4,20 +4,7 @@
 use std::fmt::Write;
 
 use super::escape::{md as esc, md_fenced as fenced};
-use super::group;
-use super::questions::Question;
-use super::{Finding, Report, Status};
-
-/// The measured findings that answer a question, and the worst status among them.
-pub fn answer<'a>(r: &'a Report, q: &Question) -> (Vec<&'a Finding>, Option<Status>) {
-    let fs: Vec<&Finding> = r.findings.iter().filter(|f| q.answered_by(&f.id)).collect();
-    let worst = fs
-        .iter()
-        .filter(|f| f.status != Status::Skipped)
-        .map(|f| f.status)
-        .max_by_key(|s| s.badness());
-    (fs, worst)
-}
+use super::{Status, View};
 
 /// The link target of a finding id's first section (ids are lower-case, dotted, with underscores).
 pub fn anchor(id: &str) -> String {
@@ -29,7 +16,8 @@ pub fn anchor(id: &str) -> String {
 }
 
 /// Renders the markdown report.
-pub fn render(r: &Report) -> String {
+pub fn render(v: &View) -> String {
+    let r = v.report;
     let mut s = String::new();
     let _ = writeln!(s, "# SIP trunk security report: {}\n", esc(&r.target));
     let _ = writeln!(
@@ -45,7 +33,7 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(s, "> **Incomplete:** {}\n", esc(why));
     }
     let _ = writeln!(s, "## Summary\n");
-    let _ = writeln!(s, "Findings: {}.\n", r.counts_text());
+    let _ = writeln!(s, "Findings: {}.\n", v.counts_text());
     let _ = writeln!(
         s,
         "| Endpoint | Transport | Address | Port |\n|---|---|---|---|"
@@ -61,15 +49,7 @@ pub fn render(r: &Report) -> String {
         );
     }
     s.push('\n');
-    let notable: Vec<group::Group> = group::measured(r)
-        .into_iter()
-        .filter(|g| {
-            matches!(
-                g.status,
-                Status::Fail | Status::Warn | Status::Error | Status::Blocked
-            )
-        })
-        .collect();
+    let notable: Vec<_> = v.notable().collect();
     if !notable.is_empty() {
         let _ = writeln!(s, "Needs attention:\n");
         let mut explained: Vec<String> = Vec::new();
@@ -84,7 +64,7 @@ pub fn render(r: &Report) -> String {
                 s,
                 "- **{}**{} `{}`{scope}: {}",
                 g.status,
-                group::severity_words(g.severity()),
+                super::group::severity_words(g.severity()),
                 g.id,
                 esc(&g.summary)
             );
@@ -117,14 +97,14 @@ pub fn render(r: &Report) -> String {
         s,
         "| # | Question | Verdict | Measured answer | Evidence |\n|---|---|---|---|---|"
     );
-    for a in super::answers::all(r) {
+    for a in &v.answers {
         let verdict = a
             .verdict
             .map_or_else(|| "not measured".to_string(), |v| format!("**{v}**"));
         let links: Vec<String> = a
             .ids
             .iter()
-            .filter(|id| r.findings.iter().any(|f| &f.id == *id))
+            .filter(|id| v.has_id(id))
             .map(|id| format!("[{}](#{})", esc(id), anchor(id)))
             .collect();
         let _ = writeln!(
@@ -138,7 +118,7 @@ pub fn render(r: &Report) -> String {
         );
     }
     s.push('\n');
-    s.push_str(&super::endpoints::render_md(r));
+    s.push_str(&super::endpoints::render_md(v));
 
     let _ = writeln!(s, "## Appendix: findings and evidence\n");
     for (i, f) in r.findings.iter().enumerate() {
@@ -169,12 +149,14 @@ pub fn render(r: &Report) -> String {
         }
         // A finding whose details hold tables shows them; when they hold every fact, instead of the
         // JSON they are made from.
-        let tables = super::tables::of(r, f);
-        if let Err(why) = &tables {
-            let _ = writeln!(s, "- The details cannot be shown as a table: {}", esc(why));
-        }
-        let tables = tables.unwrap_or_default();
-        for t in &tables {
+        let tables: &[crate::findings::Table] = match &v.tables[i] {
+            Ok(t) => t,
+            Err(why) => {
+                let _ = writeln!(s, "- The details cannot be shown as a table: {}", esc(why));
+                &[]
+            }
+        };
+        for t in tables {
             s.push_str(&super::tables::markdown(t));
         }
         if !tables.iter().any(|t| t.complete)

@@ -17,11 +17,13 @@ pub mod saved;
 pub mod schema;
 pub mod tables;
 pub mod text;
+pub mod view;
 
 pub use crate::analysis::{diff, policy};
 pub use crate::findings::{
     Evidence, Finding, Report, SCHEMA_VERSION, Severity, Status, Tool, read_json,
 };
+pub use view::View;
 
 /// Output formats of `sipcheck probe` and `sipcheck report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,25 +147,30 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
 
 /// Renders a report in a format with a [`Style`].
 pub fn render_styled(report: &Report, format: Format, style: Style) -> String {
-    let color = style.color;
+    render_view(&View::of(report), format, style)
+}
+
+/// Renders the view of a report in a format: every format reads the same [`View`], so a report written
+/// in several formats states the same facts in each.
+pub fn render_view(view: &View, format: Format, style: Style) -> String {
     match format {
         Format::Text => text::render(
-            report,
-            color,
+            view,
+            style.color,
             style.verbose,
             style.width.unwrap_or(text::WIDTH),
         ),
         Format::Json => {
-            // The counts follow the findings as they are now, whoever changed them last.
-            let mut report = report.clone();
-            report.summarize();
+            // The counts are the view's, as every other format states them.
+            let mut report = view.report.clone();
+            report.summary = view.summary.clone();
             let mut s = serde_json::to_string_pretty(&report).expect("reports always serialise");
             s.push('\n');
             s
         }
-        Format::Markdown => markdown::render(report),
-        Format::Junit => junit::render(report),
-        Format::Html => html::render(report),
-        Format::Sarif => sarif::render(report, style.sarif_passes),
+        Format::Markdown => markdown::render(view),
+        Format::Junit => junit::render(view),
+        Format::Html => html::render(view),
+        Format::Sarif => sarif::render(view, style.sarif_passes),
     }
 }

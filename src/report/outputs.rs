@@ -6,7 +6,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Seek, Write};
 use std::path::PathBuf;
 
-use super::{Format, Report, Style, render_styled};
+use super::{Format, Report, Style, View, render_view};
 use crate::error::{Error, Result};
 
 /// The formats `--output-all BASE` writes, as `BASE.<extension>`.
@@ -153,17 +153,24 @@ impl Opened {
 
     /// Writes the report into every file, each in its format (`style.color` is ignored: files get no
     /// terminal colours). Every file is attempted; the errors name each file that failed.
-    pub fn write(mut self, report: &Report, style: Style) -> Result<()> {
+    pub fn write(self, report: &Report, style: Style) -> Result<()> {
         // Files get no terminal colours, and the fixed width rather than this terminal's.
         let style = Style {
             color: false,
             width: None,
             ..style
         };
+        let view = View::of(report);
+        self.write_with(|format| render_view(&view, format, style))
+    }
+
+    /// Writes into every file what `render` gives for its format. Every file is attempted; the
+    /// errors name each file that failed.
+    pub fn write_with(mut self, render: impl Fn(Format) -> String) -> Result<()> {
         let mut failed = Vec::new();
         for f in &mut self.files {
             let Some(file) = f.file.take() else { continue };
-            let text = render_styled(report, f.output.format, style);
+            let text = render(f.output.format);
             if let Err(e) = write_over(file, text.as_bytes()) {
                 failed.push((f.output.path.display().to_string(), e));
             }

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Finding, Report, Severity, Status};
+use super::{Finding, Report, Severity, Status, View};
 use crate::findings::{REGISTRY, Spec, spec};
 
 /// The `$schema` of the log.
@@ -192,7 +192,8 @@ struct RunProperties {
 
 /// The SARIF log of a report, pretty-printed with a trailing newline. `passes` also writes the results
 /// that need nothing done (pass and info).
-pub fn render(r: &Report, passes: bool) -> String {
+pub fn render(v: &View, passes: bool) -> String {
+    let r = v.report;
     let trunk = trunk_segment(&r.target);
     let rules = rules_of(r);
     let results = r
@@ -232,8 +233,8 @@ pub fn render(r: &Report, passes: bool) -> String {
                 schema_version: r.schema_version,
                 incomplete: r.incomplete.clone(),
                 policy: r.policy.as_ref().map(|p| p.name.clone()),
-                counts: r
-                    .counts()
+                counts: v
+                    .counts
                     .iter()
                     .filter(|(_, n)| *n > 0)
                     .map(|(s, n)| (s.as_str(), *n))
@@ -561,7 +562,7 @@ mod tests {
             Status::Skipped,
             "not selected",
         ));
-        let v: serde_json::Value = serde_json::from_str(&render(&r, false)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&render(&View::of(&r), false)).unwrap();
         let results = v["runs"][0]["results"].as_array().unwrap();
         let kinds: Vec<(&str, &str)> = results
             .iter()
@@ -576,7 +577,7 @@ mod tests {
             [results[0]["ruleIndex"].as_u64().unwrap() as usize];
         assert_eq!(rule["id"], "sip.refer");
         assert_eq!(rule["properties"]["security-severity"], "5.0");
-        let v: serde_json::Value = serde_json::from_str(&render(&r, true)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&render(&View::of(&r), true)).unwrap();
         assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 4);
     }
 }

@@ -5,13 +5,9 @@
 //! checks a report of another version lacks. Each finding is rendered with its own facts; what groups
 //! findings (the answer sheet's seed questions, SARIF's rules) follows this build's registry.
 
-use std::collections::BTreeMap;
-
-use serde_json::Value;
-
 use super::{Report, SCHEMA_VERSION};
 use crate::error::{Error, Result};
-use crate::findings::{REGISTRY, Tool, spec};
+use crate::findings::{REGISTRY, Tool, schema, spec};
 
 /// A saved report and how it differs from what this build writes.
 #[derive(Debug)]
@@ -34,28 +30,30 @@ pub fn load(path: &str) -> Result<Saved> {
     })
 }
 
-/// Parses a JSON report; the reason when it is not one.
+/// Parses a JSON report; the reason when it is not one (a report of this schema version lacking a
+/// field the schema requires is not one).
 pub fn parse(text: &str) -> std::result::Result<Saved, String> {
-    let raw: Value =
-        serde_json::from_str(text).map_err(|e| format!("not a sipcheck JSON report: {e}"))?;
-    let report: Report = serde_json::from_value(raw.clone())
-        .map_err(|e| format!("not a sipcheck JSON report: {e}"))?;
-    let differences = differences(&raw, &report);
+    let loaded = schema::load(text)?;
+    let mut differences = Vec::new();
+    let report = loaded.report;
+    if report.schema_version != SCHEMA_VERSION {
+        differences.push(format!(
+            "written with report schema version {}; this build writes version {SCHEMA_VERSION}",
+            report.schema_version
+        ));
+    }
+    differences.extend(loaded.differences);
+    differences.extend(other_differences(&report));
     Ok(Saved {
         report,
         differences,
     })
 }
 
-/// How the report as written (`raw`) differs from what this build writes.
-pub fn differences(raw: &Value, report: &Report) -> Vec<String> {
+/// How a report differs from what this build writes beyond its shape: the tool, the registry's
+/// facts, checks it lacks.
+fn other_differences(report: &Report) -> Vec<String> {
     let mut out = Vec::new();
-    if report.schema_version != SCHEMA_VERSION {
-        out.push(format!(
-            "written with report schema version {}; this build writes version {SCHEMA_VERSION}",
-            report.schema_version
-        ));
-    }
     let ours = Tool::default();
     if report.tool.version != ours.version || report.tool.name != ours.name {
         out.push(format!(
@@ -63,76 +61,11 @@ pub fn differences(raw: &Value, report: &Report) -> Vec<String> {
             report.tool.name, report.tool.version, ours.name, ours.version
         ));
     }
-    out.extend(field_differences(raw, report));
     out.extend(registry_differences(report));
     if report.tool.version != ours.version {
         out.extend(absent_checks(report));
     }
     out
-}
-
-/// Fields present on one side only, by path (`findings[].severity`), with how many objects.
-fn field_differences(raw: &Value, report: &Report) -> Vec<String> {
-    let Ok(written) = serde_json::to_value(report) else {
-        return Vec::new();
-    };
-    let mut unknown: BTreeMap<String, usize> = BTreeMap::new();
-    let mut missing: BTreeMap<String, usize> = BTreeMap::new();
-    compare(raw, &written, "", &mut unknown, &mut missing);
-    let mut out = Vec::new();
-    for (path, n) in unknown {
-        out.push(format!(
-            "field `{path}` ({n}x) is not known to this build and is left out"
-        ));
-    }
-    for (path, n) in missing {
-        out.push(format!(
-            "field `{path}` is missing ({n}x) and is read as its default"
-        ));
-    }
-    out
-}
-
-/// Walks both trees; `details` objects are kept as written, so they are not compared here.
-fn compare(
-    raw: &Value,
-    ours: &Value,
-    path: &str,
-    unknown: &mut BTreeMap<String, usize>,
-    missing: &mut BTreeMap<String, usize>,
-) {
-    match (raw, ours) {
-        (Value::Object(a), Value::Object(b)) => {
-            let key = |k: &str| {
-                if path.is_empty() {
-                    k.to_string()
-                } else {
-                    format!("{path}.{k}")
-                }
-            };
-            for (k, v) in a {
-                if v.is_null() {
-                    continue;
-                }
-                match b.get(k) {
-                    None => *unknown.entry(key(k)).or_default() += 1,
-                    Some(w) if k != "details" => compare(v, w, &key(k), unknown, missing),
-                    Some(_) => {}
-                }
-            }
-            for (k, w) in b {
-                if !w.is_null() && a.get(k).is_none_or(|v| v.is_null()) {
-                    *missing.entry(key(k)).or_default() += 1;
-                }
-            }
-        }
-        (Value::Array(a), Value::Array(b)) => {
-            for (v, w) in a.iter().zip(b) {
-                compare(v, w, &format!("{path}[]"), unknown, missing);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Finding ids and registry facts that differ from this build's registry.
@@ -221,17 +154,40 @@ mod tests {
         let saved = parse(text).unwrap();
         let d = saved.differences.join("\n");
         assert!(
-            d.contains("report schema version 0; this build writes version 1"),
+            d.contains(&format!(
+                "report schema version 0; this build writes version {SCHEMA_VERSION}"
+            )),
             "{d}"
         );
         assert!(d.contains("written by sipcheck 0.0.1"), "{d}");
-        assert!(d.contains("field `shiny` (1x) is not known"), "{d}");
-        assert!(d.contains("field `findings[].extra` (1x)"), "{d}");
+        assert!(
+            d.contains("schema 0: field `shiny` is not in schema"),
+            "{d}"
+        );
+        assert!(
+            d.contains("field `findings[sip.allow].extra` is not in"),
+            "{d}"
+        );
+        assert!(
+            d.contains("field `findings[sip.allow].details.a` is not in"),
+            "{d}"
+        );
+        assert!(
+            d.contains("schema 0: field `findings[sip.allow].details.allow` absent, read as []"),
+            "{d}"
+        );
+        assert!(
+            d.contains("schema 0: field `summary` absent, read as counted from its findings"),
+            "{d}"
+        );
         assert!(d.contains("`sip.allow`: titled \"old title\""), "{d}");
         assert!(
             d.contains("not in the report (not selected, or newer than it)"),
             "{d}"
         );
-        assert!(!d.contains("details"), "details are kept as written: {d}");
+        assert_eq!(
+            saved.report.summary.by_status.info, 1,
+            "counted from the findings"
+        );
     }
 }

@@ -15,19 +15,6 @@ pub fn of(r: &Report, f: &Finding) -> Result<Vec<Table>, String> {
     }
 }
 
-/// Every table of the report, in report order, with the finding it belongs to.
-pub fn all(r: &Report) -> Vec<(&Finding, Table)> {
-    r.findings
-        .iter()
-        .flat_map(|f| {
-            of(r, f)
-                .unwrap_or_default()
-                .into_iter()
-                .map(move |t| (f, t))
-        })
-        .collect()
-}
-
 fn md_span(s: &Span) -> String {
     if s.code {
         format!("`{}`", s.text.replace('`', ""))

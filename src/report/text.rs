@@ -8,8 +8,7 @@
 
 use std::fmt::Write;
 
-use super::group;
-use super::{Finding, Report, Severity, Status};
+use super::{Finding, Report, Severity, Status, View};
 use crate::findings::Table;
 
 /// The width when the output is not a terminal and `COLUMNS` does not say otherwise.
@@ -266,18 +265,16 @@ fn fold_passes(rows: Vec<Row>) -> Vec<Row> {
 
 /// Renders the grouped scorecard (or the per-endpoint one when `verbose`) for a terminal `width`
 /// columns wide.
-pub fn render(r: &Report, color: bool, verbose: bool, width: usize) -> String {
+pub fn render(v: &View, color: bool, verbose: bool, width: usize) -> String {
     let width = width.clamp(MIN_WIDTH, MAX_WIDTH);
     if verbose {
-        return render_verbose(r, color, width);
+        return render_verbose(v, color, width);
     }
+    let r = v.report;
     let mut s = String::new();
     header(&mut s, r, width);
-    let severe: Vec<&str> = group::most_severe(r)
-        .iter()
-        .map(|f| f.id.as_str())
-        .collect();
-    let _ = writeln!(s, "{} findings: {}", r.findings.len(), r.counts_text());
+    let severe: Vec<&str> = v.most_severe.iter().map(|f| f.id.as_str()).collect();
+    let _ = writeln!(s, "{} findings: {}", r.findings.len(), v.counts_text());
     if !severe.is_empty() {
         put(
             &mut s,
@@ -288,9 +285,8 @@ pub fn render(r: &Report, color: bool, verbose: bool, width: usize) -> String {
             width,
         );
     }
-    let groups = group::measured(r);
     let rows = fold_passes(
-        groups
+        v.groups
             .iter()
             .map(|g| Row {
                 status: g.status,
@@ -343,7 +339,7 @@ pub fn render(r: &Report, color: bool, verbose: bool, width: usize) -> String {
             put(&mut s, &prefix, prefix_w, summary, indent, width);
         }
     }
-    for (ids, why) in &group::skipped(r) {
+    for (ids, why) in &v.skipped {
         put(
             &mut s,
             &tag(Status::Skipped, color),
@@ -359,7 +355,8 @@ pub fn render(r: &Report, color: bool, verbose: bool, width: usize) -> String {
 
 /// One entry per finding and endpoint, in report order, then every table the findings' details
 /// hold; nothing cut.
-fn render_verbose(r: &Report, color: bool, width: usize) -> String {
+fn render_verbose(v: &View, color: bool, width: usize) -> String {
+    let r = v.report;
     let mut s = String::new();
     header(&mut s, r, width);
     s.push('\n');
@@ -388,10 +385,10 @@ fn render_verbose(r: &Report, color: bool, width: usize) -> String {
             width,
         );
     }
-    for f in &r.findings {
-        match super::tables::of(r, f) {
+    for (f, tables) in r.findings.iter().zip(&v.tables) {
+        match tables {
             Ok(tables) => {
-                for t in &tables {
+                for t in tables {
                     table(&mut s, f, t, width);
                 }
             }
@@ -413,7 +410,7 @@ fn render_verbose(r: &Report, color: bool, width: usize) -> String {
         }
     }
     s.push('\n');
-    let _ = writeln!(s, "{}", r.counts_text());
+    let _ = writeln!(s, "{}", v.counts_text());
     footer(&mut s, r, width);
     s
 }

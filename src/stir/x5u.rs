@@ -513,8 +513,10 @@ impl AnswerReader {
     }
 
     /// The body and how long it may be cached (`None` inside: for the whole run); any status but
-    /// 200 is an error.
+    /// 200 is an error. The fetches read the whole answer ([`AnswerReader::finish_answer`]); this is
+    /// the tests' and fuzz regressions' view of one.
     #[allow(clippy::type_complexity)]
+    #[cfg(any(test, feature = "internals"))]
     pub fn finish(self) -> Result<(Vec<u8>, Option<Option<Duration>>), FetchError> {
         let a = self.finish_answer()?;
         if a.code != 200 {

@@ -19,7 +19,7 @@
 //! neither changes a result.
 //!
 //! Hellos to one address are spaced so that the server seldom answers two at once (see
-//! [`crate::transport::HANDSHAKE_SPACING`]: concurrent handshakes corrupt Kamailio 5.6's memory): the
+//! `transport::handshakes::SPACING`: concurrent handshakes corrupt Kamailio 5.6's memory): the
 //! next goes when every earlier one is answered, or a few milliseconds after the last while one is
 //! in flight, so at a distance the lines still overlap their round trips.
 //!

@@ -14,7 +14,6 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 pub use conn::{Connection, Incoming, TlsInfo};
-pub use handshakes::{HandshakeTurn, SPACING as HANDSHAKE_SPACING};
 pub use limiter::Limiter;
 pub use tls::{ClientIdentity, TlsSettings};
 pub use wire::Wire;

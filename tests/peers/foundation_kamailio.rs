@@ -29,7 +29,7 @@ fn json_report_against_kamailio_has_transports_refer_server_and_certificate() {
         "stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(r["schema_version"], 1);
+    assert_eq!(r["schema_version"], sipcheck::report::SCHEMA_VERSION);
     assert_eq!(r["endpoints"].as_array().unwrap().len(), 3);
 
     for (id, port) in [
