@@ -35,7 +35,9 @@
 //! The public API is what a program needs: [`Target`] (what the user typed), [`ScanOptions`] (built
 //! and checked by [`ScanOptions::builder`]), [`scan`] (the whole run, post-run analyses included) or
 //! [`plan`] / [`dry_run`] (the same plan, not run), the [`Report`] and its renderings ([`report`]), the
-//! [`exit`] code; [`inbound`] and [`identity`] serve `sipcheck listen` and `verify-identity`. The
+//! [`exit`] code; [`inbound`] and [`identity`] serve `sipcheck listen` and `verify-identity`;
+//! [`app`] is the `sipcheck` command line itself as data and rules (arguments, ranges, help, man
+//! pages), which the binary only parses with. The
 //! machinery under it (discovery, transport, SIP, TLS, probes) is private; the `internals` feature
 //! opens it, undocumented and unstable, for the tests, fuzz targets and benchmarks.
 
@@ -59,6 +61,7 @@ macro_rules! internal_modules {
 
 // The public API: what a program needs to run a scan, read a report and act on it.
 pub mod analysis;
+pub mod app;
 pub mod batch;
 pub mod error;
 pub mod exit;
@@ -88,9 +91,9 @@ pub use findings::{
     StatusCounts, Summary,
 };
 pub use probe::{CallPolicy, Config, DEFAULT_MAX_CALLS};
-pub use progress::{Progress, ProgressEvent};
+pub use progress::{Bar, Progress, ProgressEvent, ProgressLine};
 pub use report::{Format, render};
-pub use scan::{Plan, ScanOptions, ScanOptionsBuilder, dry_run, plan, scan};
+pub use scan::{DryRun, Plan, ScanOptions, ScanOptionsBuilder, dry_run, plan, scan};
 pub use target::{Endpoint, Port, Target, Transport};
 
 /// Receiving calls (`sipcheck listen`): where to listen and the run that reports each caller.

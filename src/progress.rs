@@ -127,10 +127,105 @@ impl Counter {
     }
 }
 
+/// What a progress bar shows, kept up to date from the events: probes done of total, and the
+/// probes running now, each with its count inside (`robustness.malformed cases 12/40`) once it
+/// reported one, then the run's own counts (calls of `--max-calls`).
+#[derive(Debug, Default)]
+pub struct ProgressLine {
+    running: Vec<(&'static str, String)>,
+    run_wide: Vec<(&'static str, String)>,
+}
+
+/// The bar after one event: a new length or position when the event moved them, and the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bar {
+    /// Probes in the run, when the event said.
+    pub length: Option<usize>,
+    /// Probes finished, when the event said.
+    pub position: Option<usize>,
+    /// `running tls.scan hellos 3/12, sip.allow; calls 1/7`.
+    pub message: String,
+}
+
+impl ProgressLine {
+    /// Takes one event.
+    pub fn update(&mut self, e: ProgressEvent) -> Bar {
+        let (mut length, mut position) = (None, None);
+        match e {
+            ProgressEvent::Planned { total } => length = Some(total),
+            ProgressEvent::Started { probe } => self.running.push((probe, String::new())),
+            ProgressEvent::Finished { probe, done, total } => {
+                self.running.retain(|(p, _)| *p != probe);
+                (length, position) = (Some(total), Some(done));
+            }
+            ProgressEvent::Step {
+                probe,
+                what,
+                done,
+                total,
+            } => {
+                let count = match total {
+                    Some(t) => format!(" {what} {done}/{t}"),
+                    None => format!(" {what} {done}"),
+                };
+                if probe.is_empty() {
+                    match self.run_wide.iter_mut().find(|(w, _)| *w == what) {
+                        Some((_, c)) => *c = count,
+                        None => self.run_wide.push((what, count)),
+                    }
+                } else if let Some((_, c)) = self.running.iter_mut().find(|(p, _)| *p == probe) {
+                    *c = count;
+                }
+            }
+        }
+        let now: Vec<String> = self
+            .running
+            .iter()
+            .map(|(p, c)| format!("{p}{c}"))
+            .collect();
+        let wide: String = self.run_wide.iter().map(|(_, c)| format!(";{c}")).collect();
+        Bar {
+            length,
+            position,
+            message: format!("running {}{wide}", now.join(", ")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Mutex;
+
+    #[test]
+    fn the_line_names_what_runs_with_its_count_and_the_runs_own_counts() {
+        let mut line = ProgressLine::default();
+        assert_eq!(
+            line.update(ProgressEvent::Planned { total: 3 }).length,
+            Some(3)
+        );
+        line.update(ProgressEvent::Started { probe: "tls.scan" });
+        line.update(ProgressEvent::Started { probe: "sip.allow" });
+        let step = |probe, what, done, total| ProgressEvent::Step {
+            probe,
+            what,
+            done,
+            total,
+        };
+        line.update(step("tls.scan", "hellos", 3, Some(12)));
+        let bar = line.update(step("", "calls", 1, Some(7)));
+        assert_eq!(
+            bar.message,
+            "running tls.scan hellos 3/12, sip.allow; calls 1/7"
+        );
+        let bar = line.update(ProgressEvent::Finished {
+            probe: "tls.scan",
+            done: 1,
+            total: 3,
+        });
+        assert_eq!((bar.length, bar.position), (Some(3), Some(1)));
+        assert_eq!(bar.message, "running sip.allow; calls 1/7");
+    }
 
     #[test]
     fn a_counter_sums_its_endpoints_and_says_when_the_total_is_unknown() {

@@ -143,9 +143,22 @@ fn bad(source: &str, reason: impl Into<String>) -> Error {
     }
 }
 
+/// The type a case file's key takes, in words.
+fn case_field_type(_section: &str, key: &str, _value: &str) -> &'static str {
+    match key {
+        "valid" => "true or false",
+        "expect" => "a string or an array of strings",
+        "expect_headers" | "transports" => "an array of strings",
+        _ => "a string",
+    }
+}
+
 /// Parses and checks one case file; `source` names it in errors.
 pub fn parse_case(text: &str, source: &str) -> Result<Case> {
-    let f: CaseFile = toml::from_str(text).map_err(|e| bad(source, e.to_string()))?;
+    let f: CaseFile = toml::from_str(text).map_err(|e| {
+        let (line, reason) = crate::error::toml_reason(text, &e, &case_field_type);
+        bad(&format!("{source}:{line}"), reason)
+    })?;
     if f.id.is_empty()
         || f.id.len() > 64
         || !f

@@ -9,6 +9,7 @@
 //! [`MAX_CONNECTIONS`] stream connections at once, each closed after [`IDLE`] without a complete
 //! message, and everything stops at the run's deadline.
 
+pub mod flow;
 pub mod report;
 mod stream;
 pub mod uas;
@@ -246,6 +247,10 @@ pub struct Listener {
     local: SocketAddr,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    /// A registered flow's account of itself, when the calls come over one ([`Listener::register`]).
+    flow: Option<Arc<Mutex<flow::FlowReport>>>,
+    /// How long [`stop`](Listener::stop) waits for the task (a flow unregisters first).
+    stop_wait: Duration,
 }
 
 impl Listener {
@@ -290,6 +295,48 @@ impl Listener {
             local,
             stop,
             task,
+            flow: None,
+            stop_wait: Duration::from_secs(2),
+        })
+    }
+
+    /// Receives over a flow instead of a listening socket: REGISTERs on `conn` (an open TCP or TLS
+    /// connection to the registrar) and, once accepted, serves the requests that come back over it
+    /// in the background (see [`flow`]). A REGISTER that is not accepted comes back as `Err` with
+    /// what the flow saw; nothing is left running then.
+    pub async fn register(
+        conn: crate::transport::Connection,
+        reg: flow::Registration,
+        cfg: ListenConfig,
+    ) -> std::result::Result<Listener, flow::FlowReport> {
+        let local = conn.local;
+        // Unregistering may take a new connection and two transactions, each bounded by the timeout.
+        let stop_wait = reg.timers.timeout * 3 + Duration::from_secs(1);
+        let shared = Arc::new(Shared {
+            cfg,
+            started: Instant::now(),
+            records: Mutex::new(Vec::new()),
+            stats: Mutex::new(Stats::default()),
+            tx: Mutex::new(uas::Transactions::default()),
+            notify: Notify::new(),
+        });
+        let report = Arc::new(Mutex::new(flow::FlowReport::default()));
+        let mut f = flow::Flow::new(conn, reg, shared.clone(), report.clone());
+        f.start().await;
+        let snapshot = report.lock().map(|r| r.clone()).unwrap_or_default();
+        if !snapshot.registered() {
+            f.close().await;
+            return Err(snapshot);
+        }
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(f.serve(stop_rx));
+        Ok(Listener {
+            shared,
+            local,
+            stop,
+            task,
+            flow: Some(report),
+            stop_wait,
         })
     }
 
@@ -344,8 +391,17 @@ impl Listener {
 
     /// Stops serving (open connections are closed) and returns everything recorded.
     pub async fn stop(self) -> (Vec<Inbound>, Stats) {
+        let (records, stats, _) = self.stop_flow().await;
+        (records, stats)
+    }
+
+    /// As [`stop`](Self::stop); a registered flow is unregistered first and says how it went.
+    pub async fn stop_flow(self) -> (Vec<Inbound>, Stats, Option<flow::FlowReport>) {
         let _ = self.stop.send(true);
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.task).await;
+        let _ = tokio::time::timeout(self.stop_wait, self.task).await;
+        let flow = self
+            .flow
+            .and_then(|f| f.lock().ok().map(|r| r.clone()));
         let records = self
             .shared
             .records
@@ -358,7 +414,7 @@ impl Listener {
             .lock()
             .map(|s| s.clone())
             .unwrap_or_default();
-        (records, stats)
+        (records, stats, flow)
     }
 }
 

@@ -114,6 +114,8 @@ pub struct LoopSettings {
     pub number: Option<String>,
     /// `--listen` (with `--listen-cert/--listen-key`).
     pub listen: Option<ListenConfig>,
+    /// `--loop-via-register`: the calls come back over a REGISTERed TCP/TLS flow, no listener.
+    pub via_register: bool,
     /// `--spoof-caller-id`, else [`DEFAULT_SPOOF`].
     pub spoof_caller_id: Option<String>,
     /// STI roots and the x5u client (`--sti-ca-file`, `--x5u-ca-file`).
@@ -125,6 +127,7 @@ impl fmt::Debug for LoopSettings {
         f.debug_struct("LoopSettings")
             .field("number", &self.number)
             .field("listen", &self.listen.as_ref().map(|l| l.at.to_string()))
+            .field("via_register", &self.via_register)
             .field("spoof_caller_id", &self.spoof_caller_id)
             .finish()
     }

@@ -17,7 +17,8 @@ use super::media::call_endpoints;
 use crate::call::{self, InviteOptions, Offer};
 use crate::findings::stir::{BlockingNoticeDetails, CallRateDetails, LoopCallDetails, Notice};
 use crate::findings::{Evidence, Finding, FindingId, Severity, Status, ids};
-use crate::listen::{Inbound, ListenConfig, Listener};
+use crate::listen::flow::{FlowReport, Registration, Reopen};
+use crate::listen::{Inbound, ListenAddr, ListenConfig, Listener};
 use crate::probe::{BoxFuture, Context, Probe, Safety};
 use crate::sip::Message;
 use crate::sip::digest::DigestClient;
@@ -96,9 +97,21 @@ pub fn planned(ctx: &Context) -> Vec<String> {
             r.number
         ));
     }
+    let back = match &r.receiver {
+        Receiver::Listen(l) => format!("the listener on {} answers 486", l.at),
+        Receiver::Register => format!(
+            "the calls come back over a REGISTER as {} on {} (no listening port; CRLF keep-alives), answered 486; unREGISTERed (Expires: 0) at the end",
+            register_user(ctx, &r),
+            ctx.endpoints
+                .iter()
+                .find(|e| e.transport.is_stream())
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "no TCP or TLS endpoint: skipped".into())
+        ),
+    };
     v.push(format!(
-        "each counted against --max-calls ({}); the listener on {} answers 486",
-        ctx.config.calls.max_calls, r.listen.at
+        "each counted against --max-calls ({}); {back}",
+        ctx.config.calls.max_calls
     ));
     v
 }
@@ -107,7 +120,25 @@ struct Ready {
     number: String,
     owned: String,
     spoof: String,
-    listen: ListenConfig,
+    receiver: Receiver,
+}
+
+/// Where the calls come back.
+enum Receiver {
+    /// A listener the DID is routed to (`--listen`).
+    Listen(ListenConfig),
+    /// The flow of a registration (`--loop-via-register`).
+    Register,
+}
+
+/// The account the flow registers: `--user`, else the caller ID.
+fn register_user(ctx: &Context, r: &Ready) -> String {
+    ctx.config
+        .calls
+        .credentials
+        .as_ref()
+        .map(|c| c.user.clone())
+        .unwrap_or_else(|| r.owned.clone())
 }
 
 fn gate(ctx: &Context) -> Result<Ready, String> {
@@ -116,10 +147,13 @@ fn gate(ctx: &Context) -> Result<Ready, String> {
         .number
         .clone()
         .ok_or("places loop calls: give --loop-call NUMBER (a DID the trunk routes to --listen)")?;
-    let listen = l
-        .listen
-        .clone()
-        .ok_or("places loop calls: give --listen ADDR:PORT (where the DID is routed)")?;
+    let receiver = match (&l.listen, l.via_register) {
+        (Some(c), _) => Receiver::Listen(c.clone()),
+        (None, true) => Receiver::Register,
+        (None, false) => {
+            return Err("places loop calls: give --listen ADDR:PORT (where the DID is routed) or --loop-via-register".into());
+        }
+    };
     if !ctx.config.calls.allow {
         return Err("places loop calls: --allow-calls was not given".into());
     }
@@ -133,7 +167,7 @@ fn gate(ctx: &Context) -> Result<Ready, String> {
         number,
         owned,
         spoof: l.spoof().to_string(),
-        listen,
+        receiver,
     })
 }
 
@@ -277,13 +311,14 @@ async fn run(ctx: &Context) -> Vec<Finding> {
     let Some((ep, _)) = call_endpoints(ctx).await.first().cloned() else {
         return all(Status::Skipped, "no endpoint to call".into());
     };
-    let listener = match Listener::start(r.listen.clone()).await {
+    let (listener, _permit) = match receive(ctx, &r).await {
         Ok(l) => l,
-        Err(e) => {
-            return all(
-                Status::Error,
-                format!("the loop-call listener could not start: {e}"),
-            );
+        Err((status, why, evidence)) => {
+            let mut v = all(status, why);
+            if let Some(f) = v.first_mut() {
+                f.evidence = evidence;
+            }
+            return v;
         }
     };
     let verify = ctx
@@ -329,9 +364,15 @@ async fn run(ctx: &Context) -> Vec<Finding> {
             }
         }
     }
-    listener.stop().await;
+    let (_, _, flow) = listener.stop_flow().await;
+    let mut att = attestation(&outcomes[0], &r);
+    if let Some(flow) = &flow {
+        att.summary
+            .push_str(&format!(" (--loop-via-register: {})", flow.sentence()));
+        att.evidence.extend(flow_evidence(flow));
+    }
     [
-        attestation(&outcomes[0], &r),
+        att,
         signer(&outcomes[0], &r),
         rcd(&outcomes[..3]),
         spoof(SPOOF_FROM, &outcomes[1], &r),
@@ -343,6 +384,124 @@ async fn run(ctx: &Context) -> Vec<Finding> {
     .into_iter()
     .map(|f| f.endpoint(&ep))
     .collect()
+}
+
+/// Why the calls cannot come back: the status, the sentence, and what was exchanged.
+type NoReceiver = (Status, String, Vec<Evidence>);
+
+/// Starts what receives the calls: the listener, or a registration on a TCP/TLS connection of
+/// its own (whose politeness permit lives as long as the flow).
+async fn receive(
+    ctx: &Context,
+    r: &Ready,
+) -> Result<(Listener, Option<tokio::sync::OwnedSemaphorePermit>), NoReceiver> {
+    let listen = match &r.receiver {
+        Receiver::Listen(l) => l,
+        Receiver::Register => return register(ctx, r).await,
+    };
+    match Listener::start(listen.clone()).await {
+        Ok(l) => Ok((l, None)),
+        Err(e) => Err((
+            Status::Error,
+            format!("the loop-call listener could not start: {e}"),
+            Vec::new(),
+        )),
+    }
+}
+
+async fn register(
+    ctx: &Context,
+    r: &Ready,
+) -> Result<(Listener, Option<tokio::sync::OwnedSemaphorePermit>), NoReceiver> {
+    let stream = call_endpoints(ctx)
+        .await
+        .into_iter()
+        .map(|(e, _)| e)
+        .find(|e| e.transport.is_stream());
+    let Some(ep) = stream else {
+        return Err((
+            Status::Skipped,
+            "--loop-via-register registers over TCP or TLS: no TCP or TLS endpoint in this run (--transport tcp or tls)".into(),
+            Vec::new(),
+        ));
+    };
+    let (conn, permit) = ctx.connect(&ep).await.map_err(|e| {
+        (
+            Status::Error,
+            format!("cannot connect to {ep} to REGISTER: {e}"),
+            Vec::new(),
+        )
+    })?;
+    let host = ctx.uri_host(&ep);
+    let user = register_user(ctx, r);
+    let reg = Registration {
+        registrar: format!("sip:{host}"),
+        aor: format!("sip:{user}@{host}"),
+        contact_user: user.clone(),
+        credentials: ctx.config.calls.credentials.clone(),
+        user_agent: ctx.config.user_agent.clone(),
+        timers: ctx.config.timers,
+        run_start: ctx.run_start(),
+        reopen: Reopen {
+            tls: ctx.config.tls.clone(),
+            sni: ctx.config.domain.clone(),
+            limits: ctx.config.limits,
+        },
+    };
+    let cfg = ListenConfig::new(ListenAddr {
+        transport: ep.transport,
+        addr: conn.local,
+    });
+    match Listener::register(conn, reg, cfg).await {
+        Ok(l) => Ok((l, permit)),
+        Err(flow) => {
+            let answer = flow
+                .register
+                .last()
+                .and_then(|x| x.final_response())
+                .map(Message::first_line);
+            let code = flow
+                .register
+                .last()
+                .and_then(|x| x.final_response())
+                .and_then(Message::status);
+            let (status, why) = match (code, &ctx.config.calls.credentials) {
+                (Some(401 | 407), None) => (
+                    Status::Blocked,
+                    format!(
+                        "the registrar wants credentials for REGISTER ({}); give --user",
+                        answer.unwrap_or_default()
+                    ),
+                ),
+                _ => (
+                    Status::Error,
+                    format!(
+                        "the loop-call REGISTER as {user} over {ep} was not accepted: {}",
+                        answer.unwrap_or_else(|| "no answer".into())
+                    ),
+                ),
+            };
+            Err((status, why, flow_evidence(&flow)))
+        }
+    }
+}
+
+/// The registration's transactions as evidence, the last one noting how the flow went.
+fn flow_evidence(flow: &FlowReport) -> Vec<Evidence> {
+    let mut v: Vec<Evidence> = flow
+        .register
+        .iter()
+        .chain(flow.unregister.iter())
+        .map(crate::evidence::from_exchange)
+        .collect();
+    if let Some(last) = v.last_mut() {
+        let sentence = flow.sentence();
+        last.note = Some(match last.note.take() {
+            Some(n) => format!("{n}; {sentence}"),
+            None => sentence,
+        });
+    }
+    v
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -456,7 +615,7 @@ fn undelivered(o: &Outcome) -> (Status, String) {
         _ => (
             Status::Error,
             format!(
-                "no INVITE reached the listener; the trunk answered {}",
+                "no INVITE came back for this call; the trunk answered {}",
                 o.answer_line()
             ),
         ),

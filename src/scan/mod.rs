@@ -1,7 +1,9 @@
 //! One run end to end: options, plan (endpoints, probes), probes, post-run analyses, report. This is
 //! what `sipcheck probe` calls, and `--dry-run` prints the same plan without running it.
 
+mod dry_run;
 mod gate;
+pub mod limits;
 mod options;
 mod plan;
 mod select;
@@ -13,6 +15,7 @@ use crate::error::Result;
 use crate::findings::{Report, SCHEMA_VERSION, Tool};
 use crate::probe;
 
+pub use dry_run::{Budget, DryRun, EndpointPlan, ProbePlan};
 pub use options::{
     MAX_CONNECTIONS, MAX_DOS_REQUESTS, MAX_RATE, MAX_TIMEOUT, ScanOptions, ScanOptionsBuilder,
 };

@@ -20,14 +20,16 @@ use crate::stir::VerifyContext;
 use crate::target::{Port, Target, Transport};
 use crate::transport::{ClientIdentity, TlsSettings};
 
+use super::limits;
+
 /// Highest politeness rate accepted, in new requests per second per address.
-pub const MAX_RATE: f64 = 10_000.0;
+pub const MAX_RATE: f64 = limits::RATE.max;
 /// Most simultaneous connections per address.
-pub const MAX_CONNECTIONS: usize = 64;
+pub const MAX_CONNECTIONS: usize = limits::MAX_CONNECTIONS.max as usize;
 /// Most requests a `dos` probe may be allowed.
-pub const MAX_DOS_REQUESTS: u32 = 10_000;
+pub const MAX_DOS_REQUESTS: u32 = limits::DOS_MAX_REQUESTS.max as u32;
 /// Longest wait for one answer.
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(limits::TIMEOUT.max as u64);
 
 /// What to probe and how. Build it with [`ScanOptions::builder`], which checks every value; the
 /// fields stay public for programs that adjust a built value, and [`scan`](super::scan) checks them
@@ -90,28 +92,13 @@ impl ScanOptions {
     pub fn validate(&self) -> Result<()> {
         let c = &self.config;
         let bad = |s: String| Err(Error::BadOption(s));
-        if !(c.rate > 0.0 && c.rate <= MAX_RATE) {
-            return bad(format!(
-                "--rate {}: the politeness rate must be more than 0 and at most {MAX_RATE} new requests per second",
-                c.rate
-            ));
-        }
+        limits::RATE.check(c.rate, c.rate)?;
         if c.burst == 0 {
             return bad("burst 0: at least one request must be allowed before pacing".into());
         }
-        if !(1..=MAX_CONNECTIONS).contains(&c.max_connections) {
-            return bad(format!(
-                "--max-connections {}: must be between 1 and {MAX_CONNECTIONS}",
-                c.max_connections
-            ));
-        }
+        limits::MAX_CONNECTIONS.check(c.max_connections as f64, c.max_connections)?;
         let t = &c.timers;
-        if t.timeout.is_zero() || t.timeout > MAX_TIMEOUT {
-            return bad(format!(
-                "--timeout {:?}: must be more than 0 and at most 1h",
-                t.timeout
-            ));
-        }
+        limits::TIMEOUT.check(t.timeout.as_secs_f64(), format_args!("{:?}", t.timeout))?;
         if t.t1.is_zero() || t.t2 < t.t1 {
             return bad(format!(
                 "timers T1 {:?} and T2 {:?}: T1 must be more than 0 and T2 at least T1",
@@ -121,19 +108,22 @@ impl ScanOptions {
         if c.probe_timeout.is_zero() {
             return bad("probe timeout 0: every probe needs time to run".into());
         }
-        if !(1..=MAX_DOS_REQUESTS).contains(&c.dos_max_requests) {
-            return bad(format!(
-                "--dos-max-requests {}: must be between 1 and {MAX_DOS_REQUESTS}",
-                c.dos_max_requests
-            ));
-        }
+        limits::DOS_MAX_REQUESTS.check(c.dos_max_requests.into(), c.dos_max_requests)?;
+        limits::MAX_CALLS.check(c.calls.max_calls.into(), c.calls.max_calls)?;
         if self.transports.as_ref().is_some_and(|t| t.is_empty()) {
             return bad("--transport: at least one transport is needed".into());
         }
         let l = &c.loop_calls;
-        if l.number.is_some() != l.listen.is_some() {
+        if l.listen.is_some() && l.via_register {
             return bad(
-                "--loop-call and --listen go together (the DID and where it is routed)".into(),
+                "--listen and --loop-via-register exclude each other (a listener, or the calls back over the registration)"
+                    .into(),
+            );
+        }
+        if l.number.is_some() != (l.listen.is_some() || l.via_register) {
+            return bad(
+                "--loop-call goes with --listen or --loop-via-register (the DID and where it is routed)"
+                    .into(),
             );
         }
         super::select(&self.selectors).map(|_| ())
@@ -468,6 +458,14 @@ impl ScanOptionsBuilder {
         })
     }
 
+    /// Loop calls come back over a REGISTERed TCP/TLS flow instead of a [`listen`](Self::listen)er.
+    pub fn loop_via_register(self, on: bool) -> Self {
+        self.set(|o| {
+            o.config.loop_calls.via_register = on;
+            Ok(())
+        })
+    }
+
     /// A caller ID we do not own, for the spoofing loop calls.
     pub fn spoof_caller_id(self, number: &str) -> Self {
         self.set(|o| {
@@ -653,7 +651,24 @@ mod tests {
     #[test]
     fn loop_call_and_listen_go_together() {
         let m = message(builder().loop_call("+15550100"));
-        assert!(m.contains("--loop-call and --listen"), "{m}");
+        assert!(
+            m.contains("--loop-call goes with --listen or --loop-via-register"),
+            "{m}"
+        );
+        let m = message(builder().loop_via_register(true));
+        assert!(m.contains("--loop-call goes with"), "{m}");
+        let both = builder()
+            .loop_call("+15550100")
+            .loop_via_register(true)
+            .listen(ListenConfig::parse("127.0.0.1:5070", None, None).unwrap());
+        assert!(message(both).contains("exclude each other"));
+        assert!(
+            builder()
+                .loop_call("+15550100")
+                .loop_via_register(true)
+                .build()
+                .is_ok()
+        );
     }
 
     #[test]

@@ -1,8 +1,7 @@
 //! The planner: which probes run, on which endpoints, with which post-run analyses. [`scan`](super::scan)
-//! runs a plan; `--dry-run` prints one ([`Plan::describe`]); both come from [`plan`], so what the dry
+//! runs a plan; `--dry-run` prints one ([`DryRun`](super::DryRun)); both come from [`plan`], so what the dry
 //! run says is what the run does.
 
-use std::fmt::Write;
 use std::sync::Arc;
 
 use crate::analysis::Analyses;
@@ -11,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::findings::ids;
 use crate::probe::{Context, Probe};
 use crate::scan::ScanOptions;
-use crate::target::{Endpoint, Transport};
+use crate::target::Endpoint;
 
 /// A scan about to run: the selected probes, the context they share (endpoints found, settings) and
 /// the analyses applied after them.
@@ -129,113 +128,14 @@ impl Plan {
     pub fn unresolved(&self) -> Option<&Error> {
         self.unresolved.as_ref()
     }
-
-    /// What `--dry-run` prints: the endpoints, the probes (and which an opt-in gates), the loop calls,
-    /// the analyses, the packet budget and the shared OPTIONS request of each endpoint. Sends nothing.
-    pub fn describe(&self) -> String {
-        let ctx = &self.context;
-        let mut s = String::from("dry run: nothing is sent.\n\n");
-        let _ = writeln!(
-            s,
-            "target {} (SIP domain {})",
-            ctx.target.input, ctx.config.domain
-        );
-        let _ = writeln!(s, "endpoints ({}):", ctx.endpoints.len());
-        for e in &ctx.endpoints {
-            let _ = writeln!(s, "  {}", e.label());
-            if !e.discovered_by.is_empty() && e.discovered_by != ["literal"] {
-                let _ = writeln!(s, "      found by: {}", e.discovered_by.join(" ⇒ "));
-            }
-        }
-        let _ = writeln!(s, "\nprobes ({}):", self.probes.len());
-        for p in &self.probes {
-            let gate = p.gate(ctx);
-            let _ = writeln!(
-                s,
-                "  {:<26} {:<10} {}{}",
-                p.id(),
-                p.safety().as_str(),
-                p.title(),
-                gate.map(|g| format!(" (gated: {g})")).unwrap_or_default()
-            );
-        }
-        for n in &self.notes {
-            let _ = writeln!(s, "  note: {n}");
-        }
-        let planned = crate::probes::loop_calls::planned(ctx);
-        if !planned.is_empty() {
-            let _ = writeln!(s, "\nloop calls ({}):", planned.len().saturating_sub(1));
-            for p in &planned {
-                let _ = writeln!(s, "  {}", crate::evidence::printable(p.as_bytes()));
-            }
-        }
-        let mut after = Vec::new();
-        if self.analyses.parity {
-            after.push("endpoints.parity".to_string());
-        }
-        if let Some(p) = &self.analyses.policy {
-            after.push(format!("policy {}", p.name));
-        }
-        if let Some(b) = &self.analyses.baseline {
-            after.push(format!("baseline.diff against {}", b.path));
-        }
-        if !after.is_empty() {
-            let _ = writeln!(s, "\nafter the probes: {}", after.join(", "));
-        }
-        let timers = &ctx.config.timers;
-        let _ = writeln!(
-            s,
-            "\npackets: each SIP transaction sends one request; on UDP it is retransmitted per RFC 3261 \
-             Timer A/E, at most {} datagrams within {:?}; TCP and TLS send it once per connection \
-             (plus the TCP and TLS handshakes). Every probe starts from the shared OPTIONS below (sent \
-             once per endpoint); most probes add one or a few transactions per endpoint.",
-            timers.udp_sends(false),
-            timers.give_up_after()
-        );
-        let _ = writeln!(
-            s,
-            "politeness: at most {} new requests per second and {} connections at a time per address; \
-             each probe is stopped after {} s.",
-            ctx.config.rate,
-            ctx.config.max_connections,
-            ctx.config.probe_timeout.as_secs()
-        );
-        for e in &ctx.endpoints {
-            let uri = ctx.request_uri(e, false);
-            let req = ctx
-                .request("OPTIONS", &uri)
-                .header("Accept", "application/sdp");
-            let local = std::net::SocketAddr::new(
-                if e.address.is_ipv6() {
-                    std::net::Ipv6Addr::UNSPECIFIED.into()
-                } else {
-                    std::net::Ipv4Addr::UNSPECIFIED.into()
-                },
-                0,
-            );
-            let bytes = req.render(e.transport, local);
-            let _ = writeln!(
-                s,
-                "\n--- to {}{} (Via/Contact carry the real local address when sent):\n{}",
-                e.label(),
-                if e.transport == Transport::Tls {
-                    " (inside TLS)"
-                } else {
-                    ""
-                },
-                crate::evidence::printable(&bytes).trim_end()
-            );
-        }
-        s
-    }
 }
 
 /// `--dry-run`: the plan of a scan with these options, described; sends nothing. A name that does not
 /// resolve is the error (there is nothing to describe).
-pub async fn dry_run(opts: ScanOptions) -> Result<String> {
+pub async fn dry_run(opts: ScanOptions) -> Result<super::DryRun> {
     let mut plan = plan(opts).await?;
     match plan.unresolved.take() {
         Some(e) => Err(e),
-        None => Ok(plan.describe()),
+        None => Ok(super::DryRun::of(&plan)),
     }
 }

@@ -289,6 +289,25 @@ impl Connection {
         }
     }
 
+    /// Takes the keep-alive CRLFs (RFC 5626 §4.4.1: a ping is CRLFCRLF, a pong CRLF) a stream holds
+    /// with no message begun after them, and returns how many bytes they were; 0 on UDP or when a
+    /// message has begun (its leading CRLFs stay with it). A reader on a registered flow calls this
+    /// after a read timed out, to see pongs and pings that [`recv`](Self::recv) never returns alone.
+    pub fn take_keepalives(&mut self) -> usize {
+        match &mut self.inner {
+            Inner::Stream(_, buf, framer)
+                if !buf.is_empty() && buf.iter().all(|b| matches!(b, b'\r' | b'\n')) =>
+            {
+                let n = buf.len();
+                buf.clear();
+                // The framer saw only CRLFs, so it is still at a message's start.
+                *framer = Framer::new(self.limits);
+                n
+            }
+            _ => 0,
+        }
+    }
+
     /// Closes a stream politely (TLS close_notify, TCP FIN), without waiting long.
     pub async fn close(self) {
         if let Inner::Stream(mut s, _, _) = self.inner {

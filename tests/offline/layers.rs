@@ -31,6 +31,8 @@ const LAYERS: &[&[&str]] = &[
     &["fleet"],
     // Reports: every rendering of a report.
     &["report"],
+    // The command line as data and rules (arguments, man page, the words commands print).
+    &["app"],
     // Entry points for the fuzz targets: may reach anything below.
     &["fuzzing"],
 ];

@@ -331,3 +331,32 @@ async fn verbose_text_names_every_accepted_suite_with_its_class() {
         "{narrow}"
     );
 }
+
+/// The binary lays the scorecard out for `COLUMNS` (stdout here is a pipe, not a terminal): every
+/// line of `sipcheck report saved.json` fits 80 columns with COLUMNS=80, and without it the fixed
+/// default (120) applies, so a line is wider than 80 there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_takes_the_width_from_columns() {
+    let r = with_skipped(weak_trunk().await);
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("r.json");
+    std::fs::write(&saved, render(&r, Format::Json, false)).unwrap();
+    let run = |columns: Option<&str>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_sipcheck"));
+        c.arg("report").arg(&saved).env_remove("COLUMNS");
+        if let Some(w) = columns {
+            c.env("COLUMNS", w);
+        }
+        let out = c.output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let narrow = run(Some("80"));
+    assert!(narrow.contains("tls.cipher_suites"), "{narrow}");
+    assert!(narrow.lines().all(|l| l.chars().count() <= 80), "{narrow}");
+    let default = run(None);
+    assert!(
+        default.lines().all(|l| l.chars().count() <= 120),
+        "{default}"
+    );
+    assert!(default.lines().any(|l| l.chars().count() > 80), "{default}");
+}

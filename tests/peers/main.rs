@@ -34,6 +34,7 @@ mod fuzz_capture;
 mod hostile_trunks;
 mod listen;
 mod loop_kamailio;
+mod loop_register;
 mod media_baresip;
 mod readme_demo;
 mod report_html;

@@ -37,15 +37,37 @@ fn known_id(id: &str) -> bool {
     crate::findings::spec(id).is_some_and(|s| s.scanned())
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
 fn line_of_key(text: &str, key: &str) -> usize {
     text.lines()
         .position(|l| l.contains(&format!("\"{key}\"")) || l.trim_start().starts_with(key))
         .map(|i| i + 1)
         .unwrap_or(1)
+}
+
+/// The type a policy key takes, in words: from the rule's own check for `[rules]`.
+fn expected_type(section: &str, key: &str, value: &str) -> &'static str {
+    use serde_json::{Value, json};
+    match section {
+        "findings" => "a status string (\"pass\", \"info\" or \"warn\")",
+        "rules" => {
+            let Some(spec) = known_rules().into_iter().find(|r| r.name == key) else {
+                return "a value";
+            };
+            let takes = |v: Value| (spec.validate)(&v).is_ok();
+            if takes(Value::String(value.to_string())) {
+                "a string"
+            } else if takes(json!(true)) {
+                "true or false"
+            } else if takes(json!(1)) || takes(json!(0)) {
+                "a number"
+            } else if takes(json!([])) {
+                "an array of strings"
+            } else {
+                "a string"
+            }
+        }
+        _ => "a string",
+    }
 }
 
 /// Parses a policy; errors name the file, the line and the reason in one line.
@@ -55,8 +77,8 @@ pub fn parse(text: &str, source: &str) -> Result<Policy> {
         reason,
     };
     let file: PolicyFile = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
-        bad(line, e.message().trim().replace('\n', " "))
+        let (line, reason) = crate::error::toml_reason(text, &e, &expected_type);
+        bad(line, reason)
     })?;
     let known = known_rules();
     let mut rules = BTreeMap::new();
@@ -72,7 +94,8 @@ pub fn parse(text: &str, source: &str) -> Result<Policy> {
             ));
         };
         let value = serde_json::to_value(value).unwrap_or_default();
-        (spec.validate)(&value).map_err(|why| bad(line_of_key(text, name), why))?;
+        (spec.validate)(&value)
+            .map_err(|why| bad(line_of_key(text, name), crate::error::keyed(name, why)))?;
         rules.insert(name.clone(), value);
     }
     for id in file.findings.keys() {
