@@ -88,6 +88,9 @@ pub struct Spec {
     pub safety: Safety,
     /// The flag that enables it when it does not run by default ("" when it does).
     pub opt_in: &'static str,
+    /// How severe the problem it reports is, as declared (the severity of its failing outcome,
+    /// whatever one run measured): SARIF's `security-severity` of its rule.
+    pub severity: Severity,
     /// Seed questions (1–15) it answers.
     pub questions: &'static [u8],
     pub rfcs: &'static [&'static str],
@@ -249,6 +252,7 @@ macro_rules! registry {
         probe: $probe:literal,
         safety: $safety:ident,
         opt_in: $opt_in:literal,
+        $(severity: $sev:ident,)?
         questions: [$($q:literal),* $(,)?],
         rfcs: [$($rfc:literal),* $(,)?],
         meaning: $meaning:literal,
@@ -262,6 +266,7 @@ macro_rules! registry {
                 probe: $probe,
                 safety: $crate::findings::Safety::$safety,
                 opt_in: $opt_in,
+                severity: $crate::findings::declared_severity!($($sev)?),
                 questions: &[$($q),*],
                 rfcs: &[$($rfc),*],
                 meaning: $meaning,
@@ -288,6 +293,17 @@ macro_rules! registry {
     };
 }
 pub(crate) use registry;
+
+/// A row's declared severity, [`Severity::Medium`] when the row declares none.
+macro_rules! declared_severity {
+    () => {
+        $crate::findings::Severity::Medium
+    };
+    ($sev:ident) => {
+        $crate::findings::Severity::$sev
+    };
+}
+pub(crate) use declared_severity;
 
 /// A row's contract: the one it names (`Details as Contract`), or [`Plain`] of its details. A contract
 /// whose details are not the row's does not compile (`severity` takes the row's details type).

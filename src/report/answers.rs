@@ -53,7 +53,7 @@ pub fn answer(r: &Report, q: Question) -> Answer {
         }
     }
     let text = match verdict {
-        None => not_measured(&q, &fs),
+        None => not_measured(&q),
         Some(_) => typed(r, q.number, &measured).unwrap_or_else(|| deciding(r, &measured)),
     };
     Answer {
@@ -73,14 +73,10 @@ fn cut(s: &str) -> String {
     t
 }
 
-fn not_measured(q: &Question, fs: &[&Finding]) -> String {
-    match fs.first() {
-        Some(f) => format!("Not measured: {}", f.summary),
-        None => match q.probe.strip_prefix("none yet: ") {
-            Some(why) => format!("Not measured: {why}"),
-            None => format!("Not measured yet (probe {}).", q.probe),
-        },
-    }
+/// What would measure the question, in plain words; the flags that do it are in the report's "How to
+/// measure the rest" section.
+fn not_measured(q: &Question) -> String {
+    format!("Not measured: needs {}.", q.needs.trim_end_matches('.'))
 }
 
 /// The worst group's summary with its endpoints, and how many other findings agree or differ.

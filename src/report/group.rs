@@ -132,9 +132,20 @@ fn flag_units(opt_in: &str) -> Vec<String> {
     units
 }
 
+/// Skipped findings of one enabling flag, or of one reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The ids, those of one category folded (`media.* (2), call.refer`).
+    pub ids: String,
+    /// What would enable them (`enable with --dos`), or why they were skipped.
+    pub why: String,
+    /// Every id of the group, unfolded.
+    pub members: Vec<String>,
+}
+
 /// Skipped findings, one entry per enabling flag (the registry's `opt_in`, grouped by its first flag),
 /// or per reason when no flag would enable them. Ids of one category are folded into `category.*`.
-pub fn skipped(r: &Report) -> Vec<(String, String)> {
+pub fn skipped(r: &Report) -> Vec<Skipped> {
     // (key, ids, flag units of each member)
     type Skips<'a> = Vec<(String, Vec<&'a str>, Vec<Vec<String>>)>;
     let mut groups: Skips = Vec::new();
@@ -172,7 +183,11 @@ pub fn skipped(r: &Report) -> Vec<(String, String)> {
                 }
                 _ => key,
             };
-            (fold_ids(&ids), why)
+            Skipped {
+                ids: fold_ids(&ids),
+                why,
+                members: ids.iter().map(|i| i.to_string()).collect(),
+            }
         })
         .collect()
 }
@@ -321,7 +336,7 @@ mod tests {
             ),
             ("dns.srv", "the target is an IP address"),
         ];
-        let got: Vec<(&str, &str)> = s.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let got: Vec<(&str, &str)> = s.iter().map(|x| (x.ids.as_str(), x.why.as_str())).collect();
         assert_eq!(got, want);
     }
 }

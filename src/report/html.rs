@@ -99,6 +99,7 @@ pub fn render(v: &View) -> String {
         );
     }
     s.push_str("</table>\n");
+    s.push_str(&super::to_measure::render_html(v));
 
     attention(&mut s, v);
     if let Some(p) = &r.policy {

@@ -118,6 +118,7 @@ pub fn render(v: &View) -> String {
         );
     }
     s.push('\n');
+    s.push_str(&super::to_measure::render_md(v));
     s.push_str(&super::endpoints::render_md(v));
 
     let _ = writeln!(s, "## Appendix: findings and evidence\n");

@@ -17,6 +17,7 @@ pub mod saved;
 pub mod schema;
 pub mod tables;
 pub mod text;
+mod to_measure;
 pub mod view;
 
 pub use crate::analysis::{diff, policy};

@@ -16,8 +16,8 @@ pub struct Question {
     pub short: String,
     /// The question as asked.
     pub text: String,
-    /// What to run when nothing measured it.
-    pub probe: String,
+    /// What would measure it, in plain words (a buyer's, not flags): the "not measured" answer.
+    pub needs: String,
     /// For a question beyond the fifteen: the finding ids that answer it (the registry maps the
     /// fifteen).
     #[serde(default)]
@@ -31,6 +31,13 @@ impl Question {
             return self.findings.iter().any(|f| f == finding_id);
         }
         crate::findings::spec(finding_id).is_some_and(|s| s.questions.contains(&self.number))
+    }
+
+    /// The registry rows of the findings that answer it, in registry order.
+    pub fn specs(&self) -> impl Iterator<Item = &'static crate::findings::Spec> + '_ {
+        crate::findings::REGISTRY
+            .iter()
+            .filter(|s| self.answered_by(s.id))
     }
 }
 
@@ -90,5 +97,18 @@ mod tests {
             "question 5 is about SRTP, not key transport"
         );
         assert!(q[6].answered_by("media.sdes_cleartext"));
+        for q in &sheet {
+            assert!(
+                !q.needs.contains("--"),
+                "question {} needs plain words, not flags: {}",
+                q.number,
+                q.needs
+            );
+            assert!(
+                q.specs().next().is_some(),
+                "nothing answers question {}",
+                q.number
+            );
+        }
     }
 }

@@ -2,7 +2,8 @@
 //! SARIF consumers).
 //!
 //! - One rule per finding id, from the registry: title, meaning, remedy, RFCs, seed questions and a
-//!   `security-severity` (the highest severity a finding of that id has in this report).
+//!   `security-severity` (the severity the registry declares for the id, the same in every run, so
+//!   an alert's severity does not change with what one run measured).
 //! - A trunk is not a file in the repository, and code scanning accepts no network URIs: each result
 //!   sits at a stable relative location `sipcheck/<trunk>/<transport>-<port>` (`.../trunk` for
 //!   trunk-wide findings), under the `uriBaseId` [`URI_BASE_ID`].
@@ -337,11 +338,6 @@ fn rules_of(r: &Report) -> Vec<Rule> {
         .into_iter()
         .map(|(id, s)| {
             let of_id: Vec<&Finding> = r.findings_with_id(&id).collect();
-            let worst = of_id
-                .iter()
-                .filter(|f| !matches!(f.status, Status::Pass | Status::Info))
-                .map(|f| f.severity)
-                .max();
             let sample = of_id.first();
             let title = s
                 .map(|s| s.title.to_string())
@@ -373,7 +369,7 @@ fn rules_of(r: &Report) -> Vec<Rule> {
                 default_configuration: Configuration { level: "warning" },
                 properties: RuleProperties {
                     tags: tags(category),
-                    security_severity: worst.map(security_severity),
+                    security_severity: s.map(|s| security_severity(s.severity)),
                     precision: "high",
                     rfcs,
                     questions,
@@ -576,8 +572,60 @@ mod tests {
         let rule = &v["runs"][0]["tool"]["driver"]["rules"]
             [results[0]["ruleIndex"].as_u64().unwrap() as usize];
         assert_eq!(rule["id"], "sip.refer");
-        assert_eq!(rule["properties"]["security-severity"], "5.0");
+        assert_eq!(rule["properties"]["security-severity"], "2.0");
         let v: serde_json::Value = serde_json::from_str(&render(&View::of(&r), true)).unwrap();
         assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 4);
+    }
+
+    /// A rule's `security-severity` is the registry's declared severity of its id: the same whatever
+    /// one run measured (a critical result, only passes, or no finding of that id at all).
+    #[test]
+    fn security_severity_is_the_registry_declared_one() {
+        let report = |findings: Vec<Finding>| Report {
+            schema_version: 1,
+            tool: Default::default(),
+            target: "127.0.0.1:5060".into(),
+            domain: "127.0.0.1".into(),
+            started_at: "2026-01-01T00:00:00Z".into(),
+            duration_ms: 0,
+            endpoints: vec![],
+            findings,
+            incomplete: None,
+            policy: None,
+            scope: None,
+            summary: Default::default(),
+        };
+        let rule_severities = |r: &Report| -> BTreeMap<String, Option<String>> {
+            let v: serde_json::Value = serde_json::from_str(&render(&View::of(r), false)).unwrap();
+            v["runs"][0]["tool"]["driver"]["rules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| {
+                    (
+                        x["id"].as_str().unwrap().to_string(),
+                        x["properties"]["security-severity"]
+                            .as_str()
+                            .map(str::to_string),
+                    )
+                })
+                .collect()
+        };
+        let loud = report(vec![
+            Finding::of("sip.server_header", Status::Fail, "x").severity(Severity::Critical),
+            Finding::of("tls.versions", Status::Warn, "x").severity(Severity::Low),
+            Finding::new("not.known", "t", Status::Fail, "from another version"),
+        ]);
+        let quiet = report(vec![Finding::of("sip.server_header", Status::Pass, "x")]);
+        let (a, b) = (rule_severities(&loud), rule_severities(&quiet));
+        for s in REGISTRY.iter().filter(|s| !s.id.ends_with('*')) {
+            let want = Some(security_severity(s.severity).to_string());
+            assert_eq!(a[s.id], want, "{}", s.id);
+            assert_eq!(b[s.id], want, "{}", s.id);
+        }
+        assert_eq!(a["sip.server_header"].as_deref(), Some("2.0"));
+        assert_eq!(a["tls.versions"].as_deref(), Some("7.5"));
+        assert_eq!(a["tls.heartbleed"].as_deref(), Some("9.5"));
+        assert_eq!(a["not.known"], None, "no declaration, no severity");
     }
 }

@@ -223,11 +223,17 @@ fn fold_passes(rows: Vec<Row>) -> Vec<Row> {
             .filter(|x| x.status == st && family(&x.id).as_deref() == Some(fam))
             .collect()
     };
+    // Several ids, not one id with several summaries (those keep their lines).
+    let ids_of = |fam: &str, st: Status| -> usize {
+        let mut ids: Vec<&str> = members_of(fam, st).iter().map(|x| x.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    };
     let mut out: Vec<Row> = Vec::new();
     let mut folded: Vec<(String, Status)> = Vec::new();
     for row in &rows {
-        let fam =
-            family(&row.id).filter(|f| foldable(row.status) && members_of(f, row.status).len() > 1);
+        let fam = family(&row.id).filter(|f| foldable(row.status) && ids_of(f, row.status) > 1);
         let Some(fam) = fam else {
             out.push(row.clone());
             continue;
@@ -236,10 +242,13 @@ fn fold_passes(rows: Vec<Row>) -> Vec<Row> {
             continue;
         }
         let members = members_of(&fam, row.status);
-        let tails: Vec<&str> = members
-            .iter()
-            .map(|x| x.id.split_once('.').map_or(x.id.as_str(), |(_, t)| t))
-            .collect();
+        let mut tails: Vec<&str> = Vec::new();
+        for x in &members {
+            let tail = x.id.split_once('.').map_or(x.id.as_str(), |(_, t)| t);
+            if !tails.contains(&tail) {
+                tails.push(tail);
+            }
+        }
         let scope = if members.iter().all(|x| x.scope == row.scope) {
             row.scope.clone()
         } else {
@@ -255,7 +264,7 @@ fn fold_passes(rows: Vec<Row>) -> Vec<Row> {
             severity: Severity::None,
             id: format!("{fam}.*"),
             scope,
-            summary: format!("{} {verb}: {}", members.len(), tails.join(", ")),
+            summary: format!("{} {verb}: {}", tails.len(), tails.join(", ")),
             whole: false,
         });
         folded.push((fam, row.status));
@@ -339,13 +348,36 @@ pub fn render(v: &View, color: bool, verbose: bool, width: usize) -> String {
             put(&mut s, &prefix, prefix_w, summary, indent, width);
         }
     }
-    for (ids, why) in &v.skipped {
+    for skip in &v.skipped {
+        // The questions it leaves unmeasured, after what would measure them (the part a user acts on).
+        let qs: Vec<String> = v
+            .questions_of(skip)
+            .iter()
+            .map(|q| format!("Q{q}"))
+            .collect();
+        let qs = if qs.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", qs.join(", "))
+        };
         put(
             &mut s,
             &tag(Status::Skipped, color),
             8,
-            &format!("{ids}: {why}"),
+            &format!("{}: {}{qs}", skip.ids, skip.why),
             8,
+            width,
+        );
+    }
+    // How to measure the rest, each line wrapped under its own indentation.
+    for line in super::to_measure::render_text(v).lines() {
+        let lead = line.len() - line.trim_start().len();
+        put(
+            &mut s,
+            &" ".repeat(lead),
+            lead,
+            line.trim_start(),
+            lead + 4,
             width,
         );
     }

@@ -6,7 +6,7 @@
 
 use super::answers::{self, Answer};
 use super::group::{self, Group};
-use super::questions;
+use super::questions::{self, Question};
 use super::{Finding, Report, Status};
 use crate::analysis::policy::PolicyOutcome;
 use crate::findings::{Summary, Table};
@@ -20,8 +20,8 @@ pub struct View<'a> {
     pub answers: Vec<Answer>,
     /// The measured findings grouped, problems first.
     pub groups: Vec<Group<'a>>,
-    /// The skipped findings folded by what would enable them: (ids, why).
-    pub skipped: Vec<(String, String)>,
+    /// The skipped findings folded by what would enable them.
+    pub skipped: Vec<group::Skipped>,
     /// The three most severe probe findings, one per id.
     pub most_severe: Vec<&'a Finding>,
     /// Each question's verdict per endpoint, for a trunk with several servers of one transport.
@@ -32,6 +32,48 @@ pub struct View<'a> {
     pub counts: [(Status, usize); 7],
     /// The tables of each finding (parallel to `report.findings`), or why its details cannot be read.
     pub tables: Vec<Result<Vec<Table>, String>>,
+    /// The questions of the answer sheet nothing measured, and how to measure them.
+    pub unmeasured: Vec<Unmeasured>,
+}
+
+/// A question nothing measured in this run, and what would.
+#[derive(Debug, Clone)]
+pub struct Unmeasured {
+    /// The question.
+    pub question: Question,
+    /// The ways to measure it, from the registry rows of the findings answering it.
+    pub ways: Vec<Way>,
+    /// What this run said about those findings (why each was skipped), each once.
+    pub reasons: Vec<String>,
+}
+
+/// One way to measure a question: the options that enable its findings' probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Way {
+    /// The options, as the registry gives them ("" when the probe runs by default).
+    pub flags: &'static str,
+}
+
+impl Way {
+    /// Whether it needs no option: the probe runs by default (this run skipped it for a reason).
+    pub fn by_default(&self) -> bool {
+        self.flags.is_empty()
+    }
+
+    /// The `--` options it names.
+    fn flag_names(&self) -> Vec<&'static str> {
+        self.flags
+            .split_whitespace()
+            .filter(|w| w.starts_with("--"))
+            .map(|w| w.trim_end_matches(','))
+            .collect()
+    }
+
+    /// Whether `other` needs every option this way needs, and more.
+    fn narrower_than(&self, other: &Way) -> bool {
+        let (mine, theirs) = (self.flag_names(), other.flag_names());
+        !mine.is_empty() && mine.len() < theirs.len() && mine.iter().all(|f| theirs.contains(f))
+    }
 }
 
 /// Each question's verdict per endpoint.
@@ -46,6 +88,18 @@ pub struct Matrix {
 impl<'a> View<'a> {
     /// The view of a report.
     pub fn of(report: &'a Report) -> View<'a> {
+        let summary = Summary::of(&report.findings);
+        // The counts every format states are the JSON summary's.
+        let c = summary.by_status;
+        let counts = [
+            (Status::Pass, c.pass),
+            (Status::Warn, c.warn),
+            (Status::Fail, c.fail),
+            (Status::Info, c.info),
+            (Status::Skipped, c.skipped),
+            (Status::Error, c.error),
+            (Status::Blocked, c.blocked),
+        ];
         View {
             report,
             answers: answers::all(report),
@@ -53,14 +107,27 @@ impl<'a> View<'a> {
             skipped: group::skipped(report),
             most_severe: group::most_severe(report),
             matrix: matrix(report),
-            summary: Summary::of(&report.findings),
-            counts: report.counts(),
+            summary,
+            counts,
             tables: report
                 .findings
                 .iter()
                 .map(|f| super::tables::of(report, f))
                 .collect(),
+            unmeasured: Vec::new(),
         }
+        .with_unmeasured()
+    }
+
+    fn with_unmeasured(mut self) -> Self {
+        let r = self.report;
+        self.unmeasured = self
+            .answers
+            .iter()
+            .filter(|a| a.verdict.is_none())
+            .map(|a| unmeasured(r, &a.question))
+            .collect();
+        self
     }
 
     /// The non-zero counts in words: `3 pass, 1 warn`.
@@ -109,6 +176,15 @@ impl<'a> View<'a> {
             .flat_map(|(f, t)| t.iter().flatten().map(move |t| (f, t)))
     }
 
+    /// The questions not measured that the findings of a skipped group answer.
+    pub fn questions_of(&self, s: &group::Skipped) -> Vec<u8> {
+        self.unmeasured
+            .iter()
+            .filter(|u| s.members.iter().any(|m| u.question.answered_by(m)))
+            .map(|u| u.question.number)
+            .collect()
+    }
+
     /// Whether a finding's id appears in the report (an answer links only to those).
     pub fn has_id(&self, id: &str) -> bool {
         self.report.findings.iter().any(|f| f.id == id)
@@ -142,4 +218,100 @@ fn matrix(r: &Report) -> Option<Matrix> {
         .filter(|(_, cells)| cells.iter().any(Option::is_some))
         .collect();
     (!rows.is_empty()).then_some(Matrix { labels, rows })
+}
+
+/// How to measure a question: one way per distinct set of options among the registry rows of the
+/// findings answering it, and why this run's findings of it were skipped.
+fn unmeasured(r: &Report, q: &Question) -> Unmeasured {
+    let mut ways: Vec<Way> = Vec::new();
+    for s in q.specs() {
+        if !ways.iter().any(|w| w.flags == s.opt_in) {
+            ways.push(Way { flags: s.opt_in });
+        }
+    }
+    // A question a default probe answers needs no option (the reasons say why it was not run); a way
+    // that needs every option of another and more is left to the reader of that one.
+    if ways.iter().any(Way::by_default) {
+        ways.retain(Way::by_default);
+    }
+    let all = ways.clone();
+    ways.retain(|w| !all.iter().any(|o| o.narrower_than(w)));
+    let mut reasons: Vec<String> = Vec::new();
+    for f in r.findings.iter().filter(|f| q.answered_by(&f.id)) {
+        if !reasons.iter().any(|x| x.eq_ignore_ascii_case(&f.summary)) {
+            reasons.push(f.summary.clone());
+        }
+    }
+    Unmeasured {
+        question: q.clone(),
+        ways,
+        reasons,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::Finding;
+
+    fn report(findings: Vec<Finding>) -> Report {
+        Report {
+            schema_version: 1,
+            tool: Default::default(),
+            target: "t".into(),
+            domain: "t".into(),
+            started_at: String::new(),
+            duration_ms: 0,
+            endpoints: Vec::new(),
+            findings,
+            incomplete: None,
+            policy: None,
+            scope: None,
+            summary: Default::default(),
+        }
+    }
+
+    /// The options come from the registry rows answering the question: one way per set of options,
+    /// none for a question a default probe answers, and no way that only adds options to another.
+    #[test]
+    fn unmeasured_questions_say_how_to_measure_them() {
+        let r = report(vec![
+            Finding::of("tls.versions", Status::Skipped, "no TLS endpoint"),
+            Finding::of("media.sdes", Status::Skipped, "places a call"),
+        ]);
+        let v = View::of(&r);
+        let of = |n: u8| {
+            v.unmeasured
+                .iter()
+                .find(|u| u.question.number == n)
+                .unwrap()
+        };
+        let flags = |n: u8| -> Vec<&str> { of(n).ways.iter().map(|w| w.flags).collect() };
+        assert_eq!(
+            flags(1),
+            [""],
+            "TLS runs by default; --profile is not needed"
+        );
+        assert_eq!(of(1).reasons, ["no TLS endpoint"]);
+        assert_eq!(flags(5), ["--allow-calls --call-to URI"]);
+        assert_eq!(of(5).reasons, ["places a call"]);
+        assert_eq!(flags(16), ["--allow-calls --call-to URI --refer-to URI"]);
+        assert!(
+            flags(13).iter().all(|f| !f.starts_with("--dos")),
+            "{:?}",
+            flags(13)
+        );
+        assert_eq!(
+            v.unmeasured.len(),
+            v.answers.iter().filter(|a| a.verdict.is_none()).count()
+        );
+        for u in &v.unmeasured {
+            let a = v.answer(u.question.number).unwrap();
+            assert!(
+                !a.text.contains("--"),
+                "flags in the answer cell: {}",
+                a.text
+            );
+        }
+    }
 }

@@ -43,6 +43,7 @@ mod peer_parsers_robustness;
 mod report_compare;
 mod report_contract;
 mod report_diff;
+mod report_formats;
 mod report_junit;
 mod report_policy;
 mod report_schema;
