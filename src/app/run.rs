@@ -69,6 +69,7 @@ impl OutputArgs {
             color: false,
             verbose: self.verbose,
             sarif_passes: self.sarif_passes,
+            width: None,
         }
     }
 }
@@ -102,7 +103,22 @@ pub fn deliver(
         return Ok(String::new());
     }
     let color = format == Format::Text && terminal && std::env::var_os("NO_COLOR").is_none();
-    Ok(report::render_styled(r, format, Style { color, ..style }))
+    // The text scorecard fits this terminal: COLUMNS, else the terminal's width, else the default.
+    let tty = terminal
+        .then(terminal_size::terminal_size)
+        .flatten()
+        .map(|(w, _)| usize::from(w.0));
+    let columns = std::env::var("COLUMNS").ok();
+    let width = Some(report::text::terminal_width(columns.as_deref(), tty));
+    Ok(report::render_styled(
+        r,
+        format,
+        Style {
+            color,
+            width,
+            ..style
+        },
+    ))
 }
 
 /// The format `--dry-run` prints in: the plan has a text and a JSON rendering, no other.

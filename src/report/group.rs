@@ -2,7 +2,7 @@
 //! holds for. A trunk with three transports or four servers says the same thing several times per
 //! endpoint; a reader wants it once, and per-endpoint lines only where the endpoints differ.
 
-use super::{Finding, Report, Status};
+use super::{Finding, Report, Severity, Status};
 
 /// Findings with one id (or one `.*` family), one status and one summary.
 #[derive(Debug)]
@@ -26,6 +26,23 @@ impl Group<'_> {
             .filter_map(|f| f.endpoint.as_deref())
             .collect();
         scope_of(r, &labels)
+    }
+
+    /// The worst severity among its findings.
+    pub fn severity(&self) -> Severity {
+        self.findings
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::None)
+    }
+}
+
+/// ` (severity high)`, or nothing for a finding that needs no fix: how the reports say it in words.
+pub fn severity_words(s: Severity) -> String {
+    match s {
+        Severity::None => String::new(),
+        s => format!(" (severity {})", s.as_str()),
     }
 }
 

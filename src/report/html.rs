@@ -124,9 +124,10 @@ fn attention(s: &mut String, v: &View) {
         let scope = g.scope(r);
         let _ = write!(
             s,
-            "<li><span class=\"v {}\">{}</span> <code>{}</code>{}: {}",
+            "<li><span class=\"v {}\">{}</span>{} <code>{}</code>{}: {}",
             g.status,
             g.status,
+            esc(&super::group::severity_words(g.severity())),
             esc(&g.id),
             if scope.is_empty() {
                 String::new()
@@ -204,7 +205,7 @@ fn appendix(s: &mut String, r: &Report) {
         let first = !r.findings[..i].iter().any(|o| o.id == f.id);
         let _ = writeln!(
             s,
-            "<details{}><summary><span class=\"v {}\">{}</span> <code>{}</code> {}{} — {}</summary>",
+            "<details{}><summary><span class=\"v {}\">{}</span>{} <code>{}</code> {}{} — {}</summary>",
             if first {
                 format!(" id=\"{}\"", anchor(&f.id))
             } else {
@@ -212,6 +213,7 @@ fn appendix(s: &mut String, r: &Report) {
             },
             f.status,
             f.status,
+            esc(&super::group::severity_words(f.severity)),
             esc(&f.id),
             esc(&f.title),
             f.endpoint

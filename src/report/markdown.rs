@@ -62,8 +62,9 @@ pub fn render(v: &View) -> String {
             };
             let _ = writeln!(
                 s,
-                "- **{}** `{}`{scope}: {}",
+                "- **{}**{} `{}`{scope}: {}",
                 g.status,
+                super::group::severity_words(g.severity()),
                 g.id,
                 esc(&g.summary)
             );

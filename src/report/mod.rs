@@ -130,6 +130,8 @@ pub struct Style {
     pub verbose: bool,
     /// SARIF: also the results that need nothing done (pass and info), which it leaves out by default.
     pub sarif_passes: bool,
+    /// The terminal's width the text scorecard fits (80 to 200); `None`: [`text::WIDTH`].
+    pub width: Option<usize>,
 }
 
 /// Renders a report in a format; `color` only affects text.
@@ -153,7 +155,12 @@ pub fn render_styled(report: &Report, format: Format, style: Style) -> String {
 /// in several formats states the same facts in each.
 pub fn render_view(view: &View, format: Format, style: Style) -> String {
     match format {
-        Format::Text => text::render(view, style.color, style.verbose),
+        Format::Text => text::render(
+            view,
+            style.color,
+            style.verbose,
+            style.width.unwrap_or(text::WIDTH),
+        ),
         Format::Json => {
             // The counts are the view's, as every other format states them.
             let mut report = view.report.clone();

@@ -154,8 +154,10 @@ impl Opened {
     /// Writes the report into every file, each in its format (`style.color` is ignored: files get no
     /// terminal colours). Every file is attempted; the errors name each file that failed.
     pub fn write(self, report: &Report, style: Style) -> Result<()> {
+        // Files get no terminal colours, and the fixed width rather than this terminal's.
         let style = Style {
             color: false,
+            width: None,
             ..style
         };
         let view = View::of(report);

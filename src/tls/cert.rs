@@ -97,6 +97,17 @@ pub fn analyse(der: &[u8], now_unix: i64) -> Option<CertInfo> {
         if e.client_auth {
             info.eku.push("clientAuth".into());
         }
+        // The other purposes x509-parser names: an EKU of only these allows no TLS server use.
+        for (on, name) in [
+            (e.code_signing, "codeSigning"),
+            (e.email_protection, "emailProtection"),
+            (e.time_stamping, "timeStamping"),
+            (e.ocsp_signing, "OCSPSigning"),
+        ] {
+            if on {
+                info.eku.push(name.into());
+            }
+        }
         for o in &e.other {
             // id-kp-sipDomain, RFC 5924.
             if o.to_id_string() == "1.3.6.1.5.5.7.3.20" {

@@ -56,5 +56,6 @@ mod setup_script;
 mod tls12_fakes;
 mod tls_heartbleed_fake;
 mod tls_integrity_only;
+mod tls_named_suites;
 mod tls_sslv2;
 mod user_files_robustness;

@@ -359,6 +359,7 @@ fn three_trunks() -> Vec<(&'static str, Kamailio)> {
             ips: vec!["127.0.0.3".parse().unwrap()],
             sip_uris: Vec::new(),
             not_after_days: 20,
+            eku: Vec::new(),
         },
         tls_method: "TLSv1.2".into(),
         // REFER not advertised.

@@ -213,6 +213,7 @@ async fn wrong_san_fails_rfc5922_identity() {
         ips: vec![],
         sip_uris: vec![],
         not_after_days: 90,
+        eku: Vec::new(),
     })
     .await;
     assert_eq!(f.status, Status::Fail, "{f:?}");

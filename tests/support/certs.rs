@@ -20,6 +20,8 @@ pub struct LeafSpec {
     pub sip_uris: Vec<String>,
     /// Days from now; negative for an already expired certificate.
     pub not_after_days: i64,
+    /// The leaf's extended key usages; none (no EKU extension) when empty.
+    pub eku: Vec<ExtendedKeyUsagePurpose>,
 }
 
 impl Default for LeafSpec {
@@ -29,6 +31,7 @@ impl Default for LeafSpec {
             ips: vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()],
             sip_uris: vec![format!("sip:{DOMAIN}")],
             not_after_days: 90,
+            eku: Vec::new(),
         }
     }
 }
@@ -78,6 +81,7 @@ impl TestPki {
             leaf.not_before = now - time::Duration::days(1);
         }
         leaf.not_after = now + time::Duration::days(spec.not_after_days);
+        leaf.extended_key_usages = spec.eku.clone();
         let leaf_key = KeyPair::generate().unwrap();
         let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
 

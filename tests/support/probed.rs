@@ -79,10 +79,15 @@ pub async fn suites(list: &[&str]) -> Finding {
 /// A TLS server (rustls, answering OPTIONS) whose leaf certificate expires in `days` days (negative:
 /// expired), and the configuration that trusts its CA.
 async fn cert_server(days: i64) -> (fake::Fake, TestPki, Config) {
-    let pki = TestPki::new(&LeafSpec {
+    cert_server_with(LeafSpec {
         not_after_days: days,
         ..LeafSpec::default()
-    });
+    })
+    .await
+}
+
+async fn cert_server_with(spec: LeafSpec) -> (fake::Fake, TestPki, Config) {
+    let pki = TestPki::new(&spec);
     let f = fake::tls("127.0.0.1:0", fake::ok_with(&[]), &pki).await;
     let cfg = Config {
         tls: sipcheck::transport::TlsSettings::from_ca_file(pki.ca_pem.to_str().unwrap()).unwrap(),
@@ -101,6 +106,16 @@ pub async fn sips(days: i64) -> Finding {
 /// `tls.certificate` from a TLS server whose leaf certificate has about `days` days left.
 pub async fn certificate(days: i64) -> Finding {
     let (f, _pki, cfg) = cert_server(days).await;
+    tls(one(f.addr.to_string(), Transport::Tls, "tls.certificate", cfg).await)
+}
+
+/// `tls.certificate` from a TLS server whose leaf certificate carries these extended key usages.
+pub async fn certificate_with_eku(eku: Vec<rcgen::ExtendedKeyUsagePurpose>) -> Finding {
+    let (f, _pki, cfg) = cert_server_with(LeafSpec {
+        eku,
+        ..LeafSpec::default()
+    })
+    .await;
     tls(one(f.addr.to_string(), Transport::Tls, "tls.certificate", cfg).await)
 }
 

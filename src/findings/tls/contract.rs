@@ -79,6 +79,16 @@ impl SuiteTally {
             self.per_version.join(", ")
         )
     }
+
+    /// `insecure, to remove: TLS_RSA_WITH_RC4_128_SHA (RC4-SHA), …`: the suites RFC 9325 §4.1 says
+    /// MUST NOT be negotiated, by IANA and OpenSSL name, or `None` when there are none.
+    pub fn to_remove(&self) -> Option<String> {
+        if self.insecure.is_empty() {
+            return None;
+        }
+        let names: Vec<String> = self.insecure.iter().map(|n| both_names(n)).collect();
+        Some(format!("insecure, to remove: {}", names.join(", ")))
+    }
 }
 
 /// A suite's grade as recorded, or from the one classifier when a report did not record it.
@@ -442,13 +452,53 @@ impl Contract for CipherSuites {
             .find(|d| d.error.is_none() && !d.versions.is_empty())?;
         let t = d.tally();
         let mut s = t.sentence();
-        if !t.insecure.is_empty() {
-            s.push_str(&format!("; insecure: {}", t.insecure.join(", ")));
+        if let Some(remove) = t.to_remove() {
+            s.push_str(&format!("; {remove}"));
         } else if !t.weak.is_empty() {
-            s.push_str(&format!("; weak: {}", t.weak.join(", ")));
+            let weak: Vec<String> = t.weak.iter().map(|n| both_names(n)).collect();
+            s.push_str(&format!("; weak: {}", weak.join(", ")));
         }
         s.push('.');
         Some(s)
+    }
+
+    /// The accepted suites by name, per version (newest first, in the server's order when it has
+    /// one): IANA and OpenSSL names and the RFC 9325 class, what a carrier removes named exactly.
+    fn tables(_r: &Report, _f: &Finding, d: &CipherSuitesDetails) -> Vec<Table> {
+        if d.versions.is_empty() {
+            return Vec::new();
+        }
+        let mut t = Table {
+            title: "Cipher suites by name".into(),
+            head: ["Version", "IANA name", "OpenSSL name", "RFC 9325 class"]
+                .map(String::from)
+                .to_vec(),
+            ..Table::default()
+        };
+        let mut orders = Vec::new();
+        for v in in_order(d.versions.keys()).into_iter().rev() {
+            let list = &d.versions[v];
+            for name in &list.suites {
+                t.rows.push(named_row(v, list, name));
+            }
+            if list.order_tested {
+                orders.push(format!(
+                    "{v} in {} order",
+                    if list.server_order { "server" } else { "client" }
+                ));
+            }
+        }
+        let t_ = d.tally();
+        t.note = Some(format!(
+            "{}.{}",
+            t_.sentence(),
+            if orders.is_empty() {
+                String::new()
+            } else {
+                format!(" Listed {}.", orders.join(", "))
+            }
+        ));
+        vec![t]
     }
 
     fn policy_rules() -> Vec<Rule<CipherSuitesDetails>> {
@@ -462,6 +512,64 @@ impl Contract for CipherSuites {
             },
             check: forbidden,
         }]
+    }
+}
+
+/// One row of the suites-by-name table: version, IANA name, OpenSSL name, and the grade with its
+/// reasons from the one classifier.
+fn named_row(version: &str, list: &SuiteList, name: &str) -> Vec<Cell> {
+    let grade = grade_of(list, name);
+    let reasons = list
+        .classification
+        .get(name)
+        .map(|c| c.reasons.clone())
+        .unwrap_or_else(|| suites::classify(name).reasons);
+    let class = if reasons.is_empty() {
+        grade_word(grade).to_string()
+    } else {
+        format!("{}: {}", grade_word(grade), reasons.join(", "))
+    };
+    vec![
+        Cell::text(version),
+        Cell {
+            spans: vec![Span {
+                text: name.to_string(),
+                code: true,
+                ..Span::default()
+            }],
+            class: None,
+        },
+        match suites::openssl_name(name) {
+            Some(o) => Cell {
+                spans: vec![Span {
+                    text: o.to_string(),
+                    code: true,
+                    ..Span::default()
+                }],
+                class: None,
+            },
+            // No OpenSSL name is known for it (suites OpenSSL never implemented, or dropped long ago).
+            None => Cell::text("—"),
+        },
+        Cell::text(class).class(verdict_class(grade)),
+    ]
+}
+
+/// The verdict class of a suite's grade: what the probe makes of accepting it.
+fn verdict_class(g: Grade) -> &'static str {
+    match g {
+        Grade::Insecure => "fail",
+        Grade::Weak => "warn",
+        Grade::Secure | Grade::Recommended => "pass",
+    }
+}
+
+/// A suite by both names: `TLS_RSA_WITH_RC4_128_SHA (RC4-SHA)`, or the IANA name alone where OpenSSL
+/// has none or uses the same.
+pub fn both_names(iana: &str) -> String {
+    match suites::openssl_name(iana) {
+        Some(o) if o != iana => format!("{iana} ({o})"),
+        _ => iana.to_string(),
     }
 }
 
@@ -523,6 +631,27 @@ impl Contract for Mismatch {
 
 /// `tls.certificate`.
 pub struct Certificate;
+
+/// The leaf's extended key usages in words. RFC 5924's id-kp-sipDomain only restricts a certificate
+/// to SIP ("for restricting the applicability of a certificate to use with a Session Initiation
+/// Protocol (SIP) service"), so a serverAuth certificate without it is usable and said so as a fact.
+fn eku_cell(eku: &[String]) -> Cell {
+    let has = |e: &str| eku.iter().any(|x| x == e);
+    if eku.is_empty() {
+        return Cell::text("none (any use)").class("info");
+    }
+    let list = eku.join(", ");
+    if has("sipDomain") || has("any") {
+        Cell::text(list).class("pass")
+    } else if has("serverAuth") || has("clientAuth") {
+        Cell::text(format!(
+            "{list} (not restricted to SIP; id-kp-sipDomain is optional)"
+        ))
+        .class("info")
+    } else {
+        Cell::text(format!("{list} (not for TLS servers or SIP)")).class("warn")
+    }
+}
 
 /// A number of days a certificate must have left.
 pub fn days(v: &Value) -> Result<(), String> {
@@ -603,6 +732,7 @@ impl Contract for Certificate {
                 "Valid until",
                 "Names",
                 "Domain identity",
+                "EKU",
             ]
             .map(String::from)
             .to_vec(),
@@ -641,6 +771,7 @@ impl Contract for Certificate {
                 until,
                 Cell::text(names.join(", ")),
                 identity,
+                eku_cell(&leaf.eku),
             ]);
         }
         let client = match (d.client_certificate_requested, d.client_certificate_outcome) {

@@ -14,7 +14,10 @@ const REGISTRY_TSV: &str = include_str!("../../../probes/tls_cipher_suites.tsv")
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suite {
     pub code: u16,
+    /// The IANA name.
     pub name: String,
+    /// The OpenSSL name (`ECDHE-RSA-AES128-GCM-SHA256`), where OpenSSL has one.
+    pub openssl: Option<String>,
 }
 
 /// How good a suite is.
@@ -186,11 +189,15 @@ pub fn registry() -> &'static [Suite] {
             .lines()
             .filter(|l| !l.starts_with('#'))
             .filter_map(|l| {
-                let (code, name) = l.split_once('\t')?;
-                let code = u16::from_str_radix(code.trim().trim_start_matches("0x"), 16).ok()?;
+                let mut cols = l.split('\t').map(str::trim);
+                let code = cols.next()?.trim_start_matches("0x");
+                let code = u16::from_str_radix(code, 16).ok()?;
+                let name = cols.next().filter(|n| !n.is_empty())?.to_string();
+                let openssl = cols.next().filter(|n| !n.is_empty()).map(String::from);
                 Some(Suite {
                     code,
-                    name: name.trim().to_string(),
+                    name,
+                    openssl,
                 })
             })
             .collect()
@@ -204,6 +211,15 @@ pub fn name(code: u16) -> String {
         .find(|s| s.code == code)
         .map(|s| s.name.clone())
         .unwrap_or_else(|| format!("0x{code:04X}"))
+}
+
+/// The OpenSSL name of a suite given by its IANA name, where OpenSSL has one (TLS 1.3 suites keep
+/// their IANA names in OpenSSL).
+pub fn openssl_name(iana: &str) -> Option<&'static str> {
+    registry()
+        .iter()
+        .find(|s| s.name == iana)
+        .and_then(|s| s.openssl.as_deref())
 }
 
 /// TLS 1.3 suites name only the AEAD and hash (no key exchange).
@@ -370,6 +386,26 @@ mod tests {
         assert_eq!(name(0xC02F), "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
         assert_eq!(name(0x1301), "TLS_AES_128_GCM_SHA256");
         assert_eq!(name(0xFFFF), "0xFFFF");
+        // OpenSSL's names, from OpenSSL 3 and (for what it no longer builds) its old headers.
+        assert_eq!(
+            openssl_name("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+            Some("ECDHE-RSA-AES128-GCM-SHA256")
+        );
+        assert_eq!(
+            openssl_name("TLS_AES_128_GCM_SHA256"),
+            Some("TLS_AES_128_GCM_SHA256")
+        );
+        assert_eq!(openssl_name("TLS_RSA_WITH_RC4_128_SHA"), Some("RC4-SHA"));
+        assert_eq!(
+            openssl_name("TLS_RSA_EXPORT_WITH_RC4_40_MD5"),
+            Some("EXP-RC4-MD5")
+        );
+        assert_eq!(
+            openssl_name("TLS_DHE_RSA_WITH_AES_256_CBC_SHA"),
+            Some("DHE-RSA-AES256-SHA")
+        );
+        assert_eq!(openssl_name("TLS_SHA256_SHA256"), None);
+        assert!(r.iter().filter(|s| s.openssl.is_some()).count() >= 200);
         let c13 = candidates(Version::Tls13);
         assert!((0x1301..=0x1305).all(|c| c13.contains(&c)), "{c13:?}");
         assert!(!c13.contains(&0xC02F));

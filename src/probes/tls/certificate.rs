@@ -13,9 +13,23 @@ use crate::tls::suites;
 use crate::tls::tls13_cert::{self, Family, Handshake};
 use crate::tls::version::Version;
 
-/// RFC 5924 §4: a SIP domain certificate has no EKU, or anyExtendedKeyUsage, or id-kp-sipDomain.
+/// RFC 5924: the certificate is not restricted away from SIP: no EKU, anyExtendedKeyUsage, or
+/// id-kp-sipDomain (the fact recorded as `eku_rfc5924_ok`).
 fn eku_ok(c: &CertInfo) -> bool {
     c.eku.is_empty() || c.eku.iter().any(|e| e == "sipDomain" || e == "any")
+}
+
+/// Whether a TLS client can take the leaf for a SIP server at all: no EKU, or one that names
+/// serverAuth, clientAuth, id-kp-sipDomain or anyExtendedKeyUsage. A serverAuth certificate without
+/// id-kp-sipDomain is what public CAs issue and is usable: RFC 5924 (Experimental) defines its EKU
+/// "for restricting the applicability of a certificate to use with a Session Initiation Protocol
+/// (SIP) service", so its absence restricts nothing.
+fn eku_usable(c: &CertInfo) -> bool {
+    eku_ok(c)
+        || c
+            .eku
+            .iter()
+            .any(|e| e == "serverAuth" || e == "clientAuth")
 }
 
 fn chain(domain: &str, suite: &str, certificates: Vec<CertInfo>) -> Chain {
@@ -124,7 +138,8 @@ fn client_cert_words(requested: bool, outcome: Option<ClientCertOutcome>) -> &'s
 }
 
 /// Expiry, weak signatures, small RSA keys and a failed RFC 5922 identity are fails; self-signed, an
-/// RFC 5924 EKU mismatch and expiry within 30 days are warns; so are compression and no secure
+/// EKU that allows neither TLS server use nor SIP, and expiry within 30 days are warns (a serverAuth
+/// EKU without id-kp-sipDomain is not a problem: see [`eku_usable`]); so are compression and no secure
 /// renegotiation (fails), seen in the same flights.
 pub(super) fn judge(domain: &str, r: &ScanResult, m: &Measured) -> Finding {
     let Measured {
@@ -194,12 +209,12 @@ pub(super) fn judge(domain: &str, r: &ScanResult, m: &Measured) -> Finding {
         if leaf.self_signed {
             problems.push((Status::Warn, format!("{key} certificate is self-signed")));
         }
-        if !eku_ok(leaf) {
+        if !eku_usable(leaf) {
             problems.push((
                 Status::Warn,
                 format!(
-                    "{key} certificate EKU {:?} lacks id-kp-sipDomain (RFC 5924)",
-                    leaf.eku
+                    "{key} certificate EKU ({}) names neither serverAuth nor id-kp-sipDomain (RFC 5280 §4.2.1.12, RFC 5924)",
+                    leaf.eku.join(", ")
                 ),
             ));
         }

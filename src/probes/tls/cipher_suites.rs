@@ -31,7 +31,12 @@ pub(super) fn judge(r: &ScanResult) -> Finding {
         _ => Status::Pass,
     };
     // One counting unit everywhere: distinct suites, named in the sentence (the answer sheet says the same).
-    let summary = format!("{}; {} hellos", d.tally().sentence(), r.connections);
+    // The insecure suites are named (IANA and OpenSSL names): what a carrier must remove.
+    let t = d.tally();
+    let summary = match t.to_remove() {
+        Some(remove) => format!("{}; {remove}; {} hellos", t.sentence(), r.connections),
+        None => format!("{}; {} hellos", t.sentence(), r.connections),
+    };
     ids::TLS_CIPHER_SUITES
         .finding(status, summary)
         .with_details(&d)
