@@ -114,7 +114,7 @@ super::registry! {
         probe: "tls.scan", safety: Safe, opt_in: "", severity: High,
         questions: [4], rfcs: ["RFC 5922 §7", "RFC 5924", "RFC 6066 §8", "RFC 5746", "RFC 9325"],
         meaning: "The certificate chains the trunk presents: expiry, key, signature, identity of the SIP domain, and TLS policy facts.",
-        remedy: "Ask the carrier to renew or replace the certificate named, from a public CA, for the SIP domain. A serverAuth certificate without id-kp-sipDomain needs no change: RFC 5924 (Experimental) defines that EKU \"for restricting the applicability of a certificate to use with a Session Initiation Protocol (SIP) service\", so its absence restricts nothing, and public CAs do not issue it.",
+        remedy: "Ask the carrier to renew or replace the certificate named, from a public CA, for the SIP domain. A serverAuth certificate without id-kp-sipDomain needs no change unless the carrier's peers apply RFC 5924 §5 (Experimental), which refuses for SIP a certificate whose EKU names neither id-kp-sipDomain nor anyExtendedKeyUsage; RFC 5922, the standards-track rule, does not ask for that EKU, and public CAs do not issue it.",
     },
     TLS_GROUPS: GroupsDetails = "tls.groups" {
         title: "TLS key-exchange groups",

@@ -632,9 +632,9 @@ impl Contract for Mismatch {
 /// `tls.certificate`.
 pub struct Certificate;
 
-/// The leaf's extended key usages in words. RFC 5924's id-kp-sipDomain only restricts a certificate
-/// to SIP ("for restricting the applicability of a certificate to use with a Session Initiation
-/// Protocol (SIP) service"), so a serverAuth certificate without it is usable and said so as a fact.
+/// The leaf's extended key usages in words. A serverAuth certificate without id-kp-sipDomain is
+/// what RFC 5922 accepts and public CAs issue; only a verifier applying RFC 5924 §5 (Experimental)
+/// refuses it for SIP, which the cell says as a fact rather than a warn.
 fn eku_cell(eku: &[String]) -> Cell {
     let has = |e: &str| eku.iter().any(|x| x == e);
     if eku.is_empty() {
@@ -645,7 +645,7 @@ fn eku_cell(eku: &[String]) -> Cell {
         Cell::text(list).class("pass")
     } else if has("serverAuth") || has("clientAuth") {
         Cell::text(format!(
-            "{list} (not restricted to SIP; id-kp-sipDomain is optional)"
+            "{list} (no id-kp-sipDomain: fine under RFC 5922; an RFC 5924 §5 verifier would refuse it)"
         ))
         .class("info")
     } else {

@@ -21,9 +21,11 @@ fn eku_ok(c: &CertInfo) -> bool {
 
 /// Whether a TLS client can take the leaf for a SIP server at all: no EKU, or one that names
 /// serverAuth, clientAuth, id-kp-sipDomain or anyExtendedKeyUsage. A serverAuth certificate without
-/// id-kp-sipDomain is what public CAs issue and is usable: RFC 5924 (Experimental) defines its EKU
-/// "for restricting the applicability of a certificate to use with a Session Initiation Protocol
-/// (SIP) service", so its absence restricts nothing.
+/// id-kp-sipDomain is what public CAs issue (their baseline requirements allow serverAuth and
+/// clientAuth only) and what RFC 5922, the standards-track rule for SIP domain certificates,
+/// accepts. Only a verifier that implements RFC 5924 §5 (Experimental) refuses it for SIP (an EKU
+/// present with neither id-kp-sipDomain nor anyExtendedKeyUsage): that is recorded as
+/// `eku_rfc5924_ok: false` and said in the EKU column, not graded as a warn.
 fn eku_usable(c: &CertInfo) -> bool {
     eku_ok(c)
         || c
