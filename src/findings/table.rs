@@ -265,7 +265,7 @@ super::registry! {
     },
     CALL_REFER_REPLACES: ReplacesDetails = "call.refer_replaces" {
         title: "Attended transfer (REFER with Replaces)",
-        probe: "call.refer", safety: Calls, opt_in: "--allow-calls --call-to URI --refer-to URI, and --max-calls leaving two calls", severity: Medium,
+        probe: "call.refer", safety: Calls, opt_in: "--allow-calls --call-to URI --refer-to URI", severity: Medium,
         questions: [], rfcs: ["RFC 3891", "RFC 5589", "RFC 3515"],
         meaning: "Whether an attended transfer works: a REFER whose Refer-To carries Replaces of a second call makes the target replace that call.",
         remedy: "If attended transfers matter to you, ask the carrier whether Replaces (RFC 3891) is passed through and honoured.",

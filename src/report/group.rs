@@ -321,6 +321,21 @@ mod tests {
     }
 
     #[test]
+    fn every_opt_in_is_flags_with_their_placeholders() {
+        // The skipped lines print these units as "enable with ..."; prose in the registry's opt_in
+        // would come out as a broken flag list.
+        for s in crate::findings::REGISTRY.iter() {
+            for u in flag_units(s.opt_in) {
+                let ok = (u.starts_with("--") || u == "sipcheck listen")
+                    && u.split_whitespace()
+                        .skip(1)
+                        .all(|w| w.chars().all(|c| c.is_ascii_uppercase() || c == ':'));
+                assert!(ok || u.starts_with("sipcheck"), "{}: {u:?}", s.id);
+            }
+        }
+    }
+
+    #[test]
     fn skipped_findings_fold_by_the_flag_that_enables_them() {
         let fs = vec![
             Finding::of("media.sdes", Status::Skipped, "places a call"),
