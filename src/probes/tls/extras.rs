@@ -16,6 +16,7 @@ use crate::findings::tls::{
 };
 use crate::probe::Context;
 use crate::target::{Endpoint, Transport};
+use crate::transport::Turns;
 use crate::tls::heartbeat::{self, HeartbeatResult};
 use crate::tls::hello::{
     EXT_ENCRYPT_THEN_MAC, EXT_EXTENDED_MASTER_SECRET, EXT_RENEGOTIATION_INFO, EXT_SESSION_TICKET,
@@ -49,14 +50,16 @@ pub(super) struct Extras {
     pub started: Option<Instant>,
 }
 
-/// Runs `f` on a blocking thread while holding one connection slot of the address.
+/// Runs `f` on a blocking thread while holding one connection slot of the address; `f` takes the
+/// address's handshake turns for each handshake.
 async fn in_slot<T: Send + 'static>(
     ctx: &Context,
     addr: SocketAddr,
-    f: impl FnOnce() -> T + Send + 'static,
+    f: impl FnOnce(&Turns) -> T + Send + 'static,
 ) -> Option<T> {
     let _permit = ctx.limiter.connection(addr.ip()).await;
-    tokio::task::spawn_blocking(f).await.ok()
+    let turns = ctx.limiter.turns(addr.ip());
+    tokio::task::spawn_blocking(move || f(&turns)).await.ok()
 }
 
 /// Starts every line at once; each waits only for its own handshakes.
@@ -65,22 +68,23 @@ pub(super) async fn measure(ctx: &Context, ep: &Endpoint, sni: Option<String>) -
     let wait = ctx.config.timers.timeout;
     let start = Instant::now();
     let (s1, s2, s3, s4) = (sni.clone(), sni.clone(), sni.clone(), sni.clone());
-    let tickets = in_slot(ctx, addr, move || {
-        session::resume12(addr, s1, true, false, wait)
+    let tickets = in_slot(ctx, addr, move |t| {
+        session::resume12(addr, s1, true, false, wait, t)
     });
-    let ids = in_slot(ctx, addr, move || {
-        session::resume12(addr, s2, false, true, wait)
+    let ids = in_slot(ctx, addr, move |t| {
+        session::resume12(addr, s2, false, true, wait, t)
     });
-    let t13 = in_slot(ctx, addr, move || session::resume13(addr, s3, wait));
-    let no_sni = in_slot(ctx, addr, move || {
-        session::chain_for(addr, None, Proto::Any, wait)
+    let t13 = in_slot(ctx, addr, move |t| session::resume13(addr, s3, wait, t));
+    let no_sni = in_slot(ctx, addr, move |t| {
+        session::chain_for(addr, None, Proto::Any, wait, t)
     });
-    let unknown = in_slot(ctx, addr, move || {
-        session::chain_for(addr, Some(UNKNOWN_NAME.to_string()), Proto::Any, wait)
+    let unknown = in_slot(ctx, addr, move |t| {
+        session::chain_for(addr, Some(UNKNOWN_NAME.to_string()), Proto::Any, wait, t)
     });
     let hb = async {
         let _permit = ctx.limiter.connection(addr.ip()).await;
-        heartbeat::check(addr, s4, wait.min(Duration::from_secs(5))).await
+        let turns = ctx.limiter.turns(addr.ip());
+        heartbeat::check_in_turn(addr, s4, wait.min(Duration::from_secs(5)), &turns).await
     };
     let (resume12_tickets, resume12_ids, resume13, no_sni, unknown_sni, hb) =
         tokio::join!(tickets, ids, t13, no_sni, unknown, hb);
