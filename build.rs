@@ -20,15 +20,15 @@ fn main() {
         "/// Built-in catalog cases: (file name, contents).\npub const BUILTIN: &[(&str, &str)] = &[\n",
     );
     for p in files {
-        let abs = std::fs::canonicalize(&p).expect("catalog file path");
         let name = p
             .file_name()
             .and_then(|n| n.to_str())
             .expect("UTF-8 file name");
+        // Relative to the manifest, not an absolute path: the generated list stays valid when cargo
+        // reuses this build script's output for a checkout at another path (git worktrees).
         let _ = writeln!(
             out,
-            "    ({name:?}, include_str!({:?})),",
-            abs.display().to_string()
+            "    ({name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/probes/malformed/{name}\"))),"
         );
     }
     out.push_str("];\n");

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The test rig: the real SIP servers and peer tools that sipcheck's tests, scripts/demo.sh and the
 # benchmarks start on loopback, from Debian 12's packages (Kamailio with TLS and secsipid, baresip,
-# SIPp, SIPVicious, dnsmasq, openssl, sslscan, testssl.sh, tshark, Sofia-SIP's sip-dig, secsipidx, Chromium,
-# pandoc; man-db for the Debian package check), and Microsoft's SARIF multitool from npm (the SARIF
+# rtpengine (userspace, started by the tests; the packaged service is switched off), SIPp, SIPVicious,
+# dnsmasq, openssl, sslscan, testssl.sh, tshark, Sofia-SIP's sip-dig, secsipidx, Chromium, pandoc;
+# man-db for the Debian package check), and Microsoft's SARIF multitool from npm (the SARIF
 # validator code-scanning users trust; it ships the SARIF 2.1.0 JSON schema; its .NET binary needs
 # ICU). Installs only what is missing, so a second run costs nothing. apt-get goes through sudo unless you are root. scripts/test.sh runs this first.
 set -euo pipefail
 
 packages=(
   kamailio kamailio-tls-modules kamailio-extra-modules kamailio-websocket-modules kamailio-secsipid-modules secsipidx
-  baresip-core sip-tester sipvicious
+  baresip-core rtpengine-daemon rtpengine-utils sip-tester sipvicious
   dnsmasq-base openssl sslscan testssl.sh tshark sofia-sip-bin
   procps time iproute2 ca-certificates man-db
   chromium pandoc libicu72 python3-venv
@@ -30,6 +31,16 @@ else
   echo "test rig: installing ${missing[*]}"
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# Debian's rtpengine-daemon enables and starts a system-wide rtpengine (kernel table 0, ports on every
+# interface). The tests start their own, userspace-only, on loopback: the packaged service stays off.
+if command -v systemctl >/dev/null && systemctl list-unit-files rtpengine-daemon.service >/dev/null 2>&1; then
+  if systemctl is-enabled --quiet rtpengine-daemon.service 2>/dev/null || systemctl is-active --quiet rtpengine-daemon.service 2>/dev/null; then
+    echo "test rig: disabling the packaged rtpengine-daemon service (tests start their own)"
+    "${sudo[@]}" systemctl disable rtpengine-daemon.service >/dev/null 2>&1 || true
+    "${sudo[@]}" systemctl stop rtpengine-daemon.service >/dev/null 2>&1 || true
+  fi
 fi
 
 # The SARIF multitool, pinned; the tests call its Linux binary directly (the npm wrapper passes

@@ -10,8 +10,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Finding;
+use super::{Report, Status, ids};
 use super::call::{Offer, TeardownDetails};
-use super::contract::{Check, Contract, Rule, RuleSpec, a_bool, flip, on};
+use super::contract::{Check, Contract, Read, Rule, RuleSpec, a_bool, flip, on};
 use super::run::Kind;
 use crate::target::Transport;
 
@@ -195,6 +196,86 @@ impl MediaLeg {
     }
 }
 
+/// Longest buyer's answer before the relay's answering party is left out (the answer sheet cuts
+/// longer text, and the leg sentence must survive whole).
+const ANSWER_CHARS: usize = 240;
+
+/// The answer to the SRTP questions (5: SRTP and SRTCP; 7: the handshakes) in a buyer's words, from
+/// one call's leg and the three offers' outcome: what was accepted, and that it holds for sipcheck's
+/// own leg only, to the trunk's media address; beyond it (a relay, an SBC, the other party's leg)
+/// nothing can be seen from here. `flow_verified`: `media.srtp_flow` verified SRTP and SRTCP both ways
+/// (question 5 asks about SRTCP too). `None` for other questions and for a call without a media
+/// address.
+pub fn leg_answer(
+    question: u8,
+    call: &MediaCall,
+    summary: &MediaSummary,
+    flow_verified: bool,
+) -> Option<String> {
+    let m = call.leg.media_address.as_deref()?;
+    let srtp: Vec<&str> = summary
+        .accepted
+        .iter()
+        .map(String::as_str)
+        .filter(|a| *a != "plain RTP")
+        .collect();
+    let plain = summary.accepted.iter().any(|a| a == "plain RTP");
+    let plain_part = match summary.srtp_required {
+        Some(true) => ", plain RTP refused",
+        _ if plain => ", but plain RTP accepted too",
+        _ => "",
+    };
+    // The parts a long answer can spare, most expendable last: the flow (its finding says it) and the
+    // relay's answering party (the finding's sentence names it).
+    let (head, flow) = match (question, srtp.is_empty()) {
+        (5, false) => (
+            format!("SRTP accepted via {}{plain_part}", srtp.join(" and ")),
+            if flow_verified {
+                "; SRTP and SRTCP verified both ways"
+            } else {
+                ""
+            },
+        ),
+        (5, true) if plain => ("No SRTP: only plain RTP was accepted".to_string(), ""),
+        (7, false) => (format!("Accepted: {}", srtp.join(" and ")), ""),
+        (5 | 7, true) => ("None of the SRTP offers was accepted".to_string(), ""),
+        _ => return None,
+    };
+    let relay = match (&call.leg.answering_party, call.leg.relayed()) {
+        (Some(p), true) => format!(" (a relay or SBC; answered at {p})"),
+        _ => String::new(),
+    };
+    let said = |flow: &str, relay: &str| {
+        format!(
+            "{head}{flow}, on sipcheck's own leg to the trunk's media address {m}{relay}; what lies beyond it cannot be seen from here."
+        )
+    };
+    let candidates = [said(flow, &relay), said(flow, ""), said("", "")];
+    let fits = candidates
+        .iter()
+        .find(|c| c.chars().count() <= ANSWER_CHARS);
+    Some(fits.unwrap_or(&candidates[2]).clone())
+}
+
+/// The first measured call of `measured` with a media address answers questions 5 and 7.
+fn answer_from<D>(
+    question: u8,
+    r: &Report,
+    measured: &[Read<D>],
+    parts: impl Fn(&D) -> (&MediaCall, &MediaSummary),
+) -> Option<String> {
+    let flow_verified = r.findings.iter().any(|f| {
+        f.status == Status::Pass
+            && ids::MEDIA_SRTP_FLOW
+                .read(f)
+                .is_ok_and(|d| d.verified == Some(true))
+    });
+    measured.iter().find_map(|x| {
+        let (call, summary) = parts(&x.details);
+        leg_answer(question, call, summary, flow_verified)
+    })
+}
+
 /// Which media protections the three offers (SDES, DTLS-SRTP, plain RTP) found accepted; the same on
 /// each of the three findings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -323,6 +404,10 @@ impl Contract for Sdes {
         )
     }
 
+    fn answer(q: u8, r: &Report, measured: &[Read<SdesDetails>]) -> Option<String> {
+        answer_from(q, r, measured, |d| (&d.call, &d.summary))
+    }
+
     fn policy_rules() -> Vec<Rule<SdesDetails>> {
         vec![Rule {
             spec: SRTP_REQUIRED,
@@ -348,6 +433,10 @@ impl Contract for DtlsSrtp {
         )
     }
 
+    fn answer(q: u8, r: &Report, measured: &[Read<DtlsSrtpDetails>]) -> Option<String> {
+        answer_from(q, r, measured, |d| (&d.call, &d.summary))
+    }
+
     fn policy_rules() -> Vec<Rule<DtlsSrtpDetails>> {
         vec![Rule {
             spec: SRTP_REQUIRED,
@@ -371,6 +460,10 @@ impl Contract for RtpPlain {
             "plain RTP now refused (SRTP required)",
             "plain RTP was accepted",
         )
+    }
+
+    fn answer(q: u8, r: &Report, measured: &[Read<RtpPlainDetails>]) -> Option<String> {
+        answer_from(q, r, measured, |d| (&d.call, &d.summary))
     }
 
     fn policy_rules() -> Vec<Rule<RtpPlainDetails>> {
@@ -433,3 +526,77 @@ of_call!(
     SdesCleartextDetails,
     SrtpFlowDetails
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(media: &str, party: &str) -> MediaCall {
+        MediaCall {
+            leg: MediaLeg {
+                media_address: Some(media.into()),
+                answering_party: Some(party.into()),
+            },
+            ..MediaCall::default()
+        }
+    }
+
+    fn sdes_only() -> MediaSummary {
+        MediaSummary {
+            accepted: vec!["SDES (AES_CM_128_HMAC_SHA1_80)".into()],
+            sdes_suite_preferred: Some("AES_CM_128_HMAC_SHA1_80".into()),
+            srtp_required: Some(true),
+        }
+    }
+
+    /// The SRTP answers keep to sipcheck's own leg: they name the media address, say that what lies
+    /// beyond cannot be seen, name the relay when the call was answered elsewhere, and never claim
+    /// end-to-end protection; the whole sentence fits the answer sheet even with IPv6 addresses.
+    #[test]
+    fn srtp_answers_say_which_leg_was_seen() {
+        let relayed = call("198.51.100.7:40000", "203.0.113.9");
+        for q in [5, 7] {
+            let a = leg_answer(q, &relayed, &sdes_only(), false).unwrap();
+            assert!(a.contains("sipcheck's own leg to the trunk's media address 198.51.100.7:40000"), "{a}");
+            assert!(a.contains("(a relay or SBC; answered at 203.0.113.9)"), "{a}");
+            assert!(a.ends_with("what lies beyond it cannot be seen from here."), "{a}");
+            assert!(!a.to_lowercase().contains("end-to-end"), "{a}");
+        }
+        let verified = leg_answer(5, &relayed, &sdes_only(), true).unwrap();
+        assert!(
+            verified.contains("SRTP and SRTCP verified both ways")
+                && verified.chars().count() <= ANSWER_CHARS
+                && verified.ends_with("cannot be seen from here."),
+            "{verified}"
+        );
+        let q5 = leg_answer(5, &relayed, &sdes_only(), false).unwrap();
+        assert!(q5.starts_with("SRTP accepted via SDES (AES_CM_128_HMAC_SHA1_80), plain RTP refused"), "{q5}");
+        let direct = leg_answer(7, &call("198.51.100.7:40000", "198.51.100.7"), &sdes_only(), false).unwrap();
+        assert!(!direct.contains("relay"), "{direct}");
+        assert!(direct.contains("cannot be seen from here"), "{direct}");
+        let long = call(
+            "[2001:db8:ffff:ffff:ffff:ffff:ffff:1]:40000",
+            "2001:db8:eeee:eeee:eeee:eeee:eeee:2",
+        );
+        let both = MediaSummary {
+            accepted: vec![
+                "SDES (AES_CM_128_HMAC_SHA1_80)".into(),
+                "DTLS-SRTP".into(),
+                "plain RTP".into(),
+            ],
+            sdes_suite_preferred: None,
+            srtp_required: Some(false),
+        };
+        let a = leg_answer(5, &long, &both, true).unwrap();
+        assert!(a.chars().count() <= ANSWER_CHARS, "{a}");
+        assert!(a.contains("but plain RTP accepted too") && a.ends_with("cannot be seen from here."), "{a}");
+        let plain = MediaSummary {
+            accepted: vec!["plain RTP".into()],
+            sdes_suite_preferred: None,
+            srtp_required: Some(false),
+        };
+        assert!(leg_answer(5, &relayed, &plain, false).unwrap().starts_with("No SRTP: only plain RTP was accepted"));
+        assert_eq!(leg_answer(5, &MediaCall::default(), &sdes_only(), true), None);
+        assert_eq!(leg_answer(4, &relayed, &sdes_only(), true), None);
+    }
+}

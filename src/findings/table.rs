@@ -247,7 +247,7 @@ super::registry! {
         probe: "media.rtp_bleed", safety: Calls, opt_in: "--allow-calls --call-to URI --rtp-bleed",
         questions: [], rfcs: ["RFC 3550", "RFC 4961"],
         meaning: "Whether the far end's media relay starts sending a call's audio to whoever sends it RTP from another address (RTP bleed).",
-        remedy: "Ask the carrier to stop its media relay from re-latching onto new sources mid-call (rtpengine/RTPproxy strict source).",
+        remedy: "Ask the carrier to stop its media relay from re-latching onto new sources mid-call: for rtpengine, endpoint-learning immediate with strict-source (strict-source alone acts only after the 3 s learning window).",
     },
     CALL_REFER: CallReferDetails = "call.refer" {
         title: "REFER carried out in a call",

@@ -35,6 +35,7 @@ mod fuzz_corpus;
 mod fuzz_regressions;
 mod gate;
 mod layers;
+mod media_answers;
 mod media_fake_tests;
 mod parser_robustness;
 mod partial_results;

@@ -112,6 +112,11 @@ fn expected(id: &str, tls: bool, user: bool) -> &'static str {
         // Trusted chain and matching identity: the 407 to the OPTIONS does not make it a warn.
         "sips.options" => "pass",
         "tls.versions" | "tls.mismatch" | "tls.certificate" | "tls.groups" => "pass",
+        // Kamailio 5.6 on OpenSSL 3: EMS, encrypt-then-MAC and secure renegotiation, client-initiated
+        // renegotiation refused; no heartbeat; one certificate whatever the SNI; no 0-RTT.
+        "tls.extensions" | "tls.early_data" | "tls.heartbleed" | "tls.sni" => "pass",
+        // Tickets issued (TLS 1.2 and 1.3); whether it resumes is a fact, not a verdict.
+        "tls.resumption" => "info",
         // Weak (non-forward-secret CBC) TLS 1.2 suites in Kamailio's default list.
         "tls.cipher_suites" => "warn",
         // SHA-256 with qop: good over TLS, capturable over plaintext.
@@ -145,18 +150,22 @@ fn kamailio_challenging_options_is_judged_with_and_without_credentials() {
         let r = scan(&k, user);
         let all = r["findings"].as_array().unwrap();
         assert!(all.len() > 40, "{r:#}");
+        let mut unexpected = Vec::new();
         for f in all {
             let id = f["id"].as_str().unwrap();
             let tls = f["endpoint"]
                 .as_str()
                 .is_some_and(|e| e.starts_with("tls:"));
-            assert_eq!(f["status"], expected(id, tls, user), "--user {user}: {f:#}");
+            if f["status"] != expected(id, tls, user) {
+                unexpected.push(format!("{id} {}: {}", f["status"], f["summary"]));
+            }
             let s = f["summary"].as_str().unwrap_or_default();
             if !user {
                 assert!(!s.contains("ignored an unknown Require"), "{f:#}");
                 assert!(!s.contains("refused with SIP/2.0 407"), "{f:#}");
             }
         }
+        assert!(unexpected.is_empty(), "--user {user}: {unexpected:#?}");
         let sips = summaries(&r, "sips.options");
         let allow = summaries(&r, "sip.allow");
         let header = summaries(&r, "robustness.unknown_header");

@@ -40,6 +40,7 @@ mod report_html;
 mod robustness_baresip;
 mod robustness_kamailio;
 mod rtp_bleed;
+mod rtpengine_edge;
 mod scan_analyses;
 mod sipp_peer;
 mod stir_verify;

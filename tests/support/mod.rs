@@ -5,6 +5,7 @@
 pub mod certs;
 pub mod fake;
 pub mod kamailio;
+pub mod rtpengine;
 pub mod sarif;
 pub mod sti;
 
