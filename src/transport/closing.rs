@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
 
@@ -23,6 +23,11 @@ pub fn bound_after(exchange: Duration) -> Duration {
 
 /// Reads until the server's FIN or reset, `bound` or [`DRAIN_CAP`] bytes.
 pub async fn server_closed(s: &mut TcpStream, bound: Duration) -> bool {
+    drained(s, bound).await
+}
+
+/// [`server_closed`] for any stream (a TLS one ends at the server's close_notify or FIN).
+pub async fn drained<S: AsyncRead + Unpin + ?Sized>(s: &mut S, bound: Duration) -> bool {
     let until = Instant::now() + bound;
     let mut buf = [0u8; 4096];
     let mut read = 0;
