@@ -66,7 +66,7 @@ done
 # sipcheck asks over TCP, and dnsmasq serves 20 TCP clients at once unless told otherwise: 100
 # discoveries at once would queue behind that limit of the fixture, not of sipcheck.
 dnsmasq --no-daemon --pid-file= --no-resolv --no-hosts --bind-interfaces \
-  --listen-address=127.0.0.1 --port="$dns_port" --max-tcp-connections=256 --local=/bench.test/ --conf-file="$work/zone.conf" 2>"$work/dnsmasq.log" &
+  --listen-address=127.0.0.1 --port="$dns_port" --max-tcp-connections=1024 --local=/bench.test/ --conf-file="$work/zone.conf" 2>"$work/dnsmasq.log" &
 pids+=($!)
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$dns_port") 2>/dev/null && break; sleep 0.05; done
 

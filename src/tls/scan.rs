@@ -473,7 +473,9 @@ impl<'a> Scanner<'a> {
             })
             .collect();
         let all_answers = || join_all(probes.iter().cloned());
-        let enumerations = join_all(probes.iter().cloned().map(|p| async move {
+        // Newest version first: its hello heads the longest lines (TLS 1.3's groups, TLS 1.2's
+        // suites), and the address's connection slots go to whoever asked first.
+        let enumerations = join_all(probes.iter().rev().cloned().map(|p| async move {
             let (v, a) = p.await;
             match a.hello() {
                 Some(h) if h.version == v.wire() => Some((v, self.enumerate(v, h.suite).await)),
