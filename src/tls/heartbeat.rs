@@ -79,6 +79,8 @@ pub async fn check_in_turn(
     turns: &Turns,
 ) -> HeartbeatResult {
     let mut out = HeartbeatResult::default();
+    // The turn before the connect (see crate::transport::HandshakeTurn).
+    let turn = turns.take().await;
     let deadline = Instant::now() + wait;
     let c = Instant::now();
     let mut s = match wire::connect(addr, deadline).await {
@@ -88,9 +90,7 @@ pub async fn check_in_turn(
             return out;
         }
     };
-    let took = c.elapsed();
-    let turn = turns.take().await;
-    turn.connected(took);
+    turn.connected(c.elapsed());
     let t = Instant::now();
     let goodbye = converse(&mut s, sni, deadline, &mut out).await;
     closing::close_behind(s, Some(goodbye), turn, closing::bound_after(t.elapsed()));

@@ -146,6 +146,8 @@ impl<'a> Line<'a> {
         want_flight: bool,
         more: bool,
     ) -> Answer {
+        // The turn before the connect (see crate::transport::HandshakeTurn).
+        let turn = self.limiter.handshake(self.addr.ip()).await;
         let deadline = Instant::now() + self.wait;
         self.connections.fetch_add(1, Ordering::Relaxed);
         let t = Instant::now();
@@ -157,7 +159,6 @@ impl<'a> Line<'a> {
                 if more && self.spare.is_none() {
                     self.preconnect();
                 }
-                let turn = self.limiter.handshake(self.addr.ip()).await;
                 let t = Instant::now();
                 let a = wire::ask_on(s, hello, close_first, want_flight, deadline, turn).await;
                 self.answer_took = Some(t.elapsed());

@@ -376,6 +376,8 @@ fn shake(
             return out;
         }
     };
+    // The turn before the connect (see crate::transport::HandshakeTurn).
+    let _turn = turns.take_blocking();
     let sock = match TcpStream::connect_timeout(&addr, wait) {
         Ok(s) => s,
         Err(e) => {
@@ -384,7 +386,6 @@ fn shake(
         }
     };
     let _ = sock.set_nodelay(true);
-    let _turn = turns.take_blocking();
     let started = Instant::now();
     let mut c = Conn {
         sock,

@@ -150,9 +150,6 @@ pub async fn ask(
     let _ = s.set_nodelay(true);
     let t = Instant::now();
     let out = read_answer(&mut s, deadline).await;
-    if out.is_ok() {
-        turn.answered(t);
-    }
     let bound = crate::transport::closing::bound_after(t.elapsed());
     crate::transport::closing::close_behind(s, Some(Vec::new()), turn, bound);
     out

@@ -95,9 +95,6 @@ pub async fn ask_on(
     };
     let t = Instant::now();
     let answer = exchange(&mut s, bytes, close_first.is_some(), want_flight, deadline).await;
-    if answer.hello().is_some() || matches!(answer, Answer::Alert { .. }) {
-        turn.answered(t);
-    }
     let goodbye = close_first.is_none().then(|| CLOSE_NOTIFY.to_vec());
     closing::close_behind(s, goodbye, turn, closing::bound_after(t.elapsed()));
     answer
