@@ -11,8 +11,8 @@ hold back a SYN-ACK). netem does not exist in the benchmark kernel; this is its 
 COUNT_FILE is rewritten with cumulative counts as JSON whenever one changes: `connections` (TCP
 SYNs from NS_A), `sip_requests` (SIP request lines from NS_A over UDP and TCP, retransmissions
 included), `packets`, and how long TCP connections from NS_A were open: `connection_seconds` (the
-sum over connections, SYN to the first FIN or RST) and `open_seconds` (for each number of
-connections open at once, the time that many were). Stops on SIGTERM/SIGINT.
+sum over connections, SYN to the first FIN or RST), the same two per server port (`by_port`), and
+`open_seconds` (for each number of connections open at once, the time that many were). Stops on SIGTERM/SIGINT.
 """
 import ctypes
 import fcntl
@@ -59,7 +59,8 @@ fd_b = open_tun(ns_b)
 if libc.setns(home, CLONE_NEWNET) != 0:
     raise OSError(ctypes.get_errno(), "setns back")
 
-counts = {"connections": 0, "sip_requests": 0, "packets": 0, "connection_seconds": 0.0, "open_seconds": {}}
+counts = {"connections": 0, "sip_requests": 0, "packets": 0, "connection_seconds": 0.0, "open_seconds": {},
+          "by_port": {}}
 opened = {}  # (client port, server port) -> SYN time
 last_change = time.monotonic()
 
@@ -71,10 +72,14 @@ def open_count_changes(key, opening):
     k = str(len(opened))
     counts["open_seconds"][k] = round(counts["open_seconds"].get(k, 0.0) + now - last_change, 4)
     last_change = now
+    port = counts["by_port"].setdefault(str(key[1]), {"connections": 0, "connection_seconds": 0.0})
     if opening:
         opened[key] = now
+        port["connections"] += 1
     else:
-        counts["connection_seconds"] = round(counts["connection_seconds"] + now - opened.pop(key), 4)
+        took = now - opened.pop(key)
+        counts["connection_seconds"] = round(counts["connection_seconds"] + took, 4)
+        port["connection_seconds"] = round(port["connection_seconds"] + took, 4)
 
 
 def save():

@@ -21,7 +21,7 @@ RATE=20
 CAP=4
 if [ -z "${SIPCHECK:-}" ]; then
   cargo build --release --quiet
-  SIPCHECK=$PWD/target/release/sipcheck
+  SIPCHECK=${CARGO_TARGET_DIR:-$PWD/target}/release/sipcheck
 fi
 . bench/netns.sh
 netns_up
@@ -64,6 +64,9 @@ for f in rep["findings"]:
 print(f"{rtt:>3} ms {wall_ms / 1000:7.2f}s {requests / rate:8.2f}s ({requests:>3} req) "
       f"{c['connections']:>4} conns {c['connection_seconds']:6.2f} c-s ({c['connection_seconds'] / cap:5.2f}s) "
       f"{at_cap:8.2f}s  TLS line {tls_line}, catalog cases/8 {windows}; {sorted(counts.items())}")
+ports = ", ".join(f"port {p}: {v['connections']} conns {v['connection_seconds']:.2f} c-s"
+                  for p, v in sorted(c.get("by_port", {}).items()))
+print(f"       by server port: {ports}")
 PY
 done
 echo "reports and counts: $work"

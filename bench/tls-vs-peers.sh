@@ -31,7 +31,7 @@ if [ ! -x "$SSLYZE" ]; then
 fi
 if [ -z "${SIPCHECK:-}" ]; then
   cargo build --release -q
-  SIPCHECK=$ROOT/target/release/sipcheck
+  SIPCHECK=${CARGO_TARGET_DIR:-$ROOT/target}/release/sipcheck
 fi
 netns_up
 

@@ -1,5 +1,5 @@
-//! Many fake SIP trunks in one process, for `bench/multi-target.sh`: trunk `i` (1..=N) listens on
-//! UDP and TCP `127.0.1.i:PORT` and answers every request it can parse `200 OK` after
+//! Many fake SIP trunks in one process, for `bench/multi-target.sh`: trunk `i` (1..=N, N up to
+//! 2,000) listens on UDP and TCP `127.0.1.i:PORT` (from the 255th on, [`address`]) and answers every request it can parse `200 OK` after
 //! `(i % 10) * DELAY_MS` (each request on its own, in parallel), so the trunks differ in speed and the
 //! slowest one bounds a well-parallelised run. What it cannot parse it ignores, as many stacks do.
 //!
@@ -89,19 +89,25 @@ async fn serve(addr: SocketAddr, delay: Duration, silent: &'static str) -> std::
     Ok(())
 }
 
+/// Trunk `i`'s address: `127.0.1.i` for the first 254, then on through `127.0.2.1`, ... (254 a block).
+fn address(i: u16) -> Ipv4Addr {
+    let k = i - 1;
+    Ipv4Addr::new(127, 0, 1 + (k / 254) as u8, 1 + (k % 254) as u8)
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let n: u8 = args
+    let n: u16 = args
         .get(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(100)
-        .clamp(1, 250);
+        .clamp(1, 2000);
     let port: u16 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(5060);
     let delay_ms: u64 = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(50);
     let silent: &'static str = args.get(4).cloned().unwrap_or_default().leak();
     for i in 1..=n {
-        let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 1, i)), port);
+        let addr = SocketAddr::new(IpAddr::V4(address(i)), port);
         let delay = Duration::from_millis(u64::from(i % 10) * delay_ms);
         if let Err(e) = serve(addr, delay, silent).await {
             eprintln!("fake_trunks: cannot bind {addr}: {e}");

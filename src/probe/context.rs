@@ -316,7 +316,13 @@ impl Context {
         .await;
         drop(turn);
         match conn {
-            Ok(c) => Ok((c, permit)),
+            Ok(mut c) => {
+                // Its close is TLS work at the server too: sent in a turn of its own.
+                if ep.transport == Transport::Tls {
+                    c.close_in_turn(self.limiter.turns(ep.address));
+                }
+                Ok((c, permit))
+            }
             Err(e) => {
                 // A server that asked for a client certificate answered TLS, even if it then hung up.
                 self.mark_reached(ep, e.is_client_cert());

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
 
 use super::answer::{Answer, Parser, Step, alert_name};
@@ -16,6 +17,7 @@ use super::hello::{EXT_HEARTBEAT, Hello};
 use super::suites;
 use super::version::Version;
 use super::wire;
+use crate::transport::{Turns, closing};
 
 /// The payload length the request claims; the request carries no payload at all.
 pub const CLAIM: u16 = 1024;
@@ -62,10 +64,25 @@ fn request(version: u16) -> [u8; 8] {
     [24, v[0], v[1], 0, 3, 1, c[0], c[1]]
 }
 
-/// Runs the check against `addr` within `wait`.
+/// Runs the check against `addr` within `wait`, on its own (no other handshakes to share with).
+#[cfg_attr(not(feature = "internals"), allow(dead_code))]
 pub async fn check(addr: SocketAddr, sni: Option<String>, wait: Duration) -> HeartbeatResult {
+    check_in_turn(addr, sni, wait, &Turns::default()).await
+}
+
+/// Runs the check against `addr` within `wait`, its hello and close in the address's handshake
+/// turns ([`crate::transport::closing`]).
+pub async fn check_in_turn(
+    addr: SocketAddr,
+    sni: Option<String>,
+    wait: Duration,
+    turns: &Turns,
+) -> HeartbeatResult {
     let mut out = HeartbeatResult::default();
+    // The turn before the connect (see crate::transport::HandshakeTurn).
+    let turn = turns.take().await;
     let deadline = Instant::now() + wait;
+    let c = Instant::now();
     let mut s = match wire::connect(addr, deadline).await {
         Ok(s) => s,
         Err(a) => {
@@ -73,12 +90,27 @@ pub async fn check(addr: SocketAddr, sni: Option<String>, wait: Duration) -> Hea
             return out;
         }
     };
+    turn.connected(c.elapsed());
+    let t = Instant::now();
+    let goodbye = converse(&mut s, sni, deadline, &mut out).await;
+    closing::close_behind(s, Some(goodbye), turn, closing::bound_after(t.elapsed()));
+    out
+}
+
+/// The hello and, when the extension is negotiated, the heartbeat request; returns what to send
+/// before our FIN.
+async fn converse(
+    s: &mut TcpStream,
+    sni: Option<String>,
+    deadline: Instant,
+    out: &mut HeartbeatResult,
+) -> Vec<u8> {
     let mut h = Hello::new(Version::Tls12, suites::candidates(Version::Tls12), sni);
     h.heartbeat = true;
     h.offer_compression = false;
     if s.write_all(&h.encode()).await.is_err() {
         out.hello = "reset".into();
-        return out;
+        return Vec::new();
     }
     let mut parser = Parser::new(true);
     let mut chunk = vec![0u8; 16 * 1024];
@@ -95,18 +127,15 @@ pub async fn check(addr: SocketAddr, sni: Option<String>, wait: Duration) -> Hea
     };
     out.hello = answer.refusal();
     let Some(sh) = answer.hello() else {
-        return out;
+        return Vec::new();
     };
     out.version = Some(super::version::wire_label(sh.version).to_string());
     out.extension = sh.extensions.contains(&EXT_HEARTBEAT);
     if !out.extension || !sh.flight_complete || sh.version > 0x0303 {
-        let _ = s.shutdown().await;
-        return out;
+        return Vec::new();
     }
     out.request_sent = s.write_all(&request(sh.version)).await.is_ok();
-    let reply = read_one_record(&mut s, deadline).await;
-    let _ = s.write_all(&wire::close_notify(sh.version)).await;
-    let _ = s.shutdown().await;
+    let reply = read_one_record(s, deadline).await;
     match reply {
         Reply::Record {
             kind: 24,
@@ -124,7 +153,7 @@ pub async fn check(addr: SocketAddr, sni: Option<String>, wait: Duration) -> Hea
         Reply::Record { kind, .. } => out.answer = Some(format!("record type {kind}")),
         Reply::End(why) => out.answer = Some(why),
     }
-    out
+    wire::close_notify(sh.version).to_vec()
 }
 
 enum Reply {
@@ -138,7 +167,7 @@ enum Reply {
 }
 
 /// Reads one record header and at most [`READ_CAP`] bytes of its body.
-async fn read_one_record(s: &mut tokio::net::TcpStream, deadline: Instant) -> Reply {
+async fn read_one_record(s: &mut TcpStream, deadline: Instant) -> Reply {
     let mut buf: Vec<u8> = Vec::with_capacity(READ_CAP + 5);
     let mut chunk = [0u8; 1024];
     loop {

@@ -7,7 +7,7 @@
 //! its connection is open, so connections opened ahead never make the server answer two at once.
 //!
 //! Only when connecting costs: a line opens ahead once its connects took at least a quarter of its
-//! answers' time (a real distance, where a connect is a round trip). Where connects are free (a LAN,
+//! answers' time and the address is far (a real distance, where a connect is a round trip). Where connects are free (a LAN,
 //! or a relay that cannot delay a handshake) an idle spare saves nothing, and at a server that serves
 //! one connection at a time (`openssl s_server`) it would hold the server while hellos of other lines
 //! that are already sent wait behind it.
@@ -72,7 +72,9 @@ impl<'a> Line<'a> {
         let (Some(c), Some(a)) = (self.connect_took, self.answer_took) else {
             return;
         };
-        if c * 4 < a {
+        // Near, the server gets one connection at a time from the hello to its close (see
+        // crate::transport::HandshakeTurn); an idle spare would be one more, closed at no turn.
+        if c * 4 < a || !self.limiter.is_far(self.addr.ip()) {
             return;
         }
         let Some(permit) = self.limiter.try_connection(self.addr.ip()) else {
@@ -100,6 +102,7 @@ impl<'a> Line<'a> {
             && let Ok((permit, conn, took)) = spare.await
         {
             self.connect_took = Some(took);
+            self.limiter.connected(self.addr.ip(), took);
             // The spare's slot becomes the line's; the old one goes to whoever waits for it.
             self.slot = Some(permit);
             match conn {
@@ -121,9 +124,8 @@ impl<'a> Line<'a> {
         }
         let turn = self.limiter.handshake(self.addr.ip()).await;
         let t = Instant::now();
-        let a = wire::ask_on(s, hello, close_first, want_flight, t + self.wait).await;
+        let a = wire::ask_on(s, hello, close_first, want_flight, t + self.wait, turn).await;
         self.answer_took = Some(t.elapsed());
-        drop(turn);
         match a {
             // A connection opened ahead may have been closed by the server while it sat idle; only a
             // fresh connection's close or reset is the server's answer to the hello.
@@ -144,6 +146,8 @@ impl<'a> Line<'a> {
         want_flight: bool,
         more: bool,
     ) -> Answer {
+        // The turn before the connect (see crate::transport::HandshakeTurn).
+        let turn = self.limiter.handshake(self.addr.ip()).await;
         let deadline = Instant::now() + self.wait;
         self.connections.fetch_add(1, Ordering::Relaxed);
         let t = Instant::now();
@@ -151,12 +155,12 @@ impl<'a> Line<'a> {
             Err(a) => a,
             Ok(s) => {
                 self.connect_took = Some(t.elapsed());
+                self.limiter.connected(self.addr.ip(), t.elapsed());
                 if more && self.spare.is_none() {
                     self.preconnect();
                 }
-                let _turn = self.limiter.handshake(self.addr.ip()).await;
                 let t = Instant::now();
-                let a = wire::ask_on(s, hello, close_first, want_flight, deadline).await;
+                let a = wire::ask_on(s, hello, close_first, want_flight, deadline, turn).await;
                 self.answer_took = Some(t.elapsed());
                 a
             }

@@ -7,7 +7,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ring::aead::{AES_128_GCM, AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use rustls::ClientConnection;
@@ -113,11 +113,24 @@ fn finished_record(stream: &[u8]) -> Option<&[u8]> {
 }
 
 /// Tries one renegotiation on a completed TLS 1.2 session. `sent` is every byte we sent on it.
+/// The session is then closed, waiting up to `close_bound` for the server's FIN.
 pub(super) fn attempt(
     mut sock: TcpStream,
     tls: ClientConnection,
     sent: &[u8],
     _got: &[u8],
+    deadline: Instant,
+    close_bound: Duration,
+) -> Renegotiation {
+    let result = renegotiate(&mut sock, tls, sent, deadline);
+    crate::transport::closing::server_closed_blocking(&mut sock, close_bound);
+    result
+}
+
+fn renegotiate(
+    sock: &mut TcpStream,
+    tls: ClientConnection,
+    sent: &[u8],
     deadline: Instant,
 ) -> Renegotiation {
     let not = |why: &str| Renegotiation::NotTested(why.to_string());
@@ -167,7 +180,7 @@ pub(super) fn attempt(
     }
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
-    let result = loop {
+    loop {
         let Some(w) = left() else {
             break Renegotiation::Dropped("no answer before the timeout".into());
         };
@@ -201,7 +214,5 @@ pub(super) fn attempt(
         if buf.len() > 64 * 1024 {
             break Renegotiation::Dropped("no whole record in 64 KB".into());
         }
-    };
-    let _ = sock.shutdown(std::net::Shutdown::Both);
-    result
+    }
 }

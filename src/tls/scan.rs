@@ -18,10 +18,10 @@
 //! later. An answer that is not a whole first flight is asked again without the early close, so
 //! neither changes a result.
 //!
-//! Hellos to one address are spaced so that the server seldom answers two at once (see
-//! `transport::handshakes::SPACING`: concurrent handshakes corrupt Kamailio 5.6's memory): the
-//! next goes when every earlier one is answered, or a few milliseconds after the last while one is
-//! in flight, so at a distance the lines still overlap their round trips.
+//! Hellos to one address are spaced so that the server never handles two at once (see
+//! [`crate::transport::HandshakeTurn`]: concurrent handshakes corrupt Kamailio 5.6's memory): near,
+//! the next goes once the server has closed the last connection; at a distance, a few milliseconds
+//! after the last hello, so the lines still overlap their round trips.
 //!
 //! Politeness is the connection cap (`--max-connections`, shared with the other probes per address):
 //! each hello is one short connection and nothing else is sent, so the request-rate bucket (meant
@@ -334,7 +334,7 @@ impl<'a> Scanner<'a> {
 
     async fn ask(&self, purpose: &str, h: &Hello) -> Answer {
         let _permit = self.limiter.connection(self.addr.ip()).await;
-        let _turn = self.limiter.handshake(self.addr.ip()).await;
+        let turn = self.limiter.handshake(self.addr.ip()).await;
         let at = self.start.elapsed();
         let want_flight = h.version != Version::Tls13;
         let a = wire::ask(
@@ -343,6 +343,7 @@ impl<'a> Scanner<'a> {
             want_flight,
             self.wait,
             &self.connections,
+            turn,
         )
         .await;
         self.hello_done();
@@ -413,9 +414,9 @@ impl<'a> Scanner<'a> {
     /// One SSLv2 CLIENT-HELLO under the connection cap, logged like the other hellos.
     async fn sslv2(&self) -> Sslv2Result {
         let _permit = self.limiter.connection(self.addr.ip()).await;
-        let _turn = self.limiter.handshake(self.addr.ip()).await;
+        let turn = self.limiter.handshake(self.addr.ip()).await;
         let at = self.start.elapsed();
-        let a = super::sslv2::ask(self.addr, self.wait, &self.connections).await;
+        let a = super::sslv2::ask(self.addr, self.wait, &self.connections, turn).await;
         self.hello_done();
         let (accepted, refusal, ciphers) = match &a {
             Ok(x) if x.accepted() => match x {
@@ -472,7 +473,9 @@ impl<'a> Scanner<'a> {
             })
             .collect();
         let all_answers = || join_all(probes.iter().cloned());
-        let enumerations = join_all(probes.iter().cloned().map(|p| async move {
+        // Newest version first: its hello heads the longest lines (TLS 1.3's groups, TLS 1.2's
+        // suites), and the address's connection slots go to whoever asked first.
+        let enumerations = join_all(probes.iter().rev().cloned().map(|p| async move {
             let (v, a) = p.await;
             match a.hello() {
                 Some(h) if h.version == v.wire() => Some((v, self.enumerate(v, h.suite).await)),

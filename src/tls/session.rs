@@ -19,6 +19,8 @@ use rustls::{
     ClientConfig, ClientConnection, DigitallySignedStruct, HandshakeKind, SignatureScheme,
 };
 
+use crate::transport::{Turns, closing};
+
 /// Most bytes of one connection kept for reading the clear-text handshake.
 pub const MAX_TAP: usize = 256 * 1024;
 
@@ -307,10 +309,12 @@ impl Conn {
         }
     }
 
-    fn close(mut self) {
+    /// close_notify and our FIN, then the server's FIN (within `bound`): the caller's handshake
+    /// turn is held until the server has torn the connection down.
+    fn close(mut self, bound: Duration) {
         self.tls.send_close_notify();
         let _ = self.flush();
-        let _ = self.sock.shutdown(std::net::Shutdown::Both);
+        closing::server_closed_blocking(&mut self.sock, bound);
     }
 }
 
@@ -341,7 +345,8 @@ impl Client {
 }
 
 /// One handshake; `early` is sent as early data when the session allows it, `renegotiate` asks for
-/// a renegotiation after the handshake, `linger` waits for post-handshake messages.
+/// a renegotiation after the handshake, `linger` waits for post-handshake messages. The handshake
+/// and the close run in one of the address's handshake turns, held until the server has closed.
 fn shake(
     addr: SocketAddr,
     client: &Result<Client, String>,
@@ -349,6 +354,7 @@ fn shake(
     early: Option<&[u8]>,
     renegotiate: bool,
     linger: Duration,
+    turns: &Turns,
 ) -> Shake {
     let mut out = Shake::default();
     let client = match client {
@@ -370,6 +376,8 @@ fn shake(
             return out;
         }
     };
+    // The turn before the connect (see crate::transport::HandshakeTurn).
+    let _turn = turns.take_blocking();
     let sock = match TcpStream::connect_timeout(&addr, wait) {
         Ok(s) => s,
         Err(e) => {
@@ -378,6 +386,7 @@ fn shake(
         }
     };
     let _ = sock.set_nodelay(true);
+    let started = Instant::now();
     let mut c = Conn {
         sock,
         tls,
@@ -393,6 +402,7 @@ fn shake(
     out.clear = clear_text(&c.got);
     if let Err(e) = r {
         out.failure = Some(e);
+        closing::server_closed_blocking(&mut c.sock, closing::bound_after(started.elapsed()));
         return out;
     }
     out.resumed = c.tls.handshake_kind() == Some(HandshakeKind::Resumed);
@@ -406,13 +416,14 @@ fn shake(
     if !linger.is_zero() {
         c.linger(linger);
     }
+    let bound = closing::bound_after(started.elapsed());
     if renegotiate {
         out.renegotiation = Some(super::renegotiate::attempt(
-            c.sock, c.tls, &c.sent, &c.got, deadline,
+            c.sock, c.tls, &c.sent, &c.got, deadline, bound,
         ));
         return out;
     }
-    c.close();
+    c.close(bound);
     out
 }
 
@@ -502,6 +513,7 @@ pub fn resume12(
     tickets: bool,
     renegotiate: bool,
     wait: Duration,
+    turns: &Turns,
 ) -> ResumeResult {
     let setup = Setup {
         proto: Proto::Tls12,
@@ -513,11 +525,11 @@ pub fn resume12(
         early_data: false,
     };
     let client = Client::new(&setup);
-    let first = shake(addr, &client, wait, None, false, Duration::ZERO);
+    let first = shake(addr, &client, wait, None, false, Duration::ZERO, turns);
     let resumable = first.failure.is_none()
         && (first.clear.session_id_len.unwrap_or(0) > 0 || first.clear.ticket.is_some());
     let second = (first.failure.is_none() && (resumable || renegotiate))
-        .then(|| shake(addr, &client, wait, None, renegotiate, Duration::ZERO));
+        .then(|| shake(addr, &client, wait, None, renegotiate, Duration::ZERO, turns));
     ResumeResult {
         first,
         second,
@@ -528,7 +540,12 @@ pub fn resume12(
 /// TLS 1.3: a full handshake that waits briefly for NewSessionTicket, then a resumption offering the
 /// ticket (PSK with DHE, the only mode rustls offers), with [`EARLY_DATA`] as 0-RTT when the ticket
 /// allows early data.
-pub fn resume13(addr: SocketAddr, sni: Option<String>, wait: Duration) -> ResumeResult {
+pub fn resume13(
+    addr: SocketAddr,
+    sni: Option<String>,
+    wait: Duration,
+    turns: &Turns,
+) -> ResumeResult {
     let store = Arc::new(Store::new());
     let setup = Setup {
         proto: Proto::Tls13,
@@ -541,11 +558,14 @@ pub fn resume13(addr: SocketAddr, sni: Option<String>, wait: Duration) -> Resume
     };
     let linger = Duration::from_millis(300).min(wait);
     let client = Client::new(&setup);
-    let first = shake(addr, &client, wait, None, false, linger);
+    let first = shake(addr, &client, wait, None, false, linger, turns);
     let tickets = store.tickets();
     let max_early_data = store.early();
     let second = (first.failure.is_none() && tickets > 0)
-        .then(|| shake(addr, &client, wait, Some(EARLY_DATA), false, Duration::ZERO));
+        .then(|| {
+            let early = Some(EARLY_DATA);
+            shake(addr, &client, wait, early, false, Duration::ZERO, turns)
+        });
     ResumeResult {
         first,
         second,
@@ -555,7 +575,13 @@ pub fn resume13(addr: SocketAddr, sni: Option<String>, wait: Duration) -> Resume
 }
 
 /// The certificate chain sent for `sni` (`None`: no SNI), by the highest protocol that completes.
-pub fn chain_for(addr: SocketAddr, sni: Option<String>, proto: Proto, wait: Duration) -> Shake {
+pub fn chain_for(
+    addr: SocketAddr,
+    sni: Option<String>,
+    proto: Proto,
+    wait: Duration,
+    turns: &Turns,
+) -> Shake {
     let setup = Setup {
         proto,
         sni,
@@ -572,6 +598,7 @@ pub fn chain_for(addr: SocketAddr, sni: Option<String>, proto: Proto, wait: Dura
         None,
         false,
         Duration::ZERO,
+        turns,
     )
 }
 

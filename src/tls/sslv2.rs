@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::time::{Instant, timeout, timeout_at};
+use tokio::time::{Instant, timeout_at};
 
 /// The SSLv2 cipher kinds, with their names.
 pub const CIPHER_KINDS: &[(u32, &str)] = &[
@@ -136,17 +136,22 @@ pub async fn ask(
     addr: SocketAddr,
     wait: Duration,
     connections: &AtomicUsize,
+    turn: crate::transport::HandshakeTurn,
 ) -> Result<Sslv2Answer, String> {
     let deadline = Instant::now() + wait;
     connections.fetch_add(1, Ordering::Relaxed);
+    let c = Instant::now();
     let mut s = match timeout_at(deadline, TcpStream::connect(addr)).await {
         Err(_) => return Err("timeout".into()),
         Ok(Err(e)) => return Err(io_refusal(&e)),
         Ok(Ok(s)) => s,
     };
+    turn.connected(c.elapsed());
     let _ = s.set_nodelay(true);
+    let t = Instant::now();
     let out = read_answer(&mut s, deadline).await;
-    let _ = timeout(Duration::from_millis(100), s.shutdown()).await;
+    let bound = crate::transport::closing::bound_after(t.elapsed());
+    crate::transport::closing::close_behind(s, Some(Vec::new()), turn, bound);
     out
 }
 

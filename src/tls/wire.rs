@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::time::{Instant, timeout, timeout_at};
+use tokio::time::{Instant, timeout_at};
 
 use super::answer::{Answer, Parser, Step};
+use crate::transport::HandshakeTurn;
+use crate::transport::closing;
 
 /// A fatal `user_canceled`-free goodbye: a plaintext close_notify alert, valid before keys exist.
 const CLOSE_NOTIFY: [u8; 7] = [21, 3, 3, 0, 2, 1, 0];
@@ -39,19 +41,24 @@ pub async fn connect(addr: SocketAddr, deadline: Instant) -> Result<TcpStream, A
 
 /// Sends `hello` to `addr` and reads the answer, all within `wait`. `connections` counts the TCP
 /// connections opened. The connection is closed as soon as the answer is known, because some servers
-/// (`openssl s_server`) serve one connection at a time.
+/// (`openssl s_server`) serve one connection at a time; `turn` is given back once the server closed.
 pub async fn ask(
     addr: SocketAddr,
     hello: &[u8],
     want_flight: bool,
     wait: Duration,
     connections: &AtomicUsize,
+    turn: HandshakeTurn,
 ) -> Answer {
     let deadline = Instant::now() + wait;
     connections.fetch_add(1, Ordering::Relaxed);
+    let t = Instant::now();
     match connect(addr, deadline).await {
         Err(a) => a,
-        Ok(s) => ask_on(s, hello, None, want_flight, deadline).await,
+        Ok(s) => {
+            turn.connected(t.elapsed());
+            ask_on(s, hello, None, want_flight, deadline, turn).await
+        }
     }
 }
 
@@ -64,12 +71,17 @@ pub async fn ask(
 /// 500 ms, apps/lib/s_socket.c) before it accepts the next: without our FIN already there, every
 /// connection held it a round trip after its answer. Whether the early close cost the answer is the
 /// caller's question.
+///
+/// The answer is returned at once; the close (without `close_first`: close_notify and our FIN, at a
+/// spaced moment) and the wait for the server's FIN go on in the background, holding `turn` until
+/// the server has torn the connection down ([`closing::close_behind`]).
 pub async fn ask_on(
     mut s: TcpStream,
     hello: &[u8],
     close_first: Option<[u8; 7]>,
     want_flight: bool,
     deadline: Instant,
+    turn: HandshakeTurn,
 ) -> Answer {
     let sent;
     let bytes = match close_first {
@@ -81,14 +93,10 @@ pub async fn ask_on(
         }
         None => hello,
     };
+    let t = Instant::now();
     let answer = exchange(&mut s, bytes, close_first.is_some(), want_flight, deadline).await;
-    if close_first.is_none() {
-        let _ = timeout(Duration::from_millis(100), async {
-            let _ = s.write_all(&CLOSE_NOTIFY).await;
-            let _ = s.shutdown().await;
-        })
-        .await;
-    }
+    let goodbye = close_first.is_none().then(|| CLOSE_NOTIFY.to_vec());
+    closing::close_behind(s, goodbye, turn, closing::bound_after(t.elapsed()));
     answer
 }
 
@@ -137,6 +145,7 @@ async fn exchange(
 mod tests {
     use super::*;
     use tokio::net::TcpListener;
+    use tokio::time::timeout;
 
     /// Plays `openssl s_server`'s part that made every connection cost it a round trip: it reads
     /// the connection to the peer's FIN before it answers (s_server drains to EOF before it accepts
@@ -159,7 +168,10 @@ mod tests {
         let deadline = Instant::now() + Duration::from_secs(10);
         let s = connect(addr, deadline).await.unwrap();
         let hello = [22, 3, 1, 0, 1, 1];
-        let a = ask_on(s, &hello, Some(close_notify(0x0303)), false, deadline).await;
+        let turn = crate::transport::Limiter::new(1.0, 1, 1)
+            .handshake(addr.ip())
+            .await;
+        let a = ask_on(s, &hello, Some(close_notify(0x0303)), false, deadline, turn).await;
         assert!(
             matches!(
                 a,

@@ -8,7 +8,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::{Instant, timeout_at};
 
-use super::TxError;
+use super::{TxError, Turns};
 use super::capture::{Direction, Sink, Tap};
 use super::framing::{Frame, Framer};
 use super::tls::{Captured, ClientAuthSeen, TlsSettings, client_config, server_name};
@@ -81,6 +81,8 @@ pub struct Connection {
     late: u32,
     /// Nothing read yet: an error now may be the server's verdict on the client certificate.
     read_nothing: bool,
+    /// The address's TLS handshake turns: the close is sent in one, held until the server closed.
+    turns: Option<Turns>,
 }
 
 fn io_err(e: io::Error) -> TxError {
@@ -123,6 +125,7 @@ impl Connection {
                     capture: tls.capture.clone(),
                     late: 0,
                     read_nothing: true,
+                    turns: None,
                 })
             }
             Transport::Tcp | Transport::Tls => {
@@ -145,6 +148,7 @@ impl Connection {
                         capture: tls.capture.clone(),
                         late: 0,
                         read_nothing: true,
+                    turns: None,
                     });
                 }
                 // Under TLS the tap sits below rustls, so the capture holds real TLS records.
@@ -179,6 +183,7 @@ impl Connection {
                     capture: tls.capture.clone(),
                     late: 0,
                     read_nothing: true,
+                    turns: None,
                 })
             }
         }
@@ -308,10 +313,31 @@ impl Connection {
         }
     }
 
-    /// Closes a stream politely (TLS close_notify, TCP FIN), without waiting long.
+    /// Closes this connection in one of the address's TLS handshake turns, held until the server
+    /// has torn it down (see [`super::closing`]).
+    pub fn close_in_turn(&mut self, turns: Turns) {
+        self.turns = Some(turns);
+    }
+
+    /// Closes a stream politely (TLS close_notify, TCP FIN), without waiting long. In a handshake
+    /// turn (see [`Connection::close_in_turn`]), the close waits for that turn and the turn is given
+    /// back once the server has closed too, in the background.
     pub async fn close(self) {
         if let Inner::Stream(mut s, _, _) = self.inner {
-            let _ = tokio::time::timeout(std::time::Duration::from_millis(200), s.shutdown()).await;
+            match self.turns {
+                Some(turns) => {
+                    tokio::spawn(async move {
+                        let turn = turns.take().await;
+                        let _ = tokio::time::timeout(CLOSE_WAIT, s.shutdown()).await;
+                        super::closing::drained(&mut s, super::closing::bound_after(CLOSE_WAIT))
+                            .await;
+                        drop(turn);
+                    });
+                }
+                None => {
+                    let _ = tokio::time::timeout(CLOSE_WAIT, s.shutdown()).await;
+                }
+            }
             if let Some(c) = &self.capture {
                 c.closed(
                     self.endpoint.transport,
@@ -322,6 +348,9 @@ impl Connection {
         }
     }
 }
+
+/// The longest wait for our close to be sent.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Reads past the deadline that still return data already there: enough for a slow CPU to collect
 /// what arrived in time, too few for a flood to keep a caller's loop going.

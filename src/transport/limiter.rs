@@ -1,5 +1,5 @@
 //! Politeness: a token bucket per target address, a cap on simultaneous connections, and TLS
-//! handshakes spaced so that the server seldom works on two at once ([`super::handshakes`]).
+//! handshakes spaced so that the server never works on two at once ([`super::handshakes`]).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use super::handshakes::{HandshakeTurn, Handshakes};
+use super::handshakes::{HandshakeTurn, Handshakes, Turns};
 
 #[derive(Debug)]
 struct Bucket {
@@ -96,6 +96,21 @@ impl Limiter {
     /// connection closed.
     pub async fn handshake(&self, addr: IpAddr) -> HandshakeTurn {
         self.per(addr).handshakes.clone().turn().await
+    }
+
+    /// Records how long a TCP connect to `addr` took: whether hellos may overlap there.
+    pub fn connected(&self, addr: IpAddr, took: Duration) {
+        self.per(addr).handshakes.connected(took);
+    }
+
+    /// Whether `addr` is far enough for TLS hellos to overlap (its connects take a real round trip).
+    pub fn is_far(&self, addr: IpAddr) -> bool {
+        self.per(addr).handshakes.is_far()
+    }
+
+    /// The handshake turns of `addr`, for handshakes run on a blocking thread.
+    pub fn turns(&self, addr: IpAddr) -> Turns {
+        Turns(self.per(addr).handshakes.clone())
     }
 
     /// A connection slot of `addr` if one is free right now and nobody is waiting for it: extra

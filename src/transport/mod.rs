@@ -1,6 +1,7 @@
 //! SIP over UDP, TCP and TLS: client transactions with RFC 3261 timers, bounded reads and deadlines.
 
 pub mod capture;
+pub mod closing;
 pub mod conn;
 pub mod framing;
 mod handshakes;
@@ -14,6 +15,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 pub use conn::{Connection, Incoming, TlsInfo};
+pub use handshakes::{HandshakeTurn, Turns};
 pub use limiter::Limiter;
 pub use tls::{ClientIdentity, TlsSettings};
 pub use wire::Wire;

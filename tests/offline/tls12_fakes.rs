@@ -130,9 +130,10 @@ async fn robot_is_one_hello_where_static_rsa_is_refused() {
     assert!(f.summary.starts_with("not applicable"), "{}", f.summary);
 }
 
-/// A server that serves one connection at a time answers the hellos queued behind a key exchange
-/// it waits on too late: those attempts are retried one at a time, never judged, and the sound
-/// server is no oracle (before the retries, this read as one).
+/// A server that serves one connection at a time would answer hellos queued behind a key exchange it
+/// waits on too late. Near, the handshake turns keep them from queuing (11 handshakes); any that do
+/// queue are retried one at a time, never judged; either way the sound server is no oracle (before
+/// the retries and the turns, this read as one).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hellos_answered_too_late_are_retried_not_judged() {
     let fake = Tls12Fake::start(Flaws {
@@ -148,7 +149,7 @@ async fn hellos_answered_too_late_are_retried_not_judged() {
         "{d:#?}"
     );
     assert!(
-        d.handshakes > 11 && d.handshakes <= d.max_handshakes,
+        d.handshakes >= 11 && d.handshakes <= d.max_handshakes,
         "{d:#?}"
     );
     assert_eq!(fake.connections.load(Ordering::Relaxed), d.handshakes);

@@ -111,10 +111,9 @@ fn never_more_connections_at_once_than_max_connections() {
             peak <= max,
             "{peak} connections at once with --max-connections {max}"
         );
-        assert_eq!(
-            peak, max,
-            "the scan has more lines of hellos than {max} slots and uses them all"
-        );
+        // The relay accepts at once, so the address looks near: one connection at a time, from
+        // the hello until the server has closed it (Kamailio 5.6's shared OpenSSL state).
+        assert_eq!(peak, 1, "a near address gets one connection at a time");
         assert!(count.total.load(Ordering::SeqCst) > 10);
         for v in ["TLSv1.2", "TLSv1.3"] {
             assert_eq!(

@@ -34,12 +34,17 @@ pub async fn targets(ctx: &Context) -> Vec<(Endpoint, Arc<Exchange>)> {
     out
 }
 
-/// How long to wait for the reaction to one case: ten baseline round trips, at least 250 ms (so a
-/// momentarily busy trunk is not taken for a silent one), at most the configured timeout. Every
-/// dropped case costs this much, so it sets the pace of the catalog more than anything else.
+/// How long to wait for the reaction to one case: ten baseline round trips over UDP (where the case
+/// or its answer may be lost and is retransmitted within the wait), four over a stream (the bytes
+/// are delivered; the wait covers only the server's own work, which the baseline's round trip
+/// already includes once), at least 250 ms (so a momentarily busy trunk is not taken for a silent
+/// one), at most the configured timeout. Every dropped case costs this much, and on a stream it
+/// holds one of the address's connections for as long, so it sets the pace of the catalog more
+/// than anything else.
 pub fn case_wait(ctx: &Context, baseline: &Exchange) -> Duration {
     let rtt = baseline.rtt.unwrap_or(Duration::from_millis(100));
-    (rtt * 10)
+    let round_trips = if baseline.transport.is_stream() { 4 } else { 10 };
+    (rtt * round_trips)
         .max(Duration::from_millis(250))
         .min(ctx.config.timers.timeout)
 }

@@ -1,11 +1,13 @@
 //! The TLS checks beyond versions and suites, measured on the same SIP-TLS port while the scan runs:
 //! session resumption and early data, client-initiated renegotiation, SNI, Heartbleed. Each line of
 //! dependent handshakes holds one connection slot of the address's politeness budget; the lines run
-//! beside the scan's, so they add connections (about nine) but no serial round trips.
+//! beside the scan's, at most [`LINES_AT_ONCE`] at a time, so they add connections (about nine) but
+//! no serial round trips.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::findings::Evidence;
@@ -16,6 +18,7 @@ use crate::findings::tls::{
 };
 use crate::probe::Context;
 use crate::target::{Endpoint, Transport};
+use crate::transport::Turns;
 use crate::tls::heartbeat::{self, HeartbeatResult};
 use crate::tls::hello::{
     EXT_ENCRYPT_THEN_MAC, EXT_EXTENDED_MASTER_SECRET, EXT_RENEGOTIATION_INFO, EXT_SESSION_TICKET,
@@ -49,14 +52,24 @@ pub(super) struct Extras {
     pub started: Option<Instant>,
 }
 
-/// Runs `f` on a blocking thread while holding one connection slot of the address.
+/// How many of these lines hold one of the address's connection slots at once. They are not on the
+/// scan's longest chain (versions, then suites, then groups: hellos that wait for each other), so
+/// they leave the other slots to it: at 100 ms RTT, six lines at once took every slot for the
+/// first second and pushed that chain back by as much.
+const LINES_AT_ONCE: usize = 2;
+
+/// Runs `f` on a blocking thread while holding one connection slot of the address; `f` takes the
+/// address's handshake turns for each handshake.
 async fn in_slot<T: Send + 'static>(
     ctx: &Context,
+    lines: &Semaphore,
     addr: SocketAddr,
-    f: impl FnOnce() -> T + Send + 'static,
+    f: impl FnOnce(&Turns) -> T + Send + 'static,
 ) -> Option<T> {
+    let _line = lines.acquire().await.ok()?;
     let _permit = ctx.limiter.connection(addr.ip()).await;
-    tokio::task::spawn_blocking(f).await.ok()
+    let turns = ctx.limiter.turns(addr.ip());
+    tokio::task::spawn_blocking(move || f(&turns)).await.ok()
 }
 
 /// Starts every line at once; each waits only for its own handshakes.
@@ -65,22 +78,28 @@ pub(super) async fn measure(ctx: &Context, ep: &Endpoint, sni: Option<String>) -
     let wait = ctx.config.timers.timeout;
     let start = Instant::now();
     let (s1, s2, s3, s4) = (sni.clone(), sni.clone(), sni.clone(), sni.clone());
-    let tickets = in_slot(ctx, addr, move || {
-        session::resume12(addr, s1, true, false, wait)
+    let lines = Semaphore::new(LINES_AT_ONCE);
+    let lines = &lines;
+    let tickets = in_slot(ctx, lines, addr, move |t| {
+        session::resume12(addr, s1, true, false, wait, t)
     });
-    let ids = in_slot(ctx, addr, move || {
-        session::resume12(addr, s2, false, true, wait)
+    let ids = in_slot(ctx, lines, addr, move |t| {
+        session::resume12(addr, s2, false, true, wait, t)
     });
-    let t13 = in_slot(ctx, addr, move || session::resume13(addr, s3, wait));
-    let no_sni = in_slot(ctx, addr, move || {
-        session::chain_for(addr, None, Proto::Any, wait)
+    let t13 = in_slot(ctx, lines, addr, move |t| {
+        session::resume13(addr, s3, wait, t)
     });
-    let unknown = in_slot(ctx, addr, move || {
-        session::chain_for(addr, Some(UNKNOWN_NAME.to_string()), Proto::Any, wait)
+    let no_sni = in_slot(ctx, lines, addr, move |t| {
+        session::chain_for(addr, None, Proto::Any, wait, t)
+    });
+    let unknown = in_slot(ctx, lines, addr, move |t| {
+        session::chain_for(addr, Some(UNKNOWN_NAME.to_string()), Proto::Any, wait, t)
     });
     let hb = async {
+        let _line = lines.acquire().await;
         let _permit = ctx.limiter.connection(addr.ip()).await;
-        heartbeat::check(addr, s4, wait.min(Duration::from_secs(5))).await
+        let turns = ctx.limiter.turns(addr.ip());
+        heartbeat::check_in_turn(addr, s4, wait.min(Duration::from_secs(5)), &turns).await
     };
     let (resume12_tickets, resume12_ids, resume13, no_sni, unknown_sni, hb) =
         tokio::join!(tickets, ids, t13, no_sni, unknown, hb);
