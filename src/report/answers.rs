@@ -109,7 +109,8 @@ fn deciding(r: &Report, measured: &[&Finding]) -> String {
 
 /// The answer the contracts of the question's findings give from their typed details: the first
 /// registered finding answering the question whose contract has an answer. When a measured finding
-/// its answer does not rest on is worse, that finding's own reason is added.
+/// its answer does not rest on is worse, that finding's reason leads (it decides the verdict) and the
+/// contract's answer follows.
 fn typed(r: &Report, question: u8, measured: &[&Finding]) -> Option<String> {
     let (spec, mut text) = REGISTRY
         .iter()
@@ -127,7 +128,7 @@ fn typed(r: &Report, question: u8, measured: &[&Finding]) -> Option<String> {
         .max_by_key(|f| f.status.badness())
     {
         let t = text.trim_end_matches('.').to_string();
-        text = format!("{t}; but {}.", w.summary.trim_end_matches('.'));
+        text = format!("{}. Also measured: {t}.", w.summary.trim_end_matches('.'));
     }
     Some(text)
 }

@@ -303,12 +303,13 @@ async fn hostile_trunk_renders_as_text_in_chromium_and_pandoc() {
     }
 }
 
-/// The grouped text scorecard of the demo trunk fits 30 lines of 120 columns, and every finding's
-/// verdict is on a line that names its id (or its folded family or category).
+/// The grouped text scorecard of the demo trunk fits one screen (32 lines of 120 columns; a new
+/// finding must fold into its family or earn its line), and every finding's verdict is on a line
+/// that names its id (or its folded family or category).
 fn one_screen_without_losing_a_verdict(r: &Report) {
     let text = report::render(r, Format::Text, false);
     let lines: Vec<&str> = text.lines().collect();
-    assert!(lines.len() <= 30, "{} lines:\n{text}", lines.len());
+    assert!(lines.len() <= 32, "{} lines:\n{text}", lines.len());
     for l in &lines {
         assert!(l.chars().count() <= 120, "wider than 120 columns: {l}");
     }
