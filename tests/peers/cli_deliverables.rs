@@ -442,10 +442,23 @@ fn golden_renderings_and_comparison_from_three_kamailio_trunks() {
     }
 
     // The docs/ samples: `SIPCHECK_WRITE_SAMPLES=1 cargo test --test peers cli_deliverables golden`.
+    // The sample report carries the demo trunk's BCP 195 verdict, clause by clause.
     if std::env::var_os("SIPCHECK_WRITE_SAMPLES").is_some() {
-        let out = probe(a, &["--policy", "strict", "--format", "md"]);
+        let out = probe(
+            a,
+            &[
+                "--policy",
+                "strict",
+                "--profile",
+                "bcp195",
+                "--format",
+                "md",
+            ],
+        );
+        let md = stdout(&out);
+        assert!(md.contains("tls.profile"), "{md}");
         std::fs::create_dir_all("docs").unwrap();
-        std::fs::write("docs/sample-report.md", golden::normalise(&stdout(&out))).unwrap();
+        std::fs::write("docs/sample-report.md", golden::normalise(&md)).unwrap();
         std::fs::write("docs/sample-compare.md", &compare).unwrap();
     }
 }

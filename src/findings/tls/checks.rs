@@ -6,13 +6,16 @@ use super::{
     EarlyDataDetails, ExtensionsDetails, HeartbleedDetails, ProfileDetails, ResumptionDetails,
     RobotDetails, SniDetails,
 };
-use crate::findings::contract::{Contract, Read, Rule, RuleSpec, a_bool, on};
+use crate::findings::contract::{Contract, Read, Rule, RuleSpec, Table, a_bool, on};
 use crate::findings::run::Kind;
-use crate::findings::Report;
+use crate::findings::{Finding, Report};
 
 /// The contract of a TLS check whose details say their own diff and answers.
 macro_rules! own_contract {
     ($name:ident, $details:ty, [$($rule:expr),*]) => {
+        own_contract!($name, $details, [$($rule),*], |_d: &$details| Vec::new());
+    };
+    ($name:ident, $details:ty, [$($rule:expr),*], $tables:expr) => {
         #[doc = concat!("The contract of `", stringify!($details), "`.")]
         pub struct $name;
 
@@ -29,6 +32,10 @@ macro_rules! own_contract {
 
             fn policy_rules() -> Vec<Rule<$details>> {
                 vec![$($rule),*]
+            }
+
+            fn tables(_r: &Report, _f: &Finding, d: &$details) -> Vec<Table> {
+                ($tables)(d)
             }
         }
     };
@@ -83,7 +90,7 @@ own_contract!(Profile, ProfileDetails, [
             d.policy()
         },
     }
-]);
+], |d: &ProfileDetails| vec![d.table()]);
 
 /// A built-in profile name (`bcp195`, `mozilla-intermediate`, `mozilla-modern`).
 fn a_profile(v: &serde_json::Value) -> Result<(), String> {

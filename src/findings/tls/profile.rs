@@ -13,6 +13,7 @@ use super::{
     CertificateDetails, CipherSuitesDetails, EarlyDataDetails, ExtensionsDetails, GroupsDetails,
     MismatchDetails, VersionsDetails, suites,
 };
+use crate::findings::contract::{Cell, Table};
 use crate::findings::ids;
 use crate::findings::{Finding, Status};
 
@@ -558,6 +559,37 @@ impl Profile {
 }
 
 impl ProfileDetails {
+    /// The verdict table: one row per clause, citing it, with what was measured and its outcome.
+    pub fn table(&self) -> Table {
+        let class = |v: Option<ClauseVerdict>| match v {
+            Some(ClauseVerdict::Met | ClauseVerdict::SipException) => "pass",
+            Some(ClauseVerdict::NotMet) => "fail",
+            Some(ClauseVerdict::NotMeasurable) | None => "info",
+        };
+        Table {
+            title: format!("{} clause by clause", self.title),
+            head: ["Clause", "Cites", "Requirement", "Measured", "Verdict"]
+                .map(String::from)
+                .to_vec(),
+            rows: self
+                .rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        Cell::text(&r.clause),
+                        Cell::text(&r.cite),
+                        Cell::text(&r.requirement),
+                        Cell::text(&r.measured),
+                        Cell::text(r.verdict.map_or("not judged", ClauseVerdict::as_str))
+                            .class(class(r.verdict)),
+                    ]
+                })
+                .collect(),
+            note: Some(format!("Source: {}.", self.source)),
+            complete: false,
+        }
+    }
+
     fn count(&self, v: ClauseVerdict) -> usize {
         self.rows.iter().filter(|r| r.verdict == Some(v)).count()
     }
@@ -581,8 +613,8 @@ impl ProfileDetails {
             .map(|r| r.clause.as_str())
             .collect();
         let mut summary = format!(
-            "{} ({}): {met} met, {not_met} not met, {unmeasurable} not measurable",
-            self.title, self.source
+            "{}: {met} met, {not_met} not met, {unmeasurable} not measurable",
+            self.title
         );
         if sip > 0 {
             summary.push_str(&format!(
@@ -749,5 +781,28 @@ mod tests {
         assert_eq!(d2.judge().0, Status::Fail);
         assert!(d2.policy().unwrap().is_err());
         assert!(d.changes(&d2).iter().any(|(k, _)| *k == Kind::Worse));
+    }
+
+    #[test]
+    fn the_verdict_table_has_a_row_per_clause_classed_by_its_outcome() {
+        let p = builtin("bcp195").unwrap();
+        let d = p.judge(&facts(
+            &["TLSv1.0", "TLSv1.2"],
+            &["TLS_RSA_WITH_AES_128_CBC_SHA"],
+        ));
+        let t = d.table();
+        assert_eq!(t.rows.len(), d.rows.len());
+        for (cells, row) in t.rows.iter().zip(&d.rows) {
+            assert_eq!(cells[0].plain(), row.clause);
+            assert_eq!(cells[1].plain(), row.cite);
+            let want = match row.verdict {
+                Some(ClauseVerdict::NotMet) => "fail",
+                Some(ClauseVerdict::Met | ClauseVerdict::SipException) => "pass",
+                _ => "info",
+            };
+            assert_eq!(cells[4].class, Some(want), "{}", row.clause);
+        }
+        let versions = t.rows.iter().find(|c| c[0].plain() == "versions").unwrap();
+        assert_eq!(versions[4].plain(), "not met");
     }
 }
