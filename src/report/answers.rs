@@ -109,8 +109,7 @@ fn deciding(r: &Report, measured: &[&Finding]) -> String {
 
 /// The answer the contracts of the question's findings give from their typed details: the first
 /// registered finding answering the question whose contract has an answer. When a measured finding
-/// its answer does not rest on is worse, that finding's reason leads (it decides the verdict) and the
-/// contract's answer follows.
+/// its answer does not rest on is worse, that finding's own reason is added.
 fn typed(r: &Report, question: u8, measured: &[&Finding]) -> Option<String> {
     let (spec, mut text) = REGISTRY
         .iter()
@@ -128,7 +127,7 @@ fn typed(r: &Report, question: u8, measured: &[&Finding]) -> Option<String> {
         .max_by_key(|f| f.status.badness())
     {
         let t = text.trim_end_matches('.').to_string();
-        text = format!("{}. Also measured: {t}.", w.summary.trim_end_matches('.'));
+        text = format!("{t}; but {}.", w.summary.trim_end_matches('.'));
     }
     Some(text)
 }

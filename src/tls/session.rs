@@ -489,12 +489,15 @@ fn hello_facts(b: &[u8]) -> Option<(u8, Vec<u16>)> {
     Some((sid as u8, exts))
 }
 
-/// Session resumption at one protocol: a full handshake, then one offering what it gave.
+/// Session resumption at one protocol: a full handshake, then one offering what it gave, then (when
+/// that was not resumed) up to [`RESUME_TRIES`] in all, each offering the newest session.
 #[derive(Debug, Default)]
 pub struct ResumeResult {
     pub first: Shake,
     /// `None` when the first handshake gave nothing to resume (or failed).
     pub second: Option<Shake>,
+    /// The attempts after `second`, plain resumptions (no renegotiation, no early data).
+    pub retries: Vec<Shake>,
     /// TLS 1.3: tickets received after the first handshake, and the largest max_early_data_size.
     pub tickets: usize,
     pub max_early_data: Option<u32>,
@@ -503,6 +506,34 @@ pub struct ResumeResult {
 /// How the TLS 1.3 early-data check is run: the bytes to send in 0-RTT. A SIP keep-alive
 /// (double CRLF, RFC 5626 §4.4.1) is the only thing safe to replay.
 pub const EARLY_DATA: &[u8] = b"\r\n\r\n";
+
+/// Resumption attempts at most. One refusal is not the server's answer: a server whose processes
+/// each hold their own session cache and ticket keys (Kamailio 5.6 keeps an SSL_CTX per process)
+/// resumes only when the connection reaches the process that issued the session.
+pub const RESUME_TRIES: usize = 3;
+
+impl ResumeResult {
+    /// Whether any resumption attempt was resumed (`None`: none was made).
+    pub fn resumed(&self) -> Option<bool> {
+        let second = self.second.as_ref()?;
+        Some(
+            std::iter::once(second)
+                .chain(&self.retries)
+                .any(|s| s.failure.is_none() && s.resumed),
+        )
+    }
+
+    /// More plain resumptions while the last was refused without failing, up to [`RESUME_TRIES`].
+    fn retry(&mut self, resumable: bool, again: impl Fn() -> Shake) {
+        while resumable && self.retries.len() + 1 < RESUME_TRIES {
+            let last = self.retries.last().or(self.second.as_ref());
+            if !last.is_some_and(|l| l.failure.is_none() && !l.resumed) {
+                break;
+            }
+            self.retries.push(again());
+        }
+    }
+}
 
 /// TLS 1.2 resumption. With `tickets`, the first handshake asks for a ticket too; with `renegotiate`,
 /// the second handshake (or the first, when nothing was resumable) ends with a renegotiation
@@ -530,11 +561,15 @@ pub fn resume12(
         && (first.clear.session_id_len.unwrap_or(0) > 0 || first.clear.ticket.is_some());
     let second = (first.failure.is_none() && (resumable || renegotiate))
         .then(|| shake(addr, &client, wait, None, renegotiate, Duration::ZERO, turns));
-    ResumeResult {
+    let mut r = ResumeResult {
         first,
         second,
         ..ResumeResult::default()
-    }
+    };
+    r.retry(resumable, || {
+        shake(addr, &client, wait, None, false, Duration::ZERO, turns)
+    });
+    r
 }
 
 /// TLS 1.3: a full handshake that waits briefly for NewSessionTicket, then a resumption offering the
@@ -566,12 +601,17 @@ pub fn resume13(
             let early = Some(EARLY_DATA);
             shake(addr, &client, wait, early, false, Duration::ZERO, turns)
         });
-    ResumeResult {
+    let mut r = ResumeResult {
         first,
         second,
+        retries: Vec::new(),
         tickets,
         max_early_data,
-    }
+    };
+    r.retry(tickets > 0, || {
+        shake(addr, &client, wait, None, false, Duration::ZERO, turns)
+    });
+    r
 }
 
 /// The certificate chain sent for `sni` (`None`: no SNI), by the highest protocol that completes.

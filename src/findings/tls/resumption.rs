@@ -36,13 +36,13 @@ pub struct Resumption12 {
     pub failure: Option<String>,
     /// The ServerHello carried a non-empty session id.
     pub session_id_issued: bool,
-    /// A second handshake offering only that session id was resumed (`None`: not tried).
+    /// A handshake offering only that session id was resumed, in up to 3 attempts (`None`: not tried).
     pub session_id_resumed: Option<bool>,
     /// A NewSessionTicket came.
     pub ticket_issued: bool,
     /// Its lifetime hint in seconds (0: unspecified, RFC 5077 §3.3).
     pub ticket_lifetime_hint: Option<u32>,
-    /// A second handshake offering the ticket (and the session id) was resumed.
+    /// A handshake offering the ticket (and the session id) was resumed, in up to 3 attempts.
     pub ticket_resumed: Option<bool>,
 }
 
@@ -54,7 +54,8 @@ pub struct Resumption13 {
     pub failure: Option<String>,
     /// Tickets received after the full handshake (read for 300 ms).
     pub tickets: usize,
-    /// A second handshake offering one ticket with psk_dhe_ke was resumed (`None`: not tried).
+    /// A handshake offering a ticket with psk_dhe_ke was resumed, in up to 3 attempts (`None`: not
+    /// tried).
     pub psk_dhe_resumed: Option<bool>,
 }
 

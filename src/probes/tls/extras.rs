@@ -166,6 +166,7 @@ fn log_of(x: &Extras) -> Vec<Step> {
                     );
                 }
             }
+            retries(&mut push, r, what);
         }
     }
     if let Some(r) = &x.resume13 {
@@ -192,6 +193,7 @@ fn log_of(x: &Extras) -> Vec<Step> {
                 ),
             );
         }
+        retries(&mut push, r, "TLS 1.3 (psk_dhe_ke, no early data)");
     }
     for (s, what) in [
         (&x.no_sni, "without SNI"),
@@ -233,6 +235,21 @@ fn log_of(x: &Extras) -> Vec<Step> {
         }
     }
     out
+}
+
+/// The evidence of the resumption attempts after a refused one.
+fn retries(push: &mut impl FnMut(&'static str, String, String), r: &ResumeResult, what: &str) {
+    for (i, s) in r.retries.iter().enumerate() {
+        push(
+            "tls.resumption",
+            format!(
+                "resumption again, {what} (attempt {} of at most {})",
+                i + 2,
+                session::RESUME_TRIES
+            ),
+            shake_words(s),
+        );
+    }
 }
 
 fn renegotiation_words(r: &Renegotiation) -> String {
@@ -279,8 +296,8 @@ fn resumption12(r: &ResumeResult) -> Resumption12 {
         ticket_lifetime_hint: first.clear.ticket.map(|(h, _)| h),
         ..Default::default()
     };
-    if let Some(s) = &r.second {
-        let resumed = Some(s.failure.is_none() && s.resumed);
+    if r.second.is_some() {
+        let resumed = r.resumed();
         if out.ticket_issued {
             out.ticket_resumed = resumed;
         } else if out.session_id_issued {
@@ -314,16 +331,13 @@ pub(super) fn resumption(r: &ScanResult, x: &Extras) -> ResumptionDetails {
         d.tls13 = Some(Resumption13 {
             failure: x13.first.failure.clone(),
             tickets: x13.tickets,
-            psk_dhe_resumed: x13
-                .second
-                .as_ref()
-                .map(|s| s.failure.is_none() && s.resumed),
+            psk_dhe_resumed: x13.resumed(),
         });
     }
     d.handshakes = [&x.resume12_tickets, &x.resume12_ids, &x.resume13]
         .iter()
         .filter_map(|r| r.as_ref())
-        .map(|r| 1 + usize::from(r.second.is_some()))
+        .map(|r| 1 + usize::from(r.second.is_some()) + r.retries.len())
         .sum();
     d
 }
