@@ -299,7 +299,12 @@ impl Context {
         } else {
             None
         };
-        self.limiter.request(ep.address).await;
+        // A stream's request goes ahead of those holding no slot: its slot idles until it is sent.
+        if permit.is_some() {
+            self.limiter.request_in_slot(ep.address).await;
+        } else {
+            self.limiter.request(ep.address).await;
+        }
         // The TLS handshake takes the address's handshake turn, like the TLS scan's hellos.
         let turn = match ep.transport {
             Transport::Tls => Some(self.limiter.handshake(ep.address).await),

@@ -1,12 +1,12 @@
 //! Politeness: a token bucket per target address, a cap on simultaneous connections, and TLS
 //! handshakes spaced so that the server never works on two at once ([`super::handshakes`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use super::handshakes::{HandshakeTurn, Handshakes, Turns};
@@ -15,12 +15,63 @@ use super::handshakes::{HandshakeTurn, Handshakes, Turns};
 struct Bucket {
     tokens: f64,
     last: Instant,
+    /// The requests waiting for a token, by ticket, in arrival order: those that hold one of the
+    /// address's connection slots (served first), and the others.
+    in_slot: VecDeque<u64>,
+    others: VecDeque<u64>,
+    next_ticket: u64,
+}
+
+impl Bucket {
+    fn refill(&mut self, rate: f64, burst: f64) {
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + now.saturating_duration_since(self.last).as_secs_f64() * rate).min(burst);
+        self.last = now;
+    }
+
+    fn queue(&mut self, in_slot: bool) -> &mut VecDeque<u64> {
+        if in_slot {
+            &mut self.in_slot
+        } else {
+            &mut self.others
+        }
+    }
+
+    /// Whether `ticket` is next in line for a token.
+    fn is_next(&self, ticket: u64, in_slot: bool) -> bool {
+        if in_slot {
+            self.in_slot.front() == Some(&ticket)
+        } else {
+            self.in_slot.is_empty() && self.others.front() == Some(&ticket)
+        }
+    }
+}
+
+/// A place in the line for a token; given up if the waiting request is dropped (a probe stopped at
+/// its time limit), so the next one is not left behind it.
+struct Waiting<'a> {
+    per: &'a PerAddress,
+    ticket: u64,
+    in_slot: bool,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let mut b = self.per.bucket.lock().unwrap_or_else(|p| p.into_inner());
+        let ticket = self.ticket;
+        b.queue(self.in_slot).retain(|t| *t != ticket);
+        drop(b);
+        self.per.moved.notify_waiters();
+    }
 }
 
 /// Rate and connection limits for one address.
 #[derive(Debug)]
 struct PerAddress {
     bucket: Mutex<Bucket>,
+    /// Told whenever the line for tokens moves (a token taken, a place given up).
+    moved: Notify,
     connections: Arc<Semaphore>,
     handshakes: Arc<Handshakes>,
 }
@@ -53,7 +104,11 @@ impl Limiter {
                     bucket: Mutex::new(Bucket {
                         tokens: self.burst,
                         last: Instant::now(),
+                        in_slot: VecDeque::new(),
+                        others: VecDeque::new(),
+                        next_ticket: 0,
                     }),
+                    moved: Notify::new(),
                     connections: Arc::new(Semaphore::new(self.max_connections)),
                     handshakes: Arc::default(),
                 })
@@ -63,22 +118,61 @@ impl Limiter {
 
     /// Waits until one more request may be sent to `addr`.
     pub async fn request(&self, addr: IpAddr) {
+        self.take_token(addr, false).await;
+    }
+
+    /// [`request`](Limiter::request) for a request whose connection already holds one of the
+    /// address's connection slots: it gets the next token before the requests that hold none (UDP).
+    /// A slot held while its request waits behind a queue of UDP requests is a connection nobody
+    /// uses, and the cap is what paces streams at a distance; the rate is the same, only the order
+    /// in which waiting requests get their tokens changes.
+    pub async fn request_in_slot(&self, addr: IpAddr) {
+        self.take_token(addr, true).await;
+    }
+
+    async fn take_token(&self, addr: IpAddr, in_slot: bool) {
         let per = self.per(addr);
-        let wait = {
+        let ticket = {
             let mut b = per.bucket.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            b.tokens = (b.tokens + now.saturating_duration_since(b.last).as_secs_f64() * self.rate)
-                .min(self.burst);
-            b.last = now;
-            b.tokens -= 1.0;
-            if b.tokens >= 0.0 {
-                Duration::ZERO
-            } else {
-                Duration::from_secs_f64(-b.tokens / self.rate)
-            }
+            let t = b.next_ticket;
+            b.next_ticket += 1;
+            b.queue(in_slot).push_back(t);
+            t
         };
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+        let place = Waiting {
+            per: &per,
+            ticket,
+            in_slot,
+        };
+        loop {
+            let moved = per.moved.notified();
+            tokio::pin!(moved);
+            // Registered before the line is read, so a move in between still wakes us.
+            moved.as_mut().enable();
+            let wait = {
+                let mut b = per.bucket.lock().unwrap_or_else(|p| p.into_inner());
+                b.refill(self.rate, self.burst);
+                if !b.is_next(ticket, in_slot) {
+                    None
+                } else if b.tokens >= 1.0 - 1e-9 {
+                    b.tokens -= 1.0;
+                    // Taken: `place` gives up the ticket as it is dropped and wakes the next.
+                    drop(b);
+                    drop(place);
+                    return;
+                } else {
+                    Some(Duration::from_secs_f64((1.0 - b.tokens) / self.rate))
+                }
+            };
+            match wait {
+                Some(w) => {
+                    tokio::select! {
+                        () = tokio::time::sleep(w) => {}
+                        () = moved => {}
+                    }
+                }
+                None => moved.await,
+            }
         }
     }
 
@@ -139,6 +233,45 @@ mod tests {
         let t1 = Instant::now();
         l.request("127.0.0.2".parse().unwrap()).await;
         assert!(t1.elapsed() < Duration::from_millis(1));
+    }
+
+    /// A request whose connection holds a slot gets the next token before one that waited longer
+    /// without a slot; the rate stays the same.
+    #[tokio::test(start_paused = true)]
+    async fn a_request_holding_a_slot_goes_first() {
+        let l = Arc::new(Limiter::new(10.0, 1, 2));
+        let a: IpAddr = "127.0.0.1".parse().unwrap();
+        let t0 = Instant::now();
+        l.request(a).await;
+        let udp = tokio::spawn({
+            let l = l.clone();
+            async move {
+                l.request(a).await;
+                t0.elapsed()
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        l.request_in_slot(a).await;
+        assert_eq!(t0.elapsed(), Duration::from_millis(100));
+        assert_eq!(udp.await.unwrap(), Duration::from_millis(200));
+    }
+
+    /// A request given up while it waits (its probe stopped) does not hold back the next.
+    #[tokio::test(start_paused = true)]
+    async fn a_dropped_request_leaves_the_line() {
+        let l = Arc::new(Limiter::new(10.0, 1, 2));
+        let a: IpAddr = "127.0.0.1".parse().unwrap();
+        let t0 = Instant::now();
+        l.request(a).await;
+        let gone = tokio::spawn({
+            let l = l.clone();
+            async move { l.request(a).await }
+        });
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        gone.abort();
+        let _ = gone.await;
+        l.request(a).await;
+        assert_eq!(t0.elapsed(), Duration::from_millis(100));
     }
 
     /// Many tasks sharing one address's bucket (a probe measuring its endpoints concurrently) get
