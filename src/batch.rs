@@ -91,11 +91,15 @@ pub fn exit_code(items: &[Item]) -> u8 {
 /// each target's exit code gated by `fail_on`.
 /// `done` is called as each target finishes, in completion order, with the target's index in `targets`;
 /// the items are returned in file order. A panic in one scan becomes that target's error.
+/// Without `keep_reports` the returned items carry no report (`done` has seen each one): a fleet
+/// written out as it finishes (`--jsonl`, `-o DIR`) does not hold every finished trunk's report in
+/// memory until the last one ends.
 pub async fn scan_all(
     targets: Vec<String>,
     template: ScanOptions,
     parallel: usize,
     fail_on: exit::FailOn,
+    keep_reports: bool,
     mut done: impl FnMut(usize, &Item),
 ) -> Vec<Item> {
     let parallel = parallel.clamp(1, 1024);
@@ -134,7 +138,7 @@ pub async fn scan_all(
         let Some(joined) = set.join_next().await else {
             break;
         };
-        let (i, item) = match joined {
+        let (i, mut item) = match joined {
             Ok(v) => v,
             Err(e) => {
                 let Some(&i) = ids.get(&e.id()) else { continue };
@@ -154,6 +158,9 @@ pub async fn scan_all(
             }
         };
         done(i, &item);
+        if !keep_reports {
+            item.report = None;
+        }
         slots[i] = Some(item);
     }
     slots

@@ -48,6 +48,8 @@ pub(crate) fn run(a: &ProbeArgs, file: &str) -> Result<ExitCode> {
         opts,
         a.parallel,
         a.fail_on,
+        // Written out as each finishes, a report is not needed again: only the exit codes are.
+        dir.is_none() && jsonl.is_none(),
         |i, item| {
             if let Some(o) = jsonl.as_mut()
                 && let Err(e) = o.append(item)
