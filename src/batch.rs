@@ -1,5 +1,6 @@
 //! Many trunks in one run (`sipcheck probe -f targets.txt`): each target is an ordinary scan with its
-//! own discovery, politeness budget and report; at most `parallel` run at once.
+//! own discovery and report; at most `parallel` run at once. They share one politeness budget per
+//! address, so trunks on one SBC together keep to `--rate` and `--max-connections` there.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use crate::exit::{self, Outcome};
 use crate::findings::Report;
 use crate::scan::{ScanOptions, scan};
 use crate::target::Target;
+use crate::transport::Limiter;
 
 /// Longest targets file accepted, in targets.
 pub const MAX_TARGETS: usize = 10_000;
@@ -103,6 +105,11 @@ pub async fn scan_all(
     mut done: impl FnMut(usize, &Item),
 ) -> Vec<Item> {
     let parallel = parallel.clamp(1, 1024);
+    let mut template = template;
+    if template.politeness.is_none() {
+        let c = &template.config;
+        template.politeness = Some(Arc::new(Limiter::new(c.rate, c.burst, c.max_connections)));
+    }
     let template = Arc::new(template);
     let mut slots: Vec<Option<Item>> = vec![None; targets.len()];
     let mut set = JoinSet::new();

@@ -94,7 +94,7 @@ pub struct Context {
     pub config: Config,
     /// What DNS discovery found (records, cuts); `None` when the context was built without it.
     pub discovery: Option<Arc<crate::discover::Discovery>>,
-    pub limiter: Limiter,
+    pub limiter: Arc<Limiter>,
     run_start: Instant,
     options: Mutex<HashMap<Endpoint, OptionsSlot>>,
     sips_options: Mutex<HashMap<Endpoint, OptionsSlot>>,
@@ -119,7 +119,11 @@ impl Context {
             config.domain = target.domain();
         }
         Context {
-            limiter: Limiter::new(config.rate, config.burst, config.max_connections),
+            limiter: Arc::new(Limiter::new(
+                config.rate,
+                config.burst,
+                config.max_connections,
+            )),
             target,
             endpoints,
             config,

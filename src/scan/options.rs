@@ -18,7 +18,7 @@ use crate::probe::{Config, Progress};
 use crate::sip::digest::Credentials;
 use crate::stir::VerifyContext;
 use crate::target::{Port, Target, Transport};
-use crate::transport::{ClientIdentity, TlsSettings};
+use crate::transport::{ClientIdentity, Limiter, TlsSettings};
 
 use super::limits;
 
@@ -50,6 +50,9 @@ pub struct ScanOptions {
     pub policy: Option<Policy>,
     /// A report to diff against (`--baseline`): adds the `baseline.diff` finding.
     pub baseline: Option<Baseline>,
+    /// A politeness budget shared with other scans running at the same time (a batch's trunks, some
+    /// on one SBC): `None` gives this scan its own, from `config`'s rate and connection cap.
+    pub politeness: Option<Arc<Limiter>>,
 }
 
 impl ScanOptions {
@@ -64,6 +67,7 @@ impl ScanOptions {
             config: Config::default(),
             policy: None,
             baseline: None,
+            politeness: None,
         }
     }
 

@@ -86,6 +86,9 @@ pub async fn plan(mut opts: ScanOptions) -> Result<Plan> {
         .map(|f| f.endpoints.clone())
         .unwrap_or_default();
     let mut context = Context::new(opts.target, endpoints, opts.config);
+    if let Some(shared) = opts.politeness {
+        context.limiter = shared;
+    }
     context.discovery = found.map(Arc::new);
     context.selected = selected;
     let scope = super::gate::scope(

@@ -24,6 +24,7 @@ mod tls12_fake;
 mod tls_hello_fake;
 
 mod auth_proxy_fake;
+mod batch_politeness;
 mod call_identity;
 mod call_teardown;
 mod cli_outputs;

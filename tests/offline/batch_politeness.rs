@@ -1,0 +1,83 @@
+//! A batch's trunks that share an SBC address share its politeness budget: six trunks on one loopback
+//! address, scanned at once, together receive no more new requests in any second than one trunk's
+//! `--rate` and burst allow (each with its own budget, the first instant alone would bring 12).
+
+#[allow(unused_imports)]
+use crate::support;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sipcheck::batch::scan_all;
+use sipcheck::exit::FailOn;
+use sipcheck::sip::{Limits, Message};
+use sipcheck::{Config, ScanOptions, Target, Transport};
+use support::fake::{self, Reply};
+
+const RATE: f64 = 4.0;
+const BURST: u32 = 2;
+const TRUNKS: usize = 6;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trunks_on_one_address_share_its_budget() {
+    let mut fakes = Vec::new();
+    for _ in 0..TRUNKS {
+        fakes.push(
+            fake::udp(
+                "127.0.0.1:0",
+                Arc::new(|m: &Message| Reply::Send(fake::respond(m, 200, "OK", &[]))),
+            )
+            .await,
+        );
+    }
+    let mut template = ScanOptions::new(Target::parse("127.0.0.1").unwrap());
+    template.transports = Some(vec![Transport::Udp]);
+    template.selectors = vec!["transport".into(), "sip".into()];
+    template.config = Config {
+        rate: RATE,
+        burst: BURST,
+        ..Config::default()
+    };
+    let targets: Vec<String> = fakes.iter().map(|f| f.addr.to_string()).collect();
+    let items = tokio::time::timeout(
+        Duration::from_secs(120),
+        scan_all(targets, template, TRUNKS, FailOn::Fail, true, |_, _| {}),
+    )
+    .await
+    .expect("bounded");
+    assert!(items.iter().all(|i| i.report.is_some()), "{items:#?}");
+
+    // New requests (not retransmissions) at the address, from every trunk, in arrival order.
+    let mut at: Vec<Instant> = Vec::new();
+    for f in &fakes {
+        let mut seen = HashSet::new();
+        let received = f.received.lock().unwrap().clone();
+        let arrived = f.arrived.lock().unwrap().clone();
+        for (bytes, t) in received.iter().zip(arrived) {
+            let Ok(m) = Message::parse(bytes, &Limits::default()) else {
+                continue;
+            };
+            let key = (
+                m.header("Call-ID").unwrap_or_default().to_string(),
+                m.header("CSeq").unwrap_or_default().to_string(),
+            );
+            if seen.insert(key) {
+                at.push(t);
+            }
+        }
+    }
+    at.sort();
+    assert!(at.len() >= 2 * TRUNKS, "{} requests", at.len());
+    let most = BURST as usize + RATE as usize + 1;
+    for (i, t) in at.iter().enumerate() {
+        let within = at[i..]
+            .iter()
+            .take_while(|u| u.duration_since(*t) < Duration::from_secs(1))
+            .count();
+        assert!(
+            within <= most,
+            "{within} new requests within one second at one address (budget {RATE}/s, burst {BURST})"
+        );
+    }
+}
