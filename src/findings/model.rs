@@ -321,6 +321,25 @@ pub struct Report {
 }
 
 impl Report {
+    /// A report of these endpoints and findings for unit tests: no run behind it, no time, no scope.
+    #[cfg(test)]
+    pub(crate) fn of(target: &str, endpoints: Vec<Endpoint>, findings: Vec<Finding>) -> Report {
+        Report {
+            schema_version: 1,
+            tool: Tool::default(),
+            target: target.into(),
+            domain: target.into(),
+            started_at: String::new(),
+            duration_ms: 0,
+            endpoints,
+            findings,
+            incomplete: None,
+            policy: None,
+            scope: None,
+            summary: Default::default(),
+        }
+    }
+
     /// The findings with this id, one per endpoint (or one trunk-wide).
     pub fn findings_with_id<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
         self.findings.iter().filter(move |f| f.id == id)

@@ -50,24 +50,11 @@ pub fn render_md(v: &View) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Finding, Report, Status, Tool};
+    use crate::report::{Finding, Report, Status};
     use crate::target::{Endpoint, Port, Transport};
 
     fn report(endpoints: Vec<Endpoint>, findings: Vec<Finding>) -> Report {
-        Report {
-            schema_version: 1,
-            tool: Tool::default(),
-            target: "sip.test".into(),
-            domain: "sip.test".into(),
-            started_at: String::new(),
-            duration_ms: 0,
-            endpoints,
-            findings,
-            incomplete: None,
-            policy: None,
-            scope: None,
-            summary: Default::default(),
-        }
+        Report::of("sip.test", endpoints, findings)
     }
 
     #[test]

@@ -102,20 +102,7 @@ mod tests {
     use crate::report::Status;
 
     fn report(findings: Vec<Finding>) -> Report {
-        Report {
-            schema_version: 1,
-            tool: Default::default(),
-            target: "t".into(),
-            domain: "t".into(),
-            started_at: String::new(),
-            duration_ms: 0,
-            endpoints: Vec::new(),
-            findings,
-            incomplete: None,
-            policy: None,
-            scope: None,
-            summary: Default::default(),
-        }
+        Report::of("t", Vec::new(), findings)
     }
 
     #[test]

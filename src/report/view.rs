@@ -255,20 +255,7 @@ mod tests {
     use crate::findings::Finding;
 
     fn report(findings: Vec<Finding>) -> Report {
-        Report {
-            schema_version: 1,
-            tool: Default::default(),
-            target: "t".into(),
-            domain: "t".into(),
-            started_at: String::new(),
-            duration_ms: 0,
-            endpoints: Vec::new(),
-            findings,
-            incomplete: None,
-            policy: None,
-            scope: None,
-            summary: Default::default(),
-        }
+        Report::of("t", Vec::new(), findings)
     }
 
     /// The options come from the registry rows answering the question: one way per set of options,
