@@ -5,13 +5,12 @@
 #[allow(unused_imports)]
 use crate::support;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sipcheck::batch::scan_all;
 use sipcheck::exit::FailOn;
-use sipcheck::sip::{Limits, Message};
+use sipcheck::sip::Message;
 use sipcheck::{Config, ScanOptions, Target, Transport};
 use support::fake::{self, Reply};
 
@@ -49,24 +48,10 @@ async fn trunks_on_one_address_share_its_budget() {
     assert!(items.iter().all(|i| i.report.is_some()), "{items:#?}");
 
     // New requests (not retransmissions) at the address, from every trunk, in arrival order.
-    let mut at: Vec<Instant> = Vec::new();
-    for f in &fakes {
-        let mut seen = HashSet::new();
-        let received = f.received.lock().unwrap().clone();
-        let arrived = f.arrived.lock().unwrap().clone();
-        for (bytes, t) in received.iter().zip(arrived) {
-            let Ok(m) = Message::parse(bytes, &Limits::default()) else {
-                continue;
-            };
-            let key = (
-                m.header("Call-ID").unwrap_or_default().to_string(),
-                m.header("CSeq").unwrap_or_default().to_string(),
-            );
-            if seen.insert(key) {
-                at.push(t);
-            }
-        }
-    }
+    let mut at: Vec<Instant> = fakes
+        .iter()
+        .flat_map(|f| f.first_arrivals().into_iter().map(|(t, _)| t))
+        .collect();
     at.sort();
     assert!(at.len() >= 2 * TRUNKS, "{} requests", at.len());
     let most = BURST as usize + RATE as usize + 1;

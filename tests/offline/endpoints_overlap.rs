@@ -7,40 +7,18 @@
 #[allow(unused_imports)]
 use crate::support;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sipcheck::probe::{Config, Context, Probe};
 use sipcheck::probes::refer_policy::ReferPolicy;
 use sipcheck::report::Status;
-use sipcheck::sip::{Limits, Message};
+use sipcheck::sip::Message;
 use sipcheck::{Target, Transport};
 use support::fake::{self, Reply};
 
 const RATE: f64 = 5.0;
 const BURST: u32 = 2;
-
-/// When each new request (not a retransmission: same Call-ID and CSeq) arrived, with its method.
-fn first_arrivals(f: &fake::Fake) -> Vec<(Instant, String)> {
-    let received = f.received.lock().unwrap().clone();
-    let arrived = f.arrived.lock().unwrap().clone();
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for (bytes, at) in received.iter().zip(arrived) {
-        let Ok(m) = Message::parse(bytes, &Limits::default()) else {
-            continue;
-        };
-        let key = (
-            m.header("Call-ID").unwrap_or_default().to_string(),
-            m.header("CSeq").unwrap_or_default().to_string(),
-        );
-        if seen.insert(key) {
-            out.push((at, m.method().unwrap_or_default().to_string()));
-        }
-    }
-    out
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refer_policy_measures_endpoints_together_within_the_address_budget() {
@@ -96,7 +74,8 @@ async fn refer_policy_measures_endpoints_together_within_the_address_budget() {
     }
 
     // Overlap: the first REFER anywhere, then every endpoint's two REFERs before its wait ended.
-    let per_fake: Vec<Vec<(Instant, String)>> = fakes.iter().map(first_arrivals).collect();
+    let per_fake: Vec<Vec<(Instant, String)>> =
+        fakes.iter().map(fake::Fake::first_arrivals).collect();
     let refers: Vec<Vec<Instant>> = per_fake
         .iter()
         .map(|a| {

@@ -9,9 +9,8 @@ use crate::{support, tls_support};
 use support::kamailio::Kamailio;
 use tls_support::finding;
 
-#[test]
-fn kamailio_with_an_ecdsa_certificate_costs_one_hello_and_no_damage() {
-    let k = Kamailio::start();
+/// `tls.robot` alone (with `--intrusive`) on its TLS port: the finding, from the JSON report.
+fn robot(k: &Kamailio) -> serde_json::Value {
     let target = format!("127.0.0.1:{}", k.tls_port);
     let out = support::sipcheck(&[
         "probe",
@@ -26,8 +25,13 @@ fn kamailio_with_an_ecdsa_certificate_costs_one_hello_and_no_damage() {
         "--format",
         "json",
     ]);
-    let r = support::json(&out);
-    let f = finding(&r, "tls.robot");
+    finding(&support::json(&out), "tls.robot").clone()
+}
+
+#[test]
+fn kamailio_with_an_ecdsa_certificate_costs_one_hello_and_no_damage() {
+    let k = Kamailio::start();
+    let f = robot(&k);
     let d = &f["details"];
     assert_eq!(d["rsa_key_exchange"], false, "{f:#}");
     assert_eq!(d["hello"], "alert:handshake_failure", "{f:#}");
@@ -37,19 +41,7 @@ fn kamailio_with_an_ecdsa_certificate_costs_one_hello_and_no_damage() {
         f["summary"].as_str().unwrap().starts_with("not applicable"),
         "{f:#}"
     );
-    let log = k.log_text();
-    let damage: Vec<&str> = log
-        .lines()
-        .filter(|l| {
-            [
-                "freeing already freed",
-                "exited by a signal",
-                "beginning overwritten",
-            ]
-            .iter()
-            .any(|x| l.contains(x))
-        })
-        .collect();
+    let damage = k.damage();
     assert!(damage.is_empty(), "{damage:#?}");
 }
 
@@ -74,22 +66,7 @@ fn kamailio_with_an_rsa_certificate_is_no_oracle_and_takes_no_damage() {
         certificate: Some((crt, key)),
         ..Default::default()
     });
-    let target = format!("127.0.0.1:{}", k.tls_port);
-    let out = support::sipcheck(&[
-        "probe",
-        &target,
-        "--transport",
-        "tls",
-        "--probes",
-        "tls.robot",
-        "--intrusive",
-        "--timeout",
-        "2s",
-        "--format",
-        "json",
-    ]);
-    let r = support::json(&out);
-    let f = finding(&r, "tls.robot");
+    let f = robot(&k);
     let d = &f["details"];
     assert_eq!(d["rsa_key_exchange"], true, "{f:#}");
     assert_eq!(f["status"], "pass", "{f:#}");
@@ -97,18 +74,6 @@ fn kamailio_with_an_rsa_certificate_is_no_oracle_and_takes_no_damage() {
     assert_eq!(d["key_bits"], 2048);
     let n = d["handshakes"].as_u64().unwrap();
     assert!((11..=21).contains(&n), "{d:#}");
-    let log = k.log_text();
-    let damage: Vec<&str> = log
-        .lines()
-        .filter(|l| {
-            [
-                "freeing already freed",
-                "exited by a signal",
-                "beginning overwritten",
-            ]
-            .iter()
-            .any(|x| l.contains(x))
-        })
-        .collect();
+    let damage = k.damage();
     assert!(damage.is_empty(), "{damage:#?}");
 }

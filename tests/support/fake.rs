@@ -56,6 +56,27 @@ impl Fake {
             .collect()
     }
 
+    /// When each new request (not a retransmission: same Call-ID and CSeq) arrived, with its method.
+    pub fn first_arrivals(&self) -> Vec<(Instant, String)> {
+        let received = self.received.lock().unwrap().clone();
+        let arrived = self.arrived.lock().unwrap().clone();
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for (bytes, at) in received.iter().zip(arrived) {
+            let Ok(m) = Message::parse(bytes, &Limits::default()) else {
+                continue;
+            };
+            let key = (
+                m.header("Call-ID").unwrap_or_default().to_string(),
+                m.header("CSeq").unwrap_or_default().to_string(),
+            );
+            if seen.insert(key) {
+                out.push((at, m.method().unwrap_or_default().to_string()));
+            }
+        }
+        out
+    }
+
     /// Methods of the requests received so far.
     pub fn methods(&self) -> Vec<String> {
         self.requests()

@@ -292,6 +292,21 @@ impl Kamailio {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The lines of its log that say our traffic hurt it: its allocator catching a double free, a
+    /// worker killed by a signal, or its allocator finding a fragment overwritten.
+    pub fn damage(&self) -> Vec<String> {
+        const DAMAGE: [&str; 3] = [
+            "freeing already freed",
+            "exited by a signal",
+            "beginning overwritten",
+        ];
+        self.log_text()
+            .lines()
+            .filter(|l| DAMAGE.iter().any(|d| l.contains(d)))
+            .map(str::to_string)
+            .collect()
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
