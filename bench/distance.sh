@@ -13,12 +13,12 @@
 #   chains      = the TLS scan's longest line of hellos that each wait for the previous answer, and the
 #                 catalog's cases / 8 in flight, in round trips.
 # Needs root (network namespaces, /dev/net/tun). Usage: bench/distance.sh
-# (RTTS="0 20 100" by default; SIPCHECK=path skips the build)
+# (RTTS="0 20 100" by default; CAP=N and RATE=N change the politeness; SIPCHECK=path skips the build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RTTS=${RTTS:-0 20 100}
-RATE=20
-CAP=4
+RATE=${RATE:-20}
+CAP=${CAP:-4}
 if [ -z "${SIPCHECK:-}" ]; then
   cargo build --release --quiet
   SIPCHECK=${CARGO_TARGET_DIR:-$PWD/target}/release/sipcheck
