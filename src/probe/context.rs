@@ -303,27 +303,55 @@ impl Context {
         } else {
             None
         };
-        // A stream's request goes ahead of those holding no slot: its slot idles until it is sent.
-        if permit.is_some() {
-            self.limiter.request_in_slot(ep.address).await;
-        } else {
-            self.limiter.request(ep.address).await;
-        }
-        // The TLS handshake takes the address's handshake turn, like the TLS scan's hellos.
-        let turn = match ep.transport {
-            Transport::Tls => Some(self.limiter.handshake(ep.address).await),
-            _ => None,
+        let open = |deadline| {
+            Connection::open(
+                ep,
+                &self.config.tls,
+                &self.config.domain,
+                self.config.limits,
+                deadline,
+            )
         };
-        let deadline = Instant::now() + self.config.timers.timeout;
-        let conn = Connection::open(
-            ep,
-            &self.config.tls,
-            &self.config.domain,
-            self.config.limits,
-            deadline,
-        )
-        .await;
-        drop(turn);
+        let conn = match ep.transport {
+            Transport::Udp => {
+                self.limiter.request(ep.address).await;
+                open(Instant::now() + self.config.timers.timeout).await
+            }
+            Transport::Tcp => {
+                let timed = async {
+                    let t = Instant::now();
+                    let c = open(t + self.config.timers.timeout).await;
+                    if c.is_ok() {
+                        self.limiter.stream_connected(ep.address, t.elapsed());
+                    }
+                    c
+                };
+                // Where a connect costs a round trip, it starts that long before the request's
+                // token is due, so the two waits overlap (see `Limiter::request_in_slot_opening`);
+                // near, it follows the token, so the server never holds a connection idle for one.
+                // Either way the request goes ahead of those holding no slot.
+                match self.limiter.stream_connect_lead(ep.address) {
+                    Some(lead) => {
+                        self.limiter
+                            .request_in_slot_opening(ep.address, lead, timed)
+                            .await
+                    }
+                    None => {
+                        self.limiter.request_in_slot(ep.address).await;
+                        timed.await
+                    }
+                }
+            }
+            // The TLS handshake takes the address's handshake turn, like the TLS scan's hellos, and
+            // only once the token is there: a turn held while waiting would stall every other hello.
+            Transport::Tls => {
+                self.limiter.request_in_slot(ep.address).await;
+                let turn = self.limiter.handshake(ep.address).await;
+                let conn = open(Instant::now() + self.config.timers.timeout).await;
+                drop(turn);
+                conn
+            }
+        };
         match conn {
             Ok(mut c) => {
                 // Its close is TLS work at the server too: sent in a turn of its own.

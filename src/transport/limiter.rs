@@ -2,6 +2,7 @@
 //! handshakes spaced so that the server never works on two at once ([`super::handshakes`]).
 
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use super::handshakes::{HandshakeTurn, Handshakes, Turns};
+use super::handshakes::{FAR, HandshakeTurn, Handshakes, Turns};
 
 #[derive(Debug)]
 struct Bucket {
@@ -38,6 +39,18 @@ impl Bucket {
         }
     }
 
+    /// How long until `ticket` gets its token if nobody gives up a place ahead of it: the requests
+    /// ahead of it in its line (and, outside the slots, every request holding one), one token each.
+    fn due(&self, ticket: u64, in_slot: bool, rate: f64) -> Duration {
+        let line = if in_slot { &self.in_slot } else { &self.others };
+        let mut ahead = line.iter().position(|t| *t == ticket).unwrap_or(0);
+        if !in_slot {
+            ahead += self.in_slot.len();
+        }
+        let short = (ahead as f64 + 1.0 - self.tokens).max(0.0);
+        Duration::from_secs_f64(short / rate)
+    }
+
     /// Whether `ticket` is next in line for a token.
     fn is_next(&self, ticket: u64, in_slot: bool) -> bool {
         if in_slot {
@@ -48,12 +61,34 @@ impl Bucket {
     }
 }
 
+/// What a request waiting in the line does next.
+enum Watch {
+    Done,
+    Sleep(Duration),
+    UntilMoved,
+}
+
 /// A place in the line for a token; given up if the waiting request is dropped (a probe stopped at
 /// its time limit), so the next one is not left behind it.
 struct Waiting<'a> {
     per: &'a PerAddress,
     ticket: u64,
     in_slot: bool,
+}
+
+impl<'a> Waiting<'a> {
+    /// A new place at the end of the line of `in_slot` requests (or of the others).
+    fn enqueue(per: &'a PerAddress, in_slot: bool) -> Waiting<'a> {
+        let mut b = per.bucket.lock().unwrap_or_else(|p| p.into_inner());
+        let ticket = b.next_ticket;
+        b.next_ticket += 1;
+        b.queue(in_slot).push_back(ticket);
+        Waiting {
+            per,
+            ticket,
+            in_slot,
+        }
+    }
 }
 
 impl Drop for Waiting<'_> {
@@ -74,6 +109,9 @@ struct PerAddress {
     moved: Notify,
     connections: Arc<Semaphore>,
     handshakes: Arc<Handshakes>,
+    /// The shortest plain TCP connect seen (SIP over TCP): apart from the TLS handshakes' own, so
+    /// a connect timed under load on a plain port never makes TLS hellos overlap at a near server.
+    stream_connect: Mutex<Option<Duration>>,
 }
 
 /// The run's politeness budget, applied per target address.
@@ -111,6 +149,7 @@ impl Limiter {
                     moved: Notify::new(),
                     connections: Arc::new(Semaphore::new(self.max_connections)),
                     handshakes: Arc::default(),
+                    stream_connect: Mutex::new(None),
                 })
             })
             .clone()
@@ -130,48 +169,81 @@ impl Limiter {
         self.take_token(addr, true).await;
     }
 
+    /// [`request_in_slot`](Limiter::request_in_slot) for a request whose connection is still to be
+    /// opened: `open` starts once the token is due within `lead` (the connect's round trip), so the
+    /// connect overlaps the wait for the token, and the connection never sits open waiting for its
+    /// token much longer than that. The rate budget counts requests; a SYN is none.
+    pub async fn request_in_slot_opening<F: Future>(
+        &self,
+        addr: IpAddr,
+        lead: Duration,
+        open: F,
+    ) -> F::Output {
+        let per = self.per(addr);
+        let place = Waiting::enqueue(&per, true);
+        self.until_due_within(&place, lead).await;
+        let (out, ()) = tokio::join!(open, self.wait_token(place));
+        out
+    }
+
     async fn take_token(&self, addr: IpAddr, in_slot: bool) {
         let per = self.per(addr);
-        let ticket = {
-            let mut b = per.bucket.lock().unwrap_or_else(|p| p.into_inner());
-            let t = b.next_ticket;
-            b.next_ticket += 1;
-            b.queue(in_slot).push_back(t);
-            t
-        };
-        let place = Waiting {
-            per: &per,
-            ticket,
-            in_slot,
-        };
+        self.wait_token(Waiting::enqueue(&per, in_slot)).await;
+    }
+
+    /// Waits until the token of `place` is due within `lead`.
+    async fn until_due_within(&self, place: &Waiting<'_>, lead: Duration) {
+        self.watch(place.per, |b| {
+            let due = b.due(place.ticket, place.in_slot, self.rate);
+            if due <= lead {
+                Watch::Done
+            } else {
+                Watch::Sleep(due - lead)
+            }
+        })
+        .await;
+    }
+
+    /// Waits for the token of `place` and takes it; `place` gives up the ticket as it is dropped
+    /// and wakes the next.
+    async fn wait_token(&self, place: Waiting<'_>) {
+        let (ticket, in_slot) = (place.ticket, place.in_slot);
+        self.watch(place.per, |b| {
+            if !b.is_next(ticket, in_slot) {
+                Watch::UntilMoved
+            } else if b.tokens >= 1.0 - 1e-9 {
+                b.tokens -= 1.0;
+                Watch::Done
+            } else {
+                Watch::Sleep(Duration::from_secs_f64((1.0 - b.tokens) / self.rate))
+            }
+        })
+        .await;
+        drop(place);
+    }
+
+    /// Reads the address's line (refilled) with `step` until it says done, again whenever the line
+    /// moves or the wait it names has passed.
+    async fn watch(&self, per: &PerAddress, mut step: impl FnMut(&mut Bucket) -> Watch) {
         loop {
             let moved = per.moved.notified();
             tokio::pin!(moved);
             // Registered before the line is read, so a move in between still wakes us.
             moved.as_mut().enable();
-            let wait = {
+            let next = {
                 let mut b = per.bucket.lock().unwrap_or_else(|p| p.into_inner());
                 b.refill(self.rate, self.burst);
-                if !b.is_next(ticket, in_slot) {
-                    None
-                } else if b.tokens >= 1.0 - 1e-9 {
-                    b.tokens -= 1.0;
-                    // Taken: `place` gives up the ticket as it is dropped and wakes the next.
-                    drop(b);
-                    drop(place);
-                    return;
-                } else {
-                    Some(Duration::from_secs_f64((1.0 - b.tokens) / self.rate))
-                }
+                step(&mut b)
             };
-            match wait {
-                Some(w) => {
+            match next {
+                Watch::Done => return,
+                Watch::Sleep(w) => {
                     tokio::select! {
                         () = tokio::time::sleep(w) => {}
                         () = moved => {}
                     }
                 }
-                None => moved.await,
+                Watch::UntilMoved => moved.await,
             }
         }
     }
@@ -190,6 +262,21 @@ impl Limiter {
     /// connection closed.
     pub async fn handshake(&self, addr: IpAddr) -> HandshakeTurn {
         self.per(addr).handshakes.clone().turn().await
+    }
+
+    /// Records how long a plain TCP connect to `addr` took (SIP over TCP).
+    pub fn stream_connected(&self, addr: IpAddr, took: Duration) {
+        let per = self.per(addr);
+        let mut m = per.stream_connect.lock().unwrap_or_else(|p| p.into_inner());
+        *m = Some(m.map_or(took, |r| r.min(took)));
+    }
+
+    /// The round trip a plain TCP connect to `addr` takes, if it is a real one (every connect
+    /// timed took at least [`FAR`]): how far ahead of a request's token its connect may start.
+    pub fn stream_connect_lead(&self, addr: IpAddr) -> Option<Duration> {
+        let per = self.per(addr);
+        let m = per.stream_connect.lock().unwrap_or_else(|p| p.into_inner());
+        m.filter(|r| *r >= FAR)
     }
 
     /// Records how long a TCP connect to `addr` took: whether hellos may overlap there.
@@ -233,6 +320,53 @@ mod tests {
         let t1 = Instant::now();
         l.request("127.0.0.2".parse().unwrap()).await;
         assert!(t1.elapsed() < Duration::from_millis(1));
+    }
+
+    /// A plain TCP connect is worth opening ahead of its token only where every connect timed took a
+    /// round trip: one fast connect (a near server, timed once under load as slow) says near.
+    #[test]
+    fn stream_connects_lead_only_where_every_connect_took_a_round_trip() {
+        let l = Limiter::new(10.0, 1, 2);
+        let a: IpAddr = "127.0.0.1".parse().unwrap();
+        assert_eq!(l.stream_connect_lead(a), None, "nothing timed yet: near");
+        l.stream_connected(a, Duration::from_millis(60));
+        l.stream_connected(a, Duration::from_millis(50));
+        assert_eq!(l.stream_connect_lead(a), Some(Duration::from_millis(50)));
+        l.stream_connected(a, Duration::from_micros(100));
+        l.stream_connected(a, Duration::from_millis(50));
+        assert_eq!(l.stream_connect_lead(a), None);
+        // Apart from the TLS handshakes' own measure: TLS hellos stay spaced as near.
+        assert!(!l.is_far(a));
+        let b: IpAddr = "127.0.0.2".parse().unwrap();
+        l.stream_connected(b, Duration::from_millis(50));
+        assert!(!l.is_far(b));
+    }
+
+    /// The connect starts one lead before the request's token is due, and the request goes when
+    /// both are done: the connect's round trip overlaps the wait instead of following it.
+    #[tokio::test(start_paused = true)]
+    async fn a_connect_starts_one_lead_before_its_token() {
+        let l = Limiter::new(10.0, 1, 2);
+        let a: IpAddr = "127.0.0.1".parse().unwrap();
+        let t0 = Instant::now();
+        l.request(a).await;
+        let connect = |took: u64| async move {
+            let started = t0.elapsed();
+            tokio::time::sleep(Duration::from_millis(took)).await;
+            started
+        };
+        let lead = Duration::from_millis(30);
+        let started = l.request_in_slot_opening(a, lead, connect(30)).await;
+        assert_eq!(started, Duration::from_millis(70));
+        assert_eq!(t0.elapsed(), Duration::from_millis(100));
+        // A connect slower than its lead: the request goes when the connect is done.
+        let started = l.request_in_slot_opening(a, lead, connect(80)).await;
+        assert_eq!(started, Duration::from_millis(170));
+        assert_eq!(t0.elapsed(), Duration::from_millis(250));
+        // A token already there: the connect starts at once.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let started = l.request_in_slot_opening(a, lead, connect(30)).await;
+        assert_eq!(started, Duration::from_millis(450));
     }
 
     /// A request whose connection holds a slot gets the next token before one that waited longer
