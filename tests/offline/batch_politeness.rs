@@ -48,21 +48,14 @@ async fn trunks_on_one_address_share_its_budget() {
     assert!(items.iter().all(|i| i.report.is_some()), "{items:#?}");
 
     // New requests (not retransmissions) at the address, from every trunk, in arrival order.
-    let mut at: Vec<Instant> = fakes
+    let at: Vec<Instant> = fakes
         .iter()
         .flat_map(|f| f.first_arrivals().into_iter().map(|(t, _)| t))
         .collect();
-    at.sort();
     assert!(at.len() >= 2 * TRUNKS, "{} requests", at.len());
-    let most = BURST as usize + RATE as usize + 1;
-    for (i, t) in at.iter().enumerate() {
-        let within = at[i..]
-            .iter()
-            .take_while(|u| u.duration_since(*t) < Duration::from_secs(1))
-            .count();
-        assert!(
-            within <= most,
-            "{within} new requests within one second at one address (budget {RATE}/s, burst {BURST})"
-        );
-    }
+    let within = fake::most_in_one_second(&at);
+    assert!(
+        within <= BURST as usize + RATE as usize + 1,
+        "{within} new requests within one second at one address (budget {RATE}/s, burst {BURST})"
+    );
 }

@@ -310,3 +310,19 @@ async fn serve_stream<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
         }
     }
 }
+
+/// The most of `at` (arrival times, any order) that fall within any one second: what a rate
+/// budget of `rate`/s with bursts of `burst` allows is `burst + rate + 1` (one for a window's edge).
+pub fn most_in_one_second(at: &[Instant]) -> usize {
+    let mut at = at.to_vec();
+    at.sort();
+    (0..at.len())
+        .map(|i| {
+            at[i..]
+                .iter()
+                .take_while(|u| u.duration_since(at[i]) < std::time::Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
