@@ -91,7 +91,7 @@ import json, re, sys
 IANA = {}
 for line in open(sys.argv[2]):
     if not line.startswith("#") and "\t" in line:
-        code, name = line.strip().split("\t")
+        code, name = line.rstrip("\n").split("\t")[:2]
         IANA[int(code, 16)] = name
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 VERS = ["SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
