@@ -2,14 +2,14 @@
 # Distance benchmark: the default safe scan (no --probes) of a local Kamailio on UDP, TCP and TLS,
 # through a packet-level delay line between two network namespaces (bench/netns.sh: every packet, SYN
 # and FIN included, waits RTT/2 each way) at 0, 20 and 100 ms round trip, at the default politeness
-# (--rate 20, --max-connections 4). Beside each wall time it prints what bounds it:
+# (--rate 20, --max-connections 5). Beside each wall time it prints what bounds it:
 #   rate floor  = SIP requests sent / the rate budget (one budget: one address); UDP and TCP requests
 #                 are counted by the delay line (retransmissions included), SIP-over-TLS ones from the
 #                 report's evidence (which keeps at most 12 per finding), so this is a lower bound;
 #   connections = TCP connections opened (SYNs counted by the delay line), the connection-seconds
-#                 they were open, and that sum / the 4 connections allowed at once: no schedule under
+#                 they were open, and that sum / the connections allowed at once: no schedule under
 #                 the cap can finish sooner (the "slot floor");
-#   at the cap  = the time all 4 connections were open at once: the part of the run the cap bounds;
+#   at the cap  = the time all those connections were open at once: the part of the run the cap bounds;
 #   chains      = the TLS scan's longest line of hellos that each wait for the previous answer, and the
 #                 catalog's cases / 8 in flight, in round trips.
 # Needs root (network namespaces, /dev/net/tun). Usage: bench/distance.sh
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RTTS=${RTTS:-0 20 100}
 RATE=${RATE:-20}
-CAP=${CAP:-4}
+CAP=${CAP:-5}
 if [ -z "${SIPCHECK:-}" ]; then
   cargo build --release --quiet
   SIPCHECK=${CARGO_TARGET_DIR:-$PWD/target}/release/sipcheck

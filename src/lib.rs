@@ -90,7 +90,7 @@ pub use findings::{
     Finding, GatedOff, OptIns, ProbeError, Report, Scope, Severity, SeverityCounts, Status,
     StatusCounts, Summary,
 };
-pub use probe::{CallPolicy, Config, DEFAULT_MAX_CALLS};
+pub use probe::{CallPolicy, Config, DEFAULT_MAX_CALLS, DEFAULT_MAX_CONNECTIONS};
 pub use progress::{Bar, Progress, ProgressEvent, ProgressLine};
 pub use report::{Format, render};
 pub use scan::{DryRun, Plan, ScanOptions, ScanOptionsBuilder, dry_run, plan, scan};

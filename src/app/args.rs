@@ -354,7 +354,7 @@ pub struct ProbeArgs {
     #[arg(long, default_value_t = 20.0, value_parser = values::rate, help_heading = "Politeness and timing")]
     pub rate: f64,
     /// Simultaneous connections per target address (1 to 64).
-    #[arg(long, default_value_t = 4, value_name = "N", value_parser = values::max_connections, help_heading = "Politeness and timing")]
+    #[arg(long, default_value_t = crate::probe::DEFAULT_MAX_CONNECTIONS, value_name = "N", value_parser = values::max_connections, help_heading = "Politeness and timing")]
     pub max_connections: usize,
     /// Longest wait for any one answer, e.g. 5s or 800ms (1ms to 1h; caps RFC 3261 Timer B/F).
     #[arg(long, default_value = "5s", value_parser = values::timeout, help_heading = "Politeness and timing")]

@@ -59,6 +59,12 @@ pub struct Config {
     pub progress: super::Progress,
 }
 
+/// The default `--max-connections`: TCP/TLS connections one address holds from us at once. Five is
+/// sslyze's default per-server limit, so a server that tolerates the TLS scanner its operators already
+/// run tolerates us. Measured, it is the fewest that fit a default scan of a server 100 ms away into its
+/// request pacing plus a few round trips (docs/benchmarks.md); near, the rate budget binds first.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 5;
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -69,7 +75,7 @@ impl Default for Config {
             limits: Limits::default(),
             rate: 20.0,
             burst: 10,
-            max_connections: 4,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             dos: false,
             dos_max_requests: 600,
             probe_timeout: Duration::from_secs(120),

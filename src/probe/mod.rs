@@ -16,7 +16,7 @@ use std::pin::Pin;
 pub use crate::progress::{Counter, Progress, ProgressEvent};
 pub use crate::transport::Limiter;
 pub use challenge::Authed;
-pub use context::{Config, Context};
+pub use context::{Config, Context, DEFAULT_MAX_CONNECTIONS};
 pub use runner::run;
 pub use settings::{CallPolicy, DEFAULT_MAX_CALLS, LoopSettings};
 

@@ -268,6 +268,23 @@ async fn a_narrower_run_says_its_scope_first_and_nothing_is_gone() {
     );
 }
 
+/// A baseline taken at the old default cap of 4 connections, diffed with a run at today's default:
+/// the diff says the politeness changed, before any change it lists.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_at_another_connection_cap_says_so_in_its_scope() {
+    let mut trunk = Trunk::start(&["Server: FakeSBC"]).await;
+    let now = trunk.scan(&[Transport::Udp], SCOPED, None).await;
+    trunk.max_connections(4);
+    let before = trunk.scan(&[Transport::Udp], SCOPED, None).await;
+    let d = diff(&before, &now);
+    let budget = format!(
+        "politeness budget 20/s, 4 connections → 20/s, {} connections",
+        sipcheck::DEFAULT_MAX_CONNECTIONS
+    );
+    assert_eq!(d.scope, vec![budget], "{:?}", d.changes);
+    assert!(!d.worse(), "{:?}", d.changes);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_policy_fail_is_worse() {
     let quiet = Trunk::start(&["Server: FakeSBC"]).await;

@@ -49,7 +49,7 @@ fn repeated_tls_scans_leave_kamailios_tls_workers_intact() {
             "tls",
             "--probes",
             "tls",
-            // More connections at once than the default 4: spacing must not depend on a low cap.
+            // More connections at once than the default: spacing must not depend on a low cap.
             "--max-connections",
             "16",
             "--format",

@@ -275,6 +275,11 @@ impl Trunk {
         }
     }
 
+    /// Runs from now on hold at most `n` connections to the trunk at once (`--max-connections`).
+    pub fn max_connections(&mut self, n: usize) {
+        self.cfg.max_connections = n;
+    }
+
     /// The whole report of a run over these transports and probes, judged by `policy` if given.
     pub async fn scan(
         &self,
