@@ -61,8 +61,10 @@ RESULTS=$WORK/results.tsv
 port=4433
 for conf in legacy modern tls12three; do
   port=$((port + 1))
+  # `ip netns exec` becomes openssl (it execs), so $! is the server's own PID for the cleanup; through
+  # the in_b function it would be a subshell's, and killing that left the server running.
   # shellcheck disable=SC2086
-  in_b openssl s_server -accept "$ADDR_B:$port" -quiet -cert "$WORK/rsa.crt" -key "$WORK/rsa.key" \
+  ip netns exec "$NS_B" openssl s_server -accept "$ADDR_B:$port" -quiet -cert "$WORK/rsa.crt" -key "$WORK/rsa.key" \
     ${CONF[$conf]} </dev/null >/dev/null 2>&1 &
   PIDS+=($!)
   for rtt in $RTTS; do
