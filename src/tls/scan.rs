@@ -171,6 +171,9 @@ pub struct ScanResult {
     pub elapsed: Duration,
     /// Set when the target started dropping connections, with what happened; results are partial.
     pub blocked: Option<String>,
+    /// Versions (labels) whose hello met a dropped connection rather than an alert, when a later
+    /// hello could not show the target was still answering: not judged.
+    pub unconfirmed: Vec<String>,
     pub log: Vec<Logged>,
 }
 
@@ -450,6 +453,13 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// The hello that asks whether `v` is supported (every candidate suite), on a line of its own.
+    async fn ask_version(&self, v: Version, purpose: String) -> Answer {
+        let mut line = self.line();
+        let h = self.hello(v, suites::candidates(v));
+        self.ask_in(&mut line, &purpose, &h, false).await
+    }
+
     /// Runs the whole scan. Nothing waits for more than it needs: each version's enumeration starts
     /// when that version's hello is answered, the TLS 1.3 groups when TLS 1.3's is, and only the
     /// fallback test (which needs the two highest versions) waits for all of them.
@@ -457,18 +467,7 @@ impl<'a> Scanner<'a> {
         let probes: Vec<_> = Version::ALL
             .iter()
             .map(|&v| {
-                async move {
-                    let mut line = self.line();
-                    let a = self
-                        .ask_in(
-                            &mut line,
-                            &format!("{} support", v.label()),
-                            &self.hello(v, suites::candidates(v)),
-                            false,
-                        )
-                        .await;
-                    (v, a)
-                }
+                async move { (v, self.ask_version(v, format!("{} support", v.label())).await) }
                 .shared()
             })
             .collect();
@@ -496,8 +495,13 @@ impl<'a> Scanner<'a> {
             let versions = version_results(all_answers().await);
             self.fallback(&accepted_of(&versions)).await
         };
-        let (enumerated, groups, mismatch, sslv2, answers) =
-            tokio::join!(enumerations, groups, mismatch, self.sslv2(), all_answers());
+        let sslv2 = async {
+            let sslv2 = self.sslv2().await;
+            let unconfirmed = self.confirm_refusals(&all_answers().await, &sslv2).await;
+            (sslv2, unconfirmed)
+        };
+        let (enumerated, groups, mismatch, (sslv2, unconfirmed), answers) =
+            tokio::join!(enumerations, groups, mismatch, sslv2, all_answers());
         let enumerated = enumerated.into_iter().flatten();
         let versions = version_results(answers);
         let accepted = accepted_of(&versions);
@@ -561,8 +565,61 @@ impl<'a> Scanner<'a> {
             connections: self.connections.load(Ordering::Relaxed),
             elapsed: self.start.elapsed(),
             blocked: self.blocked.lock().ok().and_then(|b| b.clone()),
+            unconfirmed,
             log: self.log.lock().map(|l| l.clone()).unwrap_or_default(),
         }
+    }
+
+    /// A version hello met by a reset, a close or silence instead of an alert is a refusal only if
+    /// the target was still answering: one that has begun dropping us (an intrusion prevention
+    /// system mid-scan) drops every hello alike. One more hello, sent after those answers, tells the
+    /// two apart: for the newest accepted version (it must be accepted again), else for the newest
+    /// version refused by an alert (it must be answered again, by an alert or a hello). Not so
+    /// answered, the scan is blocked and those versions are returned, not judged. Blocked already,
+    /// they are not judged either, and no hello is spent.
+    async fn confirm_refusals(
+        &self,
+        answers: &[(Version, Answer)],
+        sslv2: &Sslv2Result,
+    ) -> Vec<String> {
+        let dropped = |a: &Answer| a.hello().is_none() && !a.is_alert();
+        let mut odd: Vec<(String, String)> = answers
+            .iter()
+            .filter(|(_, a)| dropped(a))
+            .map(|(v, a)| (v.label().to_string(), a.refusal()))
+            .collect();
+        if let Some(r) = sslv2.refusal.as_ref().filter(|r| !r.starts_with("alert:")) {
+            odd.insert(0, (Version::Ssl2.label().to_string(), r.clone()));
+        }
+        let accepted = |v: &Version, a: &Answer| a.hello().is_some_and(|h| h.version == v.wire());
+        let newest = |ok: &dyn Fn(&Version, &Answer) -> bool| {
+            answers.iter().rev().find(|(v, a)| ok(v, a)).map(|(v, _)| *v)
+        };
+        let (v, alerted) = match (newest(&accepted), newest(&|_, a| a.is_alert())) {
+            _ if odd.is_empty() => return Vec::new(),
+            (Some(v), _) => (v, false),
+            (None, Some(v)) => (v, true),
+            (None, None) => return Vec::new(),
+        };
+        let labels = odd.iter().map(|(l, _)| l.clone()).collect();
+        if self.is_blocked() {
+            return labels;
+        }
+        let again = self
+            .ask_version(v, format!("versions health check ({})", v.label()))
+            .await;
+        if again.hello().is_some() || (alerted && again.is_alert()) {
+            return Vec::new();
+        }
+        let what: Vec<String> = odd.iter().map(|(l, r)| format!("{l} {r}")).collect();
+        self.block(format!(
+            "{}, and then {} {} to a hello it had {}",
+            what.join(", "),
+            v.label(),
+            again.refusal(),
+            if alerted { "answered" } else { "accepted" }
+        ));
+        labels
     }
 
     /// After an answer that is neither a hello nor an alert, asks again with a hello known to work:

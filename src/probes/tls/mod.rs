@@ -127,7 +127,9 @@ async fn scan_endpoint(ctx: &Context, ep: &Endpoint, hellos: &Counter) -> Vec<Fi
     let mut out = vec![
         versions::judge(&r)
             .endpoint(ep)
-            .evidence(evidence(ctx, ep, &r, |l| l.purpose.ends_with("support"))),
+            .evidence(evidence(ctx, ep, &r, |l| {
+                l.purpose.ends_with("support") || l.purpose.starts_with("versions health check")
+            })),
         cipher_suites::judge(&r)
             .endpoint(ep)
             .evidence(evidence(ctx, ep, &r, |l| l.purpose.contains("order"))),
@@ -173,7 +175,10 @@ async fn scan_endpoint(ctx: &Context, ep: &Endpoint, hellos: &Counter) -> Vec<Fi
         ids::TLS_SNI.id,
     ));
     if let Some(why) = &r.blocked {
-        for f in out.iter_mut().skip(1) {
+        // The versions were all answered before the target stopped answering, unless one was
+        // left unjudged (see `Scanner::confirm_refusals`).
+        let versions_partial = !r.unconfirmed.is_empty();
+        for f in out.iter_mut().skip(usize::from(!versions_partial)) {
             if f.id != ids::TLS_CERTIFICATE.id {
                 f.status = Status::Blocked;
                 f.severity = Severity::Low;

@@ -18,7 +18,7 @@ pub(super) fn judge(r: &ScanResult) -> Finding {
                     v.label().to_string(),
                     VersionOutcome {
                         accepted: res.accepted,
-                        refusal: res.refusal.clone(),
+                        refusal: not_judged(r, v.label(), &res.refusal),
                         ciphers: Vec::new(),
                     },
                 )
@@ -28,7 +28,7 @@ pub(super) fn judge(r: &ScanResult) -> Finding {
                     Version::Ssl2.label().to_string(),
                     VersionOutcome {
                         accepted: x.accepted,
-                        refusal: x.refusal.clone(),
+                        refusal: not_judged(r, Version::Ssl2.label(), &x.refusal),
                         ciphers: x.ciphers.clone(),
                     },
                 )
@@ -41,9 +41,11 @@ pub(super) fn judge(r: &ScanResult) -> Finding {
         acc.insert(0, Version::Ssl2);
     }
     let names = |vs: &[Version]| vs.iter().map(|v| v.label()).collect::<Vec<_>>().join(", ");
+    let unjudged = |label: &String| r.unconfirmed.contains(label);
     let refused: Vec<String> = d
         .versions
         .iter()
+        .filter(|(label, _)| !unjudged(label))
         .filter_map(|(label, x)| Some((Version::from_label(label)?, x)))
         .filter(|(_, x)| !x.accepted)
         .map(|(v, x)| {
@@ -61,28 +63,50 @@ pub(super) fn judge(r: &ScanResult) -> Finding {
     } else {
         Status::Pass
     };
+    let refuses = if refused.is_empty() {
+        String::new()
+    } else {
+        format!("; refuses {}", refused.join(", "))
+    };
     let summary = if acc.is_empty() {
         format!("no TLS version accepted; refused {}", refused.join(", "))
     } else if acc.contains(&Version::Ssl2) {
         format!(
-            "accepts {} including SSLv2, which RFC 6176 prohibits (a server speaking SSLv2 exposes its RSA key to DROWN, CVE-2016-0800, even for TLS sessions){}; refuses {}",
+            "accepts {} including SSLv2, which RFC 6176 prohibits (a server speaking SSLv2 exposes its RSA key to DROWN, CVE-2016-0800, even for TLS sessions){}{refuses}",
             names(&acc),
             if bad.len() > 1 {
                 format!(", and {} which RFC 9325/RFC 8996 forbid", names(&bad[1..]))
             } else {
                 String::new()
             },
-            refused.join(", ")
         )
     } else if !bad.is_empty() {
         format!(
-            "accepts {} including {} which RFC 9325/RFC 8996 forbid; refuses {}",
+            "accepts {} including {} which RFC 9325/RFC 8996 forbid{refuses}",
             names(&acc),
             names(&bad),
-            refused.join(", ")
         )
     } else {
-        format!("accepts {}; refuses {}", names(&acc), refused.join(", "))
+        format!("accepts {}{refuses}", names(&acc))
+    };
+    let summary = if r.unconfirmed.is_empty() {
+        summary
+    } else {
+        format!(
+            "{summary}; not judged: {} (the connection dropped, and the target then stopped answering)",
+            r.unconfirmed.join(", ")
+        )
     };
     ids::TLS_VERSIONS.finding(status, summary).with_details(&d)
+}
+
+/// The refusal as recorded, marked when the scan could not tell it from a target that had begun
+/// dropping connections.
+fn not_judged(r: &ScanResult, label: &str, refusal: &Option<String>) -> Option<String> {
+    let refusal = refusal.clone()?;
+    Some(if r.unconfirmed.iter().any(|l| l == label) {
+        format!("{refusal} (not judged: the target stopped answering)")
+    } else {
+        refusal
+    })
 }
