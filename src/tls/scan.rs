@@ -186,6 +186,12 @@ impl ScanResult {
             .collect()
     }
 
+    /// Whether the refusal of the version labelled `label` could not be judged (see
+    /// [`ScanResult::unconfirmed`]).
+    pub fn unjudged(&self, label: &str) -> bool {
+        self.unconfirmed.iter().any(|l| l == label)
+    }
+
     /// Whether anything at all answered at the TLS level (alert or hello).
     pub fn reached(&self) -> bool {
         self.versions
@@ -453,11 +459,10 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// The hello that asks whether `v` is supported (every candidate suite), on a line of its own.
-    async fn ask_version(&self, v: Version, purpose: String) -> Answer {
-        let mut line = self.line();
+    /// The hello that asks whether `v` is supported (every candidate suite).
+    async fn ask_version(&self, line: &mut Line<'_>, v: Version, purpose: &str) -> Answer {
         let h = self.hello(v, suites::candidates(v));
-        self.ask_in(&mut line, &purpose, &h, false).await
+        self.ask_in(line, purpose, &h, false).await
     }
 
     /// Runs the whole scan. Nothing waits for more than it needs: each version's enumeration starts
@@ -467,7 +472,10 @@ impl<'a> Scanner<'a> {
         let probes: Vec<_> = Version::ALL
             .iter()
             .map(|&v| {
-                async move { (v, self.ask_version(v, format!("{} support", v.label())).await) }
+                async move {
+                    let purpose = format!("{} support", v.label());
+                    (v, self.ask_version(&mut self.line(), v, &purpose).await)
+                }
                 .shared()
             })
             .collect();
@@ -591,12 +599,14 @@ impl<'a> Scanner<'a> {
         if let Some(r) = sslv2.refusal.as_ref().filter(|r| !r.starts_with("alert:")) {
             odd.insert(0, (Version::Ssl2.label().to_string(), r.clone()));
         }
+        if odd.is_empty() {
+            return Vec::new();
+        }
         let accepted = |v: &Version, a: &Answer| a.hello().is_some_and(|h| h.version == v.wire());
         let newest = |ok: &dyn Fn(&Version, &Answer) -> bool| {
             answers.iter().rev().find(|(v, a)| ok(v, a)).map(|(v, _)| *v)
         };
         let (v, alerted) = match (newest(&accepted), newest(&|_, a| a.is_alert())) {
-            _ if odd.is_empty() => return Vec::new(),
             (Some(v), _) => (v, false),
             (None, Some(v)) => (v, true),
             (None, None) => return Vec::new(),
@@ -605,9 +615,8 @@ impl<'a> Scanner<'a> {
         if self.is_blocked() {
             return labels;
         }
-        let again = self
-            .ask_version(v, format!("versions health check ({})", v.label()))
-            .await;
+        let purpose = format!("versions health check ({})", v.label());
+        let again = self.ask_version(&mut self.line(), v, &purpose).await;
         if again.hello().is_some() || (alerted && again.is_alert()) {
             return Vec::new();
         }
@@ -626,14 +635,8 @@ impl<'a> Scanner<'a> {
     /// if that fails too the target is dropping us (blocked); if it works, the odd answer was the
     /// server's way of refusing.
     async fn still_answering(&self, line: &mut Line<'_>, v: Version, what: &Answer) -> bool {
-        let again = self
-            .ask_in(
-                line,
-                &format!("{} health check", v.label()),
-                &self.hello(v, suites::candidates(v)),
-                false,
-            )
-            .await;
+        let purpose = format!("{} health check", v.label());
+        let again = self.ask_version(line, v, &purpose).await;
         if again.hello().is_some() {
             return true;
         }

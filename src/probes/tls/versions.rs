@@ -41,11 +41,10 @@ pub(super) fn judge(r: &ScanResult) -> Finding {
         acc.insert(0, Version::Ssl2);
     }
     let names = |vs: &[Version]| vs.iter().map(|v| v.label()).collect::<Vec<_>>().join(", ");
-    let unjudged = |label: &String| r.unconfirmed.contains(label);
     let refused: Vec<String> = d
         .versions
         .iter()
-        .filter(|(label, _)| !unjudged(label))
+        .filter(|(label, _)| !r.unjudged(label))
         .filter_map(|(label, x)| Some((Version::from_label(label)?, x)))
         .filter(|(_, x)| !x.accepted)
         .map(|(v, x)| {
@@ -104,7 +103,7 @@ pub(super) fn judge(r: &ScanResult) -> Finding {
 /// dropping connections.
 fn not_judged(r: &ScanResult, label: &str, refusal: &Option<String>) -> Option<String> {
     let refusal = refusal.clone()?;
-    Some(if r.unconfirmed.iter().any(|l| l == label) {
+    Some(if r.unjudged(label) {
         format!("{refusal} (not judged: the target stopped answering)")
     } else {
         refusal
